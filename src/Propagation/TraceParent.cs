@@ -1,0 +1,349 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using SipTraceContext.Propagation.Internal;
+
+namespace SipTraceContext.Propagation;
+
+/// <summary>
+/// A parsed W3C Trace Context <c>traceparent</c> value: version, 16-byte trace id, 8-byte parent id
+/// and trace flags. Parsing and formatting allocate nothing.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Parsing follows W3C Trace Context Level 1 and Level 2: version <c>00</c> must be exactly 55
+/// characters; version <c>ff</c> is invalid; a higher version is parsed by the forward-compatibility
+/// rule (the first 55 characters as version 00, then either the end or a <c>-</c>); only lower-case
+/// hex is accepted; an all-zero trace id or parent id is invalid.
+/// </para>
+/// <para>
+/// <see cref="Flags"/> keeps every bit that was read. Formatting always writes version <c>00</c>
+/// (the only layout this library knows how to write) and the flag bits that version defines
+/// (<see cref="SampledFlag"/> and <see cref="RandomFlag"/>); other bits are reserved and written as zero.
+/// </para>
+/// </remarks>
+public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, IUtf8SpanFormattable
+{
+    /// <summary>The length in characters of a version-00 traceparent: <c>00-{32 hex}-{16 hex}-{2 hex}</c>.</summary>
+    public const int Length = 55; // "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".Length
+
+    /// <summary>The <c>sampled</c> trace flag (W3C Trace Context Level 1).</summary>
+    public const byte SampledFlag = 0x01;
+
+    /// <summary>The <c>random</c> trace flag: the trace id's right-most 7 bytes are random (W3C Trace Context Level 2).</summary>
+    public const byte RandomFlag = 0x02;
+
+    /// <summary>The flag bits defined by version 00; other bits are reserved and are never written.</summary>
+    public const byte KnownFlagsMask = SampledFlag | RandomFlag;
+
+    // Offsets inside "vv-tttttttttttttttttttttttttttttttt-pppppppppppppppp-ff".
+    private const int VersionOffset = 0;
+    private const int TraceIdOffset = 3;   // "00-".Length
+    private const int ParentIdOffset = 36; // "00-0af7651916cd43dd8448eb211c80319c-".Length
+    private const int FlagsOffset = 53;    // "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-".Length
+
+    /// <summary>The version that W3C reserves as invalid.</summary>
+    private const byte ForbiddenVersion = 0xFF;
+
+    private readonly ulong _traceIdHigh;
+    private readonly ulong _traceIdLow;
+    private readonly ulong _parentId;
+    private readonly byte _version;
+    private readonly byte _flags;
+
+    private TraceParent(byte version, ulong traceIdHigh, ulong traceIdLow, ulong parentId, byte flags)
+    {
+        _version = version;
+        _traceIdHigh = traceIdHigh;
+        _traceIdLow = traceIdLow;
+        _parentId = parentId;
+        _flags = flags;
+    }
+
+    /// <summary>Creates a version-00 traceparent from raw ids and flags.</summary>
+    /// <param name="traceId">The 16-byte trace id, big-endian as on the wire.</param>
+    /// <param name="parentId">The 8-byte parent (span) id, big-endian as on the wire.</param>
+    /// <param name="flags">The trace flags; all bits are kept.</param>
+    /// <exception cref="ArgumentException">An id has the wrong length or is all zeros.</exception>
+    public TraceParent(ReadOnlySpan<byte> traceId, ReadOnlySpan<byte> parentId, byte flags)
+    {
+        if (traceId.Length != 16)
+        {
+            throw new ArgumentException("A trace id is 16 bytes.", nameof(traceId));
+        }
+
+        if (parentId.Length != 8)
+        {
+            throw new ArgumentException("A parent id is 8 bytes.", nameof(parentId));
+        }
+
+        _version = 0;
+        _traceIdHigh = BinaryPrimitives.ReadUInt64BigEndian(traceId);
+        _traceIdLow = BinaryPrimitives.ReadUInt64BigEndian(traceId[8..]);
+        _parentId = BinaryPrimitives.ReadUInt64BigEndian(parentId);
+        _flags = flags;
+
+        if ((_traceIdHigh | _traceIdLow) == 0)
+        {
+            throw new ArgumentException("An all-zero trace id is invalid.", nameof(traceId));
+        }
+
+        if (_parentId == 0)
+        {
+            throw new ArgumentException("An all-zero parent id is invalid.", nameof(parentId));
+        }
+    }
+
+    /// <summary>The version that was parsed (0 for values created in code).</summary>
+    public byte Version => _version;
+
+    /// <summary>The trace flags exactly as parsed or given, reserved bits included.</summary>
+    public byte Flags => _flags;
+
+    /// <summary>Whether the <c>sampled</c> flag is set.</summary>
+    public bool IsSampled => (_flags & SampledFlag) != 0;
+
+    /// <summary>Whether the Level 2 <c>random</c> flag is set.</summary>
+    public bool IsRandom => (_flags & RandomFlag) != 0;
+
+    /// <summary>
+    /// Whether this value holds a trace (the default value does not: its ids are zero, which W3C forbids).
+    /// </summary>
+    public bool IsValid => (_traceIdHigh | _traceIdLow) != 0 && _parentId != 0;
+
+    /// <summary>The trace flags as the BCL type; the <c>random</c> bit is kept in the numeric value.</summary>
+    public ActivityTraceFlags ActivityTraceFlags => (ActivityTraceFlags)(_flags & KnownFlagsMask);
+
+    /// <summary>Writes the 16-byte trace id, big-endian, to <paramref name="destination"/>.</summary>
+    /// <param name="destination">At least 16 bytes.</param>
+    /// <exception cref="ArgumentException">The destination is shorter than 16 bytes.</exception>
+    public void CopyTraceIdTo(Span<byte> destination)
+    {
+        if (destination.Length < 16)
+        {
+            throw new ArgumentException("The destination must hold 16 bytes.", nameof(destination));
+        }
+
+        BinaryPrimitives.WriteUInt64BigEndian(destination, _traceIdHigh);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[8..], _traceIdLow);
+    }
+
+    /// <summary>Writes the 8-byte parent id, big-endian, to <paramref name="destination"/>.</summary>
+    /// <param name="destination">At least 8 bytes.</param>
+    /// <exception cref="ArgumentException">The destination is shorter than 8 bytes.</exception>
+    public void CopyParentIdTo(Span<byte> destination)
+    {
+        if (destination.Length < 8)
+        {
+            throw new ArgumentException("The destination must hold 8 bytes.", nameof(destination));
+        }
+
+        BinaryPrimitives.WriteUInt64BigEndian(destination, _parentId);
+    }
+
+    /// <summary>
+    /// Converts to an <see cref="ActivityContext"/>. The BCL's id types keep hex strings, so this costs
+    /// the two id strings the BCL allocates and nothing else.
+    /// </summary>
+    /// <param name="traceState">The tracestate to attach, already validated.</param>
+    /// <param name="isRemote">Whether the context came from another process (true for extracted headers).</param>
+    /// <returns>The context, or <c>default</c> when this value is not <see cref="IsValid"/>.</returns>
+    public ActivityContext ToActivityContext(string? traceState = null, bool isRemote = true)
+    {
+        if (!IsValid)
+        {
+            return default;
+        }
+
+        Span<byte> id = stackalloc byte[16];
+        CopyTraceIdTo(id);
+        ActivityTraceId traceId = ActivityTraceId.CreateFromBytes(id);
+        BinaryPrimitives.WriteUInt64BigEndian(id, _parentId);
+        ActivitySpanId spanId = ActivitySpanId.CreateFromBytes(id[..8]);
+        return new ActivityContext(traceId, spanId, ActivityTraceFlags, traceState, isRemote);
+    }
+
+    /// <summary>Creates a traceparent from an <see cref="ActivityContext"/> without allocating.</summary>
+    /// <param name="context">The context; an invalid one gives <c>default</c>.</param>
+    /// <returns>The traceparent, or <c>default</c> (not <see cref="IsValid"/>) for an invalid context.</returns>
+    public static TraceParent FromActivityContext(in ActivityContext context)
+    {
+        if (context.TraceId == default || context.SpanId == default)
+        {
+            return default;
+        }
+
+        Span<byte> id = stackalloc byte[16];
+        context.TraceId.CopyTo(id);
+        ulong high = BinaryPrimitives.ReadUInt64BigEndian(id);
+        ulong low = BinaryPrimitives.ReadUInt64BigEndian(id[8..]);
+        context.SpanId.CopyTo(id);
+        ulong parent = BinaryPrimitives.ReadUInt64BigEndian(id);
+        return new TraceParent(0, high, low, parent, (byte)context.TraceFlags);
+    }
+
+    /// <summary>Parses a traceparent from characters.</summary>
+    /// <param name="value">The header value, without surrounding whitespace.</param>
+    /// <param name="result">The parsed value, or <c>default</c> on failure.</param>
+    /// <returns>Whether <paramref name="value"/> is a valid traceparent.</returns>
+    public static bool TryParse(ReadOnlySpan<char> value, out TraceParent result) => TryParseCore(value, out result);
+
+    /// <summary>Parses a traceparent from UTF-8 bytes.</summary>
+    /// <param name="utf8Value">The header value, without surrounding whitespace.</param>
+    /// <param name="result">The parsed value, or <c>default</c> on failure.</param>
+    /// <returns>Whether <paramref name="utf8Value"/> is a valid traceparent.</returns>
+    public static bool TryParse(ReadOnlySpan<byte> utf8Value, out TraceParent result) => TryParseCore(utf8Value, out result);
+
+    /// <summary>Parses a traceparent from a string; <c>null</c> is invalid.</summary>
+    /// <param name="value">The header value.</param>
+    /// <param name="result">The parsed value, or <c>default</c> on failure.</param>
+    /// <returns>Whether <paramref name="value"/> is a valid traceparent.</returns>
+    public static bool TryParse([NotNullWhen(true)] string? value, out TraceParent result)
+    {
+        if (value is null)
+        {
+            result = default;
+            return false;
+        }
+
+        return TryParseCore(value.AsSpan(), out result);
+    }
+
+    /// <summary>Parses a traceparent from characters.</summary>
+    /// <param name="value">The header value.</param>
+    /// <returns>The parsed value.</returns>
+    /// <exception cref="FormatException">The value is not a valid traceparent.</exception>
+    public static TraceParent Parse(ReadOnlySpan<char> value) =>
+        TryParseCore(value, out TraceParent result) ? result : throw new FormatException("The value is not a valid W3C traceparent.");
+
+    // W3C Trace Context:
+    //   traceparent  = version "-" version-format
+    //   version      = 2HEXDIGLC        ; "ff" is forbidden
+    //   version-format (00) = trace-id "-" parent-id "-" trace-flags
+    //   trace-id     = 32HEXDIGLC       ; not all zeros
+    //   parent-id    = 16HEXDIGLC       ; not all zeros
+    //   trace-flags  = 2HEXDIGLC
+    //   HEXDIGLC     = DIGIT / "a" / "b" / "c" / "d" / "e" / "f"
+    // Forward compatibility: for a version above 00, the value may be longer than 55 characters,
+    // in which case the 56th character must be "-"; the first 55 are read as version 00.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryParseCore<TChar>(ReadOnlySpan<TChar> value, out TraceParent result)
+        where TChar : unmanaged, IBinaryInteger<TChar>
+    {
+        result = default;
+        if (value.Length < Length)
+        {
+            return false;
+        }
+
+        TChar dash = TChar.CreateTruncating('-');
+        if (value[2] != dash || value[ParentIdOffset - 1] != dash || value[FlagsOffset - 1] != dash)
+        {
+            return false;
+        }
+
+        if (!Hex.TryDecodeByte(value[VersionOffset..], out byte version) || version == ForbiddenVersion)
+        {
+            return false;
+        }
+
+        if (value.Length != Length && (version == 0 || value[Length] != dash))
+        {
+            return false;
+        }
+
+        if (!Hex.TryDecodeUInt64(value.Slice(TraceIdOffset, 16), out ulong high)
+            || !Hex.TryDecodeUInt64(value.Slice(TraceIdOffset + 16, 16), out ulong low)
+            || !Hex.TryDecodeUInt64(value.Slice(ParentIdOffset, 16), out ulong parent)
+            || !Hex.TryDecodeByte(value.Slice(FlagsOffset, 2), out byte flags))
+        {
+            return false;
+        }
+
+        if ((high | low) == 0 || parent == 0)
+        {
+            return false;
+        }
+
+        result = new TraceParent(version, high, low, parent, flags);
+        return true;
+    }
+
+    /// <summary>Writes the version-00 form (55 characters).</summary>
+    /// <param name="destination">The buffer to write to.</param>
+    /// <param name="charsWritten">55 on success, otherwise 0.</param>
+    /// <returns><c>false</c> only when <paramref name="destination"/> is shorter than <see cref="Length"/> or this value is not <see cref="IsValid"/>.</returns>
+    public bool TryFormat(Span<char> destination, out int charsWritten) => TryFormatCore(destination, out charsWritten);
+
+    /// <summary>Writes the version-00 form (55 UTF-8 bytes).</summary>
+    /// <param name="utf8Destination">The buffer to write to.</param>
+    /// <param name="bytesWritten">55 on success, otherwise 0.</param>
+    /// <returns><c>false</c> only when <paramref name="utf8Destination"/> is shorter than <see cref="Length"/> or this value is not <see cref="IsValid"/>.</returns>
+    public bool TryFormat(Span<byte> utf8Destination, out int bytesWritten) => TryFormatCore(utf8Destination, out bytesWritten);
+
+    /// <inheritdoc/>
+    bool ISpanFormattable.TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider) =>
+        TryFormatCore(destination, out charsWritten);
+
+    /// <inheritdoc/>
+    bool IUtf8SpanFormattable.TryFormat(Span<byte> utf8Destination, out int bytesWritten, ReadOnlySpan<char> format, IFormatProvider? provider) =>
+        TryFormatCore(utf8Destination, out bytesWritten);
+
+    private bool TryFormatCore<TChar>(Span<TChar> destination, out int written)
+        where TChar : unmanaged, IBinaryInteger<TChar>
+    {
+        if (destination.Length < Length || !IsValid)
+        {
+            written = 0;
+            return false;
+        }
+
+        TChar zero = TChar.CreateTruncating('0');
+        TChar dash = TChar.CreateTruncating('-');
+        destination[0] = zero;
+        destination[1] = zero;
+        destination[2] = dash;
+        Hex.EncodeUInt64(_traceIdHigh, destination.Slice(TraceIdOffset, 16));
+        Hex.EncodeUInt64(_traceIdLow, destination.Slice(TraceIdOffset + 16, 16));
+        destination[ParentIdOffset - 1] = dash;
+        Hex.EncodeUInt64(_parentId, destination.Slice(ParentIdOffset, 16));
+        destination[FlagsOffset - 1] = dash;
+        Hex.EncodeByte((byte)(_flags & KnownFlagsMask), destination.Slice(FlagsOffset, 2));
+        written = Length;
+        return true;
+    }
+
+    /// <summary>The version-00 form, or an empty string for an invalid value.</summary>
+    /// <returns>The formatted traceparent.</returns>
+    public override string ToString() => IsValid ? string.Create(Length, this, static (span, self) => self.TryFormatCore(span, out _)) : string.Empty;
+
+    /// <inheritdoc/>
+    string IFormattable.ToString(string? format, IFormatProvider? formatProvider) => ToString();
+
+    /// <summary>Compares version, ids and every flag bit.</summary>
+    /// <param name="other">The value to compare with.</param>
+    /// <returns>Whether both values are the same.</returns>
+    public bool Equals(TraceParent other) =>
+        _traceIdHigh == other._traceIdHigh && _traceIdLow == other._traceIdLow && _parentId == other._parentId
+        && _flags == other._flags && _version == other._version;
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is TraceParent other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(_traceIdHigh, _traceIdLow, _parentId, _flags, _version);
+
+    /// <summary>Whether two values are equal.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>Whether they are equal.</returns>
+    public static bool operator ==(TraceParent left, TraceParent right) => left.Equals(right);
+
+    /// <summary>Whether two values differ.</summary>
+    /// <param name="left">The first value.</param>
+    /// <param name="right">The second value.</param>
+    /// <returns>Whether they differ.</returns>
+    public static bool operator !=(TraceParent left, TraceParent right) => !left.Equals(right);
+}
