@@ -179,7 +179,7 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
         context.TraceId.CopyTo(id);
         ulong high = BinaryPrimitives.ReadUInt64BigEndian(id);
         ulong low = BinaryPrimitives.ReadUInt64BigEndian(id[8..]);
-        context.SpanId.CopyTo(id);
+        context.SpanId.CopyTo(id[..8]);
         ulong parent = BinaryPrimitives.ReadUInt64BigEndian(id);
         return new TraceParent(0, high, low, parent, (byte)context.TraceFlags);
     }

@@ -1,0 +1,438 @@
+using System.Buffers;
+using System.Numerics;
+using System.Text;
+
+namespace SipTraceContext.Propagation;
+
+/// <summary>
+/// W3C Trace Context <c>tracestate</c> handling: validation against the grammar and limits,
+/// combining several header instances in order, and trimming to a byte budget.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Normalising a list removes optional whitespace around commas and empty list members, keeps
+/// the members in order, and keeps only the longest prefix of whole members that fits the budget
+/// (members are dropped from the end, never cut). A list that breaks the grammar anywhere (a bad
+/// key or value, more than <see cref="MaxListMembers"/> members, a duplicate key) is invalid as a
+/// whole and nothing of it is kept: W3C asks that an invalid tracestate be discarded rather than
+/// partially propagated.
+/// </para>
+/// <para>
+/// Because every character of the output has been checked against the grammar, the output can
+/// never contain CR, LF, NUL, a comma inside a member, or any non-ASCII character: it is safe to
+/// write into a SIP or HTTP header as it is.
+/// </para>
+/// </remarks>
+public static class TraceState
+{
+    /// <summary>W3C: a tracestate list has at most 32 list members.</summary>
+    public const int MaxListMembers = 32;
+
+    /// <summary>
+    /// The default byte budget for a propagated tracestate. W3C asks vendors to propagate at least
+    /// 512 characters when they trim, so this is the smallest budget that stays compliant.
+    /// </summary>
+    public const int DefaultMaxLength = 512;
+
+    /// <summary>
+    /// Inputs longer than this are rejected without being examined further. The longest valid list
+    /// is 32 members of a 256-character key, '=' and a 256-character value, plus separators and some
+    /// whitespace; anything far beyond that is an attack, not a tracestate.
+    /// </summary>
+    public const int MaxSourceLength = 32 * 1024;
+
+    // Longest simple key: lcalpha 0*255(...) = 256; value: 0*255(chr) nblk-chr = 256.
+    private const int MaxSimpleKeyLength = 256;
+    private const int MaxTenantIdLength = 241;
+    private const int MaxSystemIdLength = 14;
+    private const int MaxValueLength = 256;
+
+    // Inputs up to this many chars are combined on the stack; longer ones use the array pool.
+    private const int StackallocThreshold = 256;
+
+    /// <summary>Whether <paramref name="value"/> is a valid tracestate list (an empty list is valid).</summary>
+    /// <param name="value">The header value.</param>
+    /// <returns>Whether the value follows the W3C grammar and limits.</returns>
+    public static bool IsValid(ReadOnlySpan<char> value) => Scan<char>(value, default, out _, out _);
+
+    /// <summary>Whether the UTF-8 <paramref name="utf8Value"/> is a valid tracestate list (an empty list is valid).</summary>
+    /// <param name="utf8Value">The header value as UTF-8 bytes.</param>
+    /// <returns>Whether the value follows the W3C grammar and limits.</returns>
+    public static bool IsValid(ReadOnlySpan<byte> utf8Value) => Scan<byte>(utf8Value, default, out _, out _);
+
+    /// <summary>
+    /// Validates <paramref name="source"/> and writes its normalised form to <paramref name="destination"/>,
+    /// keeping as many whole members from the start as fit in <c>destination.Length</c> characters.
+    /// </summary>
+    /// <param name="source">One tracestate header value, or several joined with commas.</param>
+    /// <param name="destination">The buffer to write to; its length is the budget.</param>
+    /// <param name="charsWritten">The characters written (0 when invalid or when no member fits).</param>
+    /// <returns><c>false</c> when the source is invalid; nothing is written then.</returns>
+    public static bool TryNormalize(ReadOnlySpan<char> source, Span<char> destination, out int charsWritten) =>
+        Scan(source, destination, out charsWritten, out _);
+
+    /// <summary>
+    /// Validates the UTF-8 <paramref name="source"/> and writes its normalised form to <paramref name="destination"/>,
+    /// keeping as many whole members from the start as fit in <c>destination.Length</c> bytes.
+    /// </summary>
+    /// <param name="source">One tracestate header value, or several joined with commas.</param>
+    /// <param name="destination">The buffer to write to; its length is the budget.</param>
+    /// <param name="bytesWritten">The bytes written (0 when invalid or when no member fits).</param>
+    /// <returns><c>false</c> when the source is invalid; nothing is written then.</returns>
+    public static bool TryNormalize(ReadOnlySpan<byte> source, Span<byte> destination, out int bytesWritten) =>
+        Scan(source, destination, out bytesWritten, out _);
+
+    /// <summary>
+    /// Validates and normalises one tracestate value, trimmed to <paramref name="maxLength"/> characters.
+    /// </summary>
+    /// <param name="value">The header value; <c>null</c> is treated as absent.</param>
+    /// <param name="maxLength">The budget in characters (ASCII, so also in bytes).</param>
+    /// <returns>The normalised list, or <c>null</c> when the input is absent, invalid or has no member that fits.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is negative.</exception>
+    public static string? Normalize(string? value, int maxLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxLength);
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+
+        return NormalizeToString(value.AsSpan(), maxLength, value);
+    }
+
+    /// <summary>
+    /// Combines several tracestate header values in order (RFC 3261 §7.3.1 and RFC 9110 allow a
+    /// comma-separated list to be split across header instances), validates the whole list and
+    /// trims it to <paramref name="maxLength"/> characters.
+    /// </summary>
+    /// <param name="values">The header values in the order they appeared; <c>null</c> entries are skipped.</param>
+    /// <param name="maxLength">The budget in characters (ASCII, so also in bytes).</param>
+    /// <returns>The combined normalised list, or <c>null</c> when there is none, it is invalid, or no member fits.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is negative.</exception>
+    public static string? Combine(IEnumerable<string?>? values, int maxLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxLength);
+        if (values is null)
+        {
+            return null;
+        }
+
+        // Single-value fast path: the common case, and it can return the input string unchanged.
+        if (values is IReadOnlyList<string?> list)
+        {
+            if (list.Count == 0)
+            {
+                return null;
+            }
+
+            if (list.Count == 1)
+            {
+                return Normalize(list[0], maxLength);
+            }
+        }
+
+        int total = 0;
+        foreach (string? value in values)
+        {
+            if (value is not null)
+            {
+                total += value.Length + 1;
+                if (total > MaxSourceLength)
+                {
+                    return null;
+                }
+            }
+        }
+
+        if (total == 0)
+        {
+            return null;
+        }
+
+        char[]? rented = null;
+        Span<char> joined = total <= StackallocThreshold
+            ? stackalloc char[StackallocThreshold]
+            : (rented = ArrayPool<char>.Shared.Rent(total));
+        try
+        {
+            int length = 0;
+            foreach (string? value in values)
+            {
+                if (value is null)
+                {
+                    continue;
+                }
+
+                if (length > 0)
+                {
+                    joined[length++] = ',';
+                }
+
+                value.AsSpan().CopyTo(joined[length..]);
+                length += value.Length;
+            }
+
+            return NormalizeToString(joined[..length], maxLength, original: null);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Validates and normalises a UTF-8 tracestate value (several instances may be joined with commas)
+    /// into a string trimmed to <paramref name="maxLength"/> bytes. This is the only allocation the
+    /// raw-message extraction path makes for a tracestate.
+    /// </summary>
+    /// <param name="utf8Value">The header value bytes.</param>
+    /// <param name="maxLength">The budget in bytes.</param>
+    /// <returns>The normalised list, or <c>null</c> when it is empty, invalid, or no member fits.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is negative.</exception>
+    public static string? Normalize(ReadOnlySpan<byte> utf8Value, int maxLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxLength);
+        if (utf8Value.IsEmpty)
+        {
+            return null;
+        }
+
+        int budget = Math.Min(maxLength, utf8Value.Length);
+        byte[]? rented = null;
+        Span<byte> buffer = budget <= StackallocThreshold
+            ? stackalloc byte[StackallocThreshold]
+            : (rented = ArrayPool<byte>.Shared.Rent(budget));
+        try
+        {
+            if (!Scan(utf8Value, buffer[..budget], out int written, out _) || written == 0)
+            {
+                return null;
+            }
+
+            // Validated output is printable ASCII, so Latin-1 decoding is exact and cannot fail.
+            return Encoding.Latin1.GetString(buffer[..written]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private static string? NormalizeToString(ReadOnlySpan<char> source, int maxLength, string? original)
+    {
+        int budget = Math.Min(maxLength, source.Length);
+        char[]? rented = null;
+        Span<char> buffer = budget <= StackallocThreshold
+            ? stackalloc char[StackallocThreshold]
+            : (rented = ArrayPool<char>.Shared.Rent(budget));
+        try
+        {
+            if (!Scan(source, buffer[..budget], out int written, out _) || written == 0)
+            {
+                return null;
+            }
+
+            ReadOnlySpan<char> result = buffer[..written];
+            // Most tracestates arrive already normalised: hand back the caller's string rather than a copy.
+            return original is not null && result.SequenceEqual(original) ? original : result.ToString();
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+    }
+
+    // W3C Trace Context, tracestate:
+    //   list             = list-member 0*31( OWS "," OWS list-member )
+    //   list-member      = (key "=" value) / OWS
+    //   key              = simple-key / multi-tenant-key
+    //   simple-key       = lcalpha 0*255( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
+    //   multi-tenant-key = tenant-id "@" system-id
+    //   tenant-id        = ( lcalpha / DIGIT ) 0*240( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
+    //   system-id        = lcalpha 0*13( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
+    //   value            = 0*255(chr) nblk-chr
+    //   nblk-chr         = %x21-2B / %x2D-3C / %x3E-7E
+    //   chr              = %x20 / nblk-chr
+    //   OWS              = *( SP / HTAB )
+    // Empty list members are allowed and skipped; at most 32 non-empty members; keys are unique.
+    // Validation covers the whole input before anything is written, so an invalid list writes nothing.
+    private static bool Scan<TChar>(ReadOnlySpan<TChar> source, Span<TChar> destination, out int written, out int memberCount)
+        where TChar : unmanaged, IBinaryInteger<TChar>
+    {
+        written = 0;
+        memberCount = 0;
+        if (source.Length > MaxSourceLength)
+        {
+            return false;
+        }
+
+        // Member and key extents, for the duplicate check and the copy; 32 members bound both.
+        Span<int> memberStart = stackalloc int[MaxListMembers];
+        Span<int> memberLength = stackalloc int[MaxListMembers];
+        Span<int> keyLength = stackalloc int[MaxListMembers];
+
+        int position = 0;
+        while (true)
+        {
+            int comma = source[position..].IndexOf(TChar.CreateTruncating(','));
+            int end = comma < 0 ? source.Length : position + comma;
+            int start = position;
+            while (start < end && IsOws(source[start]))
+            {
+                start++;
+            }
+
+            int stop = end;
+            while (stop > start && IsOws(source[stop - 1]))
+            {
+                stop--;
+            }
+
+            if (stop > start)
+            {
+                if (memberCount == MaxListMembers)
+                {
+                    return false;
+                }
+
+                ReadOnlySpan<TChar> member = source[start..stop];
+                int keyEnd = ValidateMember(member);
+                if (keyEnd < 0)
+                {
+                    return false;
+                }
+
+                ReadOnlySpan<TChar> key = member[..keyEnd];
+                for (int i = 0; i < memberCount; i++)
+                {
+                    if (keyLength[i] == keyEnd && source.Slice(memberStart[i], keyEnd).SequenceEqual(key))
+                    {
+                        return false;
+                    }
+                }
+
+                memberStart[memberCount] = start;
+                memberLength[memberCount] = stop - start;
+                keyLength[memberCount] = keyEnd;
+                memberCount++;
+            }
+
+            if (comma < 0)
+            {
+                break;
+            }
+
+            position = end + 1;
+        }
+
+        // Keep the longest prefix of whole members that fits the destination.
+        int length = 0;
+        for (int i = 0; i < memberCount; i++)
+        {
+            int needed = memberLength[i] + (length > 0 ? 1 : 0);
+            if (length + needed > destination.Length)
+            {
+                break;
+            }
+
+            if (length > 0)
+            {
+                destination[length++] = TChar.CreateTruncating(',');
+            }
+
+            source.Slice(memberStart[i], memberLength[i]).CopyTo(destination[length..]);
+            length += memberLength[i];
+        }
+
+        written = length;
+        return true;
+    }
+
+    /// <summary>Validates one trimmed, non-empty member; returns the key length, or -1 when invalid.</summary>
+    private static int ValidateMember<TChar>(ReadOnlySpan<TChar> member)
+        where TChar : unmanaged, IBinaryInteger<TChar>
+    {
+        int equals = member.IndexOf(TChar.CreateTruncating('='));
+        if (equals <= 0)
+        {
+            return -1;
+        }
+
+        if (!IsValidKey(member[..equals]))
+        {
+            return -1;
+        }
+
+        ReadOnlySpan<TChar> value = member[(equals + 1)..];
+        // The member was trimmed of trailing OWS, so a non-empty value already ends in a nblk-chr
+        // unless it ended in HTAB, which the character check below rejects.
+        if (value.IsEmpty || value.Length > MaxValueLength)
+        {
+            return -1;
+        }
+
+        foreach (TChar c in value)
+        {
+            uint code = uint.CreateTruncating(c);
+            if (code < 0x20 || code > 0x7E || code == ',' || code == '=')
+            {
+                return -1;
+            }
+        }
+
+        return equals;
+    }
+
+    private static bool IsValidKey<TChar>(ReadOnlySpan<TChar> key)
+        where TChar : unmanaged, IBinaryInteger<TChar>
+    {
+        int at = key.IndexOf(TChar.CreateTruncating('@'));
+        if (at < 0)
+        {
+            return key.Length <= MaxSimpleKeyLength && IsLcAlpha(key[0]) && AreKeyChars(key[1..]);
+        }
+
+        ReadOnlySpan<TChar> tenant = key[..at];
+        ReadOnlySpan<TChar> system = key[(at + 1)..];
+        return tenant.Length is > 0 and <= MaxTenantIdLength
+            && (IsLcAlpha(tenant[0]) || IsDigit(tenant[0]))
+            && AreKeyChars(tenant[1..])
+            && system.Length is > 0 and <= MaxSystemIdLength
+            && IsLcAlpha(system[0])
+            && AreKeyChars(system[1..]);
+    }
+
+    private static bool AreKeyChars<TChar>(ReadOnlySpan<TChar> chars)
+        where TChar : unmanaged, IBinaryInteger<TChar>
+    {
+        foreach (TChar c in chars)
+        {
+            uint code = uint.CreateTruncating(c);
+            bool ok = (code - 'a' <= 'z' - 'a') || (code - '0' <= 9) || code is '_' or '-' or '*' or '/';
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsLcAlpha<TChar>(TChar c)
+        where TChar : unmanaged, IBinaryInteger<TChar> => uint.CreateTruncating(c) - 'a' <= 'z' - 'a';
+
+    private static bool IsDigit<TChar>(TChar c)
+        where TChar : unmanaged, IBinaryInteger<TChar> => uint.CreateTruncating(c) - '0' <= 9;
+
+    private static bool IsOws<TChar>(TChar c)
+        where TChar : unmanaged, IBinaryInteger<TChar> => uint.CreateTruncating(c) is ' ' or '\t';
+}
