@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SipTraceContext.Propagation.Internal;
 
 namespace SipTraceContext.Propagation;
@@ -175,12 +176,12 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
             return default;
         }
 
-        Span<byte> id = stackalloc byte[16];
-        context.TraceId.CopyTo(id);
-        ulong high = BinaryPrimitives.ReadUInt64BigEndian(id);
-        ulong low = BinaryPrimitives.ReadUInt64BigEndian(id[8..]);
-        context.SpanId.CopyTo(id[..8]);
-        ulong parent = BinaryPrimitives.ReadUInt64BigEndian(id);
+        // The BCL ids keep their lower-case hex strings; decoding those is cheaper than their CopyTo,
+        // which re-parses the same string more slowly, and allocates nothing either way.
+        ReadOnlySpan<char> traceIdHex = context.TraceId.ToHexString();
+        ulong high = Hex.DecodeValidatedUInt64(traceIdHex);
+        ulong low = Hex.DecodeValidatedUInt64(traceIdHex[16..]);
+        ulong parent = Hex.DecodeValidatedUInt64<char>(context.SpanId.ToHexString());
         return new TraceParent(0, high, low, parent, (byte)context.TraceFlags);
     }
 
@@ -238,13 +239,22 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
             return false;
         }
 
+        ReadOnlySpan<TChar> fixedPart = value[..Length];
+        // One vectorised pass proves the 55 characters are lower-case hex or '-'; counting dashes
+        // (vectorised too) then proves the only dashes are the three separators checked below.
+        bool onlyHexAndDashes = typeof(TChar) == typeof(char)
+            ? !MemoryMarshal.Cast<TChar, char>(fixedPart).ContainsAnyExcept(Hex.LowerHexOrDashChars)
+            : !MemoryMarshal.Cast<TChar, byte>(fixedPart).ContainsAnyExcept(Hex.LowerHexOrDashBytes);
         TChar dash = TChar.CreateTruncating('-');
-        if (value[2] != dash || value[ParentIdOffset - 1] != dash || value[FlagsOffset - 1] != dash)
+        if (!onlyHexAndDashes
+            || value[2] != dash || value[ParentIdOffset - 1] != dash || value[FlagsOffset - 1] != dash
+            || fixedPart.Count(dash) != 3)
         {
             return false;
         }
 
-        if (!Hex.TryDecodeByte(value[VersionOffset..], out byte version) || version == ForbiddenVersion)
+        byte version = (byte)Hex.DecodeValidatedUInt64Prefix(fixedPart, 2);
+        if (version == ForbiddenVersion)
         {
             return false;
         }
@@ -254,14 +264,10 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
             return false;
         }
 
-        if (!Hex.TryDecodeUInt64(value.Slice(TraceIdOffset, 16), out ulong high)
-            || !Hex.TryDecodeUInt64(value.Slice(TraceIdOffset + 16, 16), out ulong low)
-            || !Hex.TryDecodeUInt64(value.Slice(ParentIdOffset, 16), out ulong parent)
-            || !Hex.TryDecodeByte(value.Slice(FlagsOffset, 2), out byte flags))
-        {
-            return false;
-        }
-
+        ulong high = Hex.DecodeValidatedUInt64(fixedPart.Slice(TraceIdOffset, 16));
+        ulong low = Hex.DecodeValidatedUInt64(fixedPart.Slice(TraceIdOffset + 16, 16));
+        ulong parent = Hex.DecodeValidatedUInt64(fixedPart.Slice(ParentIdOffset, 16));
+        byte flags = (byte)Hex.DecodeValidatedUInt64Prefix(fixedPart[FlagsOffset..], 2);
         if ((high | low) == 0 || parent == 0)
         {
             return false;
