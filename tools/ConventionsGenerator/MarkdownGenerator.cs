@@ -193,10 +193,11 @@ internal static class MarkdownGenerator
         w.Line("|---|---|---|---|---|");
         foreach (var reference in signal.Attributes)
         {
-            var (_, attribute) = model.FindAttribute(reference.Ref);
+            var (group, attribute) = model.FindAttribute(reference.Ref);
             var description = reference.Note is null ? attribute.Brief : attribute.Brief + " " + reference.Note;
             var examples = string.Join(", ", attribute.Examples.Select(e => $"`{Cell(CSharpGenerator.ExampleText(attribute, e))}`"));
-            w.Line($"| [`{attribute.Id}`](#{Anchor(attribute.Id + (attribute.IsEnum ? " values" : string.Empty))}) | {attribute.DisplayType} | {Cell(RequirementText(reference))} | {Cell(description)} | {examples} |");
+            var anchor = attribute.IsEnum ? Anchor(attribute.Id + " values") : Anchor(group.DisplayName);
+            w.Line($"| [`{attribute.Id}`](#{anchor}) | {attribute.DisplayType} | {Cell(RequirementText(reference))} | {Cell(description)} | {examples} |");
         }
 
         w.Line();
