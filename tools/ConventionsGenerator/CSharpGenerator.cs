@@ -273,8 +273,11 @@ internal static class CSharpGenerator
             .Select(s => $"{s.Kind.ToString().ToLowerInvariant()} {s.Name}")
             .ToList();
 
+    /// <summary>An example as a reader would write it: strings quoted (JSON-style escapes), numbers bare.</summary>
     internal static string ExampleText(AttributeDefinition attribute, string example) =>
-        attribute.HasStringExamples ? "\"" + example + "\"" : example;
+        attribute.HasStringExamples
+            ? "\"" + example.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\""
+            : example;
 
     internal static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 

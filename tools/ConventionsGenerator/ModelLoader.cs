@@ -74,15 +74,24 @@ internal static partial class ModelLoader
             }
         }
 
+        // Document and class order: SIP first, then IMS, then the reused OpenTelemetry attributes; within a
+        // namespace, the order of the files and of the groups in them (OrderBy is stable).
         var model = new ConventionModel(
             manifest,
-            attributeGroups,
-            signals.Where(s => s.Kind == SignalKind.Span).ToList(),
-            signals.Where(s => s.Kind == SignalKind.Event).ToList(),
-            signals.Where(s => s.Kind == SignalKind.Metric).ToList());
+            attributeGroups.OrderBy(g => NamespaceRank(g.CSharpStripPrefix.TrimEnd('.'))).ToList(),
+            signals.Where(s => s.Kind == SignalKind.Span).OrderBy(s => NamespaceRank(s.Namespace)).ToList(),
+            signals.Where(s => s.Kind == SignalKind.Event).OrderBy(s => NamespaceRank(s.Namespace)).ToList(),
+            signals.Where(s => s.Kind == SignalKind.Metric).OrderBy(s => NamespaceRank(s.Namespace)).ToList());
         Validate(model);
         return model;
     }
+
+    private static int NamespaceRank(string ns) => ns switch
+    {
+        "sip" => 0,
+        "ims" => 1,
+        _ => 2,
+    };
 
     private static Manifest ReadManifest(string path)
     {

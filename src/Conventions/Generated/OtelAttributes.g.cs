@@ -53,7 +53,7 @@ public static class OtelAttributes
     /// <remarks>
     /// <para>Attribute <c>network.peer.address</c>, type <c>string</c>, stability <c>stable</c>.</para>
     /// <para>Examples: <c>"192.0.2.10"</c>, <c>"2001:db8::1"</c>.</para>
-    /// <para>Recorded on: span ims.pcscf.register, span sip.call.setup, span sip.call.teardown.</para>
+    /// <para>Recorded on: span sip.call.setup, span sip.call.teardown, span ims.pcscf.register.</para>
     /// </remarks>
     public const string NetworkPeerAddress = "network.peer.address";
 
@@ -61,7 +61,7 @@ public static class OtelAttributes
     /// <remarks>
     /// <para>Attribute <c>network.peer.port</c>, type <c>int</c>, stability <c>stable</c>.</para>
     /// <para>Examples: <c>5060</c>.</para>
-    /// <para>Recorded on: span ims.pcscf.register, span sip.call.setup, span sip.call.teardown.</para>
+    /// <para>Recorded on: span sip.call.setup, span sip.call.teardown, span ims.pcscf.register.</para>
     /// </remarks>
     public const string NetworkPeerPort = "network.peer.port";
 
@@ -112,7 +112,7 @@ public static class OtelAttributes
     /// <para>Attribute <c>error.type</c>, type <c>string (enum)</c>, stability <c>stable</c>.</para>
     /// <para>Low cardinality: a final non-2xx response records its status code ('486', '503'), otherwise one of the values below.</para>
     /// <para>Examples: <c>"486"</c>, <c>"timeout"</c>, <c>"cancelled"</c>.</para>
-    /// <para>Recorded on: span ims.pcscf.register, span ims.pcscf.ipsec_setup, span ims.pcscf.invite, span ims.pcscf.rx_aar, span ims.icscf.register, span ims.icscf.invite, span ims.icscf.hss_query, span ims.scscf.invite, span ims.scscf.hss_query, span ims.scscf.as_invoke, span sip.call.setup, span sip.call.teardown, metric ims.registration.latency, metric ims.hss.query_latency, metric ims.as.invocation_latency, metric ims.rx.aar_latency, metric sip.call.failed.</para>
+    /// <para>Recorded on: span sip.call.setup, span sip.call.teardown, span ims.pcscf.register, span ims.pcscf.ipsec_setup, span ims.pcscf.invite, span ims.pcscf.rx_aar, span ims.icscf.register, span ims.icscf.invite, span ims.icscf.hss_query, span ims.scscf.invite, span ims.scscf.hss_query, span ims.scscf.as_invoke, metric sip.call.failed, metric ims.registration.latency, metric ims.hss.query_latency, metric ims.as.invocation_latency, metric ims.rx.aar_latency.</para>
     /// <para>Well-known values are in <see cref="ErrorTypeValues"/>.</para>
     /// </remarks>
     public const string ErrorType = "error.type";

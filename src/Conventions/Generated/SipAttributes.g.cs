@@ -18,7 +18,7 @@ public static class SipAttributes
     /// <para>Attribute <c>sip.call_id</c>, type <c>string</c>, stability <c>development</c>.</para>
     /// <para>Never recorded on metrics; it is unique per call.</para>
     /// <para>Examples: <c>"a84b4c76e66710@pc33.atlanta.example.com"</c>.</para>
-    /// <para>Recorded on: span ims.pcscf.register, span ims.pcscf.invite, span ims.icscf.register, span ims.icscf.invite, span ims.scscf.invite, span sip.call.setup, span sip.call.teardown.</para>
+    /// <para>Recorded on: span sip.call.setup, span sip.call.teardown, span ims.pcscf.register, span ims.pcscf.invite, span ims.icscf.register, span ims.icscf.invite, span ims.scscf.invite.</para>
     /// </remarks>
     public const string CallId = "sip.call_id";
 
@@ -27,7 +27,7 @@ public static class SipAttributes
     /// <para>Attribute <c>sip.method</c>, type <c>string (enum)</c>, stability <c>development</c>.</para>
     /// <para>Methods not listed are recorded as they appear on the wire, in upper case.</para>
     /// <para>Examples: <c>"INVITE"</c>, <c>"BYE"</c>.</para>
-    /// <para>Recorded on: span ims.pcscf.register, span ims.pcscf.invite, span ims.icscf.register, span ims.icscf.invite, span ims.scscf.invite, span sip.call.setup, span sip.call.teardown, event sip.retransmission, event sip.timeout, metric sip.response.count, metric sip.message.retransmissions.</para>
+    /// <para>Recorded on: span sip.call.setup, span sip.call.teardown, span ims.pcscf.register, span ims.pcscf.invite, span ims.icscf.register, span ims.icscf.invite, span ims.scscf.invite, event sip.retransmission, event sip.timeout, metric sip.response.count, metric sip.message.retransmissions.</para>
     /// <para>Well-known values are in <see cref="MethodValues"/>.</para>
     /// </remarks>
     public const string Method = "sip.method";
@@ -96,7 +96,7 @@ public static class SipAttributes
     /// <remarks>
     /// <para>Attribute <c>sip.from</c>, type <c>string</c>, stability <c>development</c>.</para>
     /// <para>Carries a phone number or user name: the instrumentation can redact or hash the user part. Never recorded on metrics.</para>
-    /// <para>Examples: <c>""Alice" &lt;sip:alice@atlanta.example.com&gt;;tag=1928301774"</c>.</para>
+    /// <para>Examples: <c>"\"Alice\" &lt;sip:alice@atlanta.example.com&gt;;tag=1928301774"</c>.</para>
     /// <para>Recorded on: span sip.call.setup.</para>
     /// </remarks>
     public const string From = "sip.from";
@@ -105,7 +105,7 @@ public static class SipAttributes
     /// <remarks>
     /// <para>Attribute <c>sip.to</c>, type <c>string</c>, stability <c>development</c>.</para>
     /// <para>Carries a phone number or user name, redacted or hashed like sip.from. Never recorded on metrics.</para>
-    /// <para>Examples: <c>""Bob" &lt;sip:bob@biloxi.example.com&gt;"</c>.</para>
+    /// <para>Examples: <c>"\"Bob\" &lt;sip:bob@biloxi.example.com&gt;"</c>.</para>
     /// <para>Recorded on: span sip.call.setup.</para>
     /// </remarks>
     public const string To = "sip.to";
