@@ -1,0 +1,522 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using static SipTraceContext.Sip.Internal.SipGrammar;
+
+namespace SipTraceContext.Sip.Internal;
+
+/// <summary>
+/// One validating pass over a SIP message: start line, every header line, the empty line, and the
+/// body against Content-Length. It records offsets only; lookups later walk the validated header
+/// section without re-checking it.
+/// </summary>
+/// <remarks>
+/// Leniency (what real stacks send is accepted, what is ambiguous is rejected):
+/// <list type="bullet">
+/// <item>Blank lines before the start line are skipped (RFC 3261 §7.5; RFC 5626 keep-alives).</item>
+/// <item>A bare LF ends a line as CRLF does: several widely deployed stacks and test tools send it and
+/// no reading of it is ambiguous. A CR not followed by LF is malformed: stacks disagree on it.</item>
+/// <item>SP/HTAB between a header name and its colon is accepted: RFC 3261 HCOLON allows it.</item>
+/// <item>Control bytes other than HTAB in the start line or a header line are malformed (the grammar
+/// has none; NUL and stray controls are how header smuggling starts). Bytes 0x80-0xFF are not
+/// checked for valid UTF-8: values are passed through as bytes.</item>
+/// <item>The start line uses single spaces, as the grammar says; extra spaces are malformed.</item>
+/// <item>A second Content-Length is malformed even with the same value: two framings are one too many.</item>
+/// </list>
+/// </remarks>
+internal static class SipMessageParser
+{
+    private enum LineResult
+    {
+        Complete,
+        Incomplete,
+        Failed,
+    }
+
+    public static void Parse(ReadOnlySpan<byte> message, in SipReaderLimits limits, out SipMessageLayout layout)
+    {
+        layout = default;
+        layout.ContentLength = -1;
+        int maxSection = limits.MaxHeaderSectionBytes;
+        int pos = 0;
+
+        // RFC 3261 §7.5: "Implementations processing SIP messages over stream-oriented transports MUST
+        // ignore any CRLF appearing before the start-line".
+        while (true)
+        {
+            if (pos >= message.Length)
+            {
+                SetIncomplete(ref layout, message.Length, maxSection, SipParseError.IncompleteStartLine);
+                return;
+            }
+
+            byte b = message[pos];
+            if (b == LF)
+            {
+                pos++;
+            }
+            else if (b == CR)
+            {
+                if (pos + 1 == message.Length)
+                {
+                    SetIncomplete(ref layout, message.Length, maxSection, SipParseError.IncompleteStartLine);
+                    return;
+                }
+
+                if (message[pos + 1] != LF)
+                {
+                    Fail(ref layout, SipParseStatus.Malformed, SipParseError.BareCarriageReturn, pos);
+                    return;
+                }
+
+                pos += 2;
+            }
+            else
+            {
+                break;
+            }
+
+            if (pos > maxSection)
+            {
+                Fail(ref layout, SipParseStatus.LimitExceeded, SipParseError.HeaderSectionTooLarge, pos);
+                return;
+            }
+        }
+
+        layout.StartLineOffset = pos;
+        LineResult line = ReadLine(message, pos, limits.MaxLineLength, ref layout, out int lineLength, out int next);
+        if (line != LineResult.Complete)
+        {
+            if (line == LineResult.Incomplete)
+            {
+                SetIncomplete(ref layout, message.Length, maxSection, SipParseError.IncompleteStartLine);
+            }
+
+            return;
+        }
+
+        layout.StartLineLength = lineLength;
+        if (!ParseStartLine(message.Slice(pos, lineLength), pos, ref layout))
+        {
+            return;
+        }
+
+        pos = next;
+        if (pos > maxSection)
+        {
+            Fail(ref layout, SipParseStatus.LimitExceeded, SipParseError.HeaderSectionTooLarge, pos);
+            return;
+        }
+
+        layout.HeadersOffset = pos;
+        if (!ParseHeaders(message, pos, limits, ref layout))
+        {
+            return;
+        }
+
+        ParseBody(message, limits, ref layout);
+    }
+
+    private static bool ParseHeaders(ReadOnlySpan<byte> message, int pos, in SipReaderLimits limits, ref SipMessageLayout layout)
+    {
+        int maxSection = limits.MaxHeaderSectionBytes;
+        int maxLine = limits.MaxLineLength;
+        int maxCount = limits.MaxHeaderCount;
+
+        // The Content-Length field being read, if any; its value is checked when the field ends,
+        // because a folded continuation line may still follow.
+        int contentLengthValueStart = -1;
+
+        while (true)
+        {
+            if (pos >= message.Length)
+            {
+                SetIncomplete(ref layout, message.Length, maxSection, SipParseError.IncompleteHeaders);
+                return false;
+            }
+
+            byte first = message[pos];
+            if (first is CR or LF)
+            {
+                // The empty line: CRLF (or a bare LF) that ends the header section.
+                int bodyOffset;
+                if (first == LF)
+                {
+                    bodyOffset = pos + 1;
+                }
+                else if (pos + 1 == message.Length)
+                {
+                    SetIncomplete(ref layout, message.Length, maxSection, SipParseError.IncompleteHeaders);
+                    return false;
+                }
+                else if (message[pos + 1] != LF)
+                {
+                    Fail(ref layout, SipParseStatus.Malformed, SipParseError.BareCarriageReturn, pos);
+                    return false;
+                }
+                else
+                {
+                    bodyOffset = pos + 2;
+                }
+
+                if (bodyOffset > maxSection)
+                {
+                    Fail(ref layout, SipParseStatus.LimitExceeded, SipParseError.HeaderSectionTooLarge, pos);
+                    return false;
+                }
+
+                if (contentLengthValueStart >= 0 && !SetContentLength(message[contentLengthValueStart..pos], contentLengthValueStart, limits, ref layout))
+                {
+                    return false;
+                }
+
+                layout.HeadersEnd = pos;
+                layout.BodyOffset = bodyOffset;
+                layout.HeadersComplete = true;
+                return true;
+            }
+
+            LineResult line = ReadLine(message, pos, maxLine, ref layout, out int lineLength, out int next);
+            if (line != LineResult.Complete)
+            {
+                if (line == LineResult.Incomplete)
+                {
+                    SetIncomplete(ref layout, message.Length, maxSection, SipParseError.IncompleteHeaders);
+                }
+
+                return false;
+            }
+
+            if (IsWhitespace(first))
+            {
+                // LWS = [*WSP CRLF] 1*WSP: a line that starts with whitespace continues the field above.
+                if (layout.HeaderCount == 0)
+                {
+                    Fail(ref layout, SipParseStatus.Malformed, SipParseError.ContinuationWithoutHeader, pos);
+                    return false;
+                }
+            }
+            else
+            {
+                if (contentLengthValueStart >= 0)
+                {
+                    if (!SetContentLength(message[contentLengthValueStart..pos], contentLengthValueStart, limits, ref layout))
+                    {
+                        return false;
+                    }
+
+                    contentLengthValueStart = -1;
+                }
+
+                if (++layout.HeaderCount > maxCount)
+                {
+                    Fail(ref layout, SipParseStatus.LimitExceeded, SipParseError.TooManyHeaders, pos);
+                    return false;
+                }
+
+                // message-header = header-name HCOLON header-value CRLF
+                // header-name    = token
+                // HCOLON         = *( SP / HTAB ) ":" SWS
+                ReadOnlySpan<byte> content = message.Slice(pos, lineLength);
+                int colon = content.IndexOf(Colon);
+                if (colon < 0)
+                {
+                    Fail(ref layout, SipParseStatus.Malformed, SipParseError.MissingColon, pos);
+                    return false;
+                }
+
+                ReadOnlySpan<byte> name = content[..colon].TrimEnd(Whitespace);
+                if (!IsToken(name))
+                {
+                    Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidHeaderName, pos);
+                    return false;
+                }
+
+                if (IsContentLength(name))
+                {
+                    contentLengthValueStart = pos + colon + 1;
+                }
+            }
+
+            pos = next;
+            if (pos > maxSection)
+            {
+                Fail(ref layout, SipParseStatus.LimitExceeded, SipParseError.HeaderSectionTooLarge, pos);
+                return false;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsContentLength(ReadOnlySpan<byte> name) =>
+        name.Length == 1
+            ? (name[0] | 0x20) == 'l'
+            : name.Length == SipHeaderNames.ContentLength.Length && Ascii.EqualsIgnoreCase(name, SipHeaderNames.ContentLengthUtf8);
+
+    // Content-Length  =  ( "Content-Length" / "l" ) HCOLON 1*DIGIT
+    private static bool SetContentLength(ReadOnlySpan<byte> rawValue, int offset, in SipReaderLimits limits, ref SipMessageLayout layout)
+    {
+        if (layout.ContentLength >= 0)
+        {
+            Fail(ref layout, SipParseStatus.Malformed, SipParseError.DuplicateContentLength, offset);
+            return false;
+        }
+
+        ReadOnlySpan<byte> digits = rawValue.Trim(LinearWhitespace);
+        if (digits.IsEmpty || digits.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
+        {
+            Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidContentLength, offset);
+            return false;
+        }
+
+        // Leading zeros are legal ("0009"); more significant digits than int.MaxValue has is not.
+        digits = digits.TrimStart((byte)'0');
+        const int MaxSignificantDigits = 10; // int.MaxValue.ToString().Length
+        long value = 0;
+        if (digits.Length > MaxSignificantDigits)
+        {
+            Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidContentLength, offset);
+            return false;
+        }
+
+        foreach (byte digit in digits)
+        {
+            value = (value * 10) + (digit - '0');
+        }
+
+        if (value > int.MaxValue)
+        {
+            Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidContentLength, offset);
+            return false;
+        }
+
+        if (value > limits.MaxBodyBytes)
+        {
+            Fail(ref layout, SipParseStatus.LimitExceeded, SipParseError.BodyTooLarge, offset);
+            return false;
+        }
+
+        layout.ContentLength = (int)value;
+        return true;
+    }
+
+    // RFC 3261 §18.3: with Content-Length the body is that many bytes and anything after it belongs to
+    // the next message (stream) or is discarded (datagram); without it the body runs to the end.
+    private static void ParseBody(ReadOnlySpan<byte> message, in SipReaderLimits limits, ref SipMessageLayout layout)
+    {
+        int available = message.Length - layout.BodyOffset;
+        if (layout.ContentLength >= 0)
+        {
+            if (available < layout.ContentLength)
+            {
+                layout.BodyLength = available;
+                layout.MessageLength = message.Length;
+                layout.Status = SipParseStatus.Incomplete;
+                layout.Error = SipParseError.IncompleteBody;
+                layout.ErrorOffset = message.Length;
+                return;
+            }
+
+            layout.BodyLength = layout.ContentLength;
+        }
+        else
+        {
+            if (available > limits.MaxBodyBytes)
+            {
+                Fail(ref layout, SipParseStatus.LimitExceeded, SipParseError.BodyTooLarge, layout.BodyOffset);
+                return;
+            }
+
+            layout.BodyLength = available;
+        }
+
+        layout.MessageLength = layout.BodyOffset + layout.BodyLength;
+        layout.Status = SipParseStatus.Complete;
+        layout.Error = SipParseError.None;
+    }
+
+    /// <summary>
+    /// Finds the end of the line that starts at <paramref name="start"/> and checks it holds no control
+    /// byte but HTAB, in one vectorized scan bounded by the line-length limit.
+    /// </summary>
+    private static LineResult ReadLine(ReadOnlySpan<byte> message, int start, int maxLine, ref SipMessageLayout layout, out int lineLength, out int next)
+    {
+        ReadOnlySpan<byte> window = message.Slice(start, Math.Min(message.Length - start, maxLine + 1));
+        int index = window.IndexOfAny(ControlExceptTabBytes);
+        lineLength = 0;
+        next = 0;
+        if (index < 0)
+        {
+            if (window.Length > maxLine)
+            {
+                Fail(ref layout, SipParseStatus.LimitExceeded, SipParseError.LineTooLong, start);
+                return LineResult.Failed;
+            }
+
+            return LineResult.Incomplete;
+        }
+
+        int at = start + index;
+        byte b = message[at];
+        if (b == LF)
+        {
+            next = at + 1;
+        }
+        else if (b == CR)
+        {
+            if (at + 1 == message.Length)
+            {
+                return LineResult.Incomplete;
+            }
+
+            if (message[at + 1] != LF)
+            {
+                Fail(ref layout, SipParseStatus.Malformed, SipParseError.BareCarriageReturn, at);
+                return LineResult.Failed;
+            }
+
+            next = at + 2;
+        }
+        else
+        {
+            Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidCharacter, at);
+            return LineResult.Failed;
+        }
+
+        if (index > maxLine)
+        {
+            Fail(ref layout, SipParseStatus.LimitExceeded, SipParseError.LineTooLong, start);
+            return LineResult.Failed;
+        }
+
+        lineLength = index;
+        return LineResult.Complete;
+    }
+
+    // start-line    =  Request-Line / Status-Line
+    // Request-Line  =  Method SP Request-URI SP SIP-Version CRLF
+    // Status-Line   =  SIP-Version SP Status-Code SP Reason-Phrase CRLF
+    private static bool ParseStartLine(ReadOnlySpan<byte> line, int offset, ref SipMessageLayout layout)
+    {
+        int firstSpace = line.IndexOf(SP);
+        if (firstSpace < 0)
+        {
+            // A one-word line: a response with no status code, or a request with no URI.
+            Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidStartLine, offset);
+            return false;
+        }
+
+        // Method is a token and has no "/", so a line starting "SIP/" can only be a Status-Line.
+        if (line.Length >= 4 && Ascii.EqualsIgnoreCase(line[..4], "SIP/"u8))
+        {
+            return ParseStatusLine(line, firstSpace, offset, ref layout);
+        }
+
+        return ParseRequestLine(line, firstSpace, offset, ref layout);
+    }
+
+    private static bool ParseRequestLine(ReadOnlySpan<byte> line, int firstSpace, int offset, ref SipMessageLayout layout)
+    {
+        // Method = INVITEm / ACKm / ... / extension-method ; extension-method = token
+        if (!IsToken(line[..firstSpace]))
+        {
+            Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidMethod, offset);
+            return false;
+        }
+
+        ReadOnlySpan<byte> rest = line[(firstSpace + 1)..];
+        int secondSpace = rest.IndexOf(SP);
+        if (secondSpace < 0)
+        {
+            Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidStartLine, offset);
+            return false;
+        }
+
+        if (secondSpace == 0 || rest[..secondSpace].Contains(HTAB))
+        {
+            Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidRequestUri, offset + firstSpace + 1);
+            return false;
+        }
+
+        ReadOnlySpan<byte> version = rest[(secondSpace + 1)..];
+        if (!IsVersion(version))
+        {
+            Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidVersion, offset + firstSpace + 1 + secondSpace + 1);
+            return false;
+        }
+
+        layout.IsRequest = true;
+        layout.MethodLength = firstSpace;
+        layout.RequestUriOffset = offset + firstSpace + 1;
+        layout.RequestUriLength = secondSpace;
+        layout.VersionOffset = layout.RequestUriOffset + secondSpace + 1;
+        layout.VersionLength = version.Length;
+        return true;
+    }
+
+    private static bool ParseStatusLine(ReadOnlySpan<byte> line, int firstSpace, int offset, ref SipMessageLayout layout)
+    {
+        if (!IsVersion(line[..firstSpace]))
+        {
+            Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidVersion, offset);
+            return false;
+        }
+
+        // Status-Code = 3DIGIT, 100-699 (RFC 3261 §21: the first digit is the class, 1 to 6).
+        ReadOnlySpan<byte> rest = line[(firstSpace + 1)..];
+        const int StatusCodeLength = 3;
+        if (rest.Length < StatusCodeLength || (rest.Length > StatusCodeLength && rest[StatusCodeLength] != SP)
+            || rest[..StatusCodeLength].ContainsAnyExceptInRange((byte)'0', (byte)'9')
+            || rest[0] is < (byte)'1' or > (byte)'6')
+        {
+            Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidStatusCode, offset + firstSpace + 1);
+            return false;
+        }
+
+        layout.IsRequest = false;
+        layout.VersionOffset = offset;
+        layout.VersionLength = firstSpace;
+        layout.StatusCode = ((rest[0] - '0') * 100) + ((rest[1] - '0') * 10) + (rest[2] - '0');
+
+        // Reason-Phrase may be empty; "SIP/2.0 100\r\n" without the SP is accepted as an empty phrase.
+        int reasonOffset = offset + firstSpace + 1 + StatusCodeLength + (rest.Length > StatusCodeLength ? 1 : 0);
+        layout.ReasonOffset = reasonOffset;
+        layout.ReasonLength = offset + line.Length - reasonOffset;
+        return true;
+    }
+
+    // SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT   (ABNF literals are case-insensitive)
+    private static bool IsVersion(ReadOnlySpan<byte> version)
+    {
+        if (version.Length < "SIP/2.0".Length || !Ascii.EqualsIgnoreCase(version[..4], "SIP/"u8))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> numbers = version[4..];
+        int dot = numbers.IndexOf((byte)'.');
+        return dot > 0 && dot < numbers.Length - 1
+            && !numbers[..dot].ContainsAnyExceptInRange((byte)'0', (byte)'9')
+            && !numbers[(dot + 1)..].ContainsAnyExceptInRange((byte)'0', (byte)'9');
+    }
+
+    private static void SetIncomplete(ref SipMessageLayout layout, int length, int maxSection, SipParseError error)
+    {
+        // Waiting for more bytes is only worth it while the header section can still fit the limit.
+        if (length > maxSection)
+        {
+            Fail(ref layout, SipParseStatus.LimitExceeded, SipParseError.HeaderSectionTooLarge, maxSection);
+            return;
+        }
+
+        layout.Status = SipParseStatus.Incomplete;
+        layout.Error = error;
+        layout.ErrorOffset = length;
+    }
+
+    private static void Fail(ref SipMessageLayout layout, SipParseStatus status, SipParseError error, int offset)
+    {
+        layout.Status = status;
+        layout.Error = error;
+        layout.ErrorOffset = offset;
+    }
+}

@@ -1,0 +1,211 @@
+using SipTraceContext.Sip.Internal;
+
+namespace SipTraceContext.Sip;
+
+/// <summary>
+/// Reads a SIP message from its UTF-8 wire bytes without allocating: the start line, the header
+/// fields in order, and the body framed by Content-Length (RFC 3261 §7).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Construction makes one validating pass over the start line and the header section, bounded by
+/// <see cref="SipReaderLimits"/>, and records where each part lies. Check <see cref="Status"/>:
+/// header lookups and enumeration see the header fields only once the header section is complete
+/// and valid (<see cref="HeadersComplete"/>); on any other input they find nothing. The reader
+/// never throws on input, never reads outside the span and never allocates.
+/// </para>
+/// <para>
+/// What it accepts beyond the letter of RFC 3261, and why: blank lines before the start line
+/// (RFC 3261 §7.5, keep-alives); a bare LF as a line end (stacks send it, and its meaning is not in
+/// doubt); whitespace before a header's colon (RFC 3261 HCOLON allows it). What it rejects as
+/// ambiguous: a CR not followed by LF, control bytes other than HTAB in the start line or a header,
+/// extra spaces in the start line, and a second Content-Length header.
+/// </para>
+/// <para>
+/// It checks framing and syntax, not meaning: a message without a Via or CSeq is read as complete;
+/// whether it may be processed is the caller's call.
+/// </para>
+/// </remarks>
+public readonly ref struct SipMessageReader
+{
+    private readonly ReadOnlySpan<byte> _message;
+    private readonly SipMessageLayout _layout;
+
+    /// <summary>Reads <paramref name="message"/> with the default limits.</summary>
+    /// <param name="message">The message bytes, starting at the start line (or blank lines before it).</param>
+    public SipMessageReader(ReadOnlySpan<byte> message)
+        : this(message, SipReaderLimits.Default)
+    {
+    }
+
+    /// <summary>Reads <paramref name="message"/> with the given limits.</summary>
+    /// <param name="message">The message bytes, starting at the start line (or blank lines before it).</param>
+    /// <param name="limits">The bounds to enforce.</param>
+    public SipMessageReader(ReadOnlySpan<byte> message, SipReaderLimits limits)
+    {
+        _message = message;
+        SipMessageParser.Parse(message, limits, out _layout);
+    }
+
+    /// <summary>Whether the message is complete, cut short, malformed, or over a limit.</summary>
+    public SipParseStatus Status => _layout.Status;
+
+    /// <summary>Why the message is not complete; <see cref="SipParseError.None"/> when it is.</summary>
+    public SipParseError Error => _layout.Error;
+
+    /// <summary>The offset at which the error was found (for incomplete input, the end of the input).</summary>
+    public int ErrorOffset => _layout.ErrorOffset;
+
+    /// <summary>Whether <see cref="Status"/> is <see cref="SipParseStatus.Complete"/>.</summary>
+    public bool IsComplete => _layout.Status == SipParseStatus.Complete;
+
+    /// <summary>
+    /// Whether the start line and header section are complete and valid, so that header lookups
+    /// work. True for a complete message and for one whose body is still incomplete.
+    /// </summary>
+    public bool HeadersComplete => _layout.HeadersComplete;
+
+    /// <summary>The bytes being read.</summary>
+    public ReadOnlySpan<byte> Message => _message;
+
+    /// <summary>Whether the start line is a Request-Line; <see langword="false"/> for a Status-Line or when it could not be read.</summary>
+    public bool IsRequest => _layout.IsRequest && _layout.StartLineLength > 0;
+
+    /// <summary>Whether the start line is a Status-Line.</summary>
+    public bool IsResponse => !_layout.IsRequest && _layout.VersionLength > 0;
+
+    /// <summary>The start line without its line break; empty when it could not be read.</summary>
+    public ReadOnlySpan<byte> StartLine => HasStartLine ? _message.Slice(_layout.StartLineOffset, _layout.StartLineLength) : default;
+
+    /// <summary>The request method (case-sensitive, RFC 3261 §7.1); empty for a response.</summary>
+    public ReadOnlySpan<byte> Method => IsRequest ? _message.Slice(_layout.StartLineOffset, _layout.MethodLength) : default;
+
+    /// <summary>The Request-URI, as written; empty for a response.</summary>
+    public ReadOnlySpan<byte> RequestUri => IsRequest ? _message.Slice(_layout.RequestUriOffset, _layout.RequestUriLength) : default;
+
+    /// <summary>The SIP-Version of the start line, for example <c>SIP/2.0</c>; empty when the start line could not be read.</summary>
+    public ReadOnlySpan<byte> Version => HasStartLine ? _message.Slice(_layout.VersionOffset, _layout.VersionLength) : default;
+
+    /// <summary>The status code of a response (100-699); 0 for a request.</summary>
+    public int StatusCode => IsResponse ? _layout.StatusCode : 0;
+
+    /// <summary>The reason phrase of a response (may be empty); empty for a request.</summary>
+    public ReadOnlySpan<byte> ReasonPhrase => IsResponse ? _message.Slice(_layout.ReasonOffset, _layout.ReasonLength) : default;
+
+    /// <summary>The number of header fields (a folded field counts once); 0 until <see cref="HeadersComplete"/>.</summary>
+    public int HeaderCount => _layout.HeadersComplete ? _layout.HeaderCount : 0;
+
+    /// <summary>The offset of the first header line (just after the start line).</summary>
+    public int HeadersOffset => _layout.HeadersOffset;
+
+    /// <summary>The offset of the empty line that ends the header section; where an editor adds headers.</summary>
+    public int HeadersEnd => _layout.HeadersComplete ? _layout.HeadersEnd : 0;
+
+    /// <summary>The offset of the first body byte (just after the empty line).</summary>
+    public int BodyOffset => _layout.HeadersComplete ? _layout.BodyOffset : 0;
+
+    /// <summary>Whether the message has a Content-Length header.</summary>
+    public bool HasContentLength => _layout.ContentLength >= 0;
+
+    /// <summary>The Content-Length value, or -1 when the header is absent.</summary>
+    public int ContentLength => _layout.ContentLength;
+
+    /// <summary>
+    /// The body: Content-Length bytes when the header is present (fewer if the message is incomplete),
+    /// otherwise every byte after the header section (RFC 3261 §18.3).
+    /// </summary>
+    public ReadOnlySpan<byte> Body => _layout.HeadersComplete ? _message.Slice(_layout.BodyOffset, _layout.BodyLength) : default;
+
+    /// <summary>
+    /// The number of bytes this message occupies from the start of the input, when complete. Bytes
+    /// after it are the next message on a stream transport, and are discarded on a datagram one.
+    /// </summary>
+    public int MessageLength => _layout.Status == SipParseStatus.Complete ? _layout.MessageLength : 0;
+
+    private bool HasStartLine => _layout.StartLineLength > 0 && _layout.VersionLength > 0;
+
+    /// <summary>Enumerates every header field in message order.</summary>
+    public SipHeaderEnumerator Headers => _layout.HeadersComplete
+        ? new SipHeaderEnumerator(_message, _layout.HeadersOffset, _layout.HeadersEnd)
+        : default;
+
+    /// <summary>Enumerates every instance of one header in message order, matching any case and the compact form.</summary>
+    /// <param name="name">The header name, long or compact form; <see cref="SipHeaderNames"/> has the UTF-8 constants.</param>
+    /// <returns>An enumerator over the instances.</returns>
+    public SipHeaderEnumerator GetHeaders(ReadOnlySpan<byte> name) => _layout.HeadersComplete
+        ? new SipHeaderEnumerator(_message, _layout.HeadersOffset, _layout.HeadersEnd, name)
+        : default;
+
+    /// <summary>Enumerates every instance of a known header in message order, long and compact forms.</summary>
+    /// <param name="header">The header.</param>
+    /// <returns>An enumerator over the instances; empty for <see cref="KnownSipHeader.Unknown"/>.</returns>
+    public SipHeaderEnumerator GetHeaders(KnownSipHeader header)
+    {
+        ReadOnlySpan<byte> name = SipHeaderNames.GetNameUtf8(header);
+        return name.IsEmpty ? default : GetHeaders(name);
+    }
+
+    /// <summary>Finds the first instance of a header, matching any case and the compact form.</summary>
+    /// <param name="name">The header name, long or compact form.</param>
+    /// <param name="value">The trimmed value (see <see cref="SipHeaderField.Value"/>), or empty when not found.</param>
+    /// <returns><see langword="true"/> when the header is present.</returns>
+    public bool TryGetHeader(ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
+    {
+        SipHeaderEnumerator headers = GetHeaders(name);
+        if (headers.MoveNext())
+        {
+            value = headers.Current.Value;
+            return true;
+        }
+
+        value = default;
+        return false;
+    }
+
+    /// <summary>Finds the first instance of a header, matching any case and the compact form.</summary>
+    /// <param name="name">The header name, long or compact form.</param>
+    /// <param name="field">The field, with its offsets, or <see langword="default"/> when not found.</param>
+    /// <returns><see langword="true"/> when the header is present.</returns>
+    public bool TryGetHeader(ReadOnlySpan<byte> name, out SipHeaderField field)
+    {
+        SipHeaderEnumerator headers = GetHeaders(name);
+        if (headers.MoveNext())
+        {
+            field = headers.Current;
+            return true;
+        }
+
+        field = default;
+        return false;
+    }
+
+    /// <summary>Finds the first instance of a known header, long or compact form.</summary>
+    /// <param name="header">The header.</param>
+    /// <param name="value">The trimmed value, or empty when not found.</param>
+    /// <returns><see langword="true"/> when the header is present.</returns>
+    public bool TryGetHeader(KnownSipHeader header, out ReadOnlySpan<byte> value)
+    {
+        ReadOnlySpan<byte> name = SipHeaderNames.GetNameUtf8(header);
+        if (name.IsEmpty)
+        {
+            value = default;
+            return false;
+        }
+
+        return TryGetHeader(name, out value);
+    }
+
+    /// <summary>Counts the instances of a header, matching any case and the compact form.</summary>
+    /// <param name="name">The header name, long or compact form.</param>
+    /// <returns>The number of instances.</returns>
+    public int CountHeaders(ReadOnlySpan<byte> name)
+    {
+        int count = 0;
+        foreach (SipHeaderField unused in GetHeaders(name))
+        {
+            count++;
+        }
+
+        return count;
+    }
+}
