@@ -1,0 +1,400 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text;
+using SipTraceContext.Propagation.Internal;
+
+namespace SipTraceContext.Propagation;
+
+/// <summary>
+/// The fast path: extracts trace context from, and injects it into, raw SIP messages (UTF-8 bytes)
+/// with no delegates and no strings beyond what <see cref="ActivityContext"/> itself needs.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Extraction reads the styles in precedence order (the configured style, the other style, then
+/// the fallback spellings) and takes the first whose traceparent is present exactly once and valid;
+/// its tracestate headers are combined in order and validated as a whole. Header names match in any
+/// case; folded values are unfolded.
+/// </para>
+/// <para>
+/// Injection copies the message, leaving out every trace header it recognises (a proxy forwards the
+/// context, it does not stack it), and adds the traceparent and tracestate headers of the configured
+/// style at the end of the header section. Everything else, the body included, is copied byte for
+/// byte, so Content-Length stays right. The added values can contain only hex digits, dashes and
+/// the characters the tracestate grammar allows: never CR, LF or NUL.
+/// </para>
+/// <para>Instances are immutable and thread-safe; create one per configuration and share it.</para>
+/// </remarks>
+public sealed class SipRawPropagator
+{
+    // Tracestate values (and joined instances) up to this many bytes are handled on the stack.
+    private const int StackBufferSize = 512;
+
+    private readonly TraceHeaderSet _headers;
+
+    /// <summary>Creates a propagator with the default options (X-OTel style, fallbacks accepted).</summary>
+    public SipRawPropagator()
+        : this(new SipPropagationOptions())
+    {
+    }
+
+    /// <summary>Creates a propagator with the given options.</summary>
+    /// <param name="options">The options; read once, here.</param>
+    /// <exception cref="ArgumentException">A prefix is not a SIP token or a limit is negative.</exception>
+    public SipRawPropagator(SipPropagationOptions options)
+    {
+        _headers = new TraceHeaderSet(options);
+    }
+
+    /// <summary>The traceparent header name this propagator writes.</summary>
+    public string TraceParentHeaderName => _headers.TraceParentName;
+
+    /// <summary>The tracestate header name this propagator writes.</summary>
+    public string TraceStateHeaderName => _headers.TraceStateName;
+
+    /// <summary>
+    /// The most bytes <see cref="TryInject(ReadOnlySpan{byte}, in ActivityContext, Span{byte}, out int)"/>
+    /// can add to a message: size a destination as the source length plus this.
+    /// </summary>
+    public int MaxAddedBytes => _headers.MaxInjectedBytes;
+
+    /// <summary>Extracts the traceparent of a raw message without allocating.</summary>
+    /// <param name="message">The raw SIP message (at least its complete header section).</param>
+    /// <param name="traceParent">The traceparent found, or <c>default</c>.</param>
+    /// <returns>Whether a valid traceparent was found.</returns>
+    public bool TryExtract(ReadOnlySpan<byte> message, out TraceParent traceParent)
+    {
+        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        return TryExtractCore(message, lines, out traceParent, out _, out _);
+    }
+
+    /// <summary>
+    /// Extracts the trace context of a raw message. Allocates only the two id strings the BCL's
+    /// <see cref="ActivityContext"/> keeps and, when there is one, the tracestate string.
+    /// </summary>
+    /// <param name="message">The raw SIP message (at least its complete header section).</param>
+    /// <param name="context">The remote context (<see cref="ActivityContext.IsRemote"/> set), or <c>default</c>.</param>
+    /// <returns>Whether a valid context was found.</returns>
+    public bool TryExtract(ReadOnlySpan<byte> message, out ActivityContext context)
+    {
+        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        if (!TryExtractCore(message, lines, out TraceParent traceParent, out int winner, out int count))
+        {
+            context = default;
+            return false;
+        }
+
+        string? traceState = ReadTraceState(message, lines[..count], winner);
+        context = traceParent.ToActivityContext(traceState, isRemote: true);
+        return true;
+    }
+
+    private bool TryExtractCore(ReadOnlySpan<byte> message, Span<TraceHeaderLine> lines, out TraceParent traceParent, out int winner, out int count)
+    {
+        traceParent = default;
+        winner = -1;
+        if (!TraceHeaderScanner.TryScan(message, _headers.ExtractPrefixesLower, lines, out count, out _, out _))
+        {
+            count = 0;
+            return false;
+        }
+
+        ReadOnlySpan<TraceHeaderLine> found = lines[..count];
+        for (int prefix = 0; prefix < _headers.ExtractPrefixesLower.Length; prefix++)
+        {
+            int index = -1;
+            int instances = 0;
+            for (int i = 0; i < found.Length; i++)
+            {
+                if (found[i].PrefixIndex == prefix && found[i].Field == TraceField.TraceParent)
+                {
+                    index = i;
+                    instances++;
+                }
+            }
+
+            if (instances == 0)
+            {
+                continue;
+            }
+
+            // W3C: a repeated traceparent is invalid; fall through to the next style.
+            if (instances == 1 && TryParseValue(message, found[index], out traceParent))
+            {
+                winner = prefix;
+                return true;
+            }
+
+            SipPropagationEventSource.Log.InvalidHeader(_headers.TraceParentNames[prefix], instances == 1 ? "malformed" : "repeated");
+        }
+
+        return false;
+    }
+
+    private static bool TryParseValue(ReadOnlySpan<byte> message, in TraceHeaderLine line, out TraceParent traceParent)
+    {
+        ReadOnlySpan<byte> value = message[line.ValueStart..line.ValueEnd];
+        if (!line.IsFolded)
+        {
+            return TraceParent.TryParse(value, out traceParent);
+        }
+
+        // A folded traceparent is unusual but legal SIP; anything longer than this cannot be valid
+        // once unfolded (a higher version may add fields, so allow some room beyond 55).
+        Span<byte> unfolded = stackalloc byte[StackBufferSize];
+        int length = TraceHeaderScanner.Unfold(value, unfolded);
+        traceParent = default;
+        return length >= 0 && TraceParent.TryParse(unfolded[..length], out traceParent);
+    }
+
+    private string? ReadTraceState(ReadOnlySpan<byte> message, ReadOnlySpan<TraceHeaderLine> lines, int prefix)
+    {
+        int instances = 0;
+        int total = 0;
+        bool anyFolded = false;
+        foreach (TraceHeaderLine line in lines)
+        {
+            if (line.PrefixIndex == prefix && line.Field == TraceField.TraceState)
+            {
+                instances++;
+                total += line.ValueEnd - line.ValueStart + 1;
+                anyFolded |= line.IsFolded;
+            }
+        }
+
+        if (instances == 0)
+        {
+            return null;
+        }
+
+        if (instances == 1 && !anyFolded)
+        {
+            // The common case: one unfolded header, validated and trimmed straight from the message.
+            foreach (TraceHeaderLine line in lines)
+            {
+                if (line.PrefixIndex == prefix && line.Field == TraceField.TraceState)
+                {
+                    return TraceState.Normalize(message[line.ValueStart..line.ValueEnd], _headers.MaxTraceStateLength);
+                }
+            }
+        }
+
+        if (total > TraceState.MaxSourceLength)
+        {
+            SipPropagationEventSource.Log.InvalidHeader(_headers.TraceStateNames[prefix], "too long");
+            return null;
+        }
+
+        // Several instances (RFC 3261 §7.3.1 lets a comma-separated list be split) or folding:
+        // join them with commas into one buffer, then validate the list as a whole.
+        byte[]? rented = null;
+        Span<byte> joined = total <= StackBufferSize ? stackalloc byte[StackBufferSize] : (rented = ArrayPool<byte>.Shared.Rent(total));
+        try
+        {
+            int length = 0;
+            foreach (TraceHeaderLine line in lines)
+            {
+                if (line.PrefixIndex != prefix || line.Field != TraceField.TraceState)
+                {
+                    continue;
+                }
+
+                if (length > 0)
+                {
+                    joined[length++] = (byte)',';
+                }
+
+                ReadOnlySpan<byte> value = message[line.ValueStart..line.ValueEnd];
+                if (line.IsFolded)
+                {
+                    int unfolded = TraceHeaderScanner.Unfold(value, joined[length..]);
+                    if (unfolded < 0)
+                    {
+                        return null;
+                    }
+
+                    length += unfolded;
+                }
+                else
+                {
+                    value.CopyTo(joined[length..]);
+                    length += value.Length;
+                }
+            }
+
+            string? result = TraceState.Normalize(joined[..length], _headers.MaxTraceStateLength);
+            if (result is null)
+            {
+                SipPropagationEventSource.Log.InvalidHeader(_headers.TraceStateNames[prefix], "invalid list");
+            }
+
+            return result;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="source"/> to <paramref name="destination"/> with its trace headers
+    /// replaced by <paramref name="context"/>'s, in the configured style. Allocates nothing.
+    /// </summary>
+    /// <param name="source">The raw SIP message.</param>
+    /// <param name="context">The context to send; its tracestate is validated and trimmed to the budget.</param>
+    /// <param name="destination">Where the new message goes; must not overlap <paramref name="source"/>.</param>
+    /// <param name="bytesWritten">The length of the new message, or 0 on failure.</param>
+    /// <returns>
+    /// <c>false</c> (nothing written) when the context is invalid, the source has no complete header
+    /// section, or the destination is too small (size it with <see cref="MaxAddedBytes"/>).
+    /// </returns>
+    public bool TryInject(ReadOnlySpan<byte> source, in ActivityContext context, Span<byte> destination, out int bytesWritten)
+    {
+        bytesWritten = 0;
+        TraceParent traceParent = TraceParent.FromActivityContext(context);
+        if (!traceParent.IsValid)
+        {
+            SipPropagationEventSource.Log.InjectFailed("invalid context");
+            return false;
+        }
+
+        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        if (!TraceHeaderScanner.TryScan(source, _headers.ExtractPrefixesLower, lines, out int count, out int headersEnd, out ReadOnlySpan<byte> lineEnding))
+        {
+            SipPropagationEventSource.Log.InjectFailed("no complete header section, or too many trace headers");
+            return false;
+        }
+
+        var writer = new SpanWriter(destination);
+        int position = 0;
+        foreach (TraceHeaderLine line in lines[..count])
+        {
+            writer.Write(source[position..line.LineStart]);
+            position = line.LineEnd;
+        }
+
+        writer.Write(source[position..headersEnd]);
+
+        writer.Write(_headers.TraceParentNameUtf8);
+        writer.Write(": "u8);
+        if (writer.TryReserve(TraceParent.Length, out Span<byte> traceParentBytes))
+        {
+            traceParent.TryFormat(traceParentBytes, out _);
+        }
+
+        writer.Write(lineEnding);
+        WriteTraceState(ref writer, context.TraceState, lineEnding);
+        writer.Write(source[headersEnd..]);
+
+        if (writer.Overflowed)
+        {
+            SipPropagationEventSource.Log.InjectFailed("destination too small");
+            return false;
+        }
+
+        bytesWritten = writer.Written;
+        return true;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="source"/> with its trace headers replaced by <paramref name="context"/>'s
+    /// to <paramref name="writer"/>. Asks the writer for <c>source.Length + </c><see cref="MaxAddedBytes"/> bytes.
+    /// </summary>
+    /// <param name="source">The raw SIP message.</param>
+    /// <param name="context">The context to send.</param>
+    /// <param name="writer">Receives the new message.</param>
+    /// <param name="bytesWritten">The length of the new message, or 0 on failure.</param>
+    /// <returns><c>false</c> (nothing advanced) when the context is invalid or the source has no complete header section.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="writer"/> is null.</exception>
+    public bool TryInject(ReadOnlySpan<byte> source, in ActivityContext context, IBufferWriter<byte> writer, out int bytesWritten)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        Span<byte> destination = writer.GetSpan(source.Length + MaxAddedBytes);
+        if (!TryInject(source, context, destination, out bytesWritten))
+        {
+            return false;
+        }
+
+        writer.Advance(bytesWritten);
+        return true;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="source"/> without the trace headers in <paramref name="scope"/>: for
+    /// example <see cref="SipTraceHeaderScope.POTel"/> on egress from an IMS trust domain, or
+    /// <see cref="SipTraceHeaderScope.All"/> for a message from an untrusted handset.
+    /// </summary>
+    /// <param name="source">The raw SIP message.</param>
+    /// <param name="scope">Which trace headers to remove.</param>
+    /// <param name="destination">Where the new message goes (at most <c>source.Length</c> bytes); must not overlap the source.</param>
+    /// <param name="bytesWritten">The length of the new message, or 0 on failure.</param>
+    /// <returns><c>false</c> (nothing written) when the source has no complete header section or the destination is too small.</returns>
+    public bool TryStrip(ReadOnlySpan<byte> source, SipTraceHeaderScope scope, Span<byte> destination, out int bytesWritten)
+    {
+        bytesWritten = 0;
+        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        if (!TraceHeaderScanner.TryScan(source, _headers.ExtractPrefixesLower, lines, out int count, out _, out _))
+        {
+            return false;
+        }
+
+        var writer = new SpanWriter(destination);
+        int position = 0;
+        foreach (TraceHeaderLine line in lines[..count])
+        {
+            if ((_headers.PrefixScopes[line.PrefixIndex] & scope) != 0)
+            {
+                writer.Write(source[position..line.LineStart]);
+                position = line.LineEnd;
+            }
+        }
+
+        writer.Write(source[position..]);
+        if (writer.Overflowed)
+        {
+            return false;
+        }
+
+        bytesWritten = writer.Written;
+        return true;
+    }
+
+    private void WriteTraceState(ref SpanWriter writer, string? traceState, scoped ReadOnlySpan<byte> lineEnding)
+    {
+        if (string.IsNullOrEmpty(traceState) || _headers.MaxTraceStateLength == 0)
+        {
+            return;
+        }
+
+        int budget = Math.Min(_headers.MaxTraceStateLength, traceState.Length);
+        char[]? rented = null;
+        Span<char> normalised = budget <= StackBufferSize ? stackalloc char[StackBufferSize] : (rented = ArrayPool<char>.Shared.Rent(budget));
+        try
+        {
+            if (!TraceState.TryNormalize(traceState, normalised[..budget], out int length) || length == 0)
+            {
+                return;
+            }
+
+            writer.Write(_headers.TraceStateNameUtf8);
+            writer.Write(": "u8);
+            // Normalised tracestate is printable ASCII, so each char is one byte.
+            if (writer.TryReserve(length, out Span<byte> bytes))
+            {
+                Encoding.Latin1.GetBytes(normalised[..length], bytes);
+            }
+
+            writer.Write(lineEnding);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+    }
+}
