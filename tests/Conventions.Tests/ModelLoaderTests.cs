@@ -64,6 +64,20 @@ public sealed class ModelLoaderTests : IDisposable
         Assert.All(model.AttributeGroups.SelectMany(g => g.Attributes), a => Assert.NotEmpty(a.Examples));
     }
 
+    [Fact]
+    public void Repository_model_lists_no_attribute_that_nothing_records()
+    {
+        var model = ModelLoader.Load(Path.Combine(RepositoryRoot.Path, ConventionsGeneration.ModelDirectory));
+        var referenced = model.AllSignals.SelectMany(s => s.Attributes).Select(a => a.Ref).ToHashSet(StringComparer.Ordinal);
+
+        var unused = model.AttributeGroups.SelectMany(g => g.Attributes)
+            .Where(a => !a.IsDeprecated && !referenced.Contains(a.Id))
+            .Select(a => a.Id);
+
+        // service.instance.id is a resource attribute: it is set on the SDK's resource, not on a span or metric.
+        Assert.Equal(["service.instance.id"], unused);
+    }
+
     [Theory]
     [InlineData("      - ref: sip.nope\n        requirement_level: required", "ref 'sip.nope' is not in the registry")]
     [InlineData("      - ref: sip.call_id\n        requirement_level: sometimes", "unknown requirement_level 'sometimes'")]

@@ -67,7 +67,7 @@ internal static class CSharpGenerator
     {
         var w = Header();
         w.Line("/// <summary>");
-        w.Line($"/// {Xml(group.DisplayName)}: {Xml(group.Brief)}");
+        w.Line($"/// {Xml(group.Brief)}");
         w.Line("/// </summary>");
         if (group.Note is not null)
         {

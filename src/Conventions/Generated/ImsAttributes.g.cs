@@ -8,7 +8,7 @@
 namespace SipTraceContext.Conventions;
 
 /// <summary>
-/// IMS attributes: Attributes of IMS (3GPP TS 24.229) sessions and of the CSCF, HSS, PCRF and application-server interactions.
+/// Attributes of IMS (3GPP TS 24.229) sessions and of the CSCF, HSS, PCRF and application-server interactions.
 /// </summary>
 public static class ImsAttributes
 {

@@ -8,9 +8,9 @@
 namespace SipTraceContext.Conventions;
 
 /// <summary>
-/// OpenTelemetry attributes used by SipTraceContext: Attributes from the OpenTelemetry semantic-conventions registry that SIP and IMS telemetry records instead of sip.* twins.
+/// Attributes from the OpenTelemetry semantic-conventions registry that SIP and IMS telemetry records instead of sip.* twins.
 /// </summary>
-/// <remarks>Their definitions, types and stability are OpenTelemetry's; they are restated here so that one model lists every name the instrumentation emits. Reusing them lets generic dashboards and backends that understand OpenTelemetry's network, server and error attributes work on SIP telemetry unchanged.</remarks>
+/// <remarks>Their definitions, types and stability are OpenTelemetry's; they are restated here so that one model lists every name the instrumentation emits. They replace the sip.* twins one might invent: network.transport instead of a sip.transport, network.peer.* for the previous or next hop, server.* for the Request-URI target, error.type instead of a failure-reason attribute, user_agent.original for the User-Agent header, and the resource attribute service.instance.id instead of per-role instance attributes. Reusing them lets dashboards and backends that already understand OpenTelemetry's network, server and error attributes work on SIP telemetry unchanged.</remarks>
 public static class OtelAttributes
 {
     /// <summary>The transport the SIP message travelled over (the Via transport, lower case).</summary>
@@ -35,20 +35,6 @@ public static class OtelAttributes
         public const string Tcp = "tcp";
     }
 
-    /// <summary>The application protocol, always 'sip' for SIP messages.</summary>
-    /// <remarks>
-    /// <para>Attribute <c>network.protocol.name</c>, type <c>string</c>, stability <c>stable</c>.</para>
-    /// <para>Examples: <c>"sip"</c>.</para>
-    /// </remarks>
-    public const string NetworkProtocolName = "network.protocol.name";
-
-    /// <summary>The SIP version of the message.</summary>
-    /// <remarks>
-    /// <para>Attribute <c>network.protocol.version</c>, type <c>string</c>, stability <c>stable</c>.</para>
-    /// <para>Examples: <c>"2.0"</c>.</para>
-    /// </remarks>
-    public const string NetworkProtocolVersion = "network.protocol.version";
-
     /// <summary>The address of the hop the message came from or went to.</summary>
     /// <remarks>
     /// <para>Attribute <c>network.peer.address</c>, type <c>string</c>, stability <c>stable</c>.</para>
@@ -65,24 +51,11 @@ public static class OtelAttributes
     /// </remarks>
     public const string NetworkPeerPort = "network.peer.port";
 
-    /// <summary>The local address the message was received on or sent from.</summary>
-    /// <remarks>
-    /// <para>Attribute <c>network.local.address</c>, type <c>string</c>, stability <c>stable</c>.</para>
-    /// <para>Examples: <c>"198.51.100.5"</c>.</para>
-    /// </remarks>
-    public const string NetworkLocalAddress = "network.local.address";
-
-    /// <summary>The local port the message was received on or sent from.</summary>
-    /// <remarks>
-    /// <para>Attribute <c>network.local.port</c>, type <c>int</c>, stability <c>stable</c>.</para>
-    /// <para>Examples: <c>5060</c>.</para>
-    /// </remarks>
-    public const string NetworkLocalPort = "network.local.port";
-
     /// <summary>The host of the Request-URI the request was sent to.</summary>
     /// <remarks>
     /// <para>Attribute <c>server.address</c>, type <c>string</c>, stability <c>stable</c>.</para>
     /// <para>Examples: <c>"biloxi.example.com"</c>.</para>
+    /// <para>Recorded on: span sip.call.setup, span sip.call.teardown.</para>
     /// </remarks>
     public const string ServerAddress = "server.address";
 
@@ -90,22 +63,9 @@ public static class OtelAttributes
     /// <remarks>
     /// <para>Attribute <c>server.port</c>, type <c>int</c>, stability <c>stable</c>.</para>
     /// <para>Examples: <c>5060</c>.</para>
+    /// <para>Recorded on: span sip.call.setup, span sip.call.teardown.</para>
     /// </remarks>
     public const string ServerPort = "server.port";
-
-    /// <summary>The address of the user agent that originated the request, when a proxy knows it (Via received parameter).</summary>
-    /// <remarks>
-    /// <para>Attribute <c>client.address</c>, type <c>string</c>, stability <c>stable</c>.</para>
-    /// <para>Examples: <c>"203.0.113.7"</c>.</para>
-    /// </remarks>
-    public const string ClientAddress = "client.address";
-
-    /// <summary>The port of the user agent that originated the request (Via rport parameter).</summary>
-    /// <remarks>
-    /// <para>Attribute <c>client.port</c>, type <c>int</c>, stability <c>stable</c>.</para>
-    /// <para>Examples: <c>49152</c>.</para>
-    /// </remarks>
-    public const string ClientPort = "client.port";
 
     /// <summary>Why the call or operation failed. For a final error response it is the status code as a string.</summary>
     /// <remarks>

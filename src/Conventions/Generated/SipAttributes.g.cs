@@ -8,7 +8,7 @@
 namespace SipTraceContext.Conventions;
 
 /// <summary>
-/// SIP attributes: Attributes of SIP (RFC 3261) messages, dialogs and calls, as this project's call tracer records them.
+/// Attributes of SIP (RFC 3261) messages, dialogs and calls, as this project's call tracer records them.
 /// </summary>
 /// <remarks>OpenTelemetry has no SIP namespace yet; these names are this project's own. Transport, peer and error attributes are OpenTelemetry's and are listed under OtelAttributes.</remarks>
 public static class SipAttributes

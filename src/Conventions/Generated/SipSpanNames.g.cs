@@ -38,6 +38,8 @@ public static class SipSpanNames
     /// <item><description><see cref="OtelAttributes.NetworkTransport"/> (<c>network.transport</c>): Recommended</description></item>
     /// <item><description><see cref="OtelAttributes.NetworkPeerAddress"/> (<c>network.peer.address</c>): Recommended</description></item>
     /// <item><description><see cref="OtelAttributes.NetworkPeerPort"/> (<c>network.peer.port</c>): Recommended</description></item>
+    /// <item><description><see cref="OtelAttributes.ServerAddress"/> (<c>server.address</c>): Recommended</description></item>
+    /// <item><description><see cref="OtelAttributes.ServerPort"/> (<c>server.port</c>): Recommended</description></item>
     /// <item><description><see cref="OtelAttributes.UserAgentOriginal"/> (<c>user_agent.original</c>): Opt-in</description></item>
     /// </list>
     /// <para>Events: <see cref="SipEventNames.Ringing"/>, <see cref="SipEventNames.Answered"/>, <see cref="SipEventNames.Provisional"/>, <see cref="SipEventNames.Retransmission"/>, <see cref="SipEventNames.Cancelled"/>, <see cref="SipEventNames.Timeout"/>.</para>
@@ -64,6 +66,8 @@ public static class SipSpanNames
     /// <item><description><see cref="OtelAttributes.NetworkTransport"/> (<c>network.transport</c>): Recommended</description></item>
     /// <item><description><see cref="OtelAttributes.NetworkPeerAddress"/> (<c>network.peer.address</c>): Recommended</description></item>
     /// <item><description><see cref="OtelAttributes.NetworkPeerPort"/> (<c>network.peer.port</c>): Recommended</description></item>
+    /// <item><description><see cref="OtelAttributes.ServerAddress"/> (<c>server.address</c>): Recommended</description></item>
+    /// <item><description><see cref="OtelAttributes.ServerPort"/> (<c>server.port</c>): Recommended</description></item>
     /// </list>
     /// <para>Events: <see cref="SipEventNames.Retransmission"/>, <see cref="SipEventNames.Timeout"/>.</para>
     /// </remarks>
