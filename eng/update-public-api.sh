@@ -11,7 +11,7 @@ dotnet build "$project_dir" -c Release -p:TreatWarningsAsErrors=false -p:Warning
 added=$(grep -oE "RS0016: Symbol '[^']+'" "$log" | sed -E "s/^RS0016: Symbol '//; s/'$//" | sort -u || true)
 removed=$(grep -oE "RS0017: Symbol '[^']+'" "$log" | sed -E "s/^RS0017: Symbol '//; s/'$//" | sort -u || true)
 tmp=$(mktemp)
-{ grep -v '^#nullable' "$unshipped" || true; [ -n "$added" ] && printf '%s\n' "$added"; } | sort -u >"$tmp"
+{ grep -v '^#nullable' "$unshipped" || true; if [ -n "$added" ]; then printf '%s\n' "$added"; fi; } | sort -u >"$tmp"
 if [ -n "$removed" ]; then
   grep -vxF -f <(printf '%s\n' "$removed") "$tmp" >"$tmp.2" || true
   mv "$tmp.2" "$tmp"
