@@ -48,16 +48,16 @@ public readonly ref struct SipMessageReader
     }
 
     /// <summary>Whether the message is complete, cut short, malformed, or over a limit.</summary>
-    public SipParseStatus Status => _layout.Status;
+    public SipParseStatus Status => _layout.Parsed ? _layout.Status : SipParseStatus.Incomplete;
 
     /// <summary>Why the message is not complete; <see cref="SipParseError.None"/> when it is.</summary>
-    public SipParseError Error => _layout.Error;
+    public SipParseError Error => _layout.Parsed ? _layout.Error : SipParseError.IncompleteStartLine;
 
     /// <summary>The offset at which the error was found (for incomplete input, the end of the input).</summary>
     public int ErrorOffset => _layout.ErrorOffset;
 
     /// <summary>Whether <see cref="Status"/> is <see cref="SipParseStatus.Complete"/>.</summary>
-    public bool IsComplete => _layout.Status == SipParseStatus.Complete;
+    public bool IsComplete => _layout.Parsed && _layout.Status == SipParseStatus.Complete;
 
     /// <summary>
     /// Whether the start line and header section are complete and valid, so that header lookups
@@ -120,7 +120,7 @@ public readonly ref struct SipMessageReader
     /// The number of bytes this message occupies from the start of the input, when complete. Bytes
     /// after it are the next message on a stream transport, and are discarded on a datagram one.
     /// </summary>
-    public int MessageLength => _layout.Status == SipParseStatus.Complete ? _layout.MessageLength : 0;
+    public int MessageLength => IsComplete ? _layout.MessageLength : 0;
 
     private bool HasStartLine => _layout.StartLineLength > 0 && _layout.VersionLength > 0;
 

@@ -6,6 +6,8 @@ namespace SipTraceContext.Sip.Internal;
 /// </summary>
 internal struct SipMessageLayout
 {
+    /// <summary>False only in a <c>default</c> reader, which has read nothing and so is incomplete.</summary>
+    public bool Parsed;
     public SipParseStatus Status;
     public SipParseError Error;
     public int ErrorOffset;

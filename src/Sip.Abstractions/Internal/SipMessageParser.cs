@@ -35,6 +35,7 @@ internal static class SipMessageParser
     public static void Parse(ReadOnlySpan<byte> message, in SipReaderLimits limits, out SipMessageLayout layout)
     {
         layout = default;
+        layout.Parsed = true;
         layout.ContentLength = -1;
         int maxSection = limits.MaxHeaderSectionBytes;
         int pos = 0;
