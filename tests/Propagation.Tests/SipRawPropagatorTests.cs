@@ -1,0 +1,241 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text;
+using SipTraceContext.Sip;
+
+namespace SipTraceContext.Propagation.Tests;
+
+public sealed class SipRawPropagatorTests
+{
+    private static readonly SipRawPropagator s_xotel = new();
+    private static readonly SipRawPropagator s_potel = new(new SipPropagationOptions { Style = SipHeaderStyle.POTel });
+
+    [Theory]
+    [InlineData("X-OTel-traceparent")]
+    [InlineData("x-otel-traceparent")]
+    [InlineData("X-OTEL-TRACEPARENT")]
+    [InlineData("P-OTel-Traceparent")]
+    [InlineData("p-otel-traceparent")]
+    [InlineData("OTel-Traceparent")]
+    [InlineData("X-Traceparent")]
+    [InlineData("traceparent")]
+    public void Extracts_any_case_of_every_accepted_spelling(string name)
+    {
+        byte[] message = SipMessages.Invite($"{name}: {SipMessages.TraceParent}");
+
+        Assert.True(s_xotel.TryExtract(message, out ActivityContext context));
+        Assert.Equal("0af7651916cd43dd8448eb211c80319c", context.TraceId.ToHexString());
+        Assert.Equal("b7ad6b7169203331", context.SpanId.ToHexString());
+        Assert.True(context.IsRemote);
+    }
+
+    [Fact]
+    public void Whitespace_before_the_colon_and_around_the_value_is_allowed()
+    {
+        byte[] message = SipMessages.Invite($"X-OTel-traceparent \t:   {SipMessages.TraceParent}  ");
+
+        Assert.True(s_xotel.TryExtract(message, out TraceParent traceParent));
+        Assert.Equal(SipMessages.TraceParent, traceParent.ToString());
+    }
+
+    [Fact]
+    public void Fallbacks_can_be_turned_off()
+    {
+        var strict = new SipRawPropagator(new SipPropagationOptions { AcceptFallbackHeaders = false });
+
+        Assert.False(strict.TryExtract(SipMessages.Invite($"Traceparent: {SipMessages.TraceParent}"), out TraceParent _));
+    }
+
+    [Fact]
+    public void The_primary_style_wins_when_both_are_present()
+    {
+        byte[] message = SipMessages.Invite(
+            $"P-OTel-Traceparent: {SipMessages.OtherTraceParent}",
+            $"X-OTel-traceparent: {SipMessages.TraceParent}");
+
+        Assert.True(s_xotel.TryExtract(message, out TraceParent fromX));
+        Assert.True(s_potel.TryExtract(message, out TraceParent fromP));
+        Assert.Equal(SipMessages.TraceParent, fromX.ToString());
+        Assert.Equal(SipMessages.OtherTraceParent, fromP.ToString());
+    }
+
+    [Fact]
+    public void A_repeated_traceparent_is_treated_as_absent()
+    {
+        byte[] repeated = SipMessages.Invite(
+            $"X-OTel-traceparent: {SipMessages.TraceParent}",
+            $"x-otel-traceparent: {SipMessages.TraceParent}");
+        byte[] repeatedWithFallback = SipMessages.Invite(
+            $"X-OTel-traceparent: {SipMessages.TraceParent}",
+            $"X-OTel-traceparent: {SipMessages.TraceParent}",
+            $"P-OTel-Traceparent: {SipMessages.OtherTraceParent}");
+
+        Assert.False(s_xotel.TryExtract(repeated, out TraceParent _));
+        Assert.True(s_xotel.TryExtract(repeatedWithFallback, out TraceParent next));
+        Assert.Equal(SipMessages.OtherTraceParent, next.ToString());
+    }
+
+    [Fact]
+    public void Tracestate_from_several_headers_is_combined_in_order()
+    {
+        byte[] message = SipMessages.Invite(
+            "X-OTel-tracestate: rojo=1, congo=2",
+            $"X-OTel-traceparent: {SipMessages.TraceParent}",
+            "x-otel-tracestate: blue=3");
+
+        Assert.True(s_xotel.TryExtract(message, out ActivityContext context));
+        Assert.Equal("rojo=1,congo=2,blue=3", context.TraceState);
+    }
+
+    [Fact]
+    public void Tracestate_of_another_style_is_not_mixed_in()
+    {
+        byte[] message = SipMessages.Invite(
+            $"X-OTel-traceparent: {SipMessages.TraceParent}",
+            "X-OTel-tracestate: mine=1",
+            "P-OTel-Tracestate: theirs=2");
+
+        Assert.True(s_xotel.TryExtract(message, out ActivityContext context));
+        Assert.Equal("mine=1", context.TraceState);
+    }
+
+    [Fact]
+    public void An_invalid_tracestate_is_dropped_but_the_traceparent_counts()
+    {
+        byte[] message = SipMessages.Invite($"X-OTel-traceparent: {SipMessages.TraceParent}", "X-OTel-tracestate: BAD KEY=1");
+
+        Assert.True(s_xotel.TryExtract(message, out ActivityContext context));
+        Assert.Null(context.TraceState);
+        Assert.Equal("0af7651916cd43dd8448eb211c80319c", context.TraceId.ToHexString());
+    }
+
+    [Fact]
+    public void A_folded_header_is_unfolded()
+    {
+        byte[] message = SipMessages.Invite("X-OTel-traceparent:", $"  {SipMessages.TraceParent}", "X-OTel-tracestate: a=1,", "\tb=2");
+
+        Assert.True(s_xotel.TryExtract(message, out ActivityContext context));
+        Assert.Equal("a=1,b=2", context.TraceState);
+    }
+
+    [Fact]
+    public void Headers_in_the_body_are_not_read()
+    {
+        string text = SipMessages.InviteText() + $"X-OTel-traceparent: {SipMessages.TraceParent}\r\n";
+
+        Assert.False(s_xotel.TryExtract(Encoding.UTF8.GetBytes(text), out TraceParent _));
+    }
+
+    [Fact]
+    public void Bare_lf_line_endings_are_accepted()
+    {
+        string text = SipMessages.InviteText($"X-OTel-traceparent: {SipMessages.TraceParent}").Replace("\r\n", "\n", StringComparison.Ordinal);
+
+        Assert.True(s_xotel.TryExtract(Encoding.UTF8.GetBytes(text), out TraceParent traceParent));
+        Assert.Equal(SipMessages.TraceParent, traceParent.ToString());
+    }
+
+    [Fact]
+    public void A_message_without_an_end_of_headers_gives_nothing()
+    {
+        string text = $"INVITE sip:b@example.com SIP/2.0\r\nX-OTel-traceparent: {SipMessages.TraceParent}\r\n";
+
+        Assert.False(s_xotel.TryExtract(Encoding.UTF8.GetBytes(text), out TraceParent _));
+    }
+
+    [Theory]
+    [InlineData(SipHeaderStyle.XOTel, "X-OTel-traceparent", "X-OTel-tracestate")]
+    [InlineData(SipHeaderStyle.POTel, "P-OTel-Traceparent", "P-OTel-Tracestate")]
+    public void Inject_replaces_every_trace_header_and_writes_the_canonical_names(SipHeaderStyle style, string traceParentName, string traceStateName)
+    {
+        var propagator = new SipRawPropagator(new SipPropagationOptions { Style = style });
+        byte[] source = SipMessages.Invite(
+            $"x-otel-TRACEPARENT: {SipMessages.OtherTraceParent}",
+            "X-OTel-tracestate: old=1",
+            $"P-OTel-Traceparent: {SipMessages.OtherTraceParent}",
+            $"Traceparent: {SipMessages.OtherTraceParent}");
+        ActivityContext context = TraceParent.Parse(SipMessages.TraceParent).ToActivityContext("new=2", isRemote: false);
+        var destination = new byte[source.Length + propagator.MaxAddedBytes];
+
+        Assert.True(propagator.TryInject(source, context, destination, out int written));
+
+        var reader = new SipMessageReader(destination.AsSpan(0, written));
+        Assert.True(reader.IsComplete);
+        Assert.True(reader.TryGetHeader(Encoding.ASCII.GetBytes(traceParentName), out SipHeaderField field));
+        Assert.Equal(traceParentName, Encoding.ASCII.GetString(field.Name));
+        Assert.Equal(SipMessages.TraceParent, Encoding.ASCII.GetString(field.Value));
+        Assert.Equal(1, reader.CountHeaders(Encoding.ASCII.GetBytes(traceParentName)));
+        Assert.True(reader.TryGetHeader(Encoding.ASCII.GetBytes(traceStateName), out ReadOnlySpan<byte> traceState));
+        Assert.Equal("new=2", Encoding.ASCII.GetString(traceState));
+        Assert.Equal(0, reader.CountHeaders("Traceparent"u8));
+        // Exactly one context leaves the proxy, whatever spellings came in.
+        int traceParents = reader.CountHeaders("X-OTel-traceparent"u8) + reader.CountHeaders("P-OTel-Traceparent"u8) + reader.CountHeaders("OTel-Traceparent"u8) + reader.CountHeaders("X-Traceparent"u8);
+        int traceStates = reader.CountHeaders("X-OTel-tracestate"u8) + reader.CountHeaders("P-OTel-Tracestate"u8);
+        Assert.Equal(1, traceParents);
+        Assert.Equal(1, traceStates);
+        Assert.Equal(reader.Body.ToArray(), new SipMessageReader(source).Body.ToArray());
+    }
+
+    [Fact]
+    public void Inject_then_extract_round_trips_and_reports_the_added_size()
+    {
+        byte[] source = SipMessages.Invite();
+        ActivityContext context = TraceParent.Parse("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03").ToActivityContext("a=1");
+        var writer = new ArrayBufferWriter<byte>();
+
+        Assert.True(s_xotel.TryInject(source, context, writer, out int written));
+        Assert.Equal(writer.WrittenCount, written);
+        int added = written - source.Length;
+        Assert.Equal("X-OTel-traceparent: ".Length + 55 + 2 + "X-OTel-tracestate: a=1".Length + 2, added);
+        Assert.True(added <= s_xotel.MaxAddedBytes);
+
+        Assert.True(s_xotel.TryExtract(writer.WrittenSpan, out ActivityContext extracted));
+        Assert.Equal(context.TraceId, extracted.TraceId);
+        Assert.Equal(context.SpanId, extracted.SpanId);
+        Assert.Equal(context.TraceFlags, extracted.TraceFlags);
+        Assert.Equal("a=1", extracted.TraceState);
+    }
+
+    [Fact]
+    public void Inject_keeps_the_tracestate_within_the_budget_by_whole_members()
+    {
+        var propagator = new SipRawPropagator(new SipPropagationOptions { MaxTraceStateLength = 12 });
+        ActivityContext context = TraceParent.Parse(SipMessages.TraceParent).ToActivityContext("aaaa=1,bbbb=2,cccc=3");
+        byte[] source = SipMessages.Invite();
+        var destination = new byte[source.Length + propagator.MaxAddedBytes];
+
+        Assert.True(propagator.TryInject(source, context, destination, out int written));
+        Assert.True(propagator.TryExtract(destination.AsSpan(0, written), out ActivityContext extracted));
+        Assert.Equal("aaaa=1", extracted.TraceState);
+    }
+
+    [Fact]
+    public void Inject_fails_cleanly_when_the_destination_is_too_small_or_the_context_invalid()
+    {
+        byte[] source = SipMessages.Invite();
+        ActivityContext context = TraceParent.Parse(SipMessages.TraceParent).ToActivityContext();
+
+        Assert.False(s_xotel.TryInject(source, context, new byte[source.Length], out int written));
+        Assert.Equal(0, written);
+        Assert.False(s_xotel.TryInject(source, default, new byte[source.Length * 2], out written));
+        Assert.Equal(0, written);
+    }
+
+    [Fact]
+    public void Strip_removes_only_the_chosen_scope()
+    {
+        byte[] source = SipMessages.Invite(
+            $"P-OTel-Traceparent: {SipMessages.TraceParent}",
+            "P-OTel-Tracestate: a=1",
+            $"X-OTel-traceparent: {SipMessages.TraceParent}");
+        var destination = new byte[source.Length];
+
+        Assert.True(s_xotel.TryStrip(source, SipTraceHeaderScope.POTel, destination, out int written));
+        var reader = new SipMessageReader(destination.AsSpan(0, written));
+        Assert.Equal(0, reader.CountHeaders("P-OTel-Traceparent"u8) + reader.CountHeaders("P-OTel-Tracestate"u8));
+        Assert.Equal(1, reader.CountHeaders("X-OTel-traceparent"u8));
+
+        Assert.True(s_xotel.TryStrip(source, SipTraceHeaderScope.All, destination, out written));
+        Assert.Equal(SipMessages.Invite(), destination.AsSpan(0, written).ToArray());
+    }
+}
