@@ -18,7 +18,7 @@ internal static class BaggageCodec
     //   baggage-octet  = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
     // Anything outside baggage-octet is percent-encoded as UTF-8 bytes.
     private static readonly SearchValues<char> s_baggageOctets = SearchValues.Create(
-        "!#$&'()*+-./0123456789:<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+        "!#$%&'()*+-./0123456789:<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
     // RFC 7230 tchar, the key alphabet.
     private static readonly SearchValues<char> s_tokenChars = SearchValues.Create(
