@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Text;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using OpenTelemetry.Context.Propagation;
+using SipTraceContext.Sip;
+
+namespace SipTraceContext.Propagation.Tests;
+
+/// <summary>FsCheck properties of both propagators over generated contexts and hostile input.</summary>
+public sealed class SipPropagationProperties
+{
+    private static Gen<ActivityContext> Contexts =>
+        from traceId in Gen.ArrayOf(ArbMap.Default.GeneratorFor<byte>(), 16).Where(b => b.Any(x => x != 0))
+        from spanId in Gen.ArrayOf(ArbMap.Default.GeneratorFor<byte>(), 8).Where(b => b.Any(x => x != 0))
+        from flags in Gen.Choose(0, 3)
+        from traceState in Gen.Elements<string?>(null, "a=1", "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE", "t@s=v v")
+        select new TraceParent(traceId, spanId, (byte)flags).ToActivityContext(traceState, isRemote: false);
+
+    private static Gen<SipHeaderStyle> Styles => Gen.Elements(SipHeaderStyle.XOTel, SipHeaderStyle.POTel);
+
+    // Values an upstream could send to get a header of its own into our output.
+    private static Gen<string> HostileTraceStates =>
+        from parts in Gen.ArrayOf(Gen.Elements("a=1", ",", "\r\n", "\r", "\n", "\0", "Via: evil", "\r\nVia: SIP/2.0/UDP evil", " ", "k=\u00e9", "=", "x=" + new string('v', 300)))
+        select string.Concat(parts);
+
+    [Property(MaxTest = 300)]
+    public Property Raw_inject_then_extract_round_trips_for_both_styles() =>
+        Prop.ForAll(Contexts.ToArbitrary(), Styles.ToArbitrary(), (context, style) =>
+        {
+            var propagator = new SipRawPropagator(new SipPropagationOptions { Style = style });
+            byte[] source = SipMessages.Invite();
+            var destination = new byte[source.Length + propagator.MaxAddedBytes];
+            return propagator.TryInject(source, context, destination, out int written)
+                && propagator.TryExtract(destination.AsSpan(0, written), out ActivityContext back)
+                && back.TraceId == context.TraceId && back.SpanId == context.SpanId
+                && back.TraceFlags == context.TraceFlags
+                && back.TraceState == TraceState.Normalize(context.TraceState, TraceState.DefaultMaxLength);
+        });
+
+    [Property(MaxTest = 300)]
+    public Property Carrier_inject_then_extract_round_trips_for_both_styles_and_carriers() =>
+        Prop.ForAll(Contexts.ToArbitrary(), Styles.ToArbitrary(), Gen.Elements(true, false).ToArbitrary(), (context, style, wire) =>
+        {
+            var propagator = new SipTextMapPropagator(new SipPropagationOptions { Style = style });
+            ISipHeaderCarrier carrier = wire ? new SipWireMessage(SipMessages.Invite()) : new SipHeaderCollection();
+            propagator.Inject(new PropagationContext(context, default), carrier, SipHeaderCarrier.Setter);
+            ActivityContext back = propagator.Extract(default, carrier, SipHeaderCarrier.Getter).ActivityContext;
+            return back.TraceId == context.TraceId && back.SpanId == context.SpanId && back.TraceFlags == context.TraceFlags
+                && back.TraceState == TraceState.Normalize(context.TraceState, TraceState.DefaultMaxLength);
+        });
+
+    [Property(MaxTest = 300)]
+    public Property Raw_and_carrier_paths_agree_on_what_they_extract() =>
+        Prop.ForAll(Contexts.ToArbitrary(), Styles.ToArbitrary(), (context, style) =>
+        {
+            var options = new SipPropagationOptions { Style = style };
+            var raw = new SipRawPropagator(options);
+            byte[] source = SipMessages.Invite();
+            var destination = new byte[source.Length + raw.MaxAddedBytes];
+            raw.TryInject(source, context, destination, out int written);
+            var wire = new SipWireMessage(destination.AsSpan(0, written));
+            raw.TryExtract(wire.Span, out ActivityContext fromRaw);
+            ActivityContext fromCarrier = new SipTextMapPropagator(options).Extract(default, wire, SipHeaderCarrier.Getter).ActivityContext;
+            return fromRaw == fromCarrier;
+        });
+
+    [Property(MaxTest = 500)]
+    public Property A_hostile_tracestate_never_adds_a_header_line_or_oversizes_the_message() =>
+        Prop.ForAll(HostileTraceStates.ToArbitrary(), Styles.ToArbitrary(), (traceState, style) =>
+        {
+            var propagator = new SipRawPropagator(new SipPropagationOptions { Style = style });
+            byte[] source = SipMessages.Invite();
+            ActivityContext context = TraceParent.Parse(SipMessages.TraceParent).ToActivityContext(traceState, isRemote: false);
+            var destination = new byte[source.Length + propagator.MaxAddedBytes];
+            if (!propagator.TryInject(source, context, destination, out int written))
+            {
+                return false;
+            }
+
+            var before = new SipMessageReader(source);
+            var after = new SipMessageReader(destination.AsSpan(0, written));
+            int added = after.HeaderCount - before.HeaderCount;
+            string text = Encoding.Latin1.GetString(destination, 0, written);
+            return after.IsComplete
+                && added is 1 or 2
+                && after.CountHeaders("Via"u8) == before.CountHeaders("Via"u8)
+                && written - source.Length <= propagator.MaxAddedBytes
+                && !text.Contains('\0', StringComparison.Ordinal)
+                && after.Body.SequenceEqual(before.Body);
+        });
+
+    [Property(MaxTest = 300)]
+    public Property Extraction_is_deterministic_and_never_mutates_the_carrier() =>
+        Prop.ForAll(Contexts.ToArbitrary(), context =>
+        {
+            var propagator = new SipTextMapPropagator();
+            var carrier = new SipWireMessage(SipMessages.Invite($"X-OTel-traceparent: {TraceParent.FromActivityContext(context)}"));
+            byte[] before = carrier.ToArray();
+            PropagationContext first = propagator.Extract(default, carrier, SipHeaderCarrier.Getter);
+            PropagationContext second = propagator.Extract(default, carrier, SipHeaderCarrier.Getter);
+            return first == second && before.AsSpan().SequenceEqual(carrier.Span);
+        });
+
+    [Property(MaxTest = 1000)]
+    public Property Raw_extraction_never_throws_on_arbitrary_bytes() =>
+        Prop.ForAll(ArbMap.Default.ArbFor<byte[]>(), Gen.Choose(0, 1200).ToArbitrary(), (noise, cut) =>
+        {
+            var propagator = new SipRawPropagator();
+            byte[] message = SipMessages.Invite($"X-OTel-traceparent: {SipMessages.TraceParent}", "X-OTel-tracestate: a=1");
+            byte[] truncated = message.AsSpan(0, Math.Min(cut, message.Length)).ToArray();
+            propagator.TryExtract(noise, out ActivityContext _);
+            propagator.TryExtract(truncated, out ActivityContext _);
+            propagator.TryStrip(noise, SipTraceHeaderScope.All, new byte[noise.Length], out _);
+            return true;
+        });
+}
