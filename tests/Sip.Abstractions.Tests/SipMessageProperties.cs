@@ -1,0 +1,430 @@
+using System.Text;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+
+namespace SipTraceContext.Sip.Tests;
+
+/// <summary>
+/// FsCheck properties of the reader and editor over generated messages: what a lookup finds does
+/// not depend on header order, case, long/compact form or folding; every strict prefix is incomplete;
+/// no input throws; an edit changes only what it names; no value smuggles a header.
+/// </summary>
+public sealed class SipMessageProperties
+{
+    // Header names the generator draws from: some with compact forms, some without, some unknown.
+    private static readonly string[] NamePool =
+    [
+        "Via", "To", "From", "Call-ID", "Contact", "Subject", "Supported", "Content-Type", "Event", "Refer-To",
+        "CSeq", "Max-Forwards", "Route", "Record-Route", "X-Custom", "P-Foo-Bar", "X-OTel-traceparent", "X-OTel-tracestate",
+    ];
+
+    private const string ValueAlphabet = "abcXYZ0129;=,<>@:.-_\"/\u00e9";
+
+    private sealed record Header(string Name, string Value);
+
+    private sealed record Model(string StartLine, Header[] Headers, byte[] Body);
+
+    // How one header line is written: the choices that must not change what a lookup finds.
+    private sealed record Rendering(int CaseMode, bool Compact, string BeforeColon, string AfterColon, int FoldAt, string FoldWhitespace);
+
+    private static Gen<string> Words =>
+        from count in Gen.Choose(0, 4)
+        from words in Gen.ArrayOf(
+            from length in Gen.Choose(1, 8)
+            from chars in Gen.ArrayOf(Gen.Elements(ValueAlphabet.ToCharArray()), length)
+            select new string(chars),
+            count)
+        select string.Join(' ', words);
+
+    private static Gen<Model> Models =>
+        from isRequest in Gen.Elements(true, false)
+        from startLine in isRequest
+            ? Gen.Elements("INVITE sip:bob@example.com SIP/2.0", "BYE sip:10.0.0.1:5060;transport=tcp SIP/2.0", "X-EXT sips:a@b SIP/2.0")
+            : Gen.Elements("SIP/2.0 200 OK", "SIP/2.0 180 Ringing", "SIP/2.0 487 Request Terminated", "SIP/2.0 100 ")
+        from headerCount in Gen.Choose(1, 14)
+        from headers in Gen.ArrayOf(
+            from name in Gen.Elements(NamePool)
+            from value in Words
+            select new Header(name, value),
+            headerCount)
+        from bodyLength in Gen.Choose(0, 40)
+        from body in Gen.ArrayOf(ArbMap.Default.GeneratorFor<byte>(), bodyLength)
+        select new Model(startLine, headers, body);
+
+    private static Gen<Rendering> Renderings =>
+        from caseMode in Gen.Choose(0, 3)
+        from compact in Gen.Elements(true, false)
+        from before in Gen.Elements("", "", " ", "\t ")
+        from after in Gen.Elements(" ", "", "  ", "\t")
+        from foldAt in Gen.Choose(-1, 3)
+        from foldWhitespace in Gen.Elements(" ", "\t", "   ")
+        select new Rendering(caseMode, compact, before, after, foldAt, foldWhitespace);
+
+    private sealed record Rendered(Model Model, byte[] Bytes);
+
+    private static Gen<Rendered> RenderedMessages =>
+        from model in Models
+        from renderings in Gen.ArrayOf(Renderings, model.Headers.Length)
+        from orderKeys in Gen.ArrayOf(Gen.Choose(0, 1000), model.Headers.Length)
+        from compactLength in Gen.Elements(true, false)
+        from lineEnd in Gen.Elements("\r\n", "\r\n", "\r\n", "\n")
+        select new Rendered(model, Render(model, renderings, orderKeys, compactLength, lineEnd));
+
+    /// <summary>
+    /// Writes the model with per-header spelling choices, in an order shuffled by
+    /// <paramref name="orderKeys"/> but keeping instances of one header in their model order
+    /// (their relative order is meaningful, RFC 3261 §7.3.1).
+    /// </summary>
+    private static byte[] Render(Model model, Rendering[] renderings, int[] orderKeys, bool compactLength, string lineEnd)
+    {
+        int[] order = Enumerable.Range(0, model.Headers.Length).OrderBy(i => orderKeys[i]).ThenBy(i => i).ToArray();
+        foreach (IGrouping<KnownSipHeader, int> group in Enumerable.Range(0, model.Headers.Length).GroupBy(i => Known(model.Headers[i].Name)))
+        {
+            int[] slots = order.Select((headerIndex, slot) => (headerIndex, slot)).Where(p => group.Contains(p.headerIndex)).Select(p => p.slot).ToArray();
+            int[] members = [.. group.OrderBy(i => i)];
+            for (int k = 0; k < slots.Length; k++)
+            {
+                order[slots[k]] = members[k];
+            }
+        }
+
+        var text = new StringBuilder();
+        text.Append(model.StartLine).Append(lineEnd);
+        foreach (int i in order)
+        {
+            Header header = model.Headers[i];
+            Rendering r = renderings[i];
+            string name = header.Name;
+            byte compact = SipHeaderNames.GetCompactForm(Known(name));
+            if (r.Compact && compact != 0)
+            {
+                name = ((char)compact).ToString();
+            }
+
+            name = r.CaseMode switch
+            {
+                1 => name.ToUpperInvariant(),
+                2 => name.ToLowerInvariant(),
+                3 => new string(name.Select((c, k) => k % 2 == 0 ? char.ToUpperInvariant(c) : char.ToLowerInvariant(c)).ToArray()),
+                _ => name,
+            };
+
+            string value = header.Value;
+            string[] words = value.Split(' ');
+            if (r.FoldAt >= 0 && words.Length > 1)
+            {
+                // Replacing one separating space by a line break and whitespace is a fold; unfolded it is one SP again.
+                int at = r.FoldAt % (words.Length - 1);
+                value = string.Join(' ', words[..(at + 1)]) + lineEnd + r.FoldWhitespace + string.Join(' ', words[(at + 1)..]);
+            }
+
+            text.Append(name).Append(r.BeforeColon).Append(':').Append(r.AfterColon).Append(value).Append(lineEnd);
+        }
+
+        text.Append(compactLength ? "l: " : "Content-Length: ").Append(model.Body.Length).Append(lineEnd).Append(lineEnd);
+        return [.. Encoding.UTF8.GetBytes(text.ToString()), .. model.Body];
+    }
+
+    private static KnownSipHeader Known(string name)
+    {
+        KnownSipHeader known = SipHeaderNames.GetKnownHeader(name.AsSpan());
+        return known == KnownSipHeader.Unknown ? (KnownSipHeader)(-1 - Array.IndexOf(NamePool, name)) : known;
+    }
+
+    private static List<string> Lookup(byte[] message, string name)
+    {
+        var reader = new SipMessageReader(message);
+        var values = new List<string>();
+        foreach (SipHeaderField field in reader.GetHeaders(Encoding.ASCII.GetBytes(name)))
+        {
+            var buffer = new byte[field.UnfoldedValueLength];
+            field.TryCopyUnfoldedValue(buffer, out int written);
+            values.Add(Encoding.UTF8.GetString(buffer, 0, written));
+        }
+
+        return values;
+    }
+
+    private static IEnumerable<string> Spellings(string name)
+    {
+        yield return name;
+        yield return name.ToUpperInvariant();
+        byte compact = SipHeaderNames.GetCompactForm(SipHeaderNames.GetKnownHeader(name.AsSpan()));
+        if (compact != 0)
+        {
+            yield return ((char)compact).ToString();
+            yield return char.ToUpperInvariant((char)compact).ToString();
+        }
+    }
+
+    [Property(MaxTest = 300)]
+    public Property Order_case_form_and_folding_never_change_what_a_lookup_finds() =>
+        Prop.ForAll(RenderedMessages.ToArbitrary(), rendered =>
+        {
+            var reader = new SipMessageReader(rendered.Bytes);
+            if (reader.Status != SipParseStatus.Complete || !reader.Body.SequenceEqual(rendered.Model.Body))
+            {
+                return false;
+            }
+
+            foreach (string name in NamePool)
+            {
+                List<string> expected = rendered.Model.Headers.Where(h => SipHeaderNames.Matches(h.Name.AsSpan(), name.AsSpan())).Select(h => h.Value).ToList();
+                foreach (string spelling in Spellings(name))
+                {
+                    if (!Lookup(rendered.Bytes, spelling).SequenceEqual(expected))
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            return reader.HeaderCount == rendered.Model.Headers.Length + 1;
+        });
+
+    [Property(MaxTest = 100)]
+    public Property Every_strict_prefix_of_a_valid_message_is_incomplete() =>
+        Prop.ForAll(RenderedMessages.ToArbitrary(), rendered =>
+        {
+            byte[] bytes = rendered.Bytes;
+            for (int length = 0; length < bytes.Length; length++)
+            {
+                var prefix = new SipMessageReader(bytes.AsSpan(0, length));
+                if (prefix.Status != SipParseStatus.Incomplete || prefix.MessageLength != 0)
+                {
+                    return false;
+                }
+            }
+
+            return new SipMessageReader(bytes).Status == SipParseStatus.Complete;
+        });
+
+    private static Gen<byte[]> HostileInputs =>
+        Gen.OneOf(
+            ArbMap.Default.GeneratorFor<byte[]>().Where(b => b is not null),
+            from chars in Gen.ArrayOf(Gen.Elements("\r\n\t :\0Via-lLcontent0123456789SIP/2. \u0080\u00ff".ToCharArray()))
+            select Encoding.Latin1.GetBytes(chars),
+            from rendered in RenderedMessages
+            from position in Gen.Choose(0, rendered.Bytes.Length - 1)
+            from action in Gen.Choose(0, 2)
+            from b in Gen.Elements((byte)'\r', (byte)'\n', (byte)0, (byte)' ', (byte)'\t', (byte)':', (byte)'l', (byte)'9', (byte)0xFF)
+            select Mutate(rendered.Bytes, position, action, b));
+
+    private static byte[] Mutate(byte[] bytes, int position, int action, byte b) => action switch
+    {
+        0 => [.. bytes[..position], b, .. bytes[(position + 1)..]],
+        1 => [.. bytes[..position], b, .. bytes[position..]],
+        _ => [.. bytes[..position], .. bytes[(position + 1)..]],
+    };
+
+    [Property(MaxTest = 1000)]
+    public Property Arbitrary_bytes_never_throw_and_results_stay_inside_the_input() =>
+        Prop.ForAll(HostileInputs.ToArbitrary(), bytes =>
+        {
+            foreach (SipReaderLimits limits in new[] { SipReaderLimits.Default, new SipReaderLimits { MaxLineLength = 16, MaxHeaderCount = 3, MaxHeaderSectionBytes = 64, MaxBodyBytes = 8 } })
+            {
+                var reader = new SipMessageReader(bytes, limits);
+                int count = 0;
+                int end = 0;
+                foreach (SipHeaderField field in reader.Headers)
+                {
+                    count++;
+                    end = field.Offset + field.Length;
+                    if (field.Offset < reader.HeadersOffset || end > reader.HeadersEnd)
+                    {
+                        return false;
+                    }
+
+                    Span<byte> unfolded = new byte[field.UnfoldedValueLength];
+                    field.TryCopyUnfoldedValue(unfolded, out _);
+                }
+
+                reader.TryGetHeader("Via"u8, out ReadOnlySpan<byte> _);
+                reader.TryGetHeader("l"u8, out ReadOnlySpan<byte> _);
+                if (count != reader.HeaderCount
+                    || reader.MessageLength > bytes.Length
+                    || (reader.IsComplete && reader.BodyOffset + reader.Body.Length != reader.MessageLength)
+                    || (reader.Status == SipParseStatus.Complete) != (reader.Error == SipParseError.None))
+                {
+                    return false;
+                }
+
+                scoped SipHeaderEditList edits = default;
+                edits.Set("Via"u8, "x"u8);
+                var destination = new byte[SipMessageEditor.GetMaxOutputLength(bytes.Length, edits)];
+                bool edited = SipMessageEditor.TryApply(reader, edits, destination, out _, out SipEditError error);
+                if (edited != reader.HeadersComplete || (!edited && error != SipEditError.InvalidMessage))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        });
+
+    private sealed record Edit(string Name, string Value, SipHeaderEditKind Kind);
+
+    private static Gen<Edit> Edits =>
+        from name in Gen.Elements(NamePool)
+        from spelling in Gen.Elements(0, 1, 2)
+        from value in Words
+        from kind in Gen.Elements(SipHeaderEditKind.Set, SipHeaderEditKind.Remove, SipHeaderEditKind.Add)
+        select new Edit(
+            spelling switch
+            {
+                1 => name.ToLowerInvariant(),
+                2 when SipHeaderNames.GetCompactForm(SipHeaderNames.GetKnownHeader(name.AsSpan())) is byte c and not 0 => ((char)c).ToString(),
+                _ => name,
+            },
+            value,
+            kind);
+
+    [Property(MaxTest = 300)]
+    public Property An_edit_preserves_every_other_byte_and_a_reread_finds_exactly_the_edit() =>
+        Prop.ForAll(RenderedMessages.ToArbitrary(), Edits.ToArbitrary(), (rendered, edit) =>
+        {
+            byte[] source = rendered.Bytes;
+            byte[] name = Encoding.ASCII.GetBytes(edit.Name);
+            byte[] value = Encoding.UTF8.GetBytes(edit.Value);
+            scoped SipHeaderEditList edits = default;
+            edits.Append(edit.Kind switch
+            {
+                SipHeaderEditKind.Set => SipHeaderEdit.Set(name, value),
+                SipHeaderEditKind.Add => SipHeaderEdit.Add(name, value),
+                _ => SipHeaderEdit.Remove(name),
+            });
+            var destination = new byte[SipMessageEditor.GetMaxOutputLength(source.Length, edits)];
+            if (!SipMessageEditor.TryApply(source, edits, destination, out int written, out _))
+            {
+                return false;
+            }
+
+            byte[] output = destination[..written];
+
+            // Expected bytes, built from the source: matching lines cut (a Set's line where the first
+            // one was), an added line before the empty line, everything else copied.
+            var reader = new SipMessageReader(source);
+            byte[] line = [.. name, .. ": "u8, .. value, .. "\r\n"u8];
+            var expected = new List<byte>();
+            int copied = 0;
+            bool placed = edit.Kind != SipHeaderEditKind.Set;
+            if (edit.Kind != SipHeaderEditKind.Add)
+            {
+                foreach (SipHeaderField field in reader.Headers)
+                {
+                    if (!SipHeaderNames.Matches(field.Name, name))
+                    {
+                        continue;
+                    }
+
+                    expected.AddRange(source[copied..field.Offset]);
+                    copied = field.Offset + field.Length;
+                    if (!placed)
+                    {
+                        expected.AddRange(line);
+                        placed = true;
+                    }
+                }
+            }
+
+            expected.AddRange(source[copied..reader.HeadersEnd]);
+            if (!placed || edit.Kind == SipHeaderEditKind.Add)
+            {
+                expected.AddRange(line);
+            }
+
+            expected.AddRange(source[reader.HeadersEnd..]);
+            if (!output.AsSpan().SequenceEqual(expected.ToArray()))
+            {
+                return false;
+            }
+
+            // Reading the output back: the edited header holds exactly what the edit says; every other header is as before.
+            var after = new SipMessageReader(output);
+            if (!after.IsComplete || !after.Body.SequenceEqual(reader.Body))
+            {
+                return false;
+            }
+
+            List<string> before = Lookup(source, edit.Name);
+            List<string> now = Lookup(output, edit.Name);
+            List<string> wanted = edit.Kind switch
+            {
+                SipHeaderEditKind.Set => [edit.Value],
+                SipHeaderEditKind.Add => [.. before, edit.Value],
+                _ => [],
+            };
+            return now.SequenceEqual(wanted)
+                && NamePool.Where(n => !SipHeaderNames.Matches(n.AsSpan(), edit.Name.AsSpan())).All(n => Lookup(source, n).SequenceEqual(Lookup(output, n)));
+        });
+
+    private static Gen<string> HostileValues =>
+        Gen.OneOf(
+            from chars in Gen.ArrayOf(Gen.Elements("ab =;,:\r\n\0\t\u000b\u007f\u0085\u2028V".ToCharArray()))
+            select new string(chars),
+            from prefix in Words
+            from separator in Gen.Elements("\r\n", "\n", "\r", "\0", "\r\n ", "\r\n\r\n")
+            select prefix + separator + "Via: SIP/2.0/UDP evil.example.com;branch=z9hG4bKevil",
+            ArbMap.Default.GeneratorFor<string>().Where(s => s is not null));
+
+    [Property(MaxTest = 1000)]
+    public Property No_generated_value_smuggles_a_header_through_the_editor() =>
+        Prop.ForAll(HostileValues.ToArbitrary(), value =>
+        {
+            byte[] source = SipMessages.Bytes(SipMessages.Invite);
+            byte[] valueBytes = Encoding.UTF8.GetBytes(value);
+            scoped SipHeaderEditList edits = default;
+            edits.Set(SipHeaderNames.XOTelTracestateUtf8, valueBytes);
+            var destination = new byte[SipMessageEditor.GetMaxOutputLength(source.Length, edits)];
+            bool ok = SipMessageEditor.TryApply(source, edits, destination, out int written, out SipEditError error);
+
+            bool hasControl = value.Any(c => c < 0x20 && c != '\t') || value.Contains('\u007f', StringComparison.Ordinal);
+            if (hasControl)
+            {
+                return !ok && error == SipEditError.InvalidHeaderValue && written == 0;
+            }
+
+            var before = new SipMessageReader(source);
+            var after = new SipMessageReader(destination.AsSpan(0, written));
+            return ok
+                && after.IsComplete
+                && after.HeaderCount == before.HeaderCount
+                && after.CountHeaders("Via"u8) == 1
+                && Lookup(destination[..written], "X-OTel-tracestate").SequenceEqual([value.Trim(' ', '\t')]);
+        });
+
+    [Property(MaxTest = 300)]
+    public Property No_generated_value_smuggles_a_header_through_a_carrier() =>
+        Prop.ForAll(HostileValues.ToArbitrary(), value =>
+        {
+            var wire = new SipWireMessage(SipMessages.Bytes(SipMessages.Invite));
+            var collection = new SipHeaderCollection { { "Via", "SIP/2.0/UDP a" } };
+            bool valid = SipMessageEditor.IsValidHeaderValue(value.AsSpan());
+            foreach (ISipHeaderCarrier carrier in new ISipHeaderCarrier[] { wire, collection })
+            {
+                try
+                {
+                    carrier.Set("X-OTel-tracestate", value);
+                    if (!valid)
+                    {
+                        return false;
+                    }
+                }
+                catch (ArgumentException)
+                {
+                    if (valid)
+                    {
+                        return false;
+                    }
+                }
+
+                if (carrier.GetValues("Via").Count != 1)
+                {
+                    return false;
+                }
+            }
+
+            return wire.CreateReader().IsComplete;
+        });
+}
