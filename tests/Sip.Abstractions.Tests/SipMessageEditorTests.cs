@@ -214,6 +214,19 @@ public sealed class SipMessageEditorTests
     }
 
     [Fact]
+    public void Values_in_stackalloc_buffers_work_with_a_scoped_list()
+    {
+        // The shape the README shows: the value lives on the stack, the list is declared scoped.
+        Span<byte> value = stackalloc byte[NewTraceparent.Length];
+        Encoding.ASCII.GetBytes(NewTraceparent, value);
+        scoped var edits = new SipHeaderEditList();
+        edits.Set(SipHeaderNames.XOTelTraceparentUtf8, value);
+        Span<byte> destination = stackalloc byte[1024];
+        Assert.True(SipMessageEditor.TryApply(SipMessages.Bytes(SipMessages.Invite), edits, destination, out int written, out _));
+        Assert.Contains(NewTraceparent, Encoding.ASCII.GetString(destination[..written]), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Value_writer_formats_straight_into_the_output()
     {
         byte[] raw = Encoding.ASCII.GetBytes(NewTraceparent);
