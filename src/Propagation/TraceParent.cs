@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using SipTraceContext.Propagation.Internal;
 
 namespace SipTraceContext.Propagation;
@@ -177,11 +177,9 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
         }
 
         // The BCL ids keep their lower-case hex strings; decoding those is cheaper than their CopyTo,
-        // which re-parses the same string more slowly, and allocates nothing either way.
-        ReadOnlySpan<char> traceIdHex = context.TraceId.ToHexString();
-        ulong high = Hex.DecodeValidatedUInt64(traceIdHex);
-        ulong low = Hex.DecodeValidatedUInt64(traceIdHex[16..]);
-        ulong parent = Hex.DecodeValidatedUInt64<char>(context.SpanId.ToHexString());
+        // which re-parses the same string more slowly, and allocates nothing either way. The strings
+        // are always valid, so the validation result is not needed.
+        _ = TryDecodeIds<char>(context.TraceId.ToHexString(), context.SpanId.ToHexString(), Hex.IsVectorized, out ulong high, out ulong low, out ulong parent);
         return new TraceParent(0, high, low, parent, (byte)context.TraceFlags);
     }
 
@@ -229,8 +227,23 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
     //   HEXDIGLC     = DIGIT / "a" / "b" / "c" / "d" / "e" / "f"
     // Forward compatibility: for a version above 00, the value may be longer than 55 characters,
     // in which case the 56th character must be "-"; the first 55 are read as version 00.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryParseCore<TChar>(ReadOnlySpan<TChar> value, out TraceParent result)
+        where TChar : unmanaged, IBinaryInteger<TChar>
+        => TryParseCore(value, Hex.IsVectorized, out result);
+
+    /// <summary>
+    /// The parser, with the id decoding strategy chosen by <paramref name="vectorized"/>: always
+    /// <see cref="Hex.IsVectorized"/> in production (a perfectly predicted branch); tests pass both
+    /// values so the scalar path is covered on SIMD hardware too.
+    /// </summary>
+    /// <remarks>
+    /// <see cref="MethodImplOptions.NoInlining"/> on purpose: inlined into a caller (which the JIT did
+    /// even without <see cref="MethodImplOptions.AggressiveInlining"/>), this method and its SIMD
+    /// helpers exhausted that caller's inlining budget, so the helpers (even span constructors) became
+    /// calls. As its own root, everything below it is inlined; the price is one call.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static bool TryParseCore<TChar>(ReadOnlySpan<TChar> value, bool vectorized, out TraceParent result)
         where TChar : unmanaged, IBinaryInteger<TChar>
     {
         result = default;
@@ -240,21 +253,13 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
         }
 
         ReadOnlySpan<TChar> fixedPart = value[..Length];
-        // One vectorised pass proves the 55 characters are lower-case hex or '-'; counting dashes
-        // (vectorised too) then proves the only dashes are the three separators checked below.
-        bool onlyHexAndDashes = typeof(TChar) == typeof(char)
-            ? !MemoryMarshal.Cast<TChar, char>(fixedPart).ContainsAnyExcept(Hex.LowerHexOrDashChars)
-            : !MemoryMarshal.Cast<TChar, byte>(fixedPart).ContainsAnyExcept(Hex.LowerHexOrDashBytes);
         TChar dash = TChar.CreateTruncating('-');
-        if (!onlyHexAndDashes
-            || value[2] != dash || value[ParentIdOffset - 1] != dash || value[FlagsOffset - 1] != dash
-            || fixedPart.Count(dash) != 3)
-        {
-            return false;
-        }
-
-        byte version = (byte)Hex.DecodeValidatedUInt64Prefix(fixedPart, 2);
-        if (version == ForbiddenVersion)
+        // The three separators and the 2+2 version and flag digits are checked one by one: too few
+        // to be worth a vector. A bad digit makes DecodeByte negative.
+        int version = Hex.DecodeByte(fixedPart[0], fixedPart[1]);
+        int flags = Hex.DecodeByte(fixedPart[FlagsOffset], fixedPart[FlagsOffset + 1]);
+        if ((version | flags) < 0 || version == ForbiddenVersion
+            || fixedPart[TraceIdOffset - 1] != dash || fixedPart[ParentIdOffset - 1] != dash || fixedPart[FlagsOffset - 1] != dash)
         {
             return false;
         }
@@ -264,17 +269,49 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
             return false;
         }
 
-        ulong high = Hex.DecodeValidatedUInt64(fixedPart.Slice(TraceIdOffset, 16));
-        ulong low = Hex.DecodeValidatedUInt64(fixedPart.Slice(TraceIdOffset + 16, 16));
-        ulong parent = Hex.DecodeValidatedUInt64(fixedPart.Slice(ParentIdOffset, 16));
-        byte flags = (byte)Hex.DecodeValidatedUInt64Prefix(fixedPart[FlagsOffset..], 2);
+        if (!TryDecodeIds(fixedPart.Slice(TraceIdOffset, 32), fixedPart.Slice(ParentIdOffset, 16), vectorized, out ulong high, out ulong low, out ulong parent))
+        {
+            return false;
+        }
+
         if ((high | low) == 0 || parent == 0)
         {
             return false;
         }
 
-        result = new TraceParent(version, high, low, parent, flags);
+        result = new TraceParent((byte)version, high, low, parent, (byte)flags);
         return true;
+    }
+
+    /// <summary>Decodes and validates the 32 trace-id digits and the 16 parent-id digits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryDecodeIds<TChar>(ReadOnlySpan<TChar> traceIdHex, ReadOnlySpan<TChar> parentIdHex, bool vectorized, out ulong high, out ulong low, out ulong parent)
+        where TChar : unmanaged, IBinaryInteger<TChar>
+    {
+        if (!vectorized)
+        {
+            // Assignments first: a short-circuited out argument would otherwise be unassigned.
+            high = low = parent = 0;
+            return Hex.TryDecodeUInt64Scalar(traceIdHex, out high)
+                && Hex.TryDecodeUInt64Scalar(traceIdHex[16..], out low)
+                && Hex.TryDecodeUInt64Scalar(parentIdHex, out parent);
+        }
+
+        // The 48 id digits are three runs of exactly 16 characters with no separator inside, so each is
+        // one 16-byte load (two narrowed 8-char loads for UTF-16): validate and convert all of them with
+        // a handful of SIMD instructions, then pack digit pairs into bytes.
+        Vector128<ushort> nonAscii = Vector128<ushort>.Zero;
+        Vector128<byte> valid = Vector128<byte>.AllBitsSet;
+        Vector128<byte> trace0 = Hex.ToNibbles(Hex.Load16(traceIdHex, ref nonAscii), ref valid);
+        Vector128<byte> trace1 = Hex.ToNibbles(Hex.Load16(traceIdHex[16..], ref nonAscii), ref valid);
+        Vector128<byte> parentNibbles = Hex.ToNibbles(Hex.Load16(parentIdHex, ref nonAscii), ref valid);
+
+        // The packed bytes are in wire (big-endian) order; the fields hold the numeric values.
+        Vector128<ulong> traceId = Hex.PackNibbles(trace0, trace1).AsUInt64();
+        high = BinaryPrimitives.ReverseEndianness(traceId.ToScalar());
+        low = BinaryPrimitives.ReverseEndianness(traceId.GetElement(1));
+        parent = BinaryPrimitives.ReverseEndianness(Hex.PackNibbles(parentNibbles, parentNibbles).AsUInt64().ToScalar());
+        return valid == Vector128<byte>.AllBitsSet && (typeof(TChar) == typeof(byte) || Hex.AllFitInByte(nonAscii));
     }
 
     /// <summary>Writes the version-00 form (55 characters).</summary>
@@ -299,6 +336,15 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
 
     private bool TryFormatCore<TChar>(Span<TChar> destination, out int written)
         where TChar : unmanaged, IBinaryInteger<TChar>
+        => TryFormatCore(destination, Hex.IsVectorized, out written);
+
+    /// <summary>
+    /// The formatter, with the strategy chosen like <see cref="TryParseCore{TChar}(ReadOnlySpan{TChar}, bool, out TraceParent)"/>
+    /// (and, like it, <see cref="MethodImplOptions.NoInlining"/> so that it is its own inlining root and its helpers are all inlined).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal bool TryFormatCore<TChar>(Span<TChar> destination, bool vectorized, out int written)
+        where TChar : unmanaged, IBinaryInteger<TChar>
     {
         if (destination.Length < Length || !IsValid)
         {
@@ -306,15 +352,31 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
             return false;
         }
 
+        destination = destination[..Length];
         TChar zero = TChar.CreateTruncating('0');
         TChar dash = TChar.CreateTruncating('-');
+        if (vectorized)
+        {
+            // The ids in wire (big-endian) byte order, each byte widened to a 16-bit lane and split into
+            // its two nibbles: 16 + 8 bytes become 32 + 16 digits in three 16-digit stores.
+            Vector128<byte> traceId = Vector128.Create(BinaryPrimitives.ReverseEndianness(_traceIdHigh), BinaryPrimitives.ReverseEndianness(_traceIdLow)).AsByte();
+            (Vector128<ushort> traceFirst, Vector128<ushort> traceSecond) = Vector128.Widen(traceId);
+            Vector128<ushort> parentId = Vector128.WidenLower(Vector128.CreateScalar(BinaryPrimitives.ReverseEndianness(_parentId)).AsByte());
+            Hex.Store16(Hex.ToHexDigits(traceFirst), destination.Slice(TraceIdOffset, 16));
+            Hex.Store16(Hex.ToHexDigits(traceSecond), destination.Slice(TraceIdOffset + 16, 16));
+            Hex.Store16(Hex.ToHexDigits(parentId), destination.Slice(ParentIdOffset, 16));
+        }
+        else
+        {
+            Hex.EncodeUInt64Scalar(_traceIdHigh, destination.Slice(TraceIdOffset, 16));
+            Hex.EncodeUInt64Scalar(_traceIdLow, destination.Slice(TraceIdOffset + 16, 16));
+            Hex.EncodeUInt64Scalar(_parentId, destination.Slice(ParentIdOffset, 16));
+        }
+
         destination[0] = zero;
         destination[1] = zero;
-        destination[2] = dash;
-        Hex.EncodeUInt64(_traceIdHigh, destination.Slice(TraceIdOffset, 16));
-        Hex.EncodeUInt64(_traceIdLow, destination.Slice(TraceIdOffset + 16, 16));
+        destination[TraceIdOffset - 1] = dash;
         destination[ParentIdOffset - 1] = dash;
-        Hex.EncodeUInt64(_parentId, destination.Slice(ParentIdOffset, 16));
         destination[FlagsOffset - 1] = dash;
         Hex.EncodeByte((byte)(_flags & KnownFlagsMask), destination.Slice(FlagsOffset, 2));
         written = Length;
