@@ -14,26 +14,24 @@ public ref struct SipHeaderEnumerator
     private readonly HeaderNameMatcher _filter;
     private readonly bool _filtered;
     private readonly int _end;
+    private readonly HeaderOffsets _offsets;
+    private readonly int _indexedCount;
+    private readonly uint _foldedMask;
+    private int _index;
     private int _position;
     private SipHeaderField _current;
 
-    internal SipHeaderEnumerator(ReadOnlySpan<byte> message, int start, int end)
+    internal SipHeaderEnumerator(ReadOnlySpan<byte> message, scoped in SipMessageLayout layout, ReadOnlySpan<byte> name, bool filtered)
     {
         _message = message;
-        _position = start;
-        _end = end;
-        _filter = default;
-        _filtered = false;
-        _current = default;
-    }
-
-    internal SipHeaderEnumerator(ReadOnlySpan<byte> message, int start, int end, ReadOnlySpan<byte> name)
-    {
-        _message = message;
-        _position = start;
-        _end = end;
-        _filter = new HeaderNameMatcher(name);
-        _filtered = true;
+        _end = layout.HeadersEnd;
+        _offsets = layout.Offsets;
+        _indexedCount = layout.IndexedCount;
+        _foldedMask = layout.FoldedMask;
+        _filtered = filtered;
+        _filter = filtered ? new HeaderNameMatcher(name) : default;
+        _index = 0;
+        _position = _offsets[_indexedCount];
         _current = default;
     }
 
@@ -48,16 +46,31 @@ public ref struct SipHeaderEnumerator
     /// <returns><see langword="false"/> after the last field.</returns>
     public bool MoveNext()
     {
-        // The section between _position and _end was validated by the parser: every line ends with
-        // LF, every field line has a colon after a token name. No checks are repeated here.
+        // The parser validated the section and recorded where the first fields start, so these
+        // jump from field to field: no line end is searched for and no byte is checked twice.
         ReadOnlySpan<byte> message = _message;
+        while (_index < _indexedCount)
+        {
+            int i = _index++;
+            int start = _offsets[i];
+            ReadOnlySpan<byte> field = message[start.._offsets[i + 1]];
+            if (_filtered && !_filter.MatchesLine(field))
+            {
+                continue;
+            }
+
+            _current = CreateField(field, start, (_foldedMask & (1u << i)) != 0);
+            return true;
+        }
+
+        // Past the recorded fields (a message with very many headers): walk the validated lines,
+        // every one of which ends with LF.
         int end = _end;
         int position = _position;
         while (position < end)
         {
             int start = position;
-            ReadOnlySpan<byte> rest = message[start..end];
-            position = start + rest.IndexOf(LF) + 1;
+            position = start + message[start..end].IndexOf(LF) + 1;
             bool folded = false;
             while (position < end && IsWhitespace(message[position]))
             {
@@ -65,23 +78,13 @@ public ref struct SipHeaderEnumerator
                 folded = true;
             }
 
-            if (_filtered && !_filter.MatchesLine(rest))
+            ReadOnlySpan<byte> field = message[start..position];
+            if (_filtered && !_filter.MatchesLine(field))
             {
                 continue;
             }
 
-            ReadOnlySpan<byte> field = message[start..position];
-            int colon = field.IndexOf(Colon);
-            ReadOnlySpan<byte> name = field[..colon].TrimEnd(Whitespace);
-            ReadOnlySpan<byte> value = field[(colon + 1)..].Trim(LinearWhitespace);
-
-            // Whitespace and folds before or after the value do not make it folded; only a break inside it.
-            if (folded)
-            {
-                folded = value.IndexOfAny(CR, LF) >= 0;
-            }
-
-            _current = new SipHeaderField(name, value, start, position - start, folded);
+            _current = CreateField(field, start, folded);
             _position = position;
             return true;
         }
@@ -89,5 +92,16 @@ public ref struct SipHeaderEnumerator
         _position = position;
         _current = default;
         return false;
+    }
+
+    private static SipHeaderField CreateField(ReadOnlySpan<byte> field, int offset, bool hasContinuation)
+    {
+        int colon = field.IndexOf(Colon);
+        ReadOnlySpan<byte> name = field[..colon].TrimEnd(Whitespace);
+        ReadOnlySpan<byte> value = field[(colon + 1)..].Trim(LinearWhitespace);
+
+        // Whitespace and folds before or after the value do not make it folded; only a break inside it.
+        bool folded = hasContinuation && value.IndexOfAny(CR, LF) >= 0;
+        return new SipHeaderField(name, value, offset, field.Length, folded);
     }
 }

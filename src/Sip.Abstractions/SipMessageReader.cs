@@ -126,14 +126,14 @@ public readonly ref struct SipMessageReader
 
     /// <summary>Enumerates every header field in message order.</summary>
     public SipHeaderEnumerator Headers => _layout.HeadersComplete
-        ? new SipHeaderEnumerator(_message, _layout.HeadersOffset, _layout.HeadersEnd)
+        ? new SipHeaderEnumerator(_message, _layout, default, filtered: false)
         : default;
 
     /// <summary>Enumerates every instance of one header in message order, matching any case and the compact form.</summary>
     /// <param name="name">The header name, long or compact form; <see cref="SipHeaderNames"/> has the UTF-8 constants.</param>
     /// <returns>An enumerator over the instances.</returns>
     public SipHeaderEnumerator GetHeaders(ReadOnlySpan<byte> name) => _layout.HeadersComplete
-        ? new SipHeaderEnumerator(_message, _layout.HeadersOffset, _layout.HeadersEnd, name)
+        ? new SipHeaderEnumerator(_message, _layout, name, filtered: true)
         : default;
 
     /// <summary>Enumerates every instance of a known header in message order, long and compact forms.</summary>

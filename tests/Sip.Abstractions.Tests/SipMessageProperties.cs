@@ -42,7 +42,7 @@ public sealed class SipMessageProperties
         from startLine in isRequest
             ? Gen.Elements("INVITE sip:bob@example.com SIP/2.0", "BYE sip:10.0.0.1:5060;transport=tcp SIP/2.0", "X-EXT sips:a@b SIP/2.0")
             : Gen.Elements("SIP/2.0 200 OK", "SIP/2.0 180 Ringing", "SIP/2.0 487 Request Terminated", "SIP/2.0 100 ")
-        from headerCount in Gen.Choose(1, 14)
+        from headerCount in Gen.OneOf(Gen.Choose(1, 14), Gen.Choose(30, 40))
         from headers in Gen.ArrayOf(
             from name in Gen.Elements(NamePool)
             from value in Words

@@ -270,6 +270,45 @@ public sealed class SipMessageReaderTests
         Assert.Equal(big.Length, value.Length);
     }
 
+    [Fact]
+    public void Messages_with_more_headers_than_the_offset_index_read_the_same_past_it()
+    {
+        // The reader records where the first 32 fields start and walks lines after that; both
+        // halves must agree, folded fields included.
+        var lines = new List<string>();
+        for (int i = 0; i < 45; i++)
+        {
+            lines.Add(i % 7 == 3 ? $"Via: SIP/2.0/UDP host{i}\r\n ;branch=z9hG4bK{i}" : $"X-H{i}: value {i}");
+        }
+
+        byte[] bytes = SipMessages.Build("INVITE sip:a@b SIP/2.0", lines, "xyz"u8);
+        var reader = new SipMessageReader(bytes);
+        Assert.Equal(SipParseStatus.Complete, reader.Status);
+        Assert.Equal(46, reader.HeaderCount);
+
+        int count = 0;
+        int expectedOffset = reader.HeadersOffset;
+        foreach (SipHeaderField field in reader.Headers)
+        {
+            Assert.Equal(expectedOffset, field.Offset);
+            expectedOffset += field.Length;
+            count++;
+        }
+
+        Assert.Equal(46, count);
+        Assert.Equal(reader.HeadersEnd, expectedOffset);
+        Assert.Equal(
+            Enumerable.Range(0, 45).Where(i => i % 7 == 3).Select(i => $"SIP/2.0/UDP host{i} ;branch=z9hG4bK{i}"),
+            AllValues(bytes, "v"));
+        Assert.True(reader.TryGetHeader("x-h44"u8, out ReadOnlySpan<byte> last));
+        Assert.Equal("value 44", Str(last));
+        Assert.True(reader.TryGetHeader("X-H30"u8, out ReadOnlySpan<byte> at30));
+        Assert.Equal("value 30", Str(at30));
+        Assert.True(reader.TryGetHeader("X-H32"u8, out ReadOnlySpan<byte> at32));
+        Assert.Equal("value 32", Str(at32));
+        Assert.Equal("3", Str(reader.TryGetHeader("l"u8, out ReadOnlySpan<byte> cl) ? cl : default));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("\r")]

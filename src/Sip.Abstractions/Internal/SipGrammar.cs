@@ -43,6 +43,16 @@ internal static class SipGrammar
     /// <summary>Every control byte except HTAB: line breaks and the bytes a header line must not contain.</summary>
     public static readonly SearchValues<byte> ControlExceptTabBytes = SearchValues.Create(ControlBytesExceptTab);
 
+    /// <summary>
+    /// Every control byte except HTAB, CR and LF: bytes that may appear nowhere in a start line or
+    /// header section, line breaks included.
+    /// </summary>
+    public static readonly SearchValues<byte> ControlExceptLineBreakAndTabBytes = SearchValues.Create(
+    [
+        0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x0B, 0x0C, 0x0E, 0x0F,
+        0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F, 0x7F,
+    ]);
+
     /// <summary>Every control character except HTAB, as chars.</summary>
     public static readonly SearchValues<char> ControlExceptTabChars = SearchValues.Create(
         "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000A\u000B\u000C\u000D\u000E\u000F" +

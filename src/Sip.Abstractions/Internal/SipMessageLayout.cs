@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace SipTraceContext.Sip.Internal;
 
 /// <summary>
@@ -39,4 +41,32 @@ internal struct SipMessageLayout
     public int ContentLength;
     public int BodyLength;
     public int MessageLength;
+
+    /// <summary>
+    /// How many header fields have their start recorded in <see cref="Offsets"/>: the first
+    /// <see cref="HeaderOffsets.Capacity"/> at most.
+    /// </summary>
+    public int IndexedCount;
+
+    /// <summary>
+    /// Offsets[i] is where indexed field i starts; Offsets[IndexedCount] is where the field after the
+    /// last indexed one starts (or the empty line). Lookups jump from field to field without looking
+    /// for line ends again.
+    /// </summary>
+    public HeaderOffsets Offsets;
+
+    /// <summary>Bit i set: indexed field i has continuation lines.</summary>
+    public uint FoldedMask;
+}
+
+/// <summary>
+/// Start offsets of the first header fields, stored inline so the reader stays allocation-free.
+/// 32 covers a typical INVITE (15-25 fields); fields beyond it are found by walking lines.
+/// </summary>
+[InlineArray(Capacity + 1)]
+internal struct HeaderOffsets
+{
+    public const int Capacity = 32; // bits in FoldedMask
+
+    private int _element0;
 }

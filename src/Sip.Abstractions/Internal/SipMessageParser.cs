@@ -122,17 +122,24 @@ internal static class SipMessageParser
         int maxSection = limits.MaxHeaderSectionBytes;
         int maxLine = limits.MaxLineLength;
         int maxCount = limits.MaxHeaderCount;
+        int sectionStart = pos;
+
+        // Lines that end in CRLF (not a bare LF). Every CR in a valid header section is one of them,
+        // so comparing this with the number of CRs finds a bare CR without looking at each byte.
+        int crlfLines = 0;
 
         // The Content-Length field being read, if any; its value is checked when the field ends,
         // because a folded continuation line may still follow.
         int contentLengthValueStart = -1;
 
+        // This loop is the hot path: per line one vectorized search for LF and one for the end of the
+        // name. Control bytes and bare CRs are looked for once over the whole section afterwards
+        // (CheckBytes), instead of line by line.
         while (true)
         {
             if (pos >= message.Length)
             {
-                SetIncomplete(ref layout, message.Length, maxSection, SipParseError.IncompleteHeaders);
-                return false;
+                return Incomplete(message, sectionStart, message.Length, maxSection, ref layout);
             }
 
             byte first = message[pos];
@@ -146,12 +153,16 @@ internal static class SipMessageParser
                 }
                 else if (pos + 1 == message.Length)
                 {
-                    SetIncomplete(ref layout, message.Length, maxSection, SipParseError.IncompleteHeaders);
-                    return false;
+                    return Incomplete(message, sectionStart, message.Length, maxSection, ref layout);
                 }
                 else if (message[pos + 1] != LF)
                 {
-                    Fail(ref layout, SipParseStatus.Malformed, SipParseError.BareCarriageReturn, pos);
+                    // The bytes before it are checked first so the first error in the message is the one reported.
+                    if (CheckBytes(message, sectionStart, pos, crlfLines, ref layout))
+                    {
+                        Fail(ref layout, SipParseStatus.Malformed, SipParseError.BareCarriageReturn, pos);
+                    }
+
                     return false;
                 }
                 else
@@ -165,9 +176,19 @@ internal static class SipMessageParser
                     return false;
                 }
 
+                if (!CheckBytes(message, sectionStart, pos, crlfLines, ref layout))
+                {
+                    return false;
+                }
+
                 if (contentLengthValueStart >= 0 && !SetContentLength(message[contentLengthValueStart..pos], contentLengthValueStart, limits, ref layout))
                 {
                     return false;
+                }
+
+                if (layout.IndexedCount < HeaderOffsets.Capacity || layout.HeaderCount == HeaderOffsets.Capacity)
+                {
+                    layout.Offsets[layout.IndexedCount] = pos;
                 }
 
                 layout.HeadersEnd = pos;
@@ -176,12 +197,38 @@ internal static class SipMessageParser
                 return true;
             }
 
-            LineResult line = ReadLine(message, pos, maxLine, ref layout, out int lineLength, out int next);
-            if (line != LineResult.Complete)
+            // The search stops one byte past the longest line allowed (content + CR + LF), so a line
+            // that never ends costs no more than the limit.
+            ReadOnlySpan<byte> rest = message.Slice(pos, Math.Min(message.Length - pos, maxLine + 2));
+            int lf = rest.IndexOf(LF);
+            if (lf < 0)
             {
-                if (line == LineResult.Incomplete)
+                if (message.Length - pos <= maxLine + 1)
                 {
-                    SetIncomplete(ref layout, message.Length, maxSection, SipParseError.IncompleteHeaders);
+                    return Incomplete(message, sectionStart, message.Length, maxSection, ref layout);
+                }
+
+                if (CheckBytes(message, sectionStart, Math.Min(message.Length, pos + maxLine + 1), crlfLines, ref layout))
+                {
+                    Fail(ref layout, SipParseStatus.LimitExceeded, SipParseError.LineTooLong, pos);
+                }
+
+                return false;
+            }
+
+            // Content without its line break: a CR right before the LF belongs to the break.
+            int contentLength = lf;
+            if (lf > 0 && rest[lf - 1] == CR)
+            {
+                contentLength--;
+                crlfLines++;
+            }
+
+            if (contentLength > maxLine)
+            {
+                if (CheckBytes(message, sectionStart, pos + lf, crlfLines, ref layout))
+                {
+                    Fail(ref layout, SipParseStatus.LimitExceeded, SipParseError.LineTooLong, pos);
                 }
 
                 return false;
@@ -192,8 +239,17 @@ internal static class SipMessageParser
                 // LWS = [*WSP CRLF] 1*WSP: a line that starts with whitespace continues the field above.
                 if (layout.HeaderCount == 0)
                 {
-                    Fail(ref layout, SipParseStatus.Malformed, SipParseError.ContinuationWithoutHeader, pos);
+                    if (CheckBytes(message, sectionStart, pos + lf, crlfLines, ref layout))
+                    {
+                        Fail(ref layout, SipParseStatus.Malformed, SipParseError.ContinuationWithoutHeader, pos);
+                    }
+
                     return false;
+                }
+
+                if (layout.HeaderCount <= HeaderOffsets.Capacity)
+                {
+                    layout.FoldedMask |= 1u << (layout.HeaderCount - 1);
                 }
             }
             else
@@ -208,7 +264,7 @@ internal static class SipMessageParser
                     contentLengthValueStart = -1;
                 }
 
-                if (++layout.HeaderCount > maxCount)
+                if (layout.HeaderCount == maxCount)
                 {
                     Fail(ref layout, SipParseStatus.LimitExceeded, SipParseError.TooManyHeaders, pos);
                     return false;
@@ -217,34 +273,120 @@ internal static class SipMessageParser
                 // message-header = header-name HCOLON header-value CRLF
                 // header-name    = token
                 // HCOLON         = *( SP / HTAB ) ":" SWS
-                ReadOnlySpan<byte> content = message.Slice(pos, lineLength);
-                int colon = content.IndexOf(Colon);
-                if (colon < 0)
+                ReadOnlySpan<byte> content = rest[..contentLength];
+                int nameLength = content.IndexOfAnyExcept(TokenBytes);
+                int colon = nameLength;
+                if (nameLength > 0 && content[nameLength] != Colon)
                 {
-                    Fail(ref layout, SipParseStatus.Malformed, SipParseError.MissingColon, pos);
+                    colon = content[nameLength..].IndexOfAnyExcept(Whitespace);
+                    colon = colon < 0 ? -1 : nameLength + colon;
+                }
+
+                if (nameLength <= 0 || colon < 0 || content[colon] != Colon)
+                {
+                    if (CheckBytes(message, sectionStart, pos + lf, crlfLines, ref layout))
+                    {
+                        SipParseError error = nameLength < 0 || (colon < 0 && content.IndexOf(Colon) < 0) ? SipParseError.MissingColon : SipParseError.InvalidHeaderName;
+                        Fail(ref layout, SipParseStatus.Malformed, error, pos);
+                    }
+
                     return false;
                 }
 
-                ReadOnlySpan<byte> name = content[..colon].TrimEnd(Whitespace);
-                if (!IsToken(name))
-                {
-                    Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidHeaderName, pos);
-                    return false;
-                }
-
-                if (IsContentLength(name))
+                if (IsContentLength(content[..nameLength]))
                 {
                     contentLengthValueStart = pos + colon + 1;
                 }
+
+                if (layout.HeaderCount < HeaderOffsets.Capacity)
+                {
+                    layout.Offsets[layout.HeaderCount] = pos;
+                    layout.IndexedCount = layout.HeaderCount + 1;
+                }
+                else if (layout.HeaderCount == HeaderOffsets.Capacity)
+                {
+                    // Where the first field past the index starts: lookups walk lines from here.
+                    layout.Offsets[HeaderOffsets.Capacity] = pos;
+                }
+
+                layout.HeaderCount++;
             }
 
-            pos = next;
+            pos += lf + 1;
             if (pos > maxSection)
             {
                 Fail(ref layout, SipParseStatus.LimitExceeded, SipParseError.HeaderSectionTooLarge, pos);
                 return false;
             }
         }
+    }
+
+    /// <summary>
+    /// Checks the header lines in [<paramref name="start"/>, <paramref name="end"/>) for control bytes
+    /// other than HTAB, CR and LF, and for a CR that does not end a line, in two vectorized passes.
+    /// </summary>
+    /// <returns><see langword="false"/> (with the error set) when a bad byte was found.</returns>
+    private static bool CheckBytes(ReadOnlySpan<byte> message, int start, int end, int crlfLines, ref SipMessageLayout layout)
+    {
+        ReadOnlySpan<byte> section = message[start..end];
+        int bad = section.IndexOfAny(ControlExceptLineBreakAndTabBytes);
+        int bareCr = crlfLines == section.Count(CR) ? -1 : FindBareCarriageReturn(message, start, end);
+        if (bad < 0 && bareCr < 0)
+        {
+            return true;
+        }
+
+        if (bareCr < 0 || (bad >= 0 && start + bad < bareCr))
+        {
+            Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidCharacter, start + bad);
+        }
+        else
+        {
+            Fail(ref layout, SipParseStatus.Malformed, SipParseError.BareCarriageReturn, bareCr);
+        }
+
+        return false;
+    }
+
+    // The slow path, taken only when the CR count says one is there (or on a line cut short).
+    private static int FindBareCarriageReturn(ReadOnlySpan<byte> message, int start, int end)
+    {
+        for (int i = start; i < end; i++)
+        {
+            // A CR at the very end of the input may be the first half of a CRLF still to come.
+            if (message[i] == CR && i + 1 < message.Length && message[i + 1] != LF)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// The input ends inside the header section: malformed if the bytes so far already are, over the
+    /// limit if they can no longer fit it, incomplete otherwise.
+    /// </summary>
+    private static bool Incomplete(ReadOnlySpan<byte> message, int sectionStart, int end, int maxSection, ref SipMessageLayout layout)
+    {
+        // Lines not yet ended have not had their CR counted; count nothing and let the scan decide.
+        ReadOnlySpan<byte> section = message[sectionStart..end];
+        int bad = section.IndexOfAny(ControlExceptLineBreakAndTabBytes);
+        int bareCr = FindBareCarriageReturn(message, sectionStart, end);
+        if (bad >= 0 && (bareCr < 0 || sectionStart + bad < bareCr))
+        {
+            Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidCharacter, sectionStart + bad);
+        }
+        else if (bareCr >= 0)
+        {
+            Fail(ref layout, SipParseStatus.Malformed, SipParseError.BareCarriageReturn, bareCr);
+        }
+        else
+        {
+            SetIncomplete(ref layout, message.Length, maxSection, SipParseError.IncompleteHeaders);
+        }
+
+        return false;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
