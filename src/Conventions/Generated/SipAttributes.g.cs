@@ -25,7 +25,7 @@ public static class SipAttributes
     /// <summary>The SIP request method, or for a response the method of the request it answers (the CSeq method).</summary>
     /// <remarks>
     /// <para>Attribute <c>sip.method</c>, type <c>string (enum)</c>, stability <c>development</c>.</para>
-    /// <para>Methods not listed are recorded as they appear on the wire, in upper case.</para>
+    /// <para>Methods not listed are recorded on spans as they appear on the wire, and on metrics as _OTHER.</para>
     /// <para>Examples: <c>"INVITE"</c>, <c>"BYE"</c>.</para>
     /// <para>Recorded on: span sip.call.setup, span sip.call.teardown, span ims.pcscf.register, span ims.pcscf.invite, span ims.icscf.register, span ims.icscf.invite, span ims.scscf.invite, event sip.retransmission, event sip.timeout, metric sip.response.count, metric sip.message.retransmissions.</para>
     /// <para>Well-known values are in <see cref="MethodValues"/>.</para>
@@ -90,6 +90,10 @@ public static class SipAttributes
         /// <summary>Publishes event state (RFC 3903).</summary>
         /// <remarks>Value <c>PUBLISH</c>, stability <c>development</c>.</remarks>
         public const string Publish = "PUBLISH";
+
+        /// <summary>Any other method, on metrics only, so that a peer inventing methods cannot grow their cardinality.</summary>
+        /// <remarks>Value <c>_OTHER</c>, stability <c>development</c>.</remarks>
+        public const string Other = "_OTHER";
     }
 
     /// <summary>The From header value of the request.</summary>
