@@ -88,6 +88,10 @@ public readonly ref struct SipHeaderEdit
         return new(SipHeaderEditKind.Add, name, default, state, writer, maxValueLength);
     }
 
+    /// <summary>Whether this edit applies to the validated header line <paramref name="line"/>, compared on the line's first bytes.</summary>
+    internal bool AppliesToLine(ReadOnlySpan<byte> line) =>
+        HeaderNameMatcher.StartsLine(line, Name) || (AlternateName.Length != 0 && HeaderNameMatcher.StartsLine(line, AlternateName));
+
     /// <summary>Whether this edit applies to a header named <paramref name="name"/> (any case, long or compact form).</summary>
     /// <param name="name">A header name.</param>
     /// <returns><see langword="true"/> when the names match.</returns>

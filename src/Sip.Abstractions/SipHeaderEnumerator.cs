@@ -42,6 +42,39 @@ public ref struct SipHeaderEnumerator
     /// <returns>This enumerator.</returns>
     public readonly SipHeaderEnumerator GetEnumerator() => this;
 
+    /// <summary>
+    /// Advances to the next field without working out its name and value: for the editor, which
+    /// only needs where each line is and compares names on the line itself.
+    /// </summary>
+    internal bool MoveNextLine(out int start, out int end)
+    {
+        if (_index < _indexedCount)
+        {
+            int i = _index++;
+            start = _offsets[i];
+            end = _offsets[i + 1];
+            return true;
+        }
+
+        ReadOnlySpan<byte> message = _message;
+        int position = _position;
+        if (position < _end)
+        {
+            start = position;
+            position = start + message[start.._end].IndexOf(LF) + 1;
+            while (position < _end && IsWhitespace(message[position]))
+            {
+                position += message[position.._end].IndexOf(LF) + 1;
+            }
+
+            _position = end = position;
+            return true;
+        }
+
+        start = end = 0;
+        return false;
+    }
+
     /// <summary>Advances to the next field (the next instance of the header, when filtered).</summary>
     /// <returns><see langword="false"/> after the last field.</returns>
     public bool MoveNext()

@@ -187,14 +187,16 @@ public static class SipMessageEditor
 
         if (removes)
         {
-            foreach (SipHeaderField field in reader.Headers)
+            SipHeaderEnumerator lines = reader.Headers;
+            while (lines.MoveNextLine(out int lineStart, out int lineEnd))
             {
+                ReadOnlySpan<byte> line = source[lineStart..lineEnd];
                 bool drop = false;
                 int setIndex = -1;
                 for (int i = 0; i < edits.Count; i++)
                 {
                     SipHeaderEdit edit = edits[i];
-                    if (edit.Kind == SipHeaderEditKind.Add || !edit.AppliesTo(field.Name))
+                    if (edit.Kind == SipHeaderEditKind.Add || !edit.AppliesToLine(line))
                     {
                         continue;
                     }
@@ -211,13 +213,13 @@ public static class SipMessageEditor
                     continue;
                 }
 
-                if (!TryCopy(source[copyFrom..field.Offset], destination, ref written))
+                if (!TryCopy(source[copyFrom..lineStart], destination, ref written))
                 {
                     bytesWritten = 0;
                     return SipEditError.DestinationTooSmall;
                 }
 
-                copyFrom = field.Offset + field.Length;
+                copyFrom = lineEnd;
                 if (setIndex >= 0)
                 {
                     placed |= 1 << setIndex;

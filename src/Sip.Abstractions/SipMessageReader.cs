@@ -47,6 +47,19 @@ public readonly ref struct SipMessageReader
         SipMessageParser.Parse(message, limits, out _layout);
     }
 
+    /// <summary>
+    /// Re-attaches a layout found earlier to the same bytes without reading them again; for
+    /// benchmarks that measure lookups on a reader a caller already holds.
+    /// </summary>
+    internal SipMessageReader(ReadOnlySpan<byte> message, in SipMessageLayout layout)
+    {
+        _message = message;
+        _layout = layout;
+    }
+
+    /// <summary>The offsets this reader found, to re-attach with the internal constructor.</summary>
+    internal SipMessageLayout Layout => _layout;
+
     /// <summary>Whether the message is complete, cut short, malformed, or over a limit.</summary>
     public SipParseStatus Status => _layout.Parsed ? _layout.Status : SipParseStatus.Incomplete;
 

@@ -13,13 +13,29 @@ namespace SipTraceContext.Benchmarks.SipAbstractions;
 public class SipMessageReaderBenchmarks
 {
     private byte[] _invite = [];
+    private SipTraceContext.Sip.Internal.SipMessageLayout _parsed;
 
     [GlobalSetup]
-    public void Setup() => _invite = InviteSamples.Invite();
+    public void Setup()
+    {
+        _invite = InviteSamples.Invite();
+        _parsed = new SipMessageReader(_invite).Layout;
+    }
 
     /// <summary>The floor: where the header's line starts, exact case only, no parsing at all.</summary>
     [Benchmark(Baseline = true)]
     public int IndexOf_header_line() => _invite.AsSpan().IndexOf("\r\nX-OTel-traceparent:"u8);
+
+    /// <summary>
+    /// Find the header with a reader the caller already holds (a proxy reads a message once, then
+    /// looks up several headers): the reader is re-attached to its layout, not parsed again.
+    /// </summary>
+    [Benchmark]
+    public int Reader_find_header_in_parsed_message()
+    {
+        var reader = new SipMessageReader(_invite, _parsed);
+        return reader.TryGetHeader("X-OTel-traceparent"u8, out ReadOnlySpan<byte> value) ? value.Length : -1;
+    }
 
     /// <summary>Validate the whole start line and header section, then find the header.</summary>
     [Benchmark]

@@ -38,8 +38,9 @@ internal readonly ref struct HeaderNameMatcher
     public bool MatchesLine(ReadOnlySpan<byte> line) =>
         StartsLine(line, _name) || (_alternate.Length != 0 && StartsLine(line, _alternate));
 
+    /// <summary>Whether the validated header line <paramref name="line"/> starts with the name <paramref name="name"/> (any case) followed by SP, HTAB or ":".</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool StartsLine(ReadOnlySpan<byte> line, ReadOnlySpan<byte> name)
+    public static bool StartsLine(ReadOnlySpan<byte> line, ReadOnlySpan<byte> name)
     {
         // Compare the first byte before anything else: on a typical message most lines differ there.
         if (name.IsEmpty || line.Length <= name.Length || (line[0] | 0x20) != (name[0] | 0x20))
