@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+
+namespace SipTraceContext.Interop.Tests.Infrastructure;
+
+/// <summary>
+/// Base of every interoperability test: owns what the test starts (processes, sockets, tracer
+/// provider) and disposes it in reverse order whatever happens; <see cref="RunAsync"/> writes the
+/// transcript of SIP messages and program logs to the test output when the test fails.
+/// </summary>
+public abstract class InteropTest : IAsyncLifetime
+{
+    private readonly List<IAsyncDisposable> _resources = [];
+
+    protected InteropTest(ITestOutputHelper output)
+    {
+        Output = output;
+        Source = new ActivitySource(new ActivitySourceOptions("SipTraceContext.Interop.Tests." + GetType().Name + "." + Guid.NewGuid().ToString("N")));
+        TracerProvider = Sdk.CreateTracerProviderBuilder()
+            .AddSource(Source.Name)
+            .SetSampler(new AlwaysOnSampler())
+            .AddInMemoryExporter(ExportedSpans)
+            .Build();
+    }
+
+    protected ITestOutputHelper Output { get; }
+
+    /// <summary>The test's own activity source, exported by <see cref="TracerProvider"/>.</summary>
+    protected ActivitySource Source { get; }
+
+    /// <summary>The real OpenTelemetry SDK, exporting to <see cref="ExportedSpans"/>.</summary>
+    protected TracerProvider TracerProvider { get; }
+
+    protected List<Activity> ExportedSpans { get; } = [];
+
+    internal SipTranscript Transcript { get; } = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        for (int i = _resources.Count - 1; i >= 0; i--)
+        {
+            await _resources[i].DisposeAsync().ConfigureAwait(false);
+        }
+
+        TracerProvider.Dispose();
+        Source.Dispose();
+    }
+
+    internal T Own<T>(T resource)
+        where T : IAsyncDisposable
+    {
+        _resources.Add(resource);
+        return resource;
+    }
+
+    internal SipUdpEndpoint Endpoint(string name)
+    {
+        var endpoint = new SipUdpEndpoint(name, Transcript);
+        _resources.Add(new DisposableAdapter(endpoint));
+        return endpoint;
+    }
+
+    internal async Task<KamailioProcess> StartKamailioAsync(System.Net.IPEndPoint? nextHop = null) =>
+        Own(await KamailioProcess.StartAsync(Transcript, nextHop).ConfigureAwait(false));
+
+    internal async Task<SippProcess> StartSippAsync(
+        string name,
+        string scenario,
+        System.Net.IPEndPoint? remote = null,
+        IReadOnlyDictionary<string, string>? variables = null,
+        IReadOnlyDictionary<string, string>? replacements = null) =>
+        Own(await SippProcess.StartAsync(Transcript, name, scenario, remote, variables, replacements).ConfigureAwait(false));
+
+    /// <summary>Runs the test body; on failure writes the transcript to the output and rethrows.</summary>
+    protected async Task RunAsync(Func<Task> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        try
+        {
+            await body().ConfigureAwait(false);
+        }
+        catch
+        {
+            Transcript.WriteTo(Output);
+            throw;
+        }
+    }
+
+    /// <summary>Flushes the SDK so every ended span is in <see cref="ExportedSpans"/>.</summary>
+    protected void FlushSpans() => TracerProvider.ForceFlush(5000);
+
+    private sealed class DisposableAdapter(IDisposable inner) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            inner.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace SipTraceContext.Interop.Tests.Infrastructure;
+
+/// <summary>
+/// Kamailio as a stateful proxy on 127.0.0.1 with the config in <c>Kamailio/proxy.cfg</c>: a trusted
+/// and an untrusted UDP socket on ports chosen at start, an optional fixed next hop for initial
+/// requests. Runs in the foreground (<c>-DD -E</c>) and is stopped by its PID on dispose.
+/// </summary>
+internal sealed class KamailioProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly ChildProcess _process;
+    private readonly DirectoryInfo _directory;
+
+    private KamailioProcess(ChildProcess process, DirectoryInfo directory, int trustedPort, int untrustedPort)
+    {
+        _process = process;
+        _directory = directory;
+        Trusted = new IPEndPoint(IPAddress.Loopback, trustedPort);
+        Untrusted = new IPEndPoint(IPAddress.Loopback, untrustedPort);
+    }
+
+    /// <summary>The socket inside the trust domain: headers are relayed as received.</summary>
+    public IPEndPoint Trusted { get; }
+
+    /// <summary>The socket facing an untrusted peer: <c>P-OTel-*</c> headers are removed.</summary>
+    public IPEndPoint Untrusted { get; }
+
+    public string Log => _process.Output;
+
+    /// <summary>Starts Kamailio and waits until it answers an OPTIONS on both sockets.</summary>
+    /// <param name="transcript">Where its log goes when the test fails.</param>
+    /// <param name="nextHop">When set, every initial request is relayed there (the Request-URI is kept).</param>
+    public static async Task<KamailioProcess> StartAsync(SipTranscript transcript, IPEndPoint? nextHop = null)
+    {
+        string kamailio = InteropTools.Kamailio;
+        string modules = InteropTools.KamailioModules;
+        DirectoryInfo directory = Directory.CreateTempSubdirectory("siptracecontext-kamailio-");
+        int trustedPort = LocalPorts.NextUdpPort();
+        int untrustedPort = LocalPorts.NextUdpPort();
+
+        string template = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Kamailio", "proxy.cfg")).ConfigureAwait(false);
+        string config = template
+            .Replace("{{TRUSTED_PORT}}", trustedPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{{UNTRUSTED_PORT}}", untrustedPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{{MODULES_DIR}}", modules, StringComparison.Ordinal)
+            .Replace(
+                "{{NEXT_HOP_ACTION}}",
+                nextHop is null ? "# No fixed next hop: relay to the Request-URI." : $"$du = \"sip:{nextHop.Address}:{nextHop.Port}\";",
+                StringComparison.Ordinal);
+        string configPath = Path.Combine(directory.FullName, "kamailio.cfg");
+        await File.WriteAllTextAsync(configPath, config).ConfigureAwait(false);
+
+        ChildProcess process = ChildProcess.Start(
+            kamailio,
+            ["-DD", "-E", "-f", configPath, "-P", Path.Combine(directory.FullName, "kamailio.pid"), "-Y", directory.FullName, "-w", directory.FullName],
+            directory.FullName);
+        var instance = new KamailioProcess(process, directory, trustedPort, untrustedPort);
+        transcript.AttachLog($"kamailio (pid {process.Id}, trusted {instance.Trusted}, untrusted {instance.Untrusted}) log", () => process.Output);
+        transcript.Note($"started kamailio pid {process.Id}: trusted {instance.Trusted}, untrusted {instance.Untrusted}, next hop {nextHop?.ToString() ?? "Request-URI"}");
+
+        try
+        {
+            await instance.WaitUntilReadyAsync(instance.Trusted).ConfigureAwait(false);
+            await instance.WaitUntilReadyAsync(instance.Untrusted).ConfigureAwait(false);
+        }
+        catch
+        {
+            await instance.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return instance;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _process.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            _directory.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp directory is not worth failing a test for.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private async Task WaitUntilReadyAsync(IPEndPoint socket)
+    {
+        var probeTranscript = new SipTranscript();
+        using var probe = new SipUdpEndpoint("readiness-probe", probeTranscript);
+        DateTime deadline = DateTime.UtcNow + StartTimeout;
+        int attempt = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"kamailio exited with code {_process.ExitCode} before it was ready:\n{_process.Output}");
+            }
+
+            attempt++;
+            string options =
+                $"OPTIONS sip:{socket.Address}:{socket.Port} SIP/2.0\r\n" +
+                $"Via: SIP/2.0/UDP 127.0.0.1:{probe.Port};branch=z9hG4bK-ready-{attempt};rport\r\n" +
+                "Max-Forwards: 70\r\n" +
+                $"From: <sip:probe@127.0.0.1:{probe.Port}>;tag=ready\r\n" +
+                $"To: <sip:{socket.Address}:{socket.Port}>\r\n" +
+                $"Call-ID: ready-{Guid.NewGuid():N}\r\n" +
+                $"CSeq: {attempt} OPTIONS\r\n" +
+                "Content-Length: 0\r\n\r\n";
+            await probe.SendAsync(Encoding.ASCII.GetBytes(options), socket).ConfigureAwait(false);
+            ReceivedDatagram? answer = await probe.TryReceiveAsync(TimeSpan.FromMilliseconds(200)).ConfigureAwait(false);
+            if (answer is not null && SipWire.IsResponse(answer.Data, out int status, out _) && status == 200)
+            {
+                return;
+            }
+        }
+
+        throw new TimeoutException($"kamailio did not answer OPTIONS on {socket} within {StartTimeout.TotalSeconds} s:\n{_process.Output}");
+    }
+}

@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Net;
+
+namespace SipTraceContext.Interop.Tests.Infrastructure;
+
+/// <summary>
+/// One SIPp run of a scenario under <c>Scenarios/</c>: one call (<c>-m 1</c>), no terminal
+/// (<c>-nostdin</c>), a global timeout that makes it exit with an error, message and error traces kept
+/// for the failure dump. Stopped by its PID on dispose if it is still running.
+/// </summary>
+internal sealed class SippProcess : IAsyncDisposable
+{
+    /// <summary>SIPp's own limit on the whole run; the test waits a little longer.</summary>
+    public static readonly TimeSpan GlobalTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly ChildProcess _process;
+    private readonly DirectoryInfo _directory;
+
+    private SippProcess(ChildProcess process, DirectoryInfo directory, int port)
+    {
+        _process = process;
+        _directory = directory;
+        EndPoint = new IPEndPoint(IPAddress.Loopback, port);
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    public string Output => _process.Output;
+
+    public string Messages => ReadIfExists("messages.log");
+
+    public string Errors => ReadIfExists("errors.log");
+
+    /// <summary>
+    /// Starts SIPp with a scenario. <paramref name="replacements"/> fill <c>{{NAME}}</c> placeholders in
+    /// the scenario file (for values a regular expression must contain); <paramref name="variables"/>
+    /// are passed with <c>-set</c>.
+    /// </summary>
+    public static async Task<SippProcess> StartAsync(
+        SipTranscript transcript,
+        string name,
+        string scenario,
+        IPEndPoint? remote = null,
+        IReadOnlyDictionary<string, string>? variables = null,
+        IReadOnlyDictionary<string, string>? replacements = null,
+        string service = "callee")
+    {
+        string sipp = InteropTools.Sipp;
+        DirectoryInfo directory = Directory.CreateTempSubdirectory("siptracecontext-sipp-");
+        string text = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Scenarios", scenario)).ConfigureAwait(false);
+        foreach ((string key, string value) in replacements ?? new Dictionary<string, string>())
+        {
+            text = text.Replace("{{" + key + "}}", value, StringComparison.Ordinal);
+        }
+
+        string scenarioPath = Path.Combine(directory.FullName, scenario);
+        await File.WriteAllTextAsync(scenarioPath, text).ConfigureAwait(false);
+
+        int port = LocalPorts.NextUdpPort();
+        int mediaPort = LocalPorts.NextUdpPort();
+        var arguments = new List<string>();
+        if (remote is not null)
+        {
+            arguments.Add($"{remote.Address}:{remote.Port}");
+        }
+
+        arguments.AddRange(
+        [
+            "-sf", scenarioPath,
+            "-i", "127.0.0.1",
+            "-p", port.ToString(CultureInfo.InvariantCulture),
+            "-mi", "127.0.0.1",
+            "-mp", mediaPort.ToString(CultureInfo.InvariantCulture),
+            "-s", service,
+            "-m", "1",
+            "-nostdin",
+            "-timeout", $"{(int)GlobalTimeout.TotalSeconds}s",
+            "-timeout_error",
+            "-trace_msg", "-message_file", Path.Combine(directory.FullName, "messages.log"),
+            "-trace_err", "-error_file", Path.Combine(directory.FullName, "errors.log"),
+        ]);
+        foreach ((string key, string value) in variables ?? new Dictionary<string, string>())
+        {
+            arguments.AddRange(["-set", key, value]);
+        }
+
+        ChildProcess process = ChildProcess.Start(sipp, arguments, directory.FullName);
+        var instance = new SippProcess(process, directory, port);
+        transcript.Note($"started sipp '{name}' pid {process.Id} on {instance.EndPoint}: {scenario}");
+        transcript.AttachLog($"sipp '{name}' (pid {process.Id}) messages", () => instance.Messages);
+        transcript.AttachLog($"sipp '{name}' (pid {process.Id}) errors", () => instance.Errors);
+        transcript.AttachLog($"sipp '{name}' (pid {process.Id}) stdout/stderr", () => instance.Output);
+
+        // Ready once its SIP socket is bound (or it already gave up).
+        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (!process.HasExited && !LocalPorts.IsBound(port) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+
+        return instance;
+    }
+
+    /// <summary>Waits for SIPp to finish its one call and returns its exit code (0: the call succeeded).</summary>
+    public async Task<int> WaitForExitCodeAsync()
+    {
+        if (!await _process.WaitForExitAsync(GlobalTimeout + TimeSpan.FromSeconds(5)).ConfigureAwait(false))
+        {
+            throw new TimeoutException($"sipp (pid {_process.Id}) did not end within its own timeout.");
+        }
+
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _process.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            _directory.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private string ReadIfExists(string file)
+    {
+        string path = Path.Combine(_directory.FullName, file);
+        return File.Exists(path) ? File.ReadAllText(path) : "(none)";
+    }
+}
