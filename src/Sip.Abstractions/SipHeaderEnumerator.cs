@@ -82,19 +82,24 @@ public ref struct SipHeaderEnumerator
         // The parser validated the section and recorded where the first fields start, so these
         // jump from field to field: no line end is searched for and no byte is checked twice.
         ReadOnlySpan<byte> message = _message;
-        while (_index < _indexedCount)
+        ReadOnlySpan<int> offsets = _offsets;
+        int index = _index;
+        while (index < _indexedCount)
         {
-            int i = _index++;
-            int start = _offsets[i];
-            ReadOnlySpan<byte> field = message[start.._offsets[i + 1]];
+            int i = index++;
+            int start = offsets[i];
+            ReadOnlySpan<byte> field = message[start..offsets[i + 1]];
             if (_filtered && !_filter.MatchesLine(field))
             {
                 continue;
             }
 
+            _index = index;
             _current = CreateField(field, start, (_foldedMask & (1u << i)) != 0);
             return true;
         }
+
+        _index = index;
 
         // Past the recorded fields (a message with very many headers): walk the validated lines,
         // every one of which ends with LF.
@@ -130,8 +135,8 @@ public ref struct SipHeaderEnumerator
     private static SipHeaderField CreateField(ReadOnlySpan<byte> field, int offset, bool hasContinuation)
     {
         int colon = field.IndexOf(Colon);
-        ReadOnlySpan<byte> name = field[..colon].TrimEnd(Whitespace);
-        ReadOnlySpan<byte> value = field[(colon + 1)..].Trim(LinearWhitespace);
+        ReadOnlySpan<byte> name = TrimWhitespaceEnd(field[..colon]);
+        ReadOnlySpan<byte> value = TrimLinearWhitespace(field[(colon + 1)..]);
 
         // Whitespace and folds before or after the value do not make it folded; only a break inside it.
         bool folded = hasContinuation && value.IndexOfAny(CR, LF) >= 0;

@@ -163,6 +163,20 @@ public sealed class SipMessageReaderTests
         Assert.Null(Header(SipMessages.CompactRegister, "x"));
     }
 
+    [Theory]
+    [MemberData(nameof(SipHeaderNamesTests.IanaCompactForms), MemberType = typeof(SipHeaderNamesTests))]
+    public void Every_registered_compact_form_is_found_by_its_long_name_and_back(char letter, string longName)
+    {
+        // No Content-Length is added (the body runs to the end), so "l" can be tested too, with a number.
+        string compactValue = letter == 'l' ? "0" : "compact-value";
+        string longValue = letter == 'l' ? "00" : "long-value";
+        byte[] compact = SipMessages.Bytes($"OPTIONS sip:a@b SIP/2.0\r\n{letter}: {compactValue}\r\n\r\n");
+        byte[] full = SipMessages.Bytes($"OPTIONS sip:a@b SIP/2.0\r\n{longName.ToUpperInvariant()} : {longValue}\r\n\r\n");
+        Assert.Equal([compactValue], AllValues(compact, longName));
+        Assert.Equal([longValue], AllValues(full, letter.ToString()));
+        Assert.Equal([longValue], AllValues(full, char.ToUpperInvariant(letter).ToString()));
+    }
+
     [Fact]
     public void Repeated_headers_are_all_found_in_order_and_comma_lists_stay_one_value()
     {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace SipTraceContext.Sip.Internal;
 
@@ -71,4 +72,39 @@ internal static class SipGrammar
     public static bool IsValidValue(ReadOnlySpan<char> value) => !value.ContainsAny(ControlExceptTabChars);
 
     public static bool IsWhitespace(byte b) => b is SP or HTAB;
+
+    // Header names and values are short and rarely padded by more than a space, so a byte loop
+    // beats MemoryExtensions.Trim(span, set), which searches the set once per byte it looks at.
+
+    /// <summary>Removes SP and HTAB from the end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ReadOnlySpan<byte> TrimWhitespaceEnd(ReadOnlySpan<byte> span)
+    {
+        int end = span.Length;
+        while (end > 0 && span[end - 1] is SP or HTAB)
+        {
+            end--;
+        }
+
+        return span[..end];
+    }
+
+    /// <summary>Removes SP, HTAB, CR and LF (whitespace and folds) from both ends.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ReadOnlySpan<byte> TrimLinearWhitespace(ReadOnlySpan<byte> span)
+    {
+        int start = 0;
+        while (start < span.Length && span[start] is SP or HTAB or CR or LF)
+        {
+            start++;
+        }
+
+        int end = span.Length;
+        while (end > start && span[end - 1] is SP or HTAB or CR or LF)
+        {
+            end--;
+        }
+
+        return span[start..end];
+    }
 }
