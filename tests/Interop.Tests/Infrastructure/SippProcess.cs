@@ -31,6 +31,9 @@ internal sealed class SippProcess : IAsyncDisposable
 
     public string Errors => ReadIfExists("errors.log");
 
+    /// <summary>What the scenario's <c>&lt;log&gt;</c> actions wrote.</summary>
+    public string Logs => ReadIfExists("scenario.log");
+
     /// <summary>
     /// Starts SIPp with a scenario. <paramref name="replacements"/> fill <c>{{NAME}}</c> placeholders in
     /// the scenario file (for values a regular expression must contain); <paramref name="variables"/>
@@ -78,6 +81,7 @@ internal sealed class SippProcess : IAsyncDisposable
             "-timeout_error",
             "-trace_msg", "-message_file", Path.Combine(directory.FullName, "messages.log"),
             "-trace_err", "-error_file", Path.Combine(directory.FullName, "errors.log"),
+            "-trace_logs", "-log_file", Path.Combine(directory.FullName, "scenario.log"),
         ]);
         foreach ((string key, string value) in variables ?? new Dictionary<string, string>())
         {
@@ -89,6 +93,7 @@ internal sealed class SippProcess : IAsyncDisposable
         transcript.Note($"started sipp '{name}' pid {process.Id} on {instance.EndPoint}: {scenario}");
         transcript.AttachLog($"sipp '{name}' (pid {process.Id}) messages", () => instance.Messages);
         transcript.AttachLog($"sipp '{name}' (pid {process.Id}) errors", () => instance.Errors);
+        transcript.AttachLog($"sipp '{name}' (pid {process.Id}) scenario log", () => instance.Logs);
         transcript.AttachLog($"sipp '{name}' (pid {process.Id}) stdout/stderr", () => instance.Output);
 
         // Ready once its SIP socket is bound (or it already gave up).
