@@ -48,8 +48,10 @@ public readonly ref struct SipMessageReader
     }
 
     /// <summary>
-    /// Re-attaches a layout found earlier to the same bytes without reading them again; for
-    /// benchmarks that measure lookups on a reader a caller already holds.
+    /// Re-attaches a layout found earlier to the same, unchanged bytes without reading them again:
+    /// <see cref="SipWireMessage"/> keeps the layout of its buffer this way, and benchmarks use it to
+    /// measure lookups on a reader a caller already holds. The bytes must be the ones the layout was
+    /// found in; every offset in it is then within them.
     /// </summary>
     internal SipMessageReader(ReadOnlySpan<byte> message, in SipMessageLayout layout)
     {

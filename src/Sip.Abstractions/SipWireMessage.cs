@@ -27,6 +27,9 @@ public sealed class SipWireMessage : ISipMessageCarrier
     private byte[] _buffer;
     private int _length;
     private byte[]? _spare;
+
+    // Where the parts of the current bytes lie, kept so that reads do not parse the message again.
+    private SipMessageLayout _layout;
     private string? _method;
     private string? _requestUri;
     private string? _reasonPhrase;
@@ -36,6 +39,7 @@ public sealed class SipWireMessage : ISipMessageCarrier
         _limits = limits;
         _buffer = message.ToArray();
         _length = message.Length;
+        _layout = new SipMessageReader(Span, limits).Layout;
     }
 
     /// <summary>Copies and validates <paramref name="message"/>.</summary>
@@ -98,9 +102,9 @@ public sealed class SipWireMessage : ISipMessageCarrier
         return true;
     }
 
-    /// <summary>A reader over the current bytes.</summary>
+    /// <summary>A reader over the current bytes, without reading them again.</summary>
     /// <returns>The reader; it is complete and valid.</returns>
-    public SipMessageReader CreateReader() => new(Span, _limits);
+    public SipMessageReader CreateReader() => new(Span, _layout);
 
     /// <summary>Applies header edits, rewriting the message.</summary>
     /// <param name="edits">The edits.</param>
@@ -130,6 +134,7 @@ public sealed class SipWireMessage : ISipMessageCarrier
 
         (_buffer, _spare) = (_spare, _buffer);
         _length = written;
+        _layout = check.Layout;
         return true;
     }
 
