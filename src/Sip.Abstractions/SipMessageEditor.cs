@@ -178,19 +178,34 @@ public static class SipMessageEditor
         int placed = 0; // bit i set: edit i (a Set) has written its line in place of a removed one.
         SipEditError error;
 
-        // Whether any edit removes lines at all: an Add-only list needs no per-line comparison.
-        bool removes = false;
+        // The first letters (case folded, modulo 64) of every name a Remove or Set looks for: a line
+        // whose first letter is not among them is skipped without comparing it with each edit.
+        // An Add-only list sets no bit and compares nothing.
+        ulong firstLetters = 0;
         for (int i = 0; i < edits.Count; i++)
         {
-            removes |= edits[i].Kind != SipHeaderEditKind.Add;
+            SipHeaderEdit edit = edits[i];
+            if (edit.Kind != SipHeaderEditKind.Add)
+            {
+                firstLetters |= 1ul << ((edit.Name[0] | 0x20) & 63);
+                if (!edit.AlternateName.IsEmpty)
+                {
+                    firstLetters |= 1ul << ((edit.AlternateName[0] | 0x20) & 63);
+                }
+            }
         }
 
-        if (removes)
+        if (firstLetters != 0)
         {
             SipHeaderEnumerator lines = reader.Headers;
             while (lines.MoveNextLine(out int lineStart, out int lineEnd))
             {
                 ReadOnlySpan<byte> line = source[lineStart..lineEnd];
+                if ((firstLetters & (1ul << ((line[0] | 0x20) & 63))) == 0)
+                {
+                    continue;
+                }
+
                 bool drop = false;
                 int setIndex = -1;
                 for (int i = 0; i < edits.Count; i++)

@@ -404,7 +404,7 @@ internal static class SipMessageParser
             return false;
         }
 
-        ReadOnlySpan<byte> digits = rawValue.Trim(LinearWhitespace);
+        ReadOnlySpan<byte> digits = TrimLinearWhitespace(rawValue);
         if (digits.IsEmpty || digits.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
         {
             Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidContentLength, offset);
