@@ -13,7 +13,10 @@ public interface ISipHeaderCarrier
 {
     /// <summary>All values of the header, in message order; an empty list (not a new one) when there are none.</summary>
     /// <param name="name">The header name, long or compact form, any case.</param>
-    /// <returns>The values, each trimmed and unfolded; never <see langword="null"/>.</returns>
+    /// <returns>
+    /// The values as the message holds them (a wire message returns each trimmed and unfolded);
+    /// never <see langword="null"/>.
+    /// </returns>
     IReadOnlyList<string> GetValues(string name);
 
     /// <summary>The value of the first instance of the header.</summary>
