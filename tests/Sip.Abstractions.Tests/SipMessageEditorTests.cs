@@ -279,6 +279,61 @@ public sealed class SipMessageEditorTests
     }
 
     [Fact]
+    public void Edits_of_one_name_combine_in_list_order()
+    {
+        // Remove then Add: the old instances go, the new one is appended.
+        scoped SipHeaderEditList removeThenAdd = default;
+        removeThenAdd.Remove("Via"u8);
+        removeThenAdd.Add("Via"u8, "SIP/2.0/UDP new"u8);
+        var reader = new SipMessageReader(SipMessages.Bytes(Apply(SipMessages.CompactRegister, removeThenAdd)));
+        Assert.Equal(1, reader.CountHeaders("Via"u8));
+        Assert.True(reader.TryGetHeader("v"u8, out ReadOnlySpan<byte> via));
+        Assert.Equal("SIP/2.0/UDP new", Encoding.ASCII.GetString(via));
+
+        // Set then Add: one replaced in place plus one at the end.
+        scoped SipHeaderEditList setThenAdd = default;
+        setThenAdd.Set("Via"u8, "first"u8);
+        setThenAdd.Add("v"u8, "last"u8);
+        string result = Apply(SipMessages.CompactRegister, setThenAdd);
+        Assert.StartsWith("REGISTER sip:registrar.example.com SIP/2.0\r\nVia: first\r\ni:", result, StringComparison.Ordinal);
+        Assert.EndsWith("l: 0\r\nv: last\r\n\r\n", result, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Edit_exposes_what_it_was_built_with()
+    {
+        SipHeaderEdit set = SipHeaderEdit.Set("To"u8, "<sip:a@b>"u8);
+        Assert.Equal(SipHeaderEditKind.Set, set.Kind);
+        Assert.Equal("<sip:a@b>", Encoding.ASCII.GetString(set.Value));
+        Assert.Equal(9, set.MaxValueLength);
+        Assert.Null(set.Writer);
+
+        SipHeaderEdit written = SipHeaderEdit.Add("X"u8, "st"u8, static (_, _, out w) => { w = 0; return true; }, 40);
+        Assert.Equal(SipHeaderEditKind.Add, written.Kind);
+        Assert.Equal(40, written.MaxValueLength);
+        Assert.Equal("st", Encoding.ASCII.GetString(written.State));
+        Assert.NotNull(written.Writer);
+    }
+
+    [Fact]
+    public void Value_writer_into_a_buffer_writer_advances_only_by_what_was_written()
+    {
+        byte[] source = SipMessages.Bytes(SipMessages.Ringing);
+        scoped SipHeaderEditList edits = default;
+        edits.Add("X-Short"u8, default, static (_, destination, out written) =>
+        {
+            "ok"u8.CopyTo(destination);
+            written = 2;
+            return true;
+        }, 100);
+        var output = new ArrayBufferWriter<byte>();
+        Assert.True(SipMessageEditor.TryApply(source, edits, output, out int written, out _));
+        Assert.Equal(source.Length + "X-Short: ok\r\n".Length, written);
+        Assert.Equal(written, output.WrittenCount);
+        Assert.Contains("X-Short: ok\r\n\r\n", Encoding.ASCII.GetString(output.WrittenSpan), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Edit_list_holds_its_capacity_and_refuses_more()
     {
         SipHeaderEditList edits = default;
