@@ -46,6 +46,12 @@ public sealed class SipRawPropagator
         _headers = new TraceHeaderSet(options);
     }
 
+    /// <summary>Shares an already validated header set (the carrier propagator's fast path for wire messages).</summary>
+    internal SipRawPropagator(TraceHeaderSet headers)
+    {
+        _headers = headers;
+    }
+
     /// <summary>The traceparent header name this propagator writes.</summary>
     public string TraceParentHeaderName => _headers.TraceParentName;
 

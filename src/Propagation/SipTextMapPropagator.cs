@@ -31,6 +31,7 @@ namespace SipTraceContext.Propagation;
 public sealed class SipTextMapPropagator : TextMapPropagator
 {
     private readonly TraceHeaderSet _headers;
+    private readonly SipRawPropagator _raw;
 
     /// <summary>Creates a propagator with the default options (X-OTel style, fallbacks accepted, no baggage).</summary>
     public SipTextMapPropagator()
@@ -44,6 +45,7 @@ public sealed class SipTextMapPropagator : TextMapPropagator
     public SipTextMapPropagator(SipPropagationOptions options)
     {
         _headers = new TraceHeaderSet(options);
+        _raw = new SipRawPropagator(_headers);
     }
 
     /// <inheritdoc/>
@@ -62,7 +64,12 @@ public sealed class SipTextMapPropagator : TextMapPropagator
             ActivityContext activityContext = context.ActivityContext;
             if (activityContext.TraceId == default)
             {
-                activityContext = ExtractTraceContext(carrier, getter);
+                // A wire message read through our own getter: read its bytes directly rather than
+                // re-reading the message once per header name. Same rules, same result (a property
+                // test holds both paths to it); a user's own getter is always honoured.
+                activityContext = carrier is SipWireMessage wire && ReferenceEquals(getter, SipHeaderCarrier.Getter)
+                    ? (_raw.TryExtract(wire.Span, out ActivityContext fromBytes) ? fromBytes : default)
+                    : ExtractTraceContext(carrier, getter);
             }
 
             Baggage baggage = context.Baggage;
