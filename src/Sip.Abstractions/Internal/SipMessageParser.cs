@@ -124,17 +124,13 @@ internal static class SipMessageParser
         int maxCount = limits.MaxHeaderCount;
         int sectionStart = pos;
 
-        // Lines that end in CRLF (not a bare LF). Every CR in a valid header section is one of them,
-        // so comparing this with the number of CRs finds a bare CR without looking at each byte.
-        int crlfLines = 0;
-
         // The Content-Length field being read, if any; its value is checked when the field ends,
         // because a folded continuation line may still follow.
         int contentLengthValueStart = -1;
 
-        // This loop is the hot path: per line one vectorized search for LF and one for the end of the
-        // name. Control bytes and bare CRs are looked for once over the whole section afterwards
-        // (CheckBytes), instead of line by line.
+        // This loop is the hot path: per line one vectorized search for CR or LF (which also finds a
+        // bare CR) and one for the end of the name. The other control bytes are looked for once over
+        // the whole section afterwards (CheckBytes), not line by line.
         while (true)
         {
             if (pos >= message.Length)
@@ -158,7 +154,7 @@ internal static class SipMessageParser
                 else if (message[pos + 1] != LF)
                 {
                     // The bytes before it are checked first so the first error in the message is the one reported.
-                    if (CheckBytes(message, sectionStart, pos, crlfLines, ref layout))
+                    if (CheckBytes(message, sectionStart, pos, ref layout))
                     {
                         Fail(ref layout, SipParseStatus.Malformed, SipParseError.BareCarriageReturn, pos);
                     }
@@ -176,7 +172,7 @@ internal static class SipMessageParser
                     return false;
                 }
 
-                if (!CheckBytes(message, sectionStart, pos, crlfLines, ref layout))
+                if (!CheckBytes(message, sectionStart, pos, ref layout))
                 {
                     return false;
                 }
@@ -200,15 +196,16 @@ internal static class SipMessageParser
             // The search stops one byte past the longest line allowed (content + CR + LF), so a line
             // that never ends costs no more than the limit.
             ReadOnlySpan<byte> rest = message.Slice(pos, Math.Min(message.Length - pos, maxLine + 2));
-            int lf = rest.IndexOf(LF);
-            if (lf < 0)
+            int contentLength = rest.IndexOfAny(CR, LF);
+            int lineLength;
+            if (contentLength < 0)
             {
                 if (message.Length - pos <= maxLine + 1)
                 {
                     return Incomplete(message, sectionStart, message.Length, maxSection, ref layout);
                 }
 
-                if (CheckBytes(message, sectionStart, Math.Min(message.Length, pos + maxLine + 1), crlfLines, ref layout))
+                if (CheckBytes(message, sectionStart, pos + rest.Length, ref layout))
                 {
                     Fail(ref layout, SipParseStatus.LimitExceeded, SipParseError.LineTooLong, pos);
                 }
@@ -216,17 +213,32 @@ internal static class SipMessageParser
                 return false;
             }
 
-            // Content without its line break: a CR right before the LF belongs to the break.
-            int contentLength = lf;
-            if (lf > 0 && rest[lf - 1] == CR)
+            if (rest[contentLength] == LF)
             {
-                contentLength--;
-                crlfLines++;
+                lineLength = contentLength + 1;
+            }
+            else if (pos + contentLength + 1 == message.Length)
+            {
+                // A CR at the end of the input: the LF may still come.
+                return Incomplete(message, sectionStart, message.Length, maxSection, ref layout);
+            }
+            else if (message[pos + contentLength + 1] == LF)
+            {
+                lineLength = contentLength + 2;
+            }
+            else
+            {
+                if (CheckBytes(message, sectionStart, pos + contentLength, ref layout))
+                {
+                    Fail(ref layout, SipParseStatus.Malformed, SipParseError.BareCarriageReturn, pos + contentLength);
+                }
+
+                return false;
             }
 
             if (contentLength > maxLine)
             {
-                if (CheckBytes(message, sectionStart, pos + lf, crlfLines, ref layout))
+                if (CheckBytes(message, sectionStart, pos + contentLength, ref layout))
                 {
                     Fail(ref layout, SipParseStatus.LimitExceeded, SipParseError.LineTooLong, pos);
                 }
@@ -239,7 +251,7 @@ internal static class SipMessageParser
                 // LWS = [*WSP CRLF] 1*WSP: a line that starts with whitespace continues the field above.
                 if (layout.HeaderCount == 0)
                 {
-                    if (CheckBytes(message, sectionStart, pos + lf, crlfLines, ref layout))
+                    if (CheckBytes(message, sectionStart, pos + contentLength, ref layout))
                     {
                         Fail(ref layout, SipParseStatus.Malformed, SipParseError.ContinuationWithoutHeader, pos);
                     }
@@ -284,7 +296,7 @@ internal static class SipMessageParser
 
                 if (nameLength <= 0 || colon < 0 || content[colon] != Colon)
                 {
-                    if (CheckBytes(message, sectionStart, pos + lf, crlfLines, ref layout))
+                    if (CheckBytes(message, sectionStart, pos + contentLength, ref layout))
                     {
                         SipParseError error = nameLength < 0 || (colon < 0 && content.IndexOf(Colon) < 0) ? SipParseError.MissingColon : SipParseError.InvalidHeaderName;
                         Fail(ref layout, SipParseStatus.Malformed, error, pos);
@@ -312,7 +324,7 @@ internal static class SipMessageParser
                 layout.HeaderCount++;
             }
 
-            pos += lf + 1;
+            pos += lineLength;
             if (pos > maxSection)
             {
                 Fail(ref layout, SipParseStatus.LimitExceeded, SipParseError.HeaderSectionTooLarge, pos);
@@ -323,44 +335,20 @@ internal static class SipMessageParser
 
     /// <summary>
     /// Checks the header lines in [<paramref name="start"/>, <paramref name="end"/>) for control bytes
-    /// other than HTAB, CR and LF, and for a CR that does not end a line, in two vectorized passes.
+    /// other than HTAB, CR and LF in one vectorized pass. (CR and LF themselves were checked as each
+    /// line was found.)
     /// </summary>
     /// <returns><see langword="false"/> (with the error set) when a bad byte was found.</returns>
-    private static bool CheckBytes(ReadOnlySpan<byte> message, int start, int end, int crlfLines, ref SipMessageLayout layout)
+    private static bool CheckBytes(ReadOnlySpan<byte> message, int start, int end, ref SipMessageLayout layout)
     {
-        ReadOnlySpan<byte> section = message[start..end];
-        int bad = section.IndexOfAny(ControlExceptLineBreakAndTabBytes);
-        int bareCr = crlfLines == section.Count(CR) ? -1 : FindBareCarriageReturn(message, start, end);
-        if (bad < 0 && bareCr < 0)
+        int bad = message[start..end].IndexOfAny(ControlExceptLineBreakAndTabBytes);
+        if (bad < 0)
         {
             return true;
         }
 
-        if (bareCr < 0 || (bad >= 0 && start + bad < bareCr))
-        {
-            Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidCharacter, start + bad);
-        }
-        else
-        {
-            Fail(ref layout, SipParseStatus.Malformed, SipParseError.BareCarriageReturn, bareCr);
-        }
-
+        Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidCharacter, start + bad);
         return false;
-    }
-
-    // The slow path, taken only when the CR count says one is there (or on a line cut short).
-    private static int FindBareCarriageReturn(ReadOnlySpan<byte> message, int start, int end)
-    {
-        for (int i = start; i < end; i++)
-        {
-            // A CR at the very end of the input may be the first half of a CRLF still to come.
-            if (message[i] == CR && i + 1 < message.Length && message[i + 1] != LF)
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 
     /// <summary>
@@ -369,19 +357,7 @@ internal static class SipMessageParser
     /// </summary>
     private static bool Incomplete(ReadOnlySpan<byte> message, int sectionStart, int end, int maxSection, ref SipMessageLayout layout)
     {
-        // Lines not yet ended have not had their CR counted; count nothing and let the scan decide.
-        ReadOnlySpan<byte> section = message[sectionStart..end];
-        int bad = section.IndexOfAny(ControlExceptLineBreakAndTabBytes);
-        int bareCr = FindBareCarriageReturn(message, sectionStart, end);
-        if (bad >= 0 && (bareCr < 0 || sectionStart + bad < bareCr))
-        {
-            Fail(ref layout, SipParseStatus.Malformed, SipParseError.InvalidCharacter, sectionStart + bad);
-        }
-        else if (bareCr >= 0)
-        {
-            Fail(ref layout, SipParseStatus.Malformed, SipParseError.BareCarriageReturn, bareCr);
-        }
-        else
+        if (CheckBytes(message, sectionStart, end, ref layout))
         {
             SetIncomplete(ref layout, message.Length, maxSection, SipParseError.IncompleteHeaders);
         }
