@@ -89,6 +89,24 @@ internal static class SipWire
         return fields;
     }
 
+    /// <summary>Every header field as (name as sent, its raw line(s) with line ends and folding), in order.</summary>
+    public static List<(string Name, string Raw)> RawFields(byte[] message)
+    {
+        var fields = new List<(string, string)>();
+        var reader = new SipMessageReader(message);
+        if (!reader.HeadersComplete)
+        {
+            return fields;
+        }
+
+        foreach (SipHeaderField field in reader.Headers)
+        {
+            fields.Add((Encoding.ASCII.GetString(field.Name), Encoding.Latin1.GetString(message, field.Offset, field.Length)));
+        }
+
+        return fields;
+    }
+
     public static string Unfolded(SipHeaderField field)
     {
         if (!field.IsFolded)
