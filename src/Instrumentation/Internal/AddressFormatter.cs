@@ -1,0 +1,68 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace SipTraceContext.Instrumentation.Internal;
+
+/// <summary>Turns a From/To header value into the span attribute value the privacy mode allows.</summary>
+internal sealed class AddressFormatter
+{
+    private const int HashKeyBytes = 32;
+    private const int HashHexDigits = 16;
+    private const int StackLimit = 256;
+    private static ReadOnlySpan<byte> RedactedUser => "***"u8;
+    private static ReadOnlySpan<byte> LowerHex => "0123456789abcdef"u8;
+
+    private readonly SipAddressPrivacy _mode;
+    private readonly byte[] _key;
+
+    public AddressFormatter(SipAddressPrivacy mode, byte[]? key)
+    {
+        _mode = mode;
+        _key = key is { Length: > 0 } ? (byte[])key.Clone() : RandomNumberGenerator.GetBytes(HashKeyBytes);
+    }
+
+    public string Format(ReadOnlySpan<byte> value)
+    {
+        if (_mode == SipAddressPrivacy.AsIs)
+        {
+            return Encoding.UTF8.GetString(value);
+        }
+
+        SipSyntax.FindUser(value, out int uriStart, out int userStart, out int userLength);
+
+        // The display name before the URI names the person as plainly as the number does: both go.
+        ReadOnlySpan<byte> uriAndRest = value[uriStart..];
+        if (userLength == 0)
+        {
+            return Encoding.UTF8.GetString(uriAndRest);
+        }
+
+        int userOffset = userStart - uriStart;
+        Span<byte> replacement = stackalloc byte[HashHexDigits];
+        int replacementLength;
+        if (_mode == SipAddressPrivacy.RedactUser)
+        {
+            RedactedUser.CopyTo(replacement);
+            replacementLength = RedactedUser.Length;
+        }
+        else
+        {
+            Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+            HMACSHA256.HashData(_key, value.Slice(userStart, userLength), mac);
+            for (int i = 0; i < HashHexDigits / 2; i++)
+            {
+                replacement[2 * i] = LowerHex[mac[i] >> 4];
+                replacement[(2 * i) + 1] = LowerHex[mac[i] & 0xF];
+            }
+
+            replacementLength = HashHexDigits;
+        }
+
+        int length = uriAndRest.Length - userLength + replacementLength;
+        Span<byte> buffer = length <= StackLimit ? stackalloc byte[StackLimit] : new byte[length];
+        uriAndRest[..userOffset].CopyTo(buffer);
+        replacement[..replacementLength].CopyTo(buffer[userOffset..]);
+        uriAndRest[(userOffset + userLength)..].CopyTo(buffer[(userOffset + replacementLength)..]);
+        return Encoding.UTF8.GetString(buffer[..length]);
+    }
+}

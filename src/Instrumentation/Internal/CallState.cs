@@ -1,0 +1,185 @@
+using System.Diagnostics;
+
+namespace SipTraceContext.Instrumentation.Internal;
+
+/// <summary>Where a tracked call is.</summary>
+internal enum CallPhase : byte
+{
+    /// <summary>The INVITE has no final response yet (or the call started with a BYE).</summary>
+    Setup,
+
+    /// <summary>The INVITE was answered; the dialog lives until a BYE completes.</summary>
+    Confirmed,
+
+    /// <summary>
+    /// The call is over. The state lingers for one Timer B so that retransmitted final responses
+    /// (resent until their ACK) are recognised as retransmissions, then goes.
+    /// </summary>
+    Terminated,
+}
+
+/// <summary>A response already seen in a transaction: its status and To tag, and in which directions.</summary>
+internal struct SeenResponse
+{
+    public uint CSeq;
+    public SipMethodKind Method;
+    public byte Directions;
+    public short Status;
+    public ulong ToTag;
+}
+
+/// <summary>
+/// An INVITE or BYE transaction of a tracked call and its span. Mutated only under its shard's lock.
+/// </summary>
+internal sealed class SipTransaction
+{
+    public uint CSeq;
+    public SipMethodKind Method;
+
+    /// <summary>The direction the request was first seen in; it decides the span kind.</summary>
+    public byte FirstDirection;
+
+    /// <summary>Bit per direction (<see cref="SipDirection"/> + 1) in which the request was seen.</summary>
+    public byte RequestDirections;
+
+    /// <summary>The top Via branch of the request per direction: a repeat in the same direction with the same branch is a retransmission.</summary>
+    public ulong BranchIn;
+    public ulong BranchOut;
+
+    public Activity? Activity;
+
+    /// <summary>The span's context, kept after the span ended: later messages of the transaction return it.</summary>
+    public ActivityContext Context;
+
+    /// <summary>When the request was sent or received (span time base).</summary>
+    public DateTimeOffset Start;
+
+    /// <summary>When it was recorded, on the tracer's clock (timer base).</summary>
+    public long TrackedAtTicks;
+
+    public long DeadlineTicks;
+    public bool ProvisionalSeen;
+    public bool Cancelled;
+    public byte CancelDirections;
+    public int FinalStatus;
+    public int RetransmissionCount;
+    public string? Transport;
+
+    public bool IsPending => FinalStatus == 0;
+
+    public bool SeenBothDirections => RequestDirections == 0b11;
+
+    public ulong BranchFor(SipDirection direction) => direction == SipDirection.In ? BranchIn : BranchOut;
+
+    public void SetBranch(SipDirection direction, ulong branch)
+    {
+        if (direction == SipDirection.In)
+        {
+            BranchIn = branch;
+        }
+        else
+        {
+            BranchOut = branch;
+        }
+
+        RequestDirections |= DirectionBit(direction);
+    }
+
+    public static byte DirectionBit(SipDirection direction) => (byte)(direction == SipDirection.In ? 0b01 : 0b10);
+}
+
+/// <summary>
+/// One tracked call (one Call-ID). Linked into its shard's list in the order calls were first seen,
+/// which makes the list head the oldest call for eviction. Mutated only under its shard's lock.
+/// </summary>
+internal sealed class CallState
+{
+    // Responses remembered per call, to tell a proxy's second copy and retransmissions from new
+    // responses. Forking to more targets than this only risks counting a copy twice.
+    private const int MaxSeenResponses = 16;
+
+    private SeenResponse[]? _seen;
+    private int _seenCount;
+    private int _seenNext;
+
+    public CallState(string callId, long createdTicks)
+    {
+        CallId = callId;
+        CreatedTicks = createdTicks;
+    }
+
+    public string CallId { get; }
+
+    public long CreatedTicks { get; private set; }
+
+    public CallState? Previous;
+    public CallState? Next;
+    public CallPhase Phase;
+
+    /// <summary>Whether the call counts in <c>sip.calls.active</c> (it started with an INVITE and has not ended).</summary>
+    public bool CountedActive;
+
+    /// <summary>Whether the call gets spans (the filter said yes, or there is no filter).</summary>
+    public bool Traced = true;
+
+    public long LingerUntilTicks;
+    public SipTransaction? Invite;
+    public SipTransaction? Bye;
+
+    /// <summary>The setup span's context: the parent of every teardown span of the call.</summary>
+    public ActivityContext SetupContext;
+
+    /// <summary>Forgets a call that failed so that a new INVITE with the same Call-ID (after a 401/407 challenge) starts afresh.</summary>
+    public void Restart(long createdTicks)
+    {
+        CreatedTicks = createdTicks;
+        Phase = CallPhase.Setup;
+        CountedActive = false;
+        Traced = true;
+        LingerUntilTicks = 0;
+        Invite = null;
+        Bye = null;
+        SetupContext = default;
+        _seenCount = 0;
+        _seenNext = 0;
+    }
+
+    /// <summary>
+    /// Notes a response in a direction. Returns whether it was new (first copy),
+    /// and sets <paramref name="retransmission"/> when this direction had it already.
+    /// </summary>
+    public bool NoteResponse(uint cseq, SipMethodKind method, int status, ulong toTag, SipDirection direction, out bool retransmission)
+    {
+        byte bit = SipTransaction.DirectionBit(direction);
+        _seen ??= new SeenResponse[4];
+        for (int i = 0; i < _seenCount; i++)
+        {
+            ref SeenResponse seen = ref _seen[i];
+            if (seen.CSeq == cseq && seen.Method == method && seen.Status == status && seen.ToTag == toTag)
+            {
+                retransmission = (seen.Directions & bit) != 0;
+                seen.Directions |= bit;
+                return false;
+            }
+        }
+
+        retransmission = false;
+        if (_seenCount < MaxSeenResponses)
+        {
+            if (_seenCount == _seen.Length)
+            {
+                Array.Resize(ref _seen, _seen.Length * 2);
+            }
+
+            _seen[_seenCount++] = new SeenResponse { CSeq = cseq, Method = method, Status = (short)status, ToTag = toTag, Directions = bit };
+        }
+        else
+        {
+            // Full: overwrite the oldest entries in turn.
+            _seen[_seenNext] = new SeenResponse { CSeq = cseq, Method = method, Status = (short)status, ToTag = toTag, Directions = bit };
+            _seenNext = (_seenNext + 1) % MaxSeenResponses;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,123 @@
+using System.Diagnostics.Metrics;
+using SipTraceContext.Conventions;
+
+namespace SipTraceContext.Instrumentation.Internal;
+
+/// <summary>
+/// The tracer's instruments. Every tag value is a constant or comes from a table built once, so
+/// recording a measurement allocates nothing; no instrument carries a Call-ID or an address.
+/// </summary>
+internal sealed class SipCallMetrics : IDisposable
+{
+    private const int MinStatus = 100;
+    private const int MaxStatus = 699;
+
+    // Status codes boxed once: a boxed int per response would be an allocation per message.
+    private static readonly object[] s_boxedStatus = CreateBoxedStatus();
+
+    // error.type of a final error response is its status code as a string, made once per code.
+    private static readonly string[] s_statusText = CreateStatusText();
+
+    private readonly Meter _meter;
+    private readonly Histogram<double> _setupLatency;
+    private readonly Histogram<double> _teardownLatency;
+    private readonly Counter<long> _responses;
+    private readonly UpDownCounter<long> _active;
+    private readonly Counter<long> _failed;
+    private readonly Counter<long> _retransmissions;
+    private readonly Counter<long> _malformed;
+    private readonly Counter<long> _evictions;
+
+    public SipCallMetrics(string version, int capacity)
+    {
+        _meter = new Meter(new MeterOptions(SipSemanticConventions.InstrumentationName)
+        {
+            Version = version,
+            TelemetrySchemaUrl = SipSemanticConventions.SchemaUrl,
+        });
+
+        _setupLatency = _meter.CreateHistogram<double>(
+            SipMetrics.CallSetupLatency.Name,
+            SipMetrics.CallSetupLatency.Unit,
+            SipMetrics.CallSetupLatency.Description,
+            tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = SipMetrics.CallSetupLatency.ExplicitBucketBoundaries });
+        _teardownLatency = _meter.CreateHistogram<double>(
+            SipMetrics.CallTeardownLatency.Name,
+            SipMetrics.CallTeardownLatency.Unit,
+            SipMetrics.CallTeardownLatency.Description,
+            tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = SipMetrics.CallTeardownLatency.ExplicitBucketBoundaries });
+        _responses = _meter.CreateCounter<long>(SipMetrics.ResponseCount.Name, SipMetrics.ResponseCount.Unit, SipMetrics.ResponseCount.Description);
+        _active = _meter.CreateUpDownCounter<long>(SipMetrics.CallsActive.Name, SipMetrics.CallsActive.Unit, SipMetrics.CallsActive.Description);
+        _failed = _meter.CreateCounter<long>(SipMetrics.CallFailed.Name, SipMetrics.CallFailed.Unit, SipMetrics.CallFailed.Description);
+        _retransmissions = _meter.CreateCounter<long>(SipMetrics.MessageRetransmissions.Name, SipMetrics.MessageRetransmissions.Unit, SipMetrics.MessageRetransmissions.Description);
+        _malformed = _meter.CreateCounter<long>(SipMetrics.MessageMalformed.Name, SipMetrics.MessageMalformed.Unit, SipMetrics.MessageMalformed.Description);
+        _evictions = _meter.CreateCounter<long>(SipMetrics.CallEvictions.Name, SipMetrics.CallEvictions.Unit, SipMetrics.CallEvictions.Description);
+        _meter.CreateObservableGauge(SipMetrics.CallsCapacity.Name, () => (long)capacity, SipMetrics.CallsCapacity.Unit, SipMetrics.CallsCapacity.Description);
+    }
+
+    /// <summary>The status code as the <c>error.type</c> value of a failed call.</summary>
+    public static string StatusText(int status) => status is >= MinStatus and <= MaxStatus ? s_statusText[status - MinStatus] : OtelAttributes.ErrorTypeValues.Other;
+
+    /// <summary>The status code boxed once, for span tags and metric tags.</summary>
+    public static object BoxedStatus(int status) => s_boxedStatus[Math.Clamp(status, MinStatus, MaxStatus) - MinStatus];
+
+    public void Response(int status, string method)
+    {
+        if (_responses.Enabled)
+        {
+            _responses.Add(1, new KeyValuePair<string, object?>(SipAttributes.StatusCode, BoxedStatus(status)), new KeyValuePair<string, object?>(SipAttributes.Method, method));
+        }
+    }
+
+    public void SetupLatency(double milliseconds, string? transport) => RecordLatency(_setupLatency, milliseconds, transport);
+
+    public void TeardownLatency(double milliseconds, string? transport) => RecordLatency(_teardownLatency, milliseconds, transport);
+
+    public void ActiveChanged(long delta) => _active.Add(delta);
+
+    public void Failed(string reason) => _failed.Add(1, new KeyValuePair<string, object?>(OtelAttributes.ErrorType, reason));
+
+    public void Retransmission(string method) => _retransmissions.Add(1, new KeyValuePair<string, object?>(SipAttributes.Method, method));
+
+    public void Malformed() => _malformed.Add(1);
+
+    public void Evicted(string reason) => _evictions.Add(1, new KeyValuePair<string, object?>(SipAttributes.EvictionReason, reason));
+
+    public void Dispose() => _meter.Dispose();
+
+    private static void RecordLatency(Histogram<double> histogram, double milliseconds, string? transport)
+    {
+        if (transport is null)
+        {
+            histogram.Record(milliseconds);
+        }
+        else
+        {
+            histogram.Record(milliseconds, new KeyValuePair<string, object?>(OtelAttributes.NetworkTransport, transport));
+        }
+    }
+
+    private static object[] CreateBoxedStatus()
+    {
+        var boxed = new object[MaxStatus - MinStatus + 1];
+        for (int i = 0; i < boxed.Length; i++)
+        {
+            boxed[i] = MinStatus + i;
+        }
+
+        return boxed;
+    }
+
+    private static string[] CreateStatusText()
+    {
+        var text = new string[MaxStatus - MinStatus + 1];
+        for (int i = 0; i < text.Length; i++)
+        {
+            text[i] = (MinStatus + i).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return text;
+    }
+}

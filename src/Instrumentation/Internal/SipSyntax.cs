@@ -1,0 +1,325 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
+using SipTraceContext.Conventions;
+
+namespace SipTraceContext.Instrumentation.Internal;
+
+/// <summary>
+/// The few pieces of SIP header grammar the tracer needs (RFC 3261 §25.1), read from UTF-8 spans
+/// without allocating. They are lenient: they find what they need and never throw.
+/// </summary>
+internal static class SipSyntax
+{
+    private const byte Semicolon = (byte)';';
+    private const byte Comma = (byte)',';
+    private const byte Quote = (byte)'"';
+    private const byte LessThan = (byte)'<';
+    private const byte GreaterThan = (byte)'>';
+    private const byte Slash = (byte)'/';
+    private const byte Colon = (byte)':';
+    private const byte At = (byte)'@';
+    private const byte Equal = (byte)'=';
+
+    private static readonly SearchValues<byte> s_whitespace = SearchValues.Create(" \t\r\n"u8);
+    private static readonly SearchValues<byte> s_hostEnd = SearchValues.Create(":;?>,"u8);
+    private static readonly SearchValues<byte> s_parameterEnd = SearchValues.Create(";, \t\r\n"u8);
+    private static readonly SearchValues<byte> s_uriParameters = SearchValues.Create(";?"u8);
+
+    /// <summary>The first via-parm of a Via value: Via can carry several, separated by commas.</summary>
+    public static ReadOnlySpan<byte> FirstVia(ReadOnlySpan<byte> via)
+    {
+        int comma = via.IndexOf(Comma);
+        return (comma < 0 ? via : via[..comma]).Trim(" \t"u8);
+    }
+
+    /// <summary>
+    /// The transport of a via-parm (<c>SIP/2.0/UDP host</c>) as the <c>network.transport</c> value:
+    /// TLS and WebSocket run over TCP; <see langword="null"/> when unknown.
+    /// </summary>
+    public static string? Transport(ReadOnlySpan<byte> via)
+    {
+        int end = via.IndexOfAny(s_whitespace);
+        ReadOnlySpan<byte> protocol = end < 0 ? via : via[..end];
+        int slash = protocol.LastIndexOf(Slash);
+        if (slash < 0)
+        {
+            return null;
+        }
+
+        ReadOnlySpan<byte> transport = protocol[(slash + 1)..];
+        if (Ascii.EqualsIgnoreCase(transport, "UDP"u8))
+        {
+            return OtelAttributes.NetworkTransportValues.Udp;
+        }
+
+        if (Ascii.EqualsIgnoreCase(transport, "TCP"u8) || Ascii.EqualsIgnoreCase(transport, "TLS"u8)
+            || Ascii.EqualsIgnoreCase(transport, "WS"u8) || Ascii.EqualsIgnoreCase(transport, "WSS"u8))
+        {
+            return OtelAttributes.NetworkTransportValues.Tcp;
+        }
+
+        // The conventions record SCTP (and TLS over SCTP) as 'sctp', which has no generated constant.
+        return Ascii.EqualsIgnoreCase(transport, "SCTP"u8) || Ascii.EqualsIgnoreCase(transport, "TLS-SCTP"u8)
+            ? "sctp"
+            : null;
+    }
+
+    /// <summary>
+    /// A header parameter (<c>;name=value</c>) of a value, outside any &lt;URI&gt; and quoted string
+    /// (URI parameters are not header parameters). Empty when absent or valueless.
+    /// </summary>
+    public static ReadOnlySpan<byte> Parameter(ReadOnlySpan<byte> value, ReadOnlySpan<byte> name)
+    {
+        int i = 0;
+        bool inQuotes = false;
+        bool inAngle = false;
+        while (i < value.Length)
+        {
+            byte b = value[i];
+            if (inQuotes)
+            {
+                if (b == (byte)'\\')
+                {
+                    i++;
+                }
+                else if (b == Quote)
+                {
+                    inQuotes = false;
+                }
+            }
+            else if (b == Quote)
+            {
+                inQuotes = true;
+            }
+            else if (b == LessThan)
+            {
+                inAngle = true;
+            }
+            else if (b == GreaterThan)
+            {
+                inAngle = false;
+            }
+            else if (b == Semicolon && !inAngle)
+            {
+                ReadOnlySpan<byte> rest = value[(i + 1)..].TrimStart(" \t"u8);
+                if (rest.Length > name.Length && Ascii.EqualsIgnoreCase(rest[..name.Length], name))
+                {
+                    ReadOnlySpan<byte> after = rest[name.Length..].TrimStart(" \t"u8);
+                    if (after.Length > 0 && after[0] == Equal)
+                    {
+                        ReadOnlySpan<byte> parameter = after[1..].TrimStart(" \t"u8);
+                        int end = parameter.IndexOfAny(s_parameterEnd);
+                        parameter = end < 0 ? parameter : parameter[..end];
+                        return parameter.Length >= 2 && parameter[0] == Quote && parameter[^1] == Quote
+                            ? parameter[1..^1]
+                            : parameter;
+                    }
+                }
+            }
+
+            i++;
+        }
+
+        return default;
+    }
+
+    /// <summary>Reads a CSeq value: <c>1*DIGIT LWS Method</c>.</summary>
+    public static bool TryParseCSeq(ReadOnlySpan<byte> value, out uint number, out ReadOnlySpan<byte> method)
+    {
+        method = default;
+        if (!Utf8Parser.TryParse(value, out number, out int consumed) || consumed == 0)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> rest = value[consumed..];
+        ReadOnlySpan<byte> trimmed = rest.TrimStart(" \t\r\n"u8);
+        if (trimmed.Length == rest.Length || trimmed.Length == 0)
+        {
+            return false;
+        }
+
+        int end = trimmed.IndexOfAny(s_whitespace);
+        method = end < 0 ? trimmed : trimmed[..end];
+        return true;
+    }
+
+    /// <summary>
+    /// Where the user part of a name-addr or addr-spec lies, and where the URI starts (after any
+    /// display name): <c>sip:USER@host</c>, <c>sips:USER@host</c>, <c>tel:USER;params</c>.
+    /// </summary>
+    /// <param name="value">A From, To or similar header value.</param>
+    /// <param name="uriStart">Offset of the URI, or of the '&lt;' that encloses it.</param>
+    /// <param name="userStart">Offset of the user part.</param>
+    /// <param name="userLength">Length of the user part; 0 when there is none.</param>
+    public static void FindUser(ReadOnlySpan<byte> value, out int uriStart, out int userStart, out int userLength)
+    {
+        uriStart = 0;
+        userStart = 0;
+        userLength = 0;
+        int angle = IndexOfOutsideQuotes(value, LessThan);
+        int uriEnd;
+        int schemeFrom;
+        if (angle >= 0)
+        {
+            uriStart = angle;
+            schemeFrom = angle + 1;
+            int close = value[schemeFrom..].IndexOf(GreaterThan);
+            uriEnd = close < 0 ? value.Length : schemeFrom + close;
+        }
+        else
+        {
+            // An addr-spec without brackets cannot have URI parameters: ';' starts header parameters.
+            int semicolon = value.IndexOf(Semicolon);
+            uriEnd = semicolon < 0 ? value.Length : semicolon;
+            schemeFrom = value.Length - value.TrimStart(" \t"u8).Length;
+            uriStart = schemeFrom;
+        }
+
+        ReadOnlySpan<byte> uri = value[schemeFrom..uriEnd];
+        int colon = uri.IndexOf(Colon);
+        if (colon <= 0)
+        {
+            return;
+        }
+
+        ReadOnlySpan<byte> scheme = uri[..colon];
+        ReadOnlySpan<byte> afterScheme = uri[(colon + 1)..];
+        if (Ascii.EqualsIgnoreCase(scheme, "tel"u8))
+        {
+            int end = afterScheme.IndexOfAny(s_uriParameters);
+            userStart = schemeFrom + colon + 1;
+            userLength = end < 0 ? afterScheme.Length : end;
+            return;
+        }
+
+        int at = afterScheme.IndexOf(At);
+        if (at > 0)
+        {
+            userStart = schemeFrom + colon + 1;
+            userLength = at;
+        }
+    }
+
+    /// <summary>The host and port of a request URI (<c>sip:user@host:port;params</c>), for <c>server.address</c>/<c>server.port</c>.</summary>
+    public static bool TryGetHostPort(ReadOnlySpan<byte> uri, out ReadOnlySpan<byte> host, out int port)
+    {
+        host = default;
+        port = 0;
+        int colon = uri.IndexOf(Colon);
+        if (colon <= 0)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> rest = uri[(colon + 1)..];
+        int paramsStart = rest.IndexOfAny(s_uriParameters);
+        ReadOnlySpan<byte> userHost = paramsStart < 0 ? rest : rest[..paramsStart];
+        int at = userHost.LastIndexOf(At);
+        ReadOnlySpan<byte> hostPort = at < 0 ? rest : rest[(at + 1)..];
+        int end;
+        if (hostPort.Length > 0 && hostPort[0] == (byte)'[')
+        {
+            int close = hostPort.IndexOf((byte)']');
+            if (close < 0)
+            {
+                return false;
+            }
+
+            host = hostPort[..(close + 1)];
+            end = close + 1;
+        }
+        else
+        {
+            end = hostPort.IndexOfAny(s_hostEnd);
+            end = end < 0 ? hostPort.Length : end;
+            host = hostPort[..end];
+        }
+
+        if (end < hostPort.Length && hostPort[end] == Colon)
+        {
+            _ = Utf8Parser.TryParse(hostPort[(end + 1)..], out port, out _);
+        }
+
+        return host.Length > 0;
+    }
+
+    /// <summary>The icid-value of a P-Charging-Vector value (RFC 7315 §4.6), which is its first parameter.</summary>
+    public static ReadOnlySpan<byte> ChargingId(ReadOnlySpan<byte> value)
+    {
+        ReadOnlySpan<byte> name = "icid-value"u8;
+        ReadOnlySpan<byte> rest = value;
+        while (!rest.IsEmpty)
+        {
+            int semicolon = rest.IndexOf(Semicolon);
+            ReadOnlySpan<byte> parameter = (semicolon < 0 ? rest : rest[..semicolon]).Trim(" \t"u8);
+            int equal = parameter.IndexOf(Equal);
+            if (equal > 0 && Ascii.EqualsIgnoreCase(parameter[..equal].TrimEnd(" \t"u8), name))
+            {
+                ReadOnlySpan<byte> id = parameter[(equal + 1)..].Trim(" \t"u8);
+                return id.Length >= 2 && id[0] == Quote && id[^1] == Quote ? id[1..^1] : id;
+            }
+
+            rest = semicolon < 0 ? default : rest[(semicolon + 1)..];
+        }
+
+        return default;
+    }
+
+    /// <summary>The local-uuid of a Session-ID value (RFC 7989): everything before its parameters.</summary>
+    public static ReadOnlySpan<byte> SessionUuid(ReadOnlySpan<byte> value)
+    {
+        int semicolon = value.IndexOf(Semicolon);
+        return (semicolon < 0 ? value : value[..semicolon]).Trim(" \t"u8);
+    }
+
+    /// <summary>
+    /// A 64-bit FNV-1a hash: transaction branches and To tags are compared by hash, so call state
+    /// keeps no copy of them. A collision could only make a copy of a message look like a
+    /// retransmission, never lose a span.
+    /// </summary>
+    public static ulong Hash(ReadOnlySpan<byte> value)
+    {
+        const ulong OffsetBasis = 14695981039346656037UL;
+        const ulong Prime = 1099511628211UL;
+        ulong hash = OffsetBasis;
+        foreach (byte b in value)
+        {
+            hash = (hash ^ b) * Prime;
+        }
+
+        // 0 means "absent" in call state.
+        return hash == 0 ? 1 : hash;
+    }
+
+    private static int IndexOfOutsideQuotes(ReadOnlySpan<byte> value, byte wanted)
+    {
+        bool inQuotes = false;
+        for (int i = 0; i < value.Length; i++)
+        {
+            byte b = value[i];
+            if (inQuotes)
+            {
+                if (b == (byte)'\\')
+                {
+                    i++;
+                }
+                else if (b == Quote)
+                {
+                    inQuotes = false;
+                }
+            }
+            else if (b == Quote)
+            {
+                inQuotes = true;
+            }
+            else if (b == wanted)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}
