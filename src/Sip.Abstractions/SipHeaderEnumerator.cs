@@ -132,7 +132,7 @@ public ref struct SipHeaderEnumerator
         return false;
     }
 
-    private static SipHeaderField CreateField(ReadOnlySpan<byte> field, int offset, bool hasContinuation)
+    internal static SipHeaderField CreateField(ReadOnlySpan<byte> field, int offset, bool hasContinuation)
     {
         int colon = field.IndexOf(Colon);
         ReadOnlySpan<byte> name = TrimWhitespaceEnd(field[..colon]);

@@ -166,15 +166,9 @@ public readonly ref struct SipMessageReader
     /// <returns><see langword="true"/> when the header is present.</returns>
     public bool TryGetHeader(ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
     {
-        SipHeaderEnumerator headers = GetHeaders(name);
-        if (headers.MoveNext())
-        {
-            value = headers.Current.Value;
-            return true;
-        }
-
-        value = default;
-        return false;
+        bool found = TryGetHeader(name, out SipHeaderField field);
+        value = field.Value;
+        return found;
     }
 
     /// <summary>Finds the first instance of a header, matching any case and the compact form.</summary>
@@ -183,11 +177,35 @@ public readonly ref struct SipMessageReader
     /// <returns><see langword="true"/> when the header is present.</returns>
     public bool TryGetHeader(ReadOnlySpan<byte> name, out SipHeaderField field)
     {
-        SipHeaderEnumerator headers = GetHeaders(name);
-        if (headers.MoveNext())
+        if (_layout.HeadersComplete)
         {
-            field = headers.Current;
-            return true;
+            // The hot lookup: jump over the recorded field starts and compare each line's first
+            // bytes with the name, without building an enumerator or copying the offsets.
+            var matcher = new HeaderNameMatcher(name);
+            ReadOnlySpan<int> offsets = _layout.Offsets;
+            int indexed = _layout.IndexedCount;
+            for (int i = 0; i < indexed; i++)
+            {
+                int start = offsets[i];
+                ReadOnlySpan<byte> line = _message[start..offsets[i + 1]];
+                if (matcher.MatchesLine(line))
+                {
+                    field = SipHeaderEnumerator.CreateField(line, start, (_layout.FoldedMask & (1u << i)) != 0);
+                    return true;
+                }
+            }
+
+            if (_layout.HeaderCount > indexed)
+            {
+                // Past the recorded fields; the enumerator walks the rest (it looks at the indexed
+                // ones again, but only messages with very many headers get here).
+                SipHeaderEnumerator headers = GetHeaders(name);
+                if (headers.MoveNext())
+                {
+                    field = headers.Current;
+                    return true;
+                }
+            }
         }
 
         field = default;
