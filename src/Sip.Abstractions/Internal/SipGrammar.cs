@@ -71,6 +71,7 @@ internal static class SipGrammar
     /// <summary>Whether <paramref name="value"/> can be written as a header value without changing the message's framing.</summary>
     public static bool IsValidValue(ReadOnlySpan<char> value) => !value.ContainsAny(ControlExceptTabChars);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsWhitespace(byte b) => b is SP or HTAB;
 
     // Header names and values are short and rarely padded by more than a space, so a byte loop
