@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using OpenTelemetry.Metrics;
+using SipTraceContext.Instrumentation;
 using SipTraceContext.Interop.Tests.Infrastructure;
 using SipTraceContext.Propagation;
 
@@ -7,14 +9,15 @@ namespace SipTraceContext.Interop.Tests;
 
 /// <summary>
 /// SIPp caller -> Kamailio (stateful, record-routing, next hop fixed) -> a .NET stateless proxy hop on
-/// our wire reader and raw propagator -> SIPp callee, for real call flows: answered, 486 busy, CANCEL
-/// while ringing, and an INVITE Kamailio retransmits because the callee is slow. Both SIPp ends must
-/// finish their scenario (exit 0), the callee's scenario checks by regexp that every request it gets
-/// carries the caller's trace id in <c>X-OTel-traceparent</c>, and the hop must extract the caller's
-/// exact context from every request Kamailio sends it, including the CANCEL and non-2xx ACK Kamailio
-/// builds itself (the <c>tm</c> <c>ac_extra_hdrs</c> setting the README documents).
+/// our wire reader, raw propagator and <see cref="SipCallTracer"/> -> SIPp callee, for real call flows:
+/// answered, 486 busy, CANCEL while ringing, and an INVITE Kamailio retransmits because the callee is
+/// slow. Both SIPp ends must finish their scenario (exit 0); the callee's scenario checks by regexp that
+/// the requests it gets carry the caller's trace id in <c>X-OTel-traceparent</c>; the hop must extract
+/// the caller's exact context from every request Kamailio sends it, including the CANCEL and non-2xx
+/// ACK Kamailio builds itself (the <c>tm</c> <c>ac_extra_hdrs</c> setting the README documents); and
+/// the call tracer must produce the setup/teardown spans and metrics the flow calls for.
 /// </summary>
-public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output)
+public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output, sipInstrumentation: true)
 {
     [InteropFact]
     public Task Answered_call_through_the_hop() => RunAsync(async () =>
@@ -23,10 +26,35 @@ public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output
 
         Assert.Equal(["INVITE", "ACK", "BYE"], flow.Hop.Requests.Select(r => r.Method).ToArray());
         flow.AssertEveryRequestCarriedTheCallersContext();
-        flow.AssertHopSpan("INVITE", 200);
-        flow.AssertHopSpan("BYE", 200);
-        flow.AssertHopSpan("ACK", statusCode: null);
+
+        Activity setup = flow.SetupSpan();
+        Assert.Equal(200, setup.GetTagItem("sip.status_code"));
+        Assert.NotNull(setup.GetTagItem("sip.setup_time_ms"));
+        Assert.NotEqual(ActivityStatusCode.Error, setup.Status);
+        Assert.Contains(setup.Events, e => e.Name == "sip.ringing");
+        Assert.Contains(setup.Events, e => e.Name == "sip.answered");
+
+        // Teardown: its own span, child of the setup span, in the caller's trace.
+        Activity teardown = Assert.Single(flow.Spans, s => s.DisplayName == "sip.call.teardown");
+        Assert.Equal(flow.Sent.TraceId, teardown.TraceId);
+        Assert.Equal(setup.SpanId, teardown.ParentSpanId);
+        Assert.Equal("BYE", teardown.GetTagItem("sip.method"));
+        Assert.Equal(flow.CallId, teardown.GetTagItem("sip.call_id"));
+
+        // The hop injected the setup span into the INVITE and ACK, the teardown span into the BYE.
+        Assert.Equal(setup.Context.SpanId, flow.Hop.Requests.First(r => r.Method == "INVITE").Forwarded.SpanId);
+        Assert.Equal(setup.Context.SpanId, flow.Hop.Requests.First(r => r.Method == "ACK").Forwarded.SpanId);
+        Assert.Equal(teardown.Context.SpanId, flow.Hop.Requests.First(r => r.Method == "BYE").Forwarded.SpanId);
         flow.AssertCalleeSawTheHopsContext("INVITE");
+
+        Assert.Equal(1, HistogramCount("sip.call.setup_latency"));
+        Assert.Equal(1, HistogramCount("sip.call.teardown_latency"));
+        // Each response counts once although the hop records it twice (received, then forwarded).
+        Assert.Equal(1, CounterSum("sip.response.count", ("sip.status_code", "180"), ("sip.method", "INVITE")));
+        Assert.Equal(1, CounterSum("sip.response.count", ("sip.status_code", "200"), ("sip.method", "INVITE")));
+        Assert.Equal(1, CounterSum("sip.response.count", ("sip.status_code", "200"), ("sip.method", "BYE")));
+        Assert.Equal(0, CounterSum("sip.call.failed"));
+        Assert.Equal(0, CounterSum("sip.calls.active"));
     });
 
     [InteropFact]
@@ -37,11 +65,17 @@ public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output
         // The ACK for the 486 is Kamailio's own (hop by hop), yet it carries the caller's context.
         Assert.Equal(["INVITE", "ACK"], flow.Hop.Requests.Select(r => r.Method).ToArray());
         flow.AssertEveryRequestCarriedTheCallersContext();
-        flow.AssertHopSpan("INVITE", 486);
-        HopRequest invite = flow.Hop.Requests.First(r => r.Method == "INVITE");
-        HopRequest ack = flow.Hop.Requests.First(r => r.Method == "ACK");
-        Assert.Equal(invite.Branch, ack.Branch);
+        Assert.Equal(flow.Hop.Requests.First().Branch, flow.Hop.Requests.Last().Branch);
+
+        Activity setup = flow.SetupSpan();
+        Assert.Equal(486, setup.GetTagItem("sip.status_code"));
+        Assert.Equal(ActivityStatusCode.Error, setup.Status);
+        Assert.DoesNotContain(flow.Spans, s => s.DisplayName == "sip.call.teardown");
         flow.AssertCalleeSawTheHopsContext("INVITE");
+
+        Assert.Equal(1, CounterSum("sip.call.failed", ("error.type", "486")));
+        Assert.Equal(0, HistogramCount("sip.call.setup_latency"));
+        Assert.Equal(0, CounterSum("sip.calls.active"));
     });
 
     [InteropFact]
@@ -52,22 +86,31 @@ public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output
         // Kamailio builds the downstream CANCEL and the ACK for the 487 itself; both keep the context.
         Assert.Equal(["INVITE", "CANCEL", "ACK"], flow.Hop.Requests.Select(r => r.Method).ToArray());
         flow.AssertEveryRequestCarriedTheCallersContext();
-        flow.AssertHopSpan("INVITE", 487);
-        flow.AssertHopSpan("CANCEL", 200);
         HopRequest[] requests = [.. flow.Hop.Requests];
         Assert.All(requests, r => Assert.Equal(requests[0].Branch, r.Branch));
+
+        Activity setup = flow.SetupSpan();
+        Assert.Equal(487, setup.GetTagItem("sip.status_code"));
+        Assert.Equal(ActivityStatusCode.Error, setup.Status);
+        Assert.Contains(setup.Events, e => e.Name == "sip.ringing");
+        Assert.Contains(setup.Events, e => e.Name == "sip.cancelled");
+        Assert.DoesNotContain(flow.Spans, s => s.DisplayName == "sip.call.teardown");
         flow.AssertCalleeSawTheHopsContext("INVITE");
         flow.AssertCalleeSawTheHopsContext("CANCEL");
+
+        Assert.Equal(1, CounterSum("sip.call.failed", ("error.type", "cancelled")));
+        Assert.Equal(0, CounterSum("sip.calls.active"));
     });
 
     [InteropFact]
     public Task Retransmitted_INVITE_through_the_hop_makes_no_second_span() => RunAsync(async () =>
     {
-        // The callee answers after 1.2 s: Kamailio's timer A (T1 = 500 ms) resends the INVITE meanwhile.
+        // The callee answers after 1 s: Kamailio's timer A resends the INVITE at 0.5 s (T1) and would
+        // again at 1.5 s; 1 s keeps half a second of margin on both sides.
         Flow flow = await RunFlowAsync(
             "uac-answered.xml",
             "uas-slow-answer-checked.xml",
-            new Dictionary<string, string> { ["ANSWER_DELAY_MS"] = "1200" });
+            new Dictionary<string, string> { ["ANSWER_DELAY_MS"] = "1000" });
 
         HopRequest[] invites = [.. flow.Hop.Requests.Where(r => r.Method == "INVITE")];
         Assert.True(invites.Length >= 2, $"expected Kamailio to retransmit the INVITE, the hop saw {invites.Length}");
@@ -79,19 +122,25 @@ public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output
             Assert.Equal(invites[0].Forwarded, r.Forwarded);
         });
         flow.AssertEveryRequestCarriedTheCallersContext();
-        flow.AssertHopSpan("INVITE", 200);
-        flow.AssertHopSpan("BYE", 200);
+
+        Activity setup = flow.SetupSpan();
+        Assert.Equal(200, setup.GetTagItem("sip.status_code"));
+        Assert.Contains(setup.Events, e => e.Name == "sip.retransmission");
+        Assert.Single(flow.Spans, s => s.DisplayName == "sip.call.teardown");
         flow.AssertCalleeSawTheHopsContext("INVITE");
 
         // SIPp received the retransmission too (and absorbed it: its scenario still completed).
         int received = flow.Callee.Messages.Split("\nINVITE sip:", StringSplitOptions.None).Length - 1;
         Assert.True(received >= 2, $"the callee's message trace shows {received} INVITE(s)");
+        Assert.True(CounterSum("sip.message.retransmissions", ("sip.method", "INVITE")) >= 1);
+        Assert.Equal(1, HistogramCount("sip.call.setup_latency"));
     });
 
     private async Task<Flow> RunFlowAsync(string callerScenario, string calleeScenario, Dictionary<string, string>? replacements = null)
     {
         TraceContextSample sent = TraceContextSample.Create();
-        var hop = Own(new ProxyHop(Endpoint("dotnet-hop"), new SipRawPropagator(), Source));
+        SipCallTracer tracer = OwnDisposable(new SipCallTracer());
+        ProxyHop hop = Own(new ProxyHop(Endpoint("dotnet-hop"), new SipRawPropagator(), tracer));
         KamailioProcess kamailio = await StartKamailioAsync(nextHop: hop.EndPoint);
 
         replacements ??= [];
@@ -116,10 +165,34 @@ public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output
         Assert.True(callerExit == 0 && calleeExit == 0, $"SIPp exit codes: caller {callerExit}, callee {calleeExit} (0 = scenario completed)");
         Assert.Empty(hop.Dropped);
         FlushSpans();
-        return new Flow(sent, hop, callee, [.. ExportedSpans]);
+        List<Activity> spans = [.. ExportedSpans.Where(s => s.TraceId == sent.TraceId)];
+        return new Flow(sent, hop, callee, spans, hop.Requests.First().CallId);
     }
 
-    private sealed record Flow(TraceContextSample Sent, ProxyHop Hop, SippProcess Callee, List<Activity> Spans)
+    private long HistogramCount(string name) =>
+        CollectMetric(name).Sum(p => p.GetHistogramCount());
+
+    private long CounterSum(string name, params (string Key, string Value)[] tags)
+    {
+        long sum = 0;
+        foreach (MetricPoint point in CollectMetric(name))
+        {
+            var pointTags = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (KeyValuePair<string, object?> tag in point.Tags)
+            {
+                pointTags[tag.Key] = Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? string.Empty;
+            }
+
+            if (tags.All(t => pointTags.TryGetValue(t.Key, out string? value) && value == t.Value))
+            {
+                sum += point.GetSumLong();
+            }
+        }
+
+        return sum;
+    }
+
+    private sealed record Flow(TraceContextSample Sent, ProxyHop Hop, SippProcess Callee, List<Activity> Spans, string CallId)
     {
         public void AssertEveryRequestCarriedTheCallersContext()
         {
@@ -132,17 +205,16 @@ public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output
             }
         }
 
-        /// <summary>Exactly one hop span for the method, child of the caller's span, ended with the status.</summary>
-        public void AssertHopSpan(string method, int? statusCode)
+        /// <summary>Exactly one setup span: the caller's child, a server span of the hop, for this call.</summary>
+        public Activity SetupSpan()
         {
-            Activity span = Assert.Single(Spans, s => s.DisplayName == "hop " + method);
-            Assert.Equal(Sent.TraceId, span.TraceId);
-            Assert.Equal(Sent.SpanId, span.ParentSpanId);
-            Assert.Equal(Sent.TraceState, span.TraceStateString);
-            if (statusCode is { } code)
-            {
-                Assert.Equal(code, span.GetTagItem("sip.status_code"));
-            }
+            Activity setup = Assert.Single(Spans, s => s.DisplayName == "sip.call.setup");
+            Assert.Equal(Sent.TraceId, setup.TraceId);
+            Assert.Equal(Sent.SpanId, setup.ParentSpanId);
+            Assert.Equal(ActivityKind.Server, setup.Kind);
+            Assert.Equal(CallId, setup.GetTagItem("sip.call_id"));
+            Assert.Equal("INVITE", setup.GetTagItem("sip.method"));
+            return setup;
         }
 
         /// <summary>What SIPp matched in the callee scenario is the context the hop injected, not the caller's.</summary>

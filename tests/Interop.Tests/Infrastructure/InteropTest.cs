@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OpenTelemetry;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
 namespace SipTraceContext.Interop.Tests.Infrastructure;
@@ -13,15 +14,30 @@ public abstract class InteropTest : IAsyncLifetime
 {
     private readonly List<IAsyncDisposable> _resources = [];
 
-    protected InteropTest(ITestOutputHelper output)
+    /// <param name="output">xunit's output for this test.</param>
+    /// <param name="sipInstrumentation">
+    /// Also collect the spans and metrics of <c>SipCallTracer</c> (the SDK's <c>AddSipInstrumentation</c>).
+    /// Only a test class that creates call tracers should ask: the source and meter name is shared by
+    /// every tracer in the process, and test classes run in parallel.
+    /// </param>
+    protected InteropTest(ITestOutputHelper output, bool sipInstrumentation = false)
     {
         Output = output;
         Source = new ActivitySource(new ActivitySourceOptions("SipTraceContext.Interop.Tests." + GetType().Name + "." + Guid.NewGuid().ToString("N")));
-        TracerProvider = Sdk.CreateTracerProviderBuilder()
+        TracerProviderBuilder tracing = Sdk.CreateTracerProviderBuilder()
             .AddSource(Source.Name)
             .SetSampler(new AlwaysOnSampler())
-            .AddInMemoryExporter(ExportedSpans)
-            .Build();
+            .AddInMemoryExporter(ExportedSpans);
+        MeterProviderBuilder metering = Sdk.CreateMeterProviderBuilder()
+            .AddInMemoryExporter(ExportedMetrics);
+        if (sipInstrumentation)
+        {
+            tracing.AddSipInstrumentation();
+            metering.AddSipInstrumentation();
+        }
+
+        TracerProvider = tracing.Build();
+        MeterProvider = metering.Build();
     }
 
     protected ITestOutputHelper Output { get; }
@@ -33,6 +49,11 @@ public abstract class InteropTest : IAsyncLifetime
     protected TracerProvider TracerProvider { get; }
 
     protected List<Activity> ExportedSpans { get; } = [];
+
+    /// <summary>The real OpenTelemetry SDK's metrics, exporting to <see cref="ExportedMetrics"/> on flush.</summary>
+    protected MeterProvider MeterProvider { get; }
+
+    protected List<MetricSnapshot> ExportedMetrics { get; } = [];
 
     internal SipTranscript Transcript { get; } = new();
 
@@ -46,6 +67,7 @@ public abstract class InteropTest : IAsyncLifetime
         }
 
         TracerProvider.Dispose();
+        MeterProvider.Dispose();
         Source.Dispose();
     }
 
@@ -53,6 +75,13 @@ public abstract class InteropTest : IAsyncLifetime
         where T : IAsyncDisposable
     {
         _resources.Add(resource);
+        return resource;
+    }
+
+    internal T OwnDisposable<T>(T resource)
+        where T : IDisposable
+    {
+        _resources.Add(new DisposableAdapter(resource));
         return resource;
     }
 
@@ -91,6 +120,15 @@ public abstract class InteropTest : IAsyncLifetime
 
     /// <summary>Flushes the SDK so every ended span is in <see cref="ExportedSpans"/>.</summary>
     protected void FlushSpans() => TracerProvider.ForceFlush(5000);
+
+    /// <summary>Collects the metrics now (cumulative) and returns the points of the latest snapshot of each metric.</summary>
+    protected IReadOnlyList<MetricPoint> CollectMetric(string name)
+    {
+        ExportedMetrics.Clear();
+        MeterProvider.ForceFlush(5000);
+        MetricSnapshot? snapshot = ExportedMetrics.LastOrDefault(m => m.Name == name);
+        return snapshot is null ? [] : [.. snapshot.MetricPoints];
+    }
 
     private sealed class DisposableAdapter(IDisposable inner) : IAsyncDisposable
     {

@@ -5,13 +5,14 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using SipTraceContext.Instrumentation;
 using SipTraceContext.Propagation;
 using SipTraceContext.Sip;
 
 namespace SipTraceContext.Interop.Tests.Infrastructure;
 
-/// <summary>What the hop's tracing saw for one request it forwarded.</summary>
-internal sealed record HopRequest(string Method, string Branch, bool Extracted, ActivityContext Incoming, ActivityContext Forwarded, bool Retransmission);
+/// <summary>One request the hop forwarded: the context it extracted, the one it injected.</summary>
+internal sealed record HopRequest(string Method, string CallId, string Branch, bool Extracted, ActivityContext Incoming, ActivityContext Forwarded, bool Retransmission);
 
 /// <summary>
 /// A stateless SIP proxy hop (RFC 3261 §16.11) built on our wire reader and raw propagator, between
@@ -20,24 +21,26 @@ internal sealed record HopRequest(string Method, string Branch, bool Extracted, 
 /// Record-Route on a dialog-creating INVITE, the incoming trace context extracted and a child context
 /// injected (replacing the trace headers); next hop from the remaining Route, else the Request-URI.
 /// Responses: its Via popped, sent where the next Via says. Every other byte is forwarded unchanged.
+/// Tracing is the <see cref="SipCallTracer"/>'s, fed as a proxy feeds it: every message received
+/// (<see cref="SipDirection.In"/>) and every copy sent (<see cref="SipDirection.Out"/>); the context it
+/// returns for a request is what the hop injects.
 /// </summary>
 internal sealed class ProxyHop : IAsyncDisposable
 {
     private readonly SipUdpEndpoint _endpoint;
     private readonly SipRawPropagator _propagator;
-    private readonly ActivitySource _source;
+    private readonly SipCallTracer _tracer;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<HopRequest> _requests = new();
-    private readonly ConcurrentDictionary<string, Activity> _openSpans = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, ActivityContext> _forwardedContexts = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _seenTransactions = new(StringComparer.Ordinal);
     private readonly string _self;
     private readonly Task _loop;
 
-    public ProxyHop(SipUdpEndpoint endpoint, SipRawPropagator propagator, ActivitySource source)
+    public ProxyHop(SipUdpEndpoint endpoint, SipRawPropagator propagator, SipCallTracer tracer)
     {
         _endpoint = endpoint;
         _propagator = propagator;
-        _source = source;
+        _tracer = tracer;
         _self = $"127.0.0.1:{endpoint.Port}";
         _loop = Task.Run(RunAsync);
     }
@@ -59,11 +62,6 @@ internal sealed class ProxyHop : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-        }
-
-        foreach (Activity span in _openSpans.Values)
-        {
-            span.Stop();
         }
 
         _stop.Dispose();
@@ -161,7 +159,15 @@ internal sealed class ProxyHop : IAsyncDisposable
 
         output.Write(data.AsSpan(reader.HeadersEnd, reader.MessageLength - reader.HeadersEnd));
 
-        ActivityContext forwarded = Trace(data, method, branch, out bool extracted, out ActivityContext incoming, out bool retransmission);
+        bool extracted = _propagator.TryExtract(data, out ActivityContext incoming);
+        bool retransmission = !_seenTransactions.Add(branch + " " + method);
+        ActivityContext forwarded = _tracer.Record(data, SipDirection.In);
+        if (forwarded == default)
+        {
+            // Outside any call the tracer follows (OPTIONS, REGISTER): pass the caller's context on.
+            forwarded = incoming;
+        }
+
         byte[] routed = output.WrittenSpan.ToArray();
         byte[] injected = new byte[routed.Length + _propagator.MaxAddedBytes];
         if (!_propagator.TryInject(routed, forwarded, injected, out int written))
@@ -170,9 +176,11 @@ internal sealed class ProxyHop : IAsyncDisposable
             return null;
         }
 
-        _requests.Enqueue(new HopRequest(method, branch, extracted, incoming, forwarded, retransmission));
+        byte[] message = injected[..written];
+        _tracer.Record(message, SipDirection.Out);
+        _requests.Enqueue(new HopRequest(method, SipWire.Header(data, "Call-ID") ?? string.Empty, branch, extracted, incoming, forwarded, retransmission));
         IPEndPoint to = SipWire.UriEndPoint(nextRoute ?? Encoding.ASCII.GetString(reader.RequestUri));
-        return (injected[..written], to);
+        return (message, to);
     }
 
     private (byte[] Message, IPEndPoint To)? ForwardResponse(byte[] data)
@@ -218,60 +226,10 @@ internal sealed class ProxyHop : IAsyncDisposable
         }
 
         output.Write(data.AsSpan(reader.HeadersEnd, reader.MessageLength - reader.HeadersEnd));
-        EndSpan(data, reader.StatusCode);
-        return (output.WrittenSpan.ToArray(), SipWire.ViaEndPoint(nextVia));
-    }
-
-    /// <summary>
-    /// One server span per request transaction (keyed by our branch and method): a retransmission
-    /// reuses the context already forwarded, so it never makes a second span.
-    /// </summary>
-    private ActivityContext Trace(byte[] data, string method, string branch, out bool extracted, out ActivityContext incoming, out bool retransmission)
-    {
-        extracted = _propagator.TryExtract(data, out incoming);
-        string key = branch + " " + method;
-        lock (_forwardedContexts)
-        {
-            if (_forwardedContexts.TryGetValue(key, out ActivityContext known))
-            {
-                retransmission = true;
-                return known;
-            }
-
-            retransmission = false;
-            Activity? span = _source.StartActivity("hop " + method, ActivityKind.Server, extracted ? incoming : default);
-            ActivityContext context = span?.Context ?? incoming;
-            _forwardedContexts[key] = context;
-            if (span is not null)
-            {
-                if (method == "ACK")
-                {
-                    span.Stop();
-                }
-                else
-                {
-                    _openSpans[key] = span;
-                }
-            }
-
-            return context;
-        }
-    }
-
-    private void EndSpan(byte[] response, int statusCode)
-    {
-        if (statusCode < 200)
-        {
-            return;
-        }
-
-        // Our Via was on top: its branch and the CSeq method name the transaction.
-        string branch = SipWire.GetParameter(SipWire.Header(response, "Via") ?? string.Empty, "branch") ?? string.Empty;
-        if (_openSpans.TryRemove(branch + " " + SipWire.CSeqMethod(response), out Activity? span))
-        {
-            span.SetTag("sip.status_code", statusCode);
-            span.Stop();
-        }
+        _tracer.Record(data, SipDirection.In);
+        byte[] message = output.WrittenSpan.ToArray();
+        _tracer.Record(message, SipDirection.Out);
+        return (message, SipWire.ViaEndPoint(nextVia));
     }
 
     private static string DeriveBranch(string incomingBranch)
