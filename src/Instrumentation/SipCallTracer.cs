@@ -175,7 +175,7 @@ public sealed class SipCallTracer : IDisposable
 
         if (buffer is null)
         {
-            SipInstrumentationEventSource.Log.MalformedMessage("carrier without a start line");
+            SipInstrumentationEventSource.Log.MalformedMessage("carrier without a start line, or with a value holding CR, LF or NUL");
             _metrics.Malformed();
             return default;
         }

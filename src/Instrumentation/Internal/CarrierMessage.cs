@@ -10,9 +10,16 @@ namespace SipTraceContext.Instrumentation.Internal;
 /// path and behave the same. A value holding CR or LF makes the rendered message malformed, which
 /// the tracer then counts as such: a carrier cannot smuggle headers in.
 /// </summary>
+/// <remarks>
+/// Carrier values are supposed to be single, unfolded lines. One holding CR, LF or NUL would, written
+/// out, become a header line of its own (an extra top Via, a second Call-ID): such a carrier is
+/// refused as a whole rather than rendered.
+/// </remarks>
 internal static class CarrierMessage
 {
     private const string Version = "SIP/2.0";
+
+    private static readonly SearchValues<char> s_lineBreaking = SearchValues.Create("\r\n\0");
 
     // The headers the tracer reads; the Via list's first value is enough (the top Via).
     private static readonly string[] s_headers =
@@ -28,7 +35,10 @@ internal static class CarrierMessage
         SipHeaderNames.UserAgent,
     ];
 
-    /// <summary>Renders the message; returns a buffer from <see cref="ArrayPool{T}.Shared"/> to give back, or <see langword="null"/> when the carrier has no start line.</summary>
+    /// <summary>
+    /// Renders the message; returns a buffer from <see cref="ArrayPool{T}.Shared"/> to give back, or
+    /// <see langword="null"/> when the carrier has no start line or a value that would break a line.
+    /// </summary>
     public static byte[]? Render(ISipMessageCarrier carrier, out int length)
     {
         var text = new StringBuilder(512);
@@ -40,10 +50,22 @@ internal static class CarrierMessage
                 return null;
             }
 
+            if (Breaks(carrier.Method) || Breaks(carrier.RequestUri))
+            {
+                length = 0;
+                return null;
+            }
+
             text.Append(carrier.Method).Append(' ').Append(carrier.RequestUri).Append(' ').Append(Version).Append("\r\n");
         }
         else
         {
+            if (Breaks(carrier.ReasonPhrase))
+            {
+                length = 0;
+                return null;
+            }
+
             text.Append(Version).Append(' ')
                 .Append(carrier.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture))
                 .Append(' ').Append(carrier.ReasonPhrase).Append("\r\n");
@@ -53,6 +75,12 @@ internal static class CarrierMessage
         {
             if (carrier.TryGetValue(name, out string? value) && value is not null)
             {
+                if (Breaks(value))
+                {
+                    length = 0;
+                    return null;
+                }
+
                 text.Append(name).Append(": ").Append(value).Append("\r\n");
             }
         }
@@ -63,4 +91,6 @@ internal static class CarrierMessage
         length = Encoding.UTF8.GetBytes(rendered, buffer);
         return buffer;
     }
+
+    private static bool Breaks(string? value) => value is not null && value.AsSpan().ContainsAny(s_lineBreaking);
 }

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using SipTraceContext.Conventions;
+using A = SipTraceContext.Conventions.SipAttributes;
+using M = SipTraceContext.Conventions.SipMetrics;
+using O = SipTraceContext.Conventions.OtelAttributes;
+
+namespace SipTraceContext.Instrumentation.Tests;
+
+/// <summary>A stateful proxy feeds every message twice: as received and as forwarded (with its own Via on top).</summary>
+public sealed class ProxyTests
+{
+    private const string CallId = "proxy-call@atlanta.example.com";
+
+    [Fact]
+    public void Proxy_feeding_both_directions_gets_one_span_per_phase_and_counts_each_message_once()
+    {
+        using var h = new TracerHarness();
+        ActivityContext fromIn = h.In(Sip.Invite(CallId, branch: "z9hG4bKupstream"));
+        ActivityContext fromOut = h.Out(Sip.Invite(CallId, branch: "z9hG4bKproxy1"));
+        h.Out(Sip.Response(100, "Trying", CallId, branch: "z9hG4bKupstream", toTag: null));
+        h.Advance(400);
+        h.In(Sip.Response(180, "Ringing", CallId, branch: "z9hG4bKproxy1"));
+        h.Advance(1);
+        h.Out(Sip.Response(180, "Ringing", CallId, branch: "z9hG4bKupstream"));
+        h.Advance(1599);
+        h.In(Sip.Response(200, "OK", CallId, branch: "z9hG4bKproxy1"));
+        h.Advance(1);
+        h.Out(Sip.Response(200, "OK", CallId, branch: "z9hG4bKupstream"));
+        h.In(Sip.Ack(CallId, branch: "z9hG4bKack-up"));
+        h.Out(Sip.Ack(CallId, branch: "z9hG4bKack-proxy"));
+        h.Advance(30_000);
+        ActivityContext byeIn = h.In(Sip.Bye(CallId, branch: "z9hG4bKbye-up"));
+        ActivityContext byeOut = h.Out(Sip.Bye(CallId, branch: "z9hG4bKbye-proxy"));
+        h.Advance(50);
+        h.In(Sip.Response(200, "OK", CallId, cseq: 2, method: "BYE", branch: "z9hG4bKbye-proxy"));
+        h.Out(Sip.Response(200, "OK", CallId, cseq: 2, method: "BYE", branch: "z9hG4bKbye-up"));
+
+        Assert.Equal(2, h.Spans.Count);
+        Activity setup = h.Single(SipSpanNames.CallSetup);
+        Activity teardown = h.Single(SipSpanNames.CallTeardown);
+        Assert.Equal(fromIn, fromOut);
+        Assert.Equal(setup.Context, fromIn);
+        Assert.Equal(byeIn, byeOut);
+        Assert.Equal(teardown.Context, byeIn);
+        Assert.Equal(ActivityKind.Server, setup.Kind);
+        Assert.Equal("z9hG4bKupstream", setup.GetTagItem(A.Branch));
+        Assert.Equal(TimeSpan.FromMilliseconds(2000), setup.Duration); // the first copy of the 2xx answers
+        Assert.Equal([SipEventNames.Ringing, SipEventNames.Answered], setup.Events.Select(e => e.Name));
+        Assert.Equal(setup.SpanId, teardown.ParentSpanId);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), teardown.Duration);
+
+        MetricPoints m = h.Collect();
+        Assert.Equal(1, m.Value(M.ResponseCount.Name, (A.StatusCode, 100)));
+        Assert.Equal(1, m.Value(M.ResponseCount.Name, (A.StatusCode, 180)));
+        Assert.Equal(1, m.Value(M.ResponseCount.Name, (A.StatusCode, 200), (A.Method, "INVITE")));
+        Assert.Equal(1, m.Value(M.ResponseCount.Name, (A.StatusCode, 200), (A.Method, "BYE")));
+        Assert.Equal(0, m.Value(M.MessageRetransmissions.Name));
+        Assert.Equal(1, m.HistogramCount(M.CallSetupLatency.Name));
+        Assert.Equal(1, m.HistogramCount(M.CallTeardownLatency.Name));
+        Assert.Equal(0, m.Value(M.CallsActive.Name));
+    }
+
+    [Fact]
+    public void Forking_proxy_ends_the_setup_with_the_final_it_sends_upstream_not_a_branch_failure()
+    {
+        using var h = new TracerHarness();
+        h.In(Sip.Invite(CallId, branch: "z9hG4bKupstream"));
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKfork1"));
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKfork2"));
+        h.Advance(500);
+        h.In(Sip.Response(486, "Busy Here", CallId, branch: "z9hG4bKfork1", toTag: "f1"));
+        h.Advance(500);
+        h.In(Sip.Response(404, "Not Found", CallId, branch: "z9hG4bKfork2", toTag: "f2"));
+        Assert.Empty(h.Spans);
+        h.Advance(1);
+        h.Out(Sip.Response(486, "Busy Here", CallId, branch: "z9hG4bKupstream", toTag: "f1"));
+
+        Activity setup = Assert.Single(h.Spans);
+        Assert.Equal(TimeSpan.FromMilliseconds(1001), setup.Duration);
+        Assert.Equal("486", setup.GetTagItem(O.ErrorType));
+        MetricPoints m = h.Collect();
+        Assert.Equal(1, m.Value(M.CallFailed.Name));
+        Assert.Equal(1, m.Value(M.ResponseCount.Name, (A.StatusCode, 486)));
+        Assert.Equal(1, m.Value(M.ResponseCount.Name, (A.StatusCode, 404)));
+    }
+
+    [Fact]
+    public void Forking_proxy_answers_with_the_first_2xx_even_after_a_branch_failed()
+    {
+        using var h = new TracerHarness();
+        h.In(Sip.Invite(CallId, branch: "z9hG4bKupstream"));
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKfork1"));
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKfork2"));
+        h.Advance(300);
+        h.In(Sip.Response(486, "Busy Here", CallId, branch: "z9hG4bKfork1", toTag: "f1"));
+        h.Advance(700);
+        h.In(Sip.Response(200, "OK", CallId, branch: "z9hG4bKfork2", toTag: "f2"));
+        h.Out(Sip.Response(200, "OK", CallId, branch: "z9hG4bKupstream", toTag: "f2"));
+
+        Activity setup = Assert.Single(h.Spans);
+        Assert.Equal(ActivityStatusCode.Unset, setup.Status);
+        Assert.Equal("f2", setup.GetTagItem(A.ToTag));
+        Assert.Equal(1000.0, setup.GetTagItem(A.SetupTimeMs));
+        Assert.Equal(0, h.Collect().Value(M.CallFailed.Name));
+    }
+
+    [Fact]
+    public void Inbound_only_proxy_treats_every_received_final_as_the_outcome()
+    {
+        using var h = new TracerHarness();
+        h.In(Sip.Invite(CallId));
+        h.Advance(250);
+        h.In(Sip.Response(503, "Service Unavailable", CallId));
+
+        Activity setup = Assert.Single(h.Spans);
+        Assert.Equal("503", setup.GetTagItem(O.ErrorType));
+        Assert.Equal(TimeSpan.FromMilliseconds(250), setup.Duration);
+    }
+}
