@@ -1,0 +1,164 @@
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using SipTraceContext.Instrumentation;
+using SipTraceContext.Sip;
+
+namespace SipTraceContext.Benchmarks.Instrumentation;
+
+/// <summary>
+/// Per-message cost of the call tracer over a full answered call (INVITE, 100, 180, 200, ACK, BYE,
+/// 200; about 450 bytes each), fed as a UAS sees it. Every invocation is a new call (its Call-ID
+/// digits are rewritten in the seven buffers), and results are per message (OperationsPerInvoke = 7):
+/// multiply by 7 for a call.
+/// </summary>
+/// <remarks>
+/// <para>Modes, each in its own process (providers subscribe by name, so modes must not share one):</para>
+/// <list type="bullet">
+/// <item><description><c>NoListener</c>: no tracer or meter provider at all.</description></item>
+/// <item><description><c>NotSampled</c>: a tracer provider with an always-off sampler and a meter provider collecting every instrument.</description></item>
+/// <item><description><c>Sampled</c>: an always-on sampler (spans, tags and events recorded, no exporter) and the meter provider.</description></item>
+/// </list>
+/// <para>
+/// The baseline reads the same seven messages with <see cref="SipMessageReader"/> and looks up their
+/// Call-ID: the floor any tracer fed raw bytes pays.
+/// </para>
+/// </remarks>
+[MemoryDiagnoser]
+public class SipCallTracerBenchmarks
+{
+    private const int MessagesPerCall = 7;
+    private const string CallIdTemplate = "0000000000-a84b4c76e66710@pc33.atlanta.example.com";
+
+    private byte[][] _messages = [];
+    private int[] _callIdOffsets = [];
+    private long _call;
+    private SipCallTracer _tracer = null!;
+    private TracerProvider? _tracerProvider;
+    private MeterProvider? _meterProvider;
+
+    /// <summary>Which OpenTelemetry providers listen.</summary>
+    public enum Listening
+    {
+        NoListener,
+        NotSampled,
+        Sampled,
+    }
+
+    [Params(Listening.NoListener, Listening.NotSampled, Listening.Sampled)]
+    public Listening Mode { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        if (Mode != Listening.NoListener)
+        {
+            _tracerProvider = Sdk.CreateTracerProviderBuilder()
+                .AddSipInstrumentation()
+                .SetSampler(Mode == Listening.Sampled ? new AlwaysOnSampler() : new AlwaysOffSampler())
+                .Build();
+            _meterProvider = Sdk.CreateMeterProviderBuilder()
+                .AddSipInstrumentation()
+                .AddReader(new BaseExportingMetricReader(new DiscardingMetricExporter()))
+                .Build();
+        }
+
+        _tracer = new SipCallTracer();
+        _messages =
+        [
+            Request("INVITE", 1, "z9hG4bKinv", toTag: null),
+            Response(100, "Trying", 1, "INVITE", "z9hG4bKinv", toTag: null),
+            Response(180, "Ringing", 1, "INVITE", "z9hG4bKinv", "b1"),
+            Response(200, "OK", 1, "INVITE", "z9hG4bKinv", "b1"),
+            Request("ACK", 1, "z9hG4bKack", "b1"),
+            Request("BYE", 2, "z9hG4bKbye", "b1"),
+            Response(200, "OK", 2, "BYE", "z9hG4bKbye", "b1"),
+        ];
+        _callIdOffsets = _messages.Select(m => m.AsSpan().IndexOf(Encoding.ASCII.GetBytes(CallIdTemplate))).ToArray();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _tracer.Dispose();
+        _tracerProvider?.Dispose();
+        _meterProvider?.Dispose();
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = MessagesPerCall)]
+    public int ReadMessagesOnly()
+    {
+        NextCall();
+        int length = 0;
+        foreach (byte[] message in _messages)
+        {
+            var reader = new SipMessageReader(message);
+            if (reader.TryGetHeader(KnownSipHeader.CallId, out ReadOnlySpan<byte> callId))
+            {
+                length += callId.Length;
+            }
+        }
+
+        return length;
+    }
+
+    [Benchmark(OperationsPerInvoke = MessagesPerCall)]
+    public bool AnsweredCall()
+    {
+        NextCall();
+        SipCallTracer tracer = _tracer;
+        byte[][] m = _messages;
+        tracer.Record(m[0], SipDirection.In);
+        tracer.Record(m[1], SipDirection.Out);
+        tracer.Record(m[2], SipDirection.Out);
+        tracer.Record(m[3], SipDirection.Out);
+        tracer.Record(m[4], SipDirection.In);
+        tracer.Record(m[5], SipDirection.In);
+        return tracer.Record(m[6], SipDirection.Out).IsRemote;
+    }
+
+    // A fresh Call-ID per call: ten decimal digits of a counter written into every message.
+    private void NextCall()
+    {
+        long n = ++_call;
+        for (int i = 9; i >= 0; i--)
+        {
+            byte digit = (byte)('0' + (n % 10));
+            n /= 10;
+            for (int m = 0; m < _messages.Length; m++)
+            {
+                _messages[m][_callIdOffsets[m] + i] = digit;
+            }
+        }
+    }
+
+    private static byte[] Request(string method, int cseq, string branch, string? toTag) => Encoding.ASCII.GetBytes(
+        $"{method} sip:bob@biloxi.example.com SIP/2.0\r\n" +
+        $"Via: SIP/2.0/UDP pc33.atlanta.example.com;branch={branch}\r\n" +
+        "Max-Forwards: 70\r\n" +
+        "From: \"Alice\" <sip:alice@atlanta.example.com>;tag=1928301774\r\n" +
+        $"To: <sip:bob@biloxi.example.com>{(toTag is null ? string.Empty : ";tag=" + toTag)}\r\n" +
+        $"Call-ID: {CallIdTemplate}\r\n" +
+        $"CSeq: {cseq} {method}\r\n" +
+        "Contact: <sip:alice@pc33.atlanta.example.com>\r\n" +
+        "User-Agent: BenchPhone/1.0\r\n" +
+        "Content-Length: 0\r\n\r\n");
+
+    private static byte[] Response(int status, string reason, int cseq, string method, string branch, string? toTag) => Encoding.ASCII.GetBytes(
+        $"SIP/2.0 {status} {reason}\r\n" +
+        $"Via: SIP/2.0/UDP pc33.atlanta.example.com;branch={branch};received=192.0.2.101\r\n" +
+        "From: \"Alice\" <sip:alice@atlanta.example.com>;tag=1928301774\r\n" +
+        $"To: <sip:bob@biloxi.example.com>{(toTag is null ? string.Empty : ";tag=" + toTag)}\r\n" +
+        $"Call-ID: {CallIdTemplate}\r\n" +
+        $"CSeq: {cseq} {method}\r\n" +
+        "Contact: <sip:bob@192.0.2.4>\r\n" +
+        "Content-Length: 0\r\n\r\n");
+
+    /// <summary>Collects metrics (so instruments are enabled and aggregate) and throws them away.</summary>
+    private sealed class DiscardingMetricExporter : BaseExporter<Metric>
+    {
+        public override ExportResult Export(in Batch<Metric> batch) => ExportResult.Success;
+    }
+}
