@@ -19,6 +19,10 @@ internal sealed class DotnetUac(SipUdpEndpoint endpoint, SipRawPropagator propag
     private static readonly TimeSpan T1 = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan FinalResponseTimeout = TimeSpan.FromSeconds(10);
 
+    // Between the ACK and the BYE. Kamailio hands datagrams to several worker processes, so two sent
+    // back to back can leave it in either order, and a SIPp callee fails a BYE that overtakes the ACK.
+    private static readonly TimeSpan HoldTime = TimeSpan.FromMilliseconds(100);
+
     public async Task<UacResult> CallAsync(IPEndPoint proxy, IPEndPoint callee, ActivityContext context)
     {
         string local = $"127.0.0.1:{endpoint.Port}";
@@ -78,6 +82,7 @@ internal sealed class DotnetUac(SipUdpEndpoint endpoint, SipRawPropagator propag
             "Content-Length: 0\r\n\r\n";
 
         await endpoint.SendAsync(Inject(InDialog("ACK", 1, NewBranch()), context), nextHop).ConfigureAwait(false);
+        await Task.Delay(HoldTime).ConfigureAwait(false);
         byte[] bye = Inject(InDialog("BYE", 2, NewBranch()), context);
         ReceivedDatagram byeResponse = await SendUntilFinalAsync(bye, nextHop, callId, "BYE").ConfigureAwait(false);
         SipWire.IsResponse(byeResponse.Data, out int byeStatus, out _);

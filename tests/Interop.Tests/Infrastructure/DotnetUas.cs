@@ -14,6 +14,8 @@ internal sealed record UasRequest(string Method, byte[] Message, bool Extracted,
 /// </summary>
 internal sealed class DotnetUas : IAsyncDisposable
 {
+    private static readonly TimeSpan RingTime = TimeSpan.FromMilliseconds(50);
+
     private readonly SipUdpEndpoint _endpoint;
     private readonly ActivitySource _source;
     private readonly SipRawPropagator _propagator;
@@ -84,6 +86,10 @@ internal sealed class DotnetUas : IAsyncDisposable
                     {
                         string tag = "uas" + Guid.NewGuid().ToString("N")[..8];
                         await ReplyAsync(datagram.Data, SipWire.Response(datagram.Data, 180, "Ringing", tag, _endpoint.LocalEndPoint)).ConfigureAwait(false);
+
+                        // Ring a little: Kamailio's workers could relay a 180 and a 200 sent back to back
+                        // in either order, and a SIPp caller fails a 180 after the 200.
+                        await Task.Delay(RingTime, _stop.Token).ConfigureAwait(false);
                         byte[] ok = SipWire.Response(datagram.Data, 200, "OK", tag, _endpoint.LocalEndPoint);
                         _lastResponseByBranch[key] = ok;
                         await ReplyAsync(datagram.Data, ok).ConfigureAwait(false);
