@@ -60,7 +60,7 @@ public readonly ref struct PAccessNetworkInfo
         int semicolon = first.IndexOf(SipValueScanner.Semicolon);
         ReadOnlySpan<byte> accessType = SipGrammar.TrimLinearWhitespace(semicolon < 0 ? first : first[..semicolon]);
         ReadOnlySpan<byte> parameters = semicolon < 0 ? default : SipGrammar.TrimLinearWhitespace(first[(semicolon + 1)..]);
-        if (!SipGrammar.IsToken(accessType) || !SipValueScanner.AreValidParameters(parameters))
+        if (!SipGrammar.IsToken(accessType) || (semicolon >= 0 && parameters.IsEmpty) || !SipValueScanner.AreValidParameters(parameters))
         {
             return false;
         }

@@ -97,6 +97,10 @@ public readonly ref struct SipNameAddress
                 }
 
                 after = SipGrammar.TrimLinearWhitespace(after[1..]);
+                if (after.IsEmpty)
+                {
+                    return false; // a ";" with no parameter after it
+                }
             }
         }
         else
@@ -105,6 +109,10 @@ public readonly ref struct SipNameAddress
             uri = SipGrammar.TrimWhitespaceEnd(semicolon < 0 ? text : text[..semicolon]);
             after = semicolon < 0 ? default : SipGrammar.TrimLinearWhitespace(text[(semicolon + 1)..]);
             angle = false;
+            if (semicolon >= 0 && after.IsEmpty)
+            {
+                return false;
+            }
         }
 
         if (!IsUri(uri) || !SipValueScanner.AreValidParameters(after))

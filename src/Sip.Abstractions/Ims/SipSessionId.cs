@@ -47,7 +47,7 @@ public readonly ref struct SipSessionId
         int semicolon = text.IndexOf(SipValueScanner.Semicolon);
         ReadOnlySpan<byte> local = SipGrammar.TrimLinearWhitespace(semicolon < 0 ? text : text[..semicolon]);
         ReadOnlySpan<byte> parameters = semicolon < 0 ? default : SipGrammar.TrimLinearWhitespace(text[(semicolon + 1)..]);
-        if (!IsUuid(local) || !SipValueScanner.AreValidParameters(parameters))
+        if (!IsUuid(local) || (semicolon >= 0 && parameters.IsEmpty) || !SipValueScanner.AreValidParameters(parameters))
         {
             return false;
         }

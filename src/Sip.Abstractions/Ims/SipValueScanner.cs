@@ -167,19 +167,31 @@ internal static class SipValueScanner
     }
 
     /// <summary>Whether every <c>;</c>-separated parameter of <paramref name="parameters"/> is a valid <c>generic-param</c>.</summary>
+    /// <remarks>Empty means no parameters; an empty parameter (<c>a;;b</c>, a trailing <c>;</c>) is invalid.</remarks>
     public static bool AreValidParameters(ReadOnlySpan<byte> parameters)
     {
-        ReadOnlySpan<byte> rest = parameters;
-        while (!rest.IsEmpty)
+        if (parameters.IsEmpty)
         {
-            ReadOnlySpan<byte> parameter = NextElement(ref rest, Semicolon);
+            return true;
+        }
+
+        ReadOnlySpan<byte> rest = parameters;
+        while (true)
+        {
+            int at = IndexOfSeparator(rest, Semicolon);
+            ReadOnlySpan<byte> parameter = SipGrammar.TrimLinearWhitespace(at < 0 ? rest : rest[..at]);
             if (!TrySplitParameter(parameter, out _, out _))
             {
                 return false;
             }
-        }
 
-        return true;
+            if (at < 0)
+            {
+                return true;
+            }
+
+            rest = rest[(at + 1)..];
+        }
     }
 
     /// <summary>
