@@ -247,6 +247,15 @@ public sealed class ImsHeaderTests
         Assert.Equal(SipValueList.MaxElements, count);
     }
 
+    [Fact]
+    public void Folded_values_as_the_reader_returns_them_parse_like_unfolded_ones()
+    {
+        Assert.True(SipIdentityList.TryGetTelUri(Bytes("\"Alice\"\r\n <sip:alice@ims.example.net>,\r\n\t<tel:+15551230000>"), out ReadOnlySpan<byte> tel));
+        Assert.Equal("tel:+15551230000", Text(tel));
+        Assert.True(PChargingVector.TryParse(Bytes("icid-value=abc;\r\n orig-ioi=home1.net"), out PChargingVector vector));
+        Assert.Equal("home1.net", Text(vector.OrigIoi));
+    }
+
     // ---- Session-ID ----
 
     [Fact]
