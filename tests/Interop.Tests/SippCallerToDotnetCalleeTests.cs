@@ -64,6 +64,7 @@ public sealed class SippCallerToDotnetCalleeTests(ITestOutputHelper output) : In
 
         Assert.Equal(0, await caller.WaitForExitCodeAsync());
         await Uas.ByeAnswered.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Empty(Uas.Failures);
 
         // Every request of the call reached the callee with exactly the caller's context.
         string[] methods = [.. Uas.Requests.Select(r => r.Method).Distinct()];

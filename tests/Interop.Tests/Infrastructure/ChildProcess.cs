@@ -87,16 +87,20 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        bool stillRunning = false;
+        int pid = 0;
         try
         {
             if (!_process.HasExited)
             {
+                pid = _process.Id;
+
                 // SIGTERM lets Kamailio stop its own children; SIGKILL of the tree is the fallback.
-                SendTerminate(_process.Id);
+                SendTerminate(pid);
                 if (!await WaitForExitAsync(GracePeriod).ConfigureAwait(false))
                 {
                     _process.Kill(entireProcessTree: true);
-                    await WaitForExitAsync(GracePeriod).ConfigureAwait(false);
+                    stillRunning = !await WaitForExitAsync(GracePeriod).ConfigureAwait(false);
                 }
             }
         }
@@ -107,6 +111,11 @@ internal sealed class ChildProcess : IAsyncDisposable
         finally
         {
             _process.Dispose();
+        }
+
+        if (stillRunning)
+        {
+            throw new InvalidOperationException($"{Name} (pid {pid}) is still running after SIGTERM and SIGKILL.");
         }
     }
 

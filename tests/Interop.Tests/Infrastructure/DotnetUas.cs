@@ -35,6 +35,9 @@ internal sealed class DotnetUas : IAsyncDisposable
 
     public IReadOnlyCollection<UasRequest> Requests => _requests;
 
+    /// <summary>Messages the callee failed on (tests assert there are none).</summary>
+    public ConcurrentQueue<string> Failures { get; } = new();
+
     /// <summary>Completes when the callee has answered a BYE.</summary>
     public Task ByeAnswered => _byeAnswered.Task;
 
@@ -62,52 +65,70 @@ internal sealed class DotnetUas : IAsyncDisposable
                 continue;
             }
 
-            string method = SipWire.Method(datagram.Data);
-            if (method.Length == 0)
+            try
             {
-                continue; // a response (none expected) or something unreadable: the transcript has it
+                await HandleAsync(datagram).ConfigureAwait(false);
             }
-
-            bool extracted = _propagator.TryExtract(datagram.Data, out ActivityContext context);
-            _requests.Enqueue(new UasRequest(method, datagram.Data, extracted, context));
-
-            string branch = SipWire.GetParameter(SipWire.Header(datagram.Data, "Via") ?? string.Empty, "branch") ?? string.Empty;
-            string key = branch + " " + method;
-            if (_lastResponseByBranch.TryGetValue(key, out byte[]? last))
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
-                await ReplyAsync(datagram.Data, last).ConfigureAwait(false);
-                continue;
+                break;
             }
-
-            switch (method)
+#pragma warning disable CA1031 // Recorded in Failures, which the tests assert empty; the callee keeps serving.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
-                case "INVITE":
-                    using (Activity? span = _source.StartActivity("uas INVITE", ActivityKind.Server, extracted ? context : default))
-                    {
-                        string tag = "uas" + Guid.NewGuid().ToString("N")[..8];
-                        await ReplyAsync(datagram.Data, SipWire.Response(datagram.Data, 180, "Ringing", tag, _endpoint.LocalEndPoint)).ConfigureAwait(false);
-
-                        // Ring a little: Kamailio's workers could relay a 180 and a 200 sent back to back
-                        // in either order, and a SIPp caller fails a 180 after the 200.
-                        await Task.Delay(RingTime, _stop.Token).ConfigureAwait(false);
-                        byte[] ok = SipWire.Response(datagram.Data, 200, "OK", tag, _endpoint.LocalEndPoint);
-                        _lastResponseByBranch[key] = ok;
-                        await ReplyAsync(datagram.Data, ok).ConfigureAwait(false);
-                    }
-
-                    break;
-                case "BYE":
-                    byte[] byeOk = SipWire.Response(datagram.Data, 200, "OK", toTag: null, contact: null);
-                    _lastResponseByBranch[key] = byeOk;
-                    await ReplyAsync(datagram.Data, byeOk).ConfigureAwait(false);
-                    _byeAnswered.TrySetResult();
-                    break;
-                case "ACK":
-                    break;
-                default:
-                    await ReplyAsync(datagram.Data, SipWire.Response(datagram.Data, 200, "OK", "uas", contact: null)).ConfigureAwait(false);
-                    break;
+                Failures.Enqueue("failed on a message: " + e);
             }
+        }
+    }
+
+    private async Task HandleAsync(ReceivedDatagram datagram)
+    {
+        string method = SipWire.Method(datagram.Data);
+        if (method.Length == 0)
+        {
+            return; // a response (none expected) or something unreadable: the transcript has it
+        }
+
+        bool extracted = _propagator.TryExtract(datagram.Data, out ActivityContext context);
+        _requests.Enqueue(new UasRequest(method, datagram.Data, extracted, context));
+
+        string branch = SipWire.GetParameter(SipWire.Header(datagram.Data, "Via") ?? string.Empty, "branch") ?? string.Empty;
+        string key = branch + " " + method;
+        if (_lastResponseByBranch.TryGetValue(key, out byte[]? last))
+        {
+            await ReplyAsync(datagram.Data, last).ConfigureAwait(false);
+            return;
+        }
+
+        switch (method)
+        {
+            case "INVITE":
+                using (Activity? span = _source.StartActivity("uas INVITE", ActivityKind.Server, extracted ? context : default))
+                {
+                    string tag = "uas" + Guid.NewGuid().ToString("N")[..8];
+                    await ReplyAsync(datagram.Data, SipWire.Response(datagram.Data, 180, "Ringing", tag, _endpoint.LocalEndPoint)).ConfigureAwait(false);
+
+                    // Ring a little: Kamailio's workers could relay a 180 and a 200 sent back to back
+                    // in either order, and a SIPp caller fails a 180 after the 200.
+                    await Task.Delay(RingTime, _stop.Token).ConfigureAwait(false);
+                    byte[] ok = SipWire.Response(datagram.Data, 200, "OK", tag, _endpoint.LocalEndPoint);
+                    _lastResponseByBranch[key] = ok;
+                    await ReplyAsync(datagram.Data, ok).ConfigureAwait(false);
+                }
+
+                break;
+            case "BYE":
+                byte[] byeOk = SipWire.Response(datagram.Data, 200, "OK", toTag: null, contact: null);
+                _lastResponseByBranch[key] = byeOk;
+                await ReplyAsync(datagram.Data, byeOk).ConfigureAwait(false);
+                _byeAnswered.TrySetResult();
+                break;
+            case "ACK":
+                break;
+            default:
+                await ReplyAsync(datagram.Data, SipWire.Response(datagram.Data, 200, "OK", "uas", contact: null)).ConfigureAwait(false);
+                break;
         }
     }
 

@@ -61,14 +61,30 @@ public abstract class InteropTest : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        // Everything is disposed even when something fails to: a process left running would outlive
+        // the test run.
+        var failures = new List<Exception>();
         for (int i = _resources.Count - 1; i >= 0; i--)
         {
-            await _resources[i].DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                await _resources[i].DisposeAsync().ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // Collected and rethrown below, after the rest is disposed.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                failures.Add(e);
+            }
         }
 
         TracerProvider.Dispose();
         MeterProvider.Dispose();
         Source.Dispose();
+        if (failures.Count > 0)
+        {
+            throw new AggregateException("Disposing the test's resources failed.", failures);
+        }
     }
 
     internal T Own<T>(T resource)

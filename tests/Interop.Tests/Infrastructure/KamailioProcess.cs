@@ -13,6 +13,10 @@ internal sealed class KamailioProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
 
+    // Its ports are picked free before it starts; if something took one in between, it exits at once
+    // and is started again on new ports.
+    private const int StartAttempts = 3;
+
     private readonly ChildProcess _process;
     private readonly DirectoryInfo _directory;
 
@@ -36,6 +40,40 @@ internal sealed class KamailioProcess : IAsyncDisposable
     /// <param name="transcript">Where its log goes when the test fails.</param>
     /// <param name="nextHop">When set, every initial request is relayed there (the Request-URI is kept).</param>
     public static async Task<KamailioProcess> StartAsync(SipTranscript transcript, IPEndPoint? nextHop = null)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            KamailioProcess instance = await StartOnceAsync(transcript, nextHop).ConfigureAwait(false);
+            bool ready;
+            try
+            {
+                ready = await instance.WaitUntilReadyAsync(instance.Trusted).ConfigureAwait(false)
+                    && await instance.WaitUntilReadyAsync(instance.Untrusted).ConfigureAwait(false);
+            }
+            catch
+            {
+                await instance.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            if (ready)
+            {
+                return instance;
+            }
+
+            string log = instance.Log;
+            int exitCode = instance._process.ExitCode;
+            await instance.DisposeAsync().ConfigureAwait(false);
+            if (attempt == StartAttempts)
+            {
+                throw new InvalidOperationException($"kamailio exited with code {exitCode} before it was ready, {StartAttempts} times; the last log:\n{log}");
+            }
+
+            transcript.Note($"kamailio exited with code {exitCode} before it was ready; starting it again on other ports");
+        }
+    }
+
+    private static async Task<KamailioProcess> StartOnceAsync(SipTranscript transcript, IPEndPoint? nextHop)
     {
         string kamailio = InteropTools.Kamailio;
         string modules = InteropTools.KamailioModules;
@@ -62,18 +100,6 @@ internal sealed class KamailioProcess : IAsyncDisposable
         var instance = new KamailioProcess(process, directory, trustedPort, untrustedPort);
         transcript.AttachLog($"kamailio (pid {process.Id}, trusted {instance.Trusted}, untrusted {instance.Untrusted}) log", () => process.Output);
         transcript.Note($"started kamailio pid {process.Id}: trusted {instance.Trusted}, untrusted {instance.Untrusted}, next hop {nextHop?.ToString() ?? "Request-URI"}");
-
-        try
-        {
-            await instance.WaitUntilReadyAsync(instance.Trusted).ConfigureAwait(false);
-            await instance.WaitUntilReadyAsync(instance.Untrusted).ConfigureAwait(false);
-        }
-        catch
-        {
-            await instance.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
         return instance;
     }
 
@@ -93,7 +119,8 @@ internal sealed class KamailioProcess : IAsyncDisposable
         }
     }
 
-    private async Task WaitUntilReadyAsync(IPEndPoint socket)
+    /// <summary>True once it answers an OPTIONS on the socket; false when it exited first.</summary>
+    private async Task<bool> WaitUntilReadyAsync(IPEndPoint socket)
     {
         var probeTranscript = new SipTranscript();
         using var probe = new SipUdpEndpoint("readiness-probe", probeTranscript);
@@ -103,7 +130,7 @@ internal sealed class KamailioProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"kamailio exited with code {_process.ExitCode} before it was ready:\n{_process.Output}");
+                return false;
             }
 
             attempt++;
@@ -120,7 +147,7 @@ internal sealed class KamailioProcess : IAsyncDisposable
             ReceivedDatagram? answer = await probe.TryReceiveAsync(TimeSpan.FromMilliseconds(200)).ConfigureAwait(false);
             if (answer is not null && SipWire.IsResponse(answer.Data, out int status, out _) && status == 200)
             {
-                return;
+                return true;
             }
         }
 

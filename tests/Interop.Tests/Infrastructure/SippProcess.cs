@@ -13,6 +13,11 @@ internal sealed class SippProcess : IAsyncDisposable
     /// <summary>SIPp's own limit on the whole run; the test waits a little longer.</summary>
     public static readonly TimeSpan GlobalTimeout = TimeSpan.FromSeconds(20);
 
+    // SIPp's exit code for "fatal error binding a socket" (-2): its port, picked free before it
+    // started, was taken in between. It is started again on other ports.
+    private const int BindFailedExitCode = 254;
+    private const int StartAttempts = 3;
+
     private readonly ChildProcess _process;
     private readonly DirectoryInfo _directory;
 
@@ -47,6 +52,28 @@ internal sealed class SippProcess : IAsyncDisposable
         IReadOnlyDictionary<string, string>? variables = null,
         IReadOnlyDictionary<string, string>? replacements = null,
         string service = "callee")
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            SippProcess instance = await StartOnceAsync(transcript, name, scenario, remote, variables, replacements, service).ConfigureAwait(false);
+            if (!instance._process.HasExited || instance._process.ExitCode != BindFailedExitCode || attempt == StartAttempts)
+            {
+                return instance;
+            }
+
+            transcript.Note($"sipp '{name}' could not bind {instance.EndPoint}; starting it again on other ports");
+            await instance.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<SippProcess> StartOnceAsync(
+        SipTranscript transcript,
+        string name,
+        string scenario,
+        IPEndPoint? remote,
+        IReadOnlyDictionary<string, string>? variables,
+        IReadOnlyDictionary<string, string>? replacements,
+        string service)
     {
         string sipp = InteropTools.Sipp;
         DirectoryInfo directory = Directory.CreateTempSubdirectory("siptracecontext-sipp-");
