@@ -37,6 +37,8 @@ public ref struct SdpReader
     /// </summary>
     public const int MaxLines = 4096;
 
+    private const byte Nul = 0;
+
     private readonly ReadOnlySpan<byte> _body;
     private int _position;
     private int _lineCount;
@@ -86,7 +88,16 @@ public ref struct SdpReader
             _lineCount++;
             int start = _position;
             ReadOnlySpan<byte> rest = _body[start..];
-            int end = rest.IndexOfAny(SipGrammar.CR, SipGrammar.LF);
+            // One scan finds the line end and a NUL before it; only a line with a NUL scans twice.
+            int end = rest.IndexOfAny(SipGrammar.CR, SipGrammar.LF, Nul);
+            bool hasNul = false;
+            if (end >= 0 && rest[end] == Nul)
+            {
+                hasNul = true;
+                int after = rest[end..].IndexOfAny(SipGrammar.CR, SipGrammar.LF);
+                end = after < 0 ? -1 : end + after;
+            }
+
             SdpLineError error = SdpLineError.None;
             bool terminated = true;
             if (end < 0)
@@ -123,7 +134,7 @@ public ref struct SdpReader
 
             if (error == SdpLineError.None)
             {
-                error = Validate(line);
+                error = Validate(line, hasNul);
             }
 
             // An m= line opens the next section even if the rest of it is unreadable, so that the
@@ -143,7 +154,7 @@ public ref struct SdpReader
 
     // type = one lower-case letter (RFC 8866 §5: "<type> MUST be exactly one case-significant character").
     // Field values are byte-strings: any byte but NUL, CR and LF.
-    private static SdpLineError Validate(ReadOnlySpan<byte> line)
+    private static SdpLineError Validate(ReadOnlySpan<byte> line, bool hasNul)
     {
         if (line.Length < 2 || line[1] != (byte)'=')
         {
@@ -155,7 +166,7 @@ public ref struct SdpReader
             return SdpLineError.InvalidType;
         }
 
-        return line.Contains((byte)0) ? SdpLineError.NulByte : SdpLineError.None;
+        return hasNul ? SdpLineError.NulByte : SdpLineError.None;
     }
 
     /// <summary>
@@ -257,7 +268,9 @@ public ref struct SdpReader
 
             if (line.Type == 'm')
             {
-                if (audioSection >= 0)
+                // The session level is complete at the first m= line, and a session value wins;
+                // past the audio section nothing more can count.
+                if (audioSection >= 0 || sessionAs >= 0 || sessionTias >= 0)
                 {
                     break;
                 }
@@ -276,6 +289,10 @@ public ref struct SdpReader
                 else if (reader.MediaIndex == audioSection)
                 {
                     Keep(bandwidth, ref audioAs, ref audioTias);
+                    if (audioAs >= 0)
+                    {
+                        break; // b=AS wins over TIAS at one level, and the first b=AS counts
+                    }
                 }
             }
         }
