@@ -103,6 +103,27 @@ public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output
     });
 
     [InteropFact]
+    public Task Without_ac_extra_hdrs_Kamailios_own_CANCEL_and_ACK_lose_the_context_and_the_call_tracer_restores_it() => RunAsync(async () =>
+    {
+        Flow flow = await RunFlowAsync("uac-cancel.xml", "uas-cancel-checked.xml", copyTraceHeaders: false);
+
+        // What the README's deployment note is for: tm rebuilt the CANCEL and the ACK for the 487
+        // without the caller's X-OTel headers.
+        HopRequest[] requests = [.. flow.Hop.Requests];
+        Assert.Equal(["INVITE", "CANCEL", "ACK"], requests.Select(r => r.Method).ToArray());
+        Assert.True(requests[0].Extracted);
+        Assert.False(requests[1].Extracted, "Kamailio's own CANCEL carried trace headers without ac_extra_hdrs");
+        Assert.False(requests[2].Extracted, "Kamailio's own ACK carried trace headers without ac_extra_hdrs");
+
+        // The hop's call tracer knows the call by its Call-ID and puts the setup span's context back
+        // on both, so the callee's checks on the CANCEL and the ACK still pass (SIPp exited 0).
+        Activity setup = flow.SetupSpan();
+        Assert.All(requests, r => Assert.Equal(setup.Context.SpanId, r.Forwarded.SpanId));
+        flow.AssertCalleeSawTheHopsContext("CANCEL");
+        Assert.Equal(1, CounterSum("sip.call.failed", ("error.type", "cancelled")));
+    });
+
+    [InteropFact]
     public Task Retransmitted_INVITE_through_the_hop_makes_no_second_span() => RunAsync(async () =>
     {
         // The callee answers after 1 s: Kamailio's timer A resends the INVITE at 0.5 s (T1) and would
@@ -136,12 +157,16 @@ public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output
         Assert.Equal(1, HistogramCount("sip.call.setup_latency"));
     });
 
-    private async Task<Flow> RunFlowAsync(string callerScenario, string calleeScenario, Dictionary<string, string>? replacements = null)
+    private async Task<Flow> RunFlowAsync(
+        string callerScenario,
+        string calleeScenario,
+        Dictionary<string, string>? replacements = null,
+        bool copyTraceHeaders = true)
     {
         TraceContextSample sent = TraceContextSample.Create();
         SipCallTracer tracer = OwnDisposable(new SipCallTracer());
         ProxyHop hop = Own(new ProxyHop(Endpoint("dotnet-hop"), new SipRawPropagator(), tracer));
-        KamailioProcess kamailio = await StartKamailioAsync(nextHop: hop.EndPoint);
+        KamailioProcess kamailio = await StartKamailioAsync(hop.EndPoint, copyTraceHeaders);
 
         replacements ??= [];
         replacements["TRACE_HEADER"] = "X-OTel-traceparent";

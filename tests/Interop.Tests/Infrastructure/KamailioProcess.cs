@@ -39,11 +39,15 @@ internal sealed class KamailioProcess : IAsyncDisposable
     /// <summary>Starts Kamailio and waits until it answers an OPTIONS on both sockets.</summary>
     /// <param name="transcript">Where its log goes when the test fails.</param>
     /// <param name="nextHop">When set, every initial request is relayed there (the Request-URI is kept).</param>
-    public static async Task<KamailioProcess> StartAsync(SipTranscript transcript, IPEndPoint? nextHop = null)
+    /// <param name="copyTraceHeaders">
+    /// Whether <c>tm</c> copies <c>X-OTel-*</c> from the forwarded INVITE into the CANCEL and non-2xx ACK
+    /// it builds (<c>ac_extra_hdrs</c>); on by default, as the README tells deployments to configure it.
+    /// </param>
+    public static async Task<KamailioProcess> StartAsync(SipTranscript transcript, IPEndPoint? nextHop = null, bool copyTraceHeaders = true)
     {
         for (int attempt = 1; ; attempt++)
         {
-            KamailioProcess instance = await StartOnceAsync(transcript, nextHop).ConfigureAwait(false);
+            KamailioProcess instance = await StartOnceAsync(transcript, nextHop, copyTraceHeaders).ConfigureAwait(false);
             bool ready;
             try
             {
@@ -73,7 +77,7 @@ internal sealed class KamailioProcess : IAsyncDisposable
         }
     }
 
-    private static async Task<KamailioProcess> StartOnceAsync(SipTranscript transcript, IPEndPoint? nextHop)
+    private static async Task<KamailioProcess> StartOnceAsync(SipTranscript transcript, IPEndPoint? nextHop, bool copyTraceHeaders)
     {
         string kamailio = InteropTools.Kamailio;
         string modules = InteropTools.KamailioModules;
@@ -86,6 +90,10 @@ internal sealed class KamailioProcess : IAsyncDisposable
             .Replace("{{TRUSTED_PORT}}", trustedPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{{UNTRUSTED_PORT}}", untrustedPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{{MODULES_DIR}}", modules, StringComparison.Ordinal)
+            .Replace(
+                "{{AC_EXTRA_HDRS}}",
+                copyTraceHeaders ? "modparam(\"tm\", \"ac_extra_hdrs\", \"X-OTel-\")" : "# ac_extra_hdrs left unset: tm's own CANCEL and non-2xx ACK carry no trace headers.",
+                StringComparison.Ordinal)
             .Replace(
                 "{{NEXT_HOP_ACTION}}",
                 nextHop is null ? "# No fixed next hop: relay to the Request-URI." : $"$du = \"sip:{nextHop.Address}:{nextHop.Port}\";",
