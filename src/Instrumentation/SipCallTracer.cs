@@ -127,8 +127,12 @@ public sealed class SipCallTracer : IDisposable
     /// dialog's other requests, the teardown span for a BYE and its responses): inject it into the
     /// copy the node forwards. <c>default</c> when there is none.
     /// </returns>
-    public ActivityContext Record(ReadOnlySpan<byte> message, SipDirection direction) =>
-        Record(message, direction, _timeProvider.GetUtcNow());
+    public ActivityContext Record(ReadOnlySpan<byte> message, SipDirection direction)
+    {
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        var reader = new SipMessageReader(message);
+        return RecordCore(in reader, direction, now, carrier: null, now.UtcTicks);
+    }
 
     /// <summary>Records a raw SIP message (UTF-8 bytes) with the time it was received or sent (capture pipelines).</summary>
     /// <param name="message">The message, at least its complete header section.</param>
@@ -138,7 +142,7 @@ public sealed class SipCallTracer : IDisposable
     public ActivityContext Record(ReadOnlySpan<byte> message, SipDirection direction, DateTimeOffset timestamp)
     {
         var reader = new SipMessageReader(message);
-        return RecordCore(in reader, direction, timestamp, carrier: null);
+        return RecordCore(in reader, direction, timestamp, carrier: null, _timeProvider.GetUtcNow().UtcTicks);
     }
 
     /// <summary>Records a SIP message given through a carrier adapter, received or sent now.</summary>
@@ -183,7 +187,7 @@ public sealed class SipCallTracer : IDisposable
         try
         {
             var reader = new SipMessageReader(buffer.AsSpan(0, length));
-            return RecordCore(in reader, direction, timestamp, message);
+            return RecordCore(in reader, direction, timestamp, message, _timeProvider.GetUtcNow().UtcTicks);
         }
         finally
         {
@@ -292,7 +296,9 @@ public sealed class SipCallTracer : IDisposable
         activity.IsAllDataRequested = false;
     }
 
-    private ActivityContext RecordCore(in SipMessageReader reader, SipDirection direction, DateTimeOffset timestamp, ISipMessageCarrier? carrier)
+    // 'now' is the tracer's clock (timers, age); 'timestamp' is when the message was sent or received
+    // (span times). They are the same reading unless the caller passed a timestamp.
+    private ActivityContext RecordCore(in SipMessageReader reader, SipDirection direction, DateTimeOffset timestamp, ISipMessageCarrier? carrier, long now)
     {
         if (_disposed)
         {
@@ -313,13 +319,12 @@ public sealed class SipCallTracer : IDisposable
             : new char[facts.CallId.Length];
         callId = callId[..Encoding.Latin1.GetChars(facts.CallId, callId)];
 
-        int shardIndex = string.GetHashCode(callId) & _shardMask;
+        int shardIndex = _shardMask == 0 ? 0 : string.GetHashCode(callId) & _shardMask;
         CallShard shard = _shards[shardIndex];
         ActivityContext result;
         CallState? added = null;
         lock (shard.Lock)
         {
-            long now = _timeProvider.GetUtcNow().UtcTicks;
             result = facts.IsRequest
                 ? OnRequest(shard, callId, ref facts, in reader, direction, timestamp, carrier, now, ref added)
                 : OnResponse(shard, callId, ref facts, in reader, direction, timestamp, now);
@@ -421,7 +426,7 @@ public sealed class SipCallTracer : IDisposable
                 call.SetupContext = activity.Context;
                 if (activity.IsAllDataRequested)
                 {
-                    SetSetupTags(activity, call, ref facts, direction, trustMode);
+                    SetSetupTags(activity, call, ref facts, in reader, direction, trustMode);
                     Enrich(_enrichWithRequest, nameof(SipInstrumentationOptions.EnrichWithRequest), activity, in reader);
                 }
             }
@@ -480,7 +485,7 @@ public sealed class SipCallTracer : IDisposable
                 transaction.Context = activity.Context;
                 if (activity.IsAllDataRequested)
                 {
-                    SetTeardownTags(activity, call, ref facts, direction, trustMode);
+                    SetTeardownTags(activity, call, ref facts, in reader, direction, trustMode);
                     Enrich(_enrichWithRequest, nameof(SipInstrumentationOptions.EnrichWithRequest), activity, in reader);
                 }
             }
@@ -963,8 +968,9 @@ public sealed class SipCallTracer : IDisposable
         }
     }
 
-    private void SetSetupTags(Activity activity, CallState call, ref SipMessageFacts facts, SipDirection direction, string? trustMode)
+    private void SetSetupTags(Activity activity, CallState call, ref SipMessageFacts facts, in SipMessageReader reader, SipDirection direction, string? trustMode)
     {
+        facts.ReadSpanHeaders(in reader);
         activity.SetTag(SipAttributes.CallId, call.CallId);
         activity.SetTag(SipAttributes.Method, SipAttributes.MethodValues.Invite);
         activity.SetTag(SipAttributes.From, _addresses.Format(facts.From));
@@ -982,8 +988,9 @@ public sealed class SipCallTracer : IDisposable
         }
     }
 
-    private void SetTeardownTags(Activity activity, CallState call, ref SipMessageFacts facts, SipDirection direction, string? trustMode)
+    private void SetTeardownTags(Activity activity, CallState call, ref SipMessageFacts facts, in SipMessageReader reader, SipDirection direction, string? trustMode)
     {
+        facts.ReadSpanHeaders(in reader);
         activity.SetTag(SipAttributes.CallId, call.CallId);
         activity.SetTag(SipAttributes.Method, SipAttributes.MethodValues.Bye);
         activity.SetTag(SipAttributes.InitiatedBy, _addresses.Format(facts.From));

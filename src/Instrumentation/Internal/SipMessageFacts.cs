@@ -1,3 +1,4 @@
+using System.Text;
 using SipTraceContext.Sip;
 
 namespace SipTraceContext.Instrumentation.Internal;
@@ -33,8 +34,10 @@ internal ref struct SipMessageFacts
     public ReadOnlySpan<byte> UserAgent;
 
     /// <summary>
-    /// Reads the facts, or says why the message is unusable: not SIP, cut short before the end of its
-    /// headers, or missing a header every request and response must carry (RFC 3261 §8.1.1).
+    /// Reads the facts every message needs, or says why the message is unusable: not SIP, cut short
+    /// before the end of its headers, or missing a header every request and response must carry
+    /// (RFC 3261 §8.1.1). The walk stops once those headers are found; the correlators and the
+    /// User-Agent, needed only for recorded spans, are read by <see cref="ReadSpanHeaders"/>.
     /// </summary>
     public static bool TryRead(in SipMessageReader reader, out SipMessageFacts facts, out string? problem)
     {
@@ -46,67 +49,61 @@ internal ref struct SipMessageFacts
         }
 
         facts.IsRequest = reader.IsRequest;
-        bool haveCallId = false, haveCSeq = false, haveVia = false, haveFrom = false, haveTo = false;
+        const int AllFound = 0b11111;
+        int found = 0;
         ReadOnlySpan<byte> cseqMethod = default;
         foreach (SipHeaderField field in reader.Headers)
         {
-            switch (field.KnownHeader)
+            int bit = Wanted(field.Name);
+            if (bit == 0 || (found & bit) != 0)
             {
-                case KnownSipHeader.CallId when !haveCallId:
+                continue;
+            }
+
+            found |= bit;
+            switch (bit)
+            {
+                case CallIdBit:
                     facts.CallId = ValueOf(field);
-                    haveCallId = true;
                     break;
-                case KnownSipHeader.CSeq when !haveCSeq:
+                case CSeqBit:
                     if (!SipSyntax.TryParseCSeq(ValueOf(field), out facts.CSeq, out cseqMethod))
                     {
                         problem = "invalid CSeq";
                         return false;
                     }
 
-                    haveCSeq = true;
                     break;
-                case KnownSipHeader.Via when !haveVia:
+                case ViaBit:
                     facts.TopVia = SipSyntax.FirstVia(ValueOf(field));
-                    haveVia = true;
                     break;
-                case KnownSipHeader.From when !haveFrom:
+                case FromBit:
                     facts.From = ValueOf(field);
-                    haveFrom = true;
-                    break;
-                case KnownSipHeader.To when !haveTo:
-                    facts.To = ValueOf(field);
-                    haveTo = true;
-                    break;
-                case KnownSipHeader.SessionId when facts.SessionId.IsEmpty:
-                    facts.SessionId = ValueOf(field);
-                    break;
-                case KnownSipHeader.XCid when facts.XCid.IsEmpty:
-                    facts.XCid = ValueOf(field);
-                    break;
-                case KnownSipHeader.PChargingVector when facts.ChargingVector.IsEmpty:
-                    facts.ChargingVector = ValueOf(field);
-                    break;
-                case KnownSipHeader.UserAgent when facts.UserAgent.IsEmpty:
-                    facts.UserAgent = ValueOf(field);
                     break;
                 default:
+                    facts.To = ValueOf(field);
                     break;
+            }
+
+            if (found == AllFound)
+            {
+                break;
             }
         }
 
-        if (!haveCallId || facts.CallId.IsEmpty)
+        if ((found & CallIdBit) == 0 || facts.CallId.IsEmpty)
         {
             problem = "no Call-ID";
             return false;
         }
 
-        if (!haveCSeq)
+        if ((found & CSeqBit) == 0)
         {
             problem = "no CSeq";
             return false;
         }
 
-        if (!haveVia || !haveFrom || !haveTo)
+        if (found != AllFound)
         {
             problem = "no Via, From or To";
             return false;
@@ -124,6 +121,9 @@ internal ref struct SipMessageFacts
                 problem = "CSeq method differs from the request method";
                 return false;
             }
+
+            // Only requests are matched by branch (retransmissions, a proxy's copies).
+            facts.Branch = SipSyntax.Parameter(facts.TopVia, "branch"u8);
         }
         else
         {
@@ -133,12 +133,63 @@ internal ref struct SipMessageFacts
         }
 
         facts.Method = SipMethods.Classify(facts.MethodName);
-        facts.Branch = SipSyntax.Parameter(facts.TopVia, "branch"u8);
-        facts.FromTag = SipSyntax.Parameter(facts.From, "tag"u8);
         facts.ToTag = SipSyntax.Parameter(facts.To, "tag"u8);
         problem = null;
         return true;
     }
+
+    /// <summary>Reads what only a recorded span needs: the From tag, the cross-leg correlators and the User-Agent.</summary>
+    public void ReadSpanHeaders(in SipMessageReader reader)
+    {
+        FromTag = SipSyntax.Parameter(From, "tag"u8);
+        foreach (SipHeaderField field in reader.Headers)
+        {
+            ReadOnlySpan<byte> name = field.Name;
+            switch (name.Length)
+            {
+                case 5 when XCid.IsEmpty && Ascii.EqualsIgnoreCase(name, "X-CID"u8):
+                    XCid = ValueOf(field);
+                    break;
+                case 10 when SessionId.IsEmpty && Ascii.EqualsIgnoreCase(name, "Session-ID"u8):
+                    SessionId = ValueOf(field);
+                    break;
+                case 10 when UserAgent.IsEmpty && Ascii.EqualsIgnoreCase(name, "User-Agent"u8):
+                    UserAgent = ValueOf(field);
+                    break;
+                case 17 when ChargingVector.IsEmpty && Ascii.EqualsIgnoreCase(name, "P-Charging-Vector"u8):
+                    ChargingVector = ValueOf(field);
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    private const int CallIdBit = 1;
+    private const int CSeqBit = 2;
+    private const int ViaBit = 4;
+    private const int FromBit = 8;
+    private const int ToBit = 16;
+
+    // The five headers every message must have, long and compact forms (RFC 3261 §7.3.3), by length
+    // first: cheaper than resolving every header's name to a known header.
+    private static int Wanted(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        1 => (name[0] | 0x20) switch
+        {
+            'i' => CallIdBit,
+            'v' => ViaBit,
+            'f' => FromBit,
+            't' => ToBit,
+            _ => 0,
+        },
+        2 when Ascii.EqualsIgnoreCase(name, "To"u8) => ToBit,
+        3 when Ascii.EqualsIgnoreCase(name, "Via"u8) => ViaBit,
+        4 when Ascii.EqualsIgnoreCase(name, "CSeq"u8) => CSeqBit,
+        4 when Ascii.EqualsIgnoreCase(name, "From"u8) => FromBit,
+        7 when Ascii.EqualsIgnoreCase(name, "Call-ID"u8) => CallIdBit,
+        _ => 0,
+    };
 
     // A folded value still holds its line breaks; the rare folded header is unfolded into a copy
     // rather than making every lookup handle folds.

@@ -71,6 +71,44 @@ internal static class SipSyntax
     /// </summary>
     public static ReadOnlySpan<byte> Parameter(ReadOnlySpan<byte> value, ReadOnlySpan<byte> name)
     {
+        // A quoted display name may hold ';', '<' or '>': walk it byte by byte. Otherwise jump from
+        // one ';' to the next past the URI, which is what nearly every header looks like.
+        if (value.Contains(Quote))
+        {
+            return QuotedParameter(value, name);
+        }
+
+        ReadOnlySpan<byte> rest = value;
+        int angle = rest.IndexOf(LessThan);
+        if (angle >= 0)
+        {
+            int close = rest[angle..].IndexOf(GreaterThan);
+            if (close < 0)
+            {
+                return default;
+            }
+
+            rest = rest[(angle + close + 1)..];
+        }
+
+        while (true)
+        {
+            int semicolon = rest.IndexOf(Semicolon);
+            if (semicolon < 0)
+            {
+                return default;
+            }
+
+            rest = rest[(semicolon + 1)..];
+            if (TryMatch(rest, name, out ReadOnlySpan<byte> parameter))
+            {
+                return parameter;
+            }
+        }
+    }
+
+    private static ReadOnlySpan<byte> QuotedParameter(ReadOnlySpan<byte> value, ReadOnlySpan<byte> name)
+    {
         int i = 0;
         bool inQuotes = false;
         bool inAngle = false;
@@ -100,28 +138,42 @@ internal static class SipSyntax
             {
                 inAngle = false;
             }
-            else if (b == Semicolon && !inAngle)
+            else if (b == Semicolon && !inAngle && TryMatch(value[(i + 1)..], name, out ReadOnlySpan<byte> parameter))
             {
-                ReadOnlySpan<byte> rest = value[(i + 1)..].TrimStart(" \t"u8);
-                if (rest.Length > name.Length && Ascii.EqualsIgnoreCase(rest[..name.Length], name))
-                {
-                    ReadOnlySpan<byte> after = rest[name.Length..].TrimStart(" \t"u8);
-                    if (after.Length > 0 && after[0] == Equal)
-                    {
-                        ReadOnlySpan<byte> parameter = after[1..].TrimStart(" \t"u8);
-                        int end = parameter.IndexOfAny(s_parameterEnd);
-                        parameter = end < 0 ? parameter : parameter[..end];
-                        return parameter.Length >= 2 && parameter[0] == Quote && parameter[^1] == Quote
-                            ? parameter[1..^1]
-                            : parameter;
-                    }
-                }
+                return parameter;
             }
 
             i++;
         }
 
         return default;
+    }
+
+    // Whether a parameter list continuing at 'rest' starts with name=value; the value without quotes.
+    private static bool TryMatch(ReadOnlySpan<byte> rest, ReadOnlySpan<byte> name, out ReadOnlySpan<byte> parameter)
+    {
+        parameter = default;
+        rest = rest.TrimStart(" \t"u8);
+        if (rest.Length <= name.Length || !Ascii.EqualsIgnoreCase(rest[..name.Length], name))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> after = rest[name.Length..].TrimStart(" \t"u8);
+        if (after.IsEmpty || after[0] != Equal)
+        {
+            return false;
+        }
+
+        parameter = after[1..].TrimStart(" \t"u8);
+        int end = parameter.IndexOfAny(s_parameterEnd);
+        parameter = end < 0 ? parameter : parameter[..end];
+        if (parameter.Length >= 2 && parameter[0] == Quote && parameter[^1] == Quote)
+        {
+            parameter = parameter[1..^1];
+        }
+
+        return true;
     }
 
     /// <summary>Reads a CSeq value: <c>1*DIGIT LWS Method</c>.</summary>
