@@ -260,7 +260,10 @@ internal static class SipSyntax
         host = default;
         port = 0;
         int colon = uri.IndexOf(Colon);
-        if (colon <= 0)
+
+        // Only SIP URIs name a host; a tel: URI is a phone number, which must not leak into
+        // server.address (the privacy options cover From and To, not this).
+        if (colon <= 0 || !(Ascii.EqualsIgnoreCase(uri[..colon], "sip"u8) || Ascii.EqualsIgnoreCase(uri[..colon], "sips"u8)))
         {
             return false;
         }

@@ -1,0 +1,147 @@
+using System.Text;
+using FsCheck;
+using FsCheck.Fluent;
+using SipTraceContext.Instrumentation.Internal;
+using A = SipTraceContext.Conventions.SipAttributes;
+using M = SipTraceContext.Conventions.SipMetrics;
+
+namespace SipTraceContext.Instrumentation.Tests;
+
+/// <summary>The header grammar the tracer reads, and the tracer on hostile and unusual input.</summary>
+public sealed class SipSyntaxTests
+{
+    [Theory]
+    [InlineData("<sip:bob@biloxi.example.com>;tag=a6c85cf", "tag", "a6c85cf")]
+    [InlineData("Bob <sip:bob@biloxi.example.com;tag=uri-param>;tag=header", "tag", "header")]
+    [InlineData("\"Bob; <the> builder\" <sip:bob@biloxi.example.com> ; TAG = \"q1\"", "tag", "q1")]
+    [InlineData("sip:bob@biloxi.example.com;tag=x1;other=2", "tag", "x1")]
+    [InlineData("<sip:bob@biloxi.example.com>", "tag", "")]
+    [InlineData("<sip:bob@biloxi.example.com>;tagged=1", "tag", "")]
+    [InlineData("SIP/2.0/UDP pc33.atlanta.example.com;received=192.0.2.1;branch=z9hG4bK776asdhds;rport", "branch", "z9hG4bK776asdhds")]
+    [InlineData("SIP/2.0/TCP host;BRANCH=z9hG4bKx, SIP/2.0/UDP other;branch=z9hG4bKy", "branch", "z9hG4bKx")]
+    public void Header_parameters_are_found_outside_uris_and_quotes(string value, string name, string expected)
+    {
+        ReadOnlySpan<byte> found = SipSyntax.Parameter(Encoding.UTF8.GetBytes(value), Encoding.UTF8.GetBytes(name));
+        Assert.Equal(expected, Encoding.UTF8.GetString(found));
+    }
+
+    [Theory]
+    [InlineData("SIP/2.0/UDP host", "udp")]
+    [InlineData("SIP/2.0/tcp host", "tcp")]
+    [InlineData("SIP/2.0/TLS host", "tcp")]
+    [InlineData("SIP/2.0/WSS host", "tcp")]
+    [InlineData("SIP/2.0/SCTP host", "sctp")]
+    [InlineData("SIP/2.0/XYZ host", null)]
+    [InlineData("garbage", null)]
+    public void Via_transport_maps_to_network_transport(string via, string? expected) =>
+        Assert.Equal(expected, SipSyntax.Transport(Encoding.UTF8.GetBytes(via)));
+
+    [Theory]
+    [InlineData("sip:bob@biloxi.example.com:5062;transport=tcp", "biloxi.example.com", 5062)]
+    [InlineData("sips:[2001:db8::1]:5061", "[2001:db8::1]", 5061)]
+    [InlineData("sip:biloxi.example.com", "biloxi.example.com", 0)]
+    public void Request_uri_host_and_port(string uri, string host, int port)
+    {
+        Assert.True(SipSyntax.TryGetHostPort(Encoding.UTF8.GetBytes(uri), out ReadOnlySpan<byte> foundHost, out int foundPort));
+        Assert.Equal(host, Encoding.UTF8.GetString(foundHost));
+        Assert.Equal(port, foundPort);
+    }
+
+    [Theory]
+    [InlineData("tel:+15551234567")]
+    [InlineData("urn:service:sos")]
+    [InlineData("sip:")]
+    public void Non_sip_request_uris_name_no_server(string uri) =>
+        Assert.False(SipSyntax.TryGetHostPort(Encoding.UTF8.GetBytes(uri), out _, out _));
+
+    [Theory]
+    [InlineData("icid-value=AyretyU0dm+6O2IrT5tAFrbHLso=;icid-generated-at=192.0.2.1", "AyretyU0dm+6O2IrT5tAFrbHLso=")]
+    [InlineData("orig-ioi=home1.net ; ICID-VALUE = \"1234bc9876e\"", "1234bc9876e")]
+    [InlineData("orig-ioi=home1.net", "")]
+    public void Charging_vector_icid(string value, string expected) =>
+        Assert.Equal(expected, Encoding.UTF8.GetString(SipSyntax.ChargingId(Encoding.UTF8.GetBytes(value))));
+
+    [Fact]
+    public void Compact_forms_folded_values_and_odd_case_are_read_like_the_long_forms()
+    {
+        using var h = new TracerHarness();
+        string invite =
+            "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n" +
+            "v: SIP/2.0/UDP pc33.atlanta.example.com\r\n ;branch=z9hG4bKfold\r\n" +
+            "f: \"Alice; A.\" <sip:alice@atlanta.example.com>;tag=abc\r\n" +
+            "t: <sip:bob@biloxi.example.com>\r\n" +
+            "i: compact@x\r\n" +
+            "cseq: 7 INVITE\r\n" +
+            "l: 0\r\n\r\n";
+        h.In(Encoding.UTF8.GetBytes(invite));
+        h.Out(Sip.Response(486, "Busy Here", "compact@x", cseq: 7, branch: "z9hG4bKfold"));
+
+        System.Diagnostics.Activity setup = Assert.Single(h.Spans);
+        Assert.Equal("compact@x", setup.GetTagItem(A.CallId));
+        Assert.Equal("z9hG4bKfold", setup.GetTagItem(A.Branch));
+        Assert.Equal("abc", setup.GetTagItem(A.FromTag));
+        Assert.Equal(7L, setup.GetTagItem(A.Cseq));
+        Assert.Equal("SIP/2.0/UDP pc33.atlanta.example.com ;branch=z9hG4bKfold", setup.GetTagItem(A.Via));
+    }
+
+    [Fact]
+    public void Call_ids_are_case_sensitive_and_may_be_long()
+    {
+        using var h = new TracerHarness();
+        string longId = new string('k', 300) + "@x";
+        h.In(Sip.Invite("Case@x"));
+        h.In(Sip.Invite("case@x"));
+        h.In(Sip.Invite(longId));
+        Assert.Equal(3, h.Tracer.TrackedCalls);
+        h.Out(Sip.Response(200, "OK", longId));
+        Assert.Equal(longId, Assert.Single(h.Spans).GetTagItem(A.CallId));
+    }
+
+    [Fact]
+    public void Any_bytes_are_either_recorded_or_counted_as_malformed_and_never_throw()
+    {
+        using var h = new TracerHarness(new SipInstrumentationOptions { MaxTrackedCalls = 50 });
+        byte[] valid = Sip.Invite("fuzz@x");
+        Prop.ForAll(
+            ArbMap.Default.ArbFor<byte[]>().Generator.Select(noise => Mutate(valid, noise)).ToArbitrary(),
+            message =>
+            {
+                h.Tracer.Record(message, SipDirection.In);
+                h.Tracer.Record(message, SipDirection.Out);
+                return h.Tracer.TrackedCalls <= 50;
+            }).QuickCheckThrowOnFailure();
+
+        // Whatever was fed, the tracer still works.
+        h.In(Sip.Invite("after-fuzz@x"));
+        h.Out(Sip.Response(404, "Not Found", "after-fuzz@x"));
+        Assert.Contains(h.Spans, s => (string?)s.GetTagItem(A.CallId) == "after-fuzz@x");
+        Assert.True(h.Collect().Value(M.MessageMalformed.Name) > 0);
+    }
+
+    // Overwrites, truncates or splices random bytes into a valid INVITE, so that most inputs are
+    // nearly SIP: the interesting failures are near the grammar, not in pure noise.
+    private static byte[] Mutate(byte[] valid, byte[] noise)
+    {
+        if (noise.Length == 0)
+        {
+            return valid[..(valid.Length / 2)];
+        }
+
+        byte[] copy = (byte[])valid.Clone();
+        int at = noise[0] * copy.Length / 256;
+        switch (noise.Length % 3)
+        {
+            case 0:
+                for (int i = 1; i < noise.Length && at + i < copy.Length; i++)
+                {
+                    copy[at + i] = noise[i];
+                }
+
+                return copy;
+            case 1:
+                return copy[..at];
+            default:
+                return [.. copy[..at], .. noise, .. copy[at..]];
+        }
+    }
+}
