@@ -101,7 +101,7 @@ public static class ImsAttributes
     /// <remarks>
     /// <para>Attribute <c>ims.icid</c>, type <c>string</c>, stability <c>development</c>.</para>
     /// <para>Examples: <c>"AyretyU0dm+6O2IrT5tAFrbHLso="</c>.</para>
-    /// <para>Recorded on: span sip.call.setup, span ims.pcscf.invite, span ims.icscf.invite, span ims.scscf.invite.</para>
+    /// <para>Recorded on: span sip.call.setup, span sip.call.teardown, span ims.pcscf.invite, span ims.icscf.invite, span ims.scscf.invite.</para>
     /// </remarks>
     public const string Icid = "ims.icid";
 

@@ -207,7 +207,7 @@ public static class SipAttributes
     /// <remarks>
     /// <para>Attribute <c>sip.x_cid</c>, type <c>string</c>, stability <c>development</c>.</para>
     /// <para>Examples: <c>"4f1c2a7e-90b3-4b8e-a0c4-1d2e3f405162"</c>.</para>
-    /// <para>Recorded on: span sip.call.setup.</para>
+    /// <para>Recorded on: span sip.call.setup, span sip.call.teardown.</para>
     /// </remarks>
     public const string XCid = "sip.x_cid";
 
@@ -244,7 +244,7 @@ public static class SipAttributes
     /// <remarks>
     /// <para>Attribute <c>sip.eviction.reason</c>, type <c>string (enum)</c>, stability <c>development</c>.</para>
     /// <para>Examples: <c>"capacity"</c>.</para>
-    /// <para>Recorded on: metric sip.call.evictions.</para>
+    /// <para>Recorded on: span sip.call.setup, span sip.call.teardown, metric sip.call.evictions.</para>
     /// <para>Well-known values are in <see cref="EvictionReasonValues"/>.</para>
     /// </remarks>
     public const string EvictionReason = "sip.eviction.reason";
@@ -265,7 +265,7 @@ public static class SipAttributes
     /// <remarks>
     /// <para>Attribute <c>sip.trust_mode</c>, type <c>string (enum)</c>, stability <c>development</c>.</para>
     /// <para>Examples: <c>"link"</c>.</para>
-    /// <para>Recorded on: span sip.call.setup.</para>
+    /// <para>Recorded on: span sip.call.setup, span sip.call.teardown.</para>
     /// <para>Well-known values are in <see cref="TrustModeValues"/>.</para>
     /// </remarks>
     public const string TrustMode = "sip.trust_mode";

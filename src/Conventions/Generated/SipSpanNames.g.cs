@@ -35,6 +35,7 @@ public static class SipSpanNames
     /// <item><description><see cref="ImsAttributes.Icid"/> (<c>ims.icid</c>): Conditionally required: If the INVITE carries a P-Charging-Vector with an icid-value.</description></item>
     /// <item><description><see cref="SipAttributes.TrustMode"/> (<c>sip.trust_mode</c>): Conditionally required: If the node is configured as a trust boundary.</description></item>
     /// <item><description><see cref="OtelAttributes.ErrorType"/> (<c>error.type</c>): Conditionally required: If the call failed.</description></item>
+    /// <item><description><see cref="SipAttributes.EvictionReason"/> (<c>sip.eviction.reason</c>): Conditionally required: If the call tracer stopped tracking the call while the span was open.</description></item>
     /// <item><description><see cref="OtelAttributes.NetworkTransport"/> (<c>network.transport</c>): Recommended</description></item>
     /// <item><description><see cref="OtelAttributes.NetworkPeerAddress"/> (<c>network.peer.address</c>): Recommended</description></item>
     /// <item><description><see cref="OtelAttributes.NetworkPeerPort"/> (<c>network.peer.port</c>): Recommended</description></item>
@@ -62,7 +63,11 @@ public static class SipSpanNames
     /// <item><description><see cref="SipAttributes.ReasonPhrase"/> (<c>sip.reason_phrase</c>): Conditionally required: If the final response is not a 2xx.</description></item>
     /// <item><description><see cref="SipAttributes.RetransmissionCount"/> (<c>sip.retransmission_count</c>): Conditionally required: If the BYE or its final response was retransmitted.</description></item>
     /// <item><description><see cref="SipAttributes.SessionId"/> (<c>sip.session_id</c>): Conditionally required: If the BYE carries a Session-ID header.</description></item>
+    /// <item><description><see cref="SipAttributes.XCid"/> (<c>sip.x_cid</c>): Conditionally required: If the BYE carries an X-CID header.</description></item>
+    /// <item><description><see cref="ImsAttributes.Icid"/> (<c>ims.icid</c>): Conditionally required: If the BYE carries a P-Charging-Vector with an icid-value.</description></item>
+    /// <item><description><see cref="SipAttributes.TrustMode"/> (<c>sip.trust_mode</c>): Conditionally required: If the BYE is for a dialog the node never saw and the node is configured as a trust boundary.</description></item>
     /// <item><description><see cref="OtelAttributes.ErrorType"/> (<c>error.type</c>): Conditionally required: If the BYE failed or timed out.</description></item>
+    /// <item><description><see cref="SipAttributes.EvictionReason"/> (<c>sip.eviction.reason</c>): Conditionally required: If the call tracer stopped tracking the call while the span was open.</description></item>
     /// <item><description><see cref="OtelAttributes.NetworkTransport"/> (<c>network.transport</c>): Recommended</description></item>
     /// <item><description><see cref="OtelAttributes.NetworkPeerAddress"/> (<c>network.peer.address</c>): Recommended</description></item>
     /// <item><description><see cref="OtelAttributes.NetworkPeerPort"/> (<c>network.peer.port</c>): Recommended</description></item>
