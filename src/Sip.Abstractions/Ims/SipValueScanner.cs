@@ -24,9 +24,16 @@ internal static class SipValueScanner
     // quoted-pair   = "\" (%x00-09 / %x0B-0C / %x0E-7F)
     public static int IndexOfSeparator(ReadOnlySpan<byte> value, byte separator)
     {
+        // Fast path: no quote or bracket before the separator (the usual case) is one vectorized search.
+        int first = value.IndexOfAny(separator, Quote, LeftAngle);
+        if (first < 0 || value[first] == separator)
+        {
+            return first;
+        }
+
         bool inQuote = false;
         bool inAngle = false;
-        for (int i = 0; i < value.Length; i++)
+        for (int i = first; i < value.Length; i++)
         {
             byte b = value[i];
             if (inQuote)
@@ -154,6 +161,13 @@ internal static class SipValueScanner
         }
 
         // host = hostname / IPv4address / IPv6reference: token characters plus ":" and "[" "]".
+        // Most values are tokens: one vectorized check, and the byte loop only for the rest.
+        if (!written.ContainsAnyExcept(SipGrammar.TokenBytes))
+        {
+            value = written;
+            return true;
+        }
+
         foreach (byte b in written)
         {
             if (!SipGrammar.TokenBytes.Contains(b) && b is not ((byte)':' or (byte)'[' or (byte)']'))
