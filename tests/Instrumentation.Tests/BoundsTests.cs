@@ -193,6 +193,31 @@ public sealed class BoundsTests
         Assert.Equal(0, m.Value(M.CallEvictions.Name));
     }
 
+    [Fact]
+    public void A_tracer_the_host_forgot_to_dispose_is_collected_and_its_timer_stops()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(TracerHarness.Start);
+        WeakReference tracer = CreateAndForget(time);
+        for (int i = 0; i < 3 && tracer.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        Assert.False(tracer.IsAlive);
+
+        // The next tick finds the tracer gone and disposes the timer instead of sweeping.
+        time.Advance(TimeSpan.FromSeconds(5));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference CreateAndForget(TimeProvider time)
+    {
+        var tracer = new SipCallTracer(new SipInstrumentationOptions(), time);
+        tracer.Record(Sip.Invite("forgotten@x"), SipDirection.In);
+        return new WeakReference(tracer);
+    }
+
     /// <summary>Feeds message <paramref name="step"/> of a call; false once the call is complete.</summary>
     private static bool Step(SipCallTracer tracer, string callId, int step, bool busy)
     {
