@@ -522,6 +522,77 @@ public sealed class CallFlowTests
         Assert.Equal(0, m.Value(M.CallsActive.Name));
     }
 
+    [Fact]
+    public void Challenged_invite_fails_once_and_the_authenticated_retry_starts_a_new_setup()
+    {
+        using var h = new TracerHarness();
+        h.Out(Sip.Invite(CallId));
+        h.Advance(40);
+        h.In(Sip.Response(407, "Proxy Authentication Required", CallId));
+        h.Out(Sip.Ack(CallId, branch: "z9hG4bKinv1"));
+        h.Advance(10);
+        h.Out(Sip.Invite(CallId, cseq: 2, branch: "z9hG4bKinv2", extra: "Proxy-Authorization: Digest username=\"alice\""));
+        h.Advance(900);
+        h.In(Sip.Response(200, "OK", CallId, cseq: 2, branch: "z9hG4bKinv2"));
+
+        Assert.Equal(2, h.Spans.Count);
+        Assert.Equal("407", h.Spans[0].GetTagItem(O.ErrorType));
+        Assert.Equal(1L, h.Spans[0].GetTagItem(A.Cseq));
+        Assert.Equal(2L, h.Spans[1].GetTagItem(A.Cseq));
+        Assert.Equal(ActivityStatusCode.Unset, h.Spans[1].Status);
+        Assert.Equal(TimeSpan.FromMilliseconds(900), h.Spans[1].Duration);
+        MetricPoints m = h.Collect();
+        Assert.Equal(1, m.Value(M.CallFailed.Name, (O.ErrorType, "407")));
+        Assert.Equal(1, m.HistogramCount(M.CallSetupLatency.Name));
+        Assert.Equal(1, m.Value(M.CallsActive.Name));
+    }
+
+    [Fact]
+    public void Challenged_bye_keeps_the_dialog_and_the_retried_bye_ends_the_call()
+    {
+        using var h = new TracerHarness();
+        h.In(Sip.Invite(CallId));
+        h.Out(Sip.Response(200, "OK", CallId));
+        h.Out(Sip.Bye(CallId, cseq: 2, fromCallee: true));
+        h.In(Sip.Response(401, "Unauthorized", CallId, cseq: 2, method: "BYE", branch: "z9hG4bKbye1"));
+        Assert.Equal(1, h.Collect().Value(M.CallsActive.Name));
+        h.Out(Sip.Bye(CallId, cseq: 3, branch: "z9hG4bKbye2", fromCallee: true));
+        h.Advance(30);
+        h.In(Sip.Response(200, "OK", CallId, cseq: 3, method: "BYE", branch: "z9hG4bKbye2"));
+
+        Activity[] teardowns = h.Spans.Where(s => s.OperationName == SipSpanNames.CallTeardown).ToArray();
+        Assert.Equal(2, teardowns.Length);
+        Assert.Equal("401", teardowns[0].GetTagItem(O.ErrorType));
+        Assert.Equal(ActivityStatusCode.Error, teardowns[0].Status);
+        Assert.Equal(ActivityStatusCode.Unset, teardowns[1].Status);
+        Assert.All(teardowns, t => Assert.Equal(h.Single(SipSpanNames.CallSetup).SpanId, t.ParentSpanId));
+        MetricPoints m = h.Collect();
+        Assert.Equal(0, m.Value(M.CallsActive.Name));
+        Assert.Equal(0, m.Value(M.CallFailed.Name));
+        Assert.Equal(30, m.HistogramSum(M.CallTeardownLatency.Name));
+    }
+
+    [Fact]
+    public void Explicit_timestamps_set_span_and_event_times_for_capture_pipelines()
+    {
+        using var h = new TracerHarness(new SipInstrumentationOptions { RecordTrying = true });
+        DateTimeOffset captured = new(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
+        h.Tracer.Record(Sip.Invite(CallId), SipDirection.In, captured);
+        h.Tracer.Record(Sip.Response(100, "Trying", CallId, toTag: null), SipDirection.Out, captured.AddMilliseconds(3));
+        h.Tracer.Record(Sip.Response(183, "Session Progress", CallId), SipDirection.Out, captured.AddMilliseconds(250));
+        h.Tracer.Record(Sip.Response(200, "OK", CallId), SipDirection.Out, captured.AddMilliseconds(1250));
+
+        Activity setup = Assert.Single(h.Spans);
+        Assert.Equal(captured.UtcDateTime, setup.StartTimeUtc);
+        Assert.Equal(TimeSpan.FromMilliseconds(1250), setup.Duration);
+        Assert.Equal(1250.0, setup.GetTagItem(A.SetupTimeMs));
+        Assert.Equal([SipEventNames.Provisional, SipEventNames.Provisional, SipEventNames.Answered], setup.Events.Select(e => e.Name));
+        ActivityEvent trying = setup.Events.First();
+        Assert.Equal(captured.AddMilliseconds(3), trying.Timestamp);
+        AssertTags(trying.Tags, new() { [A.StatusCode] = 100, [A.ElapsedMs] = 3.0, [A.ReasonPhrase] = "Trying" });
+        Assert.Equal(1250, h.Collect().HistogramSum(M.CallSetupLatency.Name));
+    }
+
     internal static void AssertTags(Activity activity, Dictionary<string, object?> expected)
     {
         Dictionary<string, object?> actual = activity.TagObjects.ToDictionary(t => t.Key, t => t.Value);
