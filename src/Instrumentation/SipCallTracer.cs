@@ -248,6 +248,12 @@ public sealed class SipCallTracer : IDisposable
                 }
             }
         }
+#pragma warning disable CA1031 // This runs on a timer thread: an exception escaping it would end the process.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            SipInstrumentationEventSource.Log.InternalError(exception);
+        }
         finally
         {
             Volatile.Write(ref _sweeping, 0);
@@ -323,11 +329,21 @@ public sealed class SipCallTracer : IDisposable
         CallShard shard = _shards[shardIndex];
         ActivityContext result;
         CallState? added = null;
-        lock (shard.Lock)
+        try
         {
-            result = facts.IsRequest
-                ? OnRequest(shard, callId, ref facts, in reader, direction, timestamp, carrier, now, ref added)
-                : OnResponse(shard, callId, ref facts, in reader, direction, timestamp, now);
+            lock (shard.Lock)
+            {
+                result = facts.IsRequest
+                    ? OnRequest(shard, callId, ref facts, in reader, direction, timestamp, carrier, now, ref added)
+                    : OnResponse(shard, callId, ref facts, in reader, direction, timestamp, now);
+            }
+        }
+#pragma warning disable CA1031 // Other ActivityListeners run inside StartActivity/Stop: whatever they throw must not reach the proxy's message loop.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            SipInstrumentationEventSource.Log.InternalError(exception);
+            result = default;
         }
 
         if (added is not null && Interlocked.Increment(ref _count) > _maxTrackedCalls)

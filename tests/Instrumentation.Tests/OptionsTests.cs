@@ -271,6 +271,24 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public void Another_listener_that_throws_never_reaches_the_host()
+    {
+        using var events = new CallbackFailures();
+        using var h = new TracerHarness();
+        using var throwing = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == SipSemanticConventions.InstrumentationName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStarted = _ => throw new InvalidOperationException("someone else's listener"),
+        };
+        ActivitySource.AddActivityListener(throwing);
+
+        Assert.Equal(default, h.In(Sip.Invite(CallId)));
+        Assert.Equal(1, h.Tracer.TrackedCalls);
+        Assert.Contains("InternalError", events.Errors);
+    }
+
+    [Fact]
     public void Invalid_options_are_rejected_up_front()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new SipCallTracer(new SipInstrumentationOptions { TimerB = TimeSpan.Zero }));
@@ -336,6 +354,8 @@ public sealed class OptionsTests
     {
         public List<string> Callbacks { get; } = [];
 
+        public List<string> Errors { get; } = [];
+
         protected override void OnEventSourceCreated(EventSource eventSource)
         {
             if (eventSource.Name == "SipTraceContext-Instrumentation")
@@ -346,6 +366,11 @@ public sealed class OptionsTests
 
         protected override void OnEventWritten(EventWrittenEventArgs eventData)
         {
+            lock (Errors)
+            {
+                Errors.Add(eventData.EventName ?? string.Empty);
+            }
+
             if (eventData.EventName == "CallbackFailed" && eventData.Payload is { Count: > 0 } payload)
             {
                 lock (Callbacks)

@@ -15,6 +15,7 @@ internal sealed class SipInstrumentationEventSource : EventSource
     private const int CallbackFailedEventId = 1;
     private const int MalformedMessageEventId = 2;
     private const int CallEvictedEventId = 3;
+    private const int InternalErrorEventId = 4;
 
     /// <summary>A user callback (filter, enricher, trust selector) threw; the tracer carried on without it.</summary>
     [NonEvent]
@@ -49,4 +50,18 @@ internal sealed class SipInstrumentationEventSource : EventSource
             WriteEvent(CallEvictedEventId, reason);
         }
     }
+
+    /// <summary>Something the tracer called (another ActivityListener, an exporter run inline) threw; the message was dropped.</summary>
+    [NonEvent]
+    public void InternalError(Exception exception)
+    {
+        if (IsEnabled(EventLevel.Error, EventKeywords.All))
+        {
+            InternalError(exception.ToString());
+        }
+    }
+
+    /// <summary>Something the tracer called (another ActivityListener, an exporter run inline) threw; the message was dropped.</summary>
+    [Event(InternalErrorEventId, Message = "SIP call tracer caught an exception and dropped the message: {0}", Level = EventLevel.Error)]
+    public void InternalError(string exception) => WriteEvent(InternalErrorEventId, exception);
 }
