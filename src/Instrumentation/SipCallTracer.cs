@@ -74,7 +74,7 @@ public sealed class SipCallTracer : IDisposable
     /// <summary>Creates a tracer.</summary>
     /// <param name="options">The options; read once, here.</param>
     /// <param name="timeProvider">The clock for message timestamps and timers; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> or its <see cref="SipInstrumentationOptions.Propagation"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A limit or timer in <paramref name="options"/> is out of range.</exception>
     public SipCallTracer(SipInstrumentationOptions options, TimeProvider? timeProvider = null)
     {
