@@ -329,7 +329,7 @@ public sealed class SipRawPropagator
     }
 
     /// <summary>
-    /// Writes <paramref name="source"/> without the trace headers in <paramref name="scope"/>: for
+    /// Writes <paramref name="source"/> without the trace and baggage headers in <paramref name="scope"/>: for
     /// example <see cref="SipTraceHeaderScope.POTel"/> on egress from an IMS trust domain, or
     /// <see cref="SipTraceHeaderScope.All"/> for a message from an untrusted handset.
     /// </summary>
@@ -342,23 +342,38 @@ public sealed class SipRawPropagator
     {
         bytesWritten = 0;
         Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
-        if (!TraceHeaderScanner.TryScan(source, _headers.ExtractPrefixesLower, lines, out int count, out _, out _))
+        if (!TraceHeaderScanner.TryScan(source, _headers.ExtractPrefixesLower, lines, out _, out int headersEnd, out _))
         {
             return false;
         }
 
+        // Unlike extraction, stripping also removes the baggage headers of the scope, so it walks every
+        // header line rather than only the ones the trace scanner finds.
         var writer = new SpanWriter(destination);
-        int position = 0;
-        foreach (TraceHeaderLine line in lines[..count])
+        int copyFrom = 0;
+        int lineStart = source.IndexOf((byte)'\n') + 1;
+        while (lineStart < headersEnd)
         {
-            if ((_headers.PrefixScopes[line.PrefixIndex] & scope) != 0)
+            int lineEnd = lineStart;
+            do
             {
-                writer.Write(source[position..line.LineStart]);
-                position = line.LineEnd;
+                int lf = source[lineEnd..headersEnd].IndexOf((byte)'\n');
+                lineEnd = lf < 0 ? headersEnd : lineEnd + lf + 1;
             }
+            while (lineEnd < headersEnd && source[lineEnd] is (byte)' ' or (byte)'\t');
+
+            ReadOnlySpan<byte> line = source[lineStart..lineEnd];
+            int colon = line.IndexOf((byte)':');
+            if (colon > 0 && IsStrippedName(line[..colon].TrimEnd(" \t"u8), scope))
+            {
+                writer.Write(source[copyFrom..lineStart]);
+                copyFrom = lineEnd;
+            }
+
+            lineStart = lineEnd;
         }
 
-        writer.Write(source[position..]);
+        writer.Write(source[copyFrom..]);
         if (writer.Overflowed)
         {
             return false;
@@ -366,6 +381,30 @@ public sealed class SipRawPropagator
 
         bytesWritten = writer.Written;
         return true;
+    }
+
+    private bool IsStrippedName(ReadOnlySpan<byte> name, SipTraceHeaderScope scope)
+    {
+        for (int prefix = 0; prefix < _headers.ExtractPrefixesLower.Length; prefix++)
+        {
+            byte[] lower = _headers.ExtractPrefixesLower[prefix];
+            if ((_headers.PrefixScopes[prefix] & scope) == 0
+                || name.Length <= lower.Length
+                || !Ascii.EqualsIgnoreCase(name[..lower.Length], lower))
+            {
+                continue;
+            }
+
+            ReadOnlySpan<byte> field = name[lower.Length..];
+            if (Ascii.EqualsIgnoreCase(field, "traceparent"u8)
+                || Ascii.EqualsIgnoreCase(field, "tracestate"u8)
+                || Ascii.EqualsIgnoreCase(field, "baggage"u8))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void WriteTraceState(ref SpanWriter writer, string? traceState, scoped ReadOnlySpan<byte> lineEnding)

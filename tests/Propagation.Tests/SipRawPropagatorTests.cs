@@ -227,12 +227,15 @@ public sealed class SipRawPropagatorTests
         byte[] source = SipMessages.Invite(
             $"P-OTel-Traceparent: {SipMessages.TraceParent}",
             "P-OTel-Tracestate: a=1",
+            "p-otel-baggage: user=alice,",
+            " region=eu",
             $"X-OTel-traceparent: {SipMessages.TraceParent}");
         var destination = new byte[source.Length];
 
         Assert.True(s_xotel.TryStrip(source, SipTraceHeaderScope.POTel, destination, out int written));
         var reader = new SipMessageReader(destination.AsSpan(0, written));
-        Assert.Equal(0, reader.CountHeaders("P-OTel-Traceparent"u8) + reader.CountHeaders("P-OTel-Tracestate"u8));
+        Assert.Equal(0, reader.CountHeaders("P-OTel-Traceparent"u8) + reader.CountHeaders("P-OTel-Tracestate"u8) + reader.CountHeaders("P-OTel-Baggage"u8));
+        Assert.True(reader.IsComplete);
         Assert.Equal(1, reader.CountHeaders("X-OTel-traceparent"u8));
 
         Assert.True(s_xotel.TryStrip(source, SipTraceHeaderScope.All, destination, out written));
