@@ -1,0 +1,238 @@
+using System.Diagnostics;
+using SipTraceContext.Conventions;
+
+namespace SipTraceContext.Instrumentation.Ims;
+
+/// <summary>
+/// One span an IMS node helper started: the <see cref="System.Diagnostics.Activity"/> (or <c>null</c> when
+/// nobody listens or it was not sampled), the bytes the node forwards, and how to end it. Ending records the
+/// IMS metric of the span, if it has one.
+/// </summary>
+/// <remarks>
+/// <para>The meaning of the code passed to <see cref="End(int)"/> depends on the span:</para>
+/// <list type="bullet">
+/// <item><description>CSCF request spans (<c>ims.pcscf.register</c>, <c>ims.pcscf.invite</c>, <c>ims.icscf.*</c> requests,
+/// <c>ims.scscf.invite</c>): the SIP status code of the final response, recorded as <c>ims.response_code</c>.</description></item>
+/// <item><description><c>ims.pcscf.ipsec_setup</c>: the security parameter index, recorded as <c>ims.ipsec.spi</c>.</description></item>
+/// <item><description><c>ims.pcscf.rx_aar</c>: the Diameter Result-Code of the AA-Answer, <c>ims.rx.result_code</c>.</description></item>
+/// <item><description>HSS queries: the Diameter Result-Code of the answer, <c>ims.hss.result_code</c>.</description></item>
+/// <item><description><c>ims.scscf.ifc_eval</c>: the number of matching filter criteria, <c>ims.ifc.matching_count</c>.</description></item>
+/// <item><description><c>ims.scscf.as_invoke</c>: the status code of the application server's response, <c>ims.as.response</c>.</description></item>
+/// </list>
+/// <para>An instance is ended once; later calls to <c>End</c> are ignored. It is not meant to be ended from two threads at once.</para>
+/// </remarks>
+public sealed class ImsSpan : IDisposable
+{
+    private const double MillisecondsPerSecond = 1000.0;
+
+    private readonly ImsNode _node;
+    private readonly ImsSpanRole _role;
+    private readonly ActivityContext _context;
+    private readonly bool _recordMetrics;
+    private readonly long _started;
+    private string? _errorType;
+    private int _ended;
+
+    internal ImsSpan(ImsNode node, Activity? activity, ImsSpanRole role, ReadOnlyMemory<byte> forward, bool recordMetrics, in ActivityContext fallback = default)
+    {
+        _node = node;
+        Activity = activity;
+        _role = role;
+        _context = activity?.Context ?? fallback;
+        _recordMetrics = recordMetrics;
+        Forward = forward;
+        _started = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>The span, or <c>null</c> when it is not recorded.</summary>
+    public Activity? Activity { get; }
+
+    /// <summary>
+    /// The context this span propagates: its own, or when it is not recorded the context it continues
+    /// (the trusted parent), so the trace is not cut at an unsampled node.
+    /// </summary>
+    public ActivityContext Context => _context;
+
+    /// <summary>
+    /// The bytes the node forwards for the request that started this span: the request with its trace headers
+    /// replaced by this span's context (into the core), or with them removed (towards a handset).
+    /// Empty for spans that were not started from a request.
+    /// </summary>
+    public ReadOnlyMemory<byte> Forward { get; private set; }
+
+    /// <summary>The access type read from P-Access-Network-Info, tagged on the registration and session metrics.</summary>
+    internal string? AccessType { get; init; }
+
+    /// <summary>The Diameter command of an HSS query, tagged on <c>ims.hss.query_latency</c>.</summary>
+    internal string? HssCommand { get; init; }
+
+    /// <summary>The service of an application server invocation, tagged on <c>ims.as.invocation_latency</c>.</summary>
+    internal string? AsService { get; init; }
+
+    /// <summary>Whether ending an originating INVITE with a 2xx records <c>ims.session.setup_time</c>.</summary>
+    internal bool RecordsSetupTime { get; init; }
+
+    /// <summary>Sets the bytes to forward (a span started for a request the node sends rather than receives).</summary>
+    internal ImsSpan WithForward(ReadOnlyMemory<byte> forward)
+    {
+        Forward = forward;
+        return this;
+    }
+
+    /// <summary>Returns <paramref name="message"/> with its trace headers replaced by this span's context.</summary>
+    /// <param name="message">A raw SIP message the node sends on behalf of this span.</param>
+    /// <returns>The message to send.</returns>
+    public byte[] Inject(ReadOnlySpan<byte> message) => _node.Inject(message, _context);
+
+    /// <summary>Marks the span failed: sets <c>error.type</c> and the error status. End it afterwards.</summary>
+    /// <param name="errorType">A low-cardinality error type, such as a timeout or a Diameter result name.</param>
+    public void Fail(string errorType)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(errorType);
+        _errorType = errorType;
+        if (Activity is { } activity)
+        {
+            activity.SetTag(OtelAttributes.ErrorType, errorType);
+            activity.SetStatus(ActivityStatusCode.Error);
+        }
+    }
+
+    /// <summary>Ends the span with a result code whose meaning depends on the span (see the remarks of <see cref="ImsSpan"/>).</summary>
+    /// <param name="code">The result code.</param>
+    public void End(int code) => EndCore(code, hasCode: true);
+
+    /// <summary>Ends a CSCF request span with the raw SIP response the node returns (its status code is recorded).</summary>
+    /// <param name="response">The raw SIP response.</param>
+    public void EndWithResponse(ReadOnlySpan<byte> response)
+    {
+        int status = ImsTelemetry.ReadStatusCode(response);
+        EndCore(status, hasCode: status > 0);
+    }
+
+    /// <summary>Ends the span without a result code.</summary>
+    public void End() => EndCore(0, hasCode: false);
+
+    /// <summary>Ends the span without a result code if it was not ended yet.</summary>
+    public void Dispose() => End();
+
+    private void EndCore(int code, bool hasCode)
+    {
+        if (Interlocked.Exchange(ref _ended, 1) != 0)
+        {
+            return;
+        }
+
+        if (hasCode)
+        {
+            ApplyCode(code);
+        }
+
+        Activity?.Stop();
+        double elapsed = Stopwatch.GetElapsedTime(_started).TotalSeconds * MillisecondsPerSecond;
+        if (_recordMetrics)
+        {
+            Record(elapsed, code, hasCode);
+        }
+    }
+
+    private void ApplyCode(int code)
+    {
+        string? attribute = _role switch
+        {
+            ImsSpanRole.PcscfRegister or ImsSpanRole.PcscfInvite or ImsSpanRole.CscfRequest or ImsSpanRole.ScscfInvite => ImsAttributes.ResponseCode,
+            ImsSpanRole.IpsecSetup => ImsAttributes.IpsecSpi,
+            ImsSpanRole.RxAar => ImsAttributes.RxResultCode,
+            ImsSpanRole.HssQuery => ImsAttributes.HssResultCode,
+            ImsSpanRole.IfcEval => ImsAttributes.IfcMatchingCount,
+            ImsSpanRole.AsInvoke => ImsAttributes.AsResponse,
+            _ => null,
+        };
+
+        if (attribute is null)
+        {
+            return;
+        }
+
+        bool failed = _role switch
+        {
+            ImsSpanRole.PcscfRegister => IsSipFailure(code) && !IsChallenge(code),
+            ImsSpanRole.PcscfInvite or ImsSpanRole.CscfRequest or ImsSpanRole.ScscfInvite or ImsSpanRole.AsInvoke => IsSipFailure(code),
+            ImsSpanRole.RxAar or ImsSpanRole.HssQuery => !IsDiameterSuccess(code),
+            _ => false,
+        };
+
+        if (failed && _errorType is null)
+        {
+            _errorType = ImsTelemetry.ErrorType(code);
+            Activity?.SetTag(OtelAttributes.ErrorType, _errorType);
+            Activity?.SetStatus(ActivityStatusCode.Error);
+        }
+
+        Activity?.SetTag(attribute, code);
+        if (_role == ImsSpanRole.HssQuery)
+        {
+            Activity?.SetTag(ImsAttributes.HssResponseTimeMs, Stopwatch.GetElapsedTime(_started).TotalSeconds * MillisecondsPerSecond);
+        }
+    }
+
+    private void Record(double elapsedMs, int code, bool hasCode)
+    {
+        switch (_role)
+        {
+            case ImsSpanRole.PcscfRegister:
+                if (hasCode && !IsChallenge(code))
+                {
+                    ImsTelemetry.RegistrationLatency.Record(elapsedMs, Tags(ImsAttributes.AccessType, AccessType));
+                }
+
+                break;
+            case ImsSpanRole.PcscfInvite:
+                if (RecordsSetupTime && hasCode && code is >= 200 and < 300)
+                {
+                    ImsTelemetry.SessionSetupTime.Record(elapsedMs, Tags(ImsAttributes.AccessType, AccessType, withError: false));
+                }
+
+                break;
+            case ImsSpanRole.ScscfInvite:
+                if (hasCode && code is >= 200 and < 300)
+                {
+                    ImsTelemetry.SessionActiveCount.Add(1);
+                }
+
+                break;
+            case ImsSpanRole.HssQuery:
+                ImsTelemetry.HssQueryLatency.Record(elapsedMs, Tags(ImsAttributes.HssCommand, HssCommand));
+                break;
+            case ImsSpanRole.AsInvoke:
+                ImsTelemetry.AsInvocationLatency.Record(elapsedMs, Tags(ImsAttributes.AsService, AsService));
+                break;
+            case ImsSpanRole.RxAar:
+                ImsTelemetry.RxAarLatency.Record(elapsedMs, Tags(null, null));
+                break;
+            default:
+                break;
+        }
+    }
+
+    private TagList Tags(string? key, string? value, bool withError = true)
+    {
+        var tags = default(TagList);
+        if (key is not null && value is not null)
+        {
+            tags.Add(key, value);
+        }
+
+        if (withError && _errorType is not null)
+        {
+            tags.Add(OtelAttributes.ErrorType, _errorType);
+        }
+
+        return tags;
+    }
+
+    private static bool IsSipFailure(int code) => code >= 300;
+
+    private static bool IsChallenge(int code) => code is 401 or 407;
+
+    private static bool IsDiameterSuccess(int code) => code is >= 2000 and < 3000;
+}

@@ -1,0 +1,247 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text;
+using SipTraceContext.Conventions;
+using SipTraceContext.Sip;
+using SipTraceContext.Sip.Ims;
+using SipTraceContext.Sip.Sdp;
+
+namespace SipTraceContext.Instrumentation.Ims;
+
+/// <summary>
+/// The activity source and the IMS instruments, created once per process under the instrumentation
+/// name the call tracer uses, so <c>AddSipInstrumentation()</c> enables them too.
+/// </summary>
+internal static class ImsTelemetry
+{
+    private static readonly string s_version = GetVersion();
+
+    public static readonly ActivitySource Source = new(new ActivitySourceOptions(SipSemanticConventions.InstrumentationName)
+    {
+        Version = s_version,
+        TelemetrySchemaUrl = SipSemanticConventions.SchemaUrl,
+    });
+
+    private static readonly Meter s_meter = new(new MeterOptions(SipSemanticConventions.InstrumentationName)
+    {
+        Version = s_version,
+        TelemetrySchemaUrl = SipSemanticConventions.SchemaUrl,
+    });
+
+    public static readonly Histogram<double> RegistrationLatency = s_meter.CreateHistogram<double>(
+        ImsMetrics.RegistrationLatency.Name,
+        ImsMetrics.RegistrationLatency.Unit,
+        ImsMetrics.RegistrationLatency.Description,
+        tags: null,
+        new InstrumentAdvice<double> { HistogramBucketBoundaries = ImsMetrics.RegistrationLatency.ExplicitBucketBoundaries });
+
+    public static readonly Histogram<double> SessionSetupTime = s_meter.CreateHistogram<double>(
+        ImsMetrics.SessionSetupTime.Name,
+        ImsMetrics.SessionSetupTime.Unit,
+        ImsMetrics.SessionSetupTime.Description,
+        tags: null,
+        new InstrumentAdvice<double> { HistogramBucketBoundaries = ImsMetrics.SessionSetupTime.ExplicitBucketBoundaries });
+
+    public static readonly Histogram<double> HssQueryLatency = s_meter.CreateHistogram<double>(
+        ImsMetrics.HssQueryLatency.Name,
+        ImsMetrics.HssQueryLatency.Unit,
+        ImsMetrics.HssQueryLatency.Description,
+        tags: null,
+        new InstrumentAdvice<double> { HistogramBucketBoundaries = ImsMetrics.HssQueryLatency.ExplicitBucketBoundaries });
+
+    public static readonly Histogram<double> AsInvocationLatency = s_meter.CreateHistogram<double>(
+        ImsMetrics.AsInvocationLatency.Name,
+        ImsMetrics.AsInvocationLatency.Unit,
+        ImsMetrics.AsInvocationLatency.Description,
+        tags: null,
+        new InstrumentAdvice<double> { HistogramBucketBoundaries = ImsMetrics.AsInvocationLatency.ExplicitBucketBoundaries });
+
+    public static readonly Histogram<double> RxAarLatency = s_meter.CreateHistogram<double>(
+        ImsMetrics.RxAarLatency.Name,
+        ImsMetrics.RxAarLatency.Unit,
+        ImsMetrics.RxAarLatency.Description,
+        tags: null,
+        new InstrumentAdvice<double> { HistogramBucketBoundaries = ImsMetrics.RxAarLatency.ExplicitBucketBoundaries });
+
+    public static readonly UpDownCounter<long> SessionActiveCount = s_meter.CreateUpDownCounter<long>(
+        ImsMetrics.SessionActiveCount.Name,
+        ImsMetrics.SessionActiveCount.Unit,
+        ImsMetrics.SessionActiveCount.Description);
+
+    /// <summary>
+    /// Starts an activity with exactly the given parent (a root when it is <c>default</c>), never the
+    /// ambient <see cref="Activity.Current"/>, and leaves <see cref="Activity.Current"/> as it was.
+    /// </summary>
+    public static Activity? Start(string name, ActivityKind kind, in ActivityContext parent, ActivityLink[]? links)
+    {
+        Activity? previous = Activity.Current;
+        Activity.Current = null;
+        try
+        {
+            return Source.StartActivity(name, kind, parent, tags: null, links);
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
+    }
+
+    /// <summary>The status code as an <c>error.type</c> value.</summary>
+    public static string ErrorType(int code) => code.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Adds the attributes of <paramref name="facts"/> read from the message to the activity.</summary>
+    public static void Describe(Activity activity, ReadOnlySpan<byte> message, ImsFacts facts)
+    {
+        var reader = new SipMessageReader(message);
+        if (!reader.HeadersComplete)
+        {
+            return;
+        }
+
+        if (reader.IsRequest)
+        {
+            activity.SetTag(SipAttributes.Method, Text(reader.Method));
+        }
+
+        if (reader.TryGetHeader(KnownSipHeader.CallId, out ReadOnlySpan<byte> callId))
+        {
+            activity.SetTag(SipAttributes.CallId, Text(callId));
+        }
+
+        ReadOnlySpan<byte> from = default;
+        bool hasFrom = reader.TryGetHeader(KnownSipHeader.From, out ReadOnlySpan<byte> fromValue) && TryGetAddressUri(fromValue, out from);
+
+        if ((facts & ImsFacts.Impu) != 0)
+        {
+            if (reader.TryGetHeader(KnownSipHeader.PPreferredIdentity, out ReadOnlySpan<byte> ppi) && SipIdentityList.TryGetFirstUri(ppi, out ReadOnlySpan<byte> impu))
+            {
+                activity.SetTag(ImsAttributes.Impu, Text(impu));
+            }
+            else if (hasFrom)
+            {
+                activity.SetTag(ImsAttributes.Impu, Text(from));
+            }
+        }
+
+        if ((facts & ImsFacts.CallingParty) != 0)
+        {
+            if (reader.TryGetHeader(KnownSipHeader.PAssertedIdentity, out ReadOnlySpan<byte> pai) && SipIdentityList.TryGetFirstUri(pai, out ReadOnlySpan<byte> calling))
+            {
+                activity.SetTag(ImsAttributes.CallingParty, Text(calling));
+            }
+            else if (hasFrom)
+            {
+                activity.SetTag(ImsAttributes.CallingParty, Text(from));
+            }
+        }
+
+        if ((facts & ImsFacts.CalledParty) != 0)
+        {
+            if (reader.IsRequest && !reader.RequestUri.IsEmpty)
+            {
+                activity.SetTag(ImsAttributes.CalledParty, Text(reader.RequestUri));
+            }
+            else if (reader.TryGetHeader(KnownSipHeader.To, out ReadOnlySpan<byte> toValue) && TryGetAddressUri(toValue, out ReadOnlySpan<byte> to))
+            {
+                activity.SetTag(ImsAttributes.CalledParty, Text(to));
+            }
+        }
+
+        if ((facts & ImsFacts.AccessType) != 0
+            && reader.TryGetHeader(KnownSipHeader.PAccessNetworkInfo, out ReadOnlySpan<byte> pani)
+            && PAccessNetworkInfo.TryParse(pani, out PAccessNetworkInfo info)
+            && !info.AccessType.IsEmpty)
+        {
+            activity.SetTag(ImsAttributes.AccessType, Text(info.AccessType));
+        }
+
+        if ((facts & ImsFacts.Icid) != 0
+            && reader.TryGetHeader(KnownSipHeader.PChargingVector, out ReadOnlySpan<byte> pcv)
+            && PChargingVector.TryParse(pcv, out PChargingVector vector)
+            && !vector.IcidValue.IsEmpty)
+        {
+            activity.SetTag(ImsAttributes.Icid, Text(vector.IcidValue));
+        }
+
+        if ((facts & ImsFacts.Sdp) != 0 && !reader.Body.IsEmpty)
+        {
+            ReadOnlySpan<byte> body = reader.Body;
+            if (SdpReader.TryGetFirstAudioCodec(body, out ReadOnlySpan<byte> codec))
+            {
+                activity.SetTag(ImsAttributes.SdpCodec, Text(codec));
+            }
+
+            if (SdpReader.TryGetBandwidthKbps(body, out long kbps))
+            {
+                activity.SetTag(ImsAttributes.SdpBandwidth, kbps);
+            }
+        }
+    }
+
+    /// <summary>Reads the access type of the message's P-Access-Network-Info, or <c>null</c>.</summary>
+    public static string? ReadAccessType(ReadOnlySpan<byte> message)
+    {
+        var reader = new SipMessageReader(message);
+        return reader.HeadersComplete
+            && reader.TryGetHeader(KnownSipHeader.PAccessNetworkInfo, out ReadOnlySpan<byte> pani)
+            && PAccessNetworkInfo.TryParse(pani, out PAccessNetworkInfo info)
+            && !info.AccessType.IsEmpty
+            ? Text(info.AccessType)
+            : null;
+    }
+
+    /// <summary>The status code of a raw SIP response, or 0 when it is not a readable response.</summary>
+    public static int ReadStatusCode(ReadOnlySpan<byte> response)
+    {
+        var reader = new SipMessageReader(response);
+        return reader.IsResponse ? reader.StatusCode : 0;
+    }
+
+    private static bool TryGetAddressUri(ReadOnlySpan<byte> value, out ReadOnlySpan<byte> uri)
+    {
+        if (SipNameAddress.TryParse(value, out SipNameAddress address) && !address.Uri.IsEmpty)
+        {
+            uri = address.Uri;
+            return true;
+        }
+
+        uri = default;
+        return false;
+    }
+
+    private static string Text(ReadOnlySpan<byte> value) => Encoding.UTF8.GetString(value);
+
+    private static string GetVersion()
+    {
+        Version? version = typeof(ImsTelemetry).Assembly.GetName().Version;
+        return version is null ? "0.0.0" : version.ToString(3);
+    }
+}
+
+/// <summary>Which attributes a span reads from its message.</summary>
+[Flags]
+internal enum ImsFacts
+{
+    None = 0,
+    Impu = 1,
+    CallingParty = 2,
+    CalledParty = 4,
+    AccessType = 8,
+    Icid = 16,
+    Sdp = 32,
+}
+
+/// <summary>What an <see cref="ImsSpan"/> is, which decides what its result code means and what it records.</summary>
+internal enum ImsSpanRole
+{
+    PcscfRegister,
+    PcscfInvite,
+    IpsecSetup,
+    RxAar,
+    CscfRequest,
+    ScscfInvite,
+    HssQuery,
+    IfcEval,
+    AsInvoke,
+}

@@ -1,0 +1,249 @@
+using System.Diagnostics;
+using System.Text;
+using SipTraceContext.Conventions;
+using SipTraceContext.Instrumentation.Ims;
+using static SipTraceContext.Instrumentation.Tests.Ims.ImsMessages;
+
+namespace SipTraceContext.Instrumentation.Tests.Ims;
+
+/// <summary>
+/// A VoLTE registration and call through UE -> P-CSCF -> I-CSCF -> S-CSCF -> AS -> terminating side, every node
+/// in-process with the real OpenTelemetry SDK, the SIP messages passed between the nodes as bytes.
+/// </summary>
+public sealed class ImsEndToEndTests
+{
+    private readonly PcscfInstrumentation _pcscf = new();
+    private readonly IcscfInstrumentation _icscf = new();
+    private readonly ScscfInstrumentation _scscf = new();
+    private readonly ApplicationServerInstrumentation _as = new();
+    private readonly PcscfInstrumentation _terminatingPcscf = new();
+
+    [Fact]
+    public void VoLteRegistrationAndCallMakeOneTraceEachWithTheSeedTree()
+    {
+        using var harness = new TracerHarness();
+
+        // Registration: UE -> P-CSCF -> I-CSCF -> S-CSCF.
+        byte[] register = Register("reg-1@192.0.2.10");
+        ImsSpan pcscfRegister = _pcscf.StartRegister(register);
+        ImsSpan ipsec = _pcscf.StartIpsecSetup(pcscfRegister);
+        ipsec.End(3929102);
+
+        ImsSpan icscfRegister = _icscf.StartRegister(pcscfRegister.Forward.Span);
+        ImsSpan uar = _icscf.StartHssQuery(icscfRegister, ImsAttributes.HssCommandValues.Uar);
+        uar.End(2001);
+
+        ImsSpan sar = _scscf.StartHssQuery(icscfRegister.Forward.Span, ImsAttributes.HssCommandValues.Sar);
+        sar.End(2001);
+
+        byte[] registered = Ok("reg-1@192.0.2.10", "REGISTER");
+        icscfRegister.EndWithResponse(registered);
+        pcscfRegister.EndWithResponse(registered);
+
+        // Call: UE-A -> P-CSCF -> S-CSCF (-> MMTel AS -> S-CSCF) -> I-CSCF -> terminating P-CSCF -> UE-B.
+        const string CallId = "call-1@192.0.2.10";
+        ImsSpan pcscfInvite = _pcscf.StartInvite(Invite(CallId));
+        ImsSpan rx = _pcscf.StartRxAar(pcscfInvite, "pcscf1.ims.example.com;1096298391;1");
+        rx.End(2001);
+
+        ImsSpan scscfInvite = _scscf.StartInvite(pcscfInvite.Forward.Span);
+        ImsSpan profile = _scscf.StartHssQuery(scscfInvite, ImsAttributes.HssCommandValues.Sar);
+        profile.End(2001);
+        ImsSpan ifc = _scscf.StartIfcEvaluation(scscfInvite);
+        ImsSpan asInvoke = _scscf.StartAsInvoke(ifc, scscfInvite.Forward.Span, "sip:mmtel-as.ims.example.com;lr", "mmtel");
+
+        ActivityContext atAs = _as.Receive(asInvoke.Forward.Span);
+        Assert.Equal(asInvoke.Activity!.SpanId, atAs.SpanId);
+        Assert.Equal(asInvoke.Activity.TraceId, atAs.TraceId);
+        byte[] backFromAs = asInvoke.Forward.ToArray();
+        asInvoke.End(200);
+        ifc.End(1);
+
+        ImsSpan icscfInvite = _icscf.StartInvite(scscfInvite.Inject(backFromAs));
+        ImsSpan lir = _icscf.StartHssQuery(icscfInvite, ImsAttributes.HssCommandValues.Lir);
+        lir.End(2001);
+
+        ImsSpan terminating = _terminatingPcscf.StartInvite(icscfInvite.Forward.Span, ImsLeg.Terminating);
+        string toUeB = Text(terminating.Forward);
+        Assert.DoesNotContain("OTel", toUeB, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("a=rtpmap:97 AMR-WB/16000/1", toUeB, StringComparison.Ordinal);
+
+        byte[] answered = Ok(CallId, "INVITE");
+        terminating.EndWithResponse(answered);
+        icscfInvite.EndWithResponse(answered);
+        scscfInvite.EndWithResponse(answered);
+        pcscfInvite.EndWithResponse(answered);
+
+        // Traces: one per flow, with exactly the seed's tree.
+        Activity registerSpan = harness.Single(ImsSpanNames.PcscfRegister);
+        Assert.Equal(
+            """
+            ims.pcscf.register
+              ims.icscf.register
+                ims.icscf.hss_query
+                ims.scscf.hss_query
+              ims.pcscf.ipsec_setup
+
+            """.ReplaceLineEndings("\n"),
+            Tree(harness.Spans, registerSpan));
+
+        Activity callRoot = harness.Spans.Single(s => s.OperationName == ImsSpanNames.PcscfInvite && s.ParentSpanId == default);
+        Assert.Equal(
+            """
+            ims.pcscf.invite
+              ims.pcscf.rx_aar
+              ims.scscf.invite
+                ims.icscf.invite
+                  ims.icscf.hss_query
+                  ims.pcscf.invite
+                ims.scscf.hss_query
+                ims.scscf.ifc_eval
+                  ims.scscf.as_invoke
+
+            """.ReplaceLineEndings("\n"),
+            Tree(harness.Spans, callRoot));
+
+        Assert.Equal(5, harness.Spans.Count(s => s.TraceId == registerSpan.TraceId));
+        Assert.Equal(9, harness.Spans.Count(s => s.TraceId == callRoot.TraceId));
+        Assert.Equal(5 + 9, harness.Spans.Count);
+
+        // Attributes.
+        Assert.Equal(ImsMessages.Impu, registerSpan.GetTagItem(ImsAttributes.Impu));
+        Assert.Equal(ImsAttributes.AccessTypeValues.EUtranFdd, registerSpan.GetTagItem(ImsAttributes.AccessType));
+        Assert.Equal("reg-1@192.0.2.10", registerSpan.GetTagItem(SipAttributes.CallId));
+        Assert.Equal("REGISTER", registerSpan.GetTagItem(SipAttributes.Method));
+        Assert.Equal(200, registerSpan.GetTagItem(ImsAttributes.ResponseCode));
+        Assert.Equal(ActivityKind.Server, registerSpan.Kind);
+        Assert.Equal(3929102, harness.Single(ImsSpanNames.PcscfIpsecSetup).GetTagItem(ImsAttributes.IpsecSpi));
+        Assert.Equal(ImsMessages.Impu, harness.Single(ImsSpanNames.IcscfRegister).GetTagItem(ImsAttributes.Impu));
+        Activity uarSpan = harness.Spans.Single(s => s.OperationName == ImsSpanNames.IcscfHssQuery && s.TraceId == registerSpan.TraceId);
+        Assert.Equal(ImsAttributes.HssCommandValues.Uar, uarSpan.GetTagItem(ImsAttributes.HssCommand));
+        Assert.Equal(2001, uarSpan.GetTagItem(ImsAttributes.HssResultCode));
+        Assert.IsType<double>(uarSpan.GetTagItem(ImsAttributes.HssResponseTimeMs));
+
+        Assert.Equal("tel:+15551234567", callRoot.GetTagItem(ImsAttributes.CallingParty));
+        Assert.Equal(ImsMessages.Callee, callRoot.GetTagItem(ImsAttributes.CalledParty));
+        Assert.Equal(CallId, callRoot.GetTagItem(SipAttributes.CallId));
+        Assert.Equal("INVITE", callRoot.GetTagItem(SipAttributes.Method));
+        Assert.Equal(ImsAttributes.AccessTypeValues.EUtranFdd, callRoot.GetTagItem(ImsAttributes.AccessType));
+        Assert.Equal(ImsMessages.Icid, callRoot.GetTagItem(ImsAttributes.Icid));
+        Assert.Equal("AMR-WB", callRoot.GetTagItem(ImsAttributes.SdpCodec));
+        Assert.Equal(49L, callRoot.GetTagItem(ImsAttributes.SdpBandwidth));
+        Assert.Equal(200, callRoot.GetTagItem(ImsAttributes.ResponseCode));
+        Assert.Equal(ActivityStatusCode.Unset, callRoot.Status);
+        Assert.Empty(callRoot.Links);
+
+        Activity rxSpan = harness.Single(ImsSpanNames.PcscfRxAar);
+        Assert.Equal(2001, rxSpan.GetTagItem(ImsAttributes.RxResultCode));
+        Assert.Equal("pcscf1.ims.example.com;1096298391;1", rxSpan.GetTagItem(ImsAttributes.RxSessionId));
+        Assert.Equal(ActivityKind.Client, rxSpan.Kind);
+
+        Activity scscfSpan = harness.Single(ImsSpanNames.ScscfInvite);
+        Assert.Equal("tel:+15551234567", scscfSpan.GetTagItem(ImsAttributes.CallingParty));
+        Assert.Equal(ImsMessages.Icid, scscfSpan.GetTagItem(ImsAttributes.Icid));
+        Assert.Equal(200, scscfSpan.GetTagItem(ImsAttributes.ResponseCode));
+        Assert.Equal(1, harness.Single(ImsSpanNames.ScscfIfcEval).GetTagItem(ImsAttributes.IfcMatchingCount));
+        Activity asSpan = harness.Single(ImsSpanNames.ScscfAsInvoke);
+        Assert.Equal("sip:mmtel-as.ims.example.com;lr", asSpan.GetTagItem(ImsAttributes.AsUri));
+        Assert.Equal("mmtel", asSpan.GetTagItem(ImsAttributes.AsService));
+        Assert.Equal(200, asSpan.GetTagItem(ImsAttributes.AsResponse));
+
+        Activity icscfSpan = harness.Single(ImsSpanNames.IcscfInvite);
+        Assert.Equal(ImsMessages.Callee, icscfSpan.GetTagItem(ImsAttributes.CalledParty));
+        Assert.Equal(ImsMessages.Icid, icscfSpan.GetTagItem(ImsAttributes.Icid));
+        Activity terminatingSpan = harness.Spans.Single(s => s.OperationName == ImsSpanNames.PcscfInvite && s.ParentSpanId != default);
+        Assert.Equal("AMR-WB", terminatingSpan.GetTagItem(ImsAttributes.SdpCodec));
+        Assert.Empty(terminatingSpan.Links);
+
+        // Metrics, from the spans the helpers ended.
+        MetricPoints metrics = harness.Collect();
+        Assert.Equal(1, metrics.HistogramCount(ImsMetrics.RegistrationLatency.Name, (ImsAttributes.AccessType, ImsAttributes.AccessTypeValues.EUtranFdd)));
+        Assert.Equal(1, metrics.HistogramCount(ImsMetrics.SessionSetupTime.Name, (ImsAttributes.AccessType, ImsAttributes.AccessTypeValues.EUtranFdd)));
+        Assert.Equal(4, metrics.HistogramCount(ImsMetrics.HssQueryLatency.Name));
+        Assert.Equal(2, metrics.HistogramCount(ImsMetrics.HssQueryLatency.Name, (ImsAttributes.HssCommand, ImsAttributes.HssCommandValues.Sar)));
+        Assert.Equal(1, metrics.HistogramCount(ImsMetrics.HssQueryLatency.Name, (ImsAttributes.HssCommand, ImsAttributes.HssCommandValues.Lir)));
+        Assert.Equal(1, metrics.HistogramCount(ImsMetrics.AsInvocationLatency.Name, (ImsAttributes.AsService, "mmtel")));
+        Assert.Equal(1, metrics.HistogramCount(ImsMetrics.RxAarLatency.Name));
+        Assert.Equal(1, metrics.Value(ImsMetrics.SessionActiveCount.Name));
+        Assert.Equal(ImsMetrics.HssQueryLatency.ExplicitBucketBoundaries, metrics.Bounds(ImsMetrics.HssQueryLatency.Name).Where(double.IsFinite));
+        Assert.DoesNotContain(ImsAttributes.Impu, metrics.TagKeys(ImsMetrics.RegistrationLatency.Name));
+        Assert.DoesNotContain(OtelAttributes.ErrorType, metrics.TagKeys(ImsMetrics.RegistrationLatency.Name));
+
+        ScscfInstrumentation.EndSession();
+        Assert.Equal(0, harness.Collect().Value(ImsMetrics.SessionActiveCount.Name));
+    }
+
+    [Fact]
+    public void ForgedTraceHeadersFromTheHandsetAreOnlyALinkAndNeverEnterTheCore()
+    {
+        using var harness = new TracerHarness();
+
+        byte[] forged = Invite(
+            "call-forged@192.0.2.10",
+            $"P-OTel-Traceparent: {ForgedTraceParent}",
+            "P-OTel-Tracestate: evil=1",
+            $"X-OTel-Traceparent: {ForgedTraceParent}");
+        ImsSpan pcscfInvite = _pcscf.StartInvite(forged);
+        string intoCore = Text(pcscfInvite.Forward);
+        ImsSpan scscfInvite = _scscf.StartInvite(pcscfInvite.Forward.Span);
+        scscfInvite.End(486);
+        pcscfInvite.End(486);
+
+        Activity root = harness.Single(ImsSpanNames.PcscfInvite);
+        Activity core = harness.Single(ImsSpanNames.ScscfInvite);
+
+        Assert.Equal(default, root.ParentSpanId);
+        Assert.NotEqual(ForgedTraceId, root.TraceId.ToHexString());
+        ActivityLink link = Assert.Single(root.Links);
+        Assert.Equal(ForgedTraceId, link.Context.TraceId.ToHexString());
+        Assert.Equal("b7ad6b7169203331", link.Context.SpanId.ToHexString());
+
+        Assert.Equal(root.TraceId, core.TraceId);
+        Assert.Equal(root.SpanId, core.ParentSpanId);
+        Assert.Empty(core.Links);
+
+        Assert.DoesNotContain(ForgedTraceId, intoCore, StringComparison.Ordinal);
+        Assert.DoesNotContain("evil=1", intoCore, StringComparison.Ordinal);
+        Assert.DoesNotContain("X-OTel", intoCore, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains($"P-OTel-Traceparent: 00-{root.TraceId.ToHexString()}-{root.SpanId.ToHexString()}-01", intoCore, StringComparison.Ordinal);
+
+        Assert.Equal(486, root.GetTagItem(ImsAttributes.ResponseCode));
+        Assert.Equal("486", root.GetTagItem(OtelAttributes.ErrorType));
+        Assert.Equal(ActivityStatusCode.Error, root.Status);
+        Assert.Equal(0, harness.Collect().HistogramCount(ImsMetrics.SessionSetupTime.Name));
+    }
+
+    [Fact]
+    public void TrustedHandsetHeadersCanBeConfiguredAsTheParent()
+    {
+        using var harness = new TracerHarness();
+        var trusting = new PcscfInstrumentation(new ImsNodeOptions { AccessTrust = Propagation.SipTrustMode.Parent });
+
+        ImsSpan span = trusting.StartInvite(Invite("call-trusted@192.0.2.10", $"P-OTel-Traceparent: {ForgedTraceParent}"));
+        span.End(200);
+
+        Activity root = harness.Single(ImsSpanNames.PcscfInvite);
+        Assert.Equal(ForgedTraceId, root.TraceId.ToHexString());
+        Assert.Equal("b7ad6b7169203331", root.ParentSpanId.ToHexString());
+        Assert.Empty(root.Links);
+    }
+
+    /// <summary>The subtree under <paramref name="root"/>, one span name a line, children sorted by name.</summary>
+    private static string Tree(List<Activity> spans, Activity root)
+    {
+        var text = new StringBuilder();
+        Append(root, 0);
+        return text.ToString();
+
+        void Append(Activity span, int depth)
+        {
+            text.Append(' ', depth * 2).Append(span.OperationName).Append('\n');
+            foreach (Activity child in spans
+                .Where(s => s.TraceId == span.TraceId && s.ParentSpanId == span.SpanId)
+                .OrderBy(s => s.OperationName, StringComparer.Ordinal))
+            {
+                Append(child, depth + 1);
+            }
+        }
+    }
+}
