@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Text;
+using SipTraceContext.Conventions;
+using SipTraceContext.Instrumentation.Ims;
+using static SipTraceContext.Instrumentation.Tests.Ims.ImsMessages;
+
+namespace SipTraceContext.Instrumentation.Tests.Ims;
+
+/// <summary>The IMS helpers' edge cases: unrecorded spans, challenges, failures, egress.</summary>
+public sealed class ImsNodeTests
+{
+    private const string TrustedParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    [Fact]
+    public void WithoutAListenerTheTrustedContextIsForwardedUnchanged()
+    {
+        using var harness = new TracerHarness(traces: false);
+        var scscf = new ScscfInstrumentation();
+
+        ImsSpan span = scscf.StartInvite(Invite("call-unrecorded@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}"));
+        string forwarded = Text(span.Forward);
+        span.End(200);
+
+        Assert.Null(span.Activity);
+        Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", span.Context.TraceId.ToHexString());
+        Assert.Contains($"P-OTel-Traceparent: {TrustedParent}", forwarded, StringComparison.Ordinal);
+
+        ImsSpan child = scscf.StartIfcEvaluation(span);
+        Assert.Null(child.Activity);
+        Assert.Equal(span.Context, child.Context);
+        child.End(0);
+
+        Assert.Equal(1, harness.Collect().Value(ImsMetrics.SessionActiveCount.Name));
+        ScscfInstrumentation.EndSession();
+    }
+
+    [Fact]
+    public void WithoutAListenerAnUntrustedHandsetContextIsNotForwarded()
+    {
+        using var harness = new TracerHarness(traces: false);
+        var pcscf = new PcscfInstrumentation();
+
+        ImsSpan span = pcscf.StartInvite(Invite("call-unrecorded-ue@192.0.2.10", $"P-OTel-Traceparent: {ForgedTraceParent}"));
+        span.End(180);
+
+        Assert.Null(span.Activity);
+        Assert.DoesNotContain("OTel", Text(span.Forward), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void ARegistrationChallengeIsNotAFailureAndNotARegistration()
+    {
+        using var harness = new TracerHarness();
+        var pcscf = new PcscfInstrumentation();
+
+        ImsSpan challenged = pcscf.StartRegister(Register("reg-challenge@192.0.2.10"));
+        challenged.End(401);
+        ImsSpan refused = pcscf.StartRegister(Register("reg-refused@192.0.2.10"));
+        refused.End(403);
+
+        Activity first = harness.Spans.Single(s => Equals(s.GetTagItem(SipAttributes.CallId), "reg-challenge@192.0.2.10"));
+        Assert.Equal(401, first.GetTagItem(ImsAttributes.ResponseCode));
+        Assert.Equal(ActivityStatusCode.Unset, first.Status);
+        Assert.Null(first.GetTagItem(OtelAttributes.ErrorType));
+
+        Activity second = harness.Spans.Single(s => Equals(s.GetTagItem(SipAttributes.CallId), "reg-refused@192.0.2.10"));
+        Assert.Equal("403", second.GetTagItem(OtelAttributes.ErrorType));
+        Assert.Equal(ActivityStatusCode.Error, second.Status);
+
+        MetricPoints metrics = harness.Collect();
+        Assert.Equal(1, metrics.HistogramCount(ImsMetrics.RegistrationLatency.Name));
+        Assert.Equal(1, metrics.HistogramCount(ImsMetrics.RegistrationLatency.Name, (OtelAttributes.ErrorType, "403")));
+    }
+
+    [Fact]
+    public void FailedDiameterQueriesCarryTheirErrorTypeOnSpanAndMetric()
+    {
+        using var harness = new TracerHarness();
+        var icscf = new IcscfInstrumentation();
+
+        ImsSpan invite = icscf.StartInvite(Invite("call-lir@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}"));
+        ImsSpan lir = icscf.StartHssQuery(invite, ImsAttributes.HssCommandValues.Lir);
+        lir.End(5001);
+        invite.Fail("user_unknown");
+        invite.End(404);
+
+        Activity query = harness.Single(ImsSpanNames.IcscfHssQuery);
+        Assert.Equal("5001", query.GetTagItem(OtelAttributes.ErrorType));
+        Activity span = harness.Single(ImsSpanNames.IcscfInvite);
+        Assert.Equal("user_unknown", span.GetTagItem(OtelAttributes.ErrorType));
+        Assert.Equal(404, span.GetTagItem(ImsAttributes.ResponseCode));
+        Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", span.TraceId.ToHexString());
+
+        MetricPoints metrics = harness.Collect();
+        Assert.Equal(1, metrics.HistogramCount(
+            ImsMetrics.HssQueryLatency.Name,
+            (ImsAttributes.HssCommand, ImsAttributes.HssCommandValues.Lir),
+            (OtelAttributes.ErrorType, "5001")));
+    }
+
+    [Fact]
+    public void EndingTwiceRecordsOnceAndAmbientActivityIsNeitherUsedNorChanged()
+    {
+        using var harness = new TracerHarness();
+        using var ambient = new Activity("ambient").Start();
+        var pcscf = new PcscfInstrumentation();
+
+        ImsSpan span = pcscf.StartInvite(Invite("call-twice@192.0.2.10"));
+        Assert.Same(ambient, Activity.Current);
+        Assert.NotEqual(ambient.TraceId, span.Activity!.TraceId);
+        span.End(200);
+        span.End(500);
+        span.Dispose();
+
+        Assert.Equal(200, harness.Single(ImsSpanNames.PcscfInvite).GetTagItem(ImsAttributes.ResponseCode));
+        Assert.Equal(1, harness.Collect().HistogramCount(ImsMetrics.SessionSetupTime.Name));
+    }
+
+    [Fact]
+    public void EgressToAnotherNetworkStripsEveryTraceHeader()
+    {
+        var icscf = new IcscfInstrumentation();
+        byte[] message = Invite("call-egress@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}", "P-OTel-Tracestate: a=1", $"X-OTel-Traceparent: {TrustedParent}");
+
+        string stripped = Encoding.UTF8.GetString(icscf.StripTraceHeaders(message));
+
+        Assert.DoesNotContain("OTel", stripped, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("P-Charging-Vector: icid-value=", stripped, StringComparison.Ordinal);
+        Assert.EndsWith(Sdp, stripped, StringComparison.Ordinal);
+    }
+}
