@@ -1,0 +1,76 @@
+using System.Buffers.Binary;
+
+namespace SipTraceContext.Instrumentation.Tests.Capture;
+
+/// <summary>Builds HEPv3 packets chunk by chunk for the decoder tests.</summary>
+internal sealed class HepBuilder
+{
+    private readonly List<byte[]> _chunks = [];
+
+    public IReadOnlyList<byte[]> Chunks => _chunks;
+
+    public static byte[] Chunk(ushort vendor, ushort type, ReadOnlySpan<byte> value)
+    {
+        var chunk = new byte[6 + value.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(chunk, vendor);
+        BinaryPrimitives.WriteUInt16BigEndian(chunk.AsSpan(2), type);
+        BinaryPrimitives.WriteUInt16BigEndian(chunk.AsSpan(4), (ushort)chunk.Length);
+        value.CopyTo(chunk.AsSpan(6));
+        return chunk;
+    }
+
+    public HepBuilder Raw(byte[] chunk)
+    {
+        _chunks.Add(chunk);
+        return this;
+    }
+
+    public HepBuilder Add(ushort type, ReadOnlySpan<byte> value, ushort vendor = 0) => Raw(Chunk(vendor, type, value));
+
+    public HepBuilder U8(ushort type, byte value) => Add(type, [value]);
+
+    public HepBuilder U16(ushort type, ushort value)
+    {
+        Span<byte> b = stackalloc byte[2];
+        BinaryPrimitives.WriteUInt16BigEndian(b, value);
+        return Add(type, b);
+    }
+
+    public HepBuilder U32(ushort type, uint value)
+    {
+        Span<byte> b = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(b, value);
+        return Add(type, b);
+    }
+
+    public byte[] Build() => Build(_chunks);
+
+    public static byte[] Build(IEnumerable<byte[]> chunks)
+    {
+        byte[] body = chunks.SelectMany(c => c).ToArray();
+        var packet = new byte[6 + body.Length];
+        "HEP3"u8.CopyTo(packet);
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(4), (ushort)packet.Length);
+        body.CopyTo(packet.AsSpan(6));
+        return packet;
+    }
+
+    public static readonly byte[] Sip = "INVITE sip:bob@example.com SIP/2.0\r\nCall-ID: abc@host\r\n\r\n"u8.ToArray();
+
+    public static HepBuilder IPv4() => new HepBuilder()
+        .U8(1, 2).U8(2, 17)
+        .Add(3, [10, 0, 0, 1]).Add(4, [192, 168, 1, 2])
+        .U16(7, 5060).U16(8, 5080)
+        .U32(9, 1_700_000_000).U32(10, 123_456)
+        .U8(11, 1).U32(12, 2001)
+        .Add(14, "secret"u8).Add(15, Sip).Add(17, "abc@host"u8);
+
+    public static HepBuilder IPv6() => new HepBuilder()
+        .U8(1, 10).U8(2, 6)
+        .Add(5, Enumerable.Range(1, 16).Select(i => (byte)i).ToArray())
+        .Add(6, Enumerable.Range(101, 16).Select(i => (byte)i).ToArray())
+        .U16(7, 5061).U16(8, 65535)
+        .U32(9, uint.MaxValue).U32(10, 999_999)
+        .U8(11, 1).U32(12, uint.MaxValue)
+        .Add(15, Sip).Add(17, "abc@host"u8);
+}
