@@ -1,8 +1,8 @@
+using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Text;
 
 namespace SipTraceContext.Propagation.Internal;
 
@@ -33,10 +33,10 @@ internal readonly record struct TraceHeaderLine(int PrefixIndex, TraceField Fiel
 /// <remarks>
 /// <para>
 /// A general SIP reader looks at every header line. On a proxy's hot path we only care about a
-/// handful of names that all contain the word <c>trace</c>. The scanner finds the empty line that
-/// ends the headers with the BCL's vectorised substring search, then searches the header section for
-/// that word case-insensitively with vectors (comparing its first and last letter at once, the way
-/// <c>IndexOf</c> finds a substring). Each hit is then confirmed to be a header name at the start of a line.
+/// handful of names that all contain the word <c>trace</c>. The scanner makes one vectorised pass
+/// over the header section looking for two things at once: that word in any case (its 't', 'a' and 'e'
+/// compared in place, the way <c>IndexOf</c> anchors a substring) and the empty line that ends the
+/// section. Each hit on the word is then confirmed to be a header name at the start of a line.
 /// </para>
 /// <para>
 /// Line endings: the start line's terminator decides the message's convention. RFC 3261 requires
@@ -53,9 +53,6 @@ internal static class TraceHeaderScanner
     private const byte ByteColon = (byte)':';
     private const byte LowerCaseBit = 0x20;
 
-    private static ReadOnlySpan<byte> Trace => "trace"u8;
-    private static ReadOnlySpan<byte> ParentSuffix => "parent"u8;
-    private static ReadOnlySpan<byte> StateSuffix => "state"u8;
 
     /// <summary>
     /// Scans <paramref name="message"/> and records the trace header lines found, in message order.
@@ -91,142 +88,182 @@ internal static class TraceHeaderScanner
 
         // The header section ends at an empty line: "\n\r\n" (CRLF) or "\n\n" (bare LF). A message
         // with no headers at all has the empty line right after the start line.
-        if (message[position..].StartsWith(crlf ? "\r\n"u8 : "\n"u8))
+        if (message[position..].StartsWith(lineEnding))
         {
             headersEnd = position;
             return true;
         }
 
-        // The BCL's substring search is the fastest way through the bulk of the message; the
-        // empty line is the end of the previous line's terminator followed by a bare terminator.
-        int empty = message[startLineEnd..].IndexOf(crlf ? "\n\r\n"u8 : "\n\n"u8);
-        if (empty < 0)
+        // One pass finds both the trace headers and the empty line that ends the section: a separate
+        // pass for the end (the BCL's substring search) measured as long as the trace search itself.
+        // Candidates are handled in message order, so every header confirmed before the end is in it.
+        int terminatorOffset = crlf ? 2 : 1;
+        ref byte start = ref MemoryMarshal.GetReference(message);
+        int lastFullBlock = message.Length - CandidateReach - CandidateBlockWidth;
+        int next = startLineEnd;
+        int skipTo = startLineEnd;
+        while (next < message.Length)
         {
-            return false;
-        }
-
-        headersEnd = startLineEnd + empty + 1;
-        ReadOnlySpan<byte> headers = message[..headersEnd];
-        int searchFrom = position;
-        while (true)
-        {
-            int hit = FindTrace(headers, searchFrom);
-            if (hit < 0)
+            ulong bits = 0;
+            while (next <= lastFullBlock)
             {
-                return true;
+                // The hot loop: most blocks hold no candidate at all.
+                bits = Candidates(ref start, (nuint)next, (nuint)terminatorOffset);
+                if (bits != 0)
+                {
+                    break;
+                }
+
+                next += CandidateBlockWidth;
             }
 
-            if (TryConfirm(headers, hit, position, prefixes, out TraceHeaderLine line))
+            int blockStart = next;
+            if (bits != 0)
             {
+                next += CandidateBlockWidth;
+            }
+            else if (next < message.Length - CandidateReach && lastFullBlock >= startLineEnd)
+            {
+                // The last whole block overlaps offsets already tested: drop their bits.
+                bits = Candidates(ref start, (nuint)lastFullBlock, (nuint)terminatorOffset) >> (next - lastFullBlock);
+                next = message.Length - CandidateReach;
+            }
+            else
+            {
+                // The last few offsets (or a message shorter than one block), one at a time.
+                bits = IsCandidate(message, next, terminatorOffset) ? 1UL : 0UL;
+                next++;
+            }
+
+            while (bits != 0)
+            {
+                int candidate = blockStart + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                if (candidate < skipTo)
+                {
+                    continue;
+                }
+
+                if (message[candidate] == ByteLF)
+                {
+                    if (!crlf || message[candidate + 1] == ByteCR)
+                    {
+                        headersEnd = candidate + 1;
+                        return true;
+                    }
+
+                    continue;
+                }
+
+                if (!IsTraceAt(message, candidate) || !TryConfirm(message, candidate, position, prefixes, out TraceHeaderLine line))
+                {
+                    continue;
+                }
+
                 if (count == found.Length)
                 {
                     return false;
                 }
 
                 found[count++] = line;
-                searchFrom = line.LineEnd;
-            }
-            else
-            {
-                searchFrom = hit + 1;
+                // Nothing else on the confirmed line can start a header: resume at its final line feed,
+                // which may begin the empty line.
+                skipTo = line.LineEnd - 1;
+                if (skipTo > next)
+                {
+                    next = skipTo;
+                    break;
+                }
             }
         }
+
+        return false;
     }
 
-    /// <summary>Returns the offset of the next case-insensitive "trace" at or after <paramref name="from"/>, or -1.</summary>
-    private static int FindTrace(ReadOnlySpan<byte> headers, int from)
+    // A candidate test reads up to 4 bytes past the offset (the 'e' of "trace").
+    private const int CandidateReach = 4;
+
+    // Offsets tested per vector step, a JIT-time constant: 64 with AVX-512, 32 with AVX2, else 16.
+    private static int CandidateBlockWidth =>
+        Vector512.IsHardwareAccelerated ? Vector512<byte>.Count
+        : Vector256.IsHardwareAccelerated ? Vector256<byte>.Count
+        : Vector128<byte>.Count;
+
+    /// <summary>
+    /// One bit per offset of the block at <paramref name="offset"/> that may start "trace" (its 't', 'a'
+    /// and 'e' in place, any case) or the empty line (a line feed with another one after the terminator).
+    /// </summary>
+    /// <remarks>
+    /// Loads go through a reference to the message's start: the caller keeps every load below
+    /// <c>offset + width + 4</c>, within the message, and slicing per load measured 3x slower.
+    /// Comparing three letters rather than two keeps false hits (URIs, tokens) near zero.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Candidates(ref byte start, nuint offset, nuint terminatorOffset)
     {
-        int i = from;
-        // "trace" is 5 bytes: compare its first letter at i and its last at i + 4 in one step (the
-        // way IndexOf finds a substring), case-folded by setting the ASCII lower-case bit. Loads use
-        // LoadUnsafe on a reference to the span's start: the loop bound keeps every load in range,
-        // and slicing a span per load measured 3x slower (SipExtractBenchmarks) for the bounds checks.
-        ref byte start = ref MemoryMarshal.GetReference(headers);
         if (Vector512.IsHardwareAccelerated)
         {
             Vector512<byte> lowerBit = Vector512.Create(LowerCaseBit);
-            Vector512<byte> t = Vector512.Create((byte)'t');
-            Vector512<byte> e = Vector512.Create((byte)'e');
-            int lastVectorStart = headers.Length - 4 - Vector512<byte>.Count;
-            for (; i <= lastVectorStart; i += Vector512<byte>.Count)
-            {
-                Vector512<byte> first = Vector512.LoadUnsafe(ref start, (nuint)i) | lowerBit;
-                Vector512<byte> last = Vector512.LoadUnsafe(ref start, (nuint)(i + 4)) | lowerBit;
-                ulong bits = (Vector512.Equals(first, t) & Vector512.Equals(last, e)).ExtractMostSignificantBits();
-                while (bits != 0)
-                {
-                    int candidate = i + BitOperations.TrailingZeroCount(bits);
-                    if (IsTraceAt(headers, candidate))
-                    {
-                        return candidate;
-                    }
-
-                    bits &= bits - 1;
-                }
-            }
+            Vector512<byte> at = Vector512.LoadUnsafe(ref start, offset);
+            Vector512<byte> trace = Vector512.Equals(at | lowerBit, Vector512.Create((byte)'t'))
+                & Vector512.Equals(Vector512.LoadUnsafe(ref start, offset + 2) | lowerBit, Vector512.Create((byte)'a'))
+                & Vector512.Equals(Vector512.LoadUnsafe(ref start, offset + 4) | lowerBit, Vector512.Create((byte)'e'));
+            Vector512<byte> lf = Vector512.Create(ByteLF);
+            Vector512<byte> end = Vector512.Equals(at, lf) & Vector512.Equals(Vector512.LoadUnsafe(ref start, offset + terminatorOffset), lf);
+            return trace.ExtractMostSignificantBits() | end.ExtractMostSignificantBits();
         }
 
         if (Vector256.IsHardwareAccelerated)
         {
             Vector256<byte> lowerBit = Vector256.Create(LowerCaseBit);
-            Vector256<byte> t = Vector256.Create((byte)'t');
-            Vector256<byte> e = Vector256.Create((byte)'e');
-            int lastVectorStart = headers.Length - 4 - Vector256<byte>.Count;
-            for (; i <= lastVectorStart; i += Vector256<byte>.Count)
-            {
-                Vector256<byte> first = Vector256.LoadUnsafe(ref start, (nuint)i) | lowerBit;
-                Vector256<byte> last = Vector256.LoadUnsafe(ref start, (nuint)(i + 4)) | lowerBit;
-                uint bits = (Vector256.Equals(first, t) & Vector256.Equals(last, e)).ExtractMostSignificantBits();
-                while (bits != 0)
-                {
-                    int candidate = i + BitOperations.TrailingZeroCount(bits);
-                    if (IsTraceAt(headers, candidate))
-                    {
-                        return candidate;
-                    }
-
-                    bits &= bits - 1;
-                }
-            }
-        }
-        if (Vector128.IsHardwareAccelerated)
-        {
-            Vector128<byte> lowerBit = Vector128.Create(LowerCaseBit);
-            Vector128<byte> t = Vector128.Create((byte)'t');
-            Vector128<byte> e = Vector128.Create((byte)'e');
-            int lastVectorStart = headers.Length - 4 - Vector128<byte>.Count;
-            for (; i <= lastVectorStart; i += Vector128<byte>.Count)
-            {
-                Vector128<byte> first = Vector128.LoadUnsafe(ref start, (nuint)i) | lowerBit;
-                Vector128<byte> last = Vector128.LoadUnsafe(ref start, (nuint)(i + 4)) | lowerBit;
-                uint bits = (Vector128.Equals(first, t) & Vector128.Equals(last, e)).ExtractMostSignificantBits();
-                while (bits != 0)
-                {
-                    int candidate = i + BitOperations.TrailingZeroCount(bits);
-                    if (IsTraceAt(headers, candidate))
-                    {
-                        return candidate;
-                    }
-
-                    bits &= bits - 1;
-                }
-            }
+            Vector256<byte> at = Vector256.LoadUnsafe(ref start, offset);
+            Vector256<byte> trace = Vector256.Equals(at | lowerBit, Vector256.Create((byte)'t'))
+                & Vector256.Equals(Vector256.LoadUnsafe(ref start, offset + 2) | lowerBit, Vector256.Create((byte)'a'))
+                & Vector256.Equals(Vector256.LoadUnsafe(ref start, offset + 4) | lowerBit, Vector256.Create((byte)'e'));
+            Vector256<byte> lf = Vector256.Create(ByteLF);
+            Vector256<byte> end = Vector256.Equals(at, lf) & Vector256.Equals(Vector256.LoadUnsafe(ref start, offset + terminatorOffset), lf);
+            return trace.ExtractMostSignificantBits() | end.ExtractMostSignificantBits();
         }
 
-        for (; i < headers.Length; i++)
-        {
-            if (IsTraceAt(headers, i))
-            {
-                return i;
-            }
-        }
-
-        return -1;
+        Vector128<byte> lowerBit128 = Vector128.Create(LowerCaseBit);
+        Vector128<byte> at128 = Vector128.LoadUnsafe(ref start, offset);
+        Vector128<byte> trace128 = Vector128.Equals(at128 | lowerBit128, Vector128.Create((byte)'t'))
+            & Vector128.Equals(Vector128.LoadUnsafe(ref start, offset + 2) | lowerBit128, Vector128.Create((byte)'a'))
+            & Vector128.Equals(Vector128.LoadUnsafe(ref start, offset + 4) | lowerBit128, Vector128.Create((byte)'e'));
+        Vector128<byte> lf128 = Vector128.Create(ByteLF);
+        Vector128<byte> end128 = Vector128.Equals(at128, lf128) & Vector128.Equals(Vector128.LoadUnsafe(ref start, offset + terminatorOffset), lf128);
+        return trace128.ExtractMostSignificantBits() | end128.ExtractMostSignificantBits();
     }
 
+    /// <summary>The scalar form of <see cref="Candidates"/> for one offset, bounds-checked.</summary>
+    private static bool IsCandidate(ReadOnlySpan<byte> message, int offset, int terminatorOffset)
+    {
+        byte b = message[offset];
+        return b == ByteLF
+            ? offset + terminatorOffset < message.Length && message[offset + terminatorOffset] == ByteLF
+            : (b | LowerCaseBit) == 't' && offset + CandidateReach < message.Length;
+    }
+
+    // Case-insensitive comparisons of short ASCII words read 4 (or 2) bytes at once and set the
+    // lower-case bit of each: only the upper- and lower-case forms of a letter map to that letter, so
+    // this is exact for words made of letters. BCL calls measured ~10 ns each here, a third of a scan.
+    private const uint LowerCaseBits32 = 0x2020_2020;
+    private const uint LowerCaseBits16 = 0x2020;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsTraceAt(ReadOnlySpan<byte> message, int i) =>
-        i + Trace.Length <= message.Length && Ascii.EqualsIgnoreCase(message.Slice(i, Trace.Length), Trace);
+    private static bool IsWordAt(ReadOnlySpan<byte> message, int offset, uint first4, byte last) =>
+        offset + 5 <= message.Length
+        && (BinaryPrimitives.ReadUInt32LittleEndian(message[offset..]) | LowerCaseBits32) == first4
+        && (message[offset + 4] | LowerCaseBit) == last;
+
+    // "trac", "pare", "stat" as little-endian words, and "nt" as a little-endian half word.
+    private const uint Trac = 't' | ('r' << 8) | ('a' << 16) | ((uint)'c' << 24);
+    private const uint Pare = 'p' | ('a' << 8) | ('r' << 16) | ((uint)'e' << 24);
+    private const uint Stat = 's' | ('t' << 8) | ('a' << 16) | ((uint)'t' << 24);
+    private const ushort Nt = 'n' | ('t' << 8);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsTraceAt(ReadOnlySpan<byte> message, int i) => IsWordAt(message, i, Trac, (byte)'e');
 
     /// <summary>Confirms that "trace" at <paramref name="hit"/> is inside a trace header's name and reads the header.</summary>
     private static bool TryConfirm(
@@ -237,19 +274,20 @@ internal static class TraceHeaderScanner
         out TraceHeaderLine line)
     {
         line = default;
-        int afterTrace = hit + Trace.Length;
-        ReadOnlySpan<byte> rest = message[afterTrace..];
+        int afterTrace = hit + 5;
         TraceField field;
         int nameEnd;
-        if (rest.Length >= ParentSuffix.Length && Ascii.EqualsIgnoreCase(rest[..ParentSuffix.Length], ParentSuffix))
+        if (afterTrace + 6 <= message.Length
+            && (BinaryPrimitives.ReadUInt32LittleEndian(message[afterTrace..]) | LowerCaseBits32) == Pare
+            && (BinaryPrimitives.ReadUInt16LittleEndian(message[(afterTrace + 4)..]) | LowerCaseBits16) == Nt)
         {
             field = TraceField.TraceParent;
-            nameEnd = afterTrace + ParentSuffix.Length;
+            nameEnd = afterTrace + 6;
         }
-        else if (rest.Length >= StateSuffix.Length && Ascii.EqualsIgnoreCase(rest[..StateSuffix.Length], StateSuffix))
+        else if (IsWordAt(message, afterTrace, Stat, (byte)'e'))
         {
             field = TraceField.TraceState;
-            nameEnd = afterTrace + StateSuffix.Length;
+            nameEnd = afterTrace + 5;
         }
         else
         {
@@ -263,7 +301,7 @@ internal static class TraceHeaderScanner
         int prefixIndex = -1;
         for (int p = 0; p < prefixes.Length; p++)
         {
-            if (Ascii.EqualsIgnoreCase(prefix, prefixes[p]))
+            if (EqualsLowerCasePrefix(prefix, prefixes[p]))
             {
                 prefixIndex = p;
                 break;
@@ -307,6 +345,28 @@ internal static class TraceHeaderScanner
         }
 
         line = new TraceHeaderLine(prefixIndex, field, lineStart, lineEnd, valueStart, valueEnd, folded);
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="name"/> equals <paramref name="lowerCasePrefix"/> ignoring ASCII case.</summary>
+    /// <remarks>The BCL's general comparison measured 7 ns for these few bytes, a third of confirming a header.</remarks>
+    private static bool EqualsLowerCasePrefix(ReadOnlySpan<byte> name, ReadOnlySpan<byte> lowerCasePrefix)
+    {
+        if (name.Length != lowerCasePrefix.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < name.Length; i++)
+        {
+            byte expected = lowerCasePrefix[i];
+            byte actual = name[i];
+            if (actual != expected && !(char.IsAsciiLetterLower((char)expected) && (actual | LowerCaseBit) == expected))
+            {
+                return false;
+            }
+        }
+
         return true;
     }
 
