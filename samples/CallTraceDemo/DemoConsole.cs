@@ -4,6 +4,7 @@ using System.Text;
 using SipTraceContext.Conventions;
 using SipTraceContext.Propagation;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace CallTraceDemo;
 
@@ -18,6 +19,9 @@ public static class DemoConsole
     public const int PlainWidth = 140;
 
     private const int TimelineWidth = 24;
+
+    /// <summary>Below this width the timeline column is left out, so span names and statuses stay on one line.</summary>
+    private const int TimelineMinConsoleWidth = 120;
     private const int ShownTraces = 8;
 
     /// <summary>A console for stdout: detected capabilities, but plain and wide when stdout is redirected.</summary>
@@ -112,25 +116,32 @@ public static class DemoConsole
             ? $"{Caller.Describe(call.Scenario)} {call.Index + 1}"
             : $"call {call.Index + 1}";
         console.MarkupLine($"[bold]{Markup.Escape(flow)}[/]  trace {call.TraceId}");
+        bool timeline = console.Profile.Width >= TimelineMinConsoleWidth;
         var table = new Table()
             .Border(TableBorder.Simple)
-            .AddColumn("span")
+            .AddColumn(new TableColumn("span").NoWrap())
             .AddColumn("node")
             .AddColumn(new TableColumn("start").RightAligned())
-            .AddColumn(new TableColumn("duration").RightAligned())
-            .AddColumn("timeline")
-            .AddColumn("status");
+            .AddColumn(new TableColumn("duration").RightAligned());
+        if (timeline)
+        {
+            table.AddColumn("timeline");
+        }
+
+        table.AddColumn("status");
         double total = Math.Max(call.Root.DescendantsAndSelf().Max(s => (s.Offset + s.Duration).TotalMilliseconds), 0.001);
-        AddSpan(table, call.Root, string.Empty, string.Empty, total);
+        AddSpan(table, call.Root, string.Empty, string.Empty, total, timeline);
         console.Write(table);
     }
 
     /// <summary>One span's row, its events' rows, then its children, with tree guides in the name column.</summary>
-    private static void AddSpan(Table table, SpanNode span, string guide, string childIndent, double total)
+    private static void AddSpan(Table table, SpanNode span, string guide, string childIndent, double total, bool timeline)
     {
         string kind = span.Kind is ActivityKind.Server or ActivityKind.Client ? $" [grey][[{span.Kind.ToString().ToLowerInvariant()}]][/]" : string.Empty;
         bool failed = span.Status == ActivityStatusCode.Error;
-        table.AddRow(
+        AddRow(
+            table,
+            timeline,
             new Markup($"[grey]{Markup.Escape(guide)}[/]{Markup.Escape(span.Name)}{kind}"),
             new Markup($"[cyan]{Markup.Escape(span.Node)}[/]"),
             new Text(Offset(span.Offset)),
@@ -141,7 +152,9 @@ public static class DemoConsole
         string eventIndent = childIndent + (span.Children.Count > 0 ? "│  " : "   ");
         foreach ((string name, TimeSpan offset) in span.Events)
         {
-            table.AddRow(
+            AddRow(
+                table,
+                timeline,
                 new Markup($"[grey]{Markup.Escape(eventIndent)}· {Markup.Escape(name)}[/]"),
                 Text.Empty,
                 new Markup($"[grey]{Offset(offset)}[/]"),
@@ -153,7 +166,19 @@ public static class DemoConsole
         for (int i = 0; i < span.Children.Count; i++)
         {
             bool last = i == span.Children.Count - 1;
-            AddSpan(table, span.Children[i], childIndent + (last ? "└─ " : "├─ "), childIndent + (last ? "   " : "│  "), total);
+            AddSpan(table, span.Children[i], childIndent + (last ? "└─ " : "├─ "), childIndent + (last ? "   " : "│  "), total, timeline);
+        }
+    }
+
+    private static void AddRow(Table table, bool timeline, Markup name, Renderable node, Renderable start, Renderable duration, Markup bar, Renderable status)
+    {
+        if (timeline)
+        {
+            table.AddRow(name, node, start, duration, bar, status);
+        }
+        else
+        {
+            table.AddRow(name, node, start, duration, status);
         }
     }
 
