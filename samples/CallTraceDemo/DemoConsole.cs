@@ -68,7 +68,7 @@ public static class DemoConsole
         DemoOptions options = result.Options;
         string headers = options.EffectiveStyle == SipHeaderStyle.POTel ? "P-OTel-*" : "X-OTel-*";
         string path = options.Flow == DemoFlow.Ims
-            ? "UE-A -> P-CSCF -> I-CSCF/S-CSCF -> AS -> S-CSCF -> I-CSCF -> P-CSCF -> UE-B"
+            ? "REGISTER UE-A -> P-CSCF -> I-CSCF -> S-CSCF, then INVITE UE-A -> P-CSCF -> S-CSCF -> AS -> S-CSCF -> I-CSCF -> P-CSCF -> UE-B,"
             : "caller -> P-CSCF -> S-CSCF -> callee";
         console.MarkupLine($"[bold]CallTraceDemo[/] {Markup.Escape(path)} over UDP on 127.0.0.1, [bold]{headers}[/] trace headers");
 
@@ -118,7 +118,7 @@ public static class DemoConsole
         console.MarkupLine($"[bold]{Markup.Escape(flow)}[/]  trace {call.TraceId}");
         bool timeline = console.Profile.Width >= TimelineMinConsoleWidth;
         var table = new Table()
-            .Border(TableBorder.Simple)
+            .Border(TableBorder.Horizontal)
             .AddColumn(new TableColumn("span").NoWrap())
             .AddColumn("node")
             .AddColumn(new TableColumn("start").RightAligned())

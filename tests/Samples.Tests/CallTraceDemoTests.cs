@@ -271,7 +271,8 @@ public sealed class CallTraceDemoTests
         int status = columns.IndexOf("status", StringComparison.Ordinal);
 
         var rows = new List<(string, string, string)>();
-        for (int i = header + 2; i < lines.Length && lines[i].Trim().Length > 0; i++)
+        // The rows run from below the header's rule to the table's closing rule.
+        for (int i = header + 2; i < lines.Length && !lines[i].StartsWith('─'); i++)
         {
             string line = lines[i];
             string nodeCell = line.Length > node ? line[node..].Split(' ', 2)[0] : string.Empty;
