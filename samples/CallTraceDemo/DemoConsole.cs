@@ -68,7 +68,7 @@ public static class DemoConsole
         DemoOptions options = result.Options;
         string headers = options.EffectiveStyle == SipHeaderStyle.POTel ? "P-OTel-*" : "X-OTel-*";
         string path = options.Flow == DemoFlow.Ims
-            ? "REGISTER UE-A -> P-CSCF -> I-CSCF -> S-CSCF, then INVITE UE-A -> P-CSCF -> S-CSCF -> AS -> S-CSCF -> I-CSCF -> P-CSCF -> UE-B,"
+            ? "IMS: UE-A registers, then calls UE-B through P-CSCF, S-CSCF, AS, I-CSCF"
             : "caller -> P-CSCF -> S-CSCF -> callee";
         console.MarkupLine($"[bold]CallTraceDemo[/] {Markup.Escape(path)} over UDP on 127.0.0.1, [bold]{headers}[/] trace headers");
 
