@@ -57,6 +57,7 @@ public static class DemoConsole
         });
         console.Profile.Width = PlainWidth;
         console.Profile.Encoding = Encoding.UTF8;
+        console.Profile.Capabilities.Unicode = true;
         Render(console, result);
         return writer.ToString();
     }
@@ -130,12 +131,13 @@ public static class DemoConsole
 
         table.AddColumn("status");
         double total = Math.Max(call.Root.DescendantsAndSelf().Max(s => (s.Offset + s.Duration).TotalMilliseconds), 0.001);
-        AddSpan(table, call.Root, string.Empty, string.Empty, total, timeline);
+        Glyphs glyphs = console.Profile.Capabilities.Unicode ? Glyphs.Unicode : Glyphs.Ascii;
+        AddSpan(table, call.Root, string.Empty, string.Empty, total, timeline, glyphs);
         console.Write(table);
     }
 
     /// <summary>One span's row, its events' rows, then its children, with tree guides in the name column.</summary>
-    private static void AddSpan(Table table, SpanNode span, string guide, string childIndent, double total, bool timeline)
+    private static void AddSpan(Table table, SpanNode span, string guide, string childIndent, double total, bool timeline, Glyphs glyphs)
     {
         string kind = span.Kind is ActivityKind.Server or ActivityKind.Client ? $" [grey][[{span.Kind.ToString().ToLowerInvariant()}]][/]" : string.Empty;
         bool failed = span.Status == ActivityStatusCode.Error;
@@ -146,27 +148,27 @@ public static class DemoConsole
             new Markup($"[cyan]{Markup.Escape(span.Node)}[/]"),
             new Text(Offset(span.Offset)),
             DurationCell(span.Duration),
-            new Markup($"[{(failed ? "red" : "green")}]{Bar(span.Offset.TotalMilliseconds, span.Duration.TotalMilliseconds, total)}[/]"),
+            new Markup($"[{(failed ? "red" : "green")}]{Bar(span.Offset.TotalMilliseconds, span.Duration.TotalMilliseconds, total, glyphs)}[/]"),
             StatusCell(span));
 
-        string eventIndent = childIndent + (span.Children.Count > 0 ? "│  " : "   ");
+        string eventIndent = childIndent + (span.Children.Count > 0 ? glyphs.Pipe : "   ");
         foreach ((string name, TimeSpan offset) in span.Events)
         {
             AddRow(
                 table,
                 timeline,
-                new Markup($"[grey]{Markup.Escape(eventIndent)}· {Markup.Escape(name)}[/]"),
+                new Markup($"[grey]{Markup.Escape(eventIndent)}{glyphs.Event} {Markup.Escape(name)}[/]"),
                 Text.Empty,
                 new Markup($"[grey]{Offset(offset)}[/]"),
                 Text.Empty,
-                new Markup($"[grey]{Marker(offset.TotalMilliseconds, total)}[/]"),
+                new Markup($"[grey]{Marker(offset.TotalMilliseconds, total, glyphs)}[/]"),
                 Text.Empty);
         }
 
         for (int i = 0; i < span.Children.Count; i++)
         {
             bool last = i == span.Children.Count - 1;
-            AddSpan(table, span.Children[i], childIndent + (last ? "└─ " : "├─ "), childIndent + (last ? "   " : "│  "), total, timeline);
+            AddSpan(table, span.Children[i], childIndent + (last ? glyphs.LastBranch : glyphs.Branch), childIndent + (last ? "   " : glyphs.Pipe), total, timeline, glyphs);
         }
     }
 
@@ -201,17 +203,17 @@ public static class DemoConsole
         _ => new Markup("[green]unset[/]"),
     };
 
-    private static string Bar(double start, double duration, double total)
+    private static string Bar(double start, double duration, double total, Glyphs glyphs)
     {
         int from = Math.Clamp((int)Math.Floor(start / total * TimelineWidth), 0, TimelineWidth - 1);
         int length = Math.Clamp((int)Math.Round(duration / total * TimelineWidth), 1, TimelineWidth - from);
-        return new string(' ', from) + new string('━', length) + new string(' ', TimelineWidth - from - length);
+        return new string(' ', from) + new string(glyphs.Bar, length) + new string(' ', TimelineWidth - from - length);
     }
 
-    private static string Marker(double at, double total)
+    private static string Marker(double at, double total, Glyphs glyphs)
     {
         int position = Math.Clamp((int)Math.Floor(at / total * TimelineWidth), 0, TimelineWidth - 1);
-        return new string(' ', position) + "╵" + new string(' ', TimelineWidth - position - 1);
+        return new string(' ', position) + glyphs.Marker + new string(' ', TimelineWidth - position - 1);
     }
 
     private static Table ProxyMetricsTable(MetricsSummary metrics)
@@ -270,4 +272,12 @@ public static class DemoConsole
     private static string Ms(double milliseconds) => milliseconds.ToString("0.0", CultureInfo.InvariantCulture) + "ms";
 
     private static string Offset(TimeSpan t) => (t.TotalMilliseconds >= 0 ? "+" : string.Empty) + Ms(t.TotalMilliseconds);
+
+    /// <summary>The characters of the tree guides, timeline and events; ASCII when the output encoding has no box drawing.</summary>
+    private sealed record Glyphs(string Branch, string LastBranch, string Pipe, char Bar, char Marker, char Event)
+    {
+        public static readonly Glyphs Unicode = new("├─ ", "└─ ", "│  ", '━', '╵', '·');
+
+        public static readonly Glyphs Ascii = new("|- ", "`- ", "|  ", '=', '\'', '-');
+    }
 }
