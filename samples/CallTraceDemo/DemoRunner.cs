@@ -100,6 +100,9 @@ public static class DemoRunner
     public const string ScenarioTag = "demo.scenario";
     public const string IndexTag = "demo.call_index";
 
+    /// <summary>The called party of the IMS flow's calls (a tel URI, as a handset dials it).</summary>
+    public const string CalledParty = "tel:+15550209999";
+
     private static readonly CallScenario[] Scenarios = [CallScenario.Answered, CallScenario.Busy, CallScenario.Cancelled, CallScenario.Retransmitted];
 
     public static async Task<DemoResult> RunAsync(DemoOptions options)
@@ -192,6 +195,7 @@ public static class DemoRunner
     {
         var ims = new ImsNodeOptions { Propagation = new SipPropagationOptions { Style = options.EffectiveStyle } };
         var callIds = new (string Register, string Call)[options.Calls];
+        Array.Fill(callIds, (string.Empty, string.Empty));
         var errors = new List<string>();
         await using var ueB = new TerminatingUserEquipment();
         await using var pcscf = new PcscfNode(ims);
@@ -210,6 +214,7 @@ public static class DemoRunner
 
         await ForEachCallAsync(options, errors, async i =>
         {
+            // Kept before the call starts, so a failed call still shows its registration's trace.
             string register = await ueA.RegisterAsync(i, pcscf.EndPoint);
             callIds[i] = (register, string.Empty);
             callIds[i] = (register, await ueA.CallAsync(i, CalledParty, pcscf.EndPoint));
@@ -239,9 +244,6 @@ public static class DemoRunner
 
         return (flows, errors);
     }
-
-    /// <summary>The called party of the IMS flow's calls (a tel URI, as a handset dials it).</summary>
-    public const string CalledParty = "tel:+15550209999";
 
     private static async Task ForEachCallAsync(DemoOptions options, List<string> errors, Func<int, Task> call)
     {

@@ -155,6 +155,7 @@ public abstract class ImsCscf : IAsyncDisposable
 public sealed class PcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Pcscf)
 {
     private readonly PcscfInstrumentation _ims = new(options);
+    private int _securityAssociations;
     private int _sessions;
 
     /// <summary>Where REGISTERs go (the home network's I-CSCF).</summary>
@@ -177,7 +178,7 @@ public sealed class PcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Pcscf)
             using (ImsSpan ipsec = Mark(_ims.StartIpsecSetup(register)))
             {
                 await Task.Delay(ImsTimings.Ipsec);
-                ipsec.End(0x1000 + Interlocked.Increment(ref _sessions)); // the SPI of the association
+                ipsec.End(0x1000 + Interlocked.Increment(ref _securityAssociations)); // the SPI of the new association
             }
 
             Relay(register.Forward.ToArray(), new SipHop.RequestEdits { PushRoutes = [IcscfRoute] }, EndOn(register));

@@ -19,6 +19,17 @@ namespace CallTraceDemo;
 /// </remarks>
 public sealed class NodeMetricsCollector : IDisposable
 {
+    /// <summary>Which node records each IMS instrument (HSS queries: see <see cref="ImsNodeOfHssCommand"/>).</summary>
+    private static readonly Dictionary<string, string> ImsRecorders = new(StringComparer.Ordinal)
+    {
+        [ImsMetrics.RegistrationLatency.Name] = ImsRoles.Pcscf,
+        [ImsMetrics.SessionSetupTime.Name] = ImsRoles.Pcscf,
+        [ImsMetrics.RxAarLatency.Name] = ImsRoles.Pcscf,
+        [ImsMetrics.HssQueryLatency.Name] = ImsRoles.HssClients,
+        [ImsMetrics.AsInvocationLatency.Name] = ImsRoles.Scscf,
+        [ImsMetrics.SessionActiveCount.Name] = ImsRoles.Scscf,
+    };
+
     /// <summary>The node whose tracer the current thread is constructing, and the collector that asked.</summary>
     [ThreadStatic]
     private static (NodeMetricsCollector Owner, string Node)? t_attributing;
@@ -70,26 +81,16 @@ public sealed class NodeMetricsCollector : IDisposable
             return;
         }
 
-        if (t_attributing is { } attributing && ReferenceEquals(attributing.Owner, this))
+        // The static IMS instruments first: they may be published while a tracer is being constructed.
+        if (ImsRecorders.TryGetValue(instrument.Name, out string? imsNode))
+        {
+            listener.EnableMeasurementEvents(instrument, new Recorder(this, imsNode));
+        }
+        else if (t_attributing is { } attributing && ReferenceEquals(attributing.Owner, this))
         {
             listener.EnableMeasurementEvents(instrument, new Recorder(this, attributing.Node));
         }
-        else if (instrument.Name.StartsWith("ims.", StringComparison.Ordinal) && ImsRecorders.TryGetValue(instrument.Name, out string? node))
-        {
-            listener.EnableMeasurementEvents(instrument, new Recorder(this, node));
-        }
     }
-
-    /// <summary>Which node records each IMS instrument (HSS queries: see <see cref="ImsNodeOfHssCommand"/>).</summary>
-    private static readonly Dictionary<string, string> ImsRecorders = new(StringComparer.Ordinal)
-    {
-        [ImsMetrics.RegistrationLatency.Name] = ImsRoles.Pcscf,
-        [ImsMetrics.SessionSetupTime.Name] = ImsRoles.Pcscf,
-        [ImsMetrics.RxAarLatency.Name] = ImsRoles.Pcscf,
-        [ImsMetrics.HssQueryLatency.Name] = ImsRoles.HssClients,
-        [ImsMetrics.AsInvocationLatency.Name] = ImsRoles.Scscf,
-        [ImsMetrics.SessionActiveCount.Name] = ImsRoles.Scscf,
-    };
 
     /// <summary>The node that sends a Cx command: the I-CSCF asks where a user is served (UAR, LIR), the S-CSCF fetches profiles (SAR, MAR).</summary>
     public static string ImsNodeOfHssCommand(string command) =>
