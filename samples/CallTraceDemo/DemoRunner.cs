@@ -50,7 +50,9 @@ public sealed record SpanNode(
     ActivityStatusCode Status,
     string? StatusDescription,
     IReadOnlyList<(string Name, TimeSpan Offset)> Events,
-    IReadOnlyList<SpanNode> Children)
+    IReadOnlyList<SpanNode> Children,
+    IReadOnlyDictionary<string, object?> Attributes,
+    int Links)
 {
     /// <summary>This span and every span under it, depth first.</summary>
     public IEnumerable<SpanNode> DescendantsAndSelf() => Children.SelectMany(c => c.DescendantsAndSelf()).Prepend(this);
@@ -303,7 +305,9 @@ public static class DemoRunner
             span.Status,
             span.StatusDescription ?? span.GetTagItem(OtelAttributes.ErrorType) as string,
             events,
-            children);
+            children,
+            span.TagObjects.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal),
+            span.Links.Count());
     }
 
     private static string Describe(ActivityEvent e)

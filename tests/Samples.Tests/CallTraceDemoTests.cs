@@ -211,6 +211,32 @@ public sealed class CallTraceDemoTests
                 ],
                 call.Root.DescendantsAndSelf().Select(s => (s.Name, s.Node)));
 
+            // What the helpers read from the SIP bytes on the wire (UE-A sends no trace headers: no links).
+            string impu = OriginatingUserEquipment.Impu(i);
+            SpanNode register = registration.Root;
+            Assert.Equal(impu, register.Attributes[ImsAttributes.Impu]);
+            Assert.Equal(ImsAttributes.AccessTypeValues.EUtranFdd, register.Attributes[ImsAttributes.AccessType]);
+            Assert.Equal(200, register.Attributes[ImsAttributes.ResponseCode]);
+            Assert.Equal(0, register.Links);
+
+            SpanNode originating = call.Root;
+            Assert.Equal(impu, originating.Attributes[ImsAttributes.CallingParty]);
+            Assert.Equal(DemoRunner.CalledParty, originating.Attributes[ImsAttributes.CalledParty]);
+            Assert.Equal(ImsAttributes.AccessTypeValues.EUtranFdd, originating.Attributes[ImsAttributes.AccessType]);
+            Assert.StartsWith("pcscf-", (string)originating.Attributes[ImsAttributes.Icid]!, StringComparison.Ordinal);
+            Assert.Equal("AMR-WB", originating.Attributes[ImsAttributes.SdpCodec]);
+            Assert.Equal(49L, originating.Attributes[ImsAttributes.SdpBandwidth]);
+            Assert.Equal(200, originating.Attributes[ImsAttributes.ResponseCode]);
+            Assert.Equal(0, originating.Links);
+
+            SpanNode core = Assert.Single(originating.Children, s => s.Name == ImsSpanNames.ScscfInvite);
+            Assert.Equal(originating.Attributes[ImsAttributes.Icid], core.Attributes[ImsAttributes.Icid]);
+            SpanNode asInvoke = core.DescendantsAndSelf().Single(s => s.Name == ImsSpanNames.ScscfAsInvoke);
+            Assert.Equal("mmtel", asInvoke.Attributes[ImsAttributes.AsService]);
+            SpanNode terminating = core.DescendantsAndSelf().Single(s => s.Name == ImsSpanNames.PcscfInvite);
+            Assert.StartsWith("sip:ue-b@127.0.0.1:", (string)terminating.Attributes[ImsAttributes.CalledParty]!, StringComparison.Ordinal);
+            Assert.Equal("AMR-WB", terminating.Attributes[ImsAttributes.SdpCodec]);
+
             Assert.Equal(ImsRegistrationTree, PrintedSpans(result.Text, registration.TraceId).Select(s => s.Tree));
             Assert.Equal(ImsCallTree, PrintedSpans(result.Text, call.TraceId).Select(s => s.Tree));
             Assert.All(PrintedSpans(result.Text, call.TraceId), s => Assert.Equal("unset", s.Status));
