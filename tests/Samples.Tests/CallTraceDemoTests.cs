@@ -267,6 +267,43 @@ public sealed class CallTraceDemoTests
         int Count(string name, string detail = "") => metrics.Metric(name, detail).Latency!.Count;
     }
 
+    [Theory]
+    [InlineData(true, 140)]
+    [InlineData(false, 80)]
+    public void WaterfallDegradesToAsciiAndDropsTheTimelineOnNarrowConsoles(bool unicode, int width)
+    {
+        SpanNode child = Span("sip.call.setup", "P-CSCF", 5, 40, ActivityStatusCode.Error, "Busy Here", []);
+        SpanNode root = Span("call 1: busy (486)", "caller", 0, 50, ActivityStatusCode.Unset, null, [child]);
+        var result = new DemoResult(
+            new DemoOptions { Calls = 1 },
+            [new CallTrace(0, CallScenario.Busy, ActivityTraceId.CreateRandom(), root)],
+            new MetricsSummary([new ProxyMetrics("P-CSCF", LatencySummary.Empty, LatencySummary.Empty, new Dictionary<string, long>(), new Dictionary<string, long>(), 0, 0)], []),
+            string.Empty,
+            []);
+        using var output = new StringWriter();
+        Spectre.Console.IAnsiConsole console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+        {
+            Ansi = Spectre.Console.AnsiSupport.No,
+            ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
+            Out = new Spectre.Console.AnsiConsoleOutput(output),
+        });
+        console.Profile.Width = width;
+        console.Profile.Capabilities.Unicode = unicode;
+
+        DemoConsole.Render(console, result);
+
+        string text = output.ToString();
+        Assert.DoesNotContain("\u001b", text, StringComparison.Ordinal);
+        Assert.Contains((unicode ? "└─ " : "`- ") + "sip.call.setup [server]", text, StringComparison.Ordinal);
+        Assert.Contains("ERROR Busy Here", text, StringComparison.Ordinal);
+        Assert.Equal(unicode, text.Contains("timeline", StringComparison.Ordinal));
+        Assert.Equal(unicode, text.Contains('━', StringComparison.Ordinal));
+        Assert.All(text.ReplaceLineEndings("\n").Split('\n'), line => Assert.True(line.Length <= width, line));
+
+        static SpanNode Span(string name, string node, double start, double duration, ActivityStatusCode status, string? description, SpanNode[] children) =>
+            new(name, node, ActivityKind.Server, TimeSpan.FromMilliseconds(start), TimeSpan.FromMilliseconds(duration), status, description, [], children, new Dictionary<string, object?>(), 0);
+    }
+
     [Fact]
     public void LatencySummaryUsesNearestRankOverEveryValue()
     {
