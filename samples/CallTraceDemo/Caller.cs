@@ -20,6 +20,12 @@ public enum CallScenario
 
     /// <summary>The callee is slow: the caller retransmits the INVITE, then the call is answered and hung up.</summary>
     Retransmitted,
+
+    /// <summary>IMS flow: a handset registers through P-CSCF, I-CSCF and S-CSCF.</summary>
+    ImsRegistration,
+
+    /// <summary>IMS flow: the registered handset calls UE-B through the P-CSCF, S-CSCF, MMTel AS and I-CSCF, then hangs up.</summary>
+    ImsCall,
 }
 
 /// <summary>
@@ -175,7 +181,10 @@ public sealed class Caller : IAsyncDisposable
         CallScenario.Answered => "answered, hung up",
         CallScenario.Busy => "busy (486)",
         CallScenario.Cancelled => "cancelled ringing",
-        _ => "retransmitted INVITE",
+        CallScenario.Retransmitted => "retransmitted INVITE",
+        CallScenario.ImsRegistration => "IMS registration",
+        CallScenario.ImsCall => "IMS call, answered, hung up",
+        _ => scenario.ToString(),
     };
 
     private byte[] Request(string method, string uri, string branch, string route, string to, Dialog d, int cseq, ActivityContext context)

@@ -3,24 +3,41 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using SipTraceContext.Conventions;
+using SipTraceContext.Instrumentation.Ims;
 using SipTraceContext.Propagation;
 
 namespace CallTraceDemo;
 
+/// <summary>Which network the demo runs.</summary>
+public enum DemoFlow
+{
+    /// <summary>caller -> P-CSCF -> S-CSCF -> callee: two proxies with the call tracer, four kinds of call.</summary>
+    Proxies,
+
+    /// <summary>A VoLTE registration then a call through UE, P-CSCF, I-CSCF, S-CSCF, AS and UE-B with the IMS node helpers.</summary>
+    Ims,
+}
+
 /// <summary>What to run.</summary>
 public sealed record DemoOptions
 {
+    public DemoFlow Flow { get; init; } = DemoFlow.Proxies;
+
     public int Calls { get; init; } = 4;
 
     public int Concurrency { get; init; } = 1;
 
-    public SipHeaderStyle Style { get; init; } = SipHeaderStyle.XOTel;
+    /// <summary>The trace header style; null for the flow's usual one (X-OTel between proxies, P-OTel inside an IMS core).</summary>
+    public SipHeaderStyle? Style { get; init; }
 
     /// <summary>An OTLP endpoint (e.g. http://localhost:4317) to export the same traces and metrics to; null for none.</summary>
     public Uri? OtlpEndpoint { get; init; }
 
     /// <summary>Reports progress (calls done, calls total) during long runs; null for none.</summary>
     public Action<int, int>? Progress { get; init; }
+
+    public SipHeaderStyle EffectiveStyle => Style ?? (Flow == DemoFlow.Ims ? SipHeaderStyle.POTel : SipHeaderStyle.XOTel);
 }
 
 /// <summary>One span of a call's trace, with its children, as the waterfall shows it.</summary>
@@ -33,28 +50,50 @@ public sealed record SpanNode(
     ActivityStatusCode Status,
     string? StatusDescription,
     IReadOnlyList<(string Name, TimeSpan Offset)> Events,
-    IReadOnlyList<SpanNode> Children);
+    IReadOnlyList<SpanNode> Children,
+    IReadOnlyDictionary<string, object?> Attributes,
+    int Links)
+{
+    /// <summary>This span and every span under it, depth first.</summary>
+    public IEnumerable<SpanNode> DescendantsAndSelf() => Children.SelectMany(c => c.DescendantsAndSelf()).Prepend(this);
+}
 
-/// <summary>One call: its scenario and its trace as a tree rooted at the caller's span.</summary>
+/// <summary>One traced flow (a call, or an IMS registration): its scenario and its trace as a tree.</summary>
 public sealed record CallTrace(int Index, CallScenario Scenario, ActivityTraceId TraceId, SpanNode Root);
 
-/// <summary>The metrics summary, from the OpenTelemetry SDK's metric points (both proxies summed).</summary>
-public sealed record MetricsSummary(
-    long AnsweredCalls,
-    double SetupP50Ms,
-    double SetupP95Ms,
-    double SetupMaxMs,
+/// <summary>The call tracer's instruments on one proxy, read per proxy (see <see cref="NodeMetricsCollector"/>).</summary>
+public sealed record ProxyMetrics(
+    string Node,
+    LatencySummary Setup,
+    LatencySummary Teardown,
     IReadOnlyDictionary<string, long> ResponsesByCode,
     IReadOnlyDictionary<string, long> FailuresByReason,
     long Retransmissions,
     long ActiveCalls);
 
-/// <summary>What a run produced.</summary>
-public sealed record DemoResult(IReadOnlyList<CallTrace> Calls, MetricsSummary Metrics, string Text, IReadOnlyList<string> Errors);
+/// <summary>One IMS instrument (or one tag value of it), labelled with the node that records it.</summary>
+public sealed record ImsMetric(string Name, string Node, string Detail, LatencySummary? Latency, long? Value);
+
+/// <summary>The metrics summary: per proxy in the proxies flow, per IMS instrument in the IMS flow.</summary>
+public sealed record MetricsSummary(IReadOnlyList<ProxyMetrics> Proxies, IReadOnlyList<ImsMetric> Ims)
+{
+    public ProxyMetrics Proxy(string node) => Proxies.Single(p => p.Node == node);
+
+    public ImsMetric Metric(string name, string detail = "") => Ims.Single(m => m.Name == name && m.Detail == detail);
+}
+
+/// <summary>What a run produced; <see cref="Text"/> is the output rendered without colours, as a redirected run prints it.</summary>
+public sealed record DemoResult(DemoOptions Options, IReadOnlyList<CallTrace> Calls, MetricsSummary Metrics, string Text, IReadOnlyList<string> Errors)
+{
+    /// <summary>How many traces a complete run has: one per call, plus one per registration in the IMS flow.</summary>
+    public int ExpectedTraces => Options.Flow == DemoFlow.Ims ? 2 * Options.Calls : Options.Calls;
+
+    public bool Succeeded => Errors.Count == 0 && Calls.Count == ExpectedTraces;
+}
 
 /// <summary>
-/// Starts a caller, an edge proxy (P-CSCF role), a core proxy (S-CSCF role) and a callee on
-/// 127.0.0.1, places the calls, and collects their traces and metrics with the OpenTelemetry SDK.
+/// Runs one of the demo's flows on 127.0.0.1 (every node its own UDP socket, real SIP bytes between them) and
+/// collects the traces with the OpenTelemetry SDK and the metrics per node.
 /// </summary>
 public static class DemoRunner
 {
@@ -63,13 +102,15 @@ public static class DemoRunner
     public const string ScenarioTag = "demo.scenario";
     public const string IndexTag = "demo.call_index";
 
+    /// <summary>The called party of the IMS flow's calls (a tel URI, as a handset dials it).</summary>
+    public const string CalledParty = "tel:+15550209999";
+
     private static readonly CallScenario[] Scenarios = [CallScenario.Answered, CallScenario.Busy, CallScenario.Cancelled, CallScenario.Retransmitted];
 
     public static async Task<DemoResult> RunAsync(DemoOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var spans = new List<Activity>();
-        var metrics = new List<MetricSnapshot>();
         ResourceBuilder resource = ResourceBuilder.CreateDefault().AddService("CallTraceDemo");
 
         TracerProviderBuilder tracing = Sdk.CreateTracerProviderBuilder()
@@ -78,53 +119,56 @@ public static class DemoRunner
             .AddSource(SourceName)
             .AddSipInstrumentation()
             .AddInMemoryExporter(spans);
-        MeterProviderBuilder metering = Sdk.CreateMeterProviderBuilder()
-            .SetResourceBuilder(resource)
-            .AddSipInstrumentation()
-            .AddInMemoryExporter(metrics);
+        MeterProviderBuilder? metering = null;
         if (options.OtlpEndpoint is { } endpoint)
         {
             tracing.AddOtlpExporter(o => o.Endpoint = endpoint);
-            metering.AddOtlpExporter(o => o.Endpoint = endpoint);
+
+            // The collector gets the SDK's streams, where both proxies' instruments are one stream (see NodeMetricsCollector).
+            metering = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddSipInstrumentation().AddOtlpExporter(o => o.Endpoint = endpoint);
         }
 
         using TracerProvider tracerProvider = tracing.Build();
-        using MeterProvider meterProvider = metering.Build();
-        using var source = new ActivitySource(new ActivitySourceOptions(SourceName) { Version = "1.0.0" });
+        using MeterProvider? meterProvider = metering?.Build();
+        using var collector = new NodeMetricsCollector();
 
-        var propagation = new SipPropagationOptions { Style = options.Style };
-        var traceIds = new (int Index, CallScenario Scenario, ActivityTraceId TraceId)[options.Calls];
+        (List<(int Index, CallScenario Scenario, Func<Activity, bool> IsRoot)> flows, List<string> errors) = options.Flow == DemoFlow.Ims
+            ? await RunImsAsync(options, collector)
+            : await RunProxiesAsync(options, collector);
+
+        tracerProvider.ForceFlush();
+        meterProvider?.ForceFlush();
+
+        List<CallTrace> calls = BuildTraces(spans, flows);
+        MetricsSummary summary = options.Flow == DemoFlow.Ims ? SummarizeIms(collector) : SummarizeProxies(collector);
+        var result = new DemoResult(options, calls, summary, string.Empty, errors);
+        return result with { Text = DemoConsole.RenderPlain(result) };
+    }
+
+    private static async Task<(List<(int, CallScenario, Func<Activity, bool>)>, List<string>)> RunProxiesAsync(DemoOptions options, NodeMetricsCollector collector)
+    {
+        using var source = new ActivitySource(new ActivitySourceOptions(SourceName) { Version = "1.0.0" });
+        var propagation = new SipPropagationOptions { Style = options.EffectiveStyle };
+        var traceIds = new ActivityTraceId[options.Calls];
         var errors = new List<string>();
+        Proxy core, edge;
+        using (collector.AttributeTo(ImsRoles.Scscf))
+        {
+            core = new Proxy(ImsRoles.Scscf, propagation);
+        }
+
+        using (collector.AttributeTo(ImsRoles.Pcscf))
+        {
+            edge = new Proxy(ImsRoles.Pcscf, propagation);
+        }
+
         await using (var callee = new Callee(propagation, source))
-        await using (var core = new Proxy("S-CSCF", propagation))
-        await using (var edge = new Proxy("P-CSCF", propagation))
+        await using (core)
+        await using (edge)
         await using (var caller = new Caller(propagation, source))
         {
-            int done = 0;
-            using var gate = new SemaphoreSlim(Math.Max(1, options.Concurrency));
-            var tasks = Enumerable.Range(0, options.Calls).Select(async i =>
-            {
-                await gate.WaitAsync();
-                try
-                {
-                    CallScenario scenario = Scenarios[i % Scenarios.Length];
-                    ActivityTraceId id = await Task.Run(() => caller.PlaceAsync(i, scenario, edge.EndPoint, core.EndPoint, callee.EndPoint));
-                    traceIds[i] = (i, scenario, id);
-                }
-                catch (Exception e)
-                {
-                    lock (errors)
-                    {
-                        errors.Add($"call {i + 1}: {e.Message}");
-                    }
-                }
-                finally
-                {
-                    gate.Release();
-                    options.Progress?.Invoke(Interlocked.Increment(ref done), options.Calls);
-                }
-            }).ToList();
-            await Task.WhenAll(tasks);
+            await ForEachCallAsync(options, errors, async i =>
+                traceIds[i] = await caller.PlaceAsync(i, Scenarios[i % Scenarios.Length], edge.EndPoint, core.EndPoint, callee.EndPoint));
 
             // The proxies end a teardown span on the 200 to the BYE they forwarded upstream, a moment
             // after the caller reads it: let them finish before the spans are flushed.
@@ -136,28 +180,113 @@ public static class DemoRunner
             errors.AddRange(caller.Errors.Items.Concat(edge.Errors.Items).Concat(core.Errors.Items).Concat(callee.Errors.Items));
         }
 
-        tracerProvider.ForceFlush();
-        meterProvider.ForceFlush();
+        var flows = new List<(int, CallScenario, Func<Activity, bool>)>();
+        for (int i = 0; i < options.Calls; i++)
+        {
+            ActivityTraceId traceId = traceIds[i];
+            if (traceId != default)
+            {
+                flows.Add((i, Scenarios[i % Scenarios.Length], s => s.TraceId == traceId && s.Source.Name == SourceName));
+            }
+        }
 
-        List<CallTrace> calls = BuildTraces(spans, traceIds.Where(t => t.TraceId != default));
-        MetricsSummary summary = Summarize(metrics);
-        string text = WaterfallRenderer.Render(calls, summary, options, errors);
-        return new DemoResult(calls, summary, text, errors);
+        return (flows, errors);
     }
 
-    private static List<CallTrace> BuildTraces(List<Activity> spans, IEnumerable<(int Index, CallScenario Scenario, ActivityTraceId TraceId)> calls)
+    private static async Task<(List<(int, CallScenario, Func<Activity, bool>)>, List<string>)> RunImsAsync(DemoOptions options, NodeMetricsCollector collector)
+    {
+        var ims = new ImsNodeOptions { Propagation = new SipPropagationOptions { Style = options.EffectiveStyle } };
+        var callIds = new (string Register, string Call)[options.Calls];
+        Array.Fill(callIds, (string.Empty, string.Empty));
+        var errors = new List<string>();
+        await using var ueB = new TerminatingUserEquipment();
+        await using var pcscf = new PcscfNode(ims);
+        await using var icscf = new IcscfNode(ims);
+        await using var scscf = new ScscfNode(ims);
+        await using var applicationServer = new ApplicationServerNode(ims);
+        await using var ueA = new OriginatingUserEquipment();
+
+        pcscf.IcscfRoute = icscf.RouteEntry;
+        pcscf.ScscfRoute = scscf.RouteEntry;
+        pcscf.Core = [icscf.EndPoint, scscf.EndPoint, applicationServer.EndPoint];
+        icscf.ScscfRoute = scscf.RouteEntry;
+        icscf.Locate = to => to.Contains(CalledParty, StringComparison.Ordinal) ? (pcscf.RouteEntry, ueB.Contact) : null;
+        scscf.AsUri = $"sip:{applicationServer.EndPoint.Address}:{applicationServer.EndPoint.Port};lr";
+        scscf.IcscfRoute = icscf.RouteEntry;
+
+        await ForEachCallAsync(options, errors, async i =>
+        {
+            // Kept before the call starts, so a failed call still shows its registration's trace.
+            string register = await ueA.RegisterAsync(i, pcscf.EndPoint);
+            callIds[i] = (register, string.Empty);
+            callIds[i] = (register, await ueA.CallAsync(i, CalledParty, pcscf.EndPoint));
+        });
+
+        errors.AddRange(ueA.Errors.Items
+            .Concat(pcscf.Errors.Items)
+            .Concat(icscf.Errors.Items)
+            .Concat(scscf.Errors.Items)
+            .Concat(applicationServer.Errors.Items)
+            .Concat(ueB.Errors.Items));
+
+        var flows = new List<(int, CallScenario, Func<Activity, bool>)>();
+        for (int i = 0; i < options.Calls; i++)
+        {
+            (string register, string call) = callIds[i];
+            if (register.Length > 0)
+            {
+                flows.Add((i, CallScenario.ImsRegistration, s => s.OperationName == ImsSpanNames.PcscfRegister && (s.GetTagItem(SipAttributes.CallId) as string) == register));
+            }
+
+            if (call.Length > 0)
+            {
+                flows.Add((i, CallScenario.ImsCall, s => s.OperationName == ImsSpanNames.PcscfInvite && (s.GetTagItem(SipAttributes.CallId) as string) == call));
+            }
+        }
+
+        return (flows, errors);
+    }
+
+    private static async Task ForEachCallAsync(DemoOptions options, List<string> errors, Func<int, Task> call)
+    {
+        int done = 0;
+        using var gate = new SemaphoreSlim(Math.Max(1, options.Concurrency));
+        await Task.WhenAll(Enumerable.Range(0, options.Calls).Select(async i =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                Activity.Current = null; // every call is its own trace
+                await Task.Run(() => call(i));
+            }
+            catch (Exception e)
+            {
+                lock (errors)
+                {
+                    errors.Add($"call {i + 1}: {e.Message}");
+                }
+            }
+            finally
+            {
+                gate.Release();
+                options.Progress?.Invoke(Interlocked.Increment(ref done), options.Calls);
+            }
+        }));
+    }
+
+    private static List<CallTrace> BuildTraces(List<Activity> spans, List<(int Index, CallScenario Scenario, Func<Activity, bool> IsRoot)> flows)
     {
         var result = new List<CallTrace>();
-        foreach ((int index, CallScenario scenario, ActivityTraceId traceId) in calls)
+        foreach ((int index, CallScenario scenario, Func<Activity, bool> isRoot) in flows)
         {
-            List<Activity> trace = spans.Where(s => s.TraceId == traceId).OrderBy(s => s.StartTimeUtc).ToList();
-            Activity? root = trace.FirstOrDefault(s => s.Source.Name == SourceName && s.Parent is null && s.ParentSpanId == default);
+            Activity? root = spans.FirstOrDefault(s => s.ParentSpanId == default && isRoot(s));
             if (root is null)
             {
                 continue;
             }
 
-            result.Add(new CallTrace(index, scenario, traceId, Node(root, trace, root.StartTimeUtc)));
+            List<Activity> trace = [.. spans.Where(s => s.TraceId == root.TraceId).OrderBy(s => s.StartTimeUtc)];
+            result.Add(new CallTrace(index, scenario, root.TraceId, Node(root, trace, root.StartTimeUtc)));
         }
 
         return result;
@@ -174,9 +303,11 @@ public static class DemoRunner
             span.StartTimeUtc - origin,
             span.Duration,
             span.Status,
-            span.StatusDescription,
+            span.StatusDescription ?? span.GetTagItem(OtelAttributes.ErrorType) as string,
             events,
-            children);
+            children,
+            span.TagObjects.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal),
+            span.Links.Count());
     }
 
     private static string Describe(ActivityEvent e)
@@ -192,105 +323,40 @@ public static class DemoRunner
         return e.Name;
     }
 
-    private static MetricsSummary Summarize(List<MetricSnapshot> snapshots)
+    private static MetricsSummary SummarizeProxies(NodeMetricsCollector metrics)
     {
-        // Cumulative temporality: the last snapshot of each instrument holds the totals.
-        var last = new Dictionary<string, MetricSnapshot>(StringComparer.Ordinal);
-        foreach (MetricSnapshot s in snapshots)
-        {
-            last[s.Name] = s;
-        }
-
-        long answered = 0;
-        double p50 = 0, p95 = 0, max = 0;
-        if (last.TryGetValue("sip.call.setup_latency", out MetricSnapshot? setup))
-        {
-            var bounds = new SortedDictionary<double, long>();
-            double min = double.MaxValue;
-            foreach (MetricPoint point in setup.MetricPoints)
-            {
-                answered += point.GetHistogramCount();
-                if (point.TryGetHistogramMinMaxValues(out double pointMin, out double pointMax))
-                {
-                    min = Math.Min(min, pointMin);
-                    max = Math.Max(max, pointMax);
-                }
-
-                foreach (HistogramBucket bucket in point.GetHistogramBuckets())
-                {
-                    bounds[bucket.ExplicitBound] = bounds.GetValueOrDefault(bucket.ExplicitBound) + bucket.BucketCount;
-                }
-            }
-
-            p50 = Percentile(bounds, answered, 0.50, min, max);
-            p95 = Percentile(bounds, answered, 0.95, min, max);
-        }
-
-        return new MetricsSummary(
-            answered,
-            p50,
-            p95,
-            max,
-            SumBy(last, "sip.response.count", p => $"{Tag(p, "sip.status_code")} {Tag(p, "sip.method")}"),
-            SumBy(last, "sip.call.failed", p => Tag(p, "error.type")),
-            SumBy(last, "sip.message.retransmissions", _ => "all").GetValueOrDefault("all"),
-            SumBy(last, "sip.calls.active", _ => "all").GetValueOrDefault("all"));
+        List<ProxyMetrics> proxies = [.. new[] { ImsRoles.Pcscf, ImsRoles.Scscf }.Select(node => new ProxyMetrics(
+            node,
+            LatencySummary.Of(metrics.Values(node, SipMetrics.CallSetupLatency.Name)),
+            LatencySummary.Of(metrics.Values(node, SipMetrics.CallTeardownLatency.Name)),
+            metrics.SumBy(node, SipMetrics.ResponseCount.Name, k => $"{k.Tag(SipAttributes.StatusCode)} {k.Tag(SipAttributes.Method)}"),
+            metrics.SumBy(node, SipMetrics.CallFailed.Name, k => k.Tag(OtelAttributes.ErrorType)),
+            metrics.Sum(node, SipMetrics.MessageRetransmissions.Name),
+            metrics.Sum(node, SipMetrics.CallsActive.Name)))];
+        return new MetricsSummary(proxies, []);
     }
 
-    /// <summary>A percentile estimated from the histogram buckets (linear within the bucket, clamped to min/max).</summary>
-    private static double Percentile(SortedDictionary<double, long> buckets, long count, double quantile, double min, double max)
+    private static MetricsSummary SummarizeIms(NodeMetricsCollector metrics)
     {
-        if (count == 0)
+        var rows = new List<ImsMetric>
         {
-            return 0;
+            Latency(ImsMetrics.RegistrationLatency.Name, ImsRoles.Pcscf),
+            Latency(ImsMetrics.SessionSetupTime.Name, ImsRoles.Pcscf),
+            Latency(ImsMetrics.RxAarLatency.Name, ImsRoles.Pcscf),
+        };
+        foreach ((string command, IReadOnlyList<double> values) in metrics.ValuesBy(ImsRoles.HssClients, ImsMetrics.HssQueryLatency.Name, ImsAttributes.HssCommand).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            rows.Add(new ImsMetric(ImsMetrics.HssQueryLatency.Name, NodeMetricsCollector.ImsNodeOfHssCommand(command), command, LatencySummary.Of(values), null));
         }
 
-        double rank = quantile * count;
-        long seen = 0;
-        double lower = min;
-        foreach ((double bound, long n) in buckets)
+        foreach ((string service, IReadOnlyList<double> values) in metrics.ValuesBy(ImsRoles.Scscf, ImsMetrics.AsInvocationLatency.Name, ImsAttributes.AsService).OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            if (n > 0 && seen + n >= rank)
-            {
-                double upper = double.IsPositiveInfinity(bound) ? max : Math.Min(bound, max);
-                double low = Math.Max(lower, min);
-                return low + ((upper - low) * (rank - seen) / n);
-            }
-
-            seen += n;
-            lower = bound;
+            rows.Add(new ImsMetric(ImsMetrics.AsInvocationLatency.Name, ImsRoles.Scscf, service, LatencySummary.Of(values), null));
         }
 
-        return max;
-    }
+        rows.Add(new ImsMetric(ImsMetrics.SessionActiveCount.Name, ImsRoles.Scscf, string.Empty, null, metrics.Sum(ImsRoles.Scscf, ImsMetrics.SessionActiveCount.Name)));
+        return new MetricsSummary([], rows);
 
-    private static Dictionary<string, long> SumBy(Dictionary<string, MetricSnapshot> last, string name, Func<MetricPoint, string> key)
-    {
-        var sums = new Dictionary<string, long>(StringComparer.Ordinal);
-        if (!last.TryGetValue(name, out MetricSnapshot? snapshot))
-        {
-            return sums;
-        }
-
-        foreach (MetricPoint point in snapshot.MetricPoints)
-        {
-            string k = key(point);
-            sums[k] = sums.GetValueOrDefault(k) + point.GetSumLong();
-        }
-
-        return sums;
-    }
-
-    private static string Tag(MetricPoint point, string name)
-    {
-        foreach (KeyValuePair<string, object?> tag in point.Tags)
-        {
-            if (tag.Key == name)
-            {
-                return Convert.ToString(tag.Value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
-            }
-        }
-
-        return string.Empty;
+        ImsMetric Latency(string name, string node) => new(name, node, string.Empty, LatencySummary.Of(metrics.Values(node, name)), null);
     }
 }

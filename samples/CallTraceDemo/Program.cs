@@ -1,6 +1,9 @@
 using System.Globalization;
 using CallTraceDemo;
 using SipTraceContext.Propagation;
+using Spectre.Console;
+
+const string Usage = "usage: CallTraceDemo [--ims | --flow proxies|ims] [--calls N] [--concurrency N] [--style xotel|potel] [--otlp <endpoint>]";
 
 var options = new DemoOptions();
 for (int i = 0; i < args.Length; i++)
@@ -8,6 +11,13 @@ for (int i = 0; i < args.Length; i++)
     string value = i + 1 < args.Length ? args[i + 1] : string.Empty;
     switch (args[i])
     {
+        case "--ims":
+            options = options with { Flow = DemoFlow.Ims };
+            break;
+        case "--flow" when value is "ims" or "proxies":
+            options = options with { Flow = value == "ims" ? DemoFlow.Ims : DemoFlow.Proxies };
+            i++;
+            break;
         case "--calls" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int calls) && calls > 0:
             options = options with { Calls = calls };
             i++;
@@ -24,32 +34,48 @@ for (int i = 0; i < args.Length; i++)
             options = options with { OtlpEndpoint = endpoint };
             i++;
             break;
+        case "--help" or "-h":
+            Console.WriteLine(Usage);
+            return 0;
         default:
-            Console.Error.WriteLine("usage: CallTraceDemo [--calls N] [--concurrency N] [--style xotel|potel] [--otlp <endpoint>]");
+            Console.Error.WriteLine(Usage);
             return 2;
     }
 }
 
-if (options.Calls > 8)
+IAnsiConsole console = DemoConsole.ForStandardOutput();
+DemoResult result;
+const int ProgressAbove = 8;
+if (options.Calls <= ProgressAbove)
 {
-    options = options with
+    result = await DemoRunner.RunAsync(options);
+}
+else if (console.Profile.Capabilities.Interactive)
+{
+    // A live bar only on a terminal; it is redrawn in place, which a log file would keep as noise.
+    result = await console.Progress()
+        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+        .StartAsync(async context =>
+        {
+            ProgressTask task = context.AddTask($"{options.Calls} calls, {options.Concurrency} at a time", maxValue: options.Calls);
+            return await DemoRunner.RunAsync(options with { Progress = (done, _) => task.Value = done });
+        });
+}
+else
+{
+    // Redirected: a line per quarter on stderr, so a CI log shows the run is alive without a redrawn bar.
+    int quarter = Math.Max(1, options.Calls / 4);
+    result = await DemoRunner.RunAsync(options with
     {
         Progress = (done, total) =>
         {
-            if (done == total || done % Math.Max(1, total / 40) == 0)
+            if (done % quarter == 0 || done == total)
             {
-                int width = 30;
-                int filled = done * width / total;
-                Console.Error.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] {done}/{total} calls");
-                if (done == total)
-                {
-                    Console.Error.WriteLine();
-                }
+                Console.Error.WriteLine($"{done}/{total} calls done");
             }
         },
-    };
+    });
 }
 
-DemoResult result = await DemoRunner.RunAsync(options);
-Console.Write(result.Text);
-return result.Errors.Count == 0 && result.Calls.Count == options.Calls ? 0 : 1;
+DemoConsole.Render(console, result);
+return result.Succeeded ? 0 : 1;
