@@ -212,6 +212,52 @@ public readonly ref struct SipMessageReader
         return false;
     }
 
+    /// <summary>
+    /// Finds the first instance of a header field (long or compact form, any case) in raw message
+    /// bytes with one vectorised pass, without constructing a reader: for a hot path that needs one
+    /// header of a message it does not otherwise parse.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// This checks only what finding the field needs: a start line ending in a line feed, no empty line
+    /// before the field (so a field is never found in the body), and the field's whole line followed by
+    /// at least one more byte (so no continuation line can still be coming). A header section that has
+    /// not fully arrived (a stream) can therefore answer already, and more bytes never change the answer.
+    /// It does not validate the start line or the other fields, and applies no <see cref="SipReaderLimits"/>
+    /// beyond the length of the input. On any message the reader accepts, it finds exactly what
+    /// <see cref="TryGetHeader(ReadOnlySpan{byte}, out SipHeaderField)"/> finds; on input the reader
+    /// rejects it may still find a field. When the message comes from the network and anything else in
+    /// it will be used, construct a reader instead.
+    /// </para>
+    /// <para>Never throws on input, never reads outside the span, never allocates.</para>
+    /// </remarks>
+    /// <param name="message">The message bytes, starting at the start line (or blank lines before it).</param>
+    /// <param name="name">The header name, long or compact form, any case.</param>
+    /// <param name="field">The field (name, trimmed value, offsets), or <c>default</c> when not found.</param>
+    /// <returns><see langword="true"/> when the field is present, with its whole line, before the end of the header section.</returns>
+    public static bool TryFindHeader(ReadOnlySpan<byte> message, ReadOnlySpan<byte> name, out SipHeaderField field) =>
+        HeaderFieldFinder.TryFind(message, name, out field);
+
+    /// <summary>
+    /// Finds the first instance of a known header in raw message bytes without constructing a reader;
+    /// see <see cref="TryFindHeader(ReadOnlySpan{byte}, ReadOnlySpan{byte}, out SipHeaderField)"/> for what is and is not checked.
+    /// </summary>
+    /// <param name="message">The message bytes, starting at the start line (or blank lines before it).</param>
+    /// <param name="header">The header.</param>
+    /// <param name="field">The field, or <c>default</c> when not found.</param>
+    /// <returns><see langword="true"/> when the field is present, with its whole line, before the end of the header section.</returns>
+    public static bool TryFindHeader(ReadOnlySpan<byte> message, KnownSipHeader header, out SipHeaderField field)
+    {
+        ReadOnlySpan<byte> name = SipHeaderNames.GetNameUtf8(header);
+        if (name.IsEmpty)
+        {
+            field = default;
+            return false;
+        }
+
+        return HeaderFieldFinder.TryFind(message, name, out field);
+    }
+
     /// <summary>Finds the first instance of a known header, long or compact form.</summary>
     /// <param name="header">The header.</param>
     /// <param name="value">The trimmed value, or empty when not found.</param>

@@ -200,6 +200,72 @@ public sealed class SipMessageProperties
             return new SipMessageReader(bytes).Status == SipParseStatus.Complete;
         });
 
+    private static bool SameField(in SipHeaderField a, in SipHeaderField b) =>
+        a.Offset == b.Offset && a.Length == b.Length && a.Name.SequenceEqual(b.Name) && a.Value.SequenceEqual(b.Value) && a.IsFolded == b.IsFolded;
+
+    private static bool FinderAgreesWithReader(byte[] bytes, string spelling)
+    {
+        byte[] name = Encoding.ASCII.GetBytes(spelling);
+        var reader = new SipMessageReader(bytes);
+        bool expected = reader.TryGetHeader(name, out SipHeaderField byReader);
+        bool found = SipMessageReader.TryFindHeader(bytes, name, out SipHeaderField byFinder);
+        return found == expected && (!found || SameField(byReader, byFinder));
+    }
+
+    [Property(MaxTest = 300)]
+    public Property The_fast_lookup_finds_what_the_reader_finds_in_every_spelling() =>
+        Prop.ForAll(RenderedMessages.ToArbitrary(), rendered =>
+            NamePool.Append("l").Append("Content-Length").Append("Absent-Header")
+                .SelectMany(Spellings)
+                .All(spelling => FinderAgreesWithReader(rendered.Bytes, spelling)));
+
+    [Property(MaxTest = 1000)]
+    public Property The_fast_lookup_never_throws_stays_in_bounds_and_agrees_on_whatever_the_reader_accepts() =>
+        Prop.ForAll(HostileInputs.ToArbitrary(), bytes =>
+        {
+            bool readerAccepts = new SipMessageReader(bytes).HeadersComplete;
+            foreach (string name in new[] { "Via", "v", "Content-Length", "l", "X-OTel-traceparent", "CSeq", "a" })
+            {
+                if (SipMessageReader.TryFindHeader(bytes, Encoding.ASCII.GetBytes(name), out SipHeaderField field)
+                    && (field.Offset < 0 || field.Offset + field.Length > bytes.Length))
+                {
+                    return false;
+                }
+
+                if (readerAccepts && !FinderAgreesWithReader(bytes, name))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        });
+
+    [Property(MaxTest = 100)]
+    public Property The_fast_lookup_on_a_prefix_finds_nothing_or_what_the_whole_message_holds() =>
+        Prop.ForAll(RenderedMessages.ToArbitrary(), rendered =>
+        {
+            byte[] bytes = rendered.Bytes;
+            int headersEnd = new SipMessageReader(bytes).HeadersEnd;
+            foreach (string name in new[] { "Via", "l", "X-OTel-traceparent" })
+            {
+                byte[] utf8 = Encoding.ASCII.GetBytes(name);
+                bool inWhole = SipMessageReader.TryFindHeader(bytes, utf8, out SipHeaderField whole);
+                for (int length = 0; length < headersEnd; length++)
+                {
+                    bool inPrefix = SipMessageReader.TryFindHeader(bytes.AsSpan(0, length), utf8, out SipHeaderField partial);
+                    // Found only once the field's line and one more byte are in, and then the same field.
+                    bool arrived = inWhole && length > whole.Offset + whole.Length;
+                    if (inPrefix != arrived || (inPrefix && !SameField(partial, whole)))
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            return true;
+        });
+
     private static Gen<byte[]> HostileInputs =>
         Gen.OneOf(
             ArbMap.Default.GeneratorFor<byte[]>().Where(b => b is not null),
