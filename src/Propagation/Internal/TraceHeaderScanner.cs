@@ -295,13 +295,16 @@ internal static class TraceHeaderScanner
         }
 
         // The name must start a line: the bytes between the line start and "trace" are a prefix.
-        int lineStart = message[headersStart..hit].LastIndexOf(ByteLF);
-        lineStart = lineStart < 0 ? headersStart : headersStart + lineStart + 1;
-        ReadOnlySpan<byte> prefix = message[lineStart..hit];
+        // Each prefix says where its line would start, so no search back for the line feed is needed.
         int prefixIndex = -1;
+        int lineStart = 0;
         for (int p = 0; p < prefixes.Length; p++)
         {
-            if (EqualsLowerCasePrefix(prefix, prefixes[p]))
+            byte[] candidate = prefixes[p];
+            lineStart = hit - candidate.Length;
+            if (lineStart >= headersStart
+                && message[lineStart - 1] == ByteLF
+                && EqualsLowerCasePrefix(message[lineStart..hit], candidate))
             {
                 prefixIndex = p;
                 break;
