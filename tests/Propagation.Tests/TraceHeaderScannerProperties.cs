@@ -1,0 +1,144 @@
+using System.Text;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using SipTraceContext.Propagation.Internal;
+
+namespace SipTraceContext.Propagation.Tests;
+
+/// <summary>
+/// The vectorised trace-header scanner against a plain line-by-line reading of the same message, over
+/// messages whose lengths put the trace headers and the empty line at every offset of a vector block
+/// and in the scalar tail.
+/// </summary>
+public sealed class TraceHeaderScannerProperties
+{
+    private static readonly byte[][] s_prefixes = ["x-otel-"u8.ToArray(), "p-otel-"u8.ToArray(), ""u8.ToArray()];
+
+    private static Gen<string> HeaderLines =>
+        Gen.OneOf(
+            from prefix in Gen.Elements("X-OTel-", "P-OTel-", "", "Y-", "X-OTel")
+            from fieldName in Gen.Elements("traceparent", "tracestate", "TRACEPARENT", "TraceState", "tracex", "trace")
+            from colon in Gen.Elements(":", " :", "\t:", "")
+            select prefix + fieldName + colon + " v",
+            from padding in Gen.Choose(0, 140)
+            select "X-Pad: " + new string('a', padding),
+            Gen.Elements("Via: SIP/2.0/UDP atlanta.example.com", "Subject: trace me", "Subject: a", "To: <sip:tate@example.com>"));
+
+    private sealed record Case(byte[] Message, bool Crlf);
+
+    private static Gen<Case> Messages =>
+        from lines in Gen.ArrayOf(HeaderLines, 8)
+        from count in Gen.Choose(0, 8)
+        from crlf in Gen.Elements(true, true, false)
+        from fold in Gen.Elements(false, false, true)
+        from body in Gen.Elements("", "X-OTel-traceparent: in-body\r\n", "v=0")
+        from truncate in Gen.Elements(false, false, false, true)
+        select Build(lines.Take(count).ToArray(), crlf, fold, body, truncate);
+
+    private static Case Build(string[] lines, bool crlf, bool fold, string body, bool truncate)
+    {
+        string eol = crlf ? "\r\n" : "\n";
+        var text = new StringBuilder("INVITE sip:bob@example.com SIP/2.0").Append(eol);
+        foreach (string line in lines)
+        {
+            text.Append(line).Append(eol);
+            if (fold)
+            {
+                text.Append(" continued").Append(eol);
+            }
+        }
+
+        if (!truncate)
+        {
+            text.Append(eol).Append(body);
+        }
+
+        return new Case(Encoding.ASCII.GetBytes(text.ToString()), crlf);
+    }
+
+    /// <summary>The reference: split lines, follow folds, compare each name with prefix + field.</summary>
+    private static (bool Ok, List<(int Prefix, TraceField Field, int Start, int End)> Lines, int HeadersEnd) Reference(byte[] message, bool crlf)
+    {
+        var found = new List<(int, TraceField, int, int)>();
+        int position = Array.IndexOf(message, (byte)'\n') + 1;
+        while (true)
+        {
+            int lf = Array.IndexOf(message, (byte)'\n', position);
+            if (lf < 0)
+            {
+                return (false, found, -1);
+            }
+
+            bool emptyLine = crlf ? lf == position + 1 && message[position] == '\r' : lf == position;
+            if (emptyLine)
+            {
+                return (true, found, position);
+            }
+
+            int end = lf + 1;
+            while (end < message.Length && message[end] is (byte)' ' or (byte)'\t')
+            {
+                int next = Array.IndexOf(message, (byte)'\n', end);
+                if (next < 0)
+                {
+                    return (false, found, -1);
+                }
+
+                end = next + 1;
+            }
+
+            string line = Encoding.ASCII.GetString(message, position, end - position);
+            int colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0)
+            {
+                string name = line[..colon].TrimEnd(' ', '\t').ToLowerInvariant();
+                for (int p = 0; p < s_prefixes.Length; p++)
+                {
+                    string prefix = Encoding.ASCII.GetString(s_prefixes[p]);
+                    if (name == prefix + "traceparent" || name == prefix + "tracestate")
+                    {
+                        found.Add((p, name.EndsWith("parent", StringComparison.Ordinal) ? TraceField.TraceParent : TraceField.TraceState, position, end));
+                        break;
+                    }
+                }
+            }
+
+            position = end;
+        }
+    }
+
+    [Property(MaxTest = 2000)]
+    public Property The_scanner_finds_exactly_the_trace_header_lines_a_line_by_line_reading_finds() =>
+        Prop.ForAll(Messages.ToArbitrary(), c =>
+        {
+            Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+            bool ok = TraceHeaderScanner.TryScan(c.Message, s_prefixes, lines, out int count, out int headersEnd, out _);
+            var expected = Reference(c.Message, c.Crlf);
+            if (ok != expected.Ok)
+            {
+                return false;
+            }
+
+            if (!ok)
+            {
+                return true;
+            }
+
+            if (headersEnd != expected.HeadersEnd || count != expected.Lines.Count)
+            {
+                return false;
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                (int prefix, TraceField field, int start, int end) = expected.Lines[i];
+                if (lines[i].PrefixIndex != prefix || lines[i].Field != field || lines[i].LineStart != start || lines[i].LineEnd != end)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        });
+}
