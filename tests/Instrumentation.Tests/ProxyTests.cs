@@ -61,6 +61,69 @@ public sealed class ProxyTests
     }
 
     [Fact]
+    public void Retransmissions_seen_received_and_forwarded_count_once_each()
+    {
+        // A proxy (or a HEP capture of one, e.g. Kamailio's siptrace) sees every retransmission twice: the
+        // copy it received and the copy it forwarded.
+        using var h = new TracerHarness();
+        h.In(Sip.Invite(CallId, branch: "z9hG4bKupstream"));
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKproxy1"));
+        h.Advance(500);
+        h.In(Sip.Invite(CallId, branch: "z9hG4bKupstream"));  // the caller's Timer A
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKproxy1"));   // ...relayed
+        h.Advance(1000);
+        h.In(Sip.Invite(CallId, branch: "z9hG4bKupstream"));  // and again
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKproxy1"));
+        h.Advance(100);
+        h.In(Sip.Response(180, "Ringing", CallId, branch: "z9hG4bKproxy1"));
+        h.Out(Sip.Response(180, "Ringing", CallId, branch: "z9hG4bKupstream"));
+        h.In(Sip.Response(180, "Ringing", CallId, branch: "z9hG4bKproxy1"));  // resent by the callee
+        h.Out(Sip.Response(180, "Ringing", CallId, branch: "z9hG4bKupstream")); // ...relayed
+        h.Advance(400);
+        h.Out(Sip.Cancel(CallId, branch: "z9hG4bKproxy1"));
+        h.In(Sip.Cancel(CallId, branch: "z9hG4bKupstream"));
+        h.In(Sip.Cancel(CallId, branch: "z9hG4bKupstream"));
+        h.Out(Sip.Cancel(CallId, branch: "z9hG4bKproxy1"));
+        h.In(Sip.Response(487, "Request Terminated", CallId, branch: "z9hG4bKproxy1"));
+        h.Out(Sip.Response(487, "Request Terminated", CallId, branch: "z9hG4bKupstream"));
+        h.In(Sip.Response(487, "Request Terminated", CallId, branch: "z9hG4bKproxy1"));
+        h.Out(Sip.Response(487, "Request Terminated", CallId, branch: "z9hG4bKupstream"));
+
+        Activity setup = Assert.Single(h.Spans);
+        ActivityEvent[] retransmissions = [.. setup.Events.Where(e => e.Name == SipEventNames.Retransmission)];
+        // Two INVITEs, the 180 and the CANCEL while the span was open; the 487 came after it ended.
+        Assert.Equal(4, retransmissions.Length);
+        Assert.Equal(4, setup.GetTagItem(A.RetransmissionCount));
+        Assert.All(retransmissions, e => Assert.Equal("in", e.Tags.First(t => t.Key == A.Direction).Value));
+
+        MetricPoints m = h.Collect();
+        // INVITE: the request twice, its 180 and its 487 once each (responses count under their CSeq method).
+        Assert.Equal(4, m.Value(M.MessageRetransmissions.Name, (A.Method, "INVITE")));
+        Assert.Equal(1, m.Value(M.MessageRetransmissions.Name, (A.Method, "CANCEL")));
+        Assert.Equal(1, m.Value(M.ResponseCount.Name, (A.StatusCode, 180)));
+        Assert.Equal(1, m.Value(M.ResponseCount.Name, (A.StatusCode, 487)));
+        Assert.Equal(1, m.Value(M.CallFailed.Name, (O.ErrorType, "cancelled")));
+    }
+
+    [Fact]
+    public void Retransmissions_on_one_leg_only_still_count_each_time()
+    {
+        // The proxy absorbs the caller's retransmissions (tm answers them) and retransmits downstream on
+        // its own timer: each leg's repeats are real, the larger count is what the node saw.
+        using var h = new TracerHarness();
+        h.In(Sip.Invite(CallId, branch: "z9hG4bKupstream"));
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKproxy1"));
+        h.Advance(500);
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKproxy1"));
+        h.Advance(1000);
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKproxy1"));
+        h.In(Sip.Invite(CallId, branch: "z9hG4bKupstream"));
+
+        MetricPoints m = h.Collect();
+        Assert.Equal(2, m.Value(M.MessageRetransmissions.Name, (A.Method, "INVITE")));
+    }
+
+    [Fact]
     public void Forking_proxy_ends_the_setup_with_the_final_it_sends_upstream_not_a_branch_failure()
     {
         using var h = new TracerHarness();
