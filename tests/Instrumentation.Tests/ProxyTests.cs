@@ -61,6 +61,43 @@ public sealed class ProxyTests
     }
 
     [Fact]
+    public void A_relayed_response_without_a_Via_still_ends_the_setup_like_the_one_on_the_wire()
+    {
+        // Kamailio 5.6's siptrace mirrors the 487 tm relays upstream after a CANCEL with no Via line.
+        using var h = new TracerHarness();
+        h.In(Sip.Invite(CallId, branch: "z9hG4bKupstream"));
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKproxy1"));
+        h.In(Sip.Response(180, "Ringing", CallId, branch: "z9hG4bKproxy1"));
+        h.Out(Sip.Response(180, "Ringing", CallId, branch: "z9hG4bKupstream"));
+        h.In(Sip.Cancel(CallId, branch: "z9hG4bKupstream"));
+        h.Out(Sip.Cancel(CallId, branch: "z9hG4bKproxy1"));
+        h.Advance(20);
+        h.In(Sip.Response(487, "Request Terminated", CallId, branch: "z9hG4bKproxy1"));
+        Assert.Empty(h.Spans);
+        string relayed = System.Text.Encoding.UTF8.GetString(Sip.Response(487, "Request Terminated", CallId, branch: "z9hG4bKupstream"));
+        relayed = System.Text.RegularExpressions.Regex.Replace(relayed, "Via: [^\r]*\r\n", string.Empty);
+        h.Out(System.Text.Encoding.UTF8.GetBytes(relayed));
+
+        Activity setup = Assert.Single(h.Spans);
+        Assert.Equal(487, setup.GetTagItem(A.StatusCode));
+        Assert.Equal("cancelled", setup.GetTagItem(O.ErrorType));
+        MetricPoints m = h.Collect();
+        Assert.Equal(0, m.Value(M.MessageMalformed.Name));
+        Assert.Equal(1, m.Value(M.ResponseCount.Name, (A.StatusCode, 487)));
+    }
+
+    [Fact]
+    public void A_request_without_a_Via_is_still_malformed()
+    {
+        using var h = new TracerHarness();
+        string invite = System.Text.Encoding.UTF8.GetString(Sip.Invite(CallId));
+        h.In(System.Text.Encoding.UTF8.GetBytes(System.Text.RegularExpressions.Regex.Replace(invite, "Via: [^\r]*\r\n", string.Empty)));
+
+        Assert.Empty(h.Spans);
+        Assert.Equal(1, h.Collect().Value(M.MessageMalformed.Name));
+    }
+
+    [Fact]
     public void Retransmissions_seen_received_and_forwarded_count_once_each()
     {
         // A proxy (or a HEP capture of one, e.g. Kamailio's siptrace) sees every retransmission twice: the

@@ -17,6 +17,7 @@ namespace SipTraceContext.Interop.Tests;
 /// ACK Kamailio builds itself (the <c>tm</c> <c>ac_extra_hdrs</c> setting the README documents); and
 /// the call tracer must produce the setup/teardown spans and metrics the flow calls for.
 /// </summary>
+[Collection(CallTracerTests.Name)]
 public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output, sipInstrumentation: true)
 {
     [InteropFact]
