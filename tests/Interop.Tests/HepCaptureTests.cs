@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using OpenTelemetry.Metrics;
 using SipTraceContext.Capture;
 using SipTraceContext.Interop.Tests.Infrastructure;
 
@@ -145,29 +144,6 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
         FlushSpans();
         List<Activity> spans = [.. ExportedSpans.Where(s => s.TraceId == sent.TraceId)];
         return new Flow(sent, listener, caller, spans, started, stopped);
-    }
-
-    private long HistogramCount(string name) =>
-        CollectMetric(name).Sum(p => p.GetHistogramCount());
-
-    private long CounterSum(string name, params (string Key, string Value)[] tags)
-    {
-        long sum = 0;
-        foreach (MetricPoint point in CollectMetric(name))
-        {
-            var pointTags = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (KeyValuePair<string, object?> tag in point.Tags)
-            {
-                pointTags[tag.Key] = Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? string.Empty;
-            }
-
-            if (tags.All(t => pointTags.TryGetValue(t.Key, out string? value) && value == t.Value))
-            {
-                sum += point.GetSumLong();
-            }
-        }
-
-        return sum;
     }
 
     private sealed record Flow(TraceContextSample Sent, HepCaptureListener Listener, SippProcess Caller, List<Activity> Spans, DateTime Started, DateTime Finished)
