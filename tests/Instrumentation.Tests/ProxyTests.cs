@@ -61,6 +61,29 @@ public sealed class ProxyTests
     }
 
     [Fact]
+    public void Capture_overloads_allocate_nothing_for_messages_that_start_no_span()
+    {
+        using var h = new TracerHarness();
+        byte[] ack = Sip.Ack(CallId, branch: "z9hG4bKack-up");
+        byte[] ringing = Sip.Response(180, "Ringing", CallId, branch: "z9hG4bKproxy1");
+        KeyValuePair<string, object?>[] tags = [new(O.NetworkPeerAddress, "192.0.2.10"), new(O.NetworkPeerPort, 5070)];
+        DateTimeOffset at = TracerHarness.Start;
+        h.In(Sip.Invite(CallId, branch: "z9hG4bKupstream"));
+        h.Tracer.Record(ringing, SipDirection.In, at, tags);
+        h.Tracer.Record(ack, SipDirection.In, at, tags); // warm up
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        h.Tracer.Record(ack, SipDirection.In, at);
+        h.Tracer.Record(ack, SipDirection.In, at, tags);
+        h.Tracer.Record(ack, SipDirection.Out, at, tags);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        h.Tracer.Dispose(); // ends the open setup span
+        Activity setup = Assert.Single(h.Spans);
+        Assert.Null(setup.GetTagItem(O.NetworkPeerAddress)); // tags go only on the span a message starts
+    }
+
+    [Fact]
     public void A_relayed_response_without_a_Via_still_ends_the_setup_like_the_one_on_the_wire()
     {
         // Kamailio 5.6's siptrace mirrors the 487 tm relays upstream after a CANCEL with no Via line.
