@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using SipTraceContext.Capture;
+using SipTraceContext.Instrumentation;
 using SipTraceContext.Interop.Tests.Infrastructure;
 
 namespace SipTraceContext.Interop.Tests;
@@ -89,16 +90,64 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
         flow.AssertNothingDropped();
     });
 
-    private async Task<Flow> RunFlowAsync(string callerScenario, string calleeScenario)
+    [InteropFact]
+    public Task Retransmitted_INVITE_captured_from_Kamailio_counts_each_retransmission_once() => RunAsync(async () =>
+    {
+        // The callee answers after 1 s: the SIPp caller resends the INVITE at 0.5 s (Kamailio absorbs it
+        // and resends its 100) and Kamailio's timer A resends its relayed INVITE to the callee at 0.5 s.
+        // siptrace mirrors every copy, received and sent.
+        var invites = new Copies("INVITE ", "1 INVITE");
+        Flow flow = await RunFlowAsync(
+            "uac-answered.xml",
+            "uas-slow-answer-checked.xml",
+            new Dictionary<string, string> { ["ANSWER_DELAY_MS"] = "1000" },
+            invites);
+        Output.WriteLine($"mirrored {invites}");
+        Assert.True(invites.Received + invites.Sent >= 3, $"expected a retransmitted INVITE, Kamailio mirrored {invites.Received} received and {invites.Sent} sent");
+
+        Activity setup = flow.SetupSpan();
+        Assert.Equal(200, setup.GetTagItem("sip.status_code"));
+        Assert.Single(flow.Spans, s => s.DisplayName == "sip.call.teardown");
+
+        // Each leg's repeats are real retransmissions; a repeat on one leg that mirrors one on the other
+        // is the same retransmission seen twice. The node counts the larger leg, not the sum.
+        int expected = Math.Max(invites.Received, invites.Sent) - 1;
+        ActivityEvent[] requestRetransmissions = [.. setup.Events.Where(e => e.Name == "sip.retransmission" && e.Tags.Any(t => t.Key == "sip.method"))];
+        Assert.Equal(expected, requestRetransmissions.Length);
+        Assert.Equal(1, HistogramCount("sip.call.setup_latency"));
+        Assert.Equal(1, CounterSum("sip.response.count", ("sip.status_code", "200"), ("sip.method", "INVITE")));
+        flow.AssertNothingDropped();
+    });
+
+    [InteropFact]
+    public Task Retransmitted_200_OK_relayed_by_Kamailio_counts_once_per_retransmission() => RunAsync(async () =>
+    {
+        // The caller ACKs 1.2 s late: the callee resends its 200 OK, Kamailio relays each copy upstream,
+        // and siptrace mirrors each retransmission twice (received from the callee, relayed to the caller).
+        var ok = new Copies("SIP/2.0 200 ", "1 INVITE");
+        Flow flow = await RunFlowAsync("uac-answered-late-ack.xml", "uas-answer-checked.xml", counted: ok);
+        Output.WriteLine($"mirrored {ok}");
+        Assert.True(ok.Received >= 2 && ok.Sent >= 2, $"expected the callee's 200 OK retransmitted and relayed, mirrored {ok}");
+
+        Activity setup = flow.SetupSpan();
+        Assert.Equal(200, setup.GetTagItem("sip.status_code"));
+        Assert.Single(flow.Spans, s => s.DisplayName == "sip.call.teardown");
+
+        // Each retransmission once (before the fix to SipCallTracer, twice: received and relayed).
+        Assert.Equal(ok.Received - 1, CounterSum("sip.message.retransmissions", ("sip.method", "INVITE")));
+        Assert.Equal(1, CounterSum("sip.response.count", ("sip.status_code", "200"), ("sip.method", "INVITE")));
+        Assert.Equal(1, HistogramCount("sip.call.setup_latency"));
+        flow.AssertNothingDropped();
+    });
+
+    private async Task<Flow> RunFlowAsync(string callerScenario, string calleeScenario, Dictionary<string, string>? replacements = null, Copies? counted = null)
     {
         TraceContextSample sent = TraceContextSample.Create();
-        var replacements = new Dictionary<string, string>
-        {
-            ["TRACE_HEADER"] = "X-OTel-traceparent",
-            ["TRACEPARENT_REGEX"] = $"00-{sent.TraceId.ToHexString()}-[0-9a-f]{{16}}-[0-9a-f]{{2}}",
-            ["TRACESTATE_HEADER"] = "X-OTel-tracestate",
-            ["TRACESTATE_REGEX"] = sent.TraceState,
-        };
+        replacements ??= [];
+        replacements["TRACE_HEADER"] = "X-OTel-traceparent";
+        replacements["TRACEPARENT_REGEX"] = $"00-{sent.TraceId.ToHexString()}-[0-9a-f]{{16}}-[0-9a-f]{{2}}";
+        replacements["TRACESTATE_HEADER"] = "X-OTel-tracestate";
+        replacements["TRACESTATE_REGEX"] = sent.TraceState;
         SippProcess callee = await StartSippAsync("callee", calleeScenario, replacements: replacements);
 
         // The listener's port is chosen first so that Kamailio's config can name it; the listener starts
@@ -108,6 +157,18 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
         var options = new HepCaptureOptions { Address = collector.Address, Port = collector.Port };
         options.NodeEndPoints.Add(kamailio.Trusted);
         options.NodeEndPoints.Add(kamailio.Untrusted);
+        if (counted is not null)
+        {
+            // The NodeEndPoints rule, plus a count of one message's copies in each direction.
+            int trusted = kamailio.Trusted.Port, untrusted = kamailio.Untrusted.Port;
+            options.DirectionResolver = (in HepPacket packet) =>
+            {
+                SipDirection direction = packet.SourcePort == trusted || packet.SourcePort == untrusted ? SipDirection.Out : SipDirection.In;
+                counted.CountIfMatching(packet.Payload, direction);
+                return direction;
+            };
+        }
+
         HepCaptureListener listener = OwnDisposable(new HepCaptureListener(options));
         Own(new StopOnDispose(listener));
         await listener.StartAsync(CancellationToken.None);
@@ -144,6 +205,37 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
         FlushSpans();
         List<Activity> spans = [.. ExportedSpans.Where(s => s.TraceId == sent.TraceId)];
         return new Flow(sent, listener, caller, spans, started, stopped);
+    }
+
+    /// <summary>How many copies of one message Kamailio mirrored as received and as sent.</summary>
+    private sealed class Copies(string startLine, string cseq)
+    {
+        private int _received;
+        private int _sent;
+
+        public int Received => Volatile.Read(ref _received);
+
+        public int Sent => Volatile.Read(ref _sent);
+
+        public void CountIfMatching(ReadOnlySpan<byte> message, SipDirection direction)
+        {
+            string text = System.Text.Encoding.UTF8.GetString(message);
+            if (!text.StartsWith(startLine, StringComparison.Ordinal) || !text.Contains("\nCSeq: " + cseq + "\r", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            if (direction == SipDirection.In)
+            {
+                Interlocked.Increment(ref _received);
+            }
+            else
+            {
+                Interlocked.Increment(ref _sent);
+            }
+        }
+
+        public override string ToString() => $"'{startLine}' ({cseq}): {Received} received, {Sent} sent";
     }
 
     private sealed record Flow(TraceContextSample Sent, HepCaptureListener Listener, SippProcess Caller, List<Activity> Spans, DateTime Started, DateTime Finished)
