@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using SipTraceContext.Capture;
 
@@ -16,12 +15,18 @@ public static class HepCaptureServiceCollectionExtensions
     /// <param name="configure">Sets the options (address, port, queue, nodes, tracer options).</param>
     /// <returns><paramref name="services"/>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">A listener is already registered: one host runs one (a second would bind the same port).</exception>
     public static IServiceCollection AddHepCaptureListener(this IServiceCollection services, Action<HepCaptureOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(d => d.ServiceType == typeof(HepCaptureListener)))
+        {
+            throw new InvalidOperationException("A HepCaptureListener is already registered; configure it in one AddHepCaptureListener call.");
+        }
+
         var options = new HepCaptureOptions();
         configure?.Invoke(options);
-        services.TryAddSingleton(provider => new HepCaptureListener(options, provider.GetService<TimeProvider>()));
+        services.AddSingleton(provider => new HepCaptureListener(options, provider.GetService<TimeProvider>()));
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<HepCaptureListener>());
         return services;
     }

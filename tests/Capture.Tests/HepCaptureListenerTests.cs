@@ -320,6 +320,33 @@ public sealed class HepCaptureListenerTests
     }
 
     [Fact]
+    public void A_second_registration_is_refused()
+    {
+        var services = new ServiceCollection();
+        services.AddHepCaptureListener();
+        Assert.Throws<InvalidOperationException>(() => services.AddHepCaptureListener(o => o.Port = 9061));
+    }
+
+    [Fact]
+    public async Task IPv6_packets_tag_the_spans_with_IPv6_addresses()
+    {
+        var node = new IPEndPoint(IPAddress.Parse("2001:db8::5"), 5060);
+        var caller = new IPEndPoint(IPAddress.Parse("2001:db8::10"), 5070);
+        await using CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(node));
+        h.Send(
+            HepBuilder.Capture(S.Invite(CallId), caller, node, T0),
+            HepBuilder.Capture(S.Response(200, "OK", CallId), node, caller, T0.AddMilliseconds(40)));
+        await h.WaitForAsync(2);
+        h.FlushSpans();
+
+        Activity setup = Assert.Single(h.Spans);
+        Assert.Equal(ActivityKind.Server, setup.Kind);
+        Assert.Equal("2001:db8::10", setup.GetTagItem(O.NetworkPeerAddress));
+        Assert.Equal("2001:db8::5", setup.GetTagItem(O.NetworkLocalAddress));
+        Assert.Equal(TimeSpan.FromMilliseconds(40), setup.Duration);
+    }
+
+    [Fact]
     public void Options_out_of_range_are_rejected_when_the_listener_is_created()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new HepCaptureListener(new HepCaptureOptions { Port = 70_000 }));
