@@ -131,7 +131,7 @@ public sealed class SipCallTracer : IDisposable
     {
         DateTimeOffset now = _timeProvider.GetUtcNow();
         var reader = new SipMessageReader(message);
-        return RecordCore(in reader, direction, now, carrier: null, now.UtcTicks);
+        return RecordCore(in reader, direction, now, carrier: null, now.UtcTicks, spanTags: default);
     }
 
     /// <summary>Records a raw SIP message (UTF-8 bytes) with the time it was received or sent (capture pipelines).</summary>
@@ -142,7 +142,28 @@ public sealed class SipCallTracer : IDisposable
     public ActivityContext Record(ReadOnlySpan<byte> message, SipDirection direction, DateTimeOffset timestamp)
     {
         var reader = new SipMessageReader(message);
-        return RecordCore(in reader, direction, timestamp, carrier: null, _timeProvider.GetUtcNow().UtcTicks);
+        return RecordCore(in reader, direction, timestamp, carrier: null, _timeProvider.GetUtcNow().UtcTicks, spanTags: default);
+    }
+
+    /// <summary>
+    /// Records a raw SIP message (UTF-8 bytes) with the time it was received or sent and tags for the span
+    /// it starts: what a capture pipeline knows about the message and the SIP stack does not (the capture
+    /// agent, the addresses and ports of the packet).
+    /// </summary>
+    /// <param name="message">The message, at least its complete header section.</param>
+    /// <param name="direction">Whether the node received or sent it.</param>
+    /// <param name="timestamp">When it was received or sent; span times come from it, timers run on the tracer's clock.</param>
+    /// <param name="spanTags">
+    /// Tags set on the span this message starts (the setup span for an initial INVITE, the teardown span for
+    /// a BYE) when that span is sampled, after the tracer's own tags (a tag of the same name replaces the
+    /// tracer's) and before <see cref="SipInstrumentationOptions.EnrichWithRequest"/>. Ignored for every other
+    /// message: a span carries the tags of the message that started it. Not kept after the call returns.
+    /// </param>
+    /// <returns>The context of the span the message belongs to, or <c>default</c>.</returns>
+    public ActivityContext Record(ReadOnlySpan<byte> message, SipDirection direction, DateTimeOffset timestamp, ReadOnlySpan<KeyValuePair<string, object?>> spanTags)
+    {
+        var reader = new SipMessageReader(message);
+        return RecordCore(in reader, direction, timestamp, carrier: null, _timeProvider.GetUtcNow().UtcTicks, spanTags);
     }
 
     /// <summary>Records a SIP message given through a carrier adapter, received or sent now.</summary>
@@ -187,7 +208,7 @@ public sealed class SipCallTracer : IDisposable
         try
         {
             var reader = new SipMessageReader(buffer.AsSpan(0, length));
-            return RecordCore(in reader, direction, timestamp, message, _timeProvider.GetUtcNow().UtcTicks);
+            return RecordCore(in reader, direction, timestamp, message, _timeProvider.GetUtcNow().UtcTicks, spanTags: default);
         }
         finally
         {
@@ -304,7 +325,7 @@ public sealed class SipCallTracer : IDisposable
 
     // 'now' is the tracer's clock (timers, age); 'timestamp' is when the message was sent or received
     // (span times). They are the same reading unless the caller passed a timestamp.
-    private ActivityContext RecordCore(in SipMessageReader reader, SipDirection direction, DateTimeOffset timestamp, ISipMessageCarrier? carrier, long now)
+    private ActivityContext RecordCore(in SipMessageReader reader, SipDirection direction, DateTimeOffset timestamp, ISipMessageCarrier? carrier, long now, ReadOnlySpan<KeyValuePair<string, object?>> spanTags)
     {
         if (_disposed)
         {
@@ -334,7 +355,7 @@ public sealed class SipCallTracer : IDisposable
             lock (shard.Lock)
             {
                 result = facts.IsRequest
-                    ? OnRequest(shard, callId, ref facts, in reader, direction, timestamp, carrier, now, ref added)
+                    ? OnRequest(shard, callId, ref facts, in reader, direction, timestamp, carrier, now, spanTags, ref added)
                     : OnResponse(shard, callId, ref facts, in reader, direction, timestamp, now);
             }
         }
@@ -363,15 +384,16 @@ public sealed class SipCallTracer : IDisposable
         DateTimeOffset timestamp,
         ISipMessageCarrier? carrier,
         long now,
+        ReadOnlySpan<KeyValuePair<string, object?>> spanTags,
         ref CallState? added)
     {
         CallState? call = shard.Find(callId);
         switch (facts.Method)
         {
             case SipMethodKind.Invite:
-                return OnInvite(shard, call, callId, ref facts, in reader, direction, timestamp, carrier, now, ref added);
+                return OnInvite(shard, call, callId, ref facts, in reader, direction, timestamp, carrier, now, spanTags, ref added);
             case SipMethodKind.Bye:
-                return OnBye(shard, call, callId, ref facts, in reader, direction, timestamp, carrier, now, ref added);
+                return OnBye(shard, call, callId, ref facts, in reader, direction, timestamp, carrier, now, spanTags, ref added);
             case SipMethodKind.Cancel:
                 OnCancel(call, ref facts, direction, timestamp);
                 return call?.SetupContext ?? default;
@@ -392,6 +414,7 @@ public sealed class SipCallTracer : IDisposable
         DateTimeOffset timestamp,
         ISipMessageCarrier? carrier,
         long now,
+        ReadOnlySpan<KeyValuePair<string, object?>> spanTags,
         ref CallState? added)
     {
         // A To tag means the INVITE is inside a dialog (a re-INVITE): it never starts a call.
@@ -443,6 +466,7 @@ public sealed class SipCallTracer : IDisposable
                 if (activity.IsAllDataRequested)
                 {
                     SetSetupTags(activity, call, ref facts, in reader, direction, trustMode);
+                    SetSpanTags(activity, spanTags);
                     Enrich(_enrichWithRequest, nameof(SipInstrumentationOptions.EnrichWithRequest), activity, in reader);
                 }
             }
@@ -461,6 +485,7 @@ public sealed class SipCallTracer : IDisposable
         DateTimeOffset timestamp,
         ISipMessageCarrier? carrier,
         long now,
+        ReadOnlySpan<KeyValuePair<string, object?>> spanTags,
         ref CallState? added)
     {
         bool knownDialog = call is not null;
@@ -502,6 +527,7 @@ public sealed class SipCallTracer : IDisposable
                 if (activity.IsAllDataRequested)
                 {
                     SetTeardownTags(activity, call, ref facts, in reader, direction, trustMode);
+                    SetSpanTags(activity, spanTags);
                     Enrich(_enrichWithRequest, nameof(SipInstrumentationOptions.EnrichWithRequest), activity, in reader);
                 }
             }
@@ -521,7 +547,11 @@ public sealed class SipCallTracer : IDisposable
         byte bit = SipTransaction.DirectionBit(direction);
         if ((invite.CancelDirections & bit) != 0)
         {
-            Retransmitted(invite, SipAttributes.MethodValues.Cancel, status: 0, direction, timestamp);
+            if (invite.CancelRepeats.Note(direction))
+            {
+                Retransmitted(invite, SipAttributes.MethodValues.Cancel, status: 0, direction, timestamp);
+            }
+
             return;
         }
 
@@ -555,7 +585,9 @@ public sealed class SipCallTracer : IDisposable
             return;
         }
 
-        if (transaction.BranchFor(direction) == branch)
+        // A proxy fed both its received and forwarded copies sees each retransmission in both
+        // directions: only the first of the two counts.
+        if (transaction.BranchFor(direction) == branch && transaction.RequestRepeats.Note(direction))
         {
             Retransmitted(transaction, SipMethods.MetricValue(facts.MethodName), status: 0, direction, timestamp);
         }
@@ -582,7 +614,7 @@ public sealed class SipCallTracer : IDisposable
             return default;
         }
 
-        bool isNew = call.NoteResponse(facts.CSeq, facts.Method, status, SipSyntax.Hash(facts.ToTag), direction, out bool retransmission);
+        bool isNew = call.NoteResponse(facts.CSeq, facts.Method, status, SipSyntax.Hash(facts.ToTag), direction, out bool retransmission, out bool countRetransmission);
         if (isNew)
         {
             _metrics.Response(status, method);
@@ -602,11 +634,12 @@ public sealed class SipCallTracer : IDisposable
 
         if (retransmission)
         {
-            if (transaction is not null)
+            // Not counted again: the mirrored copy of a retransmission already seen in the other direction.
+            if (countRetransmission && transaction is not null)
             {
                 Retransmitted(transaction, method, status, direction, timestamp);
             }
-            else
+            else if (countRetransmission)
             {
                 _metrics.Retransmission(method);
             }
@@ -1059,6 +1092,14 @@ public sealed class SipCallTracer : IDisposable
         if (trustMode is not null)
         {
             activity.SetTag(SipAttributes.TrustMode, trustMode);
+        }
+    }
+
+    private static void SetSpanTags(Activity activity, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (KeyValuePair<string, object?> tag in tags)
+        {
+            activity.SetTag(tag.Key, tag.Value);
         }
     }
 

@@ -81,6 +81,11 @@ public class ConventionNamesTests
         { SipAttributes.DirectionValues.Out, "out" },
         { SipAttributes.EvictionReasonValues.Capacity, "capacity" },
         { SipAttributes.EvictionReasonValues.MaxAge, "max_age" },
+        { SipAttributes.CaptureAgentId, "sip.capture.agent_id" },
+        { SipAttributes.CaptureDropReason, "sip.capture.drop_reason" },
+        { SipAttributes.CaptureDropReasonValues.QueueFull, "queue_full" },
+        { OtelAttributes.NetworkLocalAddress, "network.local.address" },
+        { OtelAttributes.NetworkLocalPort, "network.local.port" },
         { SipSemanticConventions.InstrumentationName, "SipTraceContext" },
     };
 
@@ -100,6 +105,8 @@ public class ConventionNamesTests
         { typeof(SipMetrics.MessageMalformed), "sip.message.malformed", "{message}", InstrumentKind.Counter },
         { typeof(SipMetrics.CallEvictions), "sip.call.evictions", "{call}", InstrumentKind.Counter },
         { typeof(SipMetrics.CallsCapacity), "sip.calls.capacity", "{call}", InstrumentKind.Gauge },
+        { typeof(SipMetrics.CapturePackets), "sip.capture.packets", "{packet}", InstrumentKind.Counter },
+        { typeof(SipMetrics.CaptureDropped), "sip.capture.dropped", "{packet}", InstrumentKind.Counter },
         { typeof(ImsMetrics.RegistrationLatency), "ims.registration.latency", "ms", InstrumentKind.Histogram },
         { typeof(ImsMetrics.SessionSetupTime), "ims.session.setup_time", "ms", InstrumentKind.Histogram },
         { typeof(ImsMetrics.HssQueryLatency), "ims.hss.query_latency", "ms", InstrumentKind.Histogram },

@@ -61,6 +61,129 @@ public sealed class ProxyTests
     }
 
     [Fact]
+    public void Capture_overloads_allocate_nothing_for_messages_that_start_no_span()
+    {
+        using var h = new TracerHarness();
+        byte[] ack = Sip.Ack(CallId, branch: "z9hG4bKack-up");
+        byte[] ringing = Sip.Response(180, "Ringing", CallId, branch: "z9hG4bKproxy1");
+        KeyValuePair<string, object?>[] tags = [new(O.NetworkPeerAddress, "192.0.2.10"), new(O.NetworkPeerPort, 5070)];
+        DateTimeOffset at = TracerHarness.Start;
+        h.In(Sip.Invite(CallId, branch: "z9hG4bKupstream"));
+        h.Tracer.Record(ringing, SipDirection.In, at, tags);
+        h.Tracer.Record(ack, SipDirection.In, at, tags); // warm up
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        h.Tracer.Record(ack, SipDirection.In, at);
+        h.Tracer.Record(ack, SipDirection.In, at, tags);
+        h.Tracer.Record(ack, SipDirection.Out, at, tags);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        h.Tracer.Dispose(); // ends the open setup span
+        Activity setup = Assert.Single(h.Spans);
+        Assert.Null(setup.GetTagItem(O.NetworkPeerAddress)); // tags go only on the span a message starts
+    }
+
+    [Fact]
+    public void A_relayed_response_without_a_Via_still_ends_the_setup_like_the_one_on_the_wire()
+    {
+        // Kamailio 5.6's siptrace mirrors the 487 tm relays upstream after a CANCEL with no Via line.
+        using var h = new TracerHarness();
+        h.In(Sip.Invite(CallId, branch: "z9hG4bKupstream"));
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKproxy1"));
+        h.In(Sip.Response(180, "Ringing", CallId, branch: "z9hG4bKproxy1"));
+        h.Out(Sip.Response(180, "Ringing", CallId, branch: "z9hG4bKupstream"));
+        h.In(Sip.Cancel(CallId, branch: "z9hG4bKupstream"));
+        h.Out(Sip.Cancel(CallId, branch: "z9hG4bKproxy1"));
+        h.Advance(20);
+        h.In(Sip.Response(487, "Request Terminated", CallId, branch: "z9hG4bKproxy1"));
+        Assert.Empty(h.Spans);
+        string relayed = System.Text.Encoding.UTF8.GetString(Sip.Response(487, "Request Terminated", CallId, branch: "z9hG4bKupstream"));
+        relayed = System.Text.RegularExpressions.Regex.Replace(relayed, "Via: [^\r]*\r\n", string.Empty);
+        h.Out(System.Text.Encoding.UTF8.GetBytes(relayed));
+
+        Activity setup = Assert.Single(h.Spans);
+        Assert.Equal(487, setup.GetTagItem(A.StatusCode));
+        Assert.Equal("cancelled", setup.GetTagItem(O.ErrorType));
+        MetricPoints m = h.Collect();
+        Assert.Equal(0, m.Value(M.MessageMalformed.Name));
+        Assert.Equal(1, m.Value(M.ResponseCount.Name, (A.StatusCode, 487)));
+    }
+
+    [Fact]
+    public void A_request_without_a_Via_is_still_malformed()
+    {
+        using var h = new TracerHarness();
+        string invite = System.Text.Encoding.UTF8.GetString(Sip.Invite(CallId));
+        h.In(System.Text.Encoding.UTF8.GetBytes(System.Text.RegularExpressions.Regex.Replace(invite, "Via: [^\r]*\r\n", string.Empty)));
+
+        Assert.Empty(h.Spans);
+        Assert.Equal(1, h.Collect().Value(M.MessageMalformed.Name));
+    }
+
+    [Fact]
+    public void Retransmissions_seen_received_and_forwarded_count_once_each()
+    {
+        // A proxy (or a HEP capture of one, e.g. Kamailio's siptrace) sees every retransmission twice: the
+        // copy it received and the copy it forwarded.
+        using var h = new TracerHarness();
+        h.In(Sip.Invite(CallId, branch: "z9hG4bKupstream"));
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKproxy1"));
+        h.Advance(500);
+        h.In(Sip.Invite(CallId, branch: "z9hG4bKupstream"));  // the caller's Timer A
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKproxy1"));   // ...relayed
+        h.Advance(1000);
+        h.In(Sip.Invite(CallId, branch: "z9hG4bKupstream"));  // and again
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKproxy1"));
+        h.Advance(100);
+        h.In(Sip.Response(180, "Ringing", CallId, branch: "z9hG4bKproxy1"));
+        h.Out(Sip.Response(180, "Ringing", CallId, branch: "z9hG4bKupstream"));
+        h.In(Sip.Response(180, "Ringing", CallId, branch: "z9hG4bKproxy1"));  // resent by the callee
+        h.Out(Sip.Response(180, "Ringing", CallId, branch: "z9hG4bKupstream")); // ...relayed
+        h.Advance(400);
+        h.Out(Sip.Cancel(CallId, branch: "z9hG4bKproxy1"));
+        h.In(Sip.Cancel(CallId, branch: "z9hG4bKupstream"));
+        h.In(Sip.Cancel(CallId, branch: "z9hG4bKupstream"));
+        h.Out(Sip.Cancel(CallId, branch: "z9hG4bKproxy1"));
+        h.In(Sip.Response(487, "Request Terminated", CallId, branch: "z9hG4bKproxy1"));
+        h.Out(Sip.Response(487, "Request Terminated", CallId, branch: "z9hG4bKupstream"));
+        h.In(Sip.Response(487, "Request Terminated", CallId, branch: "z9hG4bKproxy1"));
+        h.Out(Sip.Response(487, "Request Terminated", CallId, branch: "z9hG4bKupstream"));
+
+        Activity setup = Assert.Single(h.Spans);
+        ActivityEvent[] retransmissions = [.. setup.Events.Where(e => e.Name == SipEventNames.Retransmission)];
+        // Two INVITEs, the 180 and the CANCEL while the span was open; the 487 came after it ended.
+        Assert.Equal(4, retransmissions.Length);
+        Assert.Equal(4, setup.GetTagItem(A.RetransmissionCount));
+        Assert.All(retransmissions, e => Assert.Equal("in", e.Tags.First(t => t.Key == A.Direction).Value));
+
+        MetricPoints m = h.Collect();
+        // INVITE: the request twice, its 180 and its 487 once each (responses count under their CSeq method).
+        Assert.Equal(4, m.Value(M.MessageRetransmissions.Name, (A.Method, "INVITE")));
+        Assert.Equal(1, m.Value(M.MessageRetransmissions.Name, (A.Method, "CANCEL")));
+        Assert.Equal(1, m.Value(M.ResponseCount.Name, (A.StatusCode, 180)));
+        Assert.Equal(1, m.Value(M.ResponseCount.Name, (A.StatusCode, 487)));
+        Assert.Equal(1, m.Value(M.CallFailed.Name, (O.ErrorType, "cancelled")));
+    }
+
+    [Fact]
+    public void Retransmissions_on_one_leg_only_still_count_each_time()
+    {
+        // The proxy absorbs the caller's retransmissions (tm answers them) and retransmits downstream on
+        // its own timer: each leg's repeats are real, the larger count is what the node saw.
+        using var h = new TracerHarness();
+        h.In(Sip.Invite(CallId, branch: "z9hG4bKupstream"));
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKproxy1"));
+        h.Advance(500);
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKproxy1"));
+        h.Advance(1000);
+        h.Out(Sip.Invite(CallId, branch: "z9hG4bKproxy1"));
+        h.In(Sip.Invite(CallId, branch: "z9hG4bKupstream"));
+
+        MetricPoints m = h.Collect();
+        Assert.Equal(2, m.Value(M.MessageRetransmissions.Name, (A.Method, "INVITE")));
+    }
+
+    [Fact]
     public void Forking_proxy_ends_the_setup_with_the_final_it_sends_upstream_not_a_branch_failure()
     {
         using var h = new TracerHarness();

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using OpenTelemetry.Metrics;
 using SipTraceContext.Instrumentation;
 using SipTraceContext.Interop.Tests.Infrastructure;
 using SipTraceContext.Propagation;
@@ -17,6 +16,7 @@ namespace SipTraceContext.Interop.Tests;
 /// ACK Kamailio builds itself (the <c>tm</c> <c>ac_extra_hdrs</c> setting the README documents); and
 /// the call tracer must produce the setup/teardown spans and metrics the flow calls for.
 /// </summary>
+[Collection(CallTracerTests.Name)]
 public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output, sipInstrumentation: true)
 {
     [InteropFact]
@@ -192,29 +192,6 @@ public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output
         FlushSpans();
         List<Activity> spans = [.. ExportedSpans.Where(s => s.TraceId == sent.TraceId)];
         return new Flow(sent, hop, callee, spans, hop.Requests.First().CallId);
-    }
-
-    private long HistogramCount(string name) =>
-        CollectMetric(name).Sum(p => p.GetHistogramCount());
-
-    private long CounterSum(string name, params (string Key, string Value)[] tags)
-    {
-        long sum = 0;
-        foreach (MetricPoint point in CollectMetric(name))
-        {
-            var pointTags = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (KeyValuePair<string, object?> tag in point.Tags)
-            {
-                pointTags[tag.Key] = Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? string.Empty;
-            }
-
-            if (tags.All(t => pointTags.TryGetValue(t.Key, out string? value) && value == t.Value))
-            {
-                sum += point.GetSumLong();
-            }
-        }
-
-        return sum;
     }
 
     private sealed record Flow(TraceContextSample Sent, ProxyHop Hop, SippProcess Callee, List<Activity> Spans, string CallId)

@@ -51,6 +51,22 @@ public static class OtelAttributes
     /// </remarks>
     public const string NetworkPeerPort = "network.peer.port";
 
+    /// <summary>The node's own address the message was received on or sent from (from a capture).</summary>
+    /// <remarks>
+    /// <para>Attribute <c>network.local.address</c>, type <c>string</c>, stability <c>stable</c>.</para>
+    /// <para>Examples: <c>"192.0.2.5"</c>, <c>"2001:db8::5"</c>.</para>
+    /// <para>Recorded on: span sip.call.setup, span sip.call.teardown.</para>
+    /// </remarks>
+    public const string NetworkLocalAddress = "network.local.address";
+
+    /// <summary>The node's own port the message was received on or sent from (from a capture).</summary>
+    /// <remarks>
+    /// <para>Attribute <c>network.local.port</c>, type <c>int</c>, stability <c>stable</c>.</para>
+    /// <para>Examples: <c>5060</c>.</para>
+    /// <para>Recorded on: span sip.call.setup, span sip.call.teardown.</para>
+    /// </remarks>
+    public const string NetworkLocalPort = "network.local.port";
+
     /// <summary>The host of the Request-URI the request was sent to.</summary>
     /// <remarks>
     /// <para>Attribute <c>server.address</c>, type <c>string</c>, stability <c>stable</c>.</para>

@@ -261,6 +261,52 @@ public static class SipAttributes
         public const string MaxAge = "max_age";
     }
 
+    /// <summary>The capture agent id (HEP chunk 12) of the node that saw the message, when spans are made from a HEP capture.</summary>
+    /// <remarks>
+    /// <para>Attribute <c>sip.capture.agent_id</c>, type <c>int</c>, stability <c>development</c>.</para>
+    /// <para>Kamailio's siptrace hep_capture_id, OpenSIPS' hep_id, FreeSWITCH's and Asterisk's capture id. A span made from a capture is the node's own span: this id tells which node saw the call.</para>
+    /// <para>Examples: <c>2001</c>.</para>
+    /// <para>Recorded on: span sip.call.setup, span sip.call.teardown.</para>
+    /// </remarks>
+    public const string CaptureAgentId = "sip.capture.agent_id";
+
+    /// <summary>Why a HEP capture listener dropped a packet.</summary>
+    /// <remarks>
+    /// <para>Attribute <c>sip.capture.drop_reason</c>, type <c>string (enum)</c>, stability <c>development</c>.</para>
+    /// <para>Examples: <c>"queue_full"</c>.</para>
+    /// <para>Recorded on: metric sip.capture.dropped.</para>
+    /// <para>Well-known values are in <see cref="CaptureDropReasonValues"/>.</para>
+    /// </remarks>
+    public const string CaptureDropReason = "sip.capture.drop_reason";
+
+    /// <summary>Well-known values of <see cref="CaptureDropReason"/> (<c>sip.capture.drop_reason</c>).</summary>
+    public static class CaptureDropReasonValues
+    {
+        /// <summary>The bounded queue between the socket and the call tracer was full.</summary>
+        /// <remarks>Value <c>queue_full</c>, stability <c>development</c>.</remarks>
+        public const string QueueFull = "queue_full";
+
+        /// <summary>The datagram is not a well-formed HEPv3 packet.</summary>
+        /// <remarks>Value <c>malformed</c>, stability <c>development</c>.</remarks>
+        public const string Malformed = "malformed";
+
+        /// <summary>The packet carries another protocol than SIP (RTCP, logs, QoS reports).</summary>
+        /// <remarks>Value <c>not_sip</c>, stability <c>development</c>.</remarks>
+        public const string NotSip = "not_sip";
+
+        /// <summary>The packet carries a compressed payload (chunk 16), which is not decoded.</summary>
+        /// <remarks>Value <c>compressed</c>, stability <c>development</c>.</remarks>
+        public const string Compressed = "compressed";
+
+        /// <summary>More capture agents sent packets than the listener tracks calls for.</summary>
+        /// <remarks>Value <c>too_many_agents</c>, stability <c>development</c>.</remarks>
+        public const string TooManyAgents = "too_many_agents";
+
+        /// <summary>The packet's authentication key is not the configured one.</summary>
+        /// <remarks>Value <c>unauthorized</c>, stability <c>development</c>.</remarks>
+        public const string Unauthorized = "unauthorized";
+    }
+
     /// <summary>What the incoming trace headers meant at a trust boundary (a P-CSCF facing handsets, an SBC facing a peer).</summary>
     /// <remarks>
     /// <para>Attribute <c>sip.trust_mode</c>, type <c>string (enum)</c>, stability <c>development</c>.</para>

@@ -233,4 +233,48 @@ public static class SipMetrics
         /// <summary>The description to create the instrument with.</summary>
         public const string Description = "The configured maximum number of calls the call tracer tracks at once.";
     }
+
+    /// <summary>Count of HEP packets a capture listener received, before any was dropped.</summary>
+    /// <remarks>
+    /// <para>Metric <c>sip.capture.packets</c>, counter, unit <c>{packet}</c>, stability <c>development</c>.</para>
+    /// <para>No attributes.</para>
+    /// </remarks>
+    public static class CapturePackets
+    {
+        /// <summary>The instrument name, <c>sip.capture.packets</c>.</summary>
+        public const string Name = "sip.capture.packets";
+
+        /// <summary>The unit (UCUM), <c>{packet}</c>.</summary>
+        public const string Unit = "{packet}";
+
+        /// <summary>The kind of instrument to create: <see cref="InstrumentKind.Counter"/>.</summary>
+        public const InstrumentKind Kind = InstrumentKind.Counter;
+
+        /// <summary>The description to create the instrument with.</summary>
+        public const string Description = "Count of HEP packets a capture listener received, before any was dropped.";
+    }
+
+    /// <summary>Count of HEP packets a capture listener dropped instead of recording, by reason.</summary>
+    /// <remarks>
+    /// <para>Metric <c>sip.capture.dropped</c>, counter, unit <c>{packet}</c>, stability <c>development</c>.</para>
+    /// <para>A rising queue_full count means the call tracer cannot keep up with the capture rate; the listener drops rather than grow its memory.</para>
+    /// <para>Attributes:</para>
+    /// <list type="bullet">
+    /// <item><description><see cref="SipAttributes.CaptureDropReason"/> (<c>sip.capture.drop_reason</c>): Required</description></item>
+    /// </list>
+    /// </remarks>
+    public static class CaptureDropped
+    {
+        /// <summary>The instrument name, <c>sip.capture.dropped</c>.</summary>
+        public const string Name = "sip.capture.dropped";
+
+        /// <summary>The unit (UCUM), <c>{packet}</c>.</summary>
+        public const string Unit = "{packet}";
+
+        /// <summary>The kind of instrument to create: <see cref="InstrumentKind.Counter"/>.</summary>
+        public const InstrumentKind Kind = InstrumentKind.Counter;
+
+        /// <summary>The description to create the instrument with.</summary>
+        public const string Description = "Count of HEP packets a capture listener dropped instead of recording, by reason.";
+    }
 }

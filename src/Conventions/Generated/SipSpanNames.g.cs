@@ -39,6 +39,9 @@ public static class SipSpanNames
     /// <item><description><see cref="OtelAttributes.NetworkTransport"/> (<c>network.transport</c>): Recommended</description></item>
     /// <item><description><see cref="OtelAttributes.NetworkPeerAddress"/> (<c>network.peer.address</c>): Recommended</description></item>
     /// <item><description><see cref="OtelAttributes.NetworkPeerPort"/> (<c>network.peer.port</c>): Recommended</description></item>
+    /// <item><description><see cref="OtelAttributes.NetworkLocalAddress"/> (<c>network.local.address</c>): Conditionally required: If the span was made from a capture (HEP) that gives the packet's addresses.</description></item>
+    /// <item><description><see cref="OtelAttributes.NetworkLocalPort"/> (<c>network.local.port</c>): Conditionally required: If the span was made from a capture (HEP) that gives the packet's ports.</description></item>
+    /// <item><description><see cref="SipAttributes.CaptureAgentId"/> (<c>sip.capture.agent_id</c>): Conditionally required: If the span was made from a HEP capture whose packets name a capture agent.</description></item>
     /// <item><description><see cref="OtelAttributes.ServerAddress"/> (<c>server.address</c>): Recommended</description></item>
     /// <item><description><see cref="OtelAttributes.ServerPort"/> (<c>server.port</c>): Recommended</description></item>
     /// <item><description><see cref="OtelAttributes.UserAgentOriginal"/> (<c>user_agent.original</c>): Opt-in</description></item>
@@ -71,6 +74,9 @@ public static class SipSpanNames
     /// <item><description><see cref="OtelAttributes.NetworkTransport"/> (<c>network.transport</c>): Recommended</description></item>
     /// <item><description><see cref="OtelAttributes.NetworkPeerAddress"/> (<c>network.peer.address</c>): Recommended</description></item>
     /// <item><description><see cref="OtelAttributes.NetworkPeerPort"/> (<c>network.peer.port</c>): Recommended</description></item>
+    /// <item><description><see cref="OtelAttributes.NetworkLocalAddress"/> (<c>network.local.address</c>): Conditionally required: If the span was made from a capture (HEP) that gives the packet's addresses.</description></item>
+    /// <item><description><see cref="OtelAttributes.NetworkLocalPort"/> (<c>network.local.port</c>): Conditionally required: If the span was made from a capture (HEP) that gives the packet's ports.</description></item>
+    /// <item><description><see cref="SipAttributes.CaptureAgentId"/> (<c>sip.capture.agent_id</c>): Conditionally required: If the span was made from a HEP capture whose packets name a capture agent.</description></item>
     /// <item><description><see cref="OtelAttributes.ServerAddress"/> (<c>server.address</c>): Recommended</description></item>
     /// <item><description><see cref="OtelAttributes.ServerPort"/> (<c>server.port</c>): Recommended</description></item>
     /// </list>

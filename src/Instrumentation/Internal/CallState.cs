@@ -26,6 +26,34 @@ internal struct SeenResponse
     public byte Directions;
     public short Status;
     public ulong ToTag;
+
+    /// <summary>Repeats of the response per direction after its first copy there (see <see cref="Repeats"/>).</summary>
+    public Repeats Repeats;
+}
+
+/// <summary>
+/// How often a request or response was seen again in each direction. A node that feeds both the copy it
+/// received and the copy it forwarded (a proxy, or a HEP capture of one) sees each retransmission twice;
+/// a repeat counts as a new retransmission only when its direction has now seen more repeats than the
+/// other, so the mirrored copy of one retransmission is not counted again.
+/// </summary>
+internal struct Repeats
+{
+    public ushort In;
+    public ushort Out;
+
+    /// <summary>Notes a repeat in a direction; true when it is a retransmission not yet counted in the other direction.</summary>
+    public bool Note(SipDirection direction)
+    {
+        if (direction == SipDirection.In)
+        {
+            In = (ushort)Math.Min(In + 1, ushort.MaxValue);
+            return In > Out;
+        }
+
+        Out = (ushort)Math.Min(Out + 1, ushort.MaxValue);
+        return Out > In;
+    }
 }
 
 /// <summary>
@@ -61,6 +89,13 @@ internal sealed class SipTransaction
     public bool ProvisionalSeen;
     public bool Cancelled;
     public byte CancelDirections;
+
+    /// <summary>Repeats of the request (same branch) per direction.</summary>
+    public Repeats RequestRepeats;
+
+    /// <summary>Repeats of the CANCEL per direction.</summary>
+    public Repeats CancelRepeats;
+
     public int FinalStatus;
     public int RetransmissionCount;
     public string? Transport;
@@ -145,11 +180,14 @@ internal sealed class CallState
     }
 
     /// <summary>
-    /// Notes a response in a direction. Returns whether it was new (first copy),
-    /// and sets <paramref name="retransmission"/> when this direction had it already.
+    /// Notes a response in a direction. Returns whether it was new (first copy), sets
+    /// <paramref name="retransmission"/> when this direction had it already, and
+    /// <paramref name="countRetransmission"/> when that repeat is a retransmission not yet counted
+    /// (not the mirrored copy of one seen in the other direction).
     /// </summary>
-    public bool NoteResponse(uint cseq, SipMethodKind method, int status, ulong toTag, SipDirection direction, out bool retransmission)
+    public bool NoteResponse(uint cseq, SipMethodKind method, int status, ulong toTag, SipDirection direction, out bool retransmission, out bool countRetransmission)
     {
+        countRetransmission = false;
         byte bit = SipTransaction.DirectionBit(direction);
         _seen ??= new SeenResponse[4];
         for (int i = 0; i < _seenCount; i++)
@@ -159,6 +197,11 @@ internal sealed class CallState
             {
                 retransmission = (seen.Directions & bit) != 0;
                 seen.Directions |= bit;
+                if (retransmission)
+                {
+                    countRetransmission = seen.Repeats.Note(direction);
+                }
+
                 return false;
             }
         }

@@ -103,7 +103,12 @@ internal ref struct SipMessageFacts
             return false;
         }
 
-        if (found != AllFound)
+        // A response is placed by Call-ID, CSeq, status and To tag, never by its Via: one without a Via
+        // is still usable. Kamailio 5.6's siptrace mirrors the final response tm relays upstream after a
+        // CANCEL with no Via at all (the message on the wire has one); rejecting it would leave a
+        // capture-fed proxy's setup span open until Timer C.
+        int required = reader.IsRequest ? AllFound : AllFound & ~ViaBit;
+        if ((found & required) != required)
         {
             problem = "no Via, From or To";
             return false;

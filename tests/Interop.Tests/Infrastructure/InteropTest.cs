@@ -108,8 +108,8 @@ public abstract class InteropTest : IAsyncLifetime
         return endpoint;
     }
 
-    internal async Task<KamailioProcess> StartKamailioAsync(System.Net.IPEndPoint? nextHop = null, bool copyTraceHeaders = true) =>
-        Own(await KamailioProcess.StartAsync(Transcript, nextHop, copyTraceHeaders).ConfigureAwait(false));
+    internal async Task<KamailioProcess> StartKamailioAsync(System.Net.IPEndPoint? nextHop = null, bool copyTraceHeaders = true, System.Net.IPEndPoint? hepCollector = null) =>
+        Own(await KamailioProcess.StartAsync(Transcript, nextHop, copyTraceHeaders, hepCollector).ConfigureAwait(false));
 
     internal async Task<SippProcess> StartSippAsync(
         string name,
@@ -144,6 +144,31 @@ public abstract class InteropTest : IAsyncLifetime
         MeterProvider.ForceFlush(5000);
         MetricSnapshot? snapshot = ExportedMetrics.LastOrDefault(m => m.Name == name);
         return snapshot is null ? [] : [.. snapshot.MetricPoints];
+    }
+
+    /// <summary>The count of a histogram over all its points, collected now.</summary>
+    protected long HistogramCount(string name) =>
+        CollectMetric(name).Sum(p => p.GetHistogramCount());
+
+    /// <summary>The sum of a counter over the points whose tags include these (values compared as invariant text), collected now.</summary>
+    protected long CounterSum(string name, params (string Key, string Value)[] tags)
+    {
+        long sum = 0;
+        foreach (MetricPoint point in CollectMetric(name))
+        {
+            var pointTags = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (KeyValuePair<string, object?> tag in point.Tags)
+            {
+                pointTags[tag.Key] = Convert.ToString(tag.Value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
+            }
+
+            if (tags.All(t => pointTags.TryGetValue(t.Key, out string? value) && value == t.Value))
+            {
+                sum += point.GetSumLong();
+            }
+        }
+
+        return sum;
     }
 
     private sealed class DisposableAdapter(IDisposable inner) : IAsyncDisposable

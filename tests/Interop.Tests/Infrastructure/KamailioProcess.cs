@@ -43,11 +43,17 @@ internal sealed class KamailioProcess : IAsyncDisposable
     /// Whether <c>tm</c> copies <c>X-OTel-*</c> from the forwarded INVITE into the CANCEL and non-2xx ACK
     /// it builds (<c>ac_extra_hdrs</c>); on by default, as the README tells deployments to configure it.
     /// </param>
-    public static async Task<KamailioProcess> StartAsync(SipTranscript transcript, IPEndPoint? nextHop = null, bool copyTraceHeaders = true)
+    /// <param name="hepCollector">
+    /// When set, the <c>siptrace</c> module mirrors every SIP message Kamailio receives and sends there as
+    /// HEPv3 (<c>trace_mode</c> 1: core send/receive events, no <c>sip_trace()</c> calls; <c>trace_to_database</c> 0,
+    /// else it fails to start without a database module) with capture
+    /// agent id <see cref="HepCaptureId"/>.
+    /// </param>
+    public static async Task<KamailioProcess> StartAsync(SipTranscript transcript, IPEndPoint? nextHop = null, bool copyTraceHeaders = true, IPEndPoint? hepCollector = null)
     {
         for (int attempt = 1; ; attempt++)
         {
-            KamailioProcess instance = await StartOnceAsync(transcript, nextHop, copyTraceHeaders).ConfigureAwait(false);
+            KamailioProcess instance = await StartOnceAsync(transcript, nextHop, copyTraceHeaders, hepCollector).ConfigureAwait(false);
             bool ready;
             try
             {
@@ -77,7 +83,7 @@ internal sealed class KamailioProcess : IAsyncDisposable
         }
     }
 
-    private static async Task<KamailioProcess> StartOnceAsync(SipTranscript transcript, IPEndPoint? nextHop, bool copyTraceHeaders)
+    private static async Task<KamailioProcess> StartOnceAsync(SipTranscript transcript, IPEndPoint? nextHop, bool copyTraceHeaders, IPEndPoint? hepCollector)
     {
         string kamailio = InteropTools.Kamailio;
         string modules = InteropTools.KamailioModules;
@@ -94,6 +100,7 @@ internal sealed class KamailioProcess : IAsyncDisposable
                 "{{AC_EXTRA_HDRS}}",
                 copyTraceHeaders ? "modparam(\"tm\", \"ac_extra_hdrs\", \"X-OTel-\")" : "# ac_extra_hdrs left unset: tm's own CANCEL and non-2xx ACK carry no trace headers.",
                 StringComparison.Ordinal)
+            .Replace("{{SIPTRACE}}", hepCollector is null ? "# No HEP capture." : SiptraceConfig(hepCollector), StringComparison.Ordinal)
             .Replace(
                 "{{NEXT_HOP_ACTION}}",
                 nextHop is null ? "# No fixed next hop: relay to the Request-URI." : $"$du = \"sip:{nextHop.Address}:{nextHop.Port}\";",
@@ -110,6 +117,21 @@ internal sealed class KamailioProcess : IAsyncDisposable
         transcript.Note($"started kamailio pid {process.Id}: trusted {instance.Trusted}, untrusted {instance.Untrusted}, next hop {nextHop?.ToString() ?? "Request-URI"}");
         return instance;
     }
+
+    /// <summary>The HEP capture agent id Kamailio's siptrace sends (<c>hep_capture_id</c>).</summary>
+    public const uint HepCaptureId = 2001;
+
+    private static string SiptraceConfig(IPEndPoint collector) =>
+        string.Join(
+            "\n",
+            "loadmodule \"siptrace.so\"",
+            $"modparam(\"siptrace\", \"duplicate_uri\", \"sip:{collector.Address}:{collector.Port}\")",
+            "modparam(\"siptrace\", \"trace_to_database\", 0)",
+            "modparam(\"siptrace\", \"hep_mode_on\", 1)",
+            "modparam(\"siptrace\", \"hep_version\", 3)",
+            $"modparam(\"siptrace\", \"hep_capture_id\", {HepCaptureId})",
+            "modparam(\"siptrace\", \"trace_on\", 1)",
+            "modparam(\"siptrace\", \"trace_mode\", 1)");
 
     public async ValueTask DisposeAsync()
     {

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace SipTraceContext.Instrumentation.Capture;
+namespace SipTraceContext.Capture;
 
 /// <summary>
 /// One HEPv3 (Homer capture protocol) packet decoded in place: every span points into the datagram

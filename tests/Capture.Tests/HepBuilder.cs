@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
+using System.Net;
 
-namespace SipTraceContext.Instrumentation.Tests.Capture;
+namespace SipTraceContext.Capture.Tests;
 
 /// <summary>Builds HEPv3 packets chunk by chunk for the decoder tests.</summary>
 internal sealed class HepBuilder
@@ -73,4 +74,39 @@ internal sealed class HepBuilder
         .U32(9, uint.MaxValue).U32(10, 999_999)
         .U8(11, 1).U32(12, uint.MaxValue)
         .Add(15, Sip).Add(17, "abc@host"u8);
+
+    /// <summary>
+    /// A HEPv3 packet as a capture agent (Kamailio's siptrace, OpenSIPS, FreeSWITCH, Asterisk) sends one:
+    /// the SIP message, its addresses and ports, the capture time and the agent id.
+    /// </summary>
+    public static byte[] Capture(
+        byte[] sip,
+        IPEndPoint source,
+        IPEndPoint destination,
+        DateTimeOffset time,
+        uint? agent = 2001,
+        string? authKey = null,
+        byte protocolType = 1)
+    {
+        bool v6 = source.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        long micros = (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
+        HepBuilder builder = new HepBuilder()
+            .U8(1, v6 ? (byte)10 : (byte)2).U8(2, 17)
+            .Add(v6 ? (ushort)5 : (ushort)3, source.Address.GetAddressBytes())
+            .Add(v6 ? (ushort)6 : (ushort)4, destination.Address.GetAddressBytes())
+            .U16(7, (ushort)source.Port).U16(8, (ushort)destination.Port)
+            .U32(9, (uint)(micros / 1_000_000)).U32(10, (uint)(micros % 1_000_000))
+            .U8(11, protocolType);
+        if (agent is { } id)
+        {
+            builder.U32(12, id);
+        }
+
+        if (authKey is not null)
+        {
+            builder.Add(14, System.Text.Encoding.UTF8.GetBytes(authKey));
+        }
+
+        return builder.Add(15, sip).Build();
+    }
 }

@@ -1,4 +1,4 @@
-namespace SipTraceContext.Instrumentation.Capture;
+namespace SipTraceContext.Capture;
 
 /// <summary>The outcome of <see cref="HepPacket.TryDecode"/>: <see cref="Ok"/> or why the datagram was rejected.</summary>
 public enum HepDecodeStatus

@@ -2,9 +2,8 @@ using System.Buffers.Binary;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using SipTraceContext.Instrumentation.Capture;
 
-namespace SipTraceContext.Instrumentation.Tests.Capture;
+namespace SipTraceContext.Capture.Tests;
 
 /// <summary>FsCheck properties of the HEPv3 decoder over generated packets and hostile input.</summary>
 public sealed class HepPacketProperties

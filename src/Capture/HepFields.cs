@@ -1,4 +1,4 @@
-namespace SipTraceContext.Instrumentation.Capture;
+namespace SipTraceContext.Capture;
 
 /// <summary>Which generic (vendor 0) HEPv3 fields a decoded packet carried.</summary>
 [Flags]

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
-using SipTraceContext.Instrumentation.Capture;
 
-namespace SipTraceContext.Instrumentation.Tests.Capture;
+namespace SipTraceContext.Capture.Tests;
 
 public sealed class HepPacketTests
 {

@@ -1,0 +1,494 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using SipTraceContext.Capture.Internal;
+using SipTraceContext.Conventions;
+using SipTraceContext.Instrumentation;
+
+namespace SipTraceContext.Capture;
+
+/// <summary>
+/// A hosted UDP listener for HEPv3 (Homer) capture packets: it decodes each one and feeds the SIP message
+/// in it to a <see cref="SipCallTracer"/> of the capture agent that sent it, with the capture timestamp,
+/// so that the spans are the spans of the node that saw the messages, timed as it saw them.
+/// </summary>
+/// <remarks>
+/// <para>
+/// One socket task receives datagrams into a pooled buffer each and puts them on a bounded queue; one
+/// consumer task decodes and records them in arrival order. When the queue is full a packet is dropped
+/// (<see cref="HepCaptureOptions.QueueFullMode"/>) and counted, so memory stays bounded whatever the
+/// capture rate. Every dropped packet counts in <see cref="PacketsDropped"/> and in the
+/// <c>sip.capture.dropped</c> metric by reason.
+/// </para>
+/// <para>
+/// Direction: a capture agent mirrors what its node received and what it sent, and HEP does not say which.
+/// In this order: <see cref="HepCaptureOptions.DirectionResolver"/> when set; a source among
+/// <see cref="HepCaptureOptions.NodeEndPoints"/> means sent, a destination among them means received;
+/// otherwise, when exactly one of the SIP source and destination addresses is the address the HEP
+/// datagram came from (agents run on their node), that side is the node; otherwise
+/// <see cref="HepCaptureOptions.DefaultDirection"/>.
+/// </para>
+/// <para>
+/// The span a message starts (an INVITE's setup span, a BYE's teardown span) gets the capture agent id
+/// (<c>sip.capture.agent_id</c>), the other hop's address and port (<c>network.peer.address</c>,
+/// <c>network.peer.port</c>) and the node's own (<c>network.local.address</c>, <c>network.local.port</c>).
+/// </para>
+/// </remarks>
+public sealed class HepCaptureListener : BackgroundService
+{
+    // The largest UDP payload: a datagram is received whole or not at all.
+    private const int MaxDatagramLength = 65_535;
+    private const int MaxSpanTags = 5;
+
+    private static ReadOnlySpan<byte> InviteStart => "INVITE "u8;
+    private static ReadOnlySpan<byte> ByeStart => "BYE "u8;
+
+    private readonly IPEndPoint _bindEndPoint;
+    private readonly Channel<QueuedPacket> _queue;
+    private readonly CaptureMetrics _metrics;
+    private readonly TimeProvider _timeProvider;
+    private readonly SipInstrumentationOptions _tracerOptions;
+    private readonly NodeEndPoint[] _nodeEndPoints;
+    private readonly HepDirectionResolver? _directionResolver;
+    private readonly SipDirection _defaultDirection;
+    private readonly byte[]? _authKey;
+    private readonly int _maxCaptureAgents;
+    private readonly Dictionary<uint, CaptureNode> _nodes = [];
+    private readonly object _nodesLock = new();
+    private readonly KeyValuePair<string, object?>[] _spanTags = new KeyValuePair<string, object?>[MaxSpanTags];
+    private readonly long[] _dropped = new long[Enum.GetValues<HepDropReason>().Length];
+    private Socket? _socket;
+    private long _received;
+    private long _recorded;
+    private bool _nodesClosed;
+
+    /// <summary>Creates a listener; it binds its socket when the host starts it.</summary>
+    /// <param name="options">The options; read once, here.</param>
+    /// <param name="timeProvider">The clock of the call tracers (timers) and of packets without a timestamp; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> or one of its required values is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A value in <paramref name="options"/> is out of range.</exception>
+    public HepCaptureListener(HepCaptureOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _bindEndPoint = new IPEndPoint(options.Address, options.Port);
+        _tracerOptions = options.Tracer;
+        _nodeEndPoints = [.. options.NodeEndPoints.Select(e => new NodeEndPoint(e.Address.GetAddressBytes(), e.Port))];
+        _directionResolver = options.DirectionResolver;
+        _defaultDirection = options.DefaultDirection;
+        _authKey = options.AuthKey is null ? null : System.Text.Encoding.UTF8.GetBytes(options.AuthKey);
+        _maxCaptureAgents = options.MaxCaptureAgents;
+        _metrics = new CaptureMetrics();
+        _queue = Channel.CreateBounded<QueuedPacket>(
+            new BoundedChannelOptions(options.QueueCapacity)
+            {
+                FullMode = options.QueueFullMode == HepQueueFullMode.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.DropWrite,
+                SingleReader = true,
+                SingleWriter = true,
+            },
+            OnQueueFull);
+    }
+
+    /// <summary>The address and port the socket is bound to once started (the actual port when 0 was configured); <see langword="null"/> before.</summary>
+    public IPEndPoint? LocalEndPoint { get; private set; }
+
+    /// <summary>Datagrams received, dropped ones included.</summary>
+    public long PacketsReceived => Interlocked.Read(ref _received);
+
+    /// <summary>SIP messages handed to a call tracer.</summary>
+    public long PacketsRecorded => Interlocked.Read(ref _recorded);
+
+    /// <summary>Datagrams dropped for any reason (see <see cref="GetPacketsDropped"/>).</summary>
+    public long PacketsDropped
+    {
+        get
+        {
+            long total = 0;
+            for (int i = 0; i < _dropped.Length; i++)
+            {
+                total += Interlocked.Read(ref _dropped[i]);
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>How many capture agents have a call tracer now.</summary>
+    public int CaptureAgents
+    {
+        get
+        {
+            lock (_nodesLock)
+            {
+                return _nodes.Count;
+            }
+        }
+    }
+
+    /// <summary>Datagrams dropped for one reason.</summary>
+    /// <param name="reason">The reason.</param>
+    /// <returns>The count since the listener was created.</returns>
+    public long GetPacketsDropped(HepDropReason reason) => Interlocked.Read(ref _dropped[(int)reason]);
+
+    /// <summary>The call tracer of a capture agent, once a packet of it was recorded; else <see langword="null"/>.</summary>
+    /// <param name="captureAgentId">The capture agent id (0 for packets without one).</param>
+    /// <returns>The tracer, owned by the listener (disposed when it stops).</returns>
+    public SipCallTracer? GetTracer(uint captureAgentId)
+    {
+        lock (_nodesLock)
+        {
+            return _nodes.TryGetValue(captureAgentId, out CaptureNode? node) ? node.Tracer : null;
+        }
+    }
+
+    /// <summary>Binds the socket, then starts receiving.</summary>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The start.</returns>
+    /// <exception cref="SocketException">The address and port cannot be bound.</exception>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        var socket = new Socket(_bindEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            socket.Bind(_bindEndPoint);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        _socket = socket;
+        LocalEndPoint = (IPEndPoint?)socket.LocalEndPoint;
+        CaptureEventSource.Log.Listening(LocalEndPoint?.ToString() ?? string.Empty);
+        return base.StartAsync(cancellationToken);
+    }
+
+    /// <summary>Stops receiving, records what is already queued, ends the tracers' open spans.</summary>
+    /// <param name="cancellationToken">Stops waiting for the queue to drain.</param>
+    /// <returns>The stop.</returns>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Closing the socket ends a receive in progress at once, on every platform.
+        _socket?.Dispose();
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Releases the socket, the tracers and the metrics.</summary>
+    public override void Dispose()
+    {
+        base.Dispose();
+        _socket?.Dispose();
+        CloseNodes();
+        _metrics.Dispose();
+    }
+
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        Socket socket = _socket ?? throw new InvalidOperationException("StartAsync binds the socket first.");
+        Task consumer = Task.Run(ConsumeAsync, CancellationToken.None);
+        try
+        {
+            await ReceiveAsync(socket, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _queue.Writer.TryComplete();
+            await consumer.ConfigureAwait(false);
+            CloseNodes();
+        }
+    }
+
+    private async Task ReceiveAsync(Socket socket, CancellationToken stoppingToken)
+    {
+        byte[] receiveBuffer = ArrayPool<byte>.Shared.Rent(MaxDatagramLength);
+        EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                SocketReceiveFromResult result;
+                try
+                {
+                    result = await socket.ReceiveFromAsync(receiveBuffer.AsMemory(0, MaxDatagramLength), SocketFlags.None, any, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+                catch (SocketException exception) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // An ICMP error for an earlier send, or a transient failure: the socket is still good.
+                    CaptureEventSource.Log.ReceiveFailed(exception.SocketErrorCode.ToString());
+                    continue;
+                }
+                catch (SocketException)
+                {
+                    return;
+                }
+
+                Interlocked.Increment(ref _received);
+                _metrics.Received();
+
+                // Each queued packet holds a pooled buffer of its own size; the receive buffer is reused.
+                int length = result.ReceivedBytes;
+                byte[] copy = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+                receiveBuffer.AsSpan(0, length).CopyTo(copy);
+                var packet = new QueuedPacket(copy, length, (result.RemoteEndPoint as IPEndPoint)?.Address);
+                if (!_queue.Writer.TryWrite(packet))
+                {
+                    // Only after the writer completed: the bounded channel drops through OnQueueFull otherwise.
+                    ArrayPool<byte>.Shared.Return(copy);
+                    Drop(HepDropReason.QueueFull);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(receiveBuffer);
+        }
+    }
+
+    private void OnQueueFull(QueuedPacket packet)
+    {
+        ArrayPool<byte>.Shared.Return(packet.Buffer);
+        Drop(HepDropReason.QueueFull);
+    }
+
+    private async Task ConsumeAsync()
+    {
+        ChannelReader<QueuedPacket> reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out QueuedPacket packet))
+            {
+                try
+                {
+                    Process(packet.Buffer.AsSpan(0, packet.Length), packet.Sender);
+                }
+#pragma warning disable CA1031 // One bad packet (or a throwing listener of the SDK) must not stop the capture.
+                catch (Exception exception)
+#pragma warning restore CA1031
+                {
+                    CaptureEventSource.Log.ProcessingFailed(exception.ToString());
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(packet.Buffer);
+                }
+            }
+        }
+    }
+
+    private void Process(ReadOnlySpan<byte> datagram, IPAddress? sender)
+    {
+        if (HepPacket.TryDecode(datagram, out HepPacket hep) != HepDecodeStatus.Ok)
+        {
+            Drop(HepDropReason.Malformed);
+            return;
+        }
+
+        if (_authKey is not null && !hep.AuthKey.SequenceEqual(_authKey))
+        {
+            Drop(HepDropReason.Unauthorized);
+            return;
+        }
+
+        // Agents always send the protocol type; a packet without one is taken for SIP, the HEP default.
+        if ((hep.Fields & HepFields.ProtocolType) != 0 && hep.ProtocolType != HepPacket.ProtocolTypeSip)
+        {
+            Drop(HepDropReason.NotSip);
+            return;
+        }
+
+        if (hep.IsPayloadCompressed)
+        {
+            Drop(HepDropReason.Compressed);
+            return;
+        }
+
+        CaptureNode? node = GetNode(hep.CaptureAgentId);
+        if (node is null)
+        {
+            Drop(HepDropReason.TooManyAgents);
+            return;
+        }
+
+        SipDirection direction = ResolveDirection(in hep, sender);
+        DateTimeOffset timestamp = (hep.Fields & HepFields.TimestampSeconds) != 0 ? hep.Timestamp : _timeProvider.GetUtcNow();
+        ReadOnlySpan<byte> payload = hep.Payload;
+        if (payload.StartsWith(InviteStart) || payload.StartsWith(ByeStart))
+        {
+            // Only a message that can start a span pays for its tags.
+            int count = FillSpanTags(in hep, node, direction);
+            node.Tracer.Record(payload, direction, timestamp, _spanTags.AsSpan(0, count));
+        }
+        else
+        {
+            node.Tracer.Record(payload, direction, timestamp);
+        }
+
+        Interlocked.Increment(ref _recorded);
+    }
+
+    private int FillSpanTags(in HepPacket hep, CaptureNode node, SipDirection direction)
+    {
+        int count = 0;
+        if (node.AgentTag is not null)
+        {
+            _spanTags[count++] = new(SipAttributes.CaptureAgentId, node.AgentTag);
+        }
+
+        bool sent = direction == SipDirection.Out;
+        ReadOnlySpan<byte> local = sent ? hep.SourceAddress : hep.DestinationAddress;
+        ReadOnlySpan<byte> peer = sent ? hep.DestinationAddress : hep.SourceAddress;
+        bool hasPorts = (hep.Fields & (HepFields.SourcePort | HepFields.DestinationPort)) == (HepFields.SourcePort | HepFields.DestinationPort);
+        int localPort = sent ? hep.SourcePort : hep.DestinationPort;
+        int peerPort = sent ? hep.DestinationPort : hep.SourcePort;
+        if (!peer.IsEmpty)
+        {
+            _spanTags[count++] = new(OtelAttributes.NetworkPeerAddress, new IPAddress(peer).ToString());
+        }
+
+        if (hasPorts)
+        {
+            _spanTags[count++] = new(OtelAttributes.NetworkPeerPort, peerPort);
+        }
+
+        if (!local.IsEmpty)
+        {
+            _spanTags[count++] = new(OtelAttributes.NetworkLocalAddress, new IPAddress(local).ToString());
+        }
+
+        if (hasPorts)
+        {
+            _spanTags[count++] = new(OtelAttributes.NetworkLocalPort, localPort);
+        }
+
+        return count;
+    }
+
+    private SipDirection ResolveDirection(in HepPacket hep, IPAddress? sender)
+    {
+        if (_directionResolver is not null)
+        {
+            try
+            {
+                return _directionResolver(in hep);
+            }
+#pragma warning disable CA1031 // User callbacks never throw into the capture loop.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                CaptureEventSource.Log.CallbackFailed(nameof(HepCaptureOptions.DirectionResolver), exception.ToString());
+                return _defaultDirection;
+            }
+        }
+
+        bool sourceIsNode = IsNode(hep.SourceAddress, hep.SourcePort);
+        bool destinationIsNode = IsNode(hep.DestinationAddress, hep.DestinationPort);
+        if (sourceIsNode != destinationIsNode)
+        {
+            return sourceIsNode ? SipDirection.Out : SipDirection.In;
+        }
+
+        if (sender is not null && !hep.SourceAddress.IsEmpty && !hep.DestinationAddress.IsEmpty)
+        {
+            Span<byte> senderBytes = stackalloc byte[16];
+            if (sender.TryWriteBytes(senderBytes, out int written))
+            {
+                senderBytes = senderBytes[..written];
+                bool fromSource = hep.SourceAddress.SequenceEqual(senderBytes);
+                bool fromDestination = hep.DestinationAddress.SequenceEqual(senderBytes);
+                if (fromSource != fromDestination)
+                {
+                    return fromSource ? SipDirection.Out : SipDirection.In;
+                }
+            }
+        }
+
+        return _defaultDirection;
+    }
+
+    private bool IsNode(ReadOnlySpan<byte> address, int port)
+    {
+        if (address.IsEmpty)
+        {
+            return false;
+        }
+
+        foreach (NodeEndPoint node in _nodeEndPoints)
+        {
+            if ((node.Port == 0 || node.Port == port) && address.SequenceEqual(node.Address))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private CaptureNode? GetNode(uint agentId)
+    {
+        lock (_nodesLock)
+        {
+            if (_nodes.TryGetValue(agentId, out CaptureNode? node))
+            {
+                return node;
+            }
+
+            if (_nodesClosed || _nodes.Count >= _maxCaptureAgents)
+            {
+                return null;
+            }
+
+            // agent id 0 means the packet named none: no tag then.
+            node = new CaptureNode(new SipCallTracer(_tracerOptions, _timeProvider), agentId == 0 ? null : (long)agentId);
+            _nodes.Add(agentId, node);
+            CaptureEventSource.Log.CaptureAgentAdded(agentId);
+            return node;
+        }
+    }
+
+    private void CloseNodes()
+    {
+        CaptureNode[] nodes;
+        lock (_nodesLock)
+        {
+            _nodesClosed = true;
+            nodes = [.. _nodes.Values];
+            _nodes.Clear();
+        }
+
+        foreach (CaptureNode node in nodes)
+        {
+            node.Tracer.Dispose();
+        }
+    }
+
+    private void Drop(HepDropReason reason)
+    {
+        Interlocked.Increment(ref _dropped[(int)reason]);
+        _metrics.Dropped(reason);
+    }
+
+    private readonly record struct QueuedPacket(byte[] Buffer, int Length, IPAddress? Sender);
+
+    private readonly record struct NodeEndPoint(byte[] Address, int Port);
+
+    /// <summary>A capture agent's call tracer and its id boxed once for the span tag.</summary>
+    private sealed class CaptureNode(SipCallTracer tracer, object? agentTag)
+    {
+        public SipCallTracer Tracer { get; } = tracer;
+
+        public object? AgentTag { get; } = agentTag;
+    }
+}

@@ -1,0 +1,123 @@
+using System.Net;
+using SipTraceContext.Instrumentation;
+
+namespace SipTraceContext.Capture;
+
+/// <summary>Settings of a <see cref="HepCaptureListener"/>. Read once, when the listener is created.</summary>
+public sealed class HepCaptureOptions
+{
+    /// <summary>The port Homer's capture servers listen on by default, and so what capture agents are usually configured to send to.</summary>
+    public const int DefaultPort = 9060;
+
+    // One Homer deployment rarely has more capture agents than this; each gets its own call table.
+    private const int DefaultMaxCaptureAgents = 64;
+
+    // About one second of capture at 10k messages per second; each queued packet holds one pooled buffer
+    // of its own size, so the worst case is this many maximum-size datagrams.
+    private const int DefaultQueueCapacity = 10_000;
+
+    /// <summary>The address to listen on. <see cref="IPAddress.Loopback"/> by default: listening beyond the host is a decision to make, not a default.</summary>
+    public IPAddress Address { get; set; } = IPAddress.Loopback;
+
+    /// <summary>The UDP port to listen on; <see cref="DefaultPort"/> (9060) by default, 0 for any free port (see <see cref="HepCaptureListener.LocalEndPoint"/>).</summary>
+    public int Port { get; set; } = DefaultPort;
+
+    /// <summary>How many received packets may wait for the call tracer; past it packets are dropped and counted. 10,000 by default.</summary>
+    public int QueueCapacity { get; set; } = DefaultQueueCapacity;
+
+    /// <summary>Which packet goes when the queue is full: the one just received (<see cref="HepQueueFullMode.DropNewest"/>, the default) or the oldest waiting.</summary>
+    public HepQueueFullMode QueueFullMode { get; set; } = HepQueueFullMode.DropNewest;
+
+    /// <summary>
+    /// How many capture agents (HEP capture ids) get a call tracer of their own; packets from further
+    /// agents are dropped and counted (<c>too_many_agents</c>). 64 by default.
+    /// </summary>
+    public int MaxCaptureAgents { get; set; } = DefaultMaxCaptureAgents;
+
+    /// <summary>
+    /// The SIP addresses of the traced nodes (address and port; port 0 matches any port of the address).
+    /// A packet whose source is one of them is a message the node sent (<see cref="SipDirection.Out"/>),
+    /// one whose destination is, a message it received (<see cref="SipDirection.In"/>). Empty by default:
+    /// see <see cref="HepCaptureListener"/> for the rules then.
+    /// </summary>
+    public IList<IPEndPoint> NodeEndPoints { get; } = [];
+
+    /// <summary>
+    /// Decides the direction of every packet instead of <see cref="NodeEndPoints"/> and the built-in
+    /// rules. A resolver that throws makes the listener use <see cref="DefaultDirection"/>.
+    /// </summary>
+    public HepDirectionResolver? DirectionResolver { get; set; }
+
+    /// <summary>The direction of a packet no rule decides; <see cref="SipDirection.In"/> by default.</summary>
+    public SipDirection DefaultDirection { get; set; } = SipDirection.In;
+
+    /// <summary>
+    /// When set, only packets whose authentication key chunk (14) holds exactly these UTF-8 bytes are
+    /// recorded; others are dropped and counted (<c>unauthorized</c>). Unset by default.
+    /// </summary>
+    public string? AuthKey { get; set; }
+
+    /// <summary>The options of the call tracer each capture agent gets (they share them).</summary>
+    public SipInstrumentationOptions Tracer { get; set; } = new();
+
+    internal void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Address, nameof(Address));
+        ArgumentNullException.ThrowIfNull(Tracer, nameof(Tracer));
+        ArgumentOutOfRangeException.ThrowIfNegative(Port, nameof(Port));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Port, IPEndPoint.MaxPort, nameof(Port));
+        ArgumentOutOfRangeException.ThrowIfLessThan(QueueCapacity, 1, nameof(QueueCapacity));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxCaptureAgents, 1, nameof(MaxCaptureAgents));
+        if (!Enum.IsDefined(QueueFullMode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(QueueFullMode), QueueFullMode, "Unknown queue-full mode.");
+        }
+
+        if (!Enum.IsDefined(DefaultDirection))
+        {
+            throw new ArgumentOutOfRangeException(nameof(DefaultDirection), DefaultDirection, "Unknown direction.");
+        }
+
+        foreach (IPEndPoint? node in NodeEndPoints)
+        {
+            ArgumentNullException.ThrowIfNull(node, nameof(NodeEndPoints));
+        }
+    }
+}
+
+/// <summary>What a <see cref="HepCaptureListener"/> drops when its queue is full.</summary>
+public enum HepQueueFullMode
+{
+    /// <summary>The packet just received: what is queued is recorded in order, the newest is lost.</summary>
+    DropNewest = 0,
+
+    /// <summary>The oldest queued packet: the newest traffic is kept.</summary>
+    DropOldest,
+}
+
+/// <summary>Why a <see cref="HepCaptureListener"/> dropped a packet instead of recording it.</summary>
+public enum HepDropReason
+{
+    /// <summary>The queue between the socket and the call tracer was full.</summary>
+    QueueFull = 0,
+
+    /// <summary>Not a well-formed HEPv3 packet (<see cref="HepPacket.TryDecode"/> rejected it).</summary>
+    Malformed,
+
+    /// <summary>The payload is another protocol than SIP.</summary>
+    NotSip,
+
+    /// <summary>The payload is compressed (chunk 16), which the listener does not decode.</summary>
+    Compressed,
+
+    /// <summary>The capture agent is beyond <see cref="HepCaptureOptions.MaxCaptureAgents"/>.</summary>
+    TooManyAgents,
+
+    /// <summary>The authentication key is not <see cref="HepCaptureOptions.AuthKey"/>.</summary>
+    Unauthorized,
+}
+
+/// <summary>Decides whether the node that captured a packet received or sent the SIP message in it.</summary>
+/// <param name="packet">The decoded packet (valid only during the call).</param>
+/// <returns>The direction as the capturing node saw it.</returns>
+public delegate SipDirection HepDirectionResolver(in HepPacket packet);

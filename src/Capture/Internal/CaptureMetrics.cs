@@ -1,0 +1,43 @@
+using System.Diagnostics.Metrics;
+using SipTraceContext.Conventions;
+
+namespace SipTraceContext.Capture.Internal;
+
+/// <summary>
+/// The listener's instruments, on a meter named like the call tracer's so that one
+/// <c>AddSipInstrumentation()</c> collects both. Tag values are constants: recording allocates nothing.
+/// </summary>
+internal sealed class CaptureMetrics : IDisposable
+{
+    private static readonly KeyValuePair<string, object?>[] s_reasonTags =
+    [
+        new(SipAttributes.CaptureDropReason, SipAttributes.CaptureDropReasonValues.QueueFull),
+        new(SipAttributes.CaptureDropReason, SipAttributes.CaptureDropReasonValues.Malformed),
+        new(SipAttributes.CaptureDropReason, SipAttributes.CaptureDropReasonValues.NotSip),
+        new(SipAttributes.CaptureDropReason, SipAttributes.CaptureDropReasonValues.Compressed),
+        new(SipAttributes.CaptureDropReason, SipAttributes.CaptureDropReasonValues.TooManyAgents),
+        new(SipAttributes.CaptureDropReason, SipAttributes.CaptureDropReasonValues.Unauthorized),
+    ];
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _packets;
+    private readonly Counter<long> _dropped;
+
+    public CaptureMetrics()
+    {
+        Version? version = typeof(CaptureMetrics).Assembly.GetName().Version;
+        _meter = new Meter(new MeterOptions(SipSemanticConventions.InstrumentationName)
+        {
+            Version = version is null ? "0.0.0" : version.ToString(3),
+            TelemetrySchemaUrl = SipSemanticConventions.SchemaUrl,
+        });
+        _packets = _meter.CreateCounter<long>(SipMetrics.CapturePackets.Name, SipMetrics.CapturePackets.Unit, SipMetrics.CapturePackets.Description);
+        _dropped = _meter.CreateCounter<long>(SipMetrics.CaptureDropped.Name, SipMetrics.CaptureDropped.Unit, SipMetrics.CaptureDropped.Description);
+    }
+
+    public void Received() => _packets.Add(1);
+
+    public void Dropped(HepDropReason reason) => _dropped.Add(1, s_reasonTags[(int)reason]);
+
+    public void Dispose() => _meter.Dispose();
+}
