@@ -450,8 +450,16 @@ public sealed class HepCaptureListener : BackgroundService
                 return null;
             }
 
-            // agent id 0 means the packet named none: no tag then.
-            node = new CaptureNode(new SipCallTracer(_tracerOptions, _timeProvider), agentId == 0 ? null : (long)agentId);
+            // agent id 0 means the packet named none: no tag then. Otherwise the agent id also goes on
+            // every measurement of this node's tracer, so each node's metrics stay their own series.
+            SipInstrumentationOptions options = _tracerOptions;
+            if (agentId != 0)
+            {
+                options = _tracerOptions.Clone();
+                options.MetricTags = [.. _tracerOptions.MetricTags, new(SipAttributes.CaptureAgentId, (long)agentId)];
+            }
+
+            node = new CaptureNode(new SipCallTracer(options, _timeProvider), agentId == 0 ? null : (long)agentId);
             _nodes.Add(agentId, node);
             CaptureEventSource.Log.CaptureAgentAdded(agentId);
             return node;

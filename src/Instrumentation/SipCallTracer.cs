@@ -112,7 +112,7 @@ public sealed class SipCallTracer : IDisposable
             Version = s_version,
             TelemetrySchemaUrl = SipSemanticConventions.SchemaUrl,
         });
-        _metrics = new SipCallMetrics(s_version, _maxTrackedCalls);
+        _metrics = new SipCallMetrics(s_version, _maxTrackedCalls, options.MetricTags);
         _sweepTimer = new SweepTimer(this, _timeProvider, options.SweepInterval);
     }
 

@@ -78,6 +78,14 @@ public sealed class SipInstrumentationOptions
     public SipAddressPrivacy AddressPrivacy { get; set; } = SipAddressPrivacy.AsIs;
 
     /// <summary>
+    /// Tags added to every measurement this tracer records: what tells several tracers in one process
+    /// apart (a node or role name, a capture agent id), since they share one meter name and so one set
+    /// of metric streams. Keep them few (up to 4 keeps recording allocation-free) and low-cardinality;
+    /// they are copied when the tracer is created. Default: none.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, object?>> MetricTags { get; set; } = [];
+
+    /// <summary>
     /// The HMAC key for <see cref="SipAddressPrivacy.HashUser"/>. Set it (at least 16 bytes, kept
     /// secret) for hashes that stay the same across processes and restarts; when <see langword="null"/>
     /// a random key is drawn per tracer. A phone number hashed without a secret key can be recovered by
@@ -138,4 +146,12 @@ public sealed class SipInstrumentationOptions
 
         ArgumentNullException.ThrowIfNull(Propagation);
     }
+
+    /// <summary>
+    /// A shallow copy of these options, for creating several tracers that differ in an option or two
+    /// (for example their <see cref="MetricTags"/>); the delegates, the hash key and the propagation
+    /// options are shared, not copied.
+    /// </summary>
+    /// <returns>The copy.</returns>
+    public SipInstrumentationOptions Clone() => (SipInstrumentationOptions)MemberwiseClone();
 }

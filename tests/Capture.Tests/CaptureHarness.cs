@@ -88,7 +88,7 @@ internal sealed class CaptureHarness : IAsyncDisposable
     public long Counter(string name, params (string Key, object Value)[] tags) =>
         Points(name, tags).Sum(p => p.GetSumLong());
 
-    public long HistogramCount(string name) => Points(name, []).Sum(p => p.GetHistogramCount());
+    public long HistogramCount(string name, params (string Key, object Value)[] tags) => Points(name, tags).Sum(p => p.GetHistogramCount());
 
     public async ValueTask DisposeAsync()
     {

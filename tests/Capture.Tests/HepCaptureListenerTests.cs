@@ -89,6 +89,11 @@ public sealed class HepCaptureListenerTests
         Assert.Equal(2, h.Spans.Count(s => s.OperationName == SipSpanNames.CallTeardown));
         Assert.Equal(2, h.Listener.CaptureAgents);
         Assert.Equal(2, h.HistogramCount(M.CallSetupLatency.Name));
+
+        // Each node's metrics are its own series, told apart by the agent id.
+        Assert.Equal(1, h.HistogramCount(M.CallSetupLatency.Name, (A.CaptureAgentId, 1L)));
+        Assert.Equal(1, h.HistogramCount(M.CallSetupLatency.Name, (A.CaptureAgentId, 2L)));
+        Assert.Equal(1, h.Counter(M.ResponseCount.Name, (A.CaptureAgentId, 2L), (A.StatusCode, 180)));
     }
 
     [Fact]

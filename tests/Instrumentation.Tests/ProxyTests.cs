@@ -61,6 +61,58 @@ public sealed class ProxyTests
     }
 
     [Fact]
+    public void Metric_tags_keep_two_tracers_in_one_process_apart()
+    {
+        using var edge = new TracerHarness(new SipInstrumentationOptions { MetricTags = [new("sip.node", "P-CSCF")] });
+        using var core = new SipCallTracer(new SipInstrumentationOptions { MetricTags = [new("sip.node", "S-CSCF"), new("site", "east")] }, edge.Time);
+
+        edge.In(Sip.Invite("tags-1@x"));
+        edge.Out(Sip.Response(486, "Busy Here", "tags-1@x"));
+        core.Record(Sip.Invite("tags-2@x"), SipDirection.In);
+        core.Record(Sip.Response(180, "Ringing", "tags-2@x"), SipDirection.Out);
+        edge.Advance(40);
+        core.Record(Sip.Response(200, "OK", "tags-2@x"), SipDirection.Out);
+
+        MetricPoints m = edge.Collect();
+        Assert.Equal(1, m.Value(M.CallFailed.Name, ("sip.node", "P-CSCF"), (O.ErrorType, "486")));
+        Assert.Equal(0, m.Value(M.CallFailed.Name, ("sip.node", "S-CSCF")));
+        Assert.Equal(1, m.Value(M.ResponseCount.Name, ("sip.node", "P-CSCF"), (A.StatusCode, 486)));
+        Assert.Equal(1, m.Value(M.ResponseCount.Name, ("sip.node", "S-CSCF"), ("site", "east"), (A.StatusCode, 200)));
+        Assert.Equal(0, m.HistogramCount(M.CallSetupLatency.Name, ("sip.node", "P-CSCF")));
+        Assert.Equal(1, m.HistogramCount(M.CallSetupLatency.Name, ("sip.node", "S-CSCF")));
+        Assert.Equal(1, m.Value(M.CallsActive.Name, ("sip.node", "S-CSCF")));
+        Assert.Equal(0, m.Value(M.CallsActive.Name, ("sip.node", "P-CSCF")));
+        Assert.Equal(SipInstrumentationOptions.DefaultMaxTrackedCalls, m.Value(M.CallsCapacity.Name, ("sip.node", "S-CSCF")));
+    }
+
+    [Fact]
+    public void Metric_tags_add_no_allocation_per_measurement()
+    {
+        using var h = new TracerHarness(new SipInstrumentationOptions { MetricTags = [new("sip.node", "P-CSCF"), new("site", "east")] });
+        byte[] malformed = "INVITE sip:bob@example.com SIP/2.0\r\nVia SIP/2.0/UDP no-colon\r\n\r\n"u8.ToArray();
+        h.In(malformed); // warm up
+
+        // A malformed message records one measurement (sip.message.malformed) and nothing else.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        h.In(malformed);
+        h.Out(malformed);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(3, h.Collect().Value(M.MessageMalformed.Name, ("sip.node", "P-CSCF"), ("site", "east")));
+    }
+
+    [Fact]
+    public void Options_clone_is_a_shallow_copy_that_can_diverge()
+    {
+        var original = new SipInstrumentationOptions { MaxTrackedCalls = 7, MetricTags = [new("sip.node", "a")] };
+        SipInstrumentationOptions copy = original.Clone();
+        copy.MetricTags = [new("sip.node", "b")];
+
+        Assert.Equal(7, copy.MaxTrackedCalls);
+        Assert.Same(original.Propagation, copy.Propagation);
+        Assert.Equal("a", Assert.Single(original.MetricTags).Value);
+    }
+
+    [Fact]
     public void Capture_overloads_allocate_nothing_for_messages_that_start_no_span()
     {
         using var h = new TracerHarness();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using SipTraceContext.Conventions;
 
@@ -19,6 +20,9 @@ internal sealed class SipCallMetrics : IDisposable
     private static readonly string[] s_statusText = CreateStatusText();
 
     private readonly Meter _meter;
+
+    // The tracer's own tags (SipInstrumentationOptions.MetricTags), first in every measurement.
+    private readonly KeyValuePair<string, object?>[] _tags;
     private readonly Histogram<double> _setupLatency;
     private readonly Histogram<double> _teardownLatency;
     private readonly Counter<long> _responses;
@@ -28,8 +32,9 @@ internal sealed class SipCallMetrics : IDisposable
     private readonly Counter<long> _malformed;
     private readonly Counter<long> _evictions;
 
-    public SipCallMetrics(string version, int capacity)
+    public SipCallMetrics(string version, int capacity, IEnumerable<KeyValuePair<string, object?>>? tags = null)
     {
+        _tags = tags is null ? [] : [.. tags];
         _meter = new Meter(new MeterOptions(SipSemanticConventions.InstrumentationName)
         {
             Version = version,
@@ -54,7 +59,7 @@ internal sealed class SipCallMetrics : IDisposable
         _retransmissions = _meter.CreateCounter<long>(SipMetrics.MessageRetransmissions.Name, SipMetrics.MessageRetransmissions.Unit, SipMetrics.MessageRetransmissions.Description);
         _malformed = _meter.CreateCounter<long>(SipMetrics.MessageMalformed.Name, SipMetrics.MessageMalformed.Unit, SipMetrics.MessageMalformed.Description);
         _evictions = _meter.CreateCounter<long>(SipMetrics.CallEvictions.Name, SipMetrics.CallEvictions.Unit, SipMetrics.CallEvictions.Description);
-        _meter.CreateObservableGauge(SipMetrics.CallsCapacity.Name, () => (long)capacity, SipMetrics.CallsCapacity.Unit, SipMetrics.CallsCapacity.Description);
+        _meter.CreateObservableGauge(SipMetrics.CallsCapacity.Name, () => new Measurement<long>(capacity, _tags), SipMetrics.CallsCapacity.Unit, SipMetrics.CallsCapacity.Description);
     }
 
     /// <summary>The status code as the <c>error.type</c> value of a failed call.</summary>
@@ -67,7 +72,7 @@ internal sealed class SipCallMetrics : IDisposable
     {
         if (_responses.Enabled)
         {
-            _responses.Add(1, new KeyValuePair<string, object?>(SipAttributes.StatusCode, BoxedStatus(status)), new KeyValuePair<string, object?>(SipAttributes.Method, method));
+            _responses.Add(1, With(new(SipAttributes.StatusCode, BoxedStatus(status)), new(SipAttributes.Method, method)));
         }
     }
 
@@ -75,28 +80,47 @@ internal sealed class SipCallMetrics : IDisposable
 
     public void TeardownLatency(double milliseconds, string? transport) => RecordLatency(_teardownLatency, milliseconds, transport);
 
-    public void ActiveChanged(long delta) => _active.Add(delta);
+    public void ActiveChanged(long delta) => _active.Add(delta, With());
 
-    public void Failed(string reason) => _failed.Add(1, new KeyValuePair<string, object?>(OtelAttributes.ErrorType, reason));
+    public void Failed(string reason) => _failed.Add(1, With(new(OtelAttributes.ErrorType, reason)));
 
-    public void Retransmission(string method) => _retransmissions.Add(1, new KeyValuePair<string, object?>(SipAttributes.Method, method));
+    public void Retransmission(string method) => _retransmissions.Add(1, With(new(SipAttributes.Method, method)));
 
-    public void Malformed() => _malformed.Add(1);
+    public void Malformed() => _malformed.Add(1, With());
 
-    public void Evicted(string reason) => _evictions.Add(1, new KeyValuePair<string, object?>(SipAttributes.EvictionReason, reason));
+    public void Evicted(string reason) => _evictions.Add(1, With(new(SipAttributes.EvictionReason, reason)));
 
     public void Dispose() => _meter.Dispose();
 
-    private static void RecordLatency(Histogram<double> histogram, double milliseconds, string? transport)
+    private void RecordLatency(Histogram<double> histogram, double milliseconds, string? transport)
     {
         if (transport is null)
         {
-            histogram.Record(milliseconds);
+            histogram.Record(milliseconds, With());
         }
         else
         {
-            histogram.Record(milliseconds, new KeyValuePair<string, object?>(OtelAttributes.NetworkTransport, transport));
+            histogram.Record(milliseconds, With(new(OtelAttributes.NetworkTransport, transport)));
         }
+    }
+
+    // TagList keeps up to 8 tags inline, so with up to 4 tracer tags (and at most 2 per measurement
+    // here) nothing is allocated; with none, the measurement carries exactly the tags it did before.
+    private TagList With() => new(_tags);
+
+    private TagList With(KeyValuePair<string, object?> tag)
+    {
+        var list = new TagList(_tags);
+        list.Add(tag);
+        return list;
+    }
+
+    private TagList With(KeyValuePair<string, object?> first, KeyValuePair<string, object?> second)
+    {
+        var list = new TagList(_tags);
+        list.Add(first);
+        list.Add(second);
+        return list;
     }
 
     private static object[] CreateBoxedStatus()
