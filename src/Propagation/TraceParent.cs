@@ -145,8 +145,9 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
     }
 
     /// <summary>
-    /// Converts to an <see cref="ActivityContext"/>. The BCL's id types keep hex strings, so this costs
-    /// the two id strings the BCL allocates and nothing else.
+    /// Converts to an <see cref="ActivityContext"/>. The BCL's id types keep hex strings: the first
+    /// conversion of an id on a thread costs those two strings; converting the same ids again on that
+    /// thread (the next message of the same call) reuses them and allocates nothing.
     /// </summary>
     /// <param name="traceState">The tracestate to attach, already validated.</param>
     /// <param name="isRemote">Whether the context came from another process (true for extracted headers).</param>
@@ -158,12 +159,14 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
             return default;
         }
 
-        Span<byte> id = stackalloc byte[16];
-        CopyTraceIdTo(id);
-        ActivityTraceId traceId = ActivityTraceId.CreateFromBytes(id);
-        BinaryPrimitives.WriteUInt64BigEndian(id, _parentId);
-        ActivitySpanId spanId = ActivitySpanId.CreateFromBytes(id[..8]);
-        return new ActivityContext(traceId, spanId, ActivityTraceFlags, traceState, isRemote);
+        // The BCL ids are strings: the per-thread cache hands back the ones already made for the
+        // contexts a proxy extracts again and again (every message of a call carries the same one).
+        return new ActivityContext(
+            ActivityIdCache.TraceId(_traceIdHigh, _traceIdLow),
+            ActivityIdCache.SpanId(_parentId),
+            ActivityTraceFlags,
+            traceState,
+            isRemote);
     }
 
     /// <summary>Creates a traceparent from an <see cref="ActivityContext"/> without allocating.</summary>

@@ -223,4 +223,69 @@ public sealed class TraceParentTests
         Assert.False(TraceParent.TryParse((string?)null, out _));
         Assert.Throws<FormatException>(() => TraceParent.Parse("nope"));
     }
+
+    [Fact]
+    public void Converting_the_same_ids_again_on_a_thread_reuses_the_bcl_ids_and_allocates_nothing()
+    {
+        TraceParent value = TraceParent.Parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        ActivityContext first = value.ToActivityContext(null, isRemote: true);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        ActivityContext second = value.ToActivityContext(null, isRemote: true);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        Assert.Same(first.TraceId.ToHexString(), second.TraceId.ToHexString());
+        Assert.Same(first.SpanId.ToHexString(), second.SpanId.ToHexString());
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void Ids_sharing_a_cache_slot_are_never_confused()
+    {
+        // Same low bits (the slot), different high bits and parent ids: each conversion must give its own ids.
+        string[] values =
+        [
+            "00-11111111111111110000000000000040-1000000000000040-01",
+            "00-22222222222222220000000000000040-2000000000000040-01",
+            "00-11111111111111110000000000000040-3000000000000040-00",
+        ];
+        for (int round = 0; round < 3; round++)
+        {
+            foreach (string text in values)
+            {
+                ActivityContext context = TraceParent.Parse(text).ToActivityContext(null, isRemote: true);
+                Assert.Equal(text[3..35], context.TraceId.ToHexString());
+                Assert.Equal(text[36..52], context.SpanId.ToHexString());
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Threads_converting_many_ids_at_once_always_get_their_own()
+    {
+        // Each thread cycles through more ids than a thread's table holds, so entries are replaced all the time.
+        TraceParent[] values = [.. Enumerable.Range(1, 500).Select(i => new TraceParent(
+            [.. BitConverter.GetBytes((long)i * 7919), .. BitConverter.GetBytes((long)(i % 37))],
+            BitConverter.GetBytes((long)i * 104729),
+            1))];
+        string[] expected = [.. values.Select(v => v.ToString())];
+        bool[] ok = await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(() =>
+        {
+            for (int round = 0; round < 20; round++)
+            {
+                for (int i = 0; i < values.Length; i++)
+                {
+                    int index = (i * (t + 1) + round) % values.Length;
+                    ActivityContext context = values[index].ToActivityContext(null, isRemote: true);
+                    if (TraceParent.FromActivityContext(context).ToString() != expected[index])
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            return true;
+        })));
+        Assert.All(ok, Assert.True);
+    }
 }
