@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Text;
+using SipTraceContext.Propagation.Internal;
 
 namespace SipTraceContext.Propagation;
 
@@ -200,6 +201,11 @@ public static class TraceState
             return null;
         }
 
+        if (RecentTraceStates.TryGet(utf8Value, maxLength, out string? recent))
+        {
+            return recent;
+        }
+
         int budget = Math.Min(maxLength, utf8Value.Length);
         byte[]? rented = null;
         Span<byte> buffer = budget <= StackallocThreshold
@@ -213,7 +219,14 @@ public static class TraceState
             }
 
             // Validated output is printable ASCII, so Latin-1 decoding is exact and cannot fail.
-            return Encoding.Latin1.GetString(buffer[..written]);
+            string result = Encoding.Latin1.GetString(buffer[..written]);
+            if (written == utf8Value.Length)
+            {
+                // Nothing was trimmed or dropped: the header already was this normalised list.
+                RecentTraceStates.Add(result);
+            }
+
+            return result;
         }
         finally
         {

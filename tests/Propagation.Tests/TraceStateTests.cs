@@ -154,4 +154,39 @@ public sealed class TraceStateTests
 
     internal static string Members(int count, char prefix = 'm') =>
         string.Join(",", Enumerable.Range(0, count).Select(i => $"{prefix}{i}=v{i}"));
+
+    [Fact]
+    public void The_same_normalised_header_again_on_a_thread_gives_the_same_string_without_allocating()
+    {
+        byte[] header = "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"u8.ToArray();
+        string? first = TraceState.Normalize(header, 512);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        string? second = TraceState.Normalize(header, 512);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Same(first, second);
+    }
+
+    [Fact]
+    public void A_remembered_list_is_still_trimmed_to_a_smaller_budget_and_whitespace_is_still_removed()
+    {
+        Assert.Equal("a=1,b=2", TraceState.Normalize("a=1,b=2"u8, 512));
+        Assert.Equal("a=1", TraceState.Normalize("a=1,b=2"u8, 3));
+        Assert.Equal("a=1,b=2", TraceState.Normalize("a=1 , b=2"u8, 512));
+        Assert.Null(TraceState.Normalize("a=1,a=2"u8, 512));
+    }
+
+    [Fact]
+    public void Lists_that_share_a_slot_are_never_confused()
+    {
+        // Same length, same middle and last byte: the same slot; each must come back as itself.
+        string[] lists = ["k=1x2", "q=9x2", "z=0x2"];
+        for (int round = 0; round < 3; round++)
+        {
+            foreach (string list in lists)
+            {
+                Assert.Equal(list, TraceState.Normalize(Encoding.ASCII.GetBytes(list), 512));
+            }
+        }
+    }
 }
