@@ -414,6 +414,21 @@ public sealed class SipRawPropagator
             return;
         }
 
+        if (traceState.Length <= _headers.MaxTraceStateLength && RecentTraceStates.IsKnownNormalised(traceState))
+        {
+            // The string this thread extracted from the last hop (a proxy forwards the context it
+            // received): already a normalised list within budget, so it is written as it is.
+            writer.Write(_headers.TraceStateNameUtf8);
+            writer.Write(": "u8);
+            if (writer.TryReserve(traceState.Length, out Span<byte> known))
+            {
+                Encoding.Latin1.GetBytes(traceState, known);
+            }
+
+            writer.Write(lineEnding);
+            return;
+        }
+
         int budget = Math.Min(_headers.MaxTraceStateLength, traceState.Length);
         char[]? rented = null;
         Span<char> normalised = budget <= StackBufferSize ? stackalloc char[StackBufferSize] : (rented = ArrayPool<char>.Shared.Rent(budget));

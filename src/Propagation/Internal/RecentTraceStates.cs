@@ -33,6 +33,10 @@ internal static class RecentTraceStates
         return false;
     }
 
+    /// <summary>Whether this very string instance was kept: then it is a normalised list, valid as it is.</summary>
+    public static bool IsKnownNormalised(string value) =>
+        t_entries is { } entries && ReferenceEquals(entries[Slot(value)], value);
+
     public static void Add(string normalised)
     {
         string?[] entries = t_entries ??= new string?[Entries];
