@@ -347,7 +347,7 @@ public sealed class ScscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Scscf)
     {
         if (SipText.CSeqMethod(response) == "BYE" && SipText.Status(response) is >= 200 and < 300)
         {
-            ScscfInstrumentation.EndSession();
+            _ims.EndSession();
         }
     }
 
