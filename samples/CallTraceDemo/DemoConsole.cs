@@ -89,16 +89,16 @@ public static class DemoConsole
         console.WriteLine();
         if (options.Flow == DemoFlow.Ims)
         {
-            console.MarkupLine("[bold]IMS metrics[/] recorded by the IMS node helpers, labelled with the node that records them");
+            console.MarkupLine("[bold]IMS metrics[/] recorded by the IMS node helpers, per node (each node's metric tag)");
             console.Write(ImsMetricsTable(result.Metrics));
         }
         else
         {
-            console.MarkupLine("[bold]metrics[/] per proxy, each from its own call tracer's instruments (not summed)");
+            console.MarkupLine("[bold]metrics[/] per proxy, each from its own call tracer's series (its metric tag, not summed)");
             console.Write(ProxyMetricsTable(result.Metrics));
         }
 
-        console.MarkupLine("[grey]latency: count: p50 / p95 / max in ms, exact over every recorded value (not estimated from buckets)[/]");
+        console.MarkupLine("[grey]latency: count: p50 / p95 / max in ms from the exported histograms: count and max exact, p50 and p95 interpolated in the buckets[/]");
 
         if (result.Errors.Count > 0)
         {

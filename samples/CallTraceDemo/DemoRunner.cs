@@ -61,7 +61,7 @@ public sealed record SpanNode(
 /// <summary>One traced flow (a call, or an IMS registration): its scenario and its trace as a tree.</summary>
 public sealed record CallTrace(int Index, CallScenario Scenario, ActivityTraceId TraceId, SpanNode Root);
 
-/// <summary>The call tracer's instruments on one proxy, read per proxy (see <see cref="NodeMetricsCollector"/>).</summary>
+/// <summary>The call tracer's instruments on one proxy, read from the exported points by its node tag (see <see cref="NodeMetricsCollector"/>).</summary>
 public sealed record ProxyMetrics(
     string Node,
     LatencySummary Setup,
@@ -119,25 +119,22 @@ public static class DemoRunner
             .AddSource(SourceName)
             .AddSipInstrumentation()
             .AddInMemoryExporter(spans);
-        MeterProviderBuilder? metering = null;
         if (options.OtlpEndpoint is { } endpoint)
         {
             tracing.AddOtlpExporter(o => o.Endpoint = endpoint);
-
-            // The collector gets the SDK's streams, where both proxies' instruments are one stream (see NodeMetricsCollector).
-            metering = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddSipInstrumentation().AddOtlpExporter(o => o.Endpoint = endpoint);
         }
 
         using TracerProvider tracerProvider = tracing.Build();
-        using MeterProvider? meterProvider = metering?.Build();
-        using var collector = new NodeMetricsCollector();
+
+        // The metrics the summary shows are the SDK's exported points, the same the collector gets with --otlp:
+        // every node's measurements carry its node tag.
+        using var collector = new NodeMetricsCollector(resource, options.OtlpEndpoint);
 
         (List<(int Index, CallScenario Scenario, Func<Activity, bool> IsRoot)> flows, List<string> errors) = options.Flow == DemoFlow.Ims
             ? await RunImsAsync(options, collector)
             : await RunProxiesAsync(options, collector);
 
         tracerProvider.ForceFlush();
-        meterProvider?.ForceFlush();
 
         List<CallTrace> calls = BuildTraces(spans, flows);
         MetricsSummary summary = options.Flow == DemoFlow.Ims ? SummarizeIms(collector) : SummarizeProxies(collector);
@@ -151,20 +148,9 @@ public static class DemoRunner
         var propagation = new SipPropagationOptions { Style = options.EffectiveStyle };
         var traceIds = new ActivityTraceId[options.Calls];
         var errors = new List<string>();
-        Proxy core, edge;
-        using (collector.AttributeTo(ImsRoles.Scscf))
-        {
-            core = new Proxy(ImsRoles.Scscf, propagation);
-        }
-
-        using (collector.AttributeTo(ImsRoles.Pcscf))
-        {
-            edge = new Proxy(ImsRoles.Pcscf, propagation);
-        }
-
+        await using (var core = new Proxy(ImsRoles.Scscf, propagation))
+        await using (var edge = new Proxy(ImsRoles.Pcscf, propagation))
         await using (var callee = new Callee(propagation, source))
-        await using (core)
-        await using (edge)
         await using (var caller = new Caller(propagation, source))
         {
             await ForEachCallAsync(options, errors, async i =>
@@ -178,6 +164,9 @@ public static class DemoRunner
             }
 
             errors.AddRange(caller.Errors.Items.Concat(edge.Errors.Items).Concat(core.Errors.Items).Concat(callee.Errors.Items));
+
+            // While the proxies' tracers (and so their meters) are alive.
+            collector.Collect();
         }
 
         var flows = new List<(int, CallScenario, Func<Activity, bool>)>();
@@ -228,6 +217,7 @@ public static class DemoRunner
             .Concat(scscf.Errors.Items)
             .Concat(applicationServer.Errors.Items)
             .Concat(ueB.Errors.Items));
+        collector.Collect();
 
         var flows = new List<(int, CallScenario, Func<Activity, bool>)>();
         for (int i = 0; i < options.Calls; i++)
@@ -327,8 +317,8 @@ public static class DemoRunner
     {
         List<ProxyMetrics> proxies = [.. new[] { ImsRoles.Pcscf, ImsRoles.Scscf }.Select(node => new ProxyMetrics(
             node,
-            LatencySummary.Of(metrics.Values(node, SipMetrics.CallSetupLatency.Name)),
-            LatencySummary.Of(metrics.Values(node, SipMetrics.CallTeardownLatency.Name)),
+            metrics.Latency(node, SipMetrics.CallSetupLatency.Name),
+            metrics.Latency(node, SipMetrics.CallTeardownLatency.Name),
             metrics.SumBy(node, SipMetrics.ResponseCount.Name, k => $"{k.Tag(SipAttributes.StatusCode)} {k.Tag(SipAttributes.Method)}"),
             metrics.SumBy(node, SipMetrics.CallFailed.Name, k => k.Tag(OtelAttributes.ErrorType)),
             metrics.Sum(node, SipMetrics.MessageRetransmissions.Name),
@@ -336,27 +326,28 @@ public static class DemoRunner
         return new MetricsSummary(proxies, []);
     }
 
+    /// <summary>Every IMS instrument per node that recorded it (its node tag), and per HSS command or AS service.</summary>
     private static MetricsSummary SummarizeIms(NodeMetricsCollector metrics)
     {
-        var rows = new List<ImsMetric>
+        var rows = new List<ImsMetric>();
+        Latencies(ImsMetrics.RegistrationLatency.Name, tag: null);
+        Latencies(ImsMetrics.SessionSetupTime.Name, tag: null);
+        Latencies(ImsMetrics.RxAarLatency.Name, tag: null);
+        Latencies(ImsMetrics.HssQueryLatency.Name, ImsAttributes.HssCommand);
+        Latencies(ImsMetrics.AsInvocationLatency.Name, ImsAttributes.AsService);
+        foreach ((string node, long sum) in metrics.SumByNode(ImsMetrics.SessionActiveCount.Name))
         {
-            Latency(ImsMetrics.RegistrationLatency.Name, ImsRoles.Pcscf),
-            Latency(ImsMetrics.SessionSetupTime.Name, ImsRoles.Pcscf),
-            Latency(ImsMetrics.RxAarLatency.Name, ImsRoles.Pcscf),
-        };
-        foreach ((string command, IReadOnlyList<double> values) in metrics.ValuesBy(ImsRoles.HssClients, ImsMetrics.HssQueryLatency.Name, ImsAttributes.HssCommand).OrderBy(kv => kv.Key, StringComparer.Ordinal))
-        {
-            rows.Add(new ImsMetric(ImsMetrics.HssQueryLatency.Name, NodeMetricsCollector.ImsNodeOfHssCommand(command), command, LatencySummary.Of(values), null));
+            rows.Add(new ImsMetric(ImsMetrics.SessionActiveCount.Name, node, string.Empty, null, sum));
         }
 
-        foreach ((string service, IReadOnlyList<double> values) in metrics.ValuesBy(ImsRoles.Scscf, ImsMetrics.AsInvocationLatency.Name, ImsAttributes.AsService).OrderBy(kv => kv.Key, StringComparer.Ordinal))
-        {
-            rows.Add(new ImsMetric(ImsMetrics.AsInvocationLatency.Name, ImsRoles.Scscf, service, LatencySummary.Of(values), null));
-        }
-
-        rows.Add(new ImsMetric(ImsMetrics.SessionActiveCount.Name, ImsRoles.Scscf, string.Empty, null, metrics.Sum(ImsRoles.Scscf, ImsMetrics.SessionActiveCount.Name)));
         return new MetricsSummary([], rows);
 
-        ImsMetric Latency(string name, string node) => new(name, node, string.Empty, LatencySummary.Of(metrics.Values(node, name)), null);
+        void Latencies(string name, string? tag)
+        {
+            foreach ((string node, string detail, LatencySummary latency) in metrics.LatencyByNode(name, tag))
+            {
+                rows.Add(new ImsMetric(name, node, detail, latency, null));
+            }
+        }
     }
 }

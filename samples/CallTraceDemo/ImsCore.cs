@@ -14,9 +14,6 @@ public static class ImsRoles
     public const string Icscf = "I-CSCF";
     public const string Scscf = "S-CSCF";
     public const string ApplicationServer = "AS";
-
-    /// <summary>The HSS-query histogram is shared by the I-CSCF and the S-CSCF; its hss.command tag tells them apart.</summary>
-    public const string HssClients = "I-CSCF/S-CSCF";
 }
 
 /// <summary>
@@ -103,6 +100,14 @@ public abstract class ImsCscf : IAsyncDisposable
     /// <summary>Ends a span with the final response to the request it forwarded.</summary>
     protected static Action<byte[]> EndOn(ImsSpan span) => response => span.EndWithResponse(response);
 
+    /// <summary>The flow's options with this node's metric tags, so its IMS measurements are its own series.</summary>
+    protected static ImsNodeOptions ForNode(ImsNodeOptions options, string node)
+    {
+        ImsNodeOptions own = options.Clone();
+        own.MetricTags = NodeMetricsCollector.TagsOf(node);
+        return own;
+    }
+
     /// <summary>Tags a span with the demo node that recorded it (the waterfall's node column).</summary>
     protected ImsSpan Mark(ImsSpan span)
     {
@@ -154,7 +159,7 @@ public abstract class ImsCscf : IAsyncDisposable
 /// </summary>
 public sealed class PcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Pcscf)
 {
-    private readonly PcscfInstrumentation _ims = new(options);
+    private readonly PcscfInstrumentation _ims = new(ForNode(options, ImsRoles.Pcscf));
     private int _securityAssociations;
     private int _sessions;
 
@@ -215,7 +220,7 @@ public sealed class PcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Pcscf)
 /// <summary>The I-CSCF: asks the HSS which S-CSCF serves a registering user (UAR) and where a called user is (LIR).</summary>
 public sealed class IcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Icscf)
 {
-    private readonly IcscfInstrumentation _ims = new(options);
+    private readonly IcscfInstrumentation _ims = new(ForNode(options, ImsRoles.Icscf));
 
     /// <summary>The S-CSCF the HSS assigns to registering users.</summary>
     public string ScscfRoute { get; set; } = string.Empty;
@@ -272,7 +277,7 @@ public sealed class ScscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Scscf)
 {
     private const string ReturnParameter = "orig-ret";
 
-    private readonly ScscfInstrumentation _ims = new(options);
+    private readonly ScscfInstrumentation _ims = new(ForNode(options, ImsRoles.Scscf));
     private readonly ConcurrentDictionary<string, Invocation> _atApplicationServer = new(StringComparer.Ordinal);
 
     /// <summary>The MMTel application server the filter criteria select.</summary>
@@ -347,7 +352,7 @@ public sealed class ScscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Scscf)
     {
         if (SipText.CSeqMethod(response) == "BYE" && SipText.Status(response) is >= 200 and < 300)
         {
-            ScscfInstrumentation.EndSession();
+            _ims.EndSession();
         }
     }
 
@@ -360,7 +365,7 @@ public sealed class ScscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Scscf)
 /// </summary>
 public sealed class ApplicationServerNode(ImsNodeOptions options) : ImsCscf(ImsRoles.ApplicationServer)
 {
-    private readonly ApplicationServerInstrumentation _ims = new(options);
+    private readonly ApplicationServerInstrumentation _ims = new(ForNode(options, ImsRoles.ApplicationServer));
 
     protected override async Task OnRequestAsync(byte[] request, IPEndPoint from)
     {

@@ -1,184 +1,226 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
-using System.Globalization;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using SipTraceContext.Conventions;
 
 namespace CallTraceDemo;
 
 /// <summary>
-/// Reads the SipTraceContext instruments per node with a <see cref="MeterListener"/>.
+/// Reads the SipTraceContext metrics per node from the points the OpenTelemetry SDK exports (an in-memory
+/// exporter, next to the OTLP one when <c>--otlp</c> is given).
 /// </summary>
 /// <remarks>
-/// Every <c>SipCallTracer</c> creates its own <see cref="Meter"/>, but all of them share the instrumentation
-/// name and version, so the OpenTelemetry SDK merges the instruments of the P-CSCF and the S-CSCF into one
-/// stream and a summary built from it counts every call once per proxy. The tracer offers no per-instance tag,
-/// so this listener tells the instances apart by the thread that creates them: a node constructs its tracer
-/// inside <see cref="AttributeTo"/>, and the instruments published during that call belong to the node.
-/// The IMS instruments are static (one set per process) and each is recorded by one kind of node, so they are
-/// kept by instrument and tags and labelled with the node that records them.
+/// Every node records into instruments of the same names (each call tracer has its own meter, the IMS helpers
+/// share one; all under one instrumentation name), so the SDK merges them into one set of streams. What keeps the
+/// nodes apart is the tag each is created with: <c>SipInstrumentationOptions.MetricTags</c> on a proxy's call
+/// tracer and <c>ImsNodeOptions.MetricTags</c> on an IMS helper, both <see cref="TagsOf"/> its node name. The
+/// summary is then a group-by on that tag, exactly what a backend does with the exported streams.
 /// </remarks>
 public sealed class NodeMetricsCollector : IDisposable
 {
-    /// <summary>Which node records each IMS instrument (HSS queries: see <see cref="ImsNodeOfHssCommand"/>).</summary>
-    private static readonly Dictionary<string, string> ImsRecorders = new(StringComparer.Ordinal)
+    /// <summary>
+    /// The metric tag that names the node: the conventions' <c>service.instance.id</c>, "the instance of the node (a
+    /// particular P-CSCF or S-CSCF)". It is a resource attribute when each node is its own process; here every node
+    /// shares one process and so one resource, and the tag carries it on the node's measurements instead.
+    /// </summary>
+    public const string NodeTag = OtelAttributes.ServiceInstanceId;
+
+    private readonly List<Metric> _exported = [];
+    private readonly MeterProvider _provider;
+    private List<Point> _points = [];
+
+    public NodeMetricsCollector(ResourceBuilder resource, Uri? otlpEndpoint)
     {
-        [ImsMetrics.RegistrationLatency.Name] = ImsRoles.Pcscf,
-        [ImsMetrics.SessionSetupTime.Name] = ImsRoles.Pcscf,
-        [ImsMetrics.RxAarLatency.Name] = ImsRoles.Pcscf,
-        [ImsMetrics.HssQueryLatency.Name] = ImsRoles.HssClients,
-        [ImsMetrics.AsInvocationLatency.Name] = ImsRoles.Scscf,
-        [ImsMetrics.SessionActiveCount.Name] = ImsRoles.Scscf,
-    };
+        MeterProviderBuilder builder = Sdk.CreateMeterProviderBuilder()
+            .SetResourceBuilder(resource)
+            .AddSipInstrumentation()
+            .AddInMemoryExporter(_exported);
+        if (otlpEndpoint is not null)
+        {
+            builder.AddOtlpExporter(o => o.Endpoint = otlpEndpoint);
+        }
 
-    /// <summary>The node whose tracer the current thread is constructing, and the collector that asked.</summary>
-    [ThreadStatic]
-    private static (NodeMetricsCollector Owner, string Node)? t_attributing;
-
-    private readonly MeterListener _listener = new();
-    private readonly ConcurrentDictionary<SeriesKey, Series> _series = new();
-
-    public NodeMetricsCollector()
-    {
-        _listener.InstrumentPublished = OnInstrumentPublished;
-        _listener.SetMeasurementEventCallback<long>(static (instrument, value, tags, state) => ((Recorder)state!).Record(instrument, value, tags));
-        _listener.SetMeasurementEventCallback<double>(static (instrument, value, tags, state) => ((Recorder)state!).Record(instrument, value, tags));
-        _listener.Start();
+        _provider = builder.Build();
     }
 
-    /// <summary>While the returned scope is open, instruments created on this thread are attributed to <paramref name="node"/>.</summary>
-    public IDisposable AttributeTo(string node)
+    /// <summary>The metric tags a node is created with.</summary>
+    public static KeyValuePair<string, object?>[] TagsOf(string node) => [new(NodeTag, node)];
+
+    /// <summary>
+    /// Collects the metrics now and keeps their points for the queries below. Call it while the nodes are alive:
+    /// a call tracer's meter goes away when the tracer is disposed.
+    /// </summary>
+    public void Collect()
     {
-        t_attributing = (this, node);
-        return new AttributionScope();
+        _exported.Clear();
+        _provider.ForceFlush();
+        var points = new List<Point>();
+        foreach (Metric metric in _exported)
+        {
+            foreach (ref readonly MetricPoint point in metric.GetMetricPoints())
+            {
+                var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (KeyValuePair<string, object?> tag in point.Tags)
+                {
+                    tags[tag.Key] = Convert.ToString(tag.Value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
+                }
+
+                string node = tags.GetValueOrDefault(NodeTag, string.Empty);
+                tags.Remove(NodeTag);
+                var key = new SeriesKey(node, metric.Name, tags);
+                switch (metric.MetricType)
+                {
+                    case MetricType.Histogram:
+                        points.Add(new Point(key, 0, Histogram.Of(point)));
+                        break;
+                    case MetricType.LongSum or MetricType.LongSumNonMonotonic:
+                        points.Add(new Point(key, point.GetSumLong(), null));
+                        break;
+                    default:
+                        break; // the capacity gauge: not in the summary
+                }
+            }
+        }
+
+        _points = points;
     }
 
-    /// <summary>The values a histogram recorded on a node (exact, not bucketed).</summary>
-    public IReadOnlyList<double> Values(string node, string instrument) =>
-        [.. _series.Where(s => s.Key.Node == node && s.Key.Instrument == instrument).SelectMany(s => s.Value.Snapshot())];
+    /// <summary>A histogram on a node, over all its other tags.</summary>
+    public LatencySummary Latency(string node, string instrument) =>
+        Histogram.Summarize(Matching(node, instrument).Select(p => p.Histogram!));
 
-    /// <summary>The values a histogram recorded on a node, grouped by one tag's value.</summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<double>> ValuesBy(string node, string instrument, string tag) =>
-        _series.Where(s => s.Key.Node == node && s.Key.Instrument == instrument)
-            .GroupBy(s => s.Key.Tag(tag), StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => (IReadOnlyList<double>)[.. g.SelectMany(s => s.Value.Snapshot())], StringComparer.Ordinal);
+    /// <summary>A histogram per node and value of one tag (<c>""</c> when absent), ordered by the tag value, then the node.</summary>
+    public IReadOnlyList<(string Node, string Detail, LatencySummary Latency)> LatencyByNode(string instrument, string? tag) =>
+        [.. _points.Where(p => p.Key.Instrument == instrument && p.Histogram is not null)
+            .GroupBy(p => (p.Key.Node, Detail: tag is null ? string.Empty : p.Key.Tag(tag)))
+            .OrderBy(g => g.Key.Detail, StringComparer.Ordinal).ThenBy(g => g.Key.Node, StringComparer.Ordinal)
+            .Select(g => (g.Key.Node, g.Key.Detail, Histogram.Summarize(g.Select(p => p.Histogram!))))];
+
+    /// <summary>The sum of a counter or up-down counter per node, ordered by node.</summary>
+    public IReadOnlyList<(string Node, long Sum)> SumByNode(string instrument) =>
+        [.. _points.Where(p => p.Key.Instrument == instrument && p.Histogram is null)
+            .GroupBy(p => p.Key.Node)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (g.Key, g.Sum(p => p.Sum)))];
 
     /// <summary>The sum of a counter or up-down counter on a node.</summary>
-    public long Sum(string node, string instrument) =>
-        _series.Where(s => s.Key.Node == node && s.Key.Instrument == instrument).Sum(s => s.Value.Total);
+    public long Sum(string node, string instrument) => Matching(node, instrument).Sum(p => p.Sum);
 
-    /// <summary>The sums of a counter on a node, keyed by a label made from the measurement's tags.</summary>
+    /// <summary>The sums of a counter on a node, keyed by a label made from the point's tags.</summary>
     public IReadOnlyDictionary<string, long> SumBy(string node, string instrument, Func<SeriesKey, string> label) =>
-        _series.Where(s => s.Key.Node == node && s.Key.Instrument == instrument)
-            .GroupBy(s => label(s.Key), StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Sum(s => s.Value.Total), StringComparer.Ordinal);
+        Matching(node, instrument)
+            .GroupBy(p => label(p.Key), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Sum(p => p.Sum), StringComparer.Ordinal);
 
-    public void Dispose() => _listener.Dispose();
+    public void Dispose() => _provider.Dispose();
 
-    private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
-    {
-        if (instrument.Meter.Name != SipSemanticConventions.InstrumentationName)
-        {
-            return;
-        }
+    private IEnumerable<Point> Matching(string node, string instrument) =>
+        _points.Where(p => p.Key.Node == node && p.Key.Instrument == instrument);
 
-        // The static IMS instruments first: they may be published while a tracer is being constructed.
-        if (ImsRecorders.TryGetValue(instrument.Name, out string? imsNode))
-        {
-            listener.EnableMeasurementEvents(instrument, new Recorder(this, imsNode));
-        }
-        else if (t_attributing is { } attributing && ReferenceEquals(attributing.Owner, this))
-        {
-            listener.EnableMeasurementEvents(instrument, new Recorder(this, attributing.Node));
-        }
-    }
-
-    /// <summary>The node that sends a Cx command: the I-CSCF asks where a user is served (UAR, LIR), the S-CSCF fetches profiles (SAR, MAR).</summary>
-    public static string ImsNodeOfHssCommand(string command) =>
-        command is ImsAttributes.HssCommandValues.Uar or ImsAttributes.HssCommandValues.Lir ? ImsRoles.Icscf : ImsRoles.Scscf;
-
-    /// <summary>One instrument's measurements on one node with one set of tags.</summary>
-    public readonly record struct SeriesKey(string Node, string Instrument, string Tags)
+    /// <summary>One exported point: the node's tag, the instrument, the other tags.</summary>
+    public sealed record SeriesKey(string Node, string Instrument, IReadOnlyDictionary<string, string> Tags)
     {
         /// <summary>The value of one tag ("" when absent).</summary>
-        public string Tag(string name)
+        public string Tag(string name) => Tags.GetValueOrDefault(name, string.Empty);
+    }
+
+    private sealed record Point(SeriesKey Key, long Sum, Histogram? Histogram);
+
+    /// <summary>A histogram point as exported: count, min, max, and the count in each explicit bucket.</summary>
+    private sealed record Histogram(long Count, double Min, double Max, double[] Bounds, long[] Counts)
+    {
+        public static Histogram Of(in MetricPoint point)
         {
-            foreach (string pair in Tags.Split('|', StringSplitOptions.RemoveEmptyEntries))
+            var bounds = new List<double>();
+            var counts = new List<long>();
+            foreach (HistogramBucket bucket in point.GetHistogramBuckets())
             {
-                int eq = pair.IndexOf('=', StringComparison.Ordinal);
-                if (pair.AsSpan(0, eq).SequenceEqual(name))
+                bounds.Add(bucket.ExplicitBound);
+                counts.Add(bucket.BucketCount);
+            }
+
+            point.TryGetHistogramMinMaxValues(out double min, out double max);
+            return new Histogram(point.GetHistogramCount(), min, max, [.. bounds], [.. counts]);
+        }
+
+        /// <summary>Merges the points of one instrument (same buckets) and summarizes them.</summary>
+        public static LatencySummary Summarize(IEnumerable<Histogram> points)
+        {
+            Histogram[] all = [.. points.Where(p => p.Count > 0)];
+            if (all.Length == 0)
+            {
+                return LatencySummary.Empty;
+            }
+
+            long[] counts = new long[all[0].Counts.Length];
+            foreach (Histogram point in all)
+            {
+                for (int i = 0; i < counts.Length; i++)
                 {
-                    return pair[(eq + 1)..];
+                    counts[i] += point.Counts[i];
                 }
             }
 
-            return string.Empty;
-        }
-    }
-
-    private sealed class AttributionScope : IDisposable
-    {
-        public void Dispose() => t_attributing = null;
-    }
-
-    private sealed class Recorder(NodeMetricsCollector owner, string node)
-    {
-        public void Record(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags) =>
-            Series(instrument, tags).Add(value);
-
-        public void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags) =>
-            Series(instrument, tags).Add(value);
-
-        private Series Series(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-        {
-            var pairs = new List<string>(tags.Length);
-            foreach (KeyValuePair<string, object?> tag in tags)
-            {
-                pairs.Add(tag.Key + "=" + Convert.ToString(tag.Value, CultureInfo.InvariantCulture));
-            }
-
-            pairs.Sort(StringComparer.Ordinal);
-            return owner._series.GetOrAdd(new SeriesKey(node, instrument.Name, string.Join('|', pairs)), static _ => new Series());
-        }
-    }
-
-    private sealed class Series
-    {
-        private readonly List<double> _values = [];
-        private long _total;
-
-        public long Total => Interlocked.Read(ref _total);
-
-        public void Add(long value) => Interlocked.Add(ref _total, value);
-
-        public void Add(double value)
-        {
-            lock (_values)
-            {
-                _values.Add(value);
-            }
-        }
-
-        public double[] Snapshot()
-        {
-            lock (_values)
-            {
-                return [.. _values];
-            }
+            return LatencySummary.FromBuckets(all.Sum(p => p.Count), all.Min(p => p.Min), all.Max(p => p.Max), all[0].Bounds, counts);
         }
     }
 }
 
-/// <summary>A latency distribution: exact percentiles (nearest rank) over every recorded value.</summary>
+/// <summary>A latency distribution: count, p50, p95 and max in milliseconds.</summary>
 public sealed record LatencySummary(int Count, double P50Ms, double P95Ms, double MaxMs)
 {
     public static readonly LatencySummary Empty = new(0, 0, 0, 0);
 
+    /// <summary>Exact percentiles (nearest rank) over every value.</summary>
     public static LatencySummary Of(IEnumerable<double> values)
     {
         double[] sorted = [.. values.Order()];
         return sorted.Length == 0
             ? Empty
             : new LatencySummary(sorted.Length, Rank(sorted, 0.50), Rank(sorted, 0.95), sorted[^1]);
+    }
+
+    /// <summary>
+    /// From an exported histogram: the count and the max are exact; a percentile is found by its nearest rank in the
+    /// buckets and interpolated linearly inside its bucket (as Prometheus' <c>histogram_quantile</c> does), with the
+    /// bucket narrowed to the recorded min and max; the first and the last rank are the min and the max themselves.
+    /// </summary>
+    /// <param name="count">The number of values.</param>
+    /// <param name="min">The smallest value.</param>
+    /// <param name="max">The largest value.</param>
+    /// <param name="bounds">The upper bound of each bucket (the last one +∞).</param>
+    /// <param name="counts">The number of values in each bucket.</param>
+    public static LatencySummary FromBuckets(long count, double min, double max, IReadOnlyList<double> bounds, IReadOnlyList<long> counts)
+    {
+        ArgumentNullException.ThrowIfNull(bounds);
+        ArgumentNullException.ThrowIfNull(counts);
+        return count <= 0
+            ? Empty
+            : new LatencySummary((int)count, Estimate(0.50), Estimate(0.95), max);
+
+        double Estimate(double quantile)
+        {
+            long rank = Math.Clamp((long)Math.Ceiling(quantile * count), 1, count);
+            if (rank == 1 || rank == count)
+            {
+                return rank == 1 ? min : max; // the smallest and the largest value are known exactly
+            }
+
+            long below = 0;
+            for (int i = 0; i < counts.Count; i++)
+            {
+                if (below + counts[i] >= rank)
+                {
+                    double lower = i == 0 ? min : Math.Max(bounds[i - 1], min);
+                    double upper = Math.Min(bounds[i], max);
+                    return Math.Clamp(lower + ((upper - lower) * (rank - below) / counts[i]), min, max);
+                }
+
+                below += counts[i];
+            }
+
+            return max;
+        }
     }
 
     private static double Rank(double[] sorted, double quantile) =>

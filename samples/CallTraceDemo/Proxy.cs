@@ -27,6 +27,7 @@ public sealed class Proxy : IAsyncDisposable
         _tracer = new SipCallTracer(new SipInstrumentationOptions
         {
             Propagation = propagation,
+            MetricTags = NodeMetricsCollector.TagsOf(role), // this proxy's series in the SDK's merged streams
             EnrichWithRequest = (Activity activity, in SipMessageReader _) => activity.SetTag(DemoRunner.NodeTag, role),
         });
         _node.Start(OnDatagram);

@@ -26,6 +26,35 @@ public sealed class SipSyntaxTests
     }
 
     [Theory]
+    [InlineData("sip:alice@example.com", "sip:***@example.com")]
+    [InlineData("sips:alice@example.com:5061;transport=tls", "sips:***@example.com:5061;transport=tls")]
+    [InlineData("sip:+15551234567;npdi;rn=+15550000000@example.com;user=phone", "sip:***@example.com;user=phone")]
+    [InlineData("tel:+15551234567;phone-context=ims.example.com", "tel:***;phone-context=ims.example.com")]
+    [InlineData("TEL:+15551234567", "TEL:***")]
+    [InlineData("sip:ims.example.com;lr", "sip:ims.example.com;lr")]
+    [InlineData("urn:service:sos", "urn:service:sos")]
+    [InlineData("", "")]
+    public void Bare_uris_are_redacted_with_the_whole_user_part(string uri, string expected)
+    {
+        var formatter = new AddressFormatter(SipAddressPrivacy.RedactUser, key: null);
+        Assert.Equal(expected, formatter.FormatUri(Encoding.UTF8.GetBytes(uri)));
+        Assert.Equal(uri, new AddressFormatter(SipAddressPrivacy.AsIs, key: null).FormatUri(Encoding.UTF8.GetBytes(uri)));
+    }
+
+    [Fact]
+    public void A_bare_uri_hashes_its_user_like_the_same_uri_in_a_header()
+    {
+        byte[] key = [.. Enumerable.Range(0, 32).Select(i => (byte)i)];
+        var formatter = new AddressFormatter(SipAddressPrivacy.HashUser, key);
+
+        string bare = formatter.FormatUri("sip:alice@example.com"u8);
+        string header = formatter.Format("\"Alice\" <sip:alice@example.com;transport=tcp>;tag=1"u8);
+
+        Assert.Matches("^sip:[0-9a-f]{16}@example\\.com$", bare);
+        Assert.Equal($"<{bare};transport=tcp>;tag=1", header);
+    }
+
+    [Theory]
     [InlineData("SIP/2.0/UDP host", "udp")]
     [InlineData("SIP/2.0/tcp host", "tcp")]
     [InlineData("SIP/2.0/TLS host", "tcp")]

@@ -11,8 +11,8 @@ namespace SipTraceContext.Samples.Tests;
 /// both flows and both header styles, and checks the traces, the metrics and the printed output.
 /// </summary>
 /// <remarks>
-/// One class, so xunit runs these one after another: the IMS instruments are static, and a second run in the
-/// same process at the same time would add its measurements to this run's.
+/// One class, so xunit runs these one after another: every run's nodes carry the same node tags, and a second run
+/// in the same process at the same time would add its measurements to this run's series.
 /// </remarks>
 public sealed class CallTraceDemoTests
 {
@@ -310,6 +310,21 @@ public sealed class CallTraceDemoTests
 
         Assert.Equal(new LatencySummary(20, 10, 19, 20), summary);
         Assert.Equal(LatencySummary.Empty, LatencySummary.Of([]));
+    }
+
+    [Fact]
+    public void LatencySummaryFromBucketsIsExactAtTheEndsAndInterpolatesInside()
+    {
+        double[] bounds = [10, 25, 50, double.PositiveInfinity];
+
+        // One value: exact. Two: the min and the max. 21 values from 1 to 40 ms: p50 (rank 11) in (10, 25].
+        Assert.Equal(new LatencySummary(1, 17.5, 17.5, 17.5), LatencySummary.FromBuckets(1, 17.5, 17.5, bounds, [0, 1, 0, 0]));
+        Assert.Equal(new LatencySummary(2, 3, 60, 60), LatencySummary.FromBuckets(2, 3, 60, bounds, [1, 0, 0, 1]));
+        LatencySummary spread = LatencySummary.FromBuckets(21, 1, 40, bounds, [5, 10, 6, 0]);
+        Assert.Equal(10 + (15 * 6 / 10.0), spread.P50Ms);
+        Assert.Equal(25 + (15 * 5 / 6.0), spread.P95Ms, 9);
+        Assert.Equal(40, spread.MaxMs);
+        Assert.Equal(LatencySummary.Empty, LatencySummary.FromBuckets(0, 0, 0, bounds, [0, 0, 0, 0]));
     }
 
     private static SpanNode Single(SpanNode parent, string name, string node) =>

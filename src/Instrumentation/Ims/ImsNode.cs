@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SipTraceContext.Instrumentation.Internal;
 using SipTraceContext.Propagation;
 
 namespace SipTraceContext.Instrumentation.Ims;
@@ -11,6 +12,9 @@ public abstract class ImsNode
 {
     private readonly SipRawPropagator _propagator;
 
+    // The call tracer's formatter: one privacy implementation for sip.from/sip.to and the IMS identities.
+    private readonly AddressFormatter _addresses;
+
     /// <summary>Creates the node helper.</summary>
     /// <param name="options">The options, read once here; <c>null</c> for the defaults.</param>
     private protected ImsNode(ImsNodeOptions? options)
@@ -19,6 +23,8 @@ public abstract class ImsNode
         _propagator = new SipRawPropagator(options.Propagation ?? new SipPropagationOptions { Style = SipHeaderStyle.POTel });
         AccessTrust = options.AccessTrust;
         CoreTrust = options.CoreTrust;
+        Metrics = new ImsNodeMetrics(options.MetricTags);
+        _addresses = new AddressFormatter(options.AddressPrivacy, options.HashKey);
     }
 
     /// <summary>How requests from handsets are trusted.</summary>
@@ -26,6 +32,9 @@ public abstract class ImsNode
 
     /// <summary>How requests from core nodes are trusted.</summary>
     public SipTrustMode CoreTrust { get; }
+
+    /// <summary>What this node records into the IMS instruments, with its own metric tags.</summary>
+    internal ImsNodeMetrics Metrics { get; }
 
     /// <summary>
     /// Returns <paramref name="message"/> with every trace header (<c>P-OTel-*</c>, <c>X-OTel-*</c> and fallbacks)
@@ -74,7 +83,7 @@ public abstract class ImsNode
         string? accessType = null;
         if (activity is not null && activity.IsAllDataRequested)
         {
-            ImsTelemetry.Describe(activity, request, facts);
+            ImsTelemetry.Describe(activity, request, facts, _addresses);
             accessType = activity.GetTagItem(Conventions.ImsAttributes.AccessType) as string;
         }
         else if ((facts & ImsFacts.AccessType) != 0)

@@ -177,57 +177,42 @@ public sealed class ImsSpan : IDisposable
 
     private void Record(double elapsedMs, int code, bool hasCode)
     {
+        ImsNodeMetrics metrics = _node.Metrics;
         switch (_role)
         {
             case ImsSpanRole.PcscfRegister:
                 if (hasCode && !IsChallenge(code))
                 {
-                    ImsTelemetry.RegistrationLatency.Record(elapsedMs, Tags(ImsAttributes.AccessType, AccessType));
+                    metrics.RegistrationLatency(elapsedMs, AccessType, _errorType);
                 }
 
                 break;
             case ImsSpanRole.PcscfInvite:
                 if (RecordsSetupTime && hasCode && code is >= 200 and < 300)
                 {
-                    ImsTelemetry.SessionSetupTime.Record(elapsedMs, Tags(ImsAttributes.AccessType, AccessType, withError: false));
+                    metrics.SessionSetupTime(elapsedMs, AccessType);
                 }
 
                 break;
             case ImsSpanRole.ScscfInvite:
                 if (hasCode && code is >= 200 and < 300)
                 {
-                    ImsTelemetry.SessionActiveCount.Add(1);
+                    metrics.SessionActiveChanged(1);
                 }
 
                 break;
             case ImsSpanRole.HssQuery:
-                ImsTelemetry.HssQueryLatency.Record(elapsedMs, Tags(ImsAttributes.HssCommand, HssCommand));
+                metrics.HssQueryLatency(elapsedMs, HssCommand, _errorType);
                 break;
             case ImsSpanRole.AsInvoke:
-                ImsTelemetry.AsInvocationLatency.Record(elapsedMs, Tags(ImsAttributes.AsService, AsService));
+                metrics.AsInvocationLatency(elapsedMs, AsService, _errorType);
                 break;
             case ImsSpanRole.RxAar:
-                ImsTelemetry.RxAarLatency.Record(elapsedMs, Tags(null, null));
+                metrics.RxAarLatency(elapsedMs, _errorType);
                 break;
             default:
                 break;
         }
-    }
-
-    private TagList Tags(string? key, string? value, bool withError = true)
-    {
-        var tags = default(TagList);
-        if (key is not null && value is not null)
-        {
-            tags.Add(key, value);
-        }
-
-        if (withError && _errorType is not null)
-        {
-            tags.Add(OtelAttributes.ErrorType, _errorType);
-        }
-
-        return tags;
     }
 
     private static bool IsSipFailure(int code) => code >= 300;

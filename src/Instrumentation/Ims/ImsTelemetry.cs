@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
 using SipTraceContext.Conventions;
+using SipTraceContext.Instrumentation.Internal;
 using SipTraceContext.Sip;
 using SipTraceContext.Sip.Ims;
 using SipTraceContext.Sip.Sdp;
@@ -11,7 +12,9 @@ namespace SipTraceContext.Instrumentation.Ims;
 
 /// <summary>
 /// The activity source and the IMS instruments, created once per process under the instrumentation
-/// name the call tracer uses, so <c>AddSipInstrumentation()</c> enables them too.
+/// name the call tracer uses, so <c>AddSipInstrumentation()</c> enables them too. Nodes record into them
+/// through their own <see cref="ImsNodeMetrics"/>, which adds each node's tags (see there why the
+/// instruments are not per node).
 /// </summary>
 internal static class ImsTelemetry
 {
@@ -90,8 +93,11 @@ internal static class ImsTelemetry
     /// <summary>The status code as an <c>error.type</c> value.</summary>
     public static string ErrorType(int code) => code.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Adds the attributes of <paramref name="facts"/> read from the message to the activity.</summary>
-    public static void Describe(Activity activity, ReadOnlySpan<byte> message, ImsFacts facts)
+    /// <summary>
+    /// Adds the attributes of <paramref name="facts"/> read from the message to the activity; the subscriber
+    /// identities (<c>ims.impu</c>, <c>ims.calling_party</c>, <c>ims.called_party</c>) as the node's privacy mode allows.
+    /// </summary>
+    public static void Describe(Activity activity, ReadOnlySpan<byte> message, ImsFacts facts, AddressFormatter addresses)
     {
         var reader = new SipMessageReader(message);
         if (!reader.HeadersComplete)
@@ -116,11 +122,11 @@ internal static class ImsTelemetry
         {
             if (reader.TryGetHeader(KnownSipHeader.PPreferredIdentity, out ReadOnlySpan<byte> ppi) && SipIdentityList.TryGetFirstUri(ppi, out ReadOnlySpan<byte> impu))
             {
-                activity.SetTag(ImsAttributes.Impu, Text(impu));
+                activity.SetTag(ImsAttributes.Impu, addresses.FormatUri(impu));
             }
             else if (hasFrom)
             {
-                activity.SetTag(ImsAttributes.Impu, Text(from));
+                activity.SetTag(ImsAttributes.Impu, addresses.FormatUri(from));
             }
         }
 
@@ -128,11 +134,11 @@ internal static class ImsTelemetry
         {
             if (reader.TryGetHeader(KnownSipHeader.PAssertedIdentity, out ReadOnlySpan<byte> pai) && SipIdentityList.TryGetFirstUri(pai, out ReadOnlySpan<byte> calling))
             {
-                activity.SetTag(ImsAttributes.CallingParty, Text(calling));
+                activity.SetTag(ImsAttributes.CallingParty, addresses.FormatUri(calling));
             }
             else if (hasFrom)
             {
-                activity.SetTag(ImsAttributes.CallingParty, Text(from));
+                activity.SetTag(ImsAttributes.CallingParty, addresses.FormatUri(from));
             }
         }
 
@@ -140,11 +146,11 @@ internal static class ImsTelemetry
         {
             if (reader.IsRequest && !reader.RequestUri.IsEmpty)
             {
-                activity.SetTag(ImsAttributes.CalledParty, Text(reader.RequestUri));
+                activity.SetTag(ImsAttributes.CalledParty, addresses.FormatUri(reader.RequestUri));
             }
             else if (reader.TryGetHeader(KnownSipHeader.To, out ReadOnlySpan<byte> toValue) && TryGetAddressUri(toValue, out ReadOnlySpan<byte> to))
             {
-                activity.SetTag(ImsAttributes.CalledParty, Text(to));
+                activity.SetTag(ImsAttributes.CalledParty, addresses.FormatUri(to));
             }
         }
 

@@ -87,8 +87,12 @@ public sealed class ScscfInstrumentation : ImsNode
         return span.WithForward(span.Inject(request));
     }
 
-    /// <summary>Subtracts one from <c>ims.session.active_count</c>: call it when a session counted by a 2xx to <see cref="StartInvite"/>'s span ends.</summary>
-    public static void EndSession() => ImsTelemetry.SessionActiveCount.Add(-1);
+    /// <summary>
+    /// Subtracts one from <c>ims.session.active_count</c>: call it on the node whose <see cref="StartInvite"/> span
+    /// counted the session (a 2xx) when that session ends, so the decrement carries the same
+    /// <see cref="ImsNodeOptions.MetricTags"/> as the increment.
+    /// </summary>
+    public void EndSession() => Metrics.SessionActiveChanged(-1);
 
     private ImsSpan StartHssQuery(in ActivityContext parent, string command)
     {

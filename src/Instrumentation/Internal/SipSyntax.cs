@@ -229,7 +229,19 @@ internal static class SipSyntax
             uriStart = schemeFrom;
         }
 
-        ReadOnlySpan<byte> uri = value[schemeFrom..uriEnd];
+        FindUserInUri(value[schemeFrom..uriEnd], out int userOffset, out userLength);
+        userStart = schemeFrom + userOffset;
+    }
+
+    /// <summary>
+    /// The user part of a bare URI (<c>sip:user@host;params</c>, <c>tel:+15551234;params</c>): a Request-URI, or the
+    /// URI taken out of a name-addr, where everything is URI (a <c>;</c> before the <c>@</c> belongs to the user part).
+    /// <paramref name="userLength"/> is 0 when it has none.
+    /// </summary>
+    public static void FindUserInUri(ReadOnlySpan<byte> uri, out int userStart, out int userLength)
+    {
+        userStart = 0;
+        userLength = 0;
         int colon = uri.IndexOf(Colon);
         if (colon <= 0)
         {
@@ -241,7 +253,7 @@ internal static class SipSyntax
         if (Ascii.EqualsIgnoreCase(scheme, "tel"u8))
         {
             int end = afterScheme.IndexOfAny(s_uriParameters);
-            userStart = schemeFrom + colon + 1;
+            userStart = colon + 1;
             userLength = end < 0 ? afterScheme.Length : end;
             return;
         }
@@ -249,7 +261,7 @@ internal static class SipSyntax
         int at = afterScheme.IndexOf(At);
         if (at > 0)
         {
-            userStart = schemeFrom + colon + 1;
+            userStart = colon + 1;
             userLength = at;
         }
     }

@@ -169,7 +169,7 @@ public sealed class ImsEndToEndTests
         Assert.DoesNotContain(ImsAttributes.Impu, metrics.TagKeys(ImsMetrics.RegistrationLatency.Name));
         Assert.DoesNotContain(OtelAttributes.ErrorType, metrics.TagKeys(ImsMetrics.RegistrationLatency.Name));
 
-        ScscfInstrumentation.EndSession();
+        _scscf.EndSession();
         Assert.Equal(0, harness.Collect().Value(ImsMetrics.SessionActiveCount.Name));
     }
 

@@ -31,7 +31,7 @@ public sealed class ImsNodeTests
         child.End(0);
 
         Assert.Equal(1, harness.Collect().Value(ImsMetrics.SessionActiveCount.Name));
-        ScscfInstrumentation.EndSession();
+        scscf.EndSession();
     }
 
     [Fact]

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using SipTraceContext.Conventions;
+
+namespace SipTraceContext.Instrumentation.Ims;
+
+/// <summary>
+/// What one IMS node records into the process-wide IMS instruments of <see cref="ImsTelemetry"/>: every
+/// measurement carries the node's own tags (<see cref="ImsNodeOptions.MetricTags"/>) first, so two nodes of the
+/// same role in one process keep separate series.
+/// </summary>
+/// <remarks>
+/// The instruments stay static, one set under one <see cref="System.Diagnostics.Metrics.Meter"/> per process, and
+/// only the tags are per node. A Meter per node would need every node helper to be disposed (an undisposed Meter
+/// stays registered with every listener for the life of the process), and would gain nothing: meters of the same
+/// name and version are merged into the same streams by the OpenTelemetry SDK anyway, so tags are what keeps nodes
+/// apart either way.
+/// </remarks>
+internal sealed class ImsNodeMetrics
+{
+    // The node's tags, first in every measurement. TagList keeps up to 8 tags inline: with up to 4 node tags and
+    // at most 2 per measurement here, recording allocates nothing; with none, a measurement carries exactly the
+    // tags it did before node tags existed.
+    private readonly KeyValuePair<string, object?>[] _tags;
+
+    public ImsNodeMetrics(IEnumerable<KeyValuePair<string, object?>>? tags) => _tags = tags is null ? [] : [.. tags];
+
+    public void RegistrationLatency(double milliseconds, string? accessType, string? errorType) =>
+        ImsTelemetry.RegistrationLatency.Record(milliseconds, With(ImsAttributes.AccessType, accessType, errorType));
+
+    public void SessionSetupTime(double milliseconds, string? accessType) =>
+        ImsTelemetry.SessionSetupTime.Record(milliseconds, With(ImsAttributes.AccessType, accessType, errorType: null));
+
+    public void HssQueryLatency(double milliseconds, string? command, string? errorType) =>
+        ImsTelemetry.HssQueryLatency.Record(milliseconds, With(ImsAttributes.HssCommand, command, errorType));
+
+    public void AsInvocationLatency(double milliseconds, string? service, string? errorType) =>
+        ImsTelemetry.AsInvocationLatency.Record(milliseconds, With(ImsAttributes.AsService, service, errorType));
+
+    public void RxAarLatency(double milliseconds, string? errorType) =>
+        ImsTelemetry.RxAarLatency.Record(milliseconds, With(key: null, value: null, errorType));
+
+    public void SessionActiveChanged(long delta) => ImsTelemetry.SessionActiveCount.Add(delta, new TagList(_tags));
+
+    private TagList With(string? key, string? value, string? errorType)
+    {
+        var tags = new TagList(_tags);
+        if (key is not null && value is not null)
+        {
+            tags.Add(key, value);
+        }
+
+        if (errorType is not null)
+        {
+            tags.Add(OtelAttributes.ErrorType, errorType);
+        }
+
+        return tags;
+    }
+}
