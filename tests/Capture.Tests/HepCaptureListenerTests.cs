@@ -232,7 +232,9 @@ public sealed class HepCaptureListenerTests
         }
 
         var clock = Stopwatch.StartNew();
-        while (h.Listener.PacketsReceived < 6 && clock.Elapsed < TimeSpan.FromSeconds(10))
+        // A packet is counted as received before the queue refuses it: wait for both counts.
+        while ((h.Listener.PacketsReceived < 6 || h.Listener.GetPacketsDropped(HepDropReason.QueueFull) < 3)
+            && clock.Elapsed < TimeSpan.FromSeconds(10))
         {
             await Task.Delay(10);
         }

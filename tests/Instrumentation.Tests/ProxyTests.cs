@@ -63,8 +63,8 @@ public sealed class ProxyTests
     [Fact]
     public void Metric_tags_keep_two_tracers_in_one_process_apart()
     {
-        using var edge = new TracerHarness(new SipInstrumentationOptions { MetricTags = [new("sip.node", "P-CSCF")] });
-        using var core = new SipCallTracer(new SipInstrumentationOptions { MetricTags = [new("sip.node", "S-CSCF"), new("site", "east")] }, edge.Time);
+        using var edge = new TracerHarness(new SipInstrumentationOptions { MetricTags = [new(O.ServiceInstanceId, "P-CSCF")] });
+        using var core = new SipCallTracer(new SipInstrumentationOptions { MetricTags = [new(O.ServiceInstanceId, "S-CSCF"), new("site", "east")] }, edge.Time);
 
         edge.In(Sip.Invite("tags-1@x"));
         edge.Out(Sip.Response(486, "Busy Here", "tags-1@x"));
@@ -74,21 +74,21 @@ public sealed class ProxyTests
         core.Record(Sip.Response(200, "OK", "tags-2@x"), SipDirection.Out);
 
         MetricPoints m = edge.Collect();
-        Assert.Equal(1, m.Value(M.CallFailed.Name, ("sip.node", "P-CSCF"), (O.ErrorType, "486")));
-        Assert.Equal(0, m.Value(M.CallFailed.Name, ("sip.node", "S-CSCF")));
-        Assert.Equal(1, m.Value(M.ResponseCount.Name, ("sip.node", "P-CSCF"), (A.StatusCode, 486)));
-        Assert.Equal(1, m.Value(M.ResponseCount.Name, ("sip.node", "S-CSCF"), ("site", "east"), (A.StatusCode, 200)));
-        Assert.Equal(0, m.HistogramCount(M.CallSetupLatency.Name, ("sip.node", "P-CSCF")));
-        Assert.Equal(1, m.HistogramCount(M.CallSetupLatency.Name, ("sip.node", "S-CSCF")));
-        Assert.Equal(1, m.Value(M.CallsActive.Name, ("sip.node", "S-CSCF")));
-        Assert.Equal(0, m.Value(M.CallsActive.Name, ("sip.node", "P-CSCF")));
-        Assert.Equal(SipInstrumentationOptions.DefaultMaxTrackedCalls, m.Value(M.CallsCapacity.Name, ("sip.node", "S-CSCF")));
+        Assert.Equal(1, m.Value(M.CallFailed.Name, (O.ServiceInstanceId, "P-CSCF"), (O.ErrorType, "486")));
+        Assert.Equal(0, m.Value(M.CallFailed.Name, (O.ServiceInstanceId, "S-CSCF")));
+        Assert.Equal(1, m.Value(M.ResponseCount.Name, (O.ServiceInstanceId, "P-CSCF"), (A.StatusCode, 486)));
+        Assert.Equal(1, m.Value(M.ResponseCount.Name, (O.ServiceInstanceId, "S-CSCF"), ("site", "east"), (A.StatusCode, 200)));
+        Assert.Equal(0, m.HistogramCount(M.CallSetupLatency.Name, (O.ServiceInstanceId, "P-CSCF")));
+        Assert.Equal(1, m.HistogramCount(M.CallSetupLatency.Name, (O.ServiceInstanceId, "S-CSCF")));
+        Assert.Equal(1, m.Value(M.CallsActive.Name, (O.ServiceInstanceId, "S-CSCF")));
+        Assert.Equal(0, m.Value(M.CallsActive.Name, (O.ServiceInstanceId, "P-CSCF")));
+        Assert.Equal(SipInstrumentationOptions.DefaultMaxTrackedCalls, m.Value(M.CallsCapacity.Name, (O.ServiceInstanceId, "S-CSCF")));
     }
 
     [Fact]
     public void Metric_tags_add_no_allocation_per_measurement()
     {
-        using var h = new TracerHarness(new SipInstrumentationOptions { MetricTags = [new("sip.node", "P-CSCF"), new("site", "east")] });
+        using var h = new TracerHarness(new SipInstrumentationOptions { MetricTags = [new(O.ServiceInstanceId, "P-CSCF"), new("site", "east")] });
         byte[] malformed = "INVITE sip:bob@example.com SIP/2.0\r\nVia SIP/2.0/UDP no-colon\r\n\r\n"u8.ToArray();
         h.In(malformed); // warm up
 
@@ -97,15 +97,15 @@ public sealed class ProxyTests
         h.In(malformed);
         h.Out(malformed);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(3, h.Collect().Value(M.MessageMalformed.Name, ("sip.node", "P-CSCF"), ("site", "east")));
+        Assert.Equal(3, h.Collect().Value(M.MessageMalformed.Name, (O.ServiceInstanceId, "P-CSCF"), ("site", "east")));
     }
 
     [Fact]
     public void Options_clone_is_a_shallow_copy_that_can_diverge()
     {
-        var original = new SipInstrumentationOptions { MaxTrackedCalls = 7, MetricTags = [new("sip.node", "a")] };
+        var original = new SipInstrumentationOptions { MaxTrackedCalls = 7, MetricTags = [new(O.ServiceInstanceId, "a")] };
         SipInstrumentationOptions copy = original.Clone();
-        copy.MetricTags = [new("sip.node", "b")];
+        copy.MetricTags = [new(O.ServiceInstanceId, "b")];
 
         Assert.Equal(7, copy.MaxTrackedCalls);
         Assert.Same(original.Propagation, copy.Propagation);

@@ -109,7 +109,9 @@ public sealed class CallTraceDemoTests
             Assert.Equal(0, metrics.ActiveCalls);
 
             // One INVITE was retransmitted: each proxy sees it come in and sends it on, and counts it once.
-            Assert.Equal(1, metrics.Retransmissions);
+            // On a loaded machine the caller's timer can fire after the callee has already sent a provisional
+            // response; the callee then repeats that response (RFC 3261 §17.2.1), a second retransmission.
+            Assert.InRange(metrics.Retransmissions, 1, 2);
         }
 
         // The printed waterfall: the tree, the node and the status of every span.
