@@ -54,6 +54,15 @@ public sealed class SipTextMapPropagator : TextMapPropagator
     /// <inheritdoc/>
     public override PropagationContext Extract<T>(PropagationContext context, T carrier, Func<T, string, IEnumerable<string>?> getter)
     {
+        if (carrier is SipWireMessage wire && ReferenceEquals(getter, SipHeaderCarrier.Getter) && !_headers.PropagateBaggage)
+        {
+            // The hot case first, with nothing else to check: a wire message read through our own getter
+            // goes straight to its bytes (the raw path never throws, so no handler is needed either).
+            return context.ActivityContext.TraceId != default || !_raw.TryExtract(wire.Span, out ActivityContext fromWire)
+                ? context
+                : new PropagationContext(fromWire, context.Baggage);
+        }
+
         if (carrier is not ISipHeaderCarrier || getter is null)
         {
             return context;
@@ -67,8 +76,9 @@ public sealed class SipTextMapPropagator : TextMapPropagator
                 // A wire message read through our own getter: read its bytes directly rather than
                 // re-reading the message once per header name. Same rules, same result (a property
                 // test holds both paths to it); a user's own getter is always honoured.
-                activityContext = carrier is SipWireMessage wire && ReferenceEquals(getter, SipHeaderCarrier.Getter)
-                    ? (_raw.TryExtract(wire.Span, out ActivityContext fromBytes) ? fromBytes : default)
+                // (Reached with baggage propagation on; without it the same case returned above.)
+                activityContext = carrier is SipWireMessage wireWithBaggage && ReferenceEquals(getter, SipHeaderCarrier.Getter)
+                    ? (_raw.TryExtract(wireWithBaggage.Span, out ActivityContext fromBytes) ? fromBytes : default)
                     : ExtractTraceContext(carrier, getter);
             }
 
