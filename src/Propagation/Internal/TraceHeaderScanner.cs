@@ -70,7 +70,24 @@ internal static class TraceHeaderScanner
         Span<TraceHeaderLine> found,
         out int count,
         out int headersEnd,
+        out ReadOnlySpan<byte> lineEnding) =>
+        Vector512.IsHardwareAccelerated ? TryScan<Block512>(message, prefixes, found, out count, out headersEnd, out lineEnding)
+        : Vector256.IsHardwareAccelerated ? TryScan<Block256>(message, prefixes, found, out count, out headersEnd, out lineEnding)
+        : TryScan<Block128>(message, prefixes, found, out count, out headersEnd, out lineEnding);
+
+    /// <summary>
+    /// <see cref="TryScan(ReadOnlySpan{byte}, ReadOnlySpan{byte[]}, Span{TraceHeaderLine}, out int, out int, out ReadOnlySpan{byte})"/>
+    /// with a given vector width, so that tests run every width on any hardware (an unaccelerated width
+    /// is emulated, slowly but exactly); each width compiles to its own specialised code.
+    /// </summary>
+    internal static bool TryScan<TBlock>(
+        ReadOnlySpan<byte> message,
+        ReadOnlySpan<byte[]> prefixes,
+        Span<TraceHeaderLine> found,
+        out int count,
+        out int headersEnd,
         out ReadOnlySpan<byte> lineEnding)
+        where TBlock : struct, ICandidateBlock
     {
         count = 0;
         headersEnd = -1;
@@ -99,7 +116,7 @@ internal static class TraceHeaderScanner
         // Candidates are handled in message order, so every header confirmed before the end is in it.
         int terminatorOffset = crlf ? 2 : 1;
         ref byte start = ref MemoryMarshal.GetReference(message);
-        int lastFullBlock = message.Length - CandidateReach - CandidateBlockWidth;
+        int lastFullBlock = message.Length - CandidateReach - TBlock.Width;
         int next = startLineEnd;
         int skipTo = startLineEnd;
         while (next < message.Length)
@@ -108,24 +125,24 @@ internal static class TraceHeaderScanner
             while (next <= lastFullBlock)
             {
                 // The hot loop: most blocks hold no candidate at all.
-                bits = Candidates(ref start, (nuint)next, (nuint)terminatorOffset);
+                bits = TBlock.Candidates(ref start, (nuint)next, (nuint)terminatorOffset);
                 if (bits != 0)
                 {
                     break;
                 }
 
-                next += CandidateBlockWidth;
+                next += TBlock.Width;
             }
 
             int blockStart = next;
             if (bits != 0)
             {
-                next += CandidateBlockWidth;
+                next += TBlock.Width;
             }
             else if (next < message.Length - CandidateReach && lastFullBlock >= startLineEnd)
             {
                 // The last whole block overlaps offsets already tested: drop their bits.
-                bits = Candidates(ref start, (nuint)lastFullBlock, (nuint)terminatorOffset) >> (next - lastFullBlock);
+                bits = TBlock.Candidates(ref start, (nuint)lastFullBlock, (nuint)terminatorOffset) >> (next - lastFullBlock);
                 next = message.Length - CandidateReach;
             }
             else
@@ -183,25 +200,32 @@ internal static class TraceHeaderScanner
     // A candidate test reads up to 4 bytes past the offset (the 'e' of "trace").
     private const int CandidateReach = 4;
 
-    // Offsets tested per vector step, a JIT-time constant: 64 with AVX-512, 32 with AVX2, else 16.
-    private static int CandidateBlockWidth =>
-        Vector512.IsHardwareAccelerated ? Vector512<byte>.Count
-        : Vector256.IsHardwareAccelerated ? Vector256<byte>.Count
-        : Vector128<byte>.Count;
-
     /// <summary>
-    /// One bit per offset of the block at <paramref name="offset"/> that may start "trace" (its 't', 'a'
-    /// and 'e' in place, any case) or the empty line (a line feed with another one after the terminator).
+    /// One vector width of the candidate test: one bit per offset of the block at <c>offset</c> that may
+    /// start "trace" (its 't', 'a' and 'e' in place, any case) or the empty line (a line feed with
+    /// another one after the terminator).
     /// </summary>
     /// <remarks>
-    /// Loads go through a reference to the message's start: the caller keeps every load below
-    /// <c>offset + width + 4</c>, within the message, and slicing per load measured 3x slower.
-    /// Comparing three letters rather than two keeps false hits (URIs, tokens) near zero.
+    /// Comparing three letters rather than two keeps false hits (URIs, tokens) near zero. Loads go
+    /// through a reference to the message's start: the caller keeps every load below
+    /// <c>offset + Width + 4</c>, within the message; slicing per load measured 3x slower.
     /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Candidates(ref byte start, nuint offset, nuint terminatorOffset)
+    internal interface ICandidateBlock
     {
-        if (Vector512.IsHardwareAccelerated)
+        /// <summary>Offsets tested per step.</summary>
+        static abstract int Width { get; }
+
+        /// <summary>The candidate bits of the block at <paramref name="offset"/>.</summary>
+        static abstract ulong Candidates(ref byte start, nuint offset, nuint terminatorOffset);
+    }
+
+    /// <summary>64 offsets per step (AVX-512).</summary>
+    internal readonly struct Block512 : ICandidateBlock
+    {
+        public static int Width => Vector512<byte>.Count;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ulong Candidates(ref byte start, nuint offset, nuint terminatorOffset)
         {
             Vector512<byte> lowerBit = Vector512.Create(LowerCaseBit);
             Vector512<byte> at = Vector512.LoadUnsafe(ref start, offset);
@@ -212,8 +236,15 @@ internal static class TraceHeaderScanner
             Vector512<byte> end = Vector512.Equals(at, lf) & Vector512.Equals(Vector512.LoadUnsafe(ref start, offset + terminatorOffset), lf);
             return trace.ExtractMostSignificantBits() | end.ExtractMostSignificantBits();
         }
+    }
 
-        if (Vector256.IsHardwareAccelerated)
+    /// <summary>32 offsets per step (AVX2).</summary>
+    internal readonly struct Block256 : ICandidateBlock
+    {
+        public static int Width => Vector256<byte>.Count;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ulong Candidates(ref byte start, nuint offset, nuint terminatorOffset)
         {
             Vector256<byte> lowerBit = Vector256.Create(LowerCaseBit);
             Vector256<byte> at = Vector256.LoadUnsafe(ref start, offset);
@@ -222,20 +253,30 @@ internal static class TraceHeaderScanner
                 & Vector256.Equals(Vector256.LoadUnsafe(ref start, offset + 4) | lowerBit, Vector256.Create((byte)'e'));
             Vector256<byte> lf = Vector256.Create(ByteLF);
             Vector256<byte> end = Vector256.Equals(at, lf) & Vector256.Equals(Vector256.LoadUnsafe(ref start, offset + terminatorOffset), lf);
-            return trace.ExtractMostSignificantBits() | end.ExtractMostSignificantBits();
+            return trace.ExtractMostSignificantBits() | (ulong)end.ExtractMostSignificantBits();
         }
-
-        Vector128<byte> lowerBit128 = Vector128.Create(LowerCaseBit);
-        Vector128<byte> at128 = Vector128.LoadUnsafe(ref start, offset);
-        Vector128<byte> trace128 = Vector128.Equals(at128 | lowerBit128, Vector128.Create((byte)'t'))
-            & Vector128.Equals(Vector128.LoadUnsafe(ref start, offset + 2) | lowerBit128, Vector128.Create((byte)'a'))
-            & Vector128.Equals(Vector128.LoadUnsafe(ref start, offset + 4) | lowerBit128, Vector128.Create((byte)'e'));
-        Vector128<byte> lf128 = Vector128.Create(ByteLF);
-        Vector128<byte> end128 = Vector128.Equals(at128, lf128) & Vector128.Equals(Vector128.LoadUnsafe(ref start, offset + terminatorOffset), lf128);
-        return trace128.ExtractMostSignificantBits() | end128.ExtractMostSignificantBits();
     }
 
-    /// <summary>The scalar form of <see cref="Candidates"/> for one offset, bounds-checked.</summary>
+    /// <summary>16 offsets per step (SSE2, Arm64 AdvSimd).</summary>
+    internal readonly struct Block128 : ICandidateBlock
+    {
+        public static int Width => Vector128<byte>.Count;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ulong Candidates(ref byte start, nuint offset, nuint terminatorOffset)
+        {
+            Vector128<byte> lowerBit = Vector128.Create(LowerCaseBit);
+            Vector128<byte> at = Vector128.LoadUnsafe(ref start, offset);
+            Vector128<byte> trace = Vector128.Equals(at | lowerBit, Vector128.Create((byte)'t'))
+                & Vector128.Equals(Vector128.LoadUnsafe(ref start, offset + 2) | lowerBit, Vector128.Create((byte)'a'))
+                & Vector128.Equals(Vector128.LoadUnsafe(ref start, offset + 4) | lowerBit, Vector128.Create((byte)'e'));
+            Vector128<byte> lf = Vector128.Create(ByteLF);
+            Vector128<byte> end = Vector128.Equals(at, lf) & Vector128.Equals(Vector128.LoadUnsafe(ref start, offset + terminatorOffset), lf);
+            return trace.ExtractMostSignificantBits() | (ulong)end.ExtractMostSignificantBits();
+        }
+    }
+
+    /// <summary>The scalar form of <see cref="ICandidateBlock.Candidates"/> for one offset, bounds-checked.</summary>
     private static bool IsCandidate(ReadOnlySpan<byte> message, int offset, int terminatorOffset)
     {
         byte b = message[offset];
