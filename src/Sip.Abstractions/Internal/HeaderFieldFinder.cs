@@ -23,7 +23,18 @@ internal static class HeaderFieldFinder
 {
     private const byte LowerCaseBit = 0x20;
 
-    public static bool TryFind(ReadOnlySpan<byte> message, ReadOnlySpan<byte> name, out SipHeaderField field)
+    public static bool TryFind(ReadOnlySpan<byte> message, ReadOnlySpan<byte> name, out SipHeaderField field) =>
+        Vector512.IsHardwareAccelerated ? TryFind<Block512>(message, name, out field)
+        : Vector256.IsHardwareAccelerated ? TryFind<Block256>(message, name, out field)
+        : TryFind<Block128>(message, name, out field);
+
+    /// <summary>
+    /// <see cref="TryFind(ReadOnlySpan{byte}, ReadOnlySpan{byte}, out SipHeaderField)"/> with a given vector
+    /// width, so that tests run every width on any hardware (an unaccelerated width is emulated, slowly
+    /// but exactly); each width compiles to its own specialised code.
+    /// </summary>
+    internal static bool TryFind<TBlock>(ReadOnlySpan<byte> message, ReadOnlySpan<byte> name, out SipHeaderField field)
+        where TBlock : struct, ILineStartBlock
     {
         field = default;
         if (name.IsEmpty)
@@ -61,7 +72,7 @@ internal static class HeaderFieldFinder
 
         int lastOffset = Math.Max(name.Length, matcher.Alternate.Length);
         const int reach = 1;
-        int width = BlockWidth;
+        int width = TBlock.Width;
         int lastFullBlock = message.Length - reach - width;
         ref byte start = ref MemoryMarshal.GetReference(message);
         var needles = new Needles(first, last, compact);
@@ -72,7 +83,7 @@ internal static class HeaderFieldFinder
             ulong bits = 0;
             while (next <= lastFullBlock)
             {
-                bits = Candidates(ref start, (nuint)next, needles);
+                bits = TBlock.Candidates(ref start, (nuint)next, needles);
                 if (bits != 0)
                 {
                     break;
@@ -89,7 +100,7 @@ internal static class HeaderFieldFinder
             else if (next < message.Length - reach && lastFullBlock >= startLineEnd)
             {
                 // The last whole block overlaps offsets already tested: drop their bits.
-                bits = Candidates(ref start, (nuint)lastFullBlock, needles) >> (next - lastFullBlock);
+                bits = TBlock.Candidates(ref start, (nuint)lastFullBlock, needles) >> (next - lastFullBlock);
                 next = message.Length - reach;
             }
             else
@@ -189,27 +200,34 @@ internal static class HeaderFieldFinder
     }
 
     /// <summary>The letters looked for, lower-case bit set: the long name's first and last, and the compact form (or 0).</summary>
-    private readonly record struct Needles(byte First, byte Last, byte Compact);
-
-    // Offsets tested per vector step, a JIT-time constant: 64 with AVX-512, 32 with AVX2, else 16.
-    private static int BlockWidth =>
-        Vector512.IsHardwareAccelerated ? Vector512<byte>.Count
-        : Vector256.IsHardwareAccelerated ? Vector256<byte>.Count
-        : Vector128<byte>.Count;
+    internal readonly record struct Needles(byte First, byte Last, byte Compact);
 
     /// <summary>
-    /// One bit per line feed in the block at <paramref name="offset"/> followed by the name's first letter,
-    /// the compact form's letter, or a control byte up to CR (the empty line; rarely a folded line's HTAB).
+    /// One vector width of the candidate test: one bit per line feed in the block at <c>offset</c>
+    /// followed by the name's first letter, the compact form's letter, or a control byte up to CR (the
+    /// empty line; rarely a folded line's HTAB).
     /// </summary>
     /// <remarks>
     /// Two loads and a handful of compares per block: checking the name's last letter here as well
     /// measured 1.5x slower over a typical header section than checking it per candidate line.
-    /// The caller keeps every load within the message: <c>offset + width + 1</c> at most.
+    /// The caller keeps every load within the message: <c>offset + Width + 1</c> at most.
     /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Candidates(ref byte start, nuint offset, in Needles needles)
+    internal interface ILineStartBlock
     {
-        if (Vector512.IsHardwareAccelerated)
+        /// <summary>Offsets tested per step.</summary>
+        static abstract int Width { get; }
+
+        /// <summary>The candidate bits of the block at <paramref name="offset"/>.</summary>
+        static abstract ulong Candidates(ref byte start, nuint offset, in Needles needles);
+    }
+
+    /// <summary>64 offsets per step (AVX-512).</summary>
+    internal readonly struct Block512 : ILineStartBlock
+    {
+        public static int Width => Vector512<byte>.Count;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ulong Candidates(ref byte start, nuint offset, in Needles needles)
         {
             Vector512<byte> next = Vector512.LoadUnsafe(ref start, offset + 1);
             Vector512<byte> folded = next | Vector512.Create(LowerCaseBit);
@@ -218,8 +236,15 @@ internal static class HeaderFieldFinder
                 | Vector512.LessThanOrEqual(next, Vector512.Create(CR));
             return (Vector512.Equals(Vector512.LoadUnsafe(ref start, offset), Vector512.Create(LF)) & interesting).ExtractMostSignificantBits();
         }
+    }
 
-        if (Vector256.IsHardwareAccelerated)
+    /// <summary>32 offsets per step (AVX2).</summary>
+    internal readonly struct Block256 : ILineStartBlock
+    {
+        public static int Width => Vector256<byte>.Count;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ulong Candidates(ref byte start, nuint offset, in Needles needles)
         {
             Vector256<byte> next = Vector256.LoadUnsafe(ref start, offset + 1);
             Vector256<byte> folded = next | Vector256.Create(LowerCaseBit);
@@ -228,12 +253,22 @@ internal static class HeaderFieldFinder
                 | Vector256.LessThanOrEqual(next, Vector256.Create(CR));
             return (Vector256.Equals(Vector256.LoadUnsafe(ref start, offset), Vector256.Create(LF)) & interesting).ExtractMostSignificantBits();
         }
+    }
 
-        Vector128<byte> next128 = Vector128.LoadUnsafe(ref start, offset + 1);
-        Vector128<byte> folded128 = next128 | Vector128.Create(LowerCaseBit);
-        Vector128<byte> interesting128 = Vector128.Equals(folded128, Vector128.Create(needles.First))
-            | Vector128.Equals(folded128, Vector128.Create(needles.Compact))
-            | Vector128.LessThanOrEqual(next128, Vector128.Create(CR));
-        return (Vector128.Equals(Vector128.LoadUnsafe(ref start, offset), Vector128.Create(LF)) & interesting128).ExtractMostSignificantBits();
+    /// <summary>16 offsets per step (SSE2, Arm64 AdvSimd).</summary>
+    internal readonly struct Block128 : ILineStartBlock
+    {
+        public static int Width => Vector128<byte>.Count;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ulong Candidates(ref byte start, nuint offset, in Needles needles)
+        {
+            Vector128<byte> next = Vector128.LoadUnsafe(ref start, offset + 1);
+            Vector128<byte> folded = next | Vector128.Create(LowerCaseBit);
+            Vector128<byte> interesting = Vector128.Equals(folded, Vector128.Create(needles.First))
+                | Vector128.Equals(folded, Vector128.Create(needles.Compact))
+                | Vector128.LessThanOrEqual(next, Vector128.Create(CR));
+            return (Vector128.Equals(Vector128.LoadUnsafe(ref start, offset), Vector128.Create(LF)) & interesting).ExtractMostSignificantBits();
+        }
     }
 }
