@@ -418,14 +418,7 @@ public sealed class SipRawPropagator
         {
             // The string this thread extracted from the last hop (a proxy forwards the context it
             // received): already a normalised list within budget, so it is written as it is.
-            writer.Write(_headers.TraceStateNameUtf8);
-            writer.Write(": "u8);
-            if (writer.TryReserve(traceState.Length, out Span<byte> known))
-            {
-                Encoding.Latin1.GetBytes(traceState, known);
-            }
-
-            writer.Write(lineEnding);
+            WriteTraceStateLine(ref writer, traceState, lineEnding);
             return;
         }
 
@@ -434,20 +427,10 @@ public sealed class SipRawPropagator
         Span<char> normalised = budget <= StackBufferSize ? stackalloc char[StackBufferSize] : (rented = ArrayPool<char>.Shared.Rent(budget));
         try
         {
-            if (!TraceState.TryNormalize(traceState, normalised[..budget], out int length) || length == 0)
+            if (TraceState.TryNormalize(traceState, normalised[..budget], out int length) && length > 0)
             {
-                return;
+                WriteTraceStateLine(ref writer, normalised[..length], lineEnding);
             }
-
-            writer.Write(_headers.TraceStateNameUtf8);
-            writer.Write(": "u8);
-            // Normalised tracestate is printable ASCII, so each char is one byte.
-            if (writer.TryReserve(length, out Span<byte> bytes))
-            {
-                Encoding.Latin1.GetBytes(normalised[..length], bytes);
-            }
-
-            writer.Write(lineEnding);
         }
         finally
         {
@@ -456,5 +439,18 @@ public sealed class SipRawPropagator
                 ArrayPool<char>.Shared.Return(rented);
             }
         }
+    }
+
+    private void WriteTraceStateLine(ref SpanWriter writer, scoped ReadOnlySpan<char> normalised, scoped ReadOnlySpan<byte> lineEnding)
+    {
+        writer.Write(_headers.TraceStateNameUtf8);
+        writer.Write(": "u8);
+        // Normalised tracestate is printable ASCII, so each char is one byte.
+        if (writer.TryReserve(normalised.Length, out Span<byte> bytes))
+        {
+            Encoding.Latin1.GetBytes(normalised, bytes);
+        }
+
+        writer.Write(lineEnding);
     }
 }
