@@ -38,8 +38,6 @@ public sealed class SipCallTracer : IDisposable
     private const int SingleShardLimit = 4096;
     private const int MaxShards = 64;
 
-    private static readonly string s_version = GetVersion();
-
     private readonly ActivitySource _source;
     private readonly SipCallMetrics _metrics;
     private readonly TimeProvider _timeProvider;
@@ -107,12 +105,8 @@ public sealed class SipCallTracer : IDisposable
         }
 
         _shardMask = shards - 1;
-        _source = new ActivitySource(new ActivitySourceOptions(SipSemanticConventions.InstrumentationName)
-        {
-            Version = s_version,
-            TelemetrySchemaUrl = SipSemanticConventions.SchemaUrl,
-        });
-        _metrics = new SipCallMetrics(s_version, _maxTrackedCalls, options.MetricTags);
+        _source = InstrumentationIdentity.CreateActivitySource();
+        _metrics = new SipCallMetrics(_maxTrackedCalls, options.MetricTags);
         _sweepTimer = new SweepTimer(this, _timeProvider, options.SweepInterval);
     }
 
@@ -279,12 +273,6 @@ public sealed class SipCallTracer : IDisposable
         {
             Volatile.Write(ref _sweeping, 0);
         }
-    }
-
-    private static string GetVersion()
-    {
-        Version? version = typeof(SipCallTracer).Assembly.GetName().Version;
-        return version is null ? "0.0.0" : version.ToString(3);
     }
 
     private static SipDirection FirstDirection(SipTransaction transaction) => (SipDirection)transaction.FirstDirection;

@@ -18,54 +18,24 @@ namespace SipTraceContext.Instrumentation.Ims;
 /// </summary>
 internal static class ImsTelemetry
 {
-    private static readonly string s_version = GetVersion();
+    public static readonly ActivitySource Source = InstrumentationIdentity.CreateActivitySource();
 
-    public static readonly ActivitySource Source = new(new ActivitySourceOptions(SipSemanticConventions.InstrumentationName)
-    {
-        Version = s_version,
-        TelemetrySchemaUrl = SipSemanticConventions.SchemaUrl,
-    });
+    private static readonly Meter s_meter = InstrumentationIdentity.CreateMeter();
 
-    private static readonly Meter s_meter = new(new MeterOptions(SipSemanticConventions.InstrumentationName)
-    {
-        Version = s_version,
-        TelemetrySchemaUrl = SipSemanticConventions.SchemaUrl,
-    });
+    public static readonly Histogram<double> RegistrationLatency = s_meter.CreateHistogram(
+        ImsMetrics.RegistrationLatency.Name, ImsMetrics.RegistrationLatency.Unit, ImsMetrics.RegistrationLatency.Description, ImsMetrics.RegistrationLatency.ExplicitBucketBoundaries);
 
-    public static readonly Histogram<double> RegistrationLatency = s_meter.CreateHistogram<double>(
-        ImsMetrics.RegistrationLatency.Name,
-        ImsMetrics.RegistrationLatency.Unit,
-        ImsMetrics.RegistrationLatency.Description,
-        tags: null,
-        new InstrumentAdvice<double> { HistogramBucketBoundaries = ImsMetrics.RegistrationLatency.ExplicitBucketBoundaries });
+    public static readonly Histogram<double> SessionSetupTime = s_meter.CreateHistogram(
+        ImsMetrics.SessionSetupTime.Name, ImsMetrics.SessionSetupTime.Unit, ImsMetrics.SessionSetupTime.Description, ImsMetrics.SessionSetupTime.ExplicitBucketBoundaries);
 
-    public static readonly Histogram<double> SessionSetupTime = s_meter.CreateHistogram<double>(
-        ImsMetrics.SessionSetupTime.Name,
-        ImsMetrics.SessionSetupTime.Unit,
-        ImsMetrics.SessionSetupTime.Description,
-        tags: null,
-        new InstrumentAdvice<double> { HistogramBucketBoundaries = ImsMetrics.SessionSetupTime.ExplicitBucketBoundaries });
+    public static readonly Histogram<double> HssQueryLatency = s_meter.CreateHistogram(
+        ImsMetrics.HssQueryLatency.Name, ImsMetrics.HssQueryLatency.Unit, ImsMetrics.HssQueryLatency.Description, ImsMetrics.HssQueryLatency.ExplicitBucketBoundaries);
 
-    public static readonly Histogram<double> HssQueryLatency = s_meter.CreateHistogram<double>(
-        ImsMetrics.HssQueryLatency.Name,
-        ImsMetrics.HssQueryLatency.Unit,
-        ImsMetrics.HssQueryLatency.Description,
-        tags: null,
-        new InstrumentAdvice<double> { HistogramBucketBoundaries = ImsMetrics.HssQueryLatency.ExplicitBucketBoundaries });
+    public static readonly Histogram<double> AsInvocationLatency = s_meter.CreateHistogram(
+        ImsMetrics.AsInvocationLatency.Name, ImsMetrics.AsInvocationLatency.Unit, ImsMetrics.AsInvocationLatency.Description, ImsMetrics.AsInvocationLatency.ExplicitBucketBoundaries);
 
-    public static readonly Histogram<double> AsInvocationLatency = s_meter.CreateHistogram<double>(
-        ImsMetrics.AsInvocationLatency.Name,
-        ImsMetrics.AsInvocationLatency.Unit,
-        ImsMetrics.AsInvocationLatency.Description,
-        tags: null,
-        new InstrumentAdvice<double> { HistogramBucketBoundaries = ImsMetrics.AsInvocationLatency.ExplicitBucketBoundaries });
-
-    public static readonly Histogram<double> RxAarLatency = s_meter.CreateHistogram<double>(
-        ImsMetrics.RxAarLatency.Name,
-        ImsMetrics.RxAarLatency.Unit,
-        ImsMetrics.RxAarLatency.Description,
-        tags: null,
-        new InstrumentAdvice<double> { HistogramBucketBoundaries = ImsMetrics.RxAarLatency.ExplicitBucketBoundaries });
+    public static readonly Histogram<double> RxAarLatency = s_meter.CreateHistogram(
+        ImsMetrics.RxAarLatency.Name, ImsMetrics.RxAarLatency.Unit, ImsMetrics.RxAarLatency.Description, ImsMetrics.RxAarLatency.ExplicitBucketBoundaries);
 
     public static readonly UpDownCounter<long> SessionActiveCount = s_meter.CreateUpDownCounter<long>(
         ImsMetrics.SessionActiveCount.Name,
@@ -218,11 +188,6 @@ internal static class ImsTelemetry
 
     private static string Text(ReadOnlySpan<byte> value) => Encoding.UTF8.GetString(value);
 
-    private static string GetVersion()
-    {
-        Version? version = typeof(ImsTelemetry).Assembly.GetName().Version;
-        return version is null ? "0.0.0" : version.ToString(3);
-    }
 }
 
 /// <summary>Which attributes a span reads from its message.</summary>

@@ -32,27 +32,14 @@ internal sealed class SipCallMetrics : IDisposable
     private readonly Counter<long> _malformed;
     private readonly Counter<long> _evictions;
 
-    public SipCallMetrics(string version, int capacity, IEnumerable<KeyValuePair<string, object?>>? tags = null)
+    public SipCallMetrics(int capacity, IEnumerable<KeyValuePair<string, object?>>? tags = null)
     {
         _tags = tags is null ? [] : [.. tags];
-        _meter = new Meter(new MeterOptions(SipSemanticConventions.InstrumentationName)
-        {
-            Version = version,
-            TelemetrySchemaUrl = SipSemanticConventions.SchemaUrl,
-        });
-
-        _setupLatency = _meter.CreateHistogram<double>(
-            SipMetrics.CallSetupLatency.Name,
-            SipMetrics.CallSetupLatency.Unit,
-            SipMetrics.CallSetupLatency.Description,
-            tags: null,
-            new InstrumentAdvice<double> { HistogramBucketBoundaries = SipMetrics.CallSetupLatency.ExplicitBucketBoundaries });
-        _teardownLatency = _meter.CreateHistogram<double>(
-            SipMetrics.CallTeardownLatency.Name,
-            SipMetrics.CallTeardownLatency.Unit,
-            SipMetrics.CallTeardownLatency.Description,
-            tags: null,
-            new InstrumentAdvice<double> { HistogramBucketBoundaries = SipMetrics.CallTeardownLatency.ExplicitBucketBoundaries });
+        _meter = InstrumentationIdentity.CreateMeter();
+        _setupLatency = _meter.CreateHistogram(
+            SipMetrics.CallSetupLatency.Name, SipMetrics.CallSetupLatency.Unit, SipMetrics.CallSetupLatency.Description, SipMetrics.CallSetupLatency.ExplicitBucketBoundaries);
+        _teardownLatency = _meter.CreateHistogram(
+            SipMetrics.CallTeardownLatency.Name, SipMetrics.CallTeardownLatency.Unit, SipMetrics.CallTeardownLatency.Description, SipMetrics.CallTeardownLatency.ExplicitBucketBoundaries);
         _responses = _meter.CreateCounter<long>(SipMetrics.ResponseCount.Name, SipMetrics.ResponseCount.Unit, SipMetrics.ResponseCount.Description);
         _active = _meter.CreateUpDownCounter<long>(SipMetrics.CallsActive.Name, SipMetrics.CallsActive.Unit, SipMetrics.CallsActive.Description);
         _failed = _meter.CreateCounter<long>(SipMetrics.CallFailed.Name, SipMetrics.CallFailed.Unit, SipMetrics.CallFailed.Description);
