@@ -99,7 +99,7 @@ public sealed class SipRawPropagator
     {
         traceParent = default;
         winner = -1;
-        if (!TraceHeaderScanner.TryScan(message, _headers.ExtractPrefixesLower, lines, out count, out _, out _))
+        if (!TraceHeaderScanner.TryScan(message, _headers.Prefixes, lines, out count, out _, out _))
         {
             count = 0;
             return false;
@@ -268,7 +268,7 @@ public sealed class SipRawPropagator
         }
 
         Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
-        if (!TraceHeaderScanner.TryScan(source, _headers.ExtractPrefixesLower, lines, out int count, out int headersEnd, out ReadOnlySpan<byte> lineEnding))
+        if (!TraceHeaderScanner.TryScan(source, _headers.Prefixes, lines, out int count, out int headersEnd, out ReadOnlySpan<byte> lineEnding))
         {
             SipPropagationEventSource.Log.InjectFailed("no complete header section, or too many trace headers");
             return false;
@@ -342,7 +342,7 @@ public sealed class SipRawPropagator
     {
         bytesWritten = 0;
         Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
-        if (!TraceHeaderScanner.TryScan(source, _headers.ExtractPrefixesLower, lines, out _, out int headersEnd, out _))
+        if (!TraceHeaderScanner.TryScan(source, _headers.Prefixes, lines, out _, out int headersEnd, out _))
         {
             return false;
         }

@@ -67,6 +67,7 @@ internal sealed class TraceHeaderSet
             BaggageNames[i] = prefix + (capitalise ? "Baggage" : "baggage");
         }
 
+        Prefixes = new TraceHeaderPrefixes(ExtractPrefixesLower);
         TraceParentName = TraceParentNames[0];
         TraceStateName = TraceStateNames[0];
         BaggageName = BaggageNames[0];
@@ -89,6 +90,9 @@ internal sealed class TraceHeaderSet
 
     /// <summary>Lower-case prefixes in extraction precedence order; index 0 is the injected style.</summary>
     public byte[][] ExtractPrefixesLower { get; }
+
+    /// <summary><see cref="ExtractPrefixesLower"/> prepared for the trace-header scanner.</summary>
+    public TraceHeaderPrefixes Prefixes { get; }
 
     /// <summary>The scope each prefix belongs to, parallel to <see cref="ExtractPrefixesLower"/>.</summary>
     public SipTraceHeaderScope[] PrefixScopes { get; }

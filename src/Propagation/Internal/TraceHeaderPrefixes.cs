@@ -1,0 +1,116 @@
+using System.Buffers.Binary;
+
+namespace SipTraceContext.Propagation.Internal;
+
+/// <summary>
+/// The header-name prefixes a propagator recognises before <c>traceparent</c> and <c>tracestate</c>,
+/// in precedence order, prepared so that the scanner tells which one (if any) starts a line before a
+/// hit with one 8-byte read and one compare per prefix.
+/// </summary>
+/// <remarks>
+/// A prefix of up to 7 bytes plus the line feed before it fits the 8 bytes ending just before the
+/// hit: each prefix keeps that window as it must read (its letters in lower case), a mask that sets
+/// the lower-case bit of its letters, and a mask that drops the bytes before the line feed. Only the
+/// upper- and lower-case forms of a letter match a lower-case letter once that bit is set, so the test
+/// is exact. Longer prefixes (or a hit too close to the message's start) are compared byte by byte.
+/// No two prefixes can both match one hit, as each puts the line feed at its own distance and prefixes
+/// (SIP tokens) contain no line feed, so the order of the tests does not matter.
+/// </remarks>
+internal sealed class TraceHeaderPrefixes
+{
+    private const int WindowBytes = sizeof(ulong);
+    private const byte LowerCaseBit = 0x20;
+
+    private readonly PrefixWindow[] _windows;
+
+    /// <summary>Prepares <paramref name="lowerCasePrefixes"/> (ASCII, lower case, in precedence order).</summary>
+    public TraceHeaderPrefixes(byte[][] lowerCasePrefixes)
+    {
+        Lower = lowerCasePrefixes;
+        _windows = new PrefixWindow[lowerCasePrefixes.Length];
+        for (int p = 0; p < lowerCasePrefixes.Length; p++)
+        {
+            byte[] prefix = lowerCasePrefixes[p];
+            if (prefix.Length >= WindowBytes)
+            {
+                _windows[p] = new PrefixWindow(Fits: false, 0, 0, 0);
+                continue;
+            }
+
+            // Little-endian: the window's last byte (just before the hit) is its most significant.
+            ulong expected = 0;
+            ulong lowerCase = 0;
+            ulong relevant = 0;
+            int lineFeedAt = WindowBytes - 1 - prefix.Length;
+            for (int i = lineFeedAt; i < WindowBytes; i++)
+            {
+                byte b = i == lineFeedAt ? (byte)'\n' : prefix[i - lineFeedAt - 1];
+                int shift = i * 8;
+                expected |= (ulong)b << shift;
+                relevant |= 0xFFUL << shift;
+                if (char.IsAsciiLetterLower((char)b))
+                {
+                    lowerCase |= (ulong)LowerCaseBit << shift;
+                }
+            }
+
+            _windows[p] = new PrefixWindow(Fits: true, expected, lowerCase, relevant);
+        }
+    }
+
+    /// <summary>The lower-case prefixes, in precedence order.</summary>
+    public byte[][] Lower { get; }
+
+    /// <summary>How many prefixes there are.</summary>
+    public int Count => Lower.Length;
+
+    /// <summary>
+    /// Which prefix, if any, starts a line and ends exactly at <paramref name="nameAt"/>.
+    /// </summary>
+    /// <returns>The prefix's index, or -1.</returns>
+    public int MatchBefore(ReadOnlySpan<byte> message, int nameAt)
+    {
+        PrefixWindow[] windows = _windows;
+        ulong window = nameAt >= WindowBytes ? BinaryPrimitives.ReadUInt64LittleEndian(message[(nameAt - WindowBytes)..]) : 0;
+        for (int p = 0; p < windows.Length; p++)
+        {
+            PrefixWindow w = windows[p];
+            if (w.Fits && nameAt >= WindowBytes)
+            {
+                if (((window | w.LowerCase) & w.Relevant) == w.Expected)
+                {
+                    return p;
+                }
+            }
+            else if (MatchesSlowly(message, nameAt, Lower[p]))
+            {
+                return p;
+            }
+        }
+
+        return -1;
+    }
+
+    private static bool MatchesSlowly(ReadOnlySpan<byte> message, int nameAt, byte[] prefix)
+    {
+        int lineStart = nameAt - prefix.Length;
+        if (lineStart < 1 || message[lineStart - 1] != (byte)'\n')
+        {
+            return false;
+        }
+
+        for (int i = 0; i < prefix.Length; i++)
+        {
+            byte expected = prefix[i];
+            byte actual = message[lineStart + i];
+            if (actual != expected && !(char.IsAsciiLetterLower((char)expected) && (actual | LowerCaseBit) == expected))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private readonly record struct PrefixWindow(bool Fits, ulong Expected, ulong LowerCase, ulong Relevant);
+}
