@@ -430,6 +430,12 @@ public sealed class SipRawPropagator
             if (TraceState.TryNormalize(traceState, normalised[..budget], out int length) && length > 0)
             {
                 WriteTraceStateLine(ref writer, normalised[..length], lineEnding);
+                if (length == traceState.Length && normalised[..length].SequenceEqual(traceState))
+                {
+                    // Already a normalised list: remember this string, so that injecting it again (a
+                    // span's tracestate goes out on every message of its call) skips the validation.
+                    RecentTraceStates.Add(traceState);
+                }
             }
         }
         finally

@@ -210,6 +210,34 @@ public sealed class SipRawPropagatorTests
     }
 
     [Fact]
+    public void Injecting_the_same_tracestate_string_again_gives_the_same_normalised_header()
+    {
+        // The second injection of a string takes the remembered-string shortcut; it must write what the
+        // full path writes, for a list that was normalised, one that was not, and a smaller budget.
+        var small = new SipRawPropagator(new SipPropagationOptions { MaxTraceStateLength = 12 });
+        string normalised = "aaaa=1,bbbb=2,cccc=3";
+        string untidy = " dddd=4 ,, eeee=5 ";
+        byte[] source = SipMessages.Invite();
+        foreach ((SipRawPropagator propagator, string traceState, string expected) in new[]
+        {
+            (s_xotel, normalised, normalised),
+            (s_xotel, normalised, normalised),
+            (small, normalised, "aaaa=1"),
+            (s_xotel, untidy, "dddd=4,eeee=5"),
+            (s_xotel, untidy, "dddd=4,eeee=5"),
+        })
+        {
+            ActivityContext context = TraceParent.Parse(SipMessages.TraceParent).ToActivityContext(traceState);
+            var destination = new byte[source.Length + propagator.MaxAddedBytes];
+
+            Assert.True(propagator.TryInject(source, context, destination, out int written));
+            var reader = new SipMessageReader(destination.AsSpan(0, written));
+            Assert.True(reader.TryGetHeader(Encoding.ASCII.GetBytes(propagator.TraceStateHeaderName), out ReadOnlySpan<byte> value));
+            Assert.Equal(expected, Encoding.ASCII.GetString(value));
+        }
+    }
+
+    [Fact]
     public void Inject_fails_cleanly_when_the_destination_is_too_small_or_the_context_invalid()
     {
         byte[] source = SipMessages.Invite();

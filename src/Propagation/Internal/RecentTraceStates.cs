@@ -3,9 +3,9 @@ using System.Text;
 namespace SipTraceContext.Propagation.Internal;
 
 /// <summary>
-/// The normalised tracestate strings a thread extracted last, so that the same header seen again (every
-/// message of a call carries it) is answered with the string already made instead of a second
-/// validation and a new string.
+/// The normalised tracestate strings a thread extracted or injected last, so that the same header seen
+/// again (every message of a call carries it) is answered with the string already made instead of a
+/// second validation and a new string, and the same string injected again is written as it is.
 /// </summary>
 /// <remarks>
 /// Only lists that were already normalised when they arrived are kept. For such a list, with a budget
