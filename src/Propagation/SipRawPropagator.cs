@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using SipTraceContext.Propagation.Internal;
 
@@ -70,7 +71,8 @@ public sealed class SipRawPropagator
     /// <returns>Whether a valid traceparent was found.</returns>
     public bool TryExtract(ReadOnlySpan<byte> message, out TraceParent traceParent)
     {
-        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        Unsafe.SkipInit(out TraceHeaderLines buffer);
+        Span<TraceHeaderLine> lines = buffer;
         return TryExtractCore(message, lines, out traceParent, out _, out _);
     }
 
@@ -83,7 +85,8 @@ public sealed class SipRawPropagator
     /// <returns>Whether a valid context was found.</returns>
     public bool TryExtract(ReadOnlySpan<byte> message, out ActivityContext context)
     {
-        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        Unsafe.SkipInit(out TraceHeaderLines buffer);
+        Span<TraceHeaderLine> lines = buffer;
         if (!TryExtractCore(message, lines, out TraceParent traceParent, out int winner, out int count))
         {
             context = default;
@@ -267,7 +270,8 @@ public sealed class SipRawPropagator
             return false;
         }
 
-        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        Unsafe.SkipInit(out TraceHeaderLines buffer);
+        Span<TraceHeaderLine> lines = buffer;
         if (!TraceHeaderScanner.TryScan(source, _headers.Prefixes, lines, out int count, out int headersEnd, out ReadOnlySpan<byte> lineEnding))
         {
             SipPropagationEventSource.Log.InjectFailed("no complete header section, or too many trace headers");
@@ -284,8 +288,7 @@ public sealed class SipRawPropagator
 
         writer.Write(source[position..headersEnd]);
 
-        writer.Write(_headers.TraceParentNameUtf8);
-        writer.Write(": "u8);
+        writer.Write(_headers.TraceParentLineStart);
         if (writer.TryReserve(TraceParent.Length, out Span<byte> traceParentBytes))
         {
             traceParent.TryFormat(traceParentBytes, out _);
@@ -341,7 +344,8 @@ public sealed class SipRawPropagator
     public bool TryStrip(ReadOnlySpan<byte> source, SipTraceHeaderScope scope, Span<byte> destination, out int bytesWritten)
     {
         bytesWritten = 0;
-        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        Unsafe.SkipInit(out TraceHeaderLines buffer);
+        Span<TraceHeaderLine> lines = buffer;
         if (!TraceHeaderScanner.TryScan(source, _headers.Prefixes, lines, out _, out int headersEnd, out _))
         {
             return false;
@@ -449,8 +453,7 @@ public sealed class SipRawPropagator
 
     private void WriteTraceStateLine(ref SpanWriter writer, scoped ReadOnlySpan<char> normalised, scoped ReadOnlySpan<byte> lineEnding)
     {
-        writer.Write(_headers.TraceStateNameUtf8);
-        writer.Write(": "u8);
+        writer.Write(_headers.TraceStateLineStart);
         // Normalised tracestate is printable ASCII, so each char is one byte.
         if (writer.TryReserve(normalised.Length, out Span<byte> bytes))
         {

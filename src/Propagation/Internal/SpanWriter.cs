@@ -23,6 +23,12 @@ internal ref struct SpanWriter
 
     public void Write(scoped ReadOnlySpan<byte> bytes)
     {
+        if (bytes.IsEmpty)
+        {
+            // Common (adjacent trace headers leave nothing between them), and the copy is a call.
+            return;
+        }
+
         if (Overflowed || bytes.Length > _destination.Length - Written)
         {
             Overflowed = true;
