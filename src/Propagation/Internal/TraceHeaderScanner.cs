@@ -58,7 +58,8 @@ internal readonly struct TraceHeaderLine
 /// <remarks>
 /// A fixed-size local rather than <c>stackalloc</c>: a method that allocates on the stack is compiled
 /// without tiering, and the JIT then copied its span arguments through memory in a way that stalled
-/// the processor (two 8-byte stores read back as one 16-byte load) at every call.
+/// the processor (two 8-byte stores read back as one 16-byte load) at every call. Callers skip its
+/// zeroing: only the lines the scanner has written (its count) are ever read.
 /// </remarks>
 [InlineArray(TraceHeaderScanner.MaxTraceHeaders)]
 internal struct TraceHeaderLines
