@@ -140,14 +140,16 @@ public sealed class SipRawPropagator
         return false;
     }
 
+    // The rare paths (folding, split tracestate) are methods of their own: a method that allocates on
+    // the stack is never inlined, and these keep the common path small enough to be.
     private static bool TryParseValue(ReadOnlySpan<byte> message, in TraceHeaderLine line, out TraceParent traceParent)
     {
         ReadOnlySpan<byte> value = message[line.ValueStart..line.ValueEnd];
-        if (!line.IsFolded)
-        {
-            return TraceParent.TryParse(value, out traceParent);
-        }
+        return line.IsFolded ? TryParseFolded(value, out traceParent) : TraceParent.TryParse(value, out traceParent);
+    }
 
+    private static bool TryParseFolded(ReadOnlySpan<byte> value, out TraceParent traceParent)
+    {
         // A folded traceparent is unusual but legal SIP; anything longer than this cannot be valid
         // once unfolded (a higher version may add fields, so allow some room beyond 55).
         Span<byte> unfolded = stackalloc byte[StackBufferSize];
@@ -188,6 +190,11 @@ public sealed class SipRawPropagator
             }
         }
 
+        return JoinTraceState(message, lines, prefix, total);
+    }
+
+    private string? JoinTraceState(ReadOnlySpan<byte> message, ReadOnlySpan<TraceHeaderLine> lines, int prefix, int total)
+    {
         if (total > TraceState.MaxSourceLength)
         {
             SipPropagationEventSource.Log.InvalidHeader(_headers.TraceStateNames[prefix], "too long");
