@@ -161,12 +161,8 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
 
         // The BCL ids are strings: the per-thread cache hands back the ones already made for the
         // contexts a proxy extracts again and again (every message of a call carries the same one).
-        return new ActivityContext(
-            ActivityIdCache.TraceId(_traceIdHigh, _traceIdLow),
-            ActivityIdCache.SpanId(_parentId),
-            ActivityTraceFlags,
-            traceState,
-            isRemote);
+        ActivityIdCache.Ids(_traceIdHigh, _traceIdLow, _parentId, out ActivityTraceId traceId, out ActivitySpanId spanId);
+        return new ActivityContext(traceId, spanId, ActivityTraceFlags, traceState, isRemote);
     }
 
     /// <summary>Creates a traceparent from an <see cref="ActivityContext"/> without allocating.</summary>

@@ -26,46 +26,48 @@ internal static class ActivityIdCache
 {
     private const int Entries = 64;
 
+    // One thread-static for both tables: each thread-static read is a runtime helper call.
     [ThreadStatic]
-    private static TraceIdEntry[]? t_traceIds;
+    private static Tables? t_tables;
 
-    [ThreadStatic]
-    private static SpanIdEntry[]? t_spanIds;
-
-    /// <summary>The trace id with these 16 bytes (big-endian halves); not both zero.</summary>
-    public static ActivityTraceId TraceId(ulong high, ulong low)
+    /// <summary>The trace id with these 16 bytes (big-endian halves) and the span id with these 8; none of them zero.</summary>
+    public static void Ids(ulong traceIdHigh, ulong traceIdLow, ulong spanId, out ActivityTraceId traceId, out ActivitySpanId activitySpanId)
     {
-        TraceIdEntry[] table = t_traceIds ??= new TraceIdEntry[Entries];
-        // Trace ids are random (W3C asks for it), so their low bits spread entries evenly.
-        ref TraceIdEntry entry = ref table[(int)(low & (Entries - 1))];
-        if (entry.High == high && entry.Low == low && entry.Id != default)
+        Tables tables = t_tables ??= new Tables();
+
+        // Trace and span ids are random (W3C asks for it), so their low bits spread entries evenly.
+        ref TraceIdEntry traceEntry = ref tables.TraceIds[(int)(traceIdLow & (Entries - 1))];
+        if (traceEntry.High == traceIdHigh && traceEntry.Low == traceIdLow && traceEntry.Id != default)
         {
-            return entry.Id;
+            traceId = traceEntry.Id;
+        }
+        else
+        {
+            Span<byte> bytes = stackalloc byte[16];
+            BinaryPrimitives.WriteUInt64BigEndian(bytes, traceIdHigh);
+            BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], traceIdLow);
+            traceId = ActivityTraceId.CreateFromBytes(bytes);
+            traceEntry = new TraceIdEntry(traceIdHigh, traceIdLow, traceId);
         }
 
-        Span<byte> bytes = stackalloc byte[16];
-        BinaryPrimitives.WriteUInt64BigEndian(bytes, high);
-        BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], low);
-        var id = ActivityTraceId.CreateFromBytes(bytes);
-        entry = new TraceIdEntry(high, low, id);
-        return id;
+        ref SpanIdEntry spanEntry = ref tables.SpanIds[(int)(spanId & (Entries - 1))];
+        if (spanEntry.Value == spanId && spanEntry.Id != default)
+        {
+            activitySpanId = spanEntry.Id;
+        }
+        else
+        {
+            Span<byte> bytes = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64BigEndian(bytes, spanId);
+            activitySpanId = ActivitySpanId.CreateFromBytes(bytes);
+            spanEntry = new SpanIdEntry(spanId, activitySpanId);
+        }
     }
 
-    /// <summary>The span id with these 8 bytes (big-endian); not zero.</summary>
-    public static ActivitySpanId SpanId(ulong value)
+    private sealed class Tables
     {
-        SpanIdEntry[] table = t_spanIds ??= new SpanIdEntry[Entries];
-        ref SpanIdEntry entry = ref table[(int)(value & (Entries - 1))];
-        if (entry.Value == value && entry.Id != default)
-        {
-            return entry.Id;
-        }
-
-        Span<byte> bytes = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(bytes, value);
-        var id = ActivitySpanId.CreateFromBytes(bytes);
-        entry = new SpanIdEntry(value, id);
-        return id;
+        public readonly TraceIdEntry[] TraceIds = new TraceIdEntry[Entries];
+        public readonly SpanIdEntry[] SpanIds = new SpanIdEntry[Entries];
     }
 
     private readonly record struct TraceIdEntry(ulong High, ulong Low, ActivityTraceId Id);
