@@ -61,9 +61,6 @@ internal sealed class TraceHeaderPrefixes
     /// <summary>The lower-case prefixes, in precedence order.</summary>
     public byte[][] Lower { get; }
 
-    /// <summary>How many prefixes there are.</summary>
-    public int Count => Lower.Length;
-
     /// <summary>
     /// Which prefix, if any, starts a line and ends exactly at <paramref name="nameAt"/>.
     /// </summary>

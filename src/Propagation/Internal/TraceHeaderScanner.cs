@@ -510,24 +510,10 @@ internal static class TraceHeaderScanner
         }
 
         position++;
-        int lineEnd;
-        int contentEnd;
-        bool folded;
-        int lineFeed = IndexOfLineFeed(message, position);
-        if (lineFeed >= 0 && (lineFeed + 1 == message.Length || message[lineFeed + 1] is not ((byte)' ' or (byte)'\t')))
+        int lineEnd = FindLineEnd(message, position, out int contentEnd, out bool folded);
+        if (lineEnd < 0)
         {
-            // The usual case: the value ends on its own line.
-            lineEnd = lineFeed + 1;
-            contentEnd = lineFeed > position && message[lineFeed - 1] == ByteCR ? lineFeed - 1 : lineFeed;
-            folded = false;
-        }
-        else
-        {
-            lineEnd = FindLineEnd(message, position, out contentEnd, out folded);
-            if (lineEnd < 0)
-            {
-                return false;
-            }
+            return false;
         }
 
         int valueStart = position;
@@ -575,20 +561,20 @@ internal static class TraceHeaderScanner
     /// Finds the end of the header line starting its value at <paramref name="from"/>, following
     /// continuation lines. Returns the offset past the final terminator, or -1 if there is none.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int FindLineEnd(ReadOnlySpan<byte> message, int from, out int contentEnd, out bool folded)
     {
         folded = false;
         int position = from;
         while (true)
         {
-            int lf = message[position..].IndexOf(ByteLF);
+            int lf = IndexOfLineFeed(message, position);
             if (lf < 0)
             {
                 contentEnd = -1;
                 return -1;
             }
 
-            lf += position;
             int next = lf + 1;
             if (next < message.Length && message[next] is (byte)' ' or (byte)'\t')
             {
