@@ -143,54 +143,69 @@ internal static class TraceHeaderScanner
         bool crlf = message[startLineEnd - 1] == ByteCR;
         lineEnding = crlf ? "\r\n"u8 : "\n"u8;
 
-        // The header section ends at an empty line: "\n\r\n" (CRLF) or "\n\n" (bare LF). The pass
-        // starts at the start line's line feed, so a message with no headers at all ends right there.
-        //
-        // One pass finds both the trace headers and the empty line: a separate pass for the end (the
-        // BCL's substring search) measured as long as the trace search itself. The pass leaves its
-        // loop only at a possible empty line or after a run of blocks; each block's hits on "trace"
-        // are stored and confirmed in message order after the run, so every header confirmed is
-        // before the end. (Queueing only the blocks with hits made each block wait for the count the
-        // one before updated, and measured twice as slow.)
-        nuint terminatorOffset = crlf ? 2u : 1u;
+        // With CRLF the empty line's second line feed is two bytes on, where "trace" has its 'a': as a
+        // constant, the JIT loads those bytes once for both tests.
+        return crlf
+            ? ScanHeaderSection<TBlock, CrlfEnding>(message, prefixes, found, startLineEnd, ref count, out headersEnd)
+            : ScanHeaderSection<TBlock, LfEnding>(message, prefixes, found, startLineEnd, ref count, out headersEnd);
+    }
+
+    /// <summary>
+    /// The pass itself, from the start line's line feed: the header section ends at an empty line,
+    /// "\n\r\n" (CRLF) or "\n\n" (bare LF), so a message with no headers at all ends right there.
+    /// </summary>
+    /// <remarks>
+    /// One pass finds both the trace headers and the empty line: a separate pass for the end (the BCL's
+    /// substring search) measured as long as the trace search itself. The hot loop tests whole blocks
+    /// and carries nothing from one to the next; it leaves only at a block with a hit or a possible
+    /// empty line, which a header section has a handful of. Hits are confirmed in message order and
+    /// only up to the empty line, so every header recorded is in the header section.
+    /// </remarks>
+    private static bool ScanHeaderSection<TBlock, TEnding>(
+        ReadOnlySpan<byte> message,
+        TraceHeaderPrefixes prefixes,
+        Span<TraceHeaderLine> found,
+        int next,
+        ref int count,
+        out int headersEnd)
+        where TBlock : struct, ICandidateBlock
+        where TEnding : struct, ILineEnding
+    {
         ref byte start = ref MemoryMarshal.GetReference(message);
+        int firstOffset = next;
         int lastFullBlock = message.Length - CandidateReach - TBlock.Width;
-        Unsafe.SkipInit(out BlockHits run);
-        int skipTo = startLineEnd;
-        int next = startLineEnd;
+        int skipTo = next;
+        TraceHeaderLine overflow = default;
         while (true)
         {
-            // With CRLF the empty line's second line feed is two bytes on, where "trace" has its 'a':
-            // as a constant, the JIT loads those bytes once for both tests.
-            int blocks = crlf
-                ? ScanRun<TBlock, CrlfEnding>(ref start, next, lastFullBlock, ref run, out uint blocksWithHits)
-                : ScanRun<TBlock, LfEnding>(ref start, next, lastFullBlock, ref run, out blocksWithHits);
-            if (blocksWithHits != 0
-                && !TryConfirmHits(message, prefixes, next, TBlock.Width, run, blocksWithHits, found, ref count, ref skipTo))
-            {
-                return false;
-            }
-
-            next += blocks * TBlock.Width;
-            if (blocks == RunBlocks)
-            {
-                continue;
-            }
-
-            // The run stopped at a block that may hold the empty line, or at the message's tail.
-            int blockStart = next;
+            int blockStart;
             ulong hits;
             ulong ends;
-            if (next <= lastFullBlock)
+            while (true)
             {
-                hits = TBlock.Candidates(ref start, (nuint)next, terminatorOffset, out ends);
+                if (next > lastFullBlock)
+                {
+                    goto Tail;
+                }
+
+                hits = TBlock.Candidates(ref start, (nuint)next, TEnding.TerminatorOffset, out ends);
+                if ((hits | ends) != 0)
+                {
+                    blockStart = next;
+                    next += TBlock.Width;
+                    goto Found;
+                }
+
                 next += TBlock.Width;
             }
-            else if (next < message.Length - CandidateReach && lastFullBlock >= startLineEnd)
+
+        Tail:
+            blockStart = next;
+            if (next < message.Length - CandidateReach && lastFullBlock >= firstOffset)
             {
                 // The last whole block overlaps offsets already tested: drop their bits.
                 int overlap = next - lastFullBlock;
-                hits = TBlock.Candidates(ref start, (nuint)lastFullBlock, terminatorOffset, out ends) >> overlap;
+                hits = TBlock.Candidates(ref start, (nuint)lastFullBlock, TEnding.TerminatorOffset, out ends) >> overlap;
                 ends >>= overlap;
                 next = message.Length - CandidateReach;
             }
@@ -198,21 +213,23 @@ internal static class TraceHeaderScanner
             {
                 // The last few offsets (or a message shorter than one block), one at a time.
                 hits = IsTraceCandidate(message, next) ? 1UL : 0UL;
-                ends = IsEndCandidate(message, next, (int)terminatorOffset) ? 1UL : 0UL;
+                ends = IsEndCandidate(message, next, (int)TEnding.TerminatorOffset) ? 1UL : 0UL;
                 next++;
             }
             else
             {
                 // No empty line: the header section is incomplete.
+                headersEnd = -1;
                 return false;
             }
 
+        Found:
             int end = -1;
             while (ends != 0)
             {
                 int lineFeed = blockStart + BitOperations.TrailingZeroCount(ends);
                 ends &= ends - 1;
-                if (!crlf || message[lineFeed + 1] == ByteCR)
+                if (TEnding.TerminatorOffset == 1 || Unsafe.Add(ref start, lineFeed + 1) == ByteCR)
                 {
                     // Only hits before the empty line are in the header section.
                     hits &= (1UL << (lineFeed - blockStart)) - 1;
@@ -223,9 +240,32 @@ internal static class TraceHeaderScanner
                 // Otherwise a line feed, one byte and another line feed: not an empty line.
             }
 
-            if (hits != 0 && !TryConfirmHits(message, prefixes, blockStart, 0, new ReadOnlySpan<ulong>(in hits), 1, found, ref count, ref skipTo))
+            while (hits != 0)
             {
-                return false;
+                int hit = blockStart + BitOperations.TrailingZeroCount(hits);
+                hits &= hits - 1;
+                if (hit < skipTo)
+                {
+                    // Inside a trace header already confirmed.
+                    continue;
+                }
+
+                // Confirmed straight into the caller's buffer; once that is full, into a local, as a
+                // header confirmed there is one too many.
+                ref TraceHeaderLine slot = ref count < found.Length ? ref found[count] : ref overflow;
+                if (!TryConfirm(message, hit, prefixes, ref slot))
+                {
+                    continue;
+                }
+
+                if (count == found.Length)
+                {
+                    headersEnd = -1;
+                    return false;
+                }
+
+                skipTo = slot.LineEnd;
+                count++;
             }
 
             if (end >= 0)
@@ -234,43 +274,6 @@ internal static class TraceHeaderScanner
                 return true;
             }
         }
-    }
-
-    // Whole blocks per run: 1 KB of AVX-512 blocks, about a whole INVITE's header section.
-    private const int RunBlocks = 16;
-
-    /// <summary>
-    /// The hot loop: tests up to <see cref="RunBlocks"/> whole blocks from <paramref name="next"/>,
-    /// storing each one's hits on "trace", and stops early at a block that may hold the empty line (it
-    /// is not consumed) or when no whole block is left. Returns how many blocks it stored.
-    /// </summary>
-    /// <remarks>
-    /// Nothing one block computes feeds the next (the stores go to fixed slots, and which blocks have
-    /// hits is or-ed into a mask), so the processor overlaps the blocks; the mask spares the
-    /// confirmation a test, and a mispredicted branch, per block.
-    /// </remarks>
-    private static int ScanRun<TBlock, TEnding>(ref byte start, int next, int lastFullBlock, ref BlockHits run, out uint blocksWithHits)
-        where TBlock : struct, ICandidateBlock
-        where TEnding : struct, ILineEnding
-    {
-        uint withHits = 0;
-        int blocks = 0;
-        while (blocks < RunBlocks && next <= lastFullBlock)
-        {
-            ulong hits = TBlock.Candidates(ref start, (nuint)next, TEnding.TerminatorOffset, out ulong ends);
-            if (ends != 0)
-            {
-                break;
-            }
-
-            run[blocks] = hits;
-            withHits |= (hits != 0 ? 1u : 0u) << blocks;
-            blocks++;
-            next += TBlock.Width;
-        }
-
-        blocksWithHits = withHits;
-        return blocks;
     }
 
     /// <summary>A line terminator convention, as a type so that its length is a constant in the hot loop.</summary>
@@ -288,65 +291,6 @@ internal static class TraceHeaderScanner
     private readonly struct LfEnding : ILineEnding
     {
         public static nuint TerminatorOffset => 1;
-    }
-
-    [InlineArray(RunBlocks)]
-    private struct BlockHits
-    {
-        private ulong _element;
-    }
-
-    /// <summary>
-    /// Confirms, in message order, the hits of consecutive blocks starting at <paramref name="firstBlock"/>
-    /// (only the blocks whose bits are set in <paramref name="blocksWithHits"/>) and records the trace
-    /// headers they start. Returns <c>false</c> when that makes more than
-    /// <paramref name="found"/> holds.
-    /// </summary>
-    private static bool TryConfirmHits(
-        ReadOnlySpan<byte> message,
-        TraceHeaderPrefixes prefixes,
-        int firstBlock,
-        int blockWidth,
-        ReadOnlySpan<ulong> blockHits,
-        uint blocksWithHits,
-        Span<TraceHeaderLine> found,
-        ref int count,
-        ref int skipTo)
-    {
-        TraceHeaderLine overflow = default;
-        while (blocksWithHits != 0)
-        {
-            int block = BitOperations.TrailingZeroCount(blocksWithHits);
-            blocksWithHits &= blocksWithHits - 1;
-            ulong hits = blockHits[block];
-            while (hits != 0)
-            {
-                int hit = firstBlock + (block * blockWidth) + BitOperations.TrailingZeroCount(hits);
-                hits &= hits - 1;
-                if (hit < skipTo)
-                {
-                    // Inside a trace header already confirmed.
-                    continue;
-                }
-
-                // Confirmed straight into the caller's buffer; once that is full, into a local, as a
-                // header confirmed there is one too many.
-                ref TraceHeaderLine slot = ref count < found.Length ? ref found[count] : ref overflow;
-                if (!TryConfirm(message, hit, prefixes, out slot))
-                {
-                    continue;
-                }
-
-                if (count == found.Length)
-                {
-                    return false;
-                }
-
-                skipTo = found[count++].LineEnd;
-            }
-        }
-
-        return true;
     }
 
     // A candidate test reads up to 4 bytes past the offset (the 'e' of "trace").
@@ -458,30 +402,34 @@ internal static class TraceHeaderScanner
     // The shortest line a hit can start: "tracestate:" and a line feed.
     private const int ShortestLineFromHit = 12;
 
-    /// <summary>Confirms that the candidate "trace" at <paramref name="hit"/> ends a recognised prefix at a line start, and reads the header.</summary>
+    /// <summary>
+    /// Confirms that the candidate "trace" at <paramref name="hit"/> ends a recognised prefix at a line
+    /// start, and reads the header into <paramref name="line"/> (left as it was otherwise).
+    /// </summary>
     /// <remarks>
     /// Not inlined: the scan's loop stays small, and compiled on its own this method has the inlining
     /// budget to build the line in place in the caller's buffer (inlined into the scan, the JIT ran out of
     /// budget, called the line's constructor and copied the result, a third of the cost of a header).
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static bool TryConfirm(ReadOnlySpan<byte> message, int hit, TraceHeaderPrefixes prefixes, out TraceHeaderLine line)
+    private static bool TryConfirm(ReadOnlySpan<byte> message, int hit, TraceHeaderPrefixes prefixes, ref TraceHeaderLine line)
     {
-        line = default;
+        // Every read below up to the colon's offset is within these bytes: "tracestate:" and a line feed.
         if (hit + ShortestLineFromHit > message.Length)
         {
             return false;
         }
 
-        ulong word = BinaryPrimitives.ReadUInt64LittleEndian(message[hit..]) | LowerCaseBits64;
+        ref byte name = ref Unsafe.Add(ref MemoryMarshal.GetReference(message), hit);
+        ulong word = BinaryPrimitives.ReadUInt64LittleEndian(Checked(ref name, 0, sizeof(ulong))) | LowerCaseBits64;
         TraceField field;
         int position;
-        if (word == TracePar && (BinaryPrimitives.ReadUInt32LittleEndian(message[(hit + 7)..]) | LowerCaseBits32) == Rent)
+        if (word == TracePar && (BinaryPrimitives.ReadUInt32LittleEndian(Checked(ref name, 7, sizeof(uint))) | LowerCaseBits32) == Rent)
         {
             field = TraceField.TraceParent;
             position = hit + 11;
         }
-        else if (word == TraceSta && (BinaryPrimitives.ReadUInt16LittleEndian(message[(hit + 8)..]) | LowerCaseBits16) == Te)
+        else if (word == TraceSta && (BinaryPrimitives.ReadUInt16LittleEndian(Checked(ref name, 8, sizeof(ushort))) | LowerCaseBits16) == Te)
         {
             field = TraceField.TraceState;
             position = hit + 10;
@@ -498,15 +446,19 @@ internal static class TraceHeaderScanner
             return false;
         }
 
-        // RFC 3261 §7.3.1: header-name HCOLON value, HCOLON = *( SP / HTAB ) ":" SWS.
-        while (position < message.Length && message[position] is (byte)' ' or (byte)'\t')
+        // RFC 3261 §7.3.1: header-name HCOLON value, HCOLON = *( SP / HTAB ) ":" SWS. The colon nearly
+        // always follows the name at once.
+        if (message[position] != ByteColon)
         {
-            position++;
-        }
+            while (position < message.Length && message[position] is (byte)' ' or (byte)'\t')
+            {
+                position++;
+            }
 
-        if (position >= message.Length || message[position] != ByteColon)
-        {
-            return false;
+            if (position >= message.Length || message[position] != ByteColon)
+            {
+                return false;
+            }
         }
 
         position++;
@@ -531,6 +483,12 @@ internal static class TraceHeaderScanner
         line = new TraceHeaderLine(prefixIndex, field, hit - prefixes.Lower[prefixIndex].Length, lineEnd, valueStart, valueEnd, folded);
         return true;
     }
+
+    /// <summary>The bytes from <paramref name="offset"/> bytes past <paramref name="at"/> on; the caller has checked that <paramref name="length"/> of them are in the message.</summary>
+    /// <remarks>A constant length lets the JIT drop the length checks of the reads that follow.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ReadOnlySpan<byte> Checked(ref byte at, int offset, int length) =>
+        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref at, offset), length);
 
     /// <summary>The offset of the first line feed at or after <paramref name="from"/>, or -1.</summary>
     /// <remarks>
