@@ -267,6 +267,7 @@ public sealed class SipRawPropagator
     /// <c>false</c> (nothing written) when the context is invalid, the source has no complete header
     /// section, or the destination is too small (size it with <see cref="MaxAddedBytes"/>).
     /// </returns>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public bool TryInject(ReadOnlySpan<byte> source, in ActivityContext context, Span<byte> destination, out int bytesWritten)
     {
         bytesWritten = 0;

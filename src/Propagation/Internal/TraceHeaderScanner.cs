@@ -446,19 +446,55 @@ internal static class TraceHeaderScanner
             return false;
         }
 
-        // RFC 3261 §7.3.1: header-name HCOLON value, HCOLON = *( SP / HTAB ) ":" SWS. The colon nearly
-        // always follows the name at once.
-        if (message[position] != ByteColon)
-        {
-            while (position < message.Length && message[position] is (byte)' ' or (byte)'\t')
-            {
-                position++;
-            }
+        int lineStart = hit - prefixes.Lower[prefixIndex].Length;
 
-            if (position >= message.Length || message[position] != ByteColon)
+        // The usual layout, read with no more checks than it needs: the colon right after the name
+        // (position is below hit + 12, within the message) and a value on one line.
+        if (Unsafe.Add(ref name, position - hit) == ByteColon)
+        {
+            int valueStart = position + 1;
+            int lineFeed = IndexOfLineFeed(message, valueStart);
+            int lineEnd = lineFeed + 1;
+            if (lineFeed >= 0 && (lineEnd == message.Length || Unsafe.Add(ref name, lineEnd - hit) is not ((byte)' ' or (byte)'\t')))
             {
-                return false;
+                // From here every offset read is between the colon and the line feed.
+                ref byte start = ref MemoryMarshal.GetReference(message);
+                int valueEnd = lineFeed > valueStart && Unsafe.Add(ref start, lineFeed - 1) == ByteCR ? lineFeed - 1 : lineFeed;
+                while (valueStart < valueEnd && Unsafe.Add(ref start, valueStart) is (byte)' ' or (byte)'\t' or ByteCR)
+                {
+                    valueStart++;
+                }
+
+                while (valueEnd > valueStart && Unsafe.Add(ref start, valueEnd - 1) is (byte)' ' or (byte)'\t')
+                {
+                    valueEnd--;
+                }
+
+                line = new TraceHeaderLine(prefixIndex, field, lineStart, lineEnd, valueStart, valueEnd, isFolded: false);
+                return true;
             }
+        }
+
+        return TryReadLine(message, prefixIndex, field, lineStart, position, ref line);
+    }
+
+    /// <summary>
+    /// Reads a confirmed trace header's line in general: whitespace before the colon, a value folded
+    /// over several lines, or no line feed at all (not a header).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool TryReadLine(ReadOnlySpan<byte> message, int prefixIndex, TraceField field, int lineStart, int nameEnd, ref TraceHeaderLine line)
+    {
+        // RFC 3261 §7.3.1: header-name HCOLON value, HCOLON = *( SP / HTAB ) ":" SWS.
+        int position = nameEnd;
+        while (position < message.Length && message[position] is (byte)' ' or (byte)'\t')
+        {
+            position++;
+        }
+
+        if (position >= message.Length || message[position] != ByteColon)
+        {
+            return false;
         }
 
         position++;
@@ -480,7 +516,7 @@ internal static class TraceHeaderScanner
             valueEnd--;
         }
 
-        line = new TraceHeaderLine(prefixIndex, field, hit - prefixes.Lower[prefixIndex].Length, lineEnd, valueStart, valueEnd, folded);
+        line = new TraceHeaderLine(prefixIndex, field, lineStart, lineEnd, valueStart, valueEnd, folded);
         return true;
     }
 
@@ -519,7 +555,6 @@ internal static class TraceHeaderScanner
     /// Finds the end of the header line starting its value at <paramref name="from"/>, following
     /// continuation lines. Returns the offset past the final terminator, or -1 if there is none.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int FindLineEnd(ReadOnlySpan<byte> message, int from, out int contentEnd, out bool folded)
     {
         folded = false;
