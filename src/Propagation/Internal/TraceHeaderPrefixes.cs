@@ -33,7 +33,7 @@ internal sealed class TraceHeaderPrefixes
             byte[] prefix = lowerCasePrefixes[p];
             if (prefix.Length >= WindowBytes)
             {
-                _windows[p] = new PrefixWindow(Fits: false, 0, 0, 0);
+                _windows[p] = new PrefixWindow(Fits: false, prefix.Length, 0, 0, 0);
                 continue;
             }
 
@@ -54,12 +54,15 @@ internal sealed class TraceHeaderPrefixes
                 }
             }
 
-            _windows[p] = new PrefixWindow(Fits: true, expected, lowerCase, relevant);
+            _windows[p] = new PrefixWindow(Fits: true, prefix.Length, expected, lowerCase, relevant);
         }
     }
 
     /// <summary>The lower-case prefixes, in precedence order.</summary>
     public byte[][] Lower { get; }
+
+    /// <summary>The length of the prefix at <paramref name="prefixIndex"/>.</summary>
+    public int LengthOf(int prefixIndex) => _windows[prefixIndex].Length;
 
     /// <summary>
     /// Which prefix, if any, starts a line and ends exactly at <paramref name="nameAt"/>.
@@ -109,5 +112,5 @@ internal sealed class TraceHeaderPrefixes
         return true;
     }
 
-    private readonly record struct PrefixWindow(bool Fits, ulong Expected, ulong LowerCase, ulong Relevant);
+    private readonly record struct PrefixWindow(bool Fits, int Length, ulong Expected, ulong LowerCase, ulong Relevant);
 }

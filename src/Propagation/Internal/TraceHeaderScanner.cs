@@ -421,6 +421,12 @@ internal static class TraceHeaderScanner
         }
 
         ref byte name = ref Unsafe.Add(ref MemoryMarshal.GetReference(message), hit);
+
+        // The 64 bytes from the end of "tracestate" on, read first: nothing here depends on which name
+        // this is, so the processor overlaps the load with the checks below. A traceparent line ends
+        // within them.
+        int windowStart = hit + 10;
+        LineWindow window = LineWindow.Read(message, windowStart);
         ulong word = BinaryPrimitives.ReadUInt64LittleEndian(Checked(ref name, 0, sizeof(ulong))) | LowerCaseBits64;
         TraceField field;
         int position;
@@ -446,31 +452,31 @@ internal static class TraceHeaderScanner
             return false;
         }
 
-        int lineStart = hit - prefixes.Lower[prefixIndex].Length;
+        int lineStart = hit - prefixes.LengthOf(prefixIndex);
 
-        // The usual layout, read with no more checks than it needs: the colon right after the name
-        // (position is below hit + 12, within the message) and a value on one line.
-        if (Unsafe.Add(ref name, position - hit) == ByteColon)
+        // The usual layout, read from the window's bit masks without a loop: the colon right after the
+        // name (position is below hit + 12, within the message) and a value on one line that ends
+        // within the window.
+        int valueOffset = position + 1 - windowStart;
+        ulong fromValue = ~0UL << valueOffset;
+        ulong lineFeedsInValue = window.LineFeeds & fromValue;
+        if (Unsafe.Add(ref name, position - hit) == ByteColon && lineFeedsInValue != 0)
         {
-            int valueStart = position + 1;
-            int lineFeed = IndexOfLineFeed(message, valueStart);
-            int lineEnd = lineFeed + 1;
-            if (lineFeed >= 0 && (lineEnd == message.Length || Unsafe.Add(ref name, lineEnd - hit) is not ((byte)' ' or (byte)'\t')))
+            int lineFeedOffset = BitOperations.TrailingZeroCount(lineFeedsInValue);
+            int lineEnd = windowStart + lineFeedOffset + 1;
+            if (lineEnd == message.Length || Unsafe.Add(ref name, lineEnd - hit) is not ((byte)' ' or (byte)'\t'))
             {
-                // From here every offset read is between the colon and the line feed.
-                ref byte start = ref MemoryMarshal.GetReference(message);
-                int valueEnd = lineFeed > valueStart && Unsafe.Add(ref start, lineFeed - 1) == ByteCR ? lineFeed - 1 : lineFeed;
-                while (valueStart < valueEnd && Unsafe.Add(ref start, valueStart) is (byte)' ' or (byte)'\t' or ByteCR)
-                {
-                    valueStart++;
-                }
-
-                while (valueEnd > valueStart && Unsafe.Add(ref start, valueEnd - 1) is (byte)' ' or (byte)'\t')
-                {
-                    valueEnd--;
-                }
-
-                line = new TraceHeaderLine(prefixIndex, field, lineStart, lineEnd, valueStart, valueEnd, isFolded: false);
+                // The value: drop the carriage return before the line feed, then the blanks (and, at
+                // the start only, carriage returns) around what is left (RFC 3261 §7.3.1).
+                int contentEndOffset = lineFeedOffset > valueOffset && (window.CarriageReturns & (1UL << (lineFeedOffset - 1))) != 0
+                    ? lineFeedOffset - 1
+                    : lineFeedOffset;
+                ulong content = fromValue & ((1UL << contentEndOffset) - 1);
+                ulong notLeading = content & ~(window.Blanks | window.CarriageReturns);
+                int valueStartOffset = notLeading != 0 ? BitOperations.TrailingZeroCount(notLeading) : contentEndOffset;
+                ulong notTrailing = content & ~window.Blanks & (~0UL << valueStartOffset);
+                int valueEndOffset = notTrailing != 0 ? (sizeof(ulong) * 8) - BitOperations.LeadingZeroCount(notTrailing) : valueStartOffset;
+                line = new TraceHeaderLine(prefixIndex, field, lineStart, lineEnd, windowStart + valueStartOffset, windowStart + valueEndOffset, isFolded: false);
                 return true;
             }
         }
@@ -526,6 +532,64 @@ internal static class TraceHeaderScanner
     private static ReadOnlySpan<byte> Checked(ref byte at, int offset, int length) =>
         MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref at, offset), length);
 
+    /// <summary>
+    /// One bit per byte of the 64 from an offset (bit 0 first) for the bytes a header line's end and
+    /// its value's edges are made of; all zero when fewer than 64 bytes are left or vectors are not
+    /// accelerated.
+    /// </summary>
+    private readonly struct LineWindow
+    {
+        private const int Bytes = 64;
+
+        private LineWindow(ulong lineFeeds, ulong carriageReturns, ulong blanks)
+        {
+            LineFeeds = lineFeeds;
+            CarriageReturns = carriageReturns;
+            Blanks = blanks;
+        }
+
+        /// <summary>Line feeds.</summary>
+        public ulong LineFeeds { get; }
+
+        /// <summary>Carriage returns.</summary>
+        public ulong CarriageReturns { get; }
+
+        /// <summary>Spaces and horizontal tabs.</summary>
+        public ulong Blanks { get; }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static LineWindow Read(ReadOnlySpan<byte> message, int from)
+        {
+            if (from + Bytes > message.Length)
+            {
+                return default;
+            }
+
+            ref byte at = ref Unsafe.Add(ref MemoryMarshal.GetReference(message), from);
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Vector512<byte> bytes = Vector512.LoadUnsafe(ref at);
+                return new LineWindow(
+                    Vector512.Equals(bytes, Vector512.Create(ByteLF)).ExtractMostSignificantBits(),
+                    Vector512.Equals(bytes, Vector512.Create(ByteCR)).ExtractMostSignificantBits(),
+                    (Vector512.Equals(bytes, Vector512.Create((byte)' ')) | Vector512.Equals(bytes, Vector512.Create((byte)'\t'))).ExtractMostSignificantBits());
+            }
+
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<byte> low = Vector256.LoadUnsafe(ref at);
+                Vector256<byte> high = Vector256.LoadUnsafe(ref at, (nuint)Vector256<byte>.Count);
+                return new LineWindow(Bits(low, high, ByteLF), Bits(low, high, ByteCR), Bits(low, high, (byte)' ') | Bits(low, high, (byte)'\t'));
+            }
+
+            return default;
+        }
+
+        private static ulong Bits(Vector256<byte> low, Vector256<byte> high, byte value) =>
+            Vector256.Equals(low, Vector256.Create(value)).ExtractMostSignificantBits()
+            | ((ulong)Vector256.Equals(high, Vector256.Create(value)).ExtractMostSignificantBits() << Vector256<byte>.Count);
+    }
+
     /// <summary>The offset of the first line feed at or after <paramref name="from"/>, or -1.</summary>
     /// <remarks>
     /// A trace header's line feed is nearly always within 64 bytes of its colon (a traceparent line is
@@ -535,16 +599,10 @@ internal static class TraceHeaderScanner
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int IndexOfLineFeed(ReadOnlySpan<byte> message, int from)
     {
-        if (Vector256.IsHardwareAccelerated && from + (2 * Vector256<byte>.Count) <= message.Length)
+        ulong bits = LineWindow.Read(message, from).LineFeeds;
+        if (bits != 0)
         {
-            ref byte at = ref Unsafe.Add(ref MemoryMarshal.GetReference(message), from);
-            Vector256<byte> lineFeeds = Vector256.Create(ByteLF);
-            ulong bits = Vector256.Equals(Vector256.LoadUnsafe(ref at), lineFeeds).ExtractMostSignificantBits()
-                | ((ulong)Vector256.Equals(Vector256.LoadUnsafe(ref at, (nuint)Vector256<byte>.Count), lineFeeds).ExtractMostSignificantBits() << Vector256<byte>.Count);
-            if (bits != 0)
-            {
-                return from + BitOperations.TrailingZeroCount(bits);
-            }
+            return from + BitOperations.TrailingZeroCount(bits);
         }
 
         int index = message[from..].IndexOf(ByteLF);
