@@ -21,7 +21,8 @@ public sealed class TraceHeaderScannerProperties
             from prefix in Gen.Elements("X-OTel-", "P-OTel-", "", "Y-", "X-OTel", "X-Long-Vendor-", "x-long-VENDOR", "Long-Vendor-")
             from fieldName in Gen.Elements("traceparent", "tracestate", "TRACEPARENT", "TraceState", "tracex", "trace")
             from colon in Gen.Elements(":", " :", "\t:", "")
-            select prefix + fieldName + colon + " v",
+            from value in Gen.Elements(" v", " v", "", " ", "v", "\tv \t", "  a b  ", " v\r", " \r v", "\r", " " + new string('h', 70))
+            select prefix + fieldName + colon + value,
             from padding in Gen.Choose(0, 140)
             select "X-Pad: " + new string('a', padding),
             Gen.Elements("Via: SIP/2.0/UDP atlanta.example.com", "Subject: trace me", "Subject: a", "To: <sip:tate@example.com>"));
@@ -62,9 +63,9 @@ public sealed class TraceHeaderScannerProperties
     }
 
     /// <summary>The reference: split lines, follow folds, compare each name with prefix + field.</summary>
-    private static (bool Ok, List<(int Prefix, TraceField Field, int Start, int End)> Lines, int HeadersEnd) Reference(byte[] message, bool crlf)
+    private static (bool Ok, List<(int Prefix, TraceField Field, int Start, int End, int ValueStart, int ValueEnd)> Lines, int HeadersEnd) Reference(byte[] message, bool crlf)
     {
-        var found = new List<(int, TraceField, int, int)>();
+        var found = new List<(int, TraceField, int, int, int, int)>();
         int position = Array.IndexOf(message, (byte)'\n') + 1;
         while (true)
         {
@@ -102,7 +103,8 @@ public sealed class TraceHeaderScannerProperties
                     string prefix = Encoding.ASCII.GetString(s_prefixes[p]);
                     if (name == prefix + "traceparent" || name == prefix + "tracestate")
                     {
-                        found.Add((p, name.EndsWith("parent", StringComparison.Ordinal) ? TraceField.TraceParent : TraceField.TraceState, position, end));
+                        (int valueStart, int valueEnd) = ReferenceValue(message, position + colon + 1, end);
+                        found.Add((p, name.EndsWith("parent", StringComparison.Ordinal) ? TraceField.TraceParent : TraceField.TraceState, position, end, valueStart, valueEnd));
                         break;
                     }
                 }
@@ -110,6 +112,29 @@ public sealed class TraceHeaderScannerProperties
 
             position = end;
         }
+    }
+
+    /// <summary>
+    /// The value of a line running from just past its colon to just past its last line feed: without
+    /// the carriage return before that line feed, then without blanks (and, at its start, line breaks).
+    /// </summary>
+    private static (int Start, int End) ReferenceValue(byte[] message, int afterColon, int lineEnd)
+    {
+        int lineFeed = lineEnd - 1;
+        int contentEnd = lineFeed > afterColon && message[lineFeed - 1] == '\r' ? lineFeed - 1 : lineFeed;
+        int start = afterColon;
+        while (start < contentEnd && message[start] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+        {
+            start++;
+        }
+
+        int end = contentEnd;
+        while (end > start && message[end - 1] is (byte)' ' or (byte)'\t')
+        {
+            end--;
+        }
+
+        return (start, end);
     }
 
     private delegate bool Scanner(ReadOnlySpan<byte> message, TraceHeaderPrefixes prefixes, Span<TraceHeaderLine> found, out int count, out int headersEnd, out ReadOnlySpan<byte> lineEnding);
@@ -153,8 +178,9 @@ public sealed class TraceHeaderScannerProperties
 
         for (int i = 0; i < count; i++)
         {
-            (int prefix, TraceField field, int start, int end) = expected.Lines[i];
-            if (lines[i].PrefixIndex != prefix || lines[i].Field != field || lines[i].LineStart != start || lines[i].LineEnd != end)
+            (int prefix, TraceField field, int start, int end, int valueStart, int valueEnd) = expected.Lines[i];
+            if (lines[i].PrefixIndex != prefix || lines[i].Field != field || lines[i].LineStart != start || lines[i].LineEnd != end
+                || lines[i].ValueStart != valueStart || lines[i].ValueEnd != valueEnd)
             {
                 return false;
             }
