@@ -162,11 +162,14 @@ public sealed class SipRawPropagator
     {
         int instances = 0;
         int total = 0;
+        int first = -1;
         bool anyFolded = false;
-        foreach (TraceHeaderLine line in lines)
+        for (int i = 0; i < lines.Length; i++)
         {
+            ref readonly TraceHeaderLine line = ref lines[i];
             if (line.PrefixIndex == prefix && line.Field == TraceField.TraceState)
             {
+                first = instances == 0 ? i : first;
                 instances++;
                 total += line.ValueEnd - line.ValueStart + 1;
                 anyFolded |= line.IsFolded;
@@ -181,13 +184,12 @@ public sealed class SipRawPropagator
         if (instances == 1 && !anyFolded)
         {
             // The common case: one unfolded header, validated and trimmed straight from the message.
-            foreach (TraceHeaderLine line in lines)
-            {
-                if (line.PrefixIndex == prefix && line.Field == TraceField.TraceState)
-                {
-                    return TraceState.Normalize(message[line.ValueStart..line.ValueEnd], _headers.MaxTraceStateLength);
-                }
-            }
+            // The string this thread made for the same bytes last time is checked here first: every
+            // message of a call carries the same tracestate, and this spares the full method's frame.
+            ReadOnlySpan<byte> value = message[lines[first].ValueStart..lines[first].ValueEnd];
+            return RecentTraceStates.TryGet(value, _headers.MaxTraceStateLength, out string? recent)
+                ? recent
+                : TraceState.Normalize(value, _headers.MaxTraceStateLength);
         }
 
         return JoinTraceState(message, lines, prefix, total);

@@ -94,6 +94,7 @@ internal static class TraceHeaderScanner
     private const byte ByteLF = (byte)'\n';
     private const byte ByteColon = (byte)':';
     private const byte LowerCaseBit = 0x20;
+    private const byte NotLowerCaseBit = unchecked((byte)~LowerCaseBit);
 
     /// <summary>
     /// Scans <paramref name="message"/> and records the trace header lines found, in message order.
@@ -324,16 +325,17 @@ internal static class TraceHeaderScanner
         public static ulong Candidates(ref byte start, nuint offset, nuint terminatorOffset, out ulong ends)
         {
             // Each test leaves a zero byte where it holds, so each needs one compare per block (the JIT
-            // folds each or/xor pair into one ternary-logic instruction where AVX-512 has it).
-            Vector512<byte> lowerBit = Vector512.Create(LowerCaseBit);
+            // folds each xor/or pair into one ternary-logic instruction where AVX-512 has it). A letter
+            // differs from its other case only in the lower-case bit, so the word test ignores that
+            // bit once, in its compare, rather than in each of the three bytes.
             Vector512<byte> lf = Vector512.Create(ByteLF);
             Vector512<byte> at = Vector512.LoadUnsafe(ref start, offset);
-            Vector512<byte> notTrace = ((at | lowerBit) ^ Vector512.Create((byte)'t'))
-                | ((Vector512.LoadUnsafe(ref start, offset + 2) | lowerBit) ^ Vector512.Create((byte)'a'))
-                | ((Vector512.LoadUnsafe(ref start, offset + 4) | lowerBit) ^ Vector512.Create((byte)'e'));
+            Vector512<byte> notTrace = (at ^ Vector512.Create((byte)'t'))
+                | (Vector512.LoadUnsafe(ref start, offset + 2) ^ Vector512.Create((byte)'a'))
+                | (Vector512.LoadUnsafe(ref start, offset + 4) ^ Vector512.Create((byte)'e'));
             Vector512<byte> notEnd = (at ^ lf) | (Vector512.LoadUnsafe(ref start, offset + terminatorOffset) ^ lf);
             ends = Vector512.Equals(notEnd, Vector512<byte>.Zero).ExtractMostSignificantBits();
-            return Vector512.Equals(notTrace, Vector512<byte>.Zero).ExtractMostSignificantBits();
+            return Vector512.Equals(notTrace & Vector512.Create(NotLowerCaseBit), Vector512<byte>.Zero).ExtractMostSignificantBits();
         }
     }
 
@@ -345,15 +347,14 @@ internal static class TraceHeaderScanner
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong Candidates(ref byte start, nuint offset, nuint terminatorOffset, out ulong ends)
         {
-            Vector256<byte> lowerBit = Vector256.Create(LowerCaseBit);
             Vector256<byte> lf = Vector256.Create(ByteLF);
             Vector256<byte> at = Vector256.LoadUnsafe(ref start, offset);
-            Vector256<byte> notTrace = ((at | lowerBit) ^ Vector256.Create((byte)'t'))
-                | ((Vector256.LoadUnsafe(ref start, offset + 2) | lowerBit) ^ Vector256.Create((byte)'a'))
-                | ((Vector256.LoadUnsafe(ref start, offset + 4) | lowerBit) ^ Vector256.Create((byte)'e'));
+            Vector256<byte> notTrace = (at ^ Vector256.Create((byte)'t'))
+                | (Vector256.LoadUnsafe(ref start, offset + 2) ^ Vector256.Create((byte)'a'))
+                | (Vector256.LoadUnsafe(ref start, offset + 4) ^ Vector256.Create((byte)'e'));
             Vector256<byte> notEnd = (at ^ lf) | (Vector256.LoadUnsafe(ref start, offset + terminatorOffset) ^ lf);
             ends = Vector256.Equals(notEnd, Vector256<byte>.Zero).ExtractMostSignificantBits();
-            return Vector256.Equals(notTrace, Vector256<byte>.Zero).ExtractMostSignificantBits();
+            return Vector256.Equals(notTrace & Vector256.Create(NotLowerCaseBit), Vector256<byte>.Zero).ExtractMostSignificantBits();
         }
     }
 
@@ -365,15 +366,14 @@ internal static class TraceHeaderScanner
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong Candidates(ref byte start, nuint offset, nuint terminatorOffset, out ulong ends)
         {
-            Vector128<byte> lowerBit = Vector128.Create(LowerCaseBit);
             Vector128<byte> lf = Vector128.Create(ByteLF);
             Vector128<byte> at = Vector128.LoadUnsafe(ref start, offset);
-            Vector128<byte> notTrace = ((at | lowerBit) ^ Vector128.Create((byte)'t'))
-                | ((Vector128.LoadUnsafe(ref start, offset + 2) | lowerBit) ^ Vector128.Create((byte)'a'))
-                | ((Vector128.LoadUnsafe(ref start, offset + 4) | lowerBit) ^ Vector128.Create((byte)'e'));
+            Vector128<byte> notTrace = (at ^ Vector128.Create((byte)'t'))
+                | (Vector128.LoadUnsafe(ref start, offset + 2) ^ Vector128.Create((byte)'a'))
+                | (Vector128.LoadUnsafe(ref start, offset + 4) ^ Vector128.Create((byte)'e'));
             Vector128<byte> notEnd = (at ^ lf) | (Vector128.LoadUnsafe(ref start, offset + terminatorOffset) ^ lf);
             ends = Vector128.Equals(notEnd, Vector128<byte>.Zero).ExtractMostSignificantBits();
-            return Vector128.Equals(notTrace, Vector128<byte>.Zero).ExtractMostSignificantBits();
+            return Vector128.Equals(notTrace & Vector128.Create(NotLowerCaseBit), Vector128<byte>.Zero).ExtractMostSignificantBits();
         }
     }
 
