@@ -273,8 +273,7 @@ public sealed class SipRawPropagator
     public bool TryInject(ReadOnlySpan<byte> source, in ActivityContext context, Span<byte> destination, out int bytesWritten)
     {
         bytesWritten = 0;
-        TraceParent traceParent = TraceParent.FromActivityContext(context);
-        if (!traceParent.IsValid)
+        if (context.TraceId == default || context.SpanId == default)
         {
             SipPropagationEventSource.Log.InjectFailed("invalid context");
             return false;
@@ -298,13 +297,15 @@ public sealed class SipRawPropagator
 
         writer.Write(source[position..headersEnd]);
 
-        writer.Write(_headers.TraceParentLineStart);
-        if (writer.TryReserve(TraceParent.Length, out Span<byte> traceParentBytes))
+        // Each added line is reserved whole and filled in place: fewer copies, each of which is a call.
+        byte[] traceParentLineStart = _headers.TraceParentLineStart;
+        if (writer.TryReserve(traceParentLineStart.Length + TraceParent.Length + lineEnding.Length, out Span<byte> traceParentLine))
         {
-            traceParent.TryFormat(traceParentBytes, out _);
+            traceParentLineStart.CopyTo(traceParentLine);
+            TraceParent.FormatActivityContext(context, traceParentLine[traceParentLineStart.Length..]);
+            EndLine(traceParentLine, lineEnding);
         }
 
-        writer.Write(lineEnding);
         WriteTraceState(ref writer, context.TraceState, lineEnding);
         writer.Write(source[headersEnd..]);
 
@@ -430,12 +431,19 @@ public sealed class SipRawPropagator
 
         if (traceState.Length <= _headers.MaxTraceStateLength && RecentTraceStates.IsKnownNormalised(traceState))
         {
-            // The string this thread extracted from the last hop (a proxy forwards the context it
-            // received): already a normalised list within budget, so it is written as it is.
+            // A string this thread extracted from the last hop (a proxy forwards the context it
+            // received) or injected before (a span's tracestate goes out on every message of its
+            // call): already a normalised list within budget, so it is written as it is.
             WriteTraceStateLine(ref writer, traceState, lineEnding);
             return;
         }
 
+        NormaliseAndWriteTraceState(ref writer, traceState, lineEnding);
+    }
+
+    // Apart, because it allocates on the stack: the common path above stays small and cheap to enter.
+    private void NormaliseAndWriteTraceState(ref SpanWriter writer, string traceState, scoped ReadOnlySpan<byte> lineEnding)
+    {
         int budget = Math.Min(_headers.MaxTraceStateLength, traceState.Length);
         char[]? rented = null;
         Span<char> normalised = budget <= StackBufferSize ? stackalloc char[StackBufferSize] : (rented = ArrayPool<char>.Shared.Rent(budget));
@@ -446,8 +454,8 @@ public sealed class SipRawPropagator
                 WriteTraceStateLine(ref writer, normalised[..length], lineEnding);
                 if (length == traceState.Length && normalised[..length].SequenceEqual(traceState))
                 {
-                    // Already a normalised list: remember this string, so that injecting it again (a
-                    // span's tracestate goes out on every message of its call) skips the validation.
+                    // Already a normalised list: remember this string, so that injecting it again skips
+                    // the validation.
                     RecentTraceStates.Add(traceState);
                 }
             }
@@ -463,13 +471,24 @@ public sealed class SipRawPropagator
 
     private void WriteTraceStateLine(ref SpanWriter writer, scoped ReadOnlySpan<char> normalised, scoped ReadOnlySpan<byte> lineEnding)
     {
-        writer.Write(_headers.TraceStateLineStart);
-        // Normalised tracestate is printable ASCII, so each char is one byte.
-        if (writer.TryReserve(normalised.Length, out Span<byte> bytes))
+        byte[] lineStart = _headers.TraceStateLineStart;
+        if (writer.TryReserve(lineStart.Length + normalised.Length + lineEnding.Length, out Span<byte> line))
         {
-            Encoding.Latin1.GetBytes(normalised, bytes);
+            lineStart.CopyTo(line);
+            // Normalised tracestate is printable ASCII, so each char is one byte.
+            Encoding.Latin1.GetBytes(normalised, line[lineStart.Length..]);
+            EndLine(line, lineEnding);
+        }
+    }
+
+    /// <summary>Writes the line terminator (CRLF or LF) into the last bytes of <paramref name="line"/>.</summary>
+    private static void EndLine(Span<byte> line, scoped ReadOnlySpan<byte> lineEnding)
+    {
+        if (lineEnding.Length == 2)
+        {
+            line[^2] = (byte)'\r';
         }
 
-        writer.Write(lineEnding);
+        line[^1] = (byte)'\n';
     }
 }

@@ -182,6 +182,27 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
         return new TraceParent(0, high, low, parent, (byte)context.TraceFlags);
     }
 
+    /// <summary>
+    /// Writes the version-00 traceparent of <paramref name="context"/> as UTF-8, straight from the hex
+    /// strings its BCL ids keep (lower-case and validated when the ids were made). The same bytes as
+    /// formatting <see cref="FromActivityContext"/>'s result, without decoding the ids and encoding
+    /// them again.
+    /// </summary>
+    /// <param name="context">A context whose trace and span ids are not <c>default</c>.</param>
+    /// <param name="utf8Destination">At least <see cref="Length"/> bytes.</param>
+    internal static void FormatActivityContext(in ActivityContext context, Span<byte> utf8Destination)
+    {
+        Span<byte> destination = utf8Destination[..Length];
+        destination[0] = (byte)'0';
+        destination[1] = (byte)'0';
+        destination[TraceIdOffset - 1] = (byte)'-';
+        Hex.NarrowAscii(context.TraceId.ToHexString(), destination.Slice(TraceIdOffset, 32));
+        destination[ParentIdOffset - 1] = (byte)'-';
+        Hex.NarrowAscii(context.SpanId.ToHexString(), destination.Slice(ParentIdOffset, 16));
+        destination[FlagsOffset - 1] = (byte)'-';
+        Hex.EncodeByte((byte)((byte)context.TraceFlags & KnownFlagsMask), destination.Slice(FlagsOffset, 2));
+    }
+
     /// <summary>Parses a traceparent from characters.</summary>
     /// <param name="value">The header value, without surrounding whitespace.</param>
     /// <param name="result">The parsed value, or <c>default</c> on failure.</param>

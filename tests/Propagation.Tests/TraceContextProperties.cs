@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
@@ -44,6 +45,18 @@ public sealed class TraceContextProperties
     public Property Activity_context_round_trip_keeps_ids_and_flags() =>
         Prop.ForAll(ValidTraceParents.ToArbitrary(), tp =>
             TraceParent.FromActivityContext(tp.ToActivityContext()) == tp);
+
+    // Inject writes the line straight from the BCL ids' hex strings; it must be the formatter's output.
+    [Property(MaxTest = 500)]
+    public Property Formatting_an_activity_context_directly_matches_formatting_its_traceparent() =>
+        Prop.ForAll(ValidTraceParents.ToArbitrary(), Gen.Choose(0, 255).ToArbitrary(), (tp, flags) =>
+        {
+            ActivityContext context = tp.ToActivityContext();
+            context = new ActivityContext(context.TraceId, context.SpanId, (ActivityTraceFlags)flags);
+            var direct = new byte[TraceParent.Length];
+            TraceParent.FormatActivityContext(context, direct);
+            return Encoding.ASCII.GetString(direct) == TraceParent.FromActivityContext(context).ToString();
+        });
 
     [Property(MaxTest = 1000)]
     public Property String_and_its_utf8_bytes_always_agree() =>
