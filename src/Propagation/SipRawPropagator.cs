@@ -266,7 +266,8 @@ public sealed class SipRawPropagator
     /// <param name="destination">Where the new message goes; must not overlap <paramref name="source"/>.</param>
     /// <param name="bytesWritten">The length of the new message, or 0 on failure.</param>
     /// <returns>
-    /// <c>false</c> (nothing written) when the context is invalid, the source has no complete header
+    /// <c>false</c> (<paramref name="bytesWritten"/> 0, the destination's contents unspecified) when the
+    /// context is invalid, the source has no complete header
     /// section, or the destination is too small (size it with <see cref="MaxAddedBytes"/>).
     /// </returns>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -281,14 +282,19 @@ public sealed class SipRawPropagator
 
         Unsafe.SkipInit(out TraceHeaderLines buffer);
         Span<TraceHeaderLine> lines = buffer;
-        if (!TraceHeaderScanner.TryScan(source, _headers.Prefixes, lines, out int count, out int headersEnd, out ReadOnlySpan<byte> lineEnding))
+        // A destination with room for the whole source (as MaxAddedBytes advises) is filled by the scan
+        // itself up to where it stopped; otherwise everything is copied below.
+        Span<byte> copy = destination.Length >= source.Length ? destination : default;
+        if (!TraceHeaderScanner.TryScan(source, _headers.Prefixes, lines, copy, out int count, out int headersEnd, out ReadOnlySpan<byte> lineEnding, out int copiedEnd))
         {
             SipPropagationEventSource.Log.InjectFailed("no complete header section, or too many trace headers");
             return false;
         }
 
+        // The copy is in place up to the first trace header; from there the output is shifted.
         var writer = new SpanWriter(destination);
-        int position = 0;
+        int position = Math.Min(count > 0 ? lines[0].LineStart : headersEnd, copiedEnd);
+        writer.Skip(position);
         foreach (TraceHeaderLine line in lines[..count])
         {
             writer.Write(source[position..line.LineStart]);

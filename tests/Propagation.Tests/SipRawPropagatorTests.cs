@@ -177,6 +177,28 @@ public sealed class SipRawPropagatorTests
     }
 
     [Fact]
+    public void Inject_into_a_destination_smaller_than_the_source_writes_what_a_roomy_one_gets()
+    {
+        // Old trace headers longer than the new ones: the result is shorter than the source, so a
+        // destination of exactly its size is too small for the scan to copy into as it goes.
+        byte[] source = SipMessages.Invite(
+            $"X-OTel-traceparent: {SipMessages.OtherTraceParent}",
+            "X-OTel-tracestate: " + string.Join(",", Enumerable.Range(0, 20).Select(i => $"vendor{i}=value{i}")),
+            $"P-OTel-Traceparent: {SipMessages.OtherTraceParent}");
+        ActivityContext context = TraceParent.Parse(SipMessages.TraceParent).ToActivityContext("new=2", isRemote: false);
+        var roomy = new byte[source.Length + s_xotel.MaxAddedBytes];
+        Assert.True(s_xotel.TryInject(source, context, roomy, out int expectedLength));
+        Assert.True(expectedLength < source.Length);
+
+        var exact = new byte[expectedLength];
+        Assert.True(s_xotel.TryInject(source, context, exact, out int written));
+
+        Assert.Equal(roomy.AsSpan(0, expectedLength).ToArray(), exact.AsSpan(0, written).ToArray());
+        Assert.False(s_xotel.TryInject(source, context, new byte[expectedLength - 1], out written));
+        Assert.Equal(0, written);
+    }
+
+    [Fact]
     public void Inject_then_extract_round_trips_and_reports_the_added_size()
     {
         byte[] source = SipMessages.Invite();

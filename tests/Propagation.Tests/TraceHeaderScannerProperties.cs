@@ -156,6 +156,37 @@ public sealed class TraceHeaderScannerProperties
     public Property The_16_byte_blocks_agree_with_the_line_by_line_reading() =>
         Prop.ForAll(Messages.ToArbitrary(), c => Agrees(TraceHeaderScanner.TryScan<TraceHeaderScanner.Block128>, c));
 
+    // Inject lets the pass copy what it reads: the same lines, and the message's bytes up to the end at least.
+    [Property(MaxTest = 1000)]
+    public Property The_copying_scan_finds_the_same_lines_and_copies_at_least_the_header_section() =>
+        Prop.ForAll(Messages.ToArbitrary(), Gen.Elements(512, 256, 128).ToArbitrary(), CopiesAndAgrees);
+
+    private static bool CopiesAndAgrees(Case c, int width)
+    {
+        var plain = new TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        var copied = new TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        byte[] copy = new byte[c.Message.Length + 7];
+        bool ok = TraceHeaderScanner.TryScan(c.Message, s_prepared, plain, out int count, out int headersEnd, out _);
+        int n;
+        int end;
+        int copiedEnd;
+        bool copyOk = width switch
+        {
+            512 => TraceHeaderScanner.TryScan<TraceHeaderScanner.Block512>(c.Message, s_prepared, copied, copy, out n, out end, out _, out copiedEnd),
+            256 => TraceHeaderScanner.TryScan<TraceHeaderScanner.Block256>(c.Message, s_prepared, copied, copy, out n, out end, out _, out copiedEnd),
+            _ => TraceHeaderScanner.TryScan<TraceHeaderScanner.Block128>(c.Message, s_prepared, copied, copy, out n, out end, out _, out copiedEnd),
+        };
+        if (ok != copyOk)
+        {
+            return false;
+        }
+
+        return !ok
+            || (n == count && end == headersEnd && copiedEnd >= end && copiedEnd <= c.Message.Length
+                && copy.AsSpan(0, copiedEnd).SequenceEqual(c.Message.AsSpan(0, copiedEnd))
+                && copied.AsSpan(0, n).SequenceEqual(plain.AsSpan(0, count)));
+    }
+
     private static bool Agrees(Scanner scan, Case c)
     {
         Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];

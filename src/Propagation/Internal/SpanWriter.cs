@@ -39,6 +39,18 @@ internal ref struct SpanWriter
         Written += bytes.Length;
     }
 
+    /// <summary>Counts the next <paramref name="length"/> bytes as written: the caller has put them in place already.</summary>
+    public void Skip(int length)
+    {
+        if (Overflowed || length > _destination.Length - Written)
+        {
+            Overflowed = true;
+            return;
+        }
+
+        Written += length;
+    }
+
     /// <summary>Hands out the next <paramref name="length"/> bytes to be filled in place.</summary>
     public bool TryReserve(int length, out Span<byte> reserved)
     {

@@ -113,9 +113,37 @@ internal static class TraceHeaderScanner
         out int count,
         out int headersEnd,
         out ReadOnlySpan<byte> lineEnding) =>
-        Vector512.IsHardwareAccelerated ? TryScan<Block512>(message, prefixes, found, out count, out headersEnd, out lineEnding)
-        : Vector256.IsHardwareAccelerated ? TryScan<Block256>(message, prefixes, found, out count, out headersEnd, out lineEnding)
-        : TryScan<Block128>(message, prefixes, found, out count, out headersEnd, out lineEnding);
+        TryScan(message, prefixes, found, default, out count, out headersEnd, out lineEnding, out _);
+
+    /// <summary>
+    /// <see cref="TryScan(ReadOnlySpan{byte}, TraceHeaderPrefixes, Span{TraceHeaderLine}, out int, out int, out ReadOnlySpan{byte})"/>,
+    /// also copying the bytes it reads to <paramref name="copy"/> at the same offsets as it goes (for
+    /// injection, which copies the message anyway: the pass has each block in a register already).
+    /// </summary>
+    /// <param name="message">The raw message.</param>
+    /// <param name="prefixes">The name prefixes to recognise, in precedence order.</param>
+    /// <param name="found">Receives the lines; at most <see cref="MaxTraceHeaders"/>.</param>
+    /// <param name="copy">Empty, or at least as long as <paramref name="message"/>; must not overlap it.</param>
+    /// <param name="count">How many lines were found.</param>
+    /// <param name="headersEnd">Offset of the empty line that ends the header section.</param>
+    /// <param name="lineEnding">The message's line terminator, CRLF or LF.</param>
+    /// <param name="copiedEnd">
+    /// On success with a copy, at least <paramref name="headersEnd"/>: the first <paramref name="copiedEnd"/>
+    /// bytes of <paramref name="copy"/> are the message's; otherwise 0.
+    /// </param>
+    /// <returns><c>false</c> when the message has no complete header section or too many trace headers.</returns>
+    public static bool TryScan(
+        ReadOnlySpan<byte> message,
+        TraceHeaderPrefixes prefixes,
+        Span<TraceHeaderLine> found,
+        Span<byte> copy,
+        out int count,
+        out int headersEnd,
+        out ReadOnlySpan<byte> lineEnding,
+        out int copiedEnd) =>
+        Vector512.IsHardwareAccelerated ? TryScan<Block512>(message, prefixes, found, copy, out count, out headersEnd, out lineEnding, out copiedEnd)
+        : Vector256.IsHardwareAccelerated ? TryScan<Block256>(message, prefixes, found, copy, out count, out headersEnd, out lineEnding, out copiedEnd)
+        : TryScan<Block128>(message, prefixes, found, copy, out count, out headersEnd, out lineEnding, out copiedEnd);
 
     /// <summary>
     /// <see cref="TryScan(ReadOnlySpan{byte}, TraceHeaderPrefixes, Span{TraceHeaderLine}, out int, out int, out ReadOnlySpan{byte})"/>
@@ -129,11 +157,29 @@ internal static class TraceHeaderScanner
         out int count,
         out int headersEnd,
         out ReadOnlySpan<byte> lineEnding)
+        where TBlock : struct, ICandidateBlock =>
+        TryScan<TBlock>(message, prefixes, found, default, out count, out headersEnd, out lineEnding, out _);
+
+    /// <summary>The copying scan with a given vector width (see the overload without a copy).</summary>
+    internal static bool TryScan<TBlock>(
+        ReadOnlySpan<byte> message,
+        TraceHeaderPrefixes prefixes,
+        Span<TraceHeaderLine> found,
+        Span<byte> copy,
+        out int count,
+        out int headersEnd,
+        out ReadOnlySpan<byte> lineEnding,
+        out int copiedEnd)
         where TBlock : struct, ICandidateBlock
     {
         count = 0;
         headersEnd = -1;
         lineEnding = default;
+        copiedEnd = 0;
+        if (!copy.IsEmpty && copy.Length < message.Length)
+        {
+            throw new ArgumentException("A copy must have room for the whole message.", nameof(copy));
+        }
 
         int startLineEnd = IndexOfLineFeed(message, 0);
         if (startLineEnd <= 0)
@@ -146,9 +192,18 @@ internal static class TraceHeaderScanner
 
         // With CRLF the empty line's second line feed is two bytes on, where "trace" has its 'a': as a
         // constant, the JIT loads those bytes once for both tests.
+        if (copy.IsEmpty)
+        {
+            return crlf
+                ? ScanHeaderSection<TBlock, CrlfEnding, NoCopy>(message, prefixes, found, default, startLineEnd, ref count, out headersEnd, out _)
+                : ScanHeaderSection<TBlock, LfEnding, NoCopy>(message, prefixes, found, default, startLineEnd, ref count, out headersEnd, out _);
+        }
+
+        // The pass starts after the start line, so that line is copied here.
+        message[..startLineEnd].CopyTo(copy);
         return crlf
-            ? ScanHeaderSection<TBlock, CrlfEnding>(message, prefixes, found, startLineEnd, ref count, out headersEnd)
-            : ScanHeaderSection<TBlock, LfEnding>(message, prefixes, found, startLineEnd, ref count, out headersEnd);
+            ? ScanHeaderSection<TBlock, CrlfEnding, CopyBlocks>(message, prefixes, found, copy, startLineEnd, ref count, out headersEnd, out copiedEnd)
+            : ScanHeaderSection<TBlock, LfEnding, CopyBlocks>(message, prefixes, found, copy, startLineEnd, ref count, out headersEnd, out copiedEnd);
     }
 
     /// <summary>
@@ -162,17 +217,22 @@ internal static class TraceHeaderScanner
     /// empty line, which a header section has a handful of. Hits are confirmed in message order and
     /// only up to the empty line, so every header recorded is in the header section.
     /// </remarks>
-    private static bool ScanHeaderSection<TBlock, TEnding>(
+    private static bool ScanHeaderSection<TBlock, TEnding, TCopy>(
         ReadOnlySpan<byte> message,
         TraceHeaderPrefixes prefixes,
         Span<TraceHeaderLine> found,
+        Span<byte> copy,
         int next,
         ref int count,
-        out int headersEnd)
+        out int headersEnd,
+        out int copiedEnd)
         where TBlock : struct, ICandidateBlock
         where TEnding : struct, ILineEnding
+        where TCopy : struct, ICopyMode
     {
         ref byte start = ref MemoryMarshal.GetReference(message);
+        ref byte copyStart = ref MemoryMarshal.GetReference(copy);
+        copiedEnd = 0;
         int firstOffset = next;
         int lastFullBlock = message.Length - CandidateReach - TBlock.Width;
         int skipTo = next;
@@ -190,6 +250,11 @@ internal static class TraceHeaderScanner
                 }
 
                 hits = TBlock.Candidates(ref start, (nuint)next, TEnding.TerminatorOffset, out ends);
+                if (TCopy.Copies)
+                {
+                    TBlock.Copy(ref start, ref copyStart, (nuint)next);
+                }
+
                 if ((hits | ends) != 0)
                 {
                     blockStart = next;
@@ -207,6 +272,11 @@ internal static class TraceHeaderScanner
                 // The last whole block overlaps offsets already tested: drop their bits.
                 int overlap = next - lastFullBlock;
                 hits = TBlock.Candidates(ref start, (nuint)lastFullBlock, TEnding.TerminatorOffset, out ends) >> overlap;
+                if (TCopy.Copies)
+                {
+                    TBlock.Copy(ref start, ref copyStart, (nuint)lastFullBlock);
+                }
+
                 ends >>= overlap;
                 next = message.Length - CandidateReach;
             }
@@ -215,6 +285,11 @@ internal static class TraceHeaderScanner
                 // The last few offsets (or a message shorter than one block), one at a time.
                 hits = IsTraceCandidate(message, next) ? 1UL : 0UL;
                 ends = IsEndCandidate(message, next, (int)TEnding.TerminatorOffset) ? 1UL : 0UL;
+                if (TCopy.Copies)
+                {
+                    copy[next] = message[next];
+                }
+
                 next++;
             }
             else
@@ -271,7 +346,9 @@ internal static class TraceHeaderScanner
 
             if (end >= 0)
             {
+                // Every offset before next has been tested, and so copied.
                 headersEnd = end;
+                copiedEnd = TCopy.Copies ? next : 0;
                 return true;
             }
         }
@@ -294,6 +371,23 @@ internal static class TraceHeaderScanner
         public static nuint TerminatorOffset => 1;
     }
 
+    /// <summary>Whether the pass copies what it reads, as a type so that the scan without a copy has no trace of it.</summary>
+    private interface ICopyMode
+    {
+        /// <summary>Whether each block read is also stored to the copy.</summary>
+        static abstract bool Copies { get; }
+    }
+
+    private readonly struct NoCopy : ICopyMode
+    {
+        public static bool Copies => false;
+    }
+
+    private readonly struct CopyBlocks : ICopyMode
+    {
+        public static bool Copies => true;
+    }
+
     // A candidate test reads up to 4 bytes past the offset (the 'e' of "trace").
     private const int CandidateReach = 4;
 
@@ -314,12 +408,19 @@ internal static class TraceHeaderScanner
 
         /// <summary>The bits of the offsets that may start "trace"; <paramref name="ends"/> gets those that may start the empty line.</summary>
         static abstract ulong Candidates(ref byte start, nuint offset, nuint terminatorOffset, out ulong ends);
+
+        /// <summary>Copies the block at <paramref name="offset"/> to the same offset from <paramref name="destination"/>.</summary>
+        static abstract void Copy(ref byte start, ref byte destination, nuint offset);
     }
 
     /// <summary>64 offsets per step (AVX-512).</summary>
     internal readonly struct Block512 : ICandidateBlock
     {
         public static int Width => Vector512<byte>.Count;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Copy(ref byte start, ref byte destination, nuint offset) =>
+            Vector512.LoadUnsafe(ref start, offset).StoreUnsafe(ref destination, offset);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong Candidates(ref byte start, nuint offset, nuint terminatorOffset, out ulong ends)
@@ -345,6 +446,10 @@ internal static class TraceHeaderScanner
         public static int Width => Vector256<byte>.Count;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Copy(ref byte start, ref byte destination, nuint offset) =>
+            Vector256.LoadUnsafe(ref start, offset).StoreUnsafe(ref destination, offset);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong Candidates(ref byte start, nuint offset, nuint terminatorOffset, out ulong ends)
         {
             Vector256<byte> lf = Vector256.Create(ByteLF);
@@ -362,6 +467,10 @@ internal static class TraceHeaderScanner
     internal readonly struct Block128 : ICandidateBlock
     {
         public static int Width => Vector128<byte>.Count;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Copy(ref byte start, ref byte destination, nuint offset) =>
+            Vector128.LoadUnsafe(ref start, offset).StoreUnsafe(ref destination, offset);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong Candidates(ref byte start, nuint offset, nuint terminatorOffset, out ulong ends)
