@@ -307,7 +307,7 @@ public sealed class SipRawPropagator
         byte[] traceParentLineStart = _headers.TraceParentLineStart;
         if (writer.TryReserve(traceParentLineStart.Length + TraceParent.Length + lineEnding.Length, out Span<byte> traceParentLine))
         {
-            traceParentLineStart.CopyTo(traceParentLine);
+            ShortCopy.Copy(traceParentLineStart, traceParentLine);
             TraceParent.FormatActivityContext(context, traceParentLine[traceParentLineStart.Length..]);
             EndLine(traceParentLine, lineEnding);
         }
@@ -480,9 +480,9 @@ public sealed class SipRawPropagator
         byte[] lineStart = _headers.TraceStateLineStart;
         if (writer.TryReserve(lineStart.Length + normalised.Length + lineEnding.Length, out Span<byte> line))
         {
-            lineStart.CopyTo(line);
+            ShortCopy.Copy(lineStart, line);
             // Normalised tracestate is printable ASCII, so each char is one byte.
-            Encoding.Latin1.GetBytes(normalised, line[lineStart.Length..]);
+            ShortCopy.Narrow(normalised, line[lineStart.Length..]);
             EndLine(line, lineEnding);
         }
     }

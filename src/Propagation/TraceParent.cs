@@ -196,9 +196,9 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
         destination[0] = (byte)'0';
         destination[1] = (byte)'0';
         destination[TraceIdOffset - 1] = (byte)'-';
-        Hex.NarrowAscii(context.TraceId.ToHexString(), destination.Slice(TraceIdOffset, 32));
+        ShortCopy.Narrow(context.TraceId.ToHexString(), destination.Slice(TraceIdOffset, 32));
         destination[ParentIdOffset - 1] = (byte)'-';
-        Hex.NarrowAscii(context.SpanId.ToHexString(), destination.Slice(ParentIdOffset, 16));
+        ShortCopy.Narrow(context.SpanId.ToHexString(), destination.Slice(ParentIdOffset, 16));
         destination[FlagsOffset - 1] = (byte)'-';
         Hex.EncodeByte((byte)((byte)context.TraceFlags & KnownFlagsMask), destination.Slice(FlagsOffset, 2));
     }

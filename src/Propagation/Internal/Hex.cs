@@ -189,35 +189,6 @@ internal static class Hex
         }
     }
 
-    /// <summary>
-    /// Copies ASCII characters (a multiple of 16 of them, such as the hex string a BCL id keeps) to as
-    /// many bytes.
-    /// </summary>
-    public static void NarrowAscii(ReadOnlySpan<char> ascii, Span<byte> destination)
-    {
-        if (ascii.Length % 16 != 0 || destination.Length < ascii.Length)
-        {
-            throw new ArgumentException("Expected a multiple of 16 characters and room for them.", nameof(ascii));
-        }
-
-        if (!Vector128.IsHardwareAccelerated)
-        {
-            for (int i = 0; i < ascii.Length; i++)
-            {
-                destination[i] = (byte)ascii[i];
-            }
-
-            return;
-        }
-
-        ref ushort source = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(ascii));
-        ref byte target = ref MemoryMarshal.GetReference(destination);
-        for (nuint i = 0; i < (nuint)ascii.Length; i += 16)
-        {
-            Vector128.Narrow(Vector128.LoadUnsafe(ref source, i), Vector128.LoadUnsafe(ref source, i + 8)).StoreUnsafe(ref target, i);
-        }
-    }
-
     /// <summary>Writes <paramref name="value"/> as two lower-case hex digits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void EncodeByte<TChar>(byte value, Span<TChar> destination)

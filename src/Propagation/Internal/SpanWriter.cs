@@ -35,7 +35,7 @@ internal ref struct SpanWriter
             return;
         }
 
-        bytes.CopyTo(_destination[Written..]);
+        ShortCopy.Copy(bytes, _destination[Written..]);
         Written += bytes.Length;
     }
 

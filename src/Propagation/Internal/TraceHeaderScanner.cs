@@ -200,7 +200,7 @@ internal static class TraceHeaderScanner
         }
 
         // The pass starts after the start line, so that line is copied here.
-        message[..startLineEnd].CopyTo(copy);
+        ShortCopy.Copy(message[..startLineEnd], copy);
         return crlf
             ? ScanHeaderSection<TBlock, CrlfEnding, CopyBlocks>(message, prefixes, found, copy, startLineEnd, ref count, out headersEnd, out copiedEnd)
             : ScanHeaderSection<TBlock, LfEnding, CopyBlocks>(message, prefixes, found, copy, startLineEnd, ref count, out headersEnd, out copiedEnd);
