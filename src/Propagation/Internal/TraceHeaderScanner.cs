@@ -531,11 +531,6 @@ internal static class TraceHeaderScanner
 
         ref byte name = ref Unsafe.Add(ref MemoryMarshal.GetReference(message), hit);
 
-        // The 64 bytes from the end of "tracestate" on, read first: nothing here depends on which name
-        // this is, so the processor overlaps the load with the checks below. A traceparent line ends
-        // within them.
-        int windowStart = hit + 10;
-        LineWindow window = LineWindow.Read(message, windowStart);
         ulong word = BinaryPrimitives.ReadUInt64LittleEndian(Checked(ref name, 0, sizeof(ulong))) | LowerCaseBits64;
         TraceField field;
         int position;
@@ -562,6 +557,10 @@ internal static class TraceHeaderScanner
         }
 
         int lineStart = hit - prefixes.LengthOf(prefixIndex);
+
+        // The 64 bytes from the end of "tracestate" on: a traceparent line ends within them.
+        int windowStart = hit + 10;
+        LineWindow window = LineWindow.Read(message, windowStart);
 
         // The usual layout, read from the window's bit masks without a loop: the colon right after the
         // name (position is below hit + 12, within the message) and a value on one line that ends
