@@ -217,9 +217,9 @@ internal static class TraceHeaderScanner
     /// empty line, which a header section has a handful of. Hits are confirmed in message order and
     /// only up to the empty line, so every header recorded is in the header section.
     /// <para>
-    /// Not inlined: as its own root its inlining budget always covers the block test. Inlined into a
-    /// large caller (a benchmark method, a proxy's handler), the JIT ran out of budget and called the
-    /// test for every block, which made an extraction 40% slower.
+    /// Not inlined: as its own root its inlining budget always covers the block test. Inlined through
+    /// the propagator into a caller that calls it once (as a benchmark or a request handler does), the
+    /// JIT ran out of budget and called the test for every block: 139 ns an extraction instead of 110.
     /// </para>
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
