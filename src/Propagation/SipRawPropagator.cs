@@ -274,7 +274,7 @@ public sealed class SipRawPropagator
     public bool TryInject(ReadOnlySpan<byte> source, in ActivityContext context, Span<byte> destination, out int bytesWritten)
     {
         bytesWritten = 0;
-        if (context.TraceId == default || context.SpanId == default)
+        if (!TraceParent.HasValidIds(context))
         {
             SipPropagationEventSource.Log.InjectFailed("invalid context");
             return false;

@@ -183,12 +183,21 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
     }
 
     /// <summary>
+    /// Whether <paramref name="context"/>'s ids can go in a traceparent: neither is all zeros. Checked on
+    /// the hex strings, because the BCL's <c>CreateFromBytes</c> makes an all-zero id that is not
+    /// <c>default</c>, and <c>default</c>'s string is all zeros too.
+    /// </summary>
+    internal static bool HasValidIds(in ActivityContext context) =>
+        context.TraceId.ToHexString().AsSpan().ContainsAnyExcept('0')
+        && context.SpanId.ToHexString().AsSpan().ContainsAnyExcept('0');
+
+    /// <summary>
     /// Writes the version-00 traceparent of <paramref name="context"/> as UTF-8, straight from the hex
     /// strings its BCL ids keep (lower-case and validated when the ids were made). The same bytes as
     /// formatting <see cref="FromActivityContext"/>'s result, without decoding the ids and encoding
     /// them again.
     /// </summary>
-    /// <param name="context">A context whose trace and span ids are not <c>default</c>.</param>
+    /// <param name="context">A context with <see cref="HasValidIds"/>.</param>
     /// <param name="utf8Destination">At least <see cref="Length"/> bytes.</param>
     internal static void FormatActivityContext(in ActivityContext context, Span<byte> utf8Destination)
     {

@@ -177,6 +177,24 @@ public sealed class SipRawPropagatorTests
     }
 
     [Fact]
+    public void Inject_refuses_all_zero_ids_even_when_they_are_not_default()
+    {
+        // The BCL makes these from zero bytes without complaint, and they do not equal default.
+        ActivityTraceId zeroTrace = ActivityTraceId.CreateFromBytes(new byte[16]);
+        ActivitySpanId zeroSpan = ActivitySpanId.CreateFromBytes(new byte[8]);
+        ActivityContext valid = TraceParent.Parse(SipMessages.TraceParent).ToActivityContext();
+        byte[] source = SipMessages.Invite();
+        var destination = new byte[source.Length + s_xotel.MaxAddedBytes];
+
+        Assert.NotEqual(default, zeroTrace);
+        Assert.False(s_xotel.TryInject(source, new ActivityContext(zeroTrace, valid.SpanId, ActivityTraceFlags.Recorded), destination, out int written));
+        Assert.Equal(0, written);
+        Assert.False(s_xotel.TryInject(source, new ActivityContext(valid.TraceId, zeroSpan, ActivityTraceFlags.Recorded), destination, out written));
+        Assert.Equal(0, written);
+        Assert.True(s_xotel.TryInject(source, valid, destination, out written));
+    }
+
+    [Fact]
     public void Inject_into_a_destination_smaller_than_the_source_writes_what_a_roomy_one_gets()
     {
         // Old trace headers longer than the new ones: the result is shorter than the source, so a
