@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using SipTraceContext.Propagation.Internal;
 
@@ -187,9 +188,22 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
     /// the hex strings, because the BCL's <c>CreateFromBytes</c> makes an all-zero id that is not
     /// <c>default</c>, and <c>default</c>'s string is all zeros too.
     /// </summary>
-    internal static bool HasValidIds(in ActivityContext context) =>
-        context.TraceId.ToHexString().AsSpan().ContainsAnyExcept('0')
-        && context.SpanId.ToHexString().AsSpan().ContainsAnyExcept('0');
+    internal static bool HasValidIds(in ActivityContext context)
+    {
+        ReadOnlySpan<char> traceId = context.TraceId.ToHexString();
+        ReadOnlySpan<char> spanId = context.SpanId.ToHexString();
+        if (!Vector256.IsHardwareAccelerated || traceId.Length != 32 || spanId.Length != 16)
+        {
+            return traceId.ContainsAnyExcept('0') && spanId.ContainsAnyExcept('0');
+        }
+
+        // Three inlined compares on an inject's hot path rather than two calls.
+        Vector256<ushort> zeros = Vector256.Create((ushort)'0');
+        ref ushort trace = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(traceId));
+        ref ushort span = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(spanId));
+        return !(Vector256.EqualsAll(Vector256.LoadUnsafe(ref trace), zeros) && Vector256.EqualsAll(Vector256.LoadUnsafe(ref trace, 16), zeros))
+            && !Vector256.EqualsAll(Vector256.LoadUnsafe(ref span), zeros);
+    }
 
     /// <summary>
     /// Writes the version-00 traceparent of <paramref name="context"/> as UTF-8, straight from the hex

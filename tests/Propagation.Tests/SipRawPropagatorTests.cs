@@ -192,6 +192,15 @@ public sealed class SipRawPropagatorTests
         Assert.False(s_xotel.TryInject(source, new ActivityContext(valid.TraceId, zeroSpan, ActivityTraceFlags.Recorded), destination, out written));
         Assert.Equal(0, written);
         Assert.True(s_xotel.TryInject(source, valid, destination, out written));
+
+        // Ids that are zero but for their last byte are valid: every digit counts, not only the first.
+        byte[] lastByteOnly = new byte[16];
+        lastByteOnly[15] = 1;
+        var nearlyZero = new ActivityContext(ActivityTraceId.CreateFromBytes(lastByteOnly), ActivitySpanId.CreateFromBytes(lastByteOnly.AsSpan(8)), ActivityTraceFlags.None);
+        Assert.True(s_xotel.TryInject(source, nearlyZero, destination, out written));
+        Assert.True(s_xotel.TryExtract(destination.AsSpan(0, written), out ActivityContext back));
+        Assert.Equal(nearlyZero.TraceId, back.TraceId);
+        Assert.Equal(nearlyZero.SpanId, back.SpanId);
     }
 
     [Fact]
