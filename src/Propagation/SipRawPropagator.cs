@@ -184,12 +184,13 @@ public sealed class SipRawPropagator
         if (instances == 1 && !anyFolded)
         {
             // The common case: one unfolded header, validated and trimmed straight from the message.
-            // The string this thread made for the same bytes last time is checked here first: every
-            // message of a call carries the same tracestate, and this spares the full method's frame.
+            // A repeat (every message of a call carries the same tracestate) is answered from this
+            // thread's recent strings here, inlined: calling Normalize for it measured 10-17 ns more
+            // when the extraction is called from a method of its own.
             ReadOnlySpan<byte> value = message[lines[first].ValueStart..lines[first].ValueEnd];
             return RecentTraceStates.TryGet(value, _headers.MaxTraceStateLength, out string? recent)
                 ? recent
-                : TraceState.Normalize(value, _headers.MaxTraceStateLength);
+                : TraceState.NormalizeUnseen(value, _headers.MaxTraceStateLength);
         }
 
         return JoinTraceState(message, lines, prefix, total);

@@ -201,9 +201,21 @@ public static class TraceState
             return null;
         }
 
-        if (RecentTraceStates.TryGet(utf8Value, maxLength, out string? recent))
+        return RecentTraceStates.TryGet(utf8Value, maxLength, out string? recent)
+            ? recent
+            : NormalizeUnseen(utf8Value, maxLength);
+    }
+
+    /// <summary>
+    /// <see cref="Normalize(ReadOnlySpan{byte}, int)"/> for a value this thread's recent
+    /// strings (<see cref="RecentTraceStates"/>) do not hold: for the raw extract path, which looks
+    /// there itself before paying for this method's stack buffer.
+    /// </summary>
+    internal static string? NormalizeUnseen(ReadOnlySpan<byte> utf8Value, int maxLength)
+    {
+        if (utf8Value.IsEmpty)
         {
-            return recent;
+            return null;
         }
 
         int budget = Math.Min(maxLength, utf8Value.Length);

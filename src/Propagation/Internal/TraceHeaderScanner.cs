@@ -651,25 +651,12 @@ internal static class TraceHeaderScanner
     /// its value's edges are made of; all zero when fewer than 64 bytes are left or vectors are not
     /// accelerated.
     /// </summary>
-    private readonly struct LineWindow
+    /// <param name="LineFeeds">Line feeds.</param>
+    /// <param name="CarriageReturns">Carriage returns.</param>
+    /// <param name="Blanks">Spaces and horizontal tabs.</param>
+    private readonly record struct LineWindow(ulong LineFeeds, ulong CarriageReturns, ulong Blanks)
     {
         private const int Bytes = 64;
-
-        private LineWindow(ulong lineFeeds, ulong carriageReturns, ulong blanks)
-        {
-            LineFeeds = lineFeeds;
-            CarriageReturns = carriageReturns;
-            Blanks = blanks;
-        }
-
-        /// <summary>Line feeds.</summary>
-        public ulong LineFeeds { get; }
-
-        /// <summary>Carriage returns.</summary>
-        public ulong CarriageReturns { get; }
-
-        /// <summary>Spaces and horizontal tabs.</summary>
-        public ulong Blanks { get; }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static LineWindow Read(ReadOnlySpan<byte> message, int from)
@@ -706,9 +693,8 @@ internal static class TraceHeaderScanner
 
     /// <summary>The offset of the first line feed at or after <paramref name="from"/>, or -1.</summary>
     /// <remarks>
-    /// A trace header's line feed is nearly always within 64 bytes of its colon (a traceparent line is
-    /// 57), and a request's start line is usually shorter than 64 bytes too, so two inlined 32-byte
-    /// compares answer it; the BCL's search is a call, which costs more than the compares here.
+    /// A request's start line, and a header line's next line, usually end within 64 bytes, so one
+    /// inlined window read answers it; the BCL's search is a call, which costs more than the compares here.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int IndexOfLineFeed(ReadOnlySpan<byte> message, int from)
