@@ -73,7 +73,7 @@ public sealed class SipRawPropagator
     {
         Unsafe.SkipInit(out TraceHeaderLines buffer);
         Span<TraceHeaderLine> lines = buffer;
-        return TryExtractCore(message, lines, out traceParent, out _, out _);
+        return TryExtractCore(message, lines, withIds: false, out traceParent, out _, out _, out _, out _);
     }
 
     /// <summary>
@@ -83,24 +83,40 @@ public sealed class SipRawPropagator
     /// <param name="message">The raw SIP message (at least its complete header section).</param>
     /// <param name="context">The remote context (<see cref="ActivityContext.IsRemote"/> set), or <c>default</c>.</param>
     /// <returns>Whether a valid context was found.</returns>
+    /// <remarks>Not inlined, for the reason <see cref="TryInject(ReadOnlySpan{byte}, in ActivityContext, Span{byte}, out int)"/> is not.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public bool TryExtract(ReadOnlySpan<byte> message, out ActivityContext context)
     {
         Unsafe.SkipInit(out TraceHeaderLines buffer);
         Span<TraceHeaderLine> lines = buffer;
-        if (!TryExtractCore(message, lines, out TraceParent traceParent, out int winner, out int count))
+        if (!TryExtractCore(message, lines, withIds: true, out TraceParent traceParent, out ActivityTraceId traceId, out ActivitySpanId spanId, out int winner, out int count))
         {
             context = default;
             return false;
         }
 
         string? traceState = ReadTraceState(message, lines[..count], winner);
-        context = traceParent.ToActivityContext(traceState, isRemote: true);
+        context = new ActivityContext(traceId, spanId, traceParent.ActivityTraceFlags, traceState, isRemote: true);
         return true;
     }
 
-    private bool TryExtractCore(ReadOnlySpan<byte> message, Span<TraceHeaderLine> lines, out TraceParent traceParent, out int winner, out int count)
+    /// <summary>
+    /// Scans <paramref name="message"/> and reads the traceparent of the first style (in precedence order)
+    /// that has exactly one valid one; with <paramref name="withIds"/>, also its BCL ids.
+    /// </summary>
+    private bool TryExtractCore(
+        ReadOnlySpan<byte> message,
+        Span<TraceHeaderLine> lines,
+        bool withIds,
+        out TraceParent traceParent,
+        out ActivityTraceId traceId,
+        out ActivitySpanId spanId,
+        out int winner,
+        out int count)
     {
         traceParent = default;
+        traceId = default;
+        spanId = default;
         winner = -1;
         if (!TraceHeaderScanner.TryScan(message, _headers.Prefixes, lines, out count, out _, out _))
         {
@@ -128,7 +144,7 @@ public sealed class SipRawPropagator
             }
 
             // W3C: a repeated traceparent is invalid; fall through to the next style.
-            if (instances == 1 && TryParseValue(message, found[index], out traceParent))
+            if (instances == 1 && (withIds ? TryReadWithIds(message, found[index], out traceParent, out traceId, out spanId) : TryParseValue(message, found[index], out traceParent)))
             {
                 winner = prefix;
                 return true;
@@ -138,6 +154,34 @@ public sealed class SipRawPropagator
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// <see cref="TryParseValue"/> and the BCL ids, answered from this thread's recent values when the
+    /// header is one seen before (every message of a call carries the same one).
+    /// </summary>
+    private static bool TryReadWithIds(ReadOnlySpan<byte> message, in TraceHeaderLine line, out TraceParent traceParent, out ActivityTraceId traceId, out ActivitySpanId spanId)
+    {
+        ReadOnlySpan<byte> value = message[line.ValueStart..line.ValueEnd];
+        if (!line.IsFolded && RecentTraceParents.TryGet(value, out traceParent, out traceId, out spanId))
+        {
+            return true;
+        }
+
+        if (!TryParseValue(message, line, out traceParent))
+        {
+            traceId = default;
+            spanId = default;
+            return false;
+        }
+
+        traceParent.GetActivityIds(out traceId, out spanId);
+        if (!line.IsFolded)
+        {
+            RecentTraceParents.Add(value, traceParent, traceId, spanId);
+        }
+
+        return true;
     }
 
     // The rare paths (folding, split tracestate) are methods of their own: a method that allocates on

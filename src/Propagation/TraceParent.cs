@@ -160,11 +160,15 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
             return default;
         }
 
-        // The BCL ids are strings: the per-thread cache hands back the ones already made for the
-        // contexts a proxy extracts again and again (every message of a call carries the same one).
-        ActivityIdCache.Ids(_traceIdHigh, _traceIdLow, _parentId, out ActivityTraceId traceId, out ActivitySpanId spanId);
+        GetActivityIds(out ActivityTraceId traceId, out ActivitySpanId spanId);
         return new ActivityContext(traceId, spanId, ActivityTraceFlags, traceState, isRemote);
     }
+
+    /// <summary>The BCL ids of a valid traceparent.</summary>
+    internal void GetActivityIds(out ActivityTraceId traceId, out ActivitySpanId spanId) =>
+        // The BCL ids are strings: the per-thread cache hands back the ones already made for the
+        // contexts a proxy extracts again and again (every message of a call carries the same one).
+        ActivityIdCache.Ids(_traceIdHigh, _traceIdLow, _parentId, out traceId, out spanId);
 
     /// <summary>Creates a traceparent from an <see cref="ActivityContext"/> without allocating.</summary>
     /// <param name="context">The context; an invalid one gives <c>default</c>.</param>

@@ -318,4 +318,73 @@ public sealed class SipRawPropagatorTests
         Assert.True(s_xotel.TryStrip(source, SipTraceHeaderScope.All, destination, out written));
         Assert.Equal(SipMessages.Invite(), destination.AsSpan(0, written).ToArray());
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Sixteen_trace_headers_are_read_and_a_seventeenth_makes_the_message_unusable(bool adjacent)
+    {
+        // Adjacent trace headers are confirmed one after another without the pass; separated ones each
+        // by the pass. Both must stop at the same limit.
+        static byte[] With(int traceStates, bool adjacent)
+        {
+            var lines = new List<string> { $"X-OTel-traceparent: {SipMessages.TraceParent}" };
+            for (int i = 0; i < traceStates; i++)
+            {
+                if (!adjacent)
+                {
+                    lines.Add($"Subject: filler {i}");
+                }
+
+                lines.Add($"X-OTel-tracestate: k{i}=v{i}");
+            }
+
+            return SipMessages.Invite([.. lines]);
+        }
+
+        Assert.True(s_xotel.TryExtract(With(15, adjacent), out ActivityContext context));
+        Assert.Equal(string.Join(",", Enumerable.Range(0, 15).Select(i => $"k{i}=v{i}")), context.TraceState);
+        byte[] source = With(15, adjacent);
+        Assert.True(s_xotel.TryInject(source, context, new byte[source.Length + s_xotel.MaxAddedBytes], out _));
+
+        source = With(16, adjacent);
+        Assert.False(s_xotel.TryExtract(source, out ActivityContext _));
+        Assert.False(s_xotel.TryExtract(source, out TraceParent _));
+        Assert.False(s_xotel.TryInject(source, context, new byte[source.Length + s_xotel.MaxAddedBytes], out int written));
+        Assert.Equal(0, written);
+    }
+
+    [Fact]
+    public void A_traceparent_seen_again_gives_the_same_context_and_one_that_differs_in_any_byte_its_own()
+    {
+        // The thread remembers recent traceparent values by their bytes: these share the slot (the parent
+        // id's last two digits) and differ in the flags, the trace id and the version.
+        string[] values =
+        [
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00",
+            "00-1af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            "00-0af7651916cd43dd8448eb211c80319c-c7ad6b7169203331-01",
+            "01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03",
+        ];
+
+        for (int round = 0; round < 3; round++)
+        {
+            foreach (string value in values)
+            {
+                Assert.True(s_xotel.TryExtract(SipMessages.Invite($"X-OTel-traceparent: {value}"), out ActivityContext context));
+                TraceParent expected = TraceParent.Parse(value);
+                Assert.Equal(value[3..35], context.TraceId.ToHexString());
+                Assert.Equal(value[36..52], context.SpanId.ToHexString());
+                Assert.Equal(expected.ActivityTraceFlags, context.TraceFlags);
+                Assert.True(context.IsRemote);
+            }
+        }
+
+        // An invalid value is never remembered as valid, however often it is seen.
+        for (int round = 0; round < 2; round++)
+        {
+            Assert.False(s_xotel.TryExtract(SipMessages.Invite("X-OTel-traceparent: 00-00000000000000000000000000000000-b7ad6b7169203331-01"), out ActivityContext _));
+        }
+    }
 }

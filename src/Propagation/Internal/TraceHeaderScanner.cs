@@ -242,6 +242,7 @@ internal static class TraceHeaderScanner
         int firstOffset = next;
         int lastFullBlock = message.Length - CandidateReach - TBlock.Width;
         int skipTo = next;
+        int copiedUpTo = -1;
         TraceHeaderLine overflow = default;
         while (true)
         {
@@ -348,17 +349,69 @@ internal static class TraceHeaderScanner
 
                 skipTo = slot.LineEnd;
                 count++;
+
+                // Trace headers usually come together at the end of the header section, where
+                // injection puts them. So the line right after a confirmed one is tried at once, with
+                // the same prefix length, rather than found by the pass in a block of its own; and an
+                // empty line right after them ends the section here. Leaving the pass's loop for a
+                // block costs more than the whole test of a line, so this saves a block or two per message.
+                // Lines confirmed this way are contiguous header lines, and a header line holds no
+                // empty line, so nothing the pass would have found between them is skipped.
+                int prefixLength = hit - slot.LineStart;
+                int name = skipTo + prefixLength;
+                while (name < message.Length && (Unsafe.Add(ref start, name) | LowerCaseBit) == 't')
+                {
+                    slot = ref count < found.Length ? ref found[count] : ref overflow;
+                    if (!TryConfirm(message, name, prefixes, ref slot))
+                    {
+                        break;
+                    }
+
+                    if (count == found.Length)
+                    {
+                        headersEnd = -1;
+                        return false;
+                    }
+
+                    skipTo = slot.LineEnd;
+                    count++;
+                    name = skipTo + (name - slot.LineStart);
+                }
+
+                if (IsEmptyLineAt<TEnding>(message, skipTo))
+                {
+                    // Any hits left are after the empty line.
+                    end = skipTo;
+                    break;
+                }
+
+                if (skipTo - 1 > next)
+                {
+                    // Resume the pass at the last line's line feed (it may start the empty line). The
+                    // bytes skipped are not copied, so the copy is whole only up to here.
+                    copiedUpTo = TCopy.Copies && copiedUpTo < 0 ? next : copiedUpTo;
+                    next = skipTo - 1;
+                }
             }
 
             if (end >= 0)
             {
-                // Every offset before next has been tested, and so copied.
+                // Every offset before next has been tested (or is inside a confirmed line), and copied
+                // unless the pass skipped ahead.
                 headersEnd = end;
-                copiedEnd = TCopy.Copies ? next : 0;
+                copiedEnd = TCopy.Copies ? (copiedUpTo >= 0 ? copiedUpTo : next) : 0;
                 return true;
             }
         }
     }
+
+    /// <summary>Whether the empty line (a line terminator on its own) starts at <paramref name="offset"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsEmptyLineAt<TEnding>(ReadOnlySpan<byte> message, int offset)
+        where TEnding : struct, ILineEnding =>
+        TEnding.TerminatorOffset == 1
+            ? (uint)offset < (uint)message.Length && message[offset] == ByteLF
+            : (uint)(offset + 1) < (uint)message.Length && message[offset] == ByteCR && message[offset + 1] == ByteLF;
 
     /// <summary>A line terminator convention, as a type so that its length is a constant in the hot loop.</summary>
     private interface ILineEnding
