@@ -201,14 +201,14 @@ public static class TraceState
             return null;
         }
 
-        return RecentTraceStates.TryGet(utf8Value, maxLength, out string? recent)
+        return RecentHeaderValues.OfThisThreadIfAny is { } recentValues && recentValues.TryGetTraceState(utf8Value, maxLength, out string? recent)
             ? recent
             : NormalizeUnseen(utf8Value, maxLength);
     }
 
     /// <summary>
     /// <see cref="Normalize(ReadOnlySpan{byte}, int)"/> for a value this thread's recent
-    /// strings (<see cref="RecentTraceStates"/>) do not hold: for the raw extract path, which looks
+    /// strings (<see cref="RecentHeaderValues"/>) do not hold: for the raw extract path, which looks
     /// there itself before paying for this method's stack buffer.
     /// </summary>
     internal static string? NormalizeUnseen(ReadOnlySpan<byte> utf8Value, int maxLength)
@@ -235,7 +235,7 @@ public static class TraceState
             if (written == utf8Value.Length)
             {
                 // Nothing was trimmed or dropped: the header already was this normalised list.
-                RecentTraceStates.Add(result);
+                RecentHeaderValues.OfThisThread.AddTraceState(result);
             }
 
             return result;

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Text;
+
+namespace SipTraceContext.Propagation.Internal;
+
+/// <summary>
+/// The trace header values one thread handled last, so that the same header seen again (every message
+/// of a call carries the same traceparent and tracestate) is answered with what was made for it the
+/// first time.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <b>Traceparent values</b> are kept by their exact 55 bytes with what they decode to and their BCL
+/// ids. A hit costs two 32-byte compares instead of decoding and finding the ids by their numbers (two
+/// lookups in <see cref="ActivityIdCache"/>). Only valid values are kept, and decoding depends on
+/// nothing but the bytes, so a hit is exactly what decoding would give.
+/// </para>
+/// <para>
+/// <b>Tracestate strings</b>: only lists that were already normalised when they arrived are kept. For
+/// such a list, with a budget at least its length, normalising gives the list itself, so a byte-for-byte
+/// match with a kept string is the exact answer the full path would give; and a kept string being
+/// injected again can be written as it is.
+/// </para>
+/// <para>
+/// Per thread, so that an entry is never read half-written by another thread, with no locks on the hot
+/// path. One object holds both tables because each thread-static read is a call into the runtime
+/// (about 3 ns here): an extraction reads it once and passes it on. About 4 KB a thread, made on its
+/// first use.
+/// </para>
+/// </remarks>
+internal sealed class RecentHeaderValues
+{
+    private const int TraceParentEntries = 32;
+    private const int TraceStateEntries = 16;
+
+    // A traceparent's first 32 bytes and its last 32 (they overlap by 9).
+    private const int TailOffset = TraceParent.Length - 32;
+
+    [ThreadStatic]
+    private static RecentHeaderValues? t_current;
+
+    private readonly TraceParentEntry[] _traceParents = new TraceParentEntry[TraceParentEntries];
+    private readonly string?[] _traceStates = new string?[TraceStateEntries];
+
+    private RecentHeaderValues()
+    {
+    }
+
+    /// <summary>This thread's values, or <c>null</c> if it has kept none yet: for lookups, which need not make them.</summary>
+    public static RecentHeaderValues? OfThisThreadIfAny => t_current;
+
+    /// <summary>This thread's values, made on first use: for keeping a value.</summary>
+    public static RecentHeaderValues OfThisThread => t_current ??= new RecentHeaderValues();
+
+    /// <summary>The traceparent and BCL ids of <paramref name="value"/>, if kept.</summary>
+    /// <param name="value">A header value; only one of exactly <see cref="TraceParent.Length"/> bytes can be kept.</param>
+    /// <param name="traceParent">The decoded value.</param>
+    /// <param name="traceId">Its trace id.</param>
+    /// <param name="spanId">Its parent id.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryGetTraceParent(ReadOnlySpan<byte> value, out TraceParent traceParent, out ActivityTraceId traceId, out ActivitySpanId spanId)
+    {
+        if (value.Length == TraceParent.Length)
+        {
+            ref byte at = ref MemoryMarshal.GetReference(value);
+            ref TraceParentEntry entry = ref _traceParents[TraceParentSlot(ref at)];
+            if (Vector256.LoadUnsafe(ref at) == entry.Head
+                && Vector256.LoadUnsafe(ref at, TailOffset) == entry.Tail
+                && entry.TraceParent.IsValid)
+            {
+                traceParent = entry.TraceParent;
+                traceId = entry.TraceId;
+                spanId = entry.SpanId;
+                return true;
+            }
+        }
+
+        traceParent = default;
+        traceId = default;
+        spanId = default;
+        return false;
+    }
+
+    /// <summary>Keeps what <paramref name="value"/> decoded to, replacing the entry in its slot.</summary>
+    /// <param name="value">The header value that decoded to <paramref name="traceParent"/>; kept only if it is <see cref="TraceParent.Length"/> bytes.</param>
+    /// <param name="traceParent">What it decoded to; kept only if valid.</param>
+    /// <param name="traceId">Its trace id.</param>
+    /// <param name="spanId">Its parent id.</param>
+    public void AddTraceParent(ReadOnlySpan<byte> value, in TraceParent traceParent, ActivityTraceId traceId, ActivitySpanId spanId)
+    {
+        if (value.Length != TraceParent.Length || !traceParent.IsValid)
+        {
+            return;
+        }
+
+        ref byte at = ref MemoryMarshal.GetReference(value);
+        _traceParents[TraceParentSlot(ref at)] = new TraceParentEntry(Vector256.LoadUnsafe(ref at), Vector256.LoadUnsafe(ref at, TailOffset), traceParent, traceId, spanId);
+    }
+
+    /// <summary>The kept tracestate string equal to <paramref name="utf8Value"/>, if it fits <paramref name="maxLength"/>.</summary>
+    public bool TryGetTraceState(ReadOnlySpan<byte> utf8Value, int maxLength, [NotNullWhen(true)] out string? value)
+    {
+        string? candidate = _traceStates[TraceStateSlot(utf8Value)];
+        if (candidate is not null && candidate.Length == utf8Value.Length && candidate.Length <= maxLength && Ascii.Equals(utf8Value, candidate))
+        {
+            value = candidate;
+            return true;
+        }
+
+        value = null;
+        return false;
+    }
+
+    /// <summary>Whether this very string instance was kept: then it is a normalised list, valid as it is.</summary>
+    public bool IsKnownNormalised(string value) => ReferenceEquals(_traceStates[TraceStateSlot(value)], value);
+
+    /// <summary>Keeps a tracestate list that was already normalised when it arrived.</summary>
+    public void AddTraceState(string normalised) => _traceStates[TraceStateSlot(normalised)] = normalised;
+
+    // The parent id's last two hex digits: random (W3C asks for it), so entries spread evenly.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int TraceParentSlot(ref byte value) =>
+        ((Unsafe.Add(ref value, 50) * 31) + Unsafe.Add(ref value, 51)) & (TraceParentEntries - 1);
+
+    // Length and two bytes far apart: lists of one vendor differ in their values, and a collision
+    // only costs a comparison and a replaced entry.
+    private static int TraceStateSlot(ReadOnlySpan<byte> value) =>
+        value.IsEmpty ? 0 : (value.Length + (value[value.Length / 2] * 7) + (value[^1] * 13)) & (TraceStateEntries - 1);
+
+    private static int TraceStateSlot(string value) =>
+        value.Length == 0 ? 0 : (value.Length + (value[value.Length / 2] * 7) + (value[^1] * 13)) & (TraceStateEntries - 1);
+
+    private readonly record struct TraceParentEntry(Vector256<byte> Head, Vector256<byte> Tail, TraceParent TraceParent, ActivityTraceId TraceId, ActivitySpanId SpanId);
+}
