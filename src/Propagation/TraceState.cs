@@ -201,13 +201,13 @@ public static class TraceState
             return null;
         }
 
-        return RecentHeaderValues.OfThisThreadIfAny is { } recentValues && recentValues.TryGetTraceState(utf8Value, maxLength, out string? recent)
+        return RecentHeaderValues.TryGetTraceState(utf8Value, maxLength, out string? recent)
             ? recent
             : NormalizeUnseen(utf8Value, maxLength);
     }
 
     /// <summary>
-    /// <see cref="Normalize(ReadOnlySpan{byte}, int)"/> for a value this thread's recent
+    /// <see cref="Normalize(ReadOnlySpan{byte}, int)"/> for a value the recent
     /// strings (<see cref="RecentHeaderValues"/>) do not hold: for the raw extract path, which looks
     /// there itself before paying for this method's stack buffer.
     /// </summary>
@@ -235,7 +235,7 @@ public static class TraceState
             if (written == utf8Value.Length)
             {
                 // Nothing was trimmed or dropped: the header already was this normalised list.
-                RecentHeaderValues.OfThisThread.AddTraceState(result);
+                RecentHeaderValues.AddTraceState(result);
             }
 
             return result;

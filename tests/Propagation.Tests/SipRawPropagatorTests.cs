@@ -387,4 +387,33 @@ public sealed class SipRawPropagatorTests
             Assert.False(s_xotel.TryExtract(SipMessages.Invite("X-OTel-traceparent: 00-00000000000000000000000000000000-b7ad6b7169203331-01"), out ActivityContext _));
         }
     }
+
+    [Fact]
+    public void Threads_extracting_and_injecting_different_tracestates_at_once_each_get_their_own()
+    {
+        // The recent tracestate strings are one table for the process, written and read by every thread.
+        const int Values = 40;
+        byte[][] messages = [.. Enumerable.Range(0, Values).Select(i =>
+            SipMessages.Invite($"X-OTel-traceparent: 00-0af7651916cd43dd8448eb211c8031{i:x2}-b7ad6b71692033{i:x2}-01", $"X-OTel-tracestate: v{i}=x{i},w=1"))];
+        int failures = 0;
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, worker =>
+        {
+            byte[] destination = new byte[messages[0].Length + s_xotel.MaxAddedBytes];
+            for (int n = 0; n < 3000; n++)
+            {
+                int i = (n * 7 + worker) % Values;
+                if (!s_xotel.TryExtract(messages[i], out ActivityContext context)
+                    || context.TraceState != $"v{i}=x{i},w=1"
+                    || context.SpanId.ToHexString() != $"b7ad6b71692033{i:x2}"
+                    || !s_xotel.TryInject(messages[i], context, destination, out int written)
+                    || !s_xotel.TryExtract(destination.AsSpan(0, written), out ActivityContext again)
+                    || again.TraceState != context.TraceState)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+        });
+
+        Assert.Equal(0, failures);
+    }
 }

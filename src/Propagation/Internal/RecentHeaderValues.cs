@@ -20,16 +20,18 @@ namespace SipTraceContext.Propagation.Internal;
 /// nothing but the bytes, so a hit is exactly what decoding would give.
 /// </para>
 /// <para>
+/// The traceparent table is per thread, so that an entry (several fields) is never read half-written
+/// by another thread, with no locks on the hot path: about 4 KB a thread, made on its first use. A
+/// thread-static read is a call into the runtime (about 3 ns here), so an extraction reads it once and
+/// passes it on.
+/// </para>
+/// <para>
 /// <b>Tracestate strings</b>: only lists that were already normalised when they arrived are kept. For
 /// such a list, with a budget at least its length, normalising gives the list itself, so a byte-for-byte
 /// match with a kept string is the exact answer the full path would give; and a kept string being
-/// injected again can be written as it is.
-/// </para>
-/// <para>
-/// Per thread, so that an entry is never read half-written by another thread, with no locks on the hot
-/// path. One object holds both tables because each thread-static read is a call into the runtime
-/// (about 3 ns here): an extraction reads it once and passes it on. About 4 KB a thread, made on its
-/// first use.
+/// injected again can be written as it is. This table is one for the process: an entry is a single
+/// reference to an immutable string, which every thread reads and writes whole, so it needs no
+/// thread-static read (inject's only one) and a string extracted on one thread is known on another.
 /// </para>
 /// </remarks>
 internal sealed class RecentHeaderValues
@@ -43,8 +45,9 @@ internal sealed class RecentHeaderValues
     [ThreadStatic]
     private static RecentHeaderValues? t_current;
 
+    private static readonly string?[] s_traceStates = new string?[TraceStateEntries];
+
     private readonly TraceParentEntry[] _traceParents = new TraceParentEntry[TraceParentEntries];
-    private readonly string?[] _traceStates = new string?[TraceStateEntries];
 
     private RecentHeaderValues()
     {
@@ -102,9 +105,9 @@ internal sealed class RecentHeaderValues
     }
 
     /// <summary>The kept tracestate string equal to <paramref name="utf8Value"/>, if it fits <paramref name="maxLength"/>.</summary>
-    public bool TryGetTraceState(ReadOnlySpan<byte> utf8Value, int maxLength, [NotNullWhen(true)] out string? value)
+    public static bool TryGetTraceState(ReadOnlySpan<byte> utf8Value, int maxLength, [NotNullWhen(true)] out string? value)
     {
-        string? candidate = _traceStates[TraceStateSlot(utf8Value)];
+        string? candidate = s_traceStates[TraceStateSlot(utf8Value)];
         if (candidate is not null && candidate.Length == utf8Value.Length && candidate.Length <= maxLength && Ascii.Equals(utf8Value, candidate))
         {
             value = candidate;
@@ -116,10 +119,10 @@ internal sealed class RecentHeaderValues
     }
 
     /// <summary>Whether this very string instance was kept: then it is a normalised list, valid as it is.</summary>
-    public bool IsKnownNormalised(string value) => ReferenceEquals(_traceStates[TraceStateSlot(value)], value);
+    public static bool IsKnownNormalised(string value) => ReferenceEquals(s_traceStates[TraceStateSlot(value)], value);
 
     /// <summary>Keeps a tracestate list that was already normalised when it arrived.</summary>
-    public void AddTraceState(string normalised) => _traceStates[TraceStateSlot(normalised)] = normalised;
+    public static void AddTraceState(string normalised) => s_traceStates[TraceStateSlot(normalised)] = normalised;
 
     // The parent id's last two hex digits: random (W3C asks for it), so entries spread evenly.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
