@@ -609,41 +609,33 @@ internal static class TraceHeaderScanner
         }
 
         // The name must start a line: the bytes between the line feed and "trace" are a prefix.
-        int prefixIndex = prefixes.MatchBefore(message, hit);
+        int prefixIndex = prefixes.MatchBefore(message, hit, out int prefixLength);
         if (prefixIndex < 0)
         {
             return false;
         }
 
-        int lineStart = hit - prefixes.LengthOf(prefixIndex);
+        int lineStart = hit - prefixLength;
 
-        // The 64 bytes from the end of "tracestate" on: a traceparent line ends within them.
-        int windowStart = hit + 10;
-        LineWindow window = LineWindow.Read(message, windowStart);
-
-        // The usual layout, read from the window's bit masks without a loop: the colon right after the
-        // name (position is below hit + 12, within the message) and a value on one line that ends
-        // within the window.
-        int valueOffset = position + 1 - windowStart;
-        ulong fromValue = ~0UL << valueOffset;
-        ulong lineFeedsInValue = window.LineFeeds & fromValue;
-        if (Unsafe.Add(ref name, position - hit) == ByteColon && lineFeedsInValue != 0)
+        // The usual layout, checked byte by byte: "name: value" and the line's end within the 64 bytes
+        // after the colon (position is below hit + 12, within the message), the value with nothing to
+        // trim but the one space, and no folding. Anything else goes to the general reader, which gives
+        // the same answer for this layout; checking for it first keeps this path short (it runs for
+        // every trace header of every message).
+        ulong lineFeeds = LineFeedsFrom(message, position);
+        if (Unsafe.Add(ref name, position - hit) == ByteColon && (lineFeeds >>= 1) != 0)
         {
-            int lineFeedOffset = BitOperations.TrailingZeroCount(lineFeedsInValue);
-            int lineEnd = windowStart + lineFeedOffset + 1;
-            if (lineEnd == message.Length || Unsafe.Add(ref name, lineEnd - hit) is not ((byte)' ' or (byte)'\t'))
+            // lineFeeds now starts after the colon; its first line feed ends the line.
+            int lineFeed = position + 1 + BitOperations.TrailingZeroCount(lineFeeds);
+            int lineEnd = lineFeed + 1;
+            int valueStart = Unsafe.Add(ref name, position + 1 - hit) == (byte)' ' ? position + 2 : position + 1;
+            int valueEnd = Unsafe.Add(ref name, lineFeed - 1 - hit) == ByteCR ? lineFeed - 1 : lineFeed;
+            if (valueStart < valueEnd
+                && Unsafe.Add(ref name, valueStart - hit) is not ((byte)' ' or (byte)'\t' or ByteCR)
+                && Unsafe.Add(ref name, valueEnd - 1 - hit) is not ((byte)' ' or (byte)'\t')
+                && (lineEnd == message.Length || Unsafe.Add(ref name, lineEnd - hit) is not ((byte)' ' or (byte)'\t')))
             {
-                // The value: drop the carriage return before the line feed, then the blanks (and, at
-                // the start only, carriage returns) around what is left (RFC 3261 §7.3.1).
-                int contentEndOffset = lineFeedOffset > valueOffset && (window.CarriageReturns & (1UL << (lineFeedOffset - 1))) != 0
-                    ? lineFeedOffset - 1
-                    : lineFeedOffset;
-                ulong content = fromValue & ((1UL << contentEndOffset) - 1);
-                ulong notLeading = content & ~(window.Blanks | window.CarriageReturns);
-                int valueStartOffset = notLeading != 0 ? BitOperations.TrailingZeroCount(notLeading) : contentEndOffset;
-                ulong notTrailing = content & ~window.Blanks & (~0UL << valueStartOffset);
-                int valueEndOffset = notTrailing != 0 ? (sizeof(ulong) * 8) - BitOperations.LeadingZeroCount(notTrailing) : valueStartOffset;
-                line = new TraceHeaderLine(prefixIndex, field, lineStart, lineEnd, windowStart + valueStartOffset, windowStart + valueEndOffset, isFolded: false);
+                line = new TraceHeaderLine(prefixIndex, field, lineStart, lineEnd, valueStart, valueEnd, isFolded: false);
                 return true;
             }
         }
@@ -700,48 +692,32 @@ internal static class TraceHeaderScanner
         MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref at, offset), length);
 
     /// <summary>
-    /// One bit per byte of the 64 from an offset (bit 0 first) for the bytes a header line's end and
-    /// its value's edges are made of; all zero when fewer than 64 bytes are left or vectors are not
-    /// accelerated.
+    /// One bit per byte of the 64 from <paramref name="from"/> (bit 0 first) for the line feeds among
+    /// them; all zero when fewer than 64 bytes are left or vectors are not accelerated.
     /// </summary>
-    /// <param name="LineFeeds">Line feeds.</param>
-    /// <param name="CarriageReturns">Carriage returns.</param>
-    /// <param name="Blanks">Spaces and horizontal tabs.</param>
-    private readonly record struct LineWindow(ulong LineFeeds, ulong CarriageReturns, ulong Blanks)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong LineFeedsFrom(ReadOnlySpan<byte> message, int from)
     {
-        private const int Bytes = 64;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static LineWindow Read(ReadOnlySpan<byte> message, int from)
+        const int Bytes = 64;
+        if (from + Bytes > message.Length)
         {
-            if (from + Bytes > message.Length)
-            {
-                return default;
-            }
-
-            ref byte at = ref Unsafe.Add(ref MemoryMarshal.GetReference(message), from);
-            if (Vector512.IsHardwareAccelerated)
-            {
-                Vector512<byte> bytes = Vector512.LoadUnsafe(ref at);
-                return new LineWindow(
-                    Vector512.Equals(bytes, Vector512.Create(ByteLF)).ExtractMostSignificantBits(),
-                    Vector512.Equals(bytes, Vector512.Create(ByteCR)).ExtractMostSignificantBits(),
-                    (Vector512.Equals(bytes, Vector512.Create((byte)' ')) | Vector512.Equals(bytes, Vector512.Create((byte)'\t'))).ExtractMostSignificantBits());
-            }
-
-            if (Vector256.IsHardwareAccelerated)
-            {
-                Vector256<byte> low = Vector256.LoadUnsafe(ref at);
-                Vector256<byte> high = Vector256.LoadUnsafe(ref at, (nuint)Vector256<byte>.Count);
-                return new LineWindow(Bits(low, high, ByteLF), Bits(low, high, ByteCR), Bits(low, high, (byte)' ') | Bits(low, high, (byte)'\t'));
-            }
-
-            return default;
+            return 0;
         }
 
-        private static ulong Bits(Vector256<byte> low, Vector256<byte> high, byte value) =>
-            Vector256.Equals(low, Vector256.Create(value)).ExtractMostSignificantBits()
-            | ((ulong)Vector256.Equals(high, Vector256.Create(value)).ExtractMostSignificantBits() << Vector256<byte>.Count);
+        ref byte at = ref Unsafe.Add(ref MemoryMarshal.GetReference(message), from);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            return Vector512.Equals(Vector512.LoadUnsafe(ref at), Vector512.Create(ByteLF)).ExtractMostSignificantBits();
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<byte> lineFeed = Vector256.Create(ByteLF);
+            return Vector256.Equals(Vector256.LoadUnsafe(ref at), lineFeed).ExtractMostSignificantBits()
+                | ((ulong)Vector256.Equals(Vector256.LoadUnsafe(ref at, (nuint)Vector256<byte>.Count), lineFeed).ExtractMostSignificantBits() << Vector256<byte>.Count);
+        }
+
+        return 0;
     }
 
     /// <summary>The offset of the first line feed at or after <paramref name="from"/>, or -1.</summary>
@@ -752,7 +728,7 @@ internal static class TraceHeaderScanner
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int IndexOfLineFeed(ReadOnlySpan<byte> message, int from)
     {
-        ulong bits = LineWindow.Read(message, from).LineFeeds;
+        ulong bits = LineFeedsFrom(message, from);
         if (bits != 0)
         {
             return from + BitOperations.TrailingZeroCount(bits);
