@@ -243,7 +243,6 @@ internal static class TraceHeaderScanner
         int lastFullBlock = message.Length - CandidateReach - TBlock.Width;
         int skipTo = next;
         int copiedUpTo = -1;
-        TraceHeaderLine overflow = default;
         while (true)
         {
             int blockStart;
@@ -333,51 +332,22 @@ internal static class TraceHeaderScanner
                     continue;
                 }
 
-                // Confirmed straight into the caller's buffer; once that is full, into a local, as a
-                // header confirmed there is one too many.
-                ref TraceHeaderLine slot = ref count < found.Length ? ref found[count] : ref overflow;
-                if (!TryConfirm(message, hit, prefixes, ref slot))
+                int confirmed = ConfirmRun(message, hit, prefixes, found, count, out int runEnd);
+                if (confirmed == 0)
                 {
                     continue;
                 }
 
-                if (count == found.Length)
+                if (confirmed < 0)
                 {
                     headersEnd = -1;
                     return false;
                 }
 
-                skipTo = slot.LineEnd;
-                count++;
+                count += confirmed;
+                skipTo = runEnd;
 
-                // Trace headers usually come together at the end of the header section, where
-                // injection puts them. So the line right after a confirmed one is tried at once, with
-                // the same prefix length, rather than found by the pass in a block of its own; and an
-                // empty line right after them ends the section here. Leaving the pass's loop for a
-                // block costs more than the whole test of a line, so this saves a block or two per message.
-                // Lines confirmed this way are contiguous header lines, and a header line holds no
-                // empty line, so nothing the pass would have found between them is skipped.
-                int prefixLength = hit - slot.LineStart;
-                int name = skipTo + prefixLength;
-                while (name < message.Length && (Unsafe.Add(ref start, name) | LowerCaseBit) == 't')
-                {
-                    slot = ref count < found.Length ? ref found[count] : ref overflow;
-                    if (!TryConfirm(message, name, prefixes, ref slot))
-                    {
-                        break;
-                    }
-
-                    if (count == found.Length)
-                    {
-                        headersEnd = -1;
-                        return false;
-                    }
-
-                    skipTo = slot.LineEnd;
-                    count++;
-                    name = skipTo + (name - slot.LineStart);
-                }
-
+                // An empty line right after the run ends the section here, without the pass.
                 if (IsEmptyLineAt<TEnding>(message, skipTo))
                 {
                     // Any hits left are after the empty line.
@@ -571,15 +541,62 @@ internal static class TraceHeaderScanner
     private const int ShortestLineFromHit = 12;
 
     /// <summary>
+    /// Confirms the trace header whose "trace" is at <paramref name="hit"/> and the trace headers on the
+    /// lines right after it, recording them from <c>found[count]</c> on.
+    /// </summary>
+    /// <remarks>
+    /// Trace headers usually come together at the end of the header section, where injection puts them.
+    /// So the line right after a confirmed one is tried at once, with the same prefix length, rather
+    /// than found by the pass in a block of its own: leaving the pass's loop for a block costs more
+    /// than the whole test of a line. Lines confirmed this way are contiguous header lines, and a header
+    /// line holds no empty line, so nothing the pass would have found between them is skipped.
+    /// <para>
+    /// Not inlined: the scan's loop stays small, and compiled on its own this method has the inlining
+    /// budget for the line test (inlined into the scan, the JIT ran out of budget, called the line's
+    /// constructor and copied the result). One call per run rather than per line: the call and its
+    /// register saves cost about as much as the test of a line.
+    /// </para>
+    /// </remarks>
+    /// <returns>How many lines were recorded: 0 when the hit is not a trace header, -1 when <paramref name="found"/> overflowed.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int ConfirmRun(ReadOnlySpan<byte> message, int hit, TraceHeaderPrefixes prefixes, Span<TraceHeaderLine> found, int count, out int runEnd)
+    {
+        // Lines are confirmed straight into the caller's buffer; once that is full, into a local, as a
+        // line confirmed there is one too many.
+        Unsafe.SkipInit(out TraceHeaderLine overflow);
+        runEnd = 0;
+        int confirmed = 0;
+        int name = hit;
+        while (true)
+        {
+            int index = count + confirmed;
+            ref TraceHeaderLine slot = ref index < found.Length ? ref found[index] : ref overflow;
+            if (!TryConfirm(message, name, prefixes, ref slot))
+            {
+                return confirmed;
+            }
+
+            if (index == found.Length)
+            {
+                return -1;
+            }
+
+            confirmed++;
+            runEnd = slot.LineEnd;
+            name = runEnd + (name - slot.LineStart);
+            if ((uint)name >= (uint)message.Length || (message[name] | LowerCaseBit) != 't')
+            {
+                return confirmed;
+            }
+        }
+    }
+
+    /// <summary>
     /// Confirms that the candidate "trace" at <paramref name="hit"/> ends a recognised prefix at a line
     /// start, and reads the header into <paramref name="line"/> (left as it was otherwise).
     /// </summary>
-    /// <remarks>
-    /// Not inlined: the scan's loop stays small, and compiled on its own this method has the inlining
-    /// budget to build the line in place in the caller's buffer (inlined into the scan, the JIT ran out of
-    /// budget, called the line's constructor and copied the result, a third of the cost of a header).
-    /// </remarks>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    /// <remarks>Inlined into <see cref="ConfirmRun"/>, its only caller, which is compiled on its own.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryConfirm(ReadOnlySpan<byte> message, int hit, TraceHeaderPrefixes prefixes, ref TraceHeaderLine line)
     {
         // Every read below up to the colon's offset is within these bytes: "tracestate:" and a line feed.
