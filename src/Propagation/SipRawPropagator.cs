@@ -73,7 +73,13 @@ public sealed class SipRawPropagator
     {
         Unsafe.SkipInit(out TraceHeaderLines buffer);
         Span<TraceHeaderLine> lines = buffer;
-        return TryExtractCore(message, lines, withIds: false, out traceParent, out _, out _, out _, out _);
+        if (!TraceHeaderScanner.TryScan(message, _headers.Prefixes, lines, out int count, out _, out _))
+        {
+            traceParent = default;
+            return false;
+        }
+
+        return TryExtractFrom(message, lines[..count], out traceParent);
     }
 
     /// <summary>
@@ -89,50 +95,65 @@ public sealed class SipRawPropagator
     {
         Unsafe.SkipInit(out TraceHeaderLines buffer);
         Span<TraceHeaderLine> lines = buffer;
-        if (!TryExtractCore(message, lines, withIds: true, out TraceParent traceParent, out ActivityTraceId traceId, out ActivitySpanId spanId, out int winner, out int count))
+        if (!TraceHeaderScanner.TryScan(message, _headers.Prefixes, lines, out int count, out _, out _))
         {
             context = default;
             return false;
         }
 
-        string? traceState = ReadTraceState(message, lines[..count], winner);
+        return TryExtractFrom(message, lines[..count], out context);
+    }
+
+    /// <summary>
+    /// Reads all the trace headers of a message once, for extracting from it and injecting into (a copy
+    /// of) it without reading them again: what a proxy does with every message it forwards.
+    /// </summary>
+    /// <param name="message">The raw SIP message (at least its complete header section); the result refers to it.</param>
+    /// <returns>The message with its trace headers found; check <see cref="SipRawScan.IsComplete"/>.</returns>
+    public SipRawScan Scan(ReadOnlySpan<byte> message) => new(this, message, _headers.Prefixes);
+
+    /// <summary>The traceparent of the trace headers <paramref name="found"/> in <paramref name="message"/>.</summary>
+    internal bool TryExtractFrom(ReadOnlySpan<byte> message, ReadOnlySpan<TraceHeaderLine> found, out TraceParent traceParent) =>
+        TrySelectTraceParent(message, found, withIds: false, out traceParent, out _, out _, out _);
+
+    /// <summary>The context of the trace headers <paramref name="found"/> in <paramref name="message"/>.</summary>
+    internal bool TryExtractFrom(ReadOnlySpan<byte> message, ReadOnlySpan<TraceHeaderLine> found, out ActivityContext context)
+    {
+        if (!TrySelectTraceParent(message, found, withIds: true, out TraceParent traceParent, out ActivityTraceId traceId, out ActivitySpanId spanId, out int winner))
+        {
+            context = default;
+            return false;
+        }
+
+        string? traceState = ReadTraceState(message, found, winner);
         context = new ActivityContext(traceId, spanId, traceParent.ActivityTraceFlags, traceState, isRemote: true);
         return true;
     }
 
     /// <summary>
-    /// Scans <paramref name="message"/> and reads the traceparent of the first style (in precedence order)
-    /// that has exactly one valid one; <paramref name="withIds"/>, also its BCL ids.
+    /// Reads the traceparent of the first style (in precedence order) that has exactly one valid one
+    /// among the trace headers <paramref name="found"/>; <paramref name="withIds"/>, also its BCL ids.
     /// </summary>
     /// <param name="message">The raw message.</param>
-    /// <param name="lines">Room for the trace header lines.</param>
+    /// <param name="found">Its trace header lines.</param>
     /// <param name="withIds">Whether to find the BCL ids too.</param>
     /// <param name="traceParent">The traceparent found.</param>
     /// <param name="traceId">With <paramref name="withIds"/>, its trace id.</param>
     /// <param name="spanId">With <paramref name="withIds"/>, its parent id.</param>
     /// <param name="winner">The index of the prefix it was found under.</param>
-    /// <param name="count">How many trace header lines <paramref name="lines"/> holds.</param>
-    private bool TryExtractCore(
+    private bool TrySelectTraceParent(
         ReadOnlySpan<byte> message,
-        Span<TraceHeaderLine> lines,
+        ReadOnlySpan<TraceHeaderLine> found,
         bool withIds,
         out TraceParent traceParent,
         out ActivityTraceId traceId,
         out ActivitySpanId spanId,
-        out int winner,
-        out int count)
+        out int winner)
     {
         traceParent = default;
         traceId = default;
         spanId = default;
         winner = -1;
-        if (!TraceHeaderScanner.TryScan(message, _headers.Prefixes, lines, out count, out _, out _))
-        {
-            count = 0;
-            return false;
-        }
-
-        ReadOnlySpan<TraceHeaderLine> found = lines[..count];
         for (int prefix = 0; prefix < _headers.ExtractPrefixesLower.Length; prefix++)
         {
             int index = -1;
@@ -350,11 +371,38 @@ public sealed class SipRawPropagator
             return false;
         }
 
+        return TryInjectFrom(source, lines[..count], headersEnd, lineEnding, copiedEnd, context, destination, out bytesWritten);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="source"/> with the trace headers <paramref name="found"/> in it replaced by
+    /// <paramref name="context"/>'s, whose ids the caller has checked.
+    /// </summary>
+    /// <param name="source">The raw message.</param>
+    /// <param name="found">Its trace header lines.</param>
+    /// <param name="headersEnd">The offset of its empty line.</param>
+    /// <param name="lineEnding">Its line terminator.</param>
+    /// <param name="copiedEnd">How many of its first bytes are in <paramref name="destination"/> already.</param>
+    /// <param name="context">The context to send.</param>
+    /// <param name="destination">Where the new message goes.</param>
+    /// <param name="bytesWritten">The length of the new message, or 0 on failure.</param>
+    internal bool TryInjectFrom(
+        ReadOnlySpan<byte> source,
+        ReadOnlySpan<TraceHeaderLine> found,
+        int headersEnd,
+        ReadOnlySpan<byte> lineEnding,
+        int copiedEnd,
+        in ActivityContext context,
+        Span<byte> destination,
+        out int bytesWritten)
+    {
+        bytesWritten = 0;
+
         // The copy is in place up to the first trace header; from there the output is shifted.
         var writer = new SpanWriter(destination);
-        int position = Math.Min(count > 0 ? lines[0].LineStart : headersEnd, copiedEnd);
+        int position = Math.Min(found.Length > 0 ? found[0].LineStart : headersEnd, copiedEnd);
         writer.Skip(position);
-        foreach (TraceHeaderLine line in lines[..count])
+        foreach (TraceHeaderLine line in found)
         {
             writer.Write(source[position..line.LineStart]);
             position = line.LineEnd;

@@ -126,4 +126,45 @@ public sealed class SipPropagationProperties
             propagator.TryStrip(noise, SipTraceHeaderScope.All, new byte[noise.Length], out _);
             return true;
         });
+
+    // Messages with every arrangement of incoming trace headers a proxy meets: none, one style, both,
+    // repeated, split tracestate, another's, and cut short.
+    private static Gen<byte[]> IncomingMessages =>
+        from headers in Gen.ArrayOf(Gen.Elements(
+            $"X-OTel-traceparent: {SipMessages.TraceParent}",
+            $"P-OTel-Traceparent: {SipMessages.OtherTraceParent}",
+            "X-OTel-tracestate: a=1",
+            "X-OTel-tracestate: b=2",
+            "P-OTel-Tracestate: p=1",
+            $"traceparent: {SipMessages.TraceParent}",
+            "X-OTel-traceparent: 00-not-valid",
+            "Subject: trace me"))
+        from cut in Gen.Elements(0, 0, 0, 40, 400)
+        let message = SipMessages.Invite(headers)
+        select message.AsSpan(0, message.Length - cut).ToArray();
+
+    [Property(MaxTest = 500)]
+    public Property A_scan_extracts_and_injects_exactly_what_the_propagator_does() =>
+        Prop.ForAll(IncomingMessages.ToArbitrary(), Contexts.ToArbitrary(), Styles.ToArbitrary(), (message, context, style) =>
+        {
+            var propagator = new SipRawPropagator(new SipPropagationOptions { Style = style });
+            SipRawScan scan = propagator.Scan(message);
+
+            bool tpOk = propagator.TryExtract(message, out TraceParent traceParent);
+            bool acOk = propagator.TryExtract(message, out ActivityContext extracted);
+            var expected = new byte[message.Length + propagator.MaxAddedBytes];
+            bool injected = propagator.TryInject(message, context, expected, out int expectedLength);
+
+            var actual = new byte[expected.Length];
+            var writer = new System.Buffers.ArrayBufferWriter<byte>();
+            return scan.IsComplete == propagator.TryStrip(message, SipTraceHeaderScope.None, new byte[message.Length], out _)
+                && scan.TryExtract(out TraceParent scannedTraceParent) == tpOk && scannedTraceParent == traceParent
+                && scan.TryExtract(out ActivityContext scannedContext) == acOk && scannedContext == extracted
+                && scannedContext.TraceState == extracted.TraceState && scannedContext.IsRemote == extracted.IsRemote
+                && scan.TryInject(context, actual, out int actualLength) == injected && actualLength == expectedLength
+                && actual.AsSpan(0, actualLength).SequenceEqual(expected.AsSpan(0, expectedLength))
+                && scan.TryInject(context, writer, out int writtenLength) == injected && writtenLength == expectedLength
+                && writer.WrittenSpan.SequenceEqual(expected.AsSpan(0, expectedLength))
+                && scan.Message == message;
+        });
 }

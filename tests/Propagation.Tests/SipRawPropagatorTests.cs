@@ -416,4 +416,54 @@ public sealed class SipRawPropagatorTests
 
         Assert.Equal(0, failures);
     }
+
+    [Fact]
+    public void A_default_or_incomplete_scan_extracts_and_injects_nothing()
+    {
+        ActivityContext context = TraceParent.Parse(SipMessages.TraceParent).ToActivityContext();
+        byte[] incomplete = SipMessages.Invite($"X-OTel-traceparent: {SipMessages.TraceParent}").AsSpan(0, 200).ToArray();
+        for (int i = 0; i < 2; i++)
+        {
+            SipRawScan scan = i == 0 ? default : s_xotel.Scan(incomplete);
+            Assert.False(scan.IsComplete);
+            Assert.False(scan.TryExtract(out ActivityContext extracted));
+            Assert.Equal(default, extracted);
+            Assert.False(scan.TryExtract(out TraceParent traceParent));
+            Assert.Equal(default, traceParent);
+            Assert.False(scan.TryInject(context, new byte[4096], out int written));
+            Assert.Equal(0, written);
+            var writer = new ArrayBufferWriter<byte>();
+            Assert.False(scan.TryInject(context, writer, out written));
+            Assert.Equal(0, writer.WrittenCount);
+        }
+    }
+
+    [Fact]
+    public void A_proxy_forwards_from_one_scan_with_its_own_span_as_the_new_parent()
+    {
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == nameof(A_proxy_forwards_from_one_scan_with_its_own_span_as_the_new_parent),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        using var source = new ActivitySource(nameof(A_proxy_forwards_from_one_scan_with_its_own_span_as_the_new_parent));
+        byte[] received = SipMessages.Invite($"X-OTel-traceparent: {SipMessages.TraceParent}", "X-OTel-tracestate: congo=t61rcWkgMzE");
+
+        SipRawScan scan = s_xotel.Scan(received);
+        Assert.True(scan.IsComplete);
+        Assert.True(scan.TryExtract(out ActivityContext parent));
+        using Activity? span = source.StartActivity("INVITE", ActivityKind.Server, parent);
+        Assert.NotNull(span);
+        var forwarded = new byte[received.Length + s_xotel.MaxAddedBytes];
+        Assert.True(scan.TryInject(span.Context, forwarded, out int length));
+
+        Assert.True(s_xotel.TryExtract(forwarded.AsSpan(0, length), out ActivityContext next));
+        Assert.Equal(parent.TraceId, next.TraceId);
+        Assert.Equal(span.SpanId, next.SpanId);
+        Assert.Equal("congo=t61rcWkgMzE", next.TraceState);
+        var reader = new SipMessageReader(forwarded.AsSpan(0, length));
+        Assert.Equal(1, reader.CountHeaders("X-OTel-traceparent"u8));
+        Assert.Equal(1, reader.CountHeaders("X-OTel-tracestate"u8));
+    }
 }
