@@ -89,7 +89,11 @@ public sealed class SipRawPropagator
     /// <param name="message">The raw SIP message (at least its complete header section).</param>
     /// <param name="context">The remote context (<see cref="ActivityContext.IsRemote"/> set), or <c>default</c>.</param>
     /// <returns>Whether a valid context was found.</returns>
-    /// <remarks>Not inlined, for the reason <see cref="TryInject(ReadOnlySpan{byte}, in ActivityContext, Span{byte}, out int)"/> is not.</remarks>
+    /// <remarks>
+    /// Not inlined (nor is inject): inlined into a caller that calls it once, as a request handler or a
+    /// benchmark does, the JIT ran out of inlining budget and called even span constructors and the
+    /// <see cref="ActivityContext"/> constructor: 124 ns an extraction instead of 88.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public bool TryExtract(ReadOnlySpan<byte> message, out ActivityContext context)
     {
