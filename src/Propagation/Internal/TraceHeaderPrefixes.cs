@@ -80,9 +80,10 @@ internal sealed class TraceHeaderPrefixes
     {
         // The primary prefix first, from fields: the style a proxy reads most often, without the loop
         // over the array.
+        ulong window = 0;
         if (nameAt >= WindowBytes && nameAt <= message.Length)
         {
-            ulong window = BinaryPrimitives.ReadUInt64LittleEndian(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref MemoryMarshal.GetReference(message), nameAt - WindowBytes), WindowBytes));
+            window = BinaryPrimitives.ReadUInt64LittleEndian(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref MemoryMarshal.GetReference(message), nameAt - WindowBytes), WindowBytes));
             if (_primary.Fits && ((window | _primary.LowerCase) & _primary.Relevant) == _primary.Expected)
             {
                 length = _primary.Length;
@@ -90,28 +91,23 @@ internal sealed class TraceHeaderPrefixes
             }
         }
 
-        return MatchAny(message, nameAt, out length);
+        return MatchAny(message, nameAt, window, out length);
     }
 
+    /// <summary><see cref="MatchBefore"/> over every prefix, given the 8 bytes before the name (0 when there are fewer).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int MatchAny(ReadOnlySpan<byte> message, int nameAt, out int length)
+    private int MatchAny(ReadOnlySpan<byte> message, int nameAt, ulong window, out int length)
     {
         PrefixWindow[] windows = _windows;
-        length = 0;
-        ulong window = nameAt >= WindowBytes ? BinaryPrimitives.ReadUInt64LittleEndian(message[(nameAt - WindowBytes)..]) : 0;
         for (int p = 0; p < windows.Length; p++)
         {
             ref readonly PrefixWindow w = ref windows[p];
-            length = w.Length;
-            if (w.Fits && nameAt >= WindowBytes)
+            bool matches = w.Fits && nameAt >= WindowBytes
+                ? ((window | w.LowerCase) & w.Relevant) == w.Expected
+                : MatchesSlowly(message, nameAt, Lower[p]);
+            if (matches)
             {
-                if (((window | w.LowerCase) & w.Relevant) == w.Expected)
-                {
-                    return p;
-                }
-            }
-            else if (MatchesSlowly(message, nameAt, Lower[p]))
-            {
+                length = w.Length;
                 return p;
             }
         }

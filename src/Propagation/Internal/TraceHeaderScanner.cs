@@ -128,8 +128,9 @@ internal static class TraceHeaderScanner
     /// <param name="headersEnd">Offset of the empty line that ends the header section.</param>
     /// <param name="lineEnding">The message's line terminator, CRLF or LF.</param>
     /// <param name="copiedEnd">
-    /// On success with a copy, at least <paramref name="headersEnd"/>: the first <paramref name="copiedEnd"/>
-    /// bytes of <paramref name="copy"/> are the message's; otherwise 0.
+    /// On success with a copy, how many of the first bytes of <paramref name="copy"/> are the message's:
+    /// at least up to the first trace header's line, or to <paramref name="headersEnd"/> when there is
+    /// none (the pass skips, and so does not copy, the lines it confirms together); otherwise 0.
     /// </param>
     /// <returns><c>false</c> when the message has no complete header section or too many trace headers.</returns>
     public static bool TryScan(
