@@ -541,6 +541,12 @@ internal static class TraceHeaderScanner
     // The shortest line a hit can start: "tracestate:" and a line feed.
     private const int ShortestLineFromHit = 12;
 
+    // A traceparent line as injection writes it: after the colon a space, the value and CR, then the
+    // line feed (bit 0 is the byte after the colon).
+    private const int UsualTraceParentLineFeedAt = 1 + TraceParent.Length + 1;
+    private const ulong UsualTraceParentLineFeed = 1UL << UsualTraceParentLineFeedAt;
+    private const ulong UsualTraceParentLineFeeds = (UsualTraceParentLineFeed << 1) - 1;
+
     /// <summary>
     /// Confirms the trace header whose "trace" is at <paramref name="hit"/> and the trace headers on the
     /// lines right after it, recording them from <c>found[count]</c> on.
@@ -566,31 +572,40 @@ internal static class TraceHeaderScanner
         // Lines are confirmed straight into the caller's buffer; once that is full, into a local, as a
         // line confirmed there is one too many.
         Unsafe.SkipInit(out TraceHeaderLine overflow);
-        runEnd = 0;
         int confirmed = 0;
         int name = hit;
+        int lineEnd = 0;
         while (true)
         {
             int index = count + confirmed;
             ref TraceHeaderLine slot = ref index < found.Length ? ref found[index] : ref overflow;
-            if (!TryConfirm(message, name, prefixes, ref slot))
+
+            // The next line's name is found from the line end in a register, not from the line just
+            // stored: the next line's reads wait for this, and a read back from memory adds a store's
+            // round trip to every line of the run.
+            int prefixLength = TryConfirm(message, name, prefixes, ref slot, out int nextLineEnd);
+            if (prefixLength < 0)
             {
-                return confirmed;
+                break;
             }
 
             if (index == found.Length)
             {
+                runEnd = 0;
                 return -1;
             }
 
             confirmed++;
-            runEnd = slot.LineEnd;
-            name = runEnd + (name - slot.LineStart);
+            lineEnd = nextLineEnd;
+            name = lineEnd + prefixLength;
             if ((uint)name >= (uint)message.Length || (message[name] | LowerCaseBit) != 't')
             {
-                return confirmed;
+                break;
             }
         }
+
+        runEnd = lineEnd;
+        return confirmed;
     }
 
     /// <summary>
@@ -598,13 +613,16 @@ internal static class TraceHeaderScanner
     /// start, and reads the header into <paramref name="line"/> (left as it was otherwise).
     /// </summary>
     /// <remarks>Inlined into <see cref="ConfirmRun"/>, its only caller, which is compiled on its own.</remarks>
+    /// <returns>The prefix's length (<paramref name="lineEnd"/> is then the line's end), or -1 when the hit is not a trace header.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryConfirm(ReadOnlySpan<byte> message, int hit, TraceHeaderPrefixes prefixes, ref TraceHeaderLine line)
+    private static int TryConfirm(ReadOnlySpan<byte> message, int hit, TraceHeaderPrefixes prefixes, ref TraceHeaderLine line, out int lineEnd)
     {
+        lineEnd = 0;
+
         // Every read below up to the colon's offset is within these bytes: "tracestate:" and a line feed.
         if (hit + ShortestLineFromHit > message.Length)
         {
-            return false;
+            return -1;
         }
 
         ref byte name = ref Unsafe.Add(ref MemoryMarshal.GetReference(message), hit);
@@ -624,14 +642,14 @@ internal static class TraceHeaderScanner
         }
         else
         {
-            return false;
+            return -1;
         }
 
         // The name must start a line: the bytes between the line feed and "trace" are a prefix.
         int prefixIndex = prefixes.MatchBefore(message, hit, out int prefixLength);
         if (prefixIndex < 0)
         {
-            return false;
+            return -1;
         }
 
         int lineStart = hit - prefixLength;
@@ -641,12 +659,17 @@ internal static class TraceHeaderScanner
         // trim but the one space, and no folding. Anything else goes to the general reader, which gives
         // the same answer for this layout; checking for it first keeps this path short (it runs for
         // every trace header of every message).
-        ulong lineFeeds = LineFeedsFrom(message, position);
-        if (Unsafe.Add(ref name, position - hit) == ByteColon && (lineFeeds >>= 1) != 0)
+        ulong lineFeeds = LineFeedsFrom(message, position) >> 1;
+        if (Unsafe.Add(ref name, position - hit) == ByteColon && lineFeeds != 0)
         {
-            // lineFeeds now starts after the colon; its first line feed ends the line.
-            int lineFeed = position + 1 + BitOperations.TrailingZeroCount(lineFeeds);
-            int lineEnd = lineFeed + 1;
+            // lineFeeds now starts after the colon; its first line feed ends the line. A traceparent
+            // line usually has its fixed length (a space, the value, CRLF): its end is then taken as a
+            // constant and the line feeds only confirm it, so that the next line of a run need not
+            // wait for this line's vector read.
+            int lineFeed = field == TraceField.TraceParent && (lineFeeds & UsualTraceParentLineFeeds) == UsualTraceParentLineFeed
+                ? position + 1 + UsualTraceParentLineFeedAt
+                : position + 1 + BitOperations.TrailingZeroCount(lineFeeds);
+            lineEnd = lineFeed + 1;
             int valueStart = Unsafe.Add(ref name, position + 1 - hit) == (byte)' ' ? position + 2 : position + 1;
             int valueEnd = Unsafe.Add(ref name, lineFeed - 1 - hit) == ByteCR ? lineFeed - 1 : lineFeed;
             if (valueStart < valueEnd
@@ -655,11 +678,17 @@ internal static class TraceHeaderScanner
                 && (lineEnd == message.Length || Unsafe.Add(ref name, lineEnd - hit) is not ((byte)' ' or (byte)'\t')))
             {
                 line = new TraceHeaderLine(prefixIndex, field, lineStart, lineEnd, valueStart, valueEnd, isFolded: false);
-                return true;
+                return prefixLength;
             }
         }
 
-        return TryReadLine(message, prefixIndex, field, lineStart, position, ref line);
+        if (!TryReadLine(message, prefixIndex, field, lineStart, position, ref line))
+        {
+            return -1;
+        }
+
+        lineEnd = line.LineEnd;
+        return prefixLength;
     }
 
     /// <summary>
