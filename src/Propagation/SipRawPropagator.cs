@@ -400,40 +400,151 @@ public sealed class SipRawPropagator
         Span<byte> destination,
         out int bytesWritten)
     {
-        bytesWritten = 0;
+        string? traceState = context.TraceState;
+        ReadOnlySpan<char> knownTraceState = default;
+        if (!string.IsNullOrEmpty(traceState) && _headers.MaxTraceStateLength > 0)
+        {
+            if (traceState.Length > _headers.MaxTraceStateLength || !RecentHeaderValues.IsKnownNormalised(traceState))
+            {
+                return TryInjectNormalisingTraceState(source, found, headersEnd, lineEnding, copiedEnd, context, traceState, destination, out bytesWritten);
+            }
 
-        // The copy is in place up to the first trace header; from there the output is shifted.
-        var writer = new SpanWriter(destination);
-        int position = Math.Min(found.Length > 0 ? found[0].LineStart : headersEnd, copiedEnd);
-        writer.Skip(position);
+            // A string extracted from the last hop (a proxy forwards the context it received) or
+            // injected before (a span's tracestate goes out on every message of its call): already a
+            // normalised list within budget, so it is written as it is.
+            knownTraceState = traceState;
+        }
+
+        // One call site, so the write is inlined once.
+        return TryWriteMessage(source, found, headersEnd, lineEnding, copiedEnd, context, knownTraceState, destination, out bytesWritten);
+    }
+
+    /// <summary><see cref="TryInjectFrom"/> for a tracestate that has to be validated and trimmed to the budget first.</summary>
+    /// <remarks>Apart, because it allocates on the stack: the common path stays small and cheap to enter.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryInjectNormalisingTraceState(
+        ReadOnlySpan<byte> source,
+        ReadOnlySpan<TraceHeaderLine> found,
+        int headersEnd,
+        ReadOnlySpan<byte> lineEnding,
+        int copiedEnd,
+        in ActivityContext context,
+        string traceState,
+        Span<byte> destination,
+        out int bytesWritten)
+    {
+        int budget = Math.Min(_headers.MaxTraceStateLength, traceState.Length);
+        char[]? rented = null;
+        Span<char> normalised = budget <= StackBufferSize ? stackalloc char[StackBufferSize] : (rented = ArrayPool<char>.Shared.Rent(budget));
+        try
+        {
+            if (!TraceState.TryNormalize(traceState, normalised[..budget], out int length))
+            {
+                // Nothing valid to send: the message goes without a tracestate header.
+                length = 0;
+            }
+            else if (length == traceState.Length && normalised[..length].SequenceEqual(traceState))
+            {
+                // Already a normalised list: remember this string, so that injecting it again skips
+                // the validation.
+                RecentHeaderValues.AddTraceState(traceState);
+            }
+
+            return TryWriteMessage(source, found, headersEnd, lineEnding, copiedEnd, context, normalised[..length], destination, out bytesWritten);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the new message: the source without the trace header lines <paramref name="found"/>, with a
+    /// traceparent line for <paramref name="context"/> and, unless it is empty, a tracestate line for
+    /// <paramref name="traceState"/> (normalised, within budget) at the end of the header section.
+    /// </summary>
+    /// <remarks>
+    /// The new length is known before anything is written, so the destination is checked once and every
+    /// piece goes to an offset held in a register. A writer object that tracked its own position kept
+    /// that position in memory (its address is taken), and each piece waited for the last one's store
+    /// to be read back.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryWriteMessage(
+        ReadOnlySpan<byte> source,
+        ReadOnlySpan<TraceHeaderLine> found,
+        int headersEnd,
+        ReadOnlySpan<byte> lineEnding,
+        int copiedEnd,
+        in ActivityContext context,
+        scoped ReadOnlySpan<char> traceState,
+        Span<byte> destination,
+        out int bytesWritten)
+    {
+        byte[] traceParentLineStart = _headers.TraceParentLineStart;
+        byte[] traceStateLineStart = _headers.TraceStateLineStart;
+        int traceParentLineLength = traceParentLineStart.Length + TraceParent.Length + lineEnding.Length;
+        int traceStateLineLength = traceState.IsEmpty ? 0 : traceStateLineStart.Length + traceState.Length + lineEnding.Length;
+        int removed = 0;
         foreach (TraceHeaderLine line in found)
         {
-            writer.Write(source[position..line.LineStart]);
-            position = line.LineEnd;
+            removed += line.LineEnd - line.LineStart;
         }
 
-        writer.Write(source[position..headersEnd]);
-
-        // Each added line is reserved whole and filled in place: fewer copies, each of which is a call.
-        byte[] traceParentLineStart = _headers.TraceParentLineStart;
-        if (writer.TryReserve(traceParentLineStart.Length + TraceParent.Length + lineEnding.Length, out Span<byte> traceParentLine))
-        {
-            ShortCopy.Copy(traceParentLineStart, traceParentLine);
-            TraceParent.FormatActivityContext(context, traceParentLine[traceParentLineStart.Length..]);
-            EndLine(traceParentLine, lineEnding);
-        }
-
-        WriteTraceState(ref writer, context.TraceState, lineEnding);
-        writer.Write(source[headersEnd..]);
-
-        if (writer.Overflowed)
+        int length = source.Length - removed + traceParentLineLength + traceStateLineLength;
+        if (length > destination.Length)
         {
             SipPropagationEventSource.Log.InjectFailed("destination too small");
+            bytesWritten = 0;
             return false;
         }
 
-        bytesWritten = writer.Written;
+        // The copy is in place up to the first trace header; from there the output is shifted.
+        int position = Math.Min(found.IsEmpty ? headersEnd : found[0].LineStart, copiedEnd);
+        int written = position;
+        foreach (TraceHeaderLine line in found)
+        {
+            written += CopyRun(source[position..line.LineStart], destination[written..]);
+            position = line.LineEnd;
+        }
+
+        written += CopyRun(source[position..headersEnd], destination[written..]);
+
+        // Each added line is filled in place: fewer copies, each of which is a call.
+        Span<byte> added = destination.Slice(written, traceParentLineLength);
+        ShortCopy.Copy(traceParentLineStart, added);
+        TraceParent.FormatActivityContext(context, added[traceParentLineStart.Length..]);
+        EndLine(added, lineEnding);
+        written += traceParentLineLength;
+        if (!traceState.IsEmpty)
+        {
+            added = destination.Slice(written, traceStateLineLength);
+            ShortCopy.Copy(traceStateLineStart, added);
+            // Normalised tracestate is printable ASCII, so each char is one byte.
+            ShortCopy.Narrow(traceState, added[traceStateLineStart.Length..]);
+            EndLine(added, lineEnding);
+            written += traceStateLineLength;
+        }
+
+        ShortCopy.CopyMedium(source[headersEnd..], destination[written..]);
+        bytesWritten = length;
         return true;
+    }
+
+    /// <summary>Copies a run of the source to the start of <paramref name="destination"/> and returns its length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int CopyRun(ReadOnlySpan<byte> run, Span<byte> destination)
+    {
+        if (!run.IsEmpty)
+        {
+            // Usually empty (adjacent trace headers leave nothing between them), and a copy is a call.
+            ShortCopy.Copy(run, destination);
+        }
+
+        return run.Length;
     }
 
     /// <summary>
@@ -537,65 +648,6 @@ public sealed class SipRawPropagator
         }
 
         return false;
-    }
-
-    private void WriteTraceState(ref SpanWriter writer, string? traceState, scoped ReadOnlySpan<byte> lineEnding)
-    {
-        if (string.IsNullOrEmpty(traceState) || _headers.MaxTraceStateLength == 0)
-        {
-            return;
-        }
-
-        if (traceState.Length <= _headers.MaxTraceStateLength && RecentHeaderValues.IsKnownNormalised(traceState))
-        {
-            // A string this thread extracted from the last hop (a proxy forwards the context it
-            // received) or injected before (a span's tracestate goes out on every message of its
-            // call): already a normalised list within budget, so it is written as it is.
-            WriteTraceStateLine(ref writer, traceState, lineEnding);
-            return;
-        }
-
-        NormaliseAndWriteTraceState(ref writer, traceState, lineEnding);
-    }
-
-    // Apart, because it allocates on the stack: the common path above stays small and cheap to enter.
-    private void NormaliseAndWriteTraceState(ref SpanWriter writer, string traceState, scoped ReadOnlySpan<byte> lineEnding)
-    {
-        int budget = Math.Min(_headers.MaxTraceStateLength, traceState.Length);
-        char[]? rented = null;
-        Span<char> normalised = budget <= StackBufferSize ? stackalloc char[StackBufferSize] : (rented = ArrayPool<char>.Shared.Rent(budget));
-        try
-        {
-            if (TraceState.TryNormalize(traceState, normalised[..budget], out int length) && length > 0)
-            {
-                WriteTraceStateLine(ref writer, normalised[..length], lineEnding);
-                if (length == traceState.Length && normalised[..length].SequenceEqual(traceState))
-                {
-                    // Already a normalised list: remember this string, so that injecting it again skips
-                    // the validation.
-                    RecentHeaderValues.AddTraceState(traceState);
-                }
-            }
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<char>.Shared.Return(rented);
-            }
-        }
-    }
-
-    private void WriteTraceStateLine(ref SpanWriter writer, scoped ReadOnlySpan<char> normalised, scoped ReadOnlySpan<byte> lineEnding)
-    {
-        byte[] lineStart = _headers.TraceStateLineStart;
-        if (writer.TryReserve(lineStart.Length + normalised.Length + lineEnding.Length, out Span<byte> line))
-        {
-            ShortCopy.Copy(lineStart, line);
-            // Normalised tracestate is printable ASCII, so each char is one byte.
-            ShortCopy.Narrow(normalised, line[lineStart.Length..]);
-            EndLine(line, lineEnding);
-        }
     }
 
     /// <summary>Writes the line terminator (CRLF or LF) into the last bytes of <paramref name="line"/>.</summary>

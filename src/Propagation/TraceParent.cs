@@ -223,10 +223,25 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
         destination[0] = (byte)'0';
         destination[1] = (byte)'0';
         destination[TraceIdOffset - 1] = (byte)'-';
-        ShortCopy.Narrow(context.TraceId.ToHexString(), destination.Slice(TraceIdOffset, 32));
         destination[ParentIdOffset - 1] = (byte)'-';
-        ShortCopy.Narrow(context.SpanId.ToHexString(), destination.Slice(ParentIdOffset, 16));
         destination[FlagsOffset - 1] = (byte)'-';
+        string traceId = context.TraceId.ToHexString();
+        string spanId = context.SpanId.ToHexString();
+        if (Vector256.IsHardwareAccelerated && traceId.Length == 32 && spanId.Length == 16)
+        {
+            // Each id narrowed in one step, inlined: this runs for every injected message.
+            ref ushort trace = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(traceId.AsSpan()));
+            ref ushort span = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(spanId.AsSpan()));
+            ref byte to = ref MemoryMarshal.GetReference(destination);
+            Vector256.Narrow(Vector256.LoadUnsafe(ref trace), Vector256.LoadUnsafe(ref trace, 16)).StoreUnsafe(ref to, TraceIdOffset);
+            Vector128.Narrow(Vector128.LoadUnsafe(ref span), Vector128.LoadUnsafe(ref span, 8)).StoreUnsafe(ref to, ParentIdOffset);
+        }
+        else
+        {
+            ShortCopy.Narrow(traceId, destination.Slice(TraceIdOffset, 32));
+            ShortCopy.Narrow(spanId, destination.Slice(ParentIdOffset, 16));
+        }
+
         Hex.EncodeByte((byte)((byte)context.TraceFlags & KnownFlagsMask), destination.Slice(FlagsOffset, 2));
     }
 
