@@ -468,9 +468,9 @@ public sealed class SipRawPropagator
     /// </summary>
     /// <remarks>
     /// The new length is known before anything is written, so the destination is checked once and every
-    /// piece goes to an offset held in a register. A writer object that tracked its own position kept
-    /// that position in memory (its address is taken), and each piece waited for the last one's store
-    /// to be read back.
+    /// piece goes to an offset held in a local. The writer struct this replaced kept its position in
+    /// memory, as its address was passed on, and checked for room at every piece. Measured together
+    /// with the inlined narrowing of the ids, about 3% of an inject.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryWriteMessage(
