@@ -25,7 +25,7 @@ internal sealed class TraceHeaderPrefixes
 
     private readonly PrefixWindow[] _windows;
 
-    // The first prefix's window again, in a field: see MatchBefore.
+    // The first prefix's window again, in a field: see MatchesPrimary.
     private readonly PrefixWindow _primary;
 
     /// <summary>Prepares <paramref name="lowerCasePrefixes"/> (ASCII, lower case, in precedence order).</summary>
@@ -75,24 +75,35 @@ internal sealed class TraceHeaderPrefixes
     /// <param name="nameAt">The offset of the name after the prefix; at most the message's length.</param>
     /// <param name="length">The prefix's length, or 0.</param>
     /// <returns>The prefix's index, or -1.</returns>
+    public int MatchBefore(ReadOnlySpan<byte> message, int nameAt, out int length) =>
+        MatchesPrimary(message, nameAt, out length) ? 0 : MatchAny(message, nameAt, WindowBefore(message, nameAt), out length);
+
+    /// <summary>
+    /// Whether the primary prefix starts a line and ends exactly at <paramref name="nameAt"/>: the part of
+    /// <see cref="MatchBefore"/> for the style a proxy reads most often, from fields and without a call.
+    /// </summary>
+    /// <param name="message">The message.</param>
+    /// <param name="nameAt">The offset of the name after the prefix; at most the message's length.</param>
+    /// <param name="length">The primary prefix's length, or 0.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int MatchBefore(ReadOnlySpan<byte> message, int nameAt, out int length)
+    public bool MatchesPrimary(ReadOnlySpan<byte> message, int nameAt, out int length)
     {
-        // The primary prefix first, from fields: the style a proxy reads most often, without the loop
-        // over the array.
-        ulong window = 0;
-        if (nameAt >= WindowBytes && nameAt <= message.Length)
+        if (_primary.Fits && ((WindowBefore(message, nameAt) | _primary.LowerCase) & _primary.Relevant) == _primary.Expected)
         {
-            window = BinaryPrimitives.ReadUInt64LittleEndian(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref MemoryMarshal.GetReference(message), nameAt - WindowBytes), WindowBytes));
-            if (_primary.Fits && ((window | _primary.LowerCase) & _primary.Relevant) == _primary.Expected)
-            {
-                length = _primary.Length;
-                return 0;
-            }
+            length = _primary.Length;
+            return true;
         }
 
-        return MatchAny(message, nameAt, window, out length);
+        length = 0;
+        return false;
     }
+
+    /// <summary>The 8 bytes before <paramref name="nameAt"/>, or 0 when there are fewer (which no prefix window matches, as each has its line feed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong WindowBefore(ReadOnlySpan<byte> message, int nameAt) =>
+        nameAt >= WindowBytes && nameAt <= message.Length
+            ? BinaryPrimitives.ReadUInt64LittleEndian(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref MemoryMarshal.GetReference(message), nameAt - WindowBytes), WindowBytes))
+            : 0;
 
     /// <summary><see cref="MatchBefore"/> over every prefix, given the 8 bytes before the name (0 when there are fewer).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
