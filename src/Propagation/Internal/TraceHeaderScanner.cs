@@ -594,7 +594,7 @@ internal static class TraceHeaderScanner
     /// makes no call, and the first line it cannot judge hands the rest of the run, with the count so
     /// far, to the <see cref="AnyLayout"/> form. With calls in the loop (to the other prefixes and the
     /// general line reader, almost never taken) the JIT kept the loop's values on the stack; without
-    /// them, extract and inject each measured about 2% faster side by side.
+    /// them, extract with tracestate measured about 2% faster side by side, inject no slower.
     /// </para>
     /// </remarks>
     /// <param name="message">The message.</param>
