@@ -25,7 +25,7 @@ internal ref struct SpanWriter
     {
         if (bytes.IsEmpty)
         {
-            // Common (adjacent trace headers leave nothing between them), and the copy is a call.
+            // Common (adjacent removed lines leave nothing between them), and the copy is a call.
             return;
         }
 
@@ -37,32 +37,5 @@ internal ref struct SpanWriter
 
         ShortCopy.Copy(bytes, _destination[Written..]);
         Written += bytes.Length;
-    }
-
-    /// <summary>Counts the next <paramref name="length"/> bytes as written: the caller has put them in place already.</summary>
-    public void Skip(int length)
-    {
-        if (Overflowed || length > _destination.Length - Written)
-        {
-            Overflowed = true;
-            return;
-        }
-
-        Written += length;
-    }
-
-    /// <summary>Hands out the next <paramref name="length"/> bytes to be filled in place.</summary>
-    public bool TryReserve(int length, out Span<byte> reserved)
-    {
-        if (Overflowed || length > _destination.Length - Written)
-        {
-            Overflowed = true;
-            reserved = default;
-            return false;
-        }
-
-        reserved = _destination.Slice(Written, length);
-        Written += length;
-        return true;
     }
 }
