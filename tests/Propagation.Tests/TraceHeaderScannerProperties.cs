@@ -161,6 +161,21 @@ public sealed class TraceHeaderScannerProperties
     public Property The_16_byte_blocks_agree_with_the_line_by_line_reading() =>
         Prop.ForAll(Messages.ToArbitrary(), c => Agrees(TraceHeaderScanner.TryScan<TraceHeaderScanner.Block128>, c));
 
+    // Found by the property above: after a long-prefix line, the next line's name is looked for as far
+    // on as that prefix is long; a shorter line there must not be skipped for the line after it.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_line_shorter_than_the_prefix_of_the_one_before_it_is_not_skipped(bool crlf)
+    {
+        Case c = Build("INVITE sip:bob@example.com SIP/2.0", ["X-Long-Vendor-traceparent: v", "TRACEPARENT:v", "tracestate :v"], crlf, fold: false, body: "", truncate: false);
+        Assert.Equal(3, Reference(c.Message, c.Crlf).Lines.Count);
+        Assert.True(Agrees(TraceHeaderScanner.TryScan<TraceHeaderScanner.Block512>, c));
+        Assert.True(Agrees(TraceHeaderScanner.TryScan<TraceHeaderScanner.Block256>, c));
+        Assert.True(Agrees(TraceHeaderScanner.TryScan<TraceHeaderScanner.Block128>, c));
+        Assert.True(CopiesAndAgrees(c, 512));
+    }
+
     // Inject lets the pass copy what it reads: the same lines, and the message's bytes up to the end at least.
     [Property(MaxTest = 1000)]
     public Property The_copying_scan_finds_the_same_lines_and_copies_at_least_up_to_the_first_trace_header() =>

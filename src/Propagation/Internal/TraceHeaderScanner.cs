@@ -643,6 +643,14 @@ internal static class TraceHeaderScanner
                 break;
             }
 
+            if (confirmed > 0 && name - prefixLength != lineEnd)
+            {
+                // The next line is shorter than the last one's prefix, so the name tried lies on a later
+                // line, under another prefix. That line is left to the pass, which would otherwise never
+                // see the line in between.
+                break;
+            }
+
             if (index == found.Length)
             {
                 runEnd = 0;
