@@ -126,12 +126,15 @@ public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output
     [InteropFact]
     public Task Retransmitted_INVITE_through_the_hop_makes_no_second_span() => RunAsync(async () =>
     {
-        // The callee answers after 1 s: Kamailio's timer A resends the INVITE at 0.5 s (T1) and would
-        // again at 1.5 s; 1 s keeps half a second of margin on both sides.
+        // The callee answers after 2.5 s: Kamailio's timer A resends the INVITE at 0.5 s (T1) and
+        // 1.5 s, and would again at 3.5 s; 2.5 s keeps a second of margin on both sides. Half a second
+        // was not enough: with the other test assemblies busy on a 2-core machine, SIPp's 1 s pause
+        // once ended 600 ms late, the 1.5 s retransmission crossed the 200, and the callee's scenario
+        // failed on the INVITE that reached it after its 200.
         Flow flow = await RunFlowAsync(
             "uac-answered.xml",
             "uas-slow-answer-checked.xml",
-            new Dictionary<string, string> { ["ANSWER_DELAY_MS"] = "1000" });
+            new Dictionary<string, string> { ["ANSWER_DELAY_MS"] = "2500" });
 
         HopRequest[] invites = [.. flow.Hop.Requests.Where(r => r.Method == "INVITE")];
         Assert.True(invites.Length >= 2, $"expected Kamailio to retransmit the INVITE, the hop saw {invites.Length}");
