@@ -3,15 +3,26 @@ using System.Buffers.Binary;
 namespace SipTraceContext.Capture;
 
 /// <summary>
-/// One HEPv3 (Homer capture protocol) packet decoded in place: every span points into the datagram
-/// passed to <see cref="TryDecode"/>, so decoding allocates nothing and the packet is only valid
-/// while that buffer is.
+/// One HEP (Homer capture protocol) packet, version 3 or the older 1 and 2, decoded in place: every
+/// span points into the datagram passed to <see cref="TryDecode"/>, so decoding allocates nothing and
+/// the packet is only valid while that buffer is.
 /// </summary>
 /// <remarks>
-/// Layout: <c>HEP3</c>, a big-endian uint16 total length (header included), then chunks of vendor id,
+/// <para>
+/// HEPv3: <c>HEP3</c>, a big-endian uint16 total length (header included), then chunks of vendor id,
 /// type id and length (uint16 each, length including the 6-byte chunk header) followed by the chunk
 /// payload. Generic (vendor 0) chunks 1-12, 14-17 are decoded; unknown types and other vendors are
 /// skipped. Decoding never throws, never reads past the datagram and stops after <see cref="MaxChunks"/>.
+/// </para>
+/// <para>
+/// HEPv1 and HEPv2 (what Kamailio's <c>siptrace</c> sends unless <c>hep_version</c> is 3, and older
+/// OpenSIPS and FreeSWITCH setups): a fixed header of version (1 or 2), header length, IP family, IP
+/// protocol and the two ports (big-endian), then both addresses (4 or 16 bytes each, as the header
+/// length says: 16 or 40); version 2 follows with the capture time (seconds, microseconds) and a 16-bit
+/// capture agent id, which senders write in their own byte order and are read here as little-endian
+/// (the x86 and ARM machines they run on). The rest of the datagram is the SIP message: these versions
+/// have no length field and carry only SIP, so <see cref="ProtocolType"/> is absent.
+/// </para>
 /// </remarks>
 public readonly ref struct HepPacket
 {
@@ -34,6 +45,15 @@ public readonly ref struct HepPacket
     public const byte ProtocolTypeSip = 1;
 
     private const int MicrosPerSecond = 1_000_000;
+
+    // HEPv1/v2: version, header length, family, protocol, source and destination port.
+    private const int FixedHeaderLength = 8;
+
+    // HEPv2's capture time and agent id: seconds, microseconds (uint32 each) and the id (uint16).
+    private const int TimeHeaderLength = 10;
+
+    /// <summary>The HEP version of the packet: 1, 2 or 3.</summary>
+    public byte Version { get; private init; }
 
     /// <summary>Which generic fields the packet carried.</summary>
     public HepFields Fields { get; private init; }
@@ -87,12 +107,13 @@ public readonly ref struct HepPacket
     /// <summary>Correlation id bytes (often the SIP Call-ID); empty when absent.</summary>
     public ReadOnlySpan<byte> CorrelationId { get; private init; }
 
-    /// <summary>Number of chunks in the packet, skipped ones included.</summary>
+    /// <summary>Number of chunks in the packet, skipped ones included; 0 for HEPv1 and HEPv2, which have none.</summary>
     public int ChunkCount { get; private init; }
 
     /// <summary>
-    /// Decodes one HEPv3 datagram. The datagram must be exactly one packet: its length must equal the
-    /// total length field.
+    /// Decodes one HEP datagram. A HEPv3 datagram must be exactly one packet: its length must equal the
+    /// total length field. A datagram whose first byte is 1 or 2 is read as HEPv1 or HEPv2, whose
+    /// message runs to the end of the datagram.
     /// </summary>
     /// <param name="datagram">The received bytes.</param>
     /// <param name="packet">The decoded packet when the result is <see cref="HepDecodeStatus.Ok"/>; otherwise default.</param>
@@ -100,6 +121,11 @@ public readonly ref struct HepPacket
     public static HepDecodeStatus TryDecode(ReadOnlySpan<byte> datagram, out HepPacket packet)
     {
         packet = default;
+        if (!datagram.IsEmpty && datagram[0] is 1 or 2)
+        {
+            return TryDecodeVersion1Or2(datagram, out packet);
+        }
+
         ReadOnlySpan<byte> magic = "HEP3"u8;
         int magicBytes = Math.Min(datagram.Length, magic.Length);
         if (!datagram[..magicBytes].SequenceEqual(magic[..magicBytes]))
@@ -252,6 +278,7 @@ public readonly ref struct HepPacket
 
         packet = new HepPacket
         {
+            Version = 3,
             Fields = fields,
             IPFamily = family,
             IPProtocol = ipProtocol,
@@ -268,6 +295,80 @@ public readonly ref struct HepPacket
             IsPayloadCompressed = compressed,
             CorrelationId = correlation,
             ChunkCount = chunks,
+        };
+        return HepDecodeStatus.Ok;
+    }
+
+    private static HepDecodeStatus TryDecodeVersion1Or2(ReadOnlySpan<byte> datagram, out HepPacket packet)
+    {
+        packet = default;
+        if (datagram.Length < FixedHeaderLength)
+        {
+            return HepDecodeStatus.Truncated;
+        }
+
+        byte version = datagram[0];
+        int headerLength = datagram[1];
+        int addressLength = headerLength switch
+        {
+            FixedHeaderLength + (2 * 4) => 4,
+            FixedHeaderLength + (2 * 16) => 16,
+            _ => 0,
+        };
+        if (addressLength == 0)
+        {
+            return HepDecodeStatus.LengthMismatch;
+        }
+
+        // IPv6's family value differs between systems (10 on Linux, 28 or 30 on the BSDs), so the
+        // header length decides; only IPv4's 2 with IPv6-sized addresses, or the reverse, is wrong.
+        if ((datagram[2] == FamilyIPv4) != (addressLength == 4))
+        {
+            return HepDecodeStatus.AddressFamilyMismatch;
+        }
+
+        int payloadStart = headerLength + (version == 2 ? TimeHeaderLength : 0);
+        if (datagram.Length < payloadStart)
+        {
+            return HepDecodeStatus.Truncated;
+        }
+
+        if (datagram.Length == payloadStart)
+        {
+            return HepDecodeStatus.MissingPayload;
+        }
+
+        HepFields fields = HepFields.IPFamily | HepFields.IPProtocol | HepFields.SourceAddress | HepFields.DestinationAddress
+            | HepFields.SourcePort | HepFields.DestinationPort | HepFields.Payload;
+        uint seconds = 0, micros = 0, agent = 0;
+        if (version == 2)
+        {
+            ReadOnlySpan<byte> time = datagram.Slice(headerLength, TimeHeaderLength);
+            seconds = BinaryPrimitives.ReadUInt32LittleEndian(time);
+            micros = BinaryPrimitives.ReadUInt32LittleEndian(time[4..]);
+            agent = BinaryPrimitives.ReadUInt16LittleEndian(time[8..]);
+            if (micros >= MicrosPerSecond)
+            {
+                return HepDecodeStatus.BadChunkValue;
+            }
+
+            fields |= HepFields.TimestampSeconds | HepFields.TimestampMicroseconds | HepFields.CaptureAgentId;
+        }
+
+        packet = new HepPacket
+        {
+            Version = version,
+            Fields = fields,
+            IPFamily = addressLength == 4 ? FamilyIPv4 : FamilyIPv6,
+            IPProtocol = datagram[3],
+            SourcePort = BinaryPrimitives.ReadUInt16BigEndian(datagram[4..]),
+            DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(datagram[6..]),
+            SourceAddress = datagram.Slice(FixedHeaderLength, addressLength),
+            DestinationAddress = datagram.Slice(FixedHeaderLength + addressLength, addressLength),
+            TimestampSeconds = seconds,
+            TimestampMicroseconds = micros,
+            CaptureAgentId = agent,
+            Payload = datagram[payloadStart..],
         };
         return HepDecodeStatus.Ok;
     }
