@@ -1,6 +1,6 @@
 namespace SipTraceContext.Capture;
 
-/// <summary>Which generic (vendor 0) HEPv3 fields a decoded packet carried.</summary>
+/// <summary>Which generic (vendor 0) HEPv3 fields a decoded packet carried (for HEPv1/v2: the fields of their fixed headers).</summary>
 [Flags]
 public enum HepFields
 {
@@ -31,7 +31,7 @@ public enum HepFields
     /// <summary>Timestamp microseconds (chunk 10).</summary>
     TimestampMicroseconds = 1 << 7,
 
-    /// <summary>Protocol type (chunk 11).</summary>
+    /// <summary>Protocol type (chunk 11; implied SIP for HEPv1/v2).</summary>
     ProtocolType = 1 << 8,
 
     /// <summary>Capture agent id (chunk 12).</summary>

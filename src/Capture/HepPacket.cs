@@ -19,8 +19,8 @@ namespace SipTraceContext.Capture;
 /// OpenSIPS and FreeSWITCH setups): a fixed header of version (1 or 2), header length, IP family, IP
 /// protocol and the two ports (big-endian), then both addresses (4 or 16 bytes each, as the header
 /// length says: 16 or 40); version 2 follows with the capture time (seconds, microseconds) and a 16-bit
-/// capture agent id, which senders write in their own byte order and are read here as little-endian
-/// (the x86 and ARM machines they run on). The rest of the datagram is the SIP message: these versions
+/// capture agent id, 12 bytes with the padding of the C struct that senders copy out whole, written in
+/// their own byte order and read here as little-endian (the x86 and ARM machines they run on). The rest of the datagram is the SIP message: these versions
 /// have no length field and carry only SIP, so <see cref="ProtocolType"/> is absent.
 /// </para>
 /// </remarks>
@@ -49,8 +49,9 @@ public readonly ref struct HepPacket
     // HEPv1/v2: version, header length, family, protocol, source and destination port.
     private const int FixedHeaderLength = 8;
 
-    // HEPv2's capture time and agent id: seconds, microseconds (uint32 each) and the id (uint16).
-    private const int TimeHeaderLength = 10;
+    // HEPv2's capture time and agent id: seconds, microseconds (uint32 each) and the id (uint16), as
+    // the C struct every sender copies out whole, padded to a multiple of 4 bytes.
+    private const int TimeHeaderLength = 12;
 
     /// <summary>The HEP version of the packet: 1, 2 or 3.</summary>
     public byte Version { get; private init; }
@@ -89,7 +90,7 @@ public readonly ref struct HepPacket
     public DateTimeOffset Timestamp =>
         DateTimeOffset.UnixEpoch.AddTicks((TimestampSeconds * TimeSpan.TicksPerSecond) + (TimestampMicroseconds * TimeSpan.TicksPerMicrosecond));
 
-    /// <summary>Protocol type of the payload (1 = SIP); 0 when absent.</summary>
+    /// <summary>Protocol type of the payload (1 = SIP; always for HEPv1/v2, which carry only SIP); 0 when absent.</summary>
     public byte ProtocolType { get; private init; }
 
     /// <summary>Capture agent (node) id; 0 when absent.</summary>
@@ -339,7 +340,7 @@ public readonly ref struct HepPacket
         }
 
         HepFields fields = HepFields.IPFamily | HepFields.IPProtocol | HepFields.SourceAddress | HepFields.DestinationAddress
-            | HepFields.SourcePort | HepFields.DestinationPort | HepFields.Payload;
+            | HepFields.SourcePort | HepFields.DestinationPort | HepFields.ProtocolType | HepFields.Payload;
         uint seconds = 0, micros = 0, agent = 0;
         if (version == 2)
         {
@@ -367,6 +368,7 @@ public readonly ref struct HepPacket
             DestinationAddress = datagram.Slice(FixedHeaderLength + addressLength, addressLength),
             TimestampSeconds = seconds,
             TimestampMicroseconds = micros,
+            ProtocolType = ProtocolTypeSip,
             CaptureAgentId = agent,
             Payload = datagram[payloadStart..],
         };

@@ -8,7 +8,7 @@ namespace SipTraceContext.Capture.Tests;
 /// <summary>
 /// HEPv1 and HEPv2, laid out as Kamailio's siptrace writes them (<c>hep_version</c> 1 or 2): the fixed
 /// header, both addresses, for version 2 the capture time and agent id in the sender's (little-endian)
-/// byte order, then the SIP message to the end of the datagram.
+/// byte order and padded to 12 bytes (the C struct's size), then the SIP message to the end of the datagram.
 /// </summary>
 public sealed class HepVersion1And2Tests
 {
@@ -26,7 +26,7 @@ public sealed class HepVersion1And2Tests
         ushort agent = 2001)
     {
         int headerLength = 8 + source.Length + destination.Length;
-        int timeLength = version == 2 ? 10 : 0;
+        int timeLength = version == 2 ? 12 : 0;
         byte[] data = new byte[headerLength + timeLength + payload.Length];
         data[0] = version;
         data[1] = (byte)headerLength;
@@ -72,8 +72,9 @@ public sealed class HepVersion1And2Tests
         Assert.Equal(
             HepFields.IPFamily | HepFields.IPProtocol | HepFields.SourceAddress | HepFields.DestinationAddress
             | HepFields.SourcePort | HepFields.DestinationPort | HepFields.TimestampSeconds | HepFields.TimestampMicroseconds
-            | HepFields.CaptureAgentId | HepFields.Payload,
+            | HepFields.ProtocolType | HepFields.CaptureAgentId | HepFields.Payload,
             p.Fields);
+        Assert.Equal(HepPacket.ProtocolTypeSip, p.ProtocolType);
     }
 
     [Fact]
@@ -88,7 +89,8 @@ public sealed class HepVersion1And2Tests
         Assert.Equal(V6Destination, p.DestinationAddress.ToArray());
         Assert.Equal(65535, p.SourcePort);
         Assert.Equal(HepBuilder.Sip, p.Payload.ToArray());
-        Assert.Equal(HepFields.None, p.Fields & (HepFields.TimestampSeconds | HepFields.CaptureAgentId | HepFields.ProtocolType));
+        Assert.Equal(HepFields.None, p.Fields & (HepFields.TimestampSeconds | HepFields.TimestampMicroseconds | HepFields.CaptureAgentId));
+        Assert.Equal(HepPacket.ProtocolTypeSip, p.ProtocolType);
         Assert.Equal(0u, p.CaptureAgentId);
         Assert.Equal(DateTimeOffset.UnixEpoch, p.Timestamp);
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -47,6 +48,30 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
         Assert.Equal(0, CounterSum("sip.call.failed"));
         Assert.Equal(0, CounterSum("sip.calls.active"));
         Assert.Equal(0, CounterSum("sip.message.retransmissions"));
+        flow.AssertNothingDropped();
+    });
+
+    [InteropTheory]
+    [InlineData(2)]
+    [InlineData(1)]
+    public Task Answered_call_captured_from_Kamailio_as_HEPv1_or_HEPv2(int hepVersion) => RunAsync(async () =>
+    {
+        // Kamailio's siptrace sends HEPv1 unless told otherwise. Version 2 adds the capture time and
+        // agent id, which Kamailio writes in its own byte order: the span times (checked against the
+        // test's clock) and the agent id 2001 show they were read right. Version 1 has neither, so the
+        // spans are timed on arrival and the packets go to the tracer of agent 0.
+        Flow flow = await RunFlowAsync("uac-answered.xml", "uas-answer-checked.xml", hepVersion: hepVersion);
+        Assert.Equal([(byte)hepVersion], flow.Versions.Keys.ToArray());
+
+        Activity setup = flow.SetupSpan();
+        Assert.Equal(200, setup.GetTagItem("sip.status_code"));
+        Assert.Contains(setup.Events, e => e.Name == "sip.answered");
+        Activity teardown = Assert.Single(flow.Spans, s => s.DisplayName == "sip.call.teardown");
+        Assert.Equal(setup.SpanId, teardown.ParentSpanId);
+        Assert.Equal(flow.AgentTag, teardown.GetTagItem("sip.capture.agent_id"));
+        Assert.Equal(1, HistogramCount("sip.call.setup_latency"));
+        Assert.Equal(1, HistogramCount("sip.call.teardown_latency"));
+        Assert.Equal(0, CounterSum("sip.calls.active"));
         flow.AssertNothingDropped();
     });
 
@@ -142,7 +167,7 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
         flow.AssertNothingDropped();
     });
 
-    private async Task<Flow> RunFlowAsync(string callerScenario, string calleeScenario, Dictionary<string, string>? replacements = null, Copies? counted = null)
+    private async Task<Flow> RunFlowAsync(string callerScenario, string calleeScenario, Dictionary<string, string>? replacements = null, Copies? counted = null, int hepVersion = 3)
     {
         TraceContextSample sent = TraceContextSample.Create();
         replacements ??= [];
@@ -155,18 +180,21 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
         // The listener's port is chosen first so that Kamailio's config can name it; the listener starts
         // once Kamailio's own ports are known, to tell what Kamailio received from what it sent.
         var collector = new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort());
-        KamailioProcess kamailio = await StartKamailioAsync(callee.EndPoint, hepCollector: collector);
+        KamailioProcess kamailio = await StartKamailioAsync(callee.EndPoint, hepCollector: collector, hepVersion: hepVersion);
         var options = new HepCaptureOptions { Address = collector.Address, Port = collector.Port };
         options.NodeEndPoints.Add(kamailio.Trusted);
         options.NodeEndPoints.Add(kamailio.Untrusted);
-        if (counted is not null)
+        var versions = new ConcurrentDictionary<byte, int>();
+        if (counted is not null || hepVersion != 3)
         {
-            // The NodeEndPoints rule, plus a count of one message's copies in each direction.
+            // The NodeEndPoints rule, plus a count of one message's copies in each direction and of the
+            // HEP versions received.
             int trusted = kamailio.Trusted.Port, untrusted = kamailio.Untrusted.Port;
             options.DirectionResolver = (in HepPacket packet) =>
             {
                 SipDirection direction = packet.SourcePort == trusted || packet.SourcePort == untrusted ? SipDirection.Out : SipDirection.In;
-                counted.CountIfMatching(packet.Payload, direction);
+                counted?.CountIfMatching(packet.Payload, direction);
+                versions.AddOrUpdate(packet.Version, 1, static (_, n) => n + 1);
                 return direction;
             };
         }
@@ -211,7 +239,8 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
         Transcript.Note($"HEP listener received {listener.PacketsReceived}, recorded {listener.PacketsRecorded}, dropped {listener.PacketsDropped}");
         FlushSpans();
         List<Activity> spans = [.. ExportedSpans.Where(s => s.TraceId == sent.TraceId)];
-        return new Flow(sent, listener, caller, spans, started, stopped);
+        // HEPv1 carries no capture agent id: its packets go to the tracer of agent 0, whose spans have no agent tag.
+        return new Flow(sent, listener, caller, spans, started, stopped, hepVersion == 1 ? 0 : KamailioProcess.HepCaptureId, versions);
     }
 
     /// <summary>How many copies of one message Kamailio mirrored as received and as sent.</summary>
@@ -245,8 +274,19 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
         public override string ToString() => $"'{startLine}' ({cseq}): {Received} received, {Sent} sent";
     }
 
-    private sealed record Flow(TraceContextSample Sent, HepCaptureListener Listener, SippProcess Caller, List<Activity> Spans, DateTime Started, DateTime Finished)
+    private sealed record Flow(
+        TraceContextSample Sent,
+        HepCaptureListener Listener,
+        SippProcess Caller,
+        List<Activity> Spans,
+        DateTime Started,
+        DateTime Finished,
+        uint AgentId,
+        ConcurrentDictionary<byte, int> Versions)
     {
+        /// <summary>The span tag of the capture agent: its id, or none for agent 0 (no id sent).</summary>
+        public object? AgentTag => AgentId == 0 ? null : (long)AgentId;
+
         /// <summary>Exactly one setup span: Kamailio's server span, child of what SIPp sent, timed and tagged by the capture.</summary>
         public Activity SetupSpan()
         {
@@ -255,7 +295,7 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
             Assert.Equal(Sent.SpanId, setup.ParentSpanId);
             Assert.Equal(ActivityKind.Server, setup.Kind);
             Assert.Equal("INVITE", setup.GetTagItem("sip.method"));
-            Assert.Equal((long)KamailioProcess.HepCaptureId, setup.GetTagItem("sip.capture.agent_id"));
+            Assert.Equal(AgentTag, setup.GetTagItem("sip.capture.agent_id"));
             Assert.Equal("127.0.0.1", setup.GetTagItem("network.peer.address"));
             Assert.Equal(Caller.EndPoint.Port, setup.GetTagItem("network.peer.port"));
             Assert.Equal("127.0.0.1", setup.GetTagItem("network.local.address"));

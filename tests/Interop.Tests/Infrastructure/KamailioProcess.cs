@@ -45,15 +45,16 @@ internal sealed class KamailioProcess : IAsyncDisposable
     /// </param>
     /// <param name="hepCollector">
     /// When set, the <c>siptrace</c> module mirrors every SIP message Kamailio receives and sends there as
-    /// HEPv3 (<c>trace_mode</c> 1: core send/receive events, no <c>sip_trace()</c> calls; <c>trace_to_database</c> 0,
+    /// HEP (<c>trace_mode</c> 1: core send/receive events, no <c>sip_trace()</c> calls; <c>trace_to_database</c> 0,
     /// else it fails to start without a database module) with capture
     /// agent id <see cref="HepCaptureId"/>.
     /// </param>
-    public static async Task<KamailioProcess> StartAsync(SipTranscript transcript, IPEndPoint? nextHop = null, bool copyTraceHeaders = true, IPEndPoint? hepCollector = null)
+    /// <param name="hepVersion">The HEP version siptrace sends (<c>hep_version</c>: 1, 2 or 3).</param>
+    public static async Task<KamailioProcess> StartAsync(SipTranscript transcript, IPEndPoint? nextHop = null, bool copyTraceHeaders = true, IPEndPoint? hepCollector = null, int hepVersion = 3)
     {
         for (int attempt = 1; ; attempt++)
         {
-            KamailioProcess instance = await StartOnceAsync(transcript, nextHop, copyTraceHeaders, hepCollector).ConfigureAwait(false);
+            KamailioProcess instance = await StartOnceAsync(transcript, nextHop, copyTraceHeaders, hepCollector, hepVersion).ConfigureAwait(false);
             bool ready;
             try
             {
@@ -83,7 +84,7 @@ internal sealed class KamailioProcess : IAsyncDisposable
         }
     }
 
-    private static async Task<KamailioProcess> StartOnceAsync(SipTranscript transcript, IPEndPoint? nextHop, bool copyTraceHeaders, IPEndPoint? hepCollector)
+    private static async Task<KamailioProcess> StartOnceAsync(SipTranscript transcript, IPEndPoint? nextHop, bool copyTraceHeaders, IPEndPoint? hepCollector, int hepVersion)
     {
         string kamailio = InteropTools.Kamailio;
         string modules = InteropTools.KamailioModules;
@@ -100,7 +101,7 @@ internal sealed class KamailioProcess : IAsyncDisposable
                 "{{AC_EXTRA_HDRS}}",
                 copyTraceHeaders ? "modparam(\"tm\", \"ac_extra_hdrs\", \"X-OTel-\")" : "# ac_extra_hdrs left unset: tm's own CANCEL and non-2xx ACK carry no trace headers.",
                 StringComparison.Ordinal)
-            .Replace("{{SIPTRACE}}", hepCollector is null ? "# No HEP capture." : SiptraceConfig(hepCollector), StringComparison.Ordinal)
+            .Replace("{{SIPTRACE}}", hepCollector is null ? "# No HEP capture." : SiptraceConfig(hepCollector, hepVersion), StringComparison.Ordinal)
             .Replace(
                 "{{NEXT_HOP_ACTION}}",
                 nextHop is null ? "# No fixed next hop: relay to the Request-URI." : $"$du = \"sip:{nextHop.Address}:{nextHop.Port}\";",
@@ -121,14 +122,14 @@ internal sealed class KamailioProcess : IAsyncDisposable
     /// <summary>The HEP capture agent id Kamailio's siptrace sends (<c>hep_capture_id</c>).</summary>
     public const uint HepCaptureId = 2001;
 
-    private static string SiptraceConfig(IPEndPoint collector) =>
+    private static string SiptraceConfig(IPEndPoint collector, int hepVersion) =>
         string.Join(
             "\n",
             "loadmodule \"siptrace.so\"",
             $"modparam(\"siptrace\", \"duplicate_uri\", \"sip:{collector.Address}:{collector.Port}\")",
             "modparam(\"siptrace\", \"trace_to_database\", 0)",
             "modparam(\"siptrace\", \"hep_mode_on\", 1)",
-            "modparam(\"siptrace\", \"hep_version\", 3)",
+            $"modparam(\"siptrace\", \"hep_version\", {hepVersion})",
             $"modparam(\"siptrace\", \"hep_capture_id\", {HepCaptureId})",
             "modparam(\"siptrace\", \"trace_on\", 1)",
             "modparam(\"siptrace\", \"trace_mode\", 1)");
