@@ -246,16 +246,15 @@ internal static class TraceHeaderScanner
         int copiedUpTo = -1;
         while (true)
         {
+            // A plain loop with its test up front, left by a break: the JIT then keeps the block test's
+            // five vector constants in registers across it. Written as an endless loop left by gotos, it
+            // was not recognised as a loop to hoist from, and each block loaded the constants again
+            // (six more loads to its three): side by side, inject 10% and extract 15-20% slower.
             int blockStart;
-            ulong hits;
-            ulong ends;
-            while (true)
+            ulong hits = 0;
+            ulong ends = 0;
+            while (next <= lastFullBlock)
             {
-                if (next > lastFullBlock)
-                {
-                    goto Tail;
-                }
-
                 hits = TBlock.Candidates(ref start, (nuint)next, TEnding.TerminatorOffset, out ends);
                 if (TCopy.Copies)
                 {
@@ -264,15 +263,20 @@ internal static class TraceHeaderScanner
 
                 if ((hits | ends) != 0)
                 {
-                    blockStart = next;
-                    next += TBlock.Width;
-                    goto Found;
+                    break;
                 }
 
                 next += TBlock.Width;
             }
 
-        Tail:
+            if ((hits | ends) != 0)
+            {
+                blockStart = next;
+                next += TBlock.Width;
+                goto Found;
+            }
+
+
             blockStart = next;
             if (next < message.Length - CandidateReach && lastFullBlock >= firstOffset)
             {
