@@ -108,7 +108,7 @@ internal sealed class RecentHeaderValues
     public static bool TryGetTraceState(ReadOnlySpan<byte> utf8Value, int maxLength, [NotNullWhen(true)] out string? value)
     {
         string? candidate = s_traceStates[TraceStateSlot(utf8Value)];
-        if (candidate is not null && candidate.Length == utf8Value.Length && candidate.Length <= maxLength && Ascii.Equals(utf8Value, candidate))
+        if (candidate is not null && candidate.Length == utf8Value.Length && candidate.Length <= maxLength && EqualsKept(utf8Value, candidate))
         {
             value = candidate;
             return true;
@@ -116,6 +116,35 @@ internal sealed class RecentHeaderValues
 
         value = null;
         return false;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="utf8"/> holds the characters of <paramref name="kept"/>, a kept (printable
+    /// ASCII) string of the same length, one byte each. From 8 to 32 of them, the length of most
+    /// tracestate lists, the bytes are widened and compared in two overlapping vector compares, inlined;
+    /// otherwise the BCL compares them (a call). A byte above 0x7F cannot match, as no kept character is.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool EqualsKept(ReadOnlySpan<byte> utf8, string kept)
+    {
+        int length = utf8.Length;
+        ref byte bytes = ref MemoryMarshal.GetReference(utf8);
+        ref ushort chars = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(kept.AsSpan()));
+        if (length >= 16 && length <= 32 && Vector256.IsHardwareAccelerated)
+        {
+            nuint tail = (nuint)(length - 16);
+            return Vector256.WidenLower(Vector128.LoadUnsafe(ref bytes).ToVector256Unsafe()) == Vector256.LoadUnsafe(ref chars)
+                && Vector256.WidenLower(Vector128.LoadUnsafe(ref bytes, tail).ToVector256Unsafe()) == Vector256.LoadUnsafe(ref chars, tail);
+        }
+
+        if (length >= 8 && length < 16 && Vector128.IsHardwareAccelerated)
+        {
+            int tail = length - 8;
+            return Vector128.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref bytes)).AsByte()) == Vector128.LoadUnsafe(ref chars)
+                && Vector128.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref bytes, tail))).AsByte()) == Vector128.LoadUnsafe(ref chars, (nuint)tail);
+        }
+
+        return Ascii.Equals(utf8, kept);
     }
 
     /// <summary>Whether this very string instance was kept: then it is a normalised list, valid as it is.</summary>
