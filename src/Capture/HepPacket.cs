@@ -20,8 +20,9 @@ namespace SipTraceContext.Capture;
 /// protocol and the two ports (big-endian), then both addresses (4 or 16 bytes each, as the header
 /// length says: 16 or 40); version 2 follows with the capture time (seconds, microseconds) and a 16-bit
 /// capture agent id, 12 bytes with the padding of the C struct that senders copy out whole, written in
-/// their own byte order and read here as little-endian (the x86 and ARM machines they run on). The rest of the datagram is the SIP message: these versions
-/// have no length field and carry only SIP, so <see cref="ProtocolType"/> is absent.
+/// their own byte order and read here as little-endian (the x86 and ARM machines they run on). The rest
+/// of the datagram is the SIP message: these versions have no length field and carry only SIP, so their
+/// packets report <see cref="ProtocolTypeSip"/>.
 /// </para>
 /// </remarks>
 public readonly ref struct HepPacket
