@@ -14,7 +14,7 @@ using O = SipTraceContext.Conventions.OtelAttributes;
 namespace SipTraceContext.Capture.Tests;
 
 /// <summary>
-/// The listener on a real UDP socket on 127.0.0.1, fed hand-built HEPv3 packets, with the real
+/// The listener on a real UDP socket on 127.0.0.1, fed hand-built HEP packets, with the real
 /// OpenTelemetry SDK behind it: what a Kamailio with siptrace (or any capture agent) would produce.
 /// </summary>
 public sealed class HepCaptureListenerTests
@@ -295,6 +295,38 @@ public sealed class HepCaptureListenerTests
         Assert.InRange(setup.StartTimeUtc, before.AddMilliseconds(-1), DateTime.UtcNow);
         Assert.Null(setup.GetTagItem(A.CaptureAgentId));
         Assert.Equal("192.0.2.10", setup.GetTagItem(O.NetworkPeerAddress));
+    }
+
+    [Fact]
+    public async Task HEPv2_is_timed_by_its_capture_time_and_HEPv1_on_arrival_under_agent_0()
+    {
+        // What Kamailio's siptrace sends with hep_version 2 and 1 (its default): no chunks, the SIP
+        // message after a fixed header; version 2 adds the capture time and a 16-bit agent id.
+        await using CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(Node));
+        long micros = (T0.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
+        byte[] v2 = HepVersion1And2Tests.Packet(
+            2, Caller.Address.GetAddressBytes(), Node.Address.GetAddressBytes(), S.Invite(CallId),
+            sourcePort: (ushort)Caller.Port, destinationPort: (ushort)Node.Port,
+            seconds: (uint)(micros / 1_000_000), micros: (uint)(micros % 1_000_000), agent: 2001);
+        byte[] v1 = HepVersion1And2Tests.Packet(
+            1, Caller.Address.GetAddressBytes(), Node.Address.GetAddressBytes(), S.Invite("v1-" + CallId),
+            sourcePort: (ushort)Caller.Port, destinationPort: (ushort)Node.Port);
+        DateTime before = DateTime.UtcNow;
+        h.Send(v2, v1);
+        await h.WaitForAsync(2);
+        Assert.NotNull(h.Listener.GetTracer(0));
+        Assert.NotNull(h.Listener.GetTracer(2001));
+        await h.StopAsync();
+
+        Assert.Equal(2, h.Listener.PacketsRecorded);
+        Assert.Equal(0, h.Listener.PacketsDropped);
+        Activity fromV2 = Assert.Single(h.Spans, s => Equals(s.GetTagItem(A.CaptureAgentId), 2001L));
+        Assert.Equal(T0.UtcDateTime, fromV2.StartTimeUtc);
+        Assert.Equal("192.0.2.10", fromV2.GetTagItem(O.NetworkPeerAddress));
+        Assert.Equal(5070, fromV2.GetTagItem(O.NetworkPeerPort));
+        Activity fromV1 = Assert.Single(h.Spans, s => s.GetTagItem(A.CaptureAgentId) is null);
+        Assert.InRange(fromV1.StartTimeUtc, before.AddMilliseconds(-1), DateTime.UtcNow);
+        Assert.Equal("192.0.2.10", fromV1.GetTagItem(O.NetworkPeerAddress));
     }
 
     [Fact]
