@@ -276,7 +276,6 @@ internal static class TraceHeaderScanner
                 goto Found;
             }
 
-
             blockStart = next;
             if (next < message.Length - CandidateReach && lastFullBlock >= firstOffset)
             {
