@@ -3,7 +3,7 @@ using System.Net;
 
 namespace SipTraceContext.Capture.Tests;
 
-/// <summary>Builds HEPv3 packets chunk by chunk for the decoder tests.</summary>
+/// <summary>Builds HEPv3 packets chunk by chunk, and HEPv1/v2 packets whole, for the decoder and listener tests.</summary>
 internal sealed class HepBuilder
 {
     private readonly List<byte[]> _chunks = [];
@@ -108,5 +108,45 @@ internal sealed class HepBuilder
         }
 
         return builder.Add(15, sip).Build();
+    }
+
+    /// <summary>
+    /// A HEPv1 or HEPv2 packet as Kamailio's siptrace writes one (<c>hep_version</c> 1 or 2): the fixed
+    /// header, both addresses, for version 2 the capture time and agent id (little-endian, padded to 12
+    /// bytes), then the SIP message to the end of the datagram.
+    /// </summary>
+    public static byte[] Version1Or2(
+        byte version,
+        byte[] source,
+        byte[] destination,
+        ReadOnlySpan<byte> payload,
+        byte family = 0,
+        byte protocol = 17,
+        ushort sourcePort = 5060,
+        ushort destinationPort = 5080,
+        uint seconds = 1_700_000_000,
+        uint micros = 123_456,
+        ushort agent = 2001)
+    {
+        int headerLength = 8 + source.Length + destination.Length;
+        int timeLength = version == 2 ? 12 : 0;
+        byte[] data = new byte[headerLength + timeLength + payload.Length];
+        data[0] = version;
+        data[1] = (byte)headerLength;
+        data[2] = family != 0 ? family : source.Length == 4 ? HepPacket.FamilyIPv4 : HepPacket.FamilyIPv6;
+        data[3] = protocol;
+        BinaryPrimitives.WriteUInt16BigEndian(data.AsSpan(4), sourcePort);
+        BinaryPrimitives.WriteUInt16BigEndian(data.AsSpan(6), destinationPort);
+        source.CopyTo(data, 8);
+        destination.CopyTo(data, 8 + source.Length);
+        if (version == 2)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(headerLength), seconds);
+            BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(headerLength + 4), micros);
+            BinaryPrimitives.WriteUInt16LittleEndian(data.AsSpan(headerLength + 8), agent);
+        }
+
+        payload.CopyTo(data.AsSpan(headerLength + timeLength));
+        return data;
     }
 }

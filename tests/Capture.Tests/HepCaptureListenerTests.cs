@@ -304,11 +304,11 @@ public sealed class HepCaptureListenerTests
         // message after a fixed header; version 2 adds the capture time and a 16-bit agent id.
         await using CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(Node));
         long micros = (T0.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
-        byte[] v2 = HepVersion1And2Tests.Packet(
+        byte[] v2 = HepBuilder.Version1Or2(
             2, Caller.Address.GetAddressBytes(), Node.Address.GetAddressBytes(), S.Invite(CallId),
             sourcePort: (ushort)Caller.Port, destinationPort: (ushort)Node.Port,
             seconds: (uint)(micros / 1_000_000), micros: (uint)(micros % 1_000_000), agent: 2001);
-        byte[] v1 = HepVersion1And2Tests.Packet(
+        byte[] v1 = HepBuilder.Version1Or2(
             1, Caller.Address.GetAddressBytes(), Node.Address.GetAddressBytes(), S.Invite("v1-" + CallId),
             sourcePort: (ushort)Caller.Port, destinationPort: (ushort)Node.Port);
         DateTime before = DateTime.UtcNow;

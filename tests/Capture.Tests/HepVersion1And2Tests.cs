@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -12,41 +11,6 @@ namespace SipTraceContext.Capture.Tests;
 /// </summary>
 public sealed class HepVersion1And2Tests
 {
-    internal static byte[] Packet(
-        byte version,
-        byte[] source,
-        byte[] destination,
-        ReadOnlySpan<byte> payload,
-        byte family = 0,
-        byte protocol = 17,
-        ushort sourcePort = 5060,
-        ushort destinationPort = 5080,
-        uint seconds = 1_700_000_000,
-        uint micros = 123_456,
-        ushort agent = 2001)
-    {
-        int headerLength = 8 + source.Length + destination.Length;
-        int timeLength = version == 2 ? 12 : 0;
-        byte[] data = new byte[headerLength + timeLength + payload.Length];
-        data[0] = version;
-        data[1] = (byte)headerLength;
-        data[2] = family != 0 ? family : source.Length == 4 ? HepPacket.FamilyIPv4 : HepPacket.FamilyIPv6;
-        data[3] = protocol;
-        BinaryPrimitives.WriteUInt16BigEndian(data.AsSpan(4), sourcePort);
-        BinaryPrimitives.WriteUInt16BigEndian(data.AsSpan(6), destinationPort);
-        source.CopyTo(data, 8);
-        destination.CopyTo(data, 8 + source.Length);
-        if (version == 2)
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(headerLength), seconds);
-            BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(headerLength + 4), micros);
-            BinaryPrimitives.WriteUInt16LittleEndian(data.AsSpan(headerLength + 8), agent);
-        }
-
-        payload.CopyTo(data.AsSpan(headerLength + timeLength));
-        return data;
-    }
-
     private static readonly byte[] V4Source = [10, 0, 0, 1];
     private static readonly byte[] V4Destination = [192, 168, 1, 2];
     private static readonly byte[] V6Source = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
@@ -55,7 +19,7 @@ public sealed class HepVersion1And2Tests
     [Fact]
     public void Decodes_a_HEPv2_IPv4_packet_with_its_time_and_agent_id()
     {
-        byte[] data = Packet(2, V4Source, V4Destination, HepBuilder.Sip);
+        byte[] data = HepBuilder.Version1Or2(2, V4Source, V4Destination, HepBuilder.Sip);
         Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(data, out HepPacket p));
         Assert.Equal(2, p.Version);
         Assert.Equal(HepPacket.FamilyIPv4, p.IPFamily);
@@ -80,7 +44,7 @@ public sealed class HepVersion1And2Tests
     [Fact]
     public void Decodes_a_HEPv1_IPv6_packet_without_time_or_agent()
     {
-        byte[] data = Packet(1, V6Source, V6Destination, HepBuilder.Sip, protocol: 6, sourcePort: 65535);
+        byte[] data = HepBuilder.Version1Or2(1, V6Source, V6Destination, HepBuilder.Sip, protocol: 6, sourcePort: 65535);
         Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(data, out HepPacket p));
         Assert.Equal(1, p.Version);
         Assert.Equal(HepPacket.FamilyIPv6, p.IPFamily);
@@ -101,7 +65,7 @@ public sealed class HepVersion1And2Tests
     [InlineData(23)]
     public void IPv6_family_values_of_other_systems_are_read_by_the_header_length(byte family)
     {
-        byte[] data = Packet(2, V6Source, V6Destination, HepBuilder.Sip, family: family);
+        byte[] data = HepBuilder.Version1Or2(2, V6Source, V6Destination, HepBuilder.Sip, family: family);
         Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(data, out HepPacket p));
         Assert.Equal(HepPacket.FamilyIPv6, p.IPFamily);
         Assert.Equal(V6Destination, p.DestinationAddress.ToArray());
@@ -112,8 +76,8 @@ public sealed class HepVersion1And2Tests
     [InlineData(2)]
     public void IPv4_family_with_IPv6_sized_addresses_and_the_reverse_are_rejected(byte version)
     {
-        Assert.Equal(HepDecodeStatus.AddressFamilyMismatch, HepPacket.TryDecode(Packet(version, V6Source, V6Destination, HepBuilder.Sip, family: HepPacket.FamilyIPv4), out _));
-        Assert.Equal(HepDecodeStatus.AddressFamilyMismatch, HepPacket.TryDecode(Packet(version, V4Source, V4Destination, HepBuilder.Sip, family: HepPacket.FamilyIPv6), out _));
+        Assert.Equal(HepDecodeStatus.AddressFamilyMismatch, HepPacket.TryDecode(HepBuilder.Version1Or2(version, V6Source, V6Destination, HepBuilder.Sip, family: HepPacket.FamilyIPv4), out _));
+        Assert.Equal(HepDecodeStatus.AddressFamilyMismatch, HepPacket.TryDecode(HepBuilder.Version1Or2(version, V4Source, V4Destination, HepBuilder.Sip, family: HepPacket.FamilyIPv6), out _));
     }
 
     [Theory]
@@ -127,7 +91,7 @@ public sealed class HepVersion1And2Tests
     [InlineData(255)]
     public void Header_length_other_than_16_or_40_is_rejected(byte headerLength)
     {
-        byte[] data = Packet(2, V4Source, V4Destination, HepBuilder.Sip);
+        byte[] data = HepBuilder.Version1Or2(2, V4Source, V4Destination, HepBuilder.Sip);
         data[1] = headerLength;
         Assert.Equal(HepDecodeStatus.LengthMismatch, HepPacket.TryDecode(data, out HepPacket p));
         Assert.True(p.Payload.IsEmpty);
@@ -140,7 +104,7 @@ public sealed class HepVersion1And2Tests
     {
         foreach ((byte[] source, byte[] destination) in new[] { (V4Source, V4Destination), (V6Source, V6Destination) })
         {
-            byte[] data = Packet(version, source, destination, HepBuilder.Sip);
+            byte[] data = HepBuilder.Version1Or2(version, source, destination, HepBuilder.Sip);
             int headers = data.Length - HepBuilder.Sip.Length;
             for (int cut = 1; cut < headers; cut++)
             {
@@ -160,8 +124,8 @@ public sealed class HepVersion1And2Tests
     [Fact]
     public void HEPv2_microseconds_of_a_whole_second_are_rejected()
     {
-        Assert.Equal(HepDecodeStatus.BadChunkValue, HepPacket.TryDecode(Packet(2, V4Source, V4Destination, HepBuilder.Sip, micros: 1_000_000), out _));
-        Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(Packet(2, V4Source, V4Destination, HepBuilder.Sip, micros: 999_999), out _));
+        Assert.Equal(HepDecodeStatus.BadChunkValue, HepPacket.TryDecode(HepBuilder.Version1Or2(2, V4Source, V4Destination, HepBuilder.Sip, micros: 1_000_000), out _));
+        Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(HepBuilder.Version1Or2(2, V4Source, V4Destination, HepBuilder.Sip, micros: 999_999), out _));
     }
 
     [Theory]
@@ -171,7 +135,7 @@ public sealed class HepVersion1And2Tests
     [InlineData((byte)'h')]
     public void Other_first_bytes_are_bad_magic(byte first)
     {
-        byte[] data = Packet(2, V4Source, V4Destination, HepBuilder.Sip);
+        byte[] data = HepBuilder.Version1Or2(2, V4Source, V4Destination, HepBuilder.Sip);
         data[0] = first;
         Assert.Equal(HepDecodeStatus.BadMagic, HepPacket.TryDecode(data, out _));
     }
@@ -207,7 +171,7 @@ public sealed class HepVersion1And2Tests
     public Property Encode_then_decode_round_trips() =>
         Prop.ForAll(FieldValues.ToArbitrary(), f =>
         {
-            byte[] data = Packet(f.Version, f.Source, f.Destination, f.Payload, protocol: f.Protocol, sourcePort: f.SourcePort,
+            byte[] data = HepBuilder.Version1Or2(f.Version, f.Source, f.Destination, f.Payload, protocol: f.Protocol, sourcePort: f.SourcePort,
                 destinationPort: f.DestinationPort, seconds: f.Seconds, micros: f.Micros, agent: f.Agent);
             bool v2 = f.Version == 2;
             return HepPacket.TryDecode(data, out HepPacket p) == HepDecodeStatus.Ok
