@@ -41,7 +41,15 @@ public sealed class TraceHeaderScannerProperties
         from fold in Gen.Elements(false, false, true)
         from body in Gen.Elements("", "X-OTel-traceparent: in-body\r\n", "v=0")
         from truncate in Gen.Elements(false, false, false, true)
-        from startLine in Gen.Elements("INVITE sip:bob@example.com SIP/2.0", "INVITE sip:bob@example.com SIP/2.0", "X", "A b")
+        from startLine in Gen.Elements(
+            "INVITE sip:bob@example.com SIP/2.0",
+            "INVITE sip:bob@example.com SIP/2.0",
+            "X",
+            "A b",
+            // Trace header names in the start line, which the copying scan passes over too: never a header.
+            "traceparent: v",
+            "X-OTel-traceparent: v",
+            "INVITE sip:X-OTel-tracestate@example.com SIP/2.0")
         select Build(startLine, lines.Take(count).ToArray(), crlf, fold, body, truncate);
 
     // A very short start line puts a trace header's name within the first 8 bytes, where the
