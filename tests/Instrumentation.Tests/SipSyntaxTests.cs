@@ -4,6 +4,7 @@ using FsCheck.Fluent;
 using SipTraceContext.Instrumentation.Internal;
 using A = SipTraceContext.Conventions.SipAttributes;
 using M = SipTraceContext.Conventions.SipMetrics;
+using O = SipTraceContext.Conventions.OtelAttributes;
 
 namespace SipTraceContext.Instrumentation.Tests;
 
@@ -111,6 +112,28 @@ public sealed class SipSyntaxTests
         Assert.Equal("abc", setup.GetTagItem(A.FromTag));
         Assert.Equal(7L, setup.GetTagItem(A.Cseq));
         Assert.Equal("SIP/2.0/UDP pc33.atlanta.example.com ;branch=z9hG4bKfold", setup.GetTagItem(A.Via));
+    }
+
+    [Fact]
+    public void A_comma_in_a_quoted_via_parameter_does_not_end_the_top_via()
+    {
+        // RFC 3261 §7.3.1: a comma inside a quoted-string separates nothing.
+        using var h = new TracerHarness();
+        string invite =
+            "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n" +
+            "Via: SIP/2.0/UDP pc33.atlanta.example.com;x-note=\"a, b\";branch=z9hG4bKquoted, SIP/2.0/TCP second.example.com;branch=z9hG4bKsecond\r\n" +
+            "From: <sip:alice@atlanta.example.com>;tag=abc\r\n" +
+            "To: <sip:bob@biloxi.example.com>\r\n" +
+            "Call-ID: quoted-via@x\r\n" +
+            "CSeq: 1 INVITE\r\n" +
+            "Content-Length: 0\r\n\r\n";
+        h.In(Encoding.UTF8.GetBytes(invite));
+        h.Out(Sip.Response(486, "Busy Here", "quoted-via@x", branch: "z9hG4bKquoted"));
+
+        System.Diagnostics.Activity setup = Assert.Single(h.Spans);
+        Assert.Equal("SIP/2.0/UDP pc33.atlanta.example.com;x-note=\"a, b\";branch=z9hG4bKquoted", setup.GetTagItem(A.Via));
+        Assert.Equal("z9hG4bKquoted", setup.GetTagItem(A.Branch));
+        Assert.Equal("udp", setup.GetTagItem(O.NetworkTransport));
     }
 
     [Fact]

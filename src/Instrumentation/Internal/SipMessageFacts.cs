@@ -1,5 +1,6 @@
 using System.Text;
 using SipTraceContext.Sip;
+using SipTraceContext.Sip.Ims;
 
 namespace SipTraceContext.Instrumentation.Internal;
 
@@ -75,7 +76,9 @@ internal ref struct SipMessageFacts
 
                     break;
                 case ViaBit:
-                    facts.TopVia = SipSyntax.FirstVia(ValueOf(field));
+                    // One Via line can carry several via-parms; the top one is the first list element.
+                    var vias = new SipValueList(ValueOf(field));
+                    facts.TopVia = vias.MoveNext() ? vias.Current : default;
                     break;
                 case FromBit:
                     facts.From = ValueOf(field);

@@ -12,7 +12,6 @@ namespace SipTraceContext.Instrumentation.Internal;
 internal static class SipSyntax
 {
     private const byte Semicolon = (byte)';';
-    private const byte Comma = (byte)',';
     private const byte Quote = (byte)'"';
     private const byte LessThan = (byte)'<';
     private const byte GreaterThan = (byte)'>';
@@ -25,13 +24,6 @@ internal static class SipSyntax
     private static readonly SearchValues<byte> s_hostEnd = SearchValues.Create(":;?>,"u8);
     private static readonly SearchValues<byte> s_parameterEnd = SearchValues.Create(";, \t\r\n"u8);
     private static readonly SearchValues<byte> s_uriParameters = SearchValues.Create(";?"u8);
-
-    /// <summary>The first via-parm of a Via value: Via can carry several, separated by commas.</summary>
-    public static ReadOnlySpan<byte> FirstVia(ReadOnlySpan<byte> via)
-    {
-        int comma = via.IndexOf(Comma);
-        return (comma < 0 ? via : via[..comma]).Trim(" \t"u8);
-    }
 
     /// <summary>
     /// The transport of a via-parm (<c>SIP/2.0/UDP host</c>) as the <c>network.transport</c> value:
