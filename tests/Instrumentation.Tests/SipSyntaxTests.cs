@@ -32,6 +32,8 @@ public sealed class SipSyntaxTests
     [InlineData("sip:+15551234567;npdi;rn=+15550000000@example.com;user=phone", "sip:***@example.com;user=phone")]
     [InlineData("tel:+15551234567;phone-context=ims.example.com", "tel:***;phone-context=ims.example.com")]
     [InlineData("TEL:+15551234567", "TEL:***")]
+    [InlineData("tel:+15551234567?x=1", "tel:***")] // RFC 3966 gives a tel URI no '?' part: the number runs to the first ';'
+    [InlineData("im:alice@example.com", "im:***@example.com")]
     [InlineData("sip:ims.example.com;lr", "sip:ims.example.com;lr")]
     [InlineData("urn:service:sos", "urn:service:sos")]
     [InlineData("", "")]
@@ -70,6 +72,7 @@ public sealed class SipSyntaxTests
     [InlineData("sip:bob@biloxi.example.com:5062;transport=tcp", "biloxi.example.com", 5062)]
     [InlineData("sips:[2001:db8::1]:5061", "[2001:db8::1]", 5061)]
     [InlineData("sip:biloxi.example.com", "biloxi.example.com", 0)]
+    [InlineData("SIPS:Bob@Biloxi.example.com", "Biloxi.example.com", 0)]
     public void Request_uri_host_and_port(string uri, string host, int port)
     {
         Assert.True(SipSyntax.TryGetHostPort(Encoding.UTF8.GetBytes(uri), out ReadOnlySpan<byte> foundHost, out int foundPort));

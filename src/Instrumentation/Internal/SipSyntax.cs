@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
 using SipTraceContext.Conventions;
+using SipTraceContext.Sip.Ims;
 
 namespace SipTraceContext.Instrumentation.Internal;
 
@@ -232,25 +233,14 @@ internal static class SipSyntax
     /// </summary>
     public static void FindUserInUri(ReadOnlySpan<byte> uri, out int userStart, out int userLength)
     {
-        userStart = 0;
-        userLength = 0;
+        if (SipUri.TryGetUserPart(uri, out userStart, out userLength) || SipUri.GetScheme(uri) != SipUriScheme.Unknown)
+        {
+            return;
+        }
+
+        // SipUri knows users of SIP and TEL URIs only; an im:, pres: or mailto: address names a person too.
         int colon = uri.IndexOf(Colon);
-        if (colon <= 0)
-        {
-            return;
-        }
-
-        ReadOnlySpan<byte> scheme = uri[..colon];
-        ReadOnlySpan<byte> afterScheme = uri[(colon + 1)..];
-        if (Ascii.EqualsIgnoreCase(scheme, "tel"u8))
-        {
-            int end = afterScheme.IndexOfAny(s_uriParameters);
-            userStart = colon + 1;
-            userLength = end < 0 ? afterScheme.Length : end;
-            return;
-        }
-
-        int at = afterScheme.IndexOf(At);
+        int at = colon <= 0 ? -1 : uri[(colon + 1)..].IndexOf(At);
         if (at > 0)
         {
             userStart = colon + 1;
@@ -263,16 +253,15 @@ internal static class SipSyntax
     {
         host = default;
         port = 0;
-        int colon = uri.IndexOf(Colon);
 
         // Only SIP URIs name a host; a tel: URI is a phone number, which must not leak into
         // server.address (the privacy options cover From and To, not this).
-        if (colon <= 0 || !(Ascii.EqualsIgnoreCase(uri[..colon], "sip"u8) || Ascii.EqualsIgnoreCase(uri[..colon], "sips"u8)))
+        if (SipUri.GetScheme(uri) is not (SipUriScheme.Sip or SipUriScheme.Sips))
         {
             return false;
         }
 
-        ReadOnlySpan<byte> rest = uri[(colon + 1)..];
+        ReadOnlySpan<byte> rest = uri[(uri.IndexOf(Colon) + 1)..];
         int paramsStart = rest.IndexOfAny(s_uriParameters);
         ReadOnlySpan<byte> userHost = paramsStart < 0 ? rest : rest[..paramsStart];
         int at = userHost.LastIndexOf(At);
