@@ -62,6 +62,7 @@ internal static class SipSyntax
     /// A header parameter (<c>;name=value</c>) of a value, outside any &lt;URI&gt; and quoted string
     /// (URI parameters are not header parameters). Empty when absent or valueless.
     /// </summary>
+    // Not SipNameAddress.TryGetParameter: it rejects the whole value for one bad parameter, and a tag must survive that.
     public static ReadOnlySpan<byte> Parameter(ReadOnlySpan<byte> value, ReadOnlySpan<byte> name)
     {
         // A quoted display name may hold ';', '<' or '>': walk it byte by byte. Otherwise jump from
@@ -198,6 +199,7 @@ internal static class SipSyntax
     /// <param name="uriStart">Offset of the URI, or of the '&lt;' that encloses it.</param>
     /// <param name="userStart">Offset of the user part.</param>
     /// <param name="userLength">Length of the user part; 0 when there is none.</param>
+    // Not SipNameAddress: it rejects a value with any malformed part, and redaction must not depend on the rest being valid.
     public static void FindUser(ReadOnlySpan<byte> value, out int uriStart, out int userStart, out int userLength)
     {
         uriStart = 0;
@@ -294,6 +296,7 @@ internal static class SipSyntax
     }
 
     /// <summary>The icid-value of a P-Charging-Vector value (RFC 7315 §4.6), which is its first parameter.</summary>
+    // Not PChargingVector: it rejects the value for one bad parameter, or for an unquoted base64 icid ('=' is not a token character).
     public static ReadOnlySpan<byte> ChargingId(ReadOnlySpan<byte> value)
     {
         ReadOnlySpan<byte> name = "icid-value"u8;
@@ -316,6 +319,7 @@ internal static class SipSyntax
     }
 
     /// <summary>The local-uuid of a Session-ID value (RFC 7989): everything before its parameters.</summary>
+    // Not SipSessionId: it rejects a value whose UUIDs or parameters are malformed; the tracer records the correlator as sent.
     public static ReadOnlySpan<byte> SessionUuid(ReadOnlySpan<byte> value)
     {
         int semicolon = value.IndexOf(Semicolon);
