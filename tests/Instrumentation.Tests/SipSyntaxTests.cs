@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using SipTraceContext.Instrumentation.Internal;
 using SipTraceContext.Sip.Ims;
 using A = SipTraceContext.Conventions.SipAttributes;
@@ -74,12 +76,44 @@ public sealed class SipSyntaxTests
     [InlineData("sips:[2001:db8::1]:5061", "[2001:db8::1]", 5061)]
     [InlineData("sip:biloxi.example.com", "biloxi.example.com", 0)]
     [InlineData("SIPS:Bob@Biloxi.example.com", "Biloxi.example.com", 0)]
+    [InlineData("sip:+15551234567;npdi;rn=+15550000000@example.com;user=phone", "example.com", 0)]
+    [InlineData("sip:+15551234567;npdi@ims.example.net:5070;user=phone", "ims.example.net", 5070)]
+    [InlineData("sips:a;b?c,d/e:secret@[2001:db8::1]:5061;transport=tls", "[2001:db8::1]", 5061)]
+    [InlineData("sip:john@corp.example@sbc.example.net", "sbc.example.net", 0)]
     public void Request_uri_host_and_port(string uri, string host, int port)
     {
         Assert.True(SipSyntax.TryGetHostPort(Encoding.UTF8.GetBytes(uri), out ReadOnlySpan<byte> foundHost, out int foundPort));
         Assert.Equal(host, Encoding.UTF8.GetString(foundHost));
         Assert.Equal(port, foundPort);
     }
+
+    // RFC 3261 unreserved and user-unreserved: everything a user part may hold unescaped, ';' '?' ',' '/' included.
+    private const string UserAlphabet = "abcXYZ0189-_.!~*'()&=+$,;?/";
+
+    private sealed record RequestUri(string Uri, string Number, string Host, int Port);
+
+    private static Gen<RequestUri> RequestUris =>
+        from scheme in Gen.Elements("sip", "SIP", "sips")
+        from digits in Gen.Choose(1000000, 9999999)
+        from tailLength in Gen.Choose(0, 12)
+        from tail in Gen.ArrayOf(Gen.Elements(UserAlphabet.ToCharArray()), tailLength)
+        from password in Gen.Elements("", ":secret", ":p&=+$,w")
+        from hasUser in Gen.Elements(true, true, false)
+        from host in Gen.Elements("example.com", "ims.mnc001.mcc001.3gppnetwork.org", "192.0.2.7", "[2001:db8::1]", "h")
+        from port in Gen.Elements(0, 5060, 5061, 65535)
+        from parameters in Gen.Elements("", ";user=phone", ";transport=tcp;lr", ";maddr=[2001:db8::2]")
+        let number = "+1555" + digits.ToString(CultureInfo.InvariantCulture)
+        let user = hasUser ? number + new string(tail) + password + "@" : ""
+        select new RequestUri($"{scheme}:{user}{host}{(port > 0 ? ":" + port.ToString(CultureInfo.InvariantCulture) : "")}{parameters}", number, host, port);
+
+    [Property(MaxTest = 300)]
+    public Property A_request_uri_host_is_the_host_whatever_the_user_part_holds() =>
+        Prop.ForAll(RequestUris.ToArbitrary(), r =>
+        {
+            bool found = SipSyntax.TryGetHostPort(Encoding.ASCII.GetBytes(r.Uri), out ReadOnlySpan<byte> host, out int port);
+            string text = Encoding.ASCII.GetString(host);
+            return found && text == r.Host && port == r.Port && !text.Contains(r.Number, StringComparison.Ordinal);
+        });
 
     [Theory]
     [InlineData("tel:+15551234567")]

@@ -24,7 +24,6 @@ internal static class SipSyntax
     private static readonly SearchValues<byte> s_whitespace = SearchValues.Create(" \t\r\n"u8);
     private static readonly SearchValues<byte> s_hostEnd = SearchValues.Create(":;?>,"u8);
     private static readonly SearchValues<byte> s_parameterEnd = SearchValues.Create(";, \t\r\n"u8);
-    private static readonly SearchValues<byte> s_uriParameters = SearchValues.Create(";?"u8);
 
     /// <summary>
     /// The transport of a via-parm (<c>SIP/2.0/UDP host</c>) as the <c>network.transport</c> value:
@@ -263,11 +262,12 @@ internal static class SipSyntax
             return false;
         }
 
+        // SipUri reads no host, so it is found here. The user part may hold ';', '?', ',' and '/' (RFC 3261
+        // user-unreserved; number portability writes sip:+15551234567;npdi;rn=+15550000000@host): only '@' ends it,
+        // and cutting at the first ';' instead made the number the host. '@' appears nowhere after the host
+        // unescaped; taking the last one also keeps a lenient 'sip:john@corp.example@sbc' user out of the host.
         ReadOnlySpan<byte> rest = uri[(uri.IndexOf(Colon) + 1)..];
-        int paramsStart = rest.IndexOfAny(s_uriParameters);
-        ReadOnlySpan<byte> userHost = paramsStart < 0 ? rest : rest[..paramsStart];
-        int at = userHost.LastIndexOf(At);
-        ReadOnlySpan<byte> hostPort = at < 0 ? rest : rest[(at + 1)..];
+        ReadOnlySpan<byte> hostPort = rest[(rest.LastIndexOf(At) + 1)..];
         int end;
         if (hostPort.Length > 0 && hostPort[0] == (byte)'[')
         {
