@@ -47,6 +47,56 @@ public sealed class SipSyntaxTests
         Assert.Equal(uri, new AddressFormatter(SipAddressPrivacy.AsIs, key: null).FormatUri(Encoding.UTF8.GetBytes(uri)));
     }
 
+    [Theory]
+    [InlineData("< tel:+15551234567>;tag=1", "< tel:***>;tag=1")]
+    [InlineData("\"Alice\" <  sip:alice@example.com >", "<  sip:***@example.com >")]
+    [InlineData("<\tTEL:+15551234567>", "<\tTEL:***>")]
+    [InlineData("\"Al \\\"<sip:+15551234567@x>\" <SIP:+15551234567@example.com>", "<SIP:***@example.com>")]
+    [InlineData("<sip:+15551234567@example.com;tag=1", "<sip:***@example.com;tag=1")] // no '>'
+    [InlineData("<sip:john@corp.example@sbc.example.net>", "<sip:***@sbc.example.net>")]
+    [InlineData("sip:+15551234567;npdi@example.com;tag=1", "sip:***@example.com;tag=1")] // ';' in an unbracketed user
+    [InlineData("\"Alice <tel:+15551234567>;tag=1", "***")] // unterminated quote: no URI can be told apart
+    [InlineData("\"Al\\\" <tel:+15551234567>", "***")] // the escaped quote leaves the display name open
+    [InlineData("Bob<Smith <tel:+15551234567>", "***")]
+    [InlineData("<tel :+15551234567>", "***")]
+    [InlineData("+15551234567;tag=1", "***")]
+    [InlineData("<sip:ims.example.com;lr>", "<sip:ims.example.com;lr>")]
+    [InlineData("<urn:service:sos>", "<urn:service:sos>")]
+    [InlineData("sip:alice@example.com;x-note=\"a@b\"", "sip:***@example.com;x-note=\"a@b\"")]
+    [InlineData("", "")]
+    public void Header_addresses_are_redacted_even_when_malformed(string value, string expected) =>
+        Assert.Equal(expected, new AddressFormatter(SipAddressPrivacy.RedactUser, key: null).Format(Encoding.UTF8.GetBytes(value)));
+
+    private sealed record Address(string Value, string Number);
+
+    private static Gen<Address> Addresses =>
+        from prefix in Gen.Elements("+1555", "0555", "alice")
+        from digits in Gen.Choose(1000000, 9999999)
+        let number = prefix + digits.ToString(CultureInfo.InvariantCulture)
+        from scheme in Gen.Elements("sip", "SIP", "Sip", "sips", "SIPS", "tel", "TEL", "Tel")
+        from userSuffix in Gen.Elements("", ";npdi", ";npdi;rn=+15550000000", ":secret", ";x?y,z/w")
+        from host in Gen.Elements("example.com", "[2001:db8::1]:5061", "ims.example.net")
+        from uriParameters in Gen.Elements("", ";user=phone", ";transport=tcp;lr", ";phone-context=example.com")
+        from display in Gen.Elements(
+            "", "Alice ", "{0} ", "\"Alice\" ", "\"{0}\"", "\"A <sip:x@y>; \\\"q\\\" \\\\\" ", "\"<tel:{0}>\" ",
+            "\"unterminated <tel:{0}> ", "\"escaped \\\" <tel:{0}> ", "Bob<Smith ")
+        from open in Gen.Elements("", " ", "  ", "\t", "\r\n ")
+        from close in Gen.Elements(">", " >", "\t>", "")
+        from headerParameters in Gen.Elements("", ";tag=abc", " ;tag=xyz;x-note=\"a;b<c>@d\"")
+        from bracketed in Gen.Elements(true, false)
+        let tel = scheme.Equals("tel", StringComparison.OrdinalIgnoreCase)
+        let uri = scheme + ":" + (tel ? number : number + userSuffix + "@" + host) + uriParameters
+        select new Address(
+            bracketed || display.Length > 0
+                ? string.Format(CultureInfo.InvariantCulture, display, number) + "<" + open + uri + close + headerParameters
+                : open + uri + headerParameters,
+            number);
+
+    [Property(MaxTest = 500)]
+    public Property Redacted_and_hashed_header_addresses_never_hold_the_user_part() =>
+        Prop.ForAll(Addresses.ToArbitrary(), Gen.Elements(SipAddressPrivacy.RedactUser, SipAddressPrivacy.HashUser).ToArbitrary(), (address, mode) =>
+            !new AddressFormatter(mode, key: null).Format(Encoding.UTF8.GetBytes(address.Value)).Contains(address.Number, StringComparison.Ordinal));
+
     [Fact]
     public void A_bare_uri_hashes_its_user_like_the_same_uri_in_a_header()
     {

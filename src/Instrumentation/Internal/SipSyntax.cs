@@ -22,6 +22,9 @@ internal static class SipSyntax
     private const byte Equal = (byte)'=';
 
     private static readonly SearchValues<byte> s_whitespace = SearchValues.Create(" \t\r\n"u8);
+    private static readonly SearchValues<byte> s_notInUri = SearchValues.Create(" \t\r\n\"<>"u8);
+    private static readonly SearchValues<byte> s_schemeCharacters =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-."u8);
     private static readonly SearchValues<byte> s_hostEnd = SearchValues.Create(":;?>,"u8);
     private static readonly SearchValues<byte> s_parameterEnd = SearchValues.Create(";, \t\r\n"u8);
 
@@ -192,7 +195,9 @@ internal static class SipSyntax
 
     /// <summary>
     /// Where the user part of a name-addr or addr-spec lies, and where the URI starts (after any
-    /// display name): <c>sip:USER@host</c>, <c>sips:USER@host</c>, <c>tel:USER;params</c>.
+    /// display name): <c>sip:USER@host</c>, <c>sips:USER@host</c>, <c>tel:USER;params</c>. When no URI scheme
+    /// starts where the URI should, the user cannot be told apart from the rest, and the whole value is given as
+    /// the user part (<paramref name="uriStart"/> 0, <paramref name="userLength"/> the value's length).
     /// </summary>
     /// <param name="value">A From, To or similar header value.</param>
     /// <param name="uriStart">Offset of the URI, or of the '&lt;' that encloses it.</param>
@@ -216,15 +221,52 @@ internal static class SipSyntax
         }
         else
         {
-            // An addr-spec without brackets cannot have URI parameters: ';' starts header parameters.
-            int semicolon = value.IndexOf(Semicolon);
-            uriEnd = semicolon < 0 ? value.Length : semicolon;
-            schemeFrom = value.Length - value.TrimStart(" \t"u8).Length;
+            schemeFrom = value.Length - value.TrimStart(" \t\r\n"u8).Length;
             uriStart = schemeFrom;
+            uriEnd = AddrSpecEnd(value, schemeFrom);
         }
 
-        FindUserInUri(value[schemeFrom..uriEnd], out int userOffset, out userLength);
+        // RFC 3261 puts no whitespace inside the brackets, but a sender that writes '< tel:+1555...>' must not get
+        // the number past redaction.
+        ReadOnlySpan<byte> uri = value[schemeFrom..uriEnd];
+        int leading = uri.Length - uri.TrimStart(" \t\r\n"u8).Length;
+        schemeFrom += leading;
+        uri = uri[leading..];
+        if (!StartsWithScheme(uri))
+        {
+            // An unterminated quote (so no '<' is found outside it), an unquoted display name holding '<', 'tel :',
+            // no scheme at all: which bytes are the user is unknown, so all of them are, or a number could stay readable.
+            if (!value.Trim(" \t\r\n"u8).IsEmpty)
+            {
+                uriStart = 0;
+                userLength = value.Length;
+            }
+
+            return;
+        }
+
+        FindUserInUri(uri, out int userOffset, out userLength);
         userStart = schemeFrom + userOffset;
+    }
+
+    // An addr-spec (no brackets) cannot have URI parameters: a ';' starts the header parameters (RFC 3261 §20.10). A
+    // sender that leaves a user with ';' unbracketed (sip:+1555;npdi@host;tag=1) must not get the number past
+    // redaction, so the URI runs to the first ';' after its last '@' that comes before anything no URI holds
+    // (whitespace, a quote, an angle bracket: a quoted header parameter may hold an '@').
+    private static int AddrSpecEnd(ReadOnlySpan<byte> value, int uriFrom)
+    {
+        ReadOnlySpan<byte> spec = value[uriFrom..];
+        int stop = spec.IndexOfAny(s_notInUri);
+        int at = (stop < 0 ? spec : spec[..stop]).LastIndexOf(At);
+        int semicolon = spec[(at + 1)..].IndexOf(Semicolon);
+        return semicolon < 0 ? value.Length : uriFrom + at + 1 + semicolon;
+    }
+
+    // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" (RFC 3986 §3.1)
+    private static bool StartsWithScheme(ReadOnlySpan<byte> uri)
+    {
+        int colon = uri.IndexOf(Colon);
+        return colon > 0 && char.IsAsciiLetter((char)uri[0]) && !uri[1..colon].ContainsAnyExcept(s_schemeCharacters);
     }
 
     /// <summary>
@@ -234,14 +276,27 @@ internal static class SipSyntax
     /// </summary>
     public static void FindUserInUri(ReadOnlySpan<byte> uri, out int userStart, out int userLength)
     {
-        if (SipUri.TryGetUserPart(uri, out userStart, out userLength) || SipUri.GetScheme(uri) != SipUriScheme.Unknown)
+        SipUriScheme scheme = SipUri.GetScheme(uri);
+        if (SipUri.TryGetUserPart(uri, out userStart, out userLength))
+        {
+            // SipUri ends a SIP user at the first '@'; a lenient 'sip:john@corp.example@sbc' would leave
+            // 'corp.example' readable. No '@' follows the host unescaped, and server.address is read after the last one too.
+            if (scheme != SipUriScheme.Tel)
+            {
+                userLength = uri.LastIndexOf(At) - userStart;
+            }
+
+            return;
+        }
+
+        if (scheme != SipUriScheme.Unknown)
         {
             return;
         }
 
         // SipUri knows users of SIP and TEL URIs only; an im:, pres: or mailto: address names a person too.
         int colon = uri.IndexOf(Colon);
-        int at = colon <= 0 ? -1 : uri[(colon + 1)..].IndexOf(At);
+        int at = colon <= 0 ? -1 : uri[(colon + 1)..].LastIndexOf(At);
         if (at > 0)
         {
             userStart = colon + 1;
