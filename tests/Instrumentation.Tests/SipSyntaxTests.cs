@@ -176,8 +176,37 @@ public sealed class SipSyntaxTests
     [InlineData("icid-value=AyretyU0dm+6O2IrT5tAFrbHLso=;icid-generated-at=192.0.2.1", "AyretyU0dm+6O2IrT5tAFrbHLso=")]
     [InlineData("orig-ioi=home1.net ; ICID-VALUE = \"1234bc9876e\"", "1234bc9876e")]
     [InlineData("orig-ioi=home1.net", "")]
+    [InlineData("icid-value=\"x;y=z\";orig-ioi=a", "x;y=z")]
+    [InlineData("icid-value = \"a\\\"b;c\" ; orig-ioi=home1.net", "a\\\"b;c")] // escapes are left as written
+    [InlineData("orig-ioi=\"q;icid-value=fake\";icid-value=real", "real")]
+    [InlineData("icid-value=\"AyretyU0dm+6O2IrT5tAFrbHLso=\" ;icid-generated-at=192.0.2.1", "AyretyU0dm+6O2IrT5tAFrbHLso=")]
+    [InlineData("icid-value=\"unterminated;x=1", "unterminated;x=1")]
     public void Charging_vector_icid(string value, string expected) =>
         Assert.Equal(expected, Encoding.UTF8.GetString(SipSyntax.ChargingId(Encoding.UTF8.GetBytes(value))));
+
+    private const string Base64Alphabet = "ABCXYZabcxyz0189+/";
+
+    private sealed record ChargingVector(string Value, string Icid);
+
+    private static Gen<ChargingVector> ChargingVectors =>
+        from quoted in Gen.Elements(true, false)
+        from length in Gen.Choose(1, 24)
+        from body in quoted
+            ? Gen.ArrayOf(Gen.Elements("a", "Z", "0", ";", "=", ",", " ", "<", "@", "\\\"", "\\\\", "\\;"), length).Select(parts => string.Concat(parts))
+            : Gen.ArrayOf(Gen.Elements(Base64Alphabet.ToCharArray()), length).Select(c => new string(c))
+        from padding in Gen.Elements("", "=", "==")
+        from others in Gen.SubListOf(new[] { "orig-ioi=home1.net", "term-ioi=\"x;icid-value=fake\"", "icid-generated-at=192.0.2.1", "loopback", "transit-ioi=\"a\\\";b\"" })
+        from position in Gen.Choose(0, 5)
+        from space in Gen.Elements("", " ", "\t")
+        let icid = quoted ? body : body + padding
+        let parameter = "icid-value" + space + "=" + space + (quoted ? $"\"{icid}\"" : icid)
+        let parameters = others.Take(position).Append(parameter).Concat(others.Skip(position))
+        select new ChargingVector(string.Join(space + ";" + space, parameters), icid);
+
+    [Property(MaxTest = 300)]
+    public Property The_icid_is_read_whole_quoted_or_not_wherever_it_stands() =>
+        Prop.ForAll(ChargingVectors.ToArbitrary(), v =>
+            Encoding.ASCII.GetString(SipSyntax.ChargingId(Encoding.ASCII.GetBytes(v.Value))) == v.Icid);
 
     [Fact]
     public void What_the_validating_parsers_reject_the_tracer_still_reads()

@@ -350,7 +350,10 @@ internal static class SipSyntax
         return host.Length > 0;
     }
 
-    /// <summary>The icid-value of a P-Charging-Vector value (RFC 7315 §4.6), which is its first parameter.</summary>
+    /// <summary>
+    /// The icid-value of a P-Charging-Vector value (RFC 7315 §4.6), which is its first parameter: a quoted-string
+    /// without its quotes (escapes as written), or the unquoted value up to the next <c>;</c>.
+    /// </summary>
     // Not PChargingVector: it rejects the value for one bad parameter, or for an unquoted base64 icid ('=' is not a token character).
     public static ReadOnlySpan<byte> ChargingId(ReadOnlySpan<byte> value)
     {
@@ -358,19 +361,43 @@ internal static class SipSyntax
         ReadOnlySpan<byte> rest = value;
         while (!rest.IsEmpty)
         {
-            int semicolon = rest.IndexOf(Semicolon);
+            // A quoted value (icid-value="x;y=z", or another parameter's) may hold ';': only one outside quotes separates.
+            int semicolon = IndexOfOutsideQuotes(rest, Semicolon);
             ReadOnlySpan<byte> parameter = (semicolon < 0 ? rest : rest[..semicolon]).Trim(" \t"u8);
             int equal = parameter.IndexOf(Equal);
             if (equal > 0 && Ascii.EqualsIgnoreCase(parameter[..equal].TrimEnd(" \t"u8), name))
             {
-                ReadOnlySpan<byte> id = parameter[(equal + 1)..].Trim(" \t"u8);
-                return id.Length >= 2 && id[0] == Quote && id[^1] == Quote ? id[1..^1] : id;
+                return Unquote(parameter[(equal + 1)..].Trim(" \t"u8));
             }
 
             rest = semicolon < 0 ? default : rest[(semicolon + 1)..];
         }
 
         return default;
+    }
+
+    // A quoted-string runs to its closing quote (a backslash escapes the next byte); an unterminated one to the end.
+    // An unquoted value is returned as it is: '=' ends no value, which keeps an unquoted base64 icid whole.
+    private static ReadOnlySpan<byte> Unquote(ReadOnlySpan<byte> written)
+    {
+        if (written.IsEmpty || written[0] != Quote)
+        {
+            return written;
+        }
+
+        for (int i = 1; i < written.Length; i++)
+        {
+            if (written[i] == (byte)'\\')
+            {
+                i++;
+            }
+            else if (written[i] == Quote)
+            {
+                return written[1..i];
+            }
+        }
+
+        return written[1..];
     }
 
     /// <summary>The local-uuid of a Session-ID value (RFC 7989): everything before its parameters.</summary>
@@ -402,8 +429,15 @@ internal static class SipSyntax
 
     private static int IndexOfOutsideQuotes(ReadOnlySpan<byte> value, byte wanted)
     {
+        // Nearly always no quote comes first: one vectorized search, and the byte loop only after a quote.
+        int first = value.IndexOfAny(wanted, Quote);
+        if (first < 0 || value[first] == wanted)
+        {
+            return first;
+        }
+
         bool inQuotes = false;
-        for (int i = 0; i < value.Length; i++)
+        for (int i = first; i < value.Length; i++)
         {
             byte b = value[i];
             if (inQuotes)
