@@ -132,12 +132,15 @@ internal static class ImsTelemetry
             activity.SetTag(ImsAttributes.AccessType, Text(info.AccessType));
         }
 
-        if ((facts & ImsFacts.Icid) != 0
-            && reader.TryGetHeader(KnownSipHeader.PChargingVector, out ReadOnlySpan<byte> pcv)
-            && PChargingVector.TryParse(pcv, out PChargingVector vector)
-            && !vector.IcidValue.IsEmpty)
+        // The call tracer's lenient reading, not PChargingVector's (which rejects an unquoted base64 icid and a value
+        // with one malformed parameter): the same header must give the same ims.icid on both kinds of span.
+        if ((facts & ImsFacts.Icid) != 0 && reader.TryGetHeader(KnownSipHeader.PChargingVector, out ReadOnlySpan<byte> pcv))
         {
-            activity.SetTag(ImsAttributes.Icid, Text(vector.IcidValue));
+            ReadOnlySpan<byte> icid = SipSyntax.ChargingId(pcv);
+            if (!icid.IsEmpty)
+            {
+                activity.SetTag(ImsAttributes.Icid, Text(icid));
+            }
         }
 
         if ((facts & ImsFacts.Sdp) != 0 && !reader.Body.IsEmpty)

@@ -352,7 +352,8 @@ internal static class SipSyntax
 
     /// <summary>
     /// The icid-value of a P-Charging-Vector value (RFC 7315 §4.6), which is its first parameter: a quoted-string
-    /// without its quotes (escapes as written), or the unquoted value up to the next <c>;</c>.
+    /// without its quotes (escapes as written), or the unquoted value up to the next <c>;</c>. Both the call tracer and
+    /// the IMS helpers read <c>ims.icid</c> here, so the same header gives the same value.
     /// </summary>
     // Not PChargingVector: it rejects the value for one bad parameter, or for an unquoted base64 icid ('=' is not a token character).
     public static ReadOnlySpan<byte> ChargingId(ReadOnlySpan<byte> value)

@@ -116,6 +116,27 @@ public sealed class ImsNodeTests
         Assert.Equal(1, harness.Collect().HistogramCount(ImsMetrics.SessionSetupTime.Name));
     }
 
+    [Theory]
+    [InlineData("icid-value=AyretyU0dm+6O2IrT5tAFrbHLso=;orig-ioi=home1.net", "AyretyU0dm+6O2IrT5tAFrbHLso=")] // unquoted base64
+    [InlineData("icid-value=\"AyretyU0dm+6O2IrT5tAFrbHLso=\";icid-generated-at=192.0.2.1", "AyretyU0dm+6O2IrT5tAFrbHLso=")]
+    [InlineData("icid-value=\"x;y=z\";orig-ioi=a", "x;y=z")]
+    [InlineData("icid-value=1234bc9876e;x-info=two words", "1234bc9876e")] // a parameter no generic-param
+    public void TheCallTracerAndTheImsHelpersReportTheSameIcid(string chargingVector, string icid)
+    {
+        using var harness = new TracerHarness();
+        const string CallId = "call-icid@192.0.2.10";
+        byte[] invite = Tests.Sip.Invite(CallId, extra: [$"P-Charging-Vector: {chargingVector}"]);
+
+        harness.In(invite);
+        harness.Out(Tests.Sip.Response(486, "Busy Here", CallId));
+        new ScscfInstrumentation().StartInvite(invite).End(486);
+        new PcscfInstrumentation().StartInvite(invite).End(486);
+
+        Assert.Equal(icid, harness.Single(SipSpanNames.CallSetup).GetTagItem(ImsAttributes.Icid));
+        Assert.Equal(icid, harness.Single(ImsSpanNames.ScscfInvite).GetTagItem(ImsAttributes.Icid));
+        Assert.Equal(icid, harness.Single(ImsSpanNames.PcscfInvite).GetTagItem(ImsAttributes.Icid));
+    }
+
     [Fact]
     public void EgressToAnotherNetworkStripsEveryTraceHeader()
     {
