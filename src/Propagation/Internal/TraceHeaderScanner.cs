@@ -205,10 +205,13 @@ internal static class TraceHeaderScanner
         // the search above, and the line was copied on its own. Side by side, inject 5-6% faster. Nothing
         // in the start line can pass for a trace header or the empty line, as both need a line feed
         // before them. Extraction measured 4-5% slower this way (it tests up to a block more, and its
-        // start seems to overlap the caller's work anyway), so it keeps starting at the line feed.
+        // start seems to overlap the caller's work anyway), so it keeps starting at the line feed. So
+        // does a message shorter than a block, which the pass tests a byte at a time: from its first
+        // byte, a 26-byte message took 80-150 ns to inject instead of 35 (the pass copies its start line).
+        int passStart = message.Length < TBlock.Width + CandidateReach ? startLineEnd : 0;
         return crlf
-            ? ScanHeaderSection<TBlock, CrlfEnding, CopyBlocks>(message, prefixes, found, copy, 0, ref count, out headersEnd, out copiedEnd)
-            : ScanHeaderSection<TBlock, LfEnding, CopyBlocks>(message, prefixes, found, copy, 0, ref count, out headersEnd, out copiedEnd);
+            ? ScanHeaderSection<TBlock, CrlfEnding, CopyBlocks>(message, prefixes, found, copy, passStart, ref count, out headersEnd, out copiedEnd)
+            : ScanHeaderSection<TBlock, LfEnding, CopyBlocks>(message, prefixes, found, copy, passStart, ref count, out headersEnd, out copiedEnd);
     }
 
     /// <summary>
@@ -245,6 +248,12 @@ internal static class TraceHeaderScanner
         ref byte start = ref MemoryMarshal.GetReference(message);
         ref byte copyStart = ref MemoryMarshal.GetReference(copy);
         copiedEnd = 0;
+        if (TCopy.Copies && next > 0)
+        {
+            // A message shorter than a block, tested a byte at a time from its start line's line feed.
+            ShortCopy.Copy(message[..next], copy);
+        }
+
         int firstOffset = next;
         int lastFullBlock = message.Length - CandidateReach - TBlock.Width;
         int skipTo = next;
