@@ -130,6 +130,9 @@ public sealed class SipSyntaxTests
     [InlineData("sip:+15551234567;npdi@ims.example.net:5070;user=phone", "ims.example.net", 5070)]
     [InlineData("sips:a;b?c,d/e:secret@[2001:db8::1]:5061;transport=tls", "[2001:db8::1]", 5061)]
     [InlineData("sip:john@corp.example@sbc.example.net", "sbc.example.net", 0)]
+    [InlineData("sip:pbx_01.corp.example:5080", "pbx_01.corp.example", 5080)]
+    [InlineData("sip:192.0.2.7", "192.0.2.7", 0)]
+    [InlineData("sip:+15551234567@10.0.0.1:5060", "10.0.0.1", 5060)]
     public void Request_uri_host_and_port(string uri, string host, int port)
     {
         Assert.True(SipSyntax.TryGetHostPort(Encoding.UTF8.GetBytes(uri), out ReadOnlySpan<byte> foundHost, out int foundPort));
@@ -169,6 +172,10 @@ public sealed class SipSyntaxTests
     [InlineData("tel:+15551234567")]
     [InlineData("urn:service:sos")]
     [InlineData("sip:")]
+    [InlineData("sip:+15551234567;user=phone")]
+    [InlineData("sip:15551234567:5060")]
+    [InlineData("sips:+1-555-123-4567")]
+    [InlineData("sip:1.2.3")]
     public void Non_sip_request_uris_name_no_server(string uri) =>
         Assert.False(SipSyntax.TryGetHostPort(Encoding.UTF8.GetBytes(uri), out _, out _));
 

@@ -347,7 +347,35 @@ internal static class SipSyntax
             _ = Utf8Parser.TryParse(hostPort[(end + 1)..], out port, out _);
         }
 
+        if (host.Length > 0 && host[0] != (byte)'[' && !host.ContainsAnyInRange((byte)'A', (byte)'Z') && !host.ContainsAnyInRange((byte)'a', (byte)'z') && !IsIPv4(host))
+        {
+            // No letter and not an IPv4 address: a phone number written where the host goes
+            // (sip:+15551234567;user=phone), not a host. No hostname is all digits (its last label starts
+            // with a letter, RFC 3261 §25.1), so only such numbers are dropped, not lenient hostnames.
+            host = default;
+            port = 0;
+            return false;
+        }
+
         return host.Length > 0;
+    }
+
+    // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT (RFC 3261 §25.1)
+    private static bool IsIPv4(ReadOnlySpan<byte> host)
+    {
+        for (int part = 0; part < 4; part++)
+        {
+            int dot = host.IndexOf((byte)'.');
+            ReadOnlySpan<byte> digits = part < 3 ? (dot < 0 ? default : host[..dot]) : host;
+            if (digits.Length is < 1 or > 3 || digits.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
+            {
+                return false;
+            }
+
+            host = part < 3 ? host[(dot + 1)..] : default;
+        }
+
+        return true;
     }
 
     /// <summary>
