@@ -405,8 +405,8 @@ internal static class SipSyntax
         return default;
     }
 
-    // A quoted-string runs to its closing quote (a backslash escapes the next byte); an unterminated one to the end.
-    // An unquoted value is returned as it is: '=' ends no value, which keeps an unquoted base64 icid whole.
+    // A quoted-string runs to its closing quote; an unterminated one to the end. An unquoted value is returned as it
+    // is: '=' ends no value, which keeps an unquoted base64 icid whole.
     private static ReadOnlySpan<byte> Unquote(ReadOnlySpan<byte> written)
     {
         if (written.IsEmpty || written[0] != Quote)
@@ -414,19 +414,27 @@ internal static class SipSyntax
             return written;
         }
 
-        for (int i = 1; i < written.Length; i++)
+        int close = ClosingQuote(written);
+        return close < 0 ? written[1..] : written[1..close];
+    }
+
+    // The offset of the quote that closes the quoted-string opening at value[0] (a backslash escapes the next
+    // byte, RFC 3261 quoted-pair); -1 when it is unterminated.
+    private static int ClosingQuote(ReadOnlySpan<byte> value)
+    {
+        for (int i = 1; i < value.Length; i++)
         {
-            if (written[i] == (byte)'\\')
+            if (value[i] == (byte)'\\')
             {
                 i++;
             }
-            else if (written[i] == Quote)
+            else if (value[i] == Quote)
             {
-                return written[1..i];
+                return i;
             }
         }
 
-        return written[1..];
+        return -1;
     }
 
     /// <summary>The local-uuid of a Session-ID value (RFC 7989): everything before its parameters.</summary>
@@ -458,38 +466,29 @@ internal static class SipSyntax
 
     private static int IndexOfOutsideQuotes(ReadOnlySpan<byte> value, byte wanted)
     {
-        // Nearly always no quote comes first: one vectorized search, and the byte loop only after a quote.
-        int first = value.IndexOfAny(wanted, Quote);
-        if (first < 0 || value[first] == wanted)
+        // One vectorized search to the next quote or wanted byte; a quoted-string is stepped over whole.
+        int from = 0;
+        while (true)
         {
-            return first;
-        }
+            int found = value[from..].IndexOfAny(wanted, Quote);
+            if (found < 0)
+            {
+                return -1;
+            }
 
-        bool inQuotes = false;
-        for (int i = first; i < value.Length; i++)
-        {
-            byte b = value[i];
-            if (inQuotes)
+            found += from;
+            if (value[found] == wanted)
             {
-                if (b == (byte)'\\')
-                {
-                    i++;
-                }
-                else if (b == Quote)
-                {
-                    inQuotes = false;
-                }
+                return found;
             }
-            else if (b == Quote)
-            {
-                inQuotes = true;
-            }
-            else if (b == wanted)
-            {
-                return i;
-            }
-        }
 
-        return -1;
+            int close = ClosingQuote(value[found..]);
+            if (close < 0)
+            {
+                return -1;
+            }
+
+            from = found + close + 1;
+        }
     }
 }
