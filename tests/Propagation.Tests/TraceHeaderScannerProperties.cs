@@ -214,7 +214,24 @@ public sealed class TraceHeaderScannerProperties
         return !ok
             || (n == count && end == headersEnd && copiedEnd >= (n > 0 ? copied[0].LineStart : end) && copiedEnd <= c.Message.Length
                 && copy.AsSpan(0, copiedEnd).SequenceEqual(c.Message.AsSpan(0, copiedEnd))
-                && copied.AsSpan(0, n).SequenceEqual(plain.AsSpan(0, count)));
+                && SameLineBounds(copied.AsSpan(0, n), plain.AsSpan(0, count)));
+    }
+
+    // The copying scan (injection) reads lines for their bounds only; their values may be untrimmed.
+    private static bool SameLineBounds(ReadOnlySpan<TraceHeaderLine> copied, ReadOnlySpan<TraceHeaderLine> plain)
+    {
+        for (int i = 0; i < copied.Length; i++)
+        {
+            TraceHeaderLine a = copied[i];
+            TraceHeaderLine b = plain[i];
+            if (a.LineStart != b.LineStart || a.LineEnd != b.LineEnd || a.Field != b.Field || a.PrefixIndex != b.PrefixIndex || a.IsFolded != b.IsFolded
+                || a.ValueStart > b.ValueStart || a.ValueEnd < b.ValueEnd || a.ValueStart < a.LineStart || a.ValueEnd > a.LineEnd)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool Agrees(Scanner scan, Case c)
