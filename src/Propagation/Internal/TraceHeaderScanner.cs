@@ -796,9 +796,9 @@ internal static class TraceHeaderScanner
 
         // The usual layout, checked byte by byte: "name: value" and the line's end within the 64 bytes
         // after the colon (position is below hit + 12, within the message), the value with nothing to
-        // trim but the one space (not checked by the copying scan), and no folding. Anything else goes to the general reader, which gives
-        // the same answer for this layout; checking for it first keeps this path short (it runs for
-        // every trace header of every message).
+        // trim but the one space (not checked by the copying scan), and no folding. Anything else goes
+        // to the general reader, which gives the same answer for this layout; checking for it first
+        // keeps this path short (it runs for every trace header of every message).
         ulong lineFeeds = LineFeedsFrom(message, position) >> 1;
         if (Unsafe.Add(ref name, position - hit) == ByteColon && lineFeeds != 0)
         {
