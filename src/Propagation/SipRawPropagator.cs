@@ -515,15 +515,27 @@ public sealed class SipRawPropagator
         // The copy is in place up to the first trace header; from there the output is shifted.
         ref byte from = ref MemoryMarshal.GetReference(source);
         ref byte to = ref MemoryMarshal.GetReference(destination);
-        int position = Math.Min(found.IsEmpty ? headersEnd : found[0].LineStart, copiedEnd);
-        int written = position;
-        foreach (TraceHeaderLine line in found)
+        int written;
+        if (EndTheHeaderSectionTogether(found, headersEnd) && copiedEnd >= found[0].LineStart)
         {
-            written += CopyRun(ref from, position, line.LineStart, ref to, written);
-            position = line.LineEnd;
+            // The usual shape (injection puts the lines there): the new lines go where the old ones
+            // started. Taken as a predicted branch, their offset is the first line's start, known as
+            // soon as its name is, rather than a sum over every line's end and the section's end,
+            // which come last from the scan: the lines are then written while those are still read.
+            written = found[0].LineStart;
         }
+        else
+        {
+            int position = Math.Min(found.IsEmpty ? headersEnd : found[0].LineStart, copiedEnd);
+            written = position;
+            foreach (TraceHeaderLine line in found)
+            {
+                written += CopyRun(ref from, position, line.LineStart, ref to, written);
+                position = line.LineEnd;
+            }
 
-        written += CopyRun(ref from, position, headersEnd, ref to, written);
+            written += CopyRun(ref from, position, headersEnd, ref to, written);
+        }
 
         // Each added line is filled in place: fewer copies, each of which is a call.
         Span<byte> added = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref to, written), traceParentLineLength);
@@ -545,6 +557,29 @@ public sealed class SipRawPropagator
         ShortCopy.CopyMedium(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref from, headersEnd), rest), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref to, written), rest));
         bytesWritten = length;
         return true;
+    }
+
+    /// <summary>Whether <paramref name="found"/> is one run of adjacent lines that ends the header section.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool EndTheHeaderSectionTogether(ReadOnlySpan<TraceHeaderLine> found, int headersEnd)
+    {
+        if (found.IsEmpty)
+        {
+            return false;
+        }
+
+        int end = found[0].LineEnd;
+        for (int i = 1; i < found.Length; i++)
+        {
+            if (found[i].LineStart != end)
+            {
+                return false;
+            }
+
+            end = found[i].LineEnd;
+        }
+
+        return end == headersEnd;
     }
 
     /// <summary>
