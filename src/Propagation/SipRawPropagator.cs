@@ -516,17 +516,20 @@ public sealed class SipRawPropagator
         ref byte from = ref MemoryMarshal.GetReference(source);
         ref byte to = ref MemoryMarshal.GetReference(destination);
         int written;
-        if (EndTheHeaderSectionTogether(found, headersEnd) && copiedEnd >= found[0].LineStart)
+        int firstStart = found.IsEmpty ? headersEnd : found[0].LineStart;
+        if (!found.IsEmpty && removed == headersEnd - firstStart && copiedEnd >= firstStart)
         {
-            // The usual shape (injection puts the lines there): the new lines go where the old ones
-            // started. Taken as a predicted branch, their offset is the first line's start, known as
-            // soon as its name is, rather than a sum over every line's end and the section's end,
-            // which come last from the scan: the lines are then written while those are still read.
-            written = found[0].LineStart;
+            // The usual shape (injection puts the lines there): in order, the lines' lengths add up to
+            // the bytes from the first one to the empty line only when they are one run that ends the
+            // header section. The new lines then go where the old ones started. Taken as a predicted
+            // branch, their offset is the first line's start, known as soon as its name is, rather
+            // than a sum over every line's end and the section's end, which come last from the scan:
+            // the lines are then written while those are still read.
+            written = firstStart;
         }
         else
         {
-            int position = Math.Min(found.IsEmpty ? headersEnd : found[0].LineStart, copiedEnd);
+            int position = Math.Min(firstStart, copiedEnd);
             written = position;
             foreach (TraceHeaderLine line in found)
             {
@@ -557,29 +560,6 @@ public sealed class SipRawPropagator
         ShortCopy.CopyMedium(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref from, headersEnd), rest), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref to, written), rest));
         bytesWritten = length;
         return true;
-    }
-
-    /// <summary>Whether <paramref name="found"/> is one run of adjacent lines that ends the header section.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool EndTheHeaderSectionTogether(ReadOnlySpan<TraceHeaderLine> found, int headersEnd)
-    {
-        if (found.IsEmpty)
-        {
-            return false;
-        }
-
-        int end = found[0].LineEnd;
-        for (int i = 1; i < found.Length; i++)
-        {
-            if (found[i].LineStart != end)
-            {
-                return false;
-            }
-
-            end = found[i].LineEnd;
-        }
-
-        return end == headersEnd;
     }
 
     /// <summary>
