@@ -25,12 +25,30 @@ namespace SipTraceContext.Propagation;
 /// byte, so Content-Length stays right. The added values can contain only hex digits, dashes and
 /// the characters the tracestate grammar allows: never CR, LF or NUL.
 /// </para>
+/// <para>
+/// Every method reads a message exactly as <c>SipMessageReader</c> (with its default limits) does, or
+/// refuses it: a trust boundary must not act on bytes that a SIP parser downstream reads differently.
+/// Extract, inject and strip return <see langword="false"/> for a message the reader rejects (a bare CR,
+/// a control byte, a malformed start line or header name, more than 512 header lines, a header section
+/// over 64 KiB, a line over 8 KiB, an invalid or repeated Content-Length, a body over 1 MiB), for one
+/// whose lines do not all end the way its start line does (CRLF or bare LF: the reader accepts a mix,
+/// this path does not), and for one with more than 16 trace header lines. Blank lines before the start
+/// line are skipped, as the reader skips them, and copied through. Inject and strip also need the
+/// input to be exactly one message: a body shorter or longer than its Content-Length is refused
+/// (extraction, which reads only the header section, accepts it). A caller that must remove trace
+/// headers whatever the input (a P-CSCF facing handsets) falls back to the reader and
+/// <c>SipMessageEditor</c> when these return <see langword="false"/>, or drops the message.
+/// </para>
 /// <para>Instances are immutable and thread-safe; create one per configuration and share it.</para>
 /// </remarks>
 public sealed class SipRawPropagator
 {
     // Tracestate values (and joined instances) up to this many bytes are handled on the stack.
     private const int StackBufferSize = 512;
+
+    /// <summary>Why an inject or strip refused its input (the event's reason).</summary>
+    internal const string NotOneWholeMessage =
+        "not one whole message as SipMessageReader frames it: no complete header section, more than 16 trace headers, mixed line endings, a byte or line the reader rejects, or a body unlike its Content-Length";
 
     private readonly TraceHeaderSet _headers;
 
@@ -74,7 +92,7 @@ public sealed class SipRawPropagator
     {
         Unsafe.SkipInit(out TraceHeaderLines buffer);
         Span<TraceHeaderLine> lines = buffer;
-        if (!TraceHeaderScanner.TryScan(message, _headers.Prefixes, lines, out int count, out _, out _))
+        if (TraceHeaderScanner.ScanMessage(message, _headers.Prefixes, lines, default, out int count, out _, out _, out _) == MessageFraming.Refused)
         {
             traceParent = default;
             return false;
@@ -100,7 +118,7 @@ public sealed class SipRawPropagator
     {
         Unsafe.SkipInit(out TraceHeaderLines buffer);
         Span<TraceHeaderLine> lines = buffer;
-        if (!TraceHeaderScanner.TryScan(message, _headers.Prefixes, lines, out int count, out _, out _))
+        if (TraceHeaderScanner.ScanMessage(message, _headers.Prefixes, lines, default, out int count, out _, out _, out _) == MessageFraming.Refused)
         {
             context = default;
             return false;
@@ -370,9 +388,9 @@ public sealed class SipRawPropagator
         // A destination with room for the whole source (as MaxAddedBytes advises) is filled by the scan
         // itself up to where it stopped; otherwise everything is copied below.
         Span<byte> copy = destination.Length >= source.Length ? destination : default;
-        if (!TraceHeaderScanner.TryScan(source, _headers.Prefixes, lines, copy, out int count, out int headersEnd, out ReadOnlySpan<byte> lineEnding, out int copiedEnd))
+        if (TraceHeaderScanner.ScanMessage(source, _headers.Prefixes, lines, copy, out int count, out int headersEnd, out ReadOnlySpan<byte> lineEnding, out int copiedEnd) != MessageFraming.WholeMessage)
         {
-            SipPropagationEventSource.Log.InjectFailed("no complete header section, or too many trace headers");
+            SipPropagationEventSource.Log.InjectFailed(NotOneWholeMessage);
             return false;
         }
 
@@ -617,7 +635,7 @@ public sealed class SipRawPropagator
         bytesWritten = 0;
         Unsafe.SkipInit(out TraceHeaderLines buffer);
         Span<TraceHeaderLine> lines = buffer;
-        if (!TraceHeaderScanner.TryScan(source, _headers.Prefixes, lines, out _, out int headersEnd, out _))
+        if (TraceHeaderScanner.ScanMessage(source, _headers.Prefixes, lines, default, out _, out int headersEnd, out _, out _) != MessageFraming.WholeMessage)
         {
             return false;
         }
@@ -626,7 +644,8 @@ public sealed class SipRawPropagator
         // header line rather than only the ones the trace scanner finds.
         var writer = new SpanWriter(destination);
         int copyFrom = 0;
-        int lineStart = source.IndexOf((byte)'\n') + 1;
+        int startLine = ReaderFraming.StartLineOffset(source);
+        int lineStart = startLine + source[startLine..].IndexOf((byte)'\n') + 1;
         while (lineStart < headersEnd)
         {
             int lineEnd = lineStart;

@@ -26,8 +26,9 @@ namespace SipTraceContext.Propagation;
 /// </code>
 /// <para>
 /// The results are exactly those of the propagator's own methods on the same message. A
-/// <c>default</c> instance, or one for a message without a complete header section (or with more than
-/// 16 trace headers), extracts and injects nothing.
+/// <c>default</c> instance, or one for a message that <c>SipMessageReader</c> would reject or frame
+/// differently (see the propagator's remarks), extracts and injects nothing; one whose body is not
+/// exactly its Content-Length extracts but does not inject.
 /// </para>
 /// </remarks>
 public ref struct SipRawScan
@@ -37,6 +38,7 @@ public ref struct SipRawScan
     private readonly int _count;
     private readonly int _headersEnd;
     private readonly bool _crlf;
+    private readonly MessageFraming _framing;
     private TraceHeaderLines _lines;
 
     internal SipRawScan(SipRawPropagator propagator, ReadOnlySpan<byte> message, TraceHeaderPrefixes prefixes)
@@ -45,22 +47,17 @@ public ref struct SipRawScan
 
         // Only the lines the scanner writes (its count) are ever read.
         Unsafe.SkipInit(out _lines);
-        if (TraceHeaderScanner.TryScan(message, prefixes, _lines, out _count, out _headersEnd, out ReadOnlySpan<byte> lineEnding))
-        {
-            _propagator = propagator;
-            _crlf = lineEnding.Length == 2;
-        }
-        else
-        {
-            _propagator = null;
-            _count = 0;
-            _headersEnd = -1;
-            _crlf = false;
-        }
+        _framing = TraceHeaderScanner.ScanMessage(message, prefixes, _lines, default, out _count, out _headersEnd, out ReadOnlySpan<byte> lineEnding, out _);
+        _propagator = _framing == MessageFraming.Refused ? null : propagator;
+        _crlf = lineEnding.Length == 2;
     }
 
-    /// <summary>Whether the message has a complete header section whose trace headers were all read.</summary>
-    public readonly bool IsComplete => _propagator is not null;
+    /// <summary>
+    /// Whether the message is one whole message, framed as <c>SipMessageReader</c> frames it, whose trace
+    /// headers were all read: what injection needs. Extraction needs only the header section, so it also
+    /// works on a message cut short in its body.
+    /// </summary>
+    public readonly bool IsComplete => _framing == MessageFraming.WholeMessage;
 
     /// <summary>The message this was read from.</summary>
     public readonly ReadOnlySpan<byte> Message => _message;
@@ -113,9 +110,9 @@ public ref struct SipRawScan
     public readonly bool TryInject(in ActivityContext context, Span<byte> destination, out int bytesWritten)
     {
         bytesWritten = 0;
-        if (_propagator is null)
+        if (_propagator is null || !IsComplete)
         {
-            SipPropagationEventSource.Log.InjectFailed("no complete header section, or too many trace headers");
+            SipPropagationEventSource.Log.InjectFailed(SipRawPropagator.NotOneWholeMessage);
             return false;
         }
 
@@ -142,9 +139,9 @@ public ref struct SipRawScan
     {
         ArgumentNullException.ThrowIfNull(writer);
         bytesWritten = 0;
-        if (_propagator is null)
+        if (_propagator is null || !IsComplete)
         {
-            SipPropagationEventSource.Log.InjectFailed("no complete header section, or too many trace headers");
+            SipPropagationEventSource.Log.InjectFailed(SipRawPropagator.NotOneWholeMessage);
             return false;
         }
 

@@ -29,7 +29,7 @@ internal static class SipMessages
             .Append("Session-Expires: 1800;refresher=uac\r\n")
             .Append("P-Asserted-Identity: <sip:+15551234567@atlanta.example.com>\r\n")
             .Append("Content-Type: application/sdp\r\n")
-            .Append("Content-Length: 142\r\n");
+            .Append("Content-Length: 149\r\n");
         foreach (string header in extraHeaders)
         {
             text.Append(header).Append("\r\n");

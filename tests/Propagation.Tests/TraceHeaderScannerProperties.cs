@@ -129,7 +129,7 @@ public sealed class TraceHeaderScannerProperties
 
     /// <summary>
     /// The value of a line running from just past its colon to just past its last line feed: without
-    /// the carriage return before that line feed, then without blanks (and, at its start, line breaks).
+    /// the carriage return before that line feed, then without blanks and line breaks (LWS, so a CR only before an LF) at either end.
     /// </summary>
     private static (int Start, int End) ReferenceValue(byte[] message, int afterColon, int lineEnd)
     {
@@ -142,7 +142,7 @@ public sealed class TraceHeaderScannerProperties
         }
 
         int end = contentEnd;
-        while (end > start && message[end - 1] is (byte)' ' or (byte)'\t')
+        while (end > start && (message[end - 1] is (byte)' ' or (byte)'\t' or (byte)'\n' || (message[end - 1] == '\r' && message[end] == '\n')))
         {
             end--;
         }

@@ -90,7 +90,7 @@ internal struct TraceHeaderLines
 /// CRLF; bare LF is accepted because some stacks and capture tools emit it.
 /// </para>
 /// </remarks>
-internal static class TraceHeaderScanner
+internal static partial class TraceHeaderScanner
 {
     /// <summary>The most trace header lines recorded for one message; further ones make the message invalid for extraction.</summary>
     public const int MaxTraceHeaders = 16;
@@ -175,7 +175,8 @@ internal static class TraceHeaderScanner
         out int count,
         out int headersEnd,
         out ReadOnlySpan<byte> lineEnding,
-        out int copiedEnd)
+        out int copiedEnd,
+        int startLine = 0)
         where TBlock : struct, ICandidateBlock
     {
         count = 0;
@@ -187,8 +188,8 @@ internal static class TraceHeaderScanner
             throw new ArgumentException("A copy must have room for the whole message.", nameof(copy));
         }
 
-        int startLineEnd = IndexOfLineFeed(message, 0);
-        if (startLineEnd <= 0)
+        int startLineEnd = IndexOfLineFeed(message, startLine);
+        if (startLineEnd <= startLine)
         {
             return false;
         }
@@ -213,7 +214,9 @@ internal static class TraceHeaderScanner
         // start seems to overlap the caller's work anyway), so it keeps starting at the line feed. So
         // does a message shorter than a block, which the pass tests a byte at a time: from its first
         // byte, a 26-byte message took 80-150 ns to inject instead of 35 (the pass copies its start line).
-        int passStart = message.Length < TBlock.Width + CandidateReach ? startLineEnd : 0;
+        // Blank lines before the start line would pass for the empty line, so such a message (rare: a
+        // stream's keep-alives) is passed from its start line's line feed too.
+        int passStart = message.Length < TBlock.Width + CandidateReach || startLine > 0 ? startLineEnd : 0;
         return crlf
             ? ScanHeaderSection<TBlock, CrlfEnding, CopyBlocks>(message, prefixes, found, copy, passStart, ref count, out headersEnd, out copiedEnd)
             : ScanHeaderSection<TBlock, LfEnding, CopyBlocks>(message, prefixes, found, copy, passStart, ref count, out headersEnd, out copiedEnd);
@@ -467,10 +470,16 @@ internal static class TraceHeaderScanner
 
         /// <summary>Copies the block at <paramref name="offset"/> to the same offset from <paramref name="destination"/>.</summary>
         static abstract void Copy(ref byte start, ref byte destination, nuint offset);
+
+        /// <summary>
+        /// For the 64 bytes at <paramref name="offset"/> (bit 0 first), the control bytes that may not appear
+        /// in a header section (all but HTAB, CR and LF); the line feeds and carriage returns in the out values.
+        /// </summary>
+        static abstract ulong FramingBits(ref byte start, nuint offset, out ulong lineFeeds, out ulong carriageReturns);
     }
 
     /// <summary>64 offsets per step (AVX-512).</summary>
-    internal readonly struct Block512 : ICandidateBlock
+    internal readonly partial struct Block512 : ICandidateBlock
     {
         public static int Width => Vector512<byte>.Count;
 
@@ -529,7 +538,7 @@ internal static class TraceHeaderScanner
     }
 
     /// <summary>32 offsets per step (AVX2).</summary>
-    internal readonly struct Block256 : ICandidateBlock
+    internal readonly partial struct Block256 : ICandidateBlock
     {
         public static int Width => Vector256<byte>.Count;
 
@@ -552,7 +561,7 @@ internal static class TraceHeaderScanner
     }
 
     /// <summary>16 offsets per step (SSE2, Arm64 AdvSimd).</summary>
-    internal readonly struct Block128 : ICandidateBlock
+    internal readonly partial struct Block128 : ICandidateBlock
     {
         public static int Width => Vector128<byte>.Count;
 
@@ -884,8 +893,11 @@ internal static class TraceHeaderScanner
             valueStart++;
         }
 
+        // A whitespace-only continuation line leaves a line break at the value's end: LWS, trimmed as the
+        // reader trims it. (A CR not followed by LF is no line break; the framing check refuses it.)
         int valueEnd = contentEnd;
-        while (valueEnd > valueStart && message[valueEnd - 1] is (byte)' ' or (byte)'\t')
+        while (valueEnd > valueStart
+            && (message[valueEnd - 1] is (byte)' ' or (byte)'\t' or ByteLF || (message[valueEnd - 1] == ByteCR && message[valueEnd] == ByteLF)))
         {
             valueEnd--;
         }

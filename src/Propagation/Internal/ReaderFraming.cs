@@ -1,0 +1,421 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using SipTraceContext.Sip;
+
+namespace SipTraceContext.Propagation.Internal;
+
+/// <summary>How much of a message the raw propagator may act on, after <see cref="ReaderFraming.Check{TBlock}"/>.</summary>
+internal enum MessageFraming : byte
+{
+    /// <summary><see cref="SipMessageReader"/> would reject the message or frame it differently: act on nothing.</summary>
+    Refused,
+
+    /// <summary>
+    /// The reader frames the start line, every header line and the empty line exactly as the scanner did,
+    /// but the body is shorter or longer than its Content-Length: the header section may be read (extract),
+    /// not rewritten (inject, strip).
+    /// </summary>
+    HeaderSection,
+
+    /// <summary>As <see cref="HeaderSection"/>, and the input is exactly one whole message, body included.</summary>
+    WholeMessage,
+}
+
+/// <summary>
+/// Checks that <see cref="SipMessageReader"/> (with its default limits) reads a message exactly as the
+/// trace header scanner did: the same start line, header section, header lines and body. The raw
+/// propagator acts on a message only when it does: a trust boundary must never strip, inject or extract
+/// from bytes that another SIP parser reads differently (SPEC §7).
+/// </summary>
+/// <remarks>
+/// <para>
+/// The scanner finds the empty line by the start line's convention alone (CRLF, or bare LF), while the
+/// reader accepts either on every line and skips blank lines before the start line. Those two readings
+/// agree exactly when every line of the header section ends the way the start line does, no CR stands
+/// alone and no other control byte appears: a message that mixes line endings is valid SIP for the
+/// reader but is refused here (the raw APIs return <see langword="false"/>; the reader-based carrier
+/// path still handles it).
+/// </para>
+/// <para>
+/// The rest repeats the reader's grammar and limits (start line, header names, continuation lines,
+/// header count, line and section length, Content-Length and the body it frames), so that the raw APIs
+/// refuse what the reader refuses. One vectorized pass over the header section finds the line feeds and
+/// the bytes that cannot appear; only the start of each line is then looked at. The property tests in
+/// <c>ReaderAgreementProperties</c> compare this with the reader on generated messages.
+/// </para>
+/// </remarks>
+internal static class ReaderFraming
+{
+    private const byte CR = (byte)'\r';
+    private const byte LF = (byte)'\n';
+    private const byte SP = (byte)' ';
+    private const byte HTAB = (byte)'\t';
+    private const byte Colon = (byte)':';
+    private const int BlockBytes = 64;
+
+    // token (RFC 3261 §25.1): header names and methods.
+    private static readonly SearchValues<byte> s_tokenBytes =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~"u8);
+
+    /// <summary>
+    /// The offset of the start line: past the blank lines (CRLF or bare LF) that the reader skips before
+    /// it (RFC 3261 §7.5), or -1 when a CR stands alone among them or nothing else follows.
+    /// </summary>
+    public static int StartLineOffset(ReadOnlySpan<byte> message)
+    {
+        int position = 0;
+        while (position < message.Length)
+        {
+            byte b = message[position];
+            if (b == LF)
+            {
+                position++;
+            }
+            else if (b == CR)
+            {
+                if (position + 1 == message.Length || message[position + 1] != LF)
+                {
+                    return -1;
+                }
+
+                position += 2;
+            }
+            else
+            {
+                return position;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Checks the framing of a message whose start line begins at <paramref name="startLine"/> and whose
+    /// empty line the scanner found at <paramref name="headersEnd"/>.
+    /// </summary>
+    /// <param name="message">The whole input.</param>
+    /// <param name="startLine">From <see cref="StartLineOffset"/>.</param>
+    /// <param name="headersEnd">The offset of the empty line, by the start line's convention.</param>
+    /// <param name="crlf">Whether the start line ends with CRLF (otherwise a bare LF).</param>
+    public static MessageFraming Check<TBlock>(ReadOnlySpan<byte> message, int startLine, int headersEnd, bool crlf)
+        where TBlock : struct, TraceHeaderScanner.ICandidateBlock
+    {
+        int terminator = crlf ? 2 : 1;
+        int bodyOffset = headersEnd + terminator;
+        if (startLine < 0 || headersEnd <= startLine || bodyOffset > message.Length || bodyOffset > SipReaderLimits.DefaultMaxHeaderSectionBytes)
+        {
+            return MessageFraming.Refused;
+        }
+
+        var lines = new LineChecker(startLine, headersEnd, crlf);
+        ref byte start = ref MemoryMarshal.GetReference(message);
+        ulong pendingCarriageReturn = 0;
+        int offset = startLine;
+        while (offset < bodyOffset)
+        {
+            int count = Math.Min(BlockBytes, bodyOffset - offset);
+            ulong controls;
+            ulong lineFeeds;
+            ulong carriageReturns;
+            if (offset + BlockBytes <= message.Length)
+            {
+                controls = TBlock.FramingBits(ref start, (nuint)offset, out lineFeeds, out carriageReturns);
+            }
+            else if (message.Length >= BlockBytes)
+            {
+                // The last bytes of a short body-less message: the message's last 64 bytes, shifted.
+                int window = message.Length - BlockBytes;
+                int shift = offset - window;
+                controls = TBlock.FramingBits(ref start, (nuint)window, out lineFeeds, out carriageReturns) >> shift;
+                lineFeeds >>= shift;
+                carriageReturns >>= shift;
+            }
+            else
+            {
+                controls = ScalarFramingBits(message[offset..], out lineFeeds, out carriageReturns);
+            }
+
+            if (count < BlockBytes)
+            {
+                ulong keep = (1UL << count) - 1;
+                controls &= keep;
+                lineFeeds &= keep;
+                carriageReturns &= keep;
+            }
+
+            if (controls != 0)
+            {
+                return MessageFraming.Refused;
+            }
+
+            if (crlf)
+            {
+                // Every CR is followed by LF and every LF preceded by CR; a CR ending the block is
+                // carried to the next one's first byte.
+                if (lineFeeds != ((carriageReturns << 1) | pendingCarriageReturn))
+                {
+                    return MessageFraming.Refused;
+                }
+
+                pendingCarriageReturn = carriageReturns >> (count - 1);
+            }
+            else if (carriageReturns != 0)
+            {
+                return MessageFraming.Refused;
+            }
+
+            while (lineFeeds != 0)
+            {
+                int lineFeed = offset + BitOperations.TrailingZeroCount(lineFeeds);
+                lineFeeds &= lineFeeds - 1;
+                if (!lines.EndLine(message, lineFeed))
+                {
+                    return MessageFraming.Refused;
+                }
+            }
+
+            offset += count;
+        }
+
+        if (pendingCarriageReturn != 0 || !lines.IsComplete)
+        {
+            return MessageFraming.Refused;
+        }
+
+        return lines.FrameBody(message, bodyOffset);
+    }
+
+    /// <summary>The bits of <see cref="TraceHeaderScanner.ICandidateBlock.FramingBits"/> for fewer than 64 bytes, one at a time.</summary>
+    private static ulong ScalarFramingBits(ReadOnlySpan<byte> bytes, out ulong lineFeeds, out ulong carriageReturns)
+    {
+        ulong controls = 0;
+        lineFeeds = 0;
+        carriageReturns = 0;
+        for (int i = 0; i < bytes.Length && i < BlockBytes; i++)
+        {
+            byte b = bytes[i];
+            ulong bit = 1UL << i;
+            if (b == LF)
+            {
+                lineFeeds |= bit;
+            }
+            else if (b == CR)
+            {
+                carriageReturns |= bit;
+            }
+            else if (IsForbiddenControl(b))
+            {
+                controls |= bit;
+            }
+        }
+
+        return controls;
+    }
+
+    /// <summary>A control byte other than HTAB, CR and LF: none may appear in a start line or header section.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsForbiddenControl(byte b) => (b < 0x20 && b is not (HTAB or LF or CR)) || b == 0x7F;
+
+    /// <summary>The reader's checks of each line, fed the line feeds in order.</summary>
+    private struct LineChecker
+    {
+        private readonly int _headersEnd;
+        private readonly int _terminatorLength;
+        private int _lineStart;
+        private int _headerCount;
+        private int _contentLengthValueStart;
+        private int _contentLengthValueEnd;
+        private bool _startLineRead;
+        private bool _complete;
+
+        public LineChecker(int startLine, int headersEnd, bool crlf)
+        {
+            _headersEnd = headersEnd;
+            _terminatorLength = crlf ? 2 : 1;
+            _lineStart = startLine;
+            _contentLengthValueStart = -1;
+            _contentLengthValueEnd = -1;
+        }
+
+        /// <summary>Whether the empty line was reached.</summary>
+        public readonly bool IsComplete => _complete;
+
+        /// <summary>Checks the line that the line feed at <paramref name="lineFeed"/> ends.</summary>
+        public bool EndLine(ReadOnlySpan<byte> message, int lineFeed)
+        {
+            int lineStart = _lineStart;
+            _lineStart = lineFeed + 1;
+            if (_complete)
+            {
+                // Nothing follows the empty line within the checked bytes.
+                return false;
+            }
+
+            int contentLength = lineFeed + 1 - _terminatorLength - lineStart;
+            if (contentLength > SipReaderLimits.DefaultMaxLineLength)
+            {
+                return false;
+            }
+
+            ReadOnlySpan<byte> content = message.Slice(lineStart, contentLength);
+            if (!_startLineRead)
+            {
+                _startLineRead = true;
+                return IsStartLine(content);
+            }
+
+            if (contentLength == 0)
+            {
+                // The empty line: the scanner's, or the reader would have ended the section earlier.
+                EndContentLength(lineStart);
+                _complete = lineStart == _headersEnd;
+                return _complete;
+            }
+
+            byte first = content[0];
+            if (first is SP or HTAB)
+            {
+                // A continuation line (LWS) of the field above; there must be one.
+                return _headerCount > 0;
+            }
+
+            EndContentLength(lineStart);
+            if (++_headerCount > SipReaderLimits.DefaultMaxHeaderCount)
+            {
+                return false;
+            }
+
+            // header-name HCOLON: token, then *( SP / HTAB ) ":".
+            int nameLength = content.IndexOfAnyExcept(s_tokenBytes);
+            if (nameLength <= 0)
+            {
+                return false;
+            }
+
+            int colon = nameLength;
+            while (colon < content.Length && content[colon] is SP or HTAB)
+            {
+                colon++;
+            }
+
+            if (colon == content.Length || content[colon] != Colon)
+            {
+                return false;
+            }
+
+            if (IsContentLength(content[..nameLength]))
+            {
+                if (_contentLengthValueStart >= 0)
+                {
+                    // A second Content-Length is malformed, even with the same value.
+                    return false;
+                }
+
+                _contentLengthValueStart = lineStart + colon + 1;
+            }
+
+            return true;
+        }
+
+        /// <summary>Checks the body against Content-Length, as the reader frames it (RFC 3261 §18.3).</summary>
+        public readonly MessageFraming FrameBody(ReadOnlySpan<byte> message, int bodyOffset)
+        {
+            int available = message.Length - bodyOffset;
+            if (_contentLengthValueStart < 0)
+            {
+                return available <= SipReaderLimits.DefaultMaxBodyBytes ? MessageFraming.WholeMessage : MessageFraming.Refused;
+            }
+
+            int length = ParseContentLength(message[_contentLengthValueStart.._contentLengthValueEnd]);
+            return length < 0 ? MessageFraming.Refused
+                : length == available ? MessageFraming.WholeMessage
+                : MessageFraming.HeaderSection;
+        }
+
+        private void EndContentLength(int nextLineStart)
+        {
+            if (_contentLengthValueStart >= 0 && _contentLengthValueEnd < 0)
+            {
+                _contentLengthValueEnd = nextLineStart;
+            }
+        }
+
+        private static bool IsContentLength(ReadOnlySpan<byte> name) =>
+            name.Length == 1
+                ? (name[0] | 0x20) == 'l'
+                : Ascii.EqualsIgnoreCase(name, "Content-Length"u8);
+
+        // Content-Length = ( "Content-Length" / "l" ) HCOLON 1*DIGIT, within the reader's body limit.
+        private static int ParseContentLength(ReadOnlySpan<byte> value)
+        {
+            value = value.Trim(" \t\r\n"u8);
+            if (value.IsEmpty || value.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
+            {
+                return -1;
+            }
+
+            value = value.TrimStart((byte)'0');
+            const int MaxSignificantDigits = 10;
+            if (value.Length > MaxSignificantDigits)
+            {
+                return -1;
+            }
+
+            long length = 0;
+            foreach (byte digit in value)
+            {
+                length = (length * 10) + (digit - '0');
+            }
+
+            return length > SipReaderLimits.DefaultMaxBodyBytes ? -1 : (int)length;
+        }
+    }
+
+    // start-line   = Request-Line / Status-Line
+    // Request-Line = Method SP Request-URI SP SIP-Version
+    // Status-Line  = SIP-Version SP Status-Code SP Reason-Phrase (the reader accepts "SIP/2.0 100" too)
+    private static bool IsStartLine(ReadOnlySpan<byte> line)
+    {
+        int firstSpace = line.IndexOf(SP);
+        if (firstSpace < 0)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> rest = line[(firstSpace + 1)..];
+        if (line.Length >= 4 && Ascii.EqualsIgnoreCase(line[..4], "SIP/"u8))
+        {
+            const int StatusCodeLength = 3;
+            return IsVersion(line[..firstSpace])
+                && rest.Length >= StatusCodeLength
+                && (rest.Length == StatusCodeLength || rest[StatusCodeLength] == SP)
+                && !rest[..StatusCodeLength].ContainsAnyExceptInRange((byte)'0', (byte)'9')
+                && rest[0] is >= (byte)'1' and <= (byte)'6';
+        }
+
+        int secondSpace = rest.IndexOf(SP);
+        return firstSpace > 0
+            && line[..firstSpace].IndexOfAnyExcept(s_tokenBytes) < 0
+            && secondSpace > 0
+            && !rest[..secondSpace].Contains(HTAB)
+            && IsVersion(rest[(secondSpace + 1)..]);
+    }
+
+    // SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT (ABNF literals are case-insensitive)
+    private static bool IsVersion(ReadOnlySpan<byte> version)
+    {
+        if (version.Length < "SIP/2.0".Length || !Ascii.EqualsIgnoreCase(version[..4], "SIP/"u8))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> numbers = version[4..];
+        int dot = numbers.IndexOf((byte)'.');
+        return dot > 0 && dot < numbers.Length - 1
+            && !numbers[..dot].ContainsAnyExceptInRange((byte)'0', (byte)'9')
+            && !numbers[(dot + 1)..].ContainsAnyExceptInRange((byte)'0', (byte)'9');
+    }
+}
