@@ -370,8 +370,10 @@ public sealed class SipRawPropagator
     /// <param name="bytesWritten">The length of the new message, or 0 on failure.</param>
     /// <returns>
     /// <c>false</c> (<paramref name="bytesWritten"/> 0, the destination's contents unspecified) when the
-    /// context is invalid, the source has no complete header
-    /// section, or the destination is too small (size it with <see cref="MaxAddedBytes"/>).
+    /// context is invalid, the source is not one whole message that <c>SipMessageReader</c> frames as this
+    /// method does (see the class remarks: mixed line endings, a byte or line the reader rejects, more than
+    /// 16 trace header lines, a body unlike its Content-Length), or the destination is too small (size it
+    /// with <see cref="MaxAddedBytes"/>).
     /// </returns>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public bool TryInject(ReadOnlySpan<byte> source, in ActivityContext context, Span<byte> destination, out int bytesWritten)
@@ -605,7 +607,7 @@ public sealed class SipRawPropagator
     /// <param name="context">The context to send.</param>
     /// <param name="writer">Receives the new message.</param>
     /// <param name="bytesWritten">The length of the new message, or 0 on failure.</param>
-    /// <returns><c>false</c> (nothing advanced) when the context is invalid or the source has no complete header section.</returns>
+    /// <returns><c>false</c> (nothing advanced) when the context is invalid or the source is refused as by the span overload.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="writer"/> is null.</exception>
     public bool TryInject(ReadOnlySpan<byte> source, in ActivityContext context, IBufferWriter<byte> writer, out int bytesWritten)
     {
@@ -629,7 +631,12 @@ public sealed class SipRawPropagator
     /// <param name="scope">Which trace headers to remove.</param>
     /// <param name="destination">Where the new message goes (at most <c>source.Length</c> bytes); must not overlap the source.</param>
     /// <param name="bytesWritten">The length of the new message, or 0 on failure.</param>
-    /// <returns><c>false</c> (nothing written) when the source has no complete header section or the destination is too small.</returns>
+    /// <returns>
+    /// <c>false</c> (the destination's contents unspecified) when the destination is too small or the
+    /// source is not one whole message that <c>SipMessageReader</c> frames as this method does (see the
+    /// class remarks). A caller that promised to remove the headers must not then forward the source as
+    /// it is: remove them with the reader and <c>SipMessageEditor</c>, or drop the message.
+    /// </returns>
     public bool TryStrip(ReadOnlySpan<byte> source, SipTraceHeaderScope scope, Span<byte> destination, out int bytesWritten)
     {
         bytesWritten = 0;
