@@ -20,7 +20,16 @@ namespace SipTraceContext.Capture;
 /// consumer task decodes and records them in arrival order. When the queue is full a packet is dropped
 /// (<see cref="HepCaptureOptions.QueueFullMode"/>) and counted, so memory stays bounded whatever the
 /// capture rate. Every dropped packet counts in <see cref="PacketsDropped"/> and in the
-/// <c>sip.capture.dropped</c> metric by reason.
+/// <c>sip.capture.dropped</c> metric by reason; so do the datagrams the kernel dropped because the
+/// socket's receive buffer was full (<see cref="HepDropReason.SocketBuffer"/>), on Linux, where the
+/// kernel tells (read from /proc/net/udp every second and when the listener stops).
+/// </para>
+/// <para>
+/// Memory is bounded for the whole listener, not per agent: at most
+/// <see cref="HepCaptureOptions.MaxCaptureAgents"/> tracers, each tracking its share of
+/// <see cref="HepCaptureOptions.MaxTrackedCalls"/>; an agent that sends nothing for
+/// <see cref="HepCaptureOptions.CaptureAgentIdleTimeout"/> is released (its live calls evicted) and its
+/// slot freed.
 /// </para>
 /// <para>
 /// Direction: a capture agent mirrors what its node received and what it sent, and HEP does not say which.
@@ -42,6 +51,9 @@ public sealed class HepCaptureListener : BackgroundService
     private const int MaxDatagramLength = 65_535;
     private const int MaxSpanTags = 5;
 
+    // How often kernel drops are read and idle agents looked for.
+    private static readonly TimeSpan HousekeepingInterval = TimeSpan.FromSeconds(1);
+
     private static ReadOnlySpan<byte> InviteStart => "INVITE "u8;
     private static ReadOnlySpan<byte> ByeStart => "BYE "u8;
 
@@ -55,11 +67,22 @@ public sealed class HepCaptureListener : BackgroundService
     private readonly SipDirection _defaultDirection;
     private readonly byte[]? _authKey;
     private readonly int _maxCaptureAgents;
+    private readonly TimeSpan _agentIdleTimeout;
+    private readonly int _requestedReceiveBufferSize;
     private readonly Dictionary<uint, CaptureNode> _nodes = [];
     private readonly object _nodesLock = new();
+
+    // Held by the consumer while it records a packet and by the housekeeping timer while it releases
+    // idle agents, so a tracer is never disposed under a packet being recorded into it.
+    private readonly object _recordLock = new();
+    private readonly object _kernelDropsLock = new();
     private readonly KeyValuePair<string, object?>[] _spanTags = new KeyValuePair<string, object?>[MaxSpanTags];
     private readonly long[] _dropped = new long[Enum.GetValues<HepDropReason>().Length];
     private Socket? _socket;
+    private ITimer? _housekeeping;
+    private KernelDropReader? _kernelDrops;
+    private long _kernelDropsSeen;
+    private int _housekeepingRunning;
     private long _received;
     private long _recorded;
     private bool _nodesClosed;
@@ -75,7 +98,11 @@ public sealed class HepCaptureListener : BackgroundService
         options.Validate();
         _timeProvider = timeProvider ?? TimeProvider.System;
         _bindEndPoint = new IPEndPoint(options.Address, options.Port);
-        _tracerOptions = options.Tracer;
+        // Each agent's share of the listener's call budget; a lower per-tracer limit still applies.
+        _tracerOptions = options.Tracer.Clone();
+        _tracerOptions.MaxTrackedCalls = Math.Min(options.Tracer.MaxTrackedCalls, Math.Max(1, options.MaxTrackedCalls / options.MaxCaptureAgents));
+        _agentIdleTimeout = options.CaptureAgentIdleTimeout;
+        _requestedReceiveBufferSize = options.ReceiveBufferSize;
         _nodeEndPoints = [.. options.NodeEndPoints.Select(e => new NodeEndPoint(e.Address.GetAddressBytes(), e.Port))];
         _directionResolver = options.DirectionResolver;
         _defaultDirection = options.DefaultDirection;
@@ -95,13 +122,24 @@ public sealed class HepCaptureListener : BackgroundService
     /// <summary>The address and port the socket is bound to once started (the actual port when 0 was configured); <see langword="null"/> before.</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
-    /// <summary>Datagrams received, dropped ones included.</summary>
+    /// <summary>
+    /// The socket's receive buffer size in bytes as the OS reports it once started (after asking for
+    /// <see cref="HepCaptureOptions.ReceiveBufferSize"/>); <see langword="null"/> before. Linux reports twice
+    /// what it grants (the other half is its bookkeeping) and grants at most <c>net.core.rmem_max</c>.
+    /// </summary>
+    public int? ReceiveBufferSize { get; private set; }
+
+    /// <summary>Datagrams the listener read from its socket, dropped ones included (not those the kernel dropped before, see <see cref="HepDropReason.SocketBuffer"/>).</summary>
     public long PacketsReceived => Interlocked.Read(ref _received);
 
     /// <summary>SIP messages handed to a call tracer.</summary>
     public long PacketsRecorded => Interlocked.Read(ref _recorded);
 
-    /// <summary>Datagrams dropped for any reason (see <see cref="GetPacketsDropped"/>).</summary>
+    /// <summary>
+    /// Datagrams dropped for any reason (see <see cref="GetPacketsDropped"/>): the sum of
+    /// <c>sip.capture.dropped</c>, so one number says whether captures are lost. Kernel drops
+    /// (<see cref="HepDropReason.SocketBuffer"/>) are in it but not in <see cref="PacketsReceived"/>.
+    /// </summary>
     public long PacketsDropped
     {
         get
@@ -116,7 +154,7 @@ public sealed class HepCaptureListener : BackgroundService
         }
     }
 
-    /// <summary>How many capture agents have a call tracer now.</summary>
+    /// <summary>How many capture agents have a call tracer now (idle ones are released, see <see cref="HepCaptureOptions.CaptureAgentIdleTimeout"/>).</summary>
     public int CaptureAgents
     {
         get
@@ -135,7 +173,7 @@ public sealed class HepCaptureListener : BackgroundService
 
     /// <summary>The call tracer of a capture agent, once a packet of it was recorded; else <see langword="null"/>.</summary>
     /// <param name="captureAgentId">The capture agent id (0 for packets without one).</param>
-    /// <returns>The tracer, owned by the listener (disposed when it stops).</returns>
+    /// <returns>The tracer, owned by the listener (disposed when it stops or the agent is released as idle).</returns>
     public SipCallTracer? GetTracer(uint captureAgentId)
     {
         lock (_nodesLock)
@@ -153,6 +191,7 @@ public sealed class HepCaptureListener : BackgroundService
         var socket = new Socket(_bindEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            SetReceiveBuffer(socket);
             socket.Bind(_bindEndPoint);
         }
         catch
@@ -164,6 +203,13 @@ public sealed class HepCaptureListener : BackgroundService
         _socket = socket;
         LocalEndPoint = (IPEndPoint?)socket.LocalEndPoint;
         CaptureEventSource.Log.Listening(LocalEndPoint?.ToString() ?? string.Empty);
+        _kernelDrops = KernelDropReader.TryCreate(socket, out string? unavailable);
+        if (unavailable is not null)
+        {
+            CaptureEventSource.Log.KernelDropsUnavailable(unavailable);
+        }
+
+        _housekeeping = _timeProvider.CreateTimer(static state => ((HepCaptureListener)state!).Housekeep(), this, HousekeepingInterval, HousekeepingInterval);
         return base.StartAsync(cancellationToken);
     }
 
@@ -172,6 +218,11 @@ public sealed class HepCaptureListener : BackgroundService
     /// <returns>The stop.</returns>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        _housekeeping?.Dispose();
+
+        // The last kernel drops are read while the socket still exists.
+        PollKernelDrops();
+
         // Closing the socket ends a receive in progress at once, on every platform.
         _socket?.Dispose();
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -181,6 +232,7 @@ public sealed class HepCaptureListener : BackgroundService
     public override void Dispose()
     {
         base.Dispose();
+        _housekeeping?.Dispose();
         _socket?.Dispose();
         CloseNodes();
         _metrics.Dispose();
@@ -272,7 +324,10 @@ public sealed class HepCaptureListener : BackgroundService
             {
                 try
                 {
-                    Process(packet.Buffer.AsSpan(0, packet.Length), packet.Sender);
+                    lock (_recordLock)
+                    {
+                        Process(packet.Buffer.AsSpan(0, packet.Length), packet.Sender);
+                    }
                 }
 #pragma warning disable CA1031 // One bad packet (or a throwing listener of the SDK) must not stop the capture.
                 catch (Exception exception)
@@ -321,6 +376,8 @@ public sealed class HepCaptureListener : BackgroundService
             Drop(HepDropReason.TooManyAgents);
             return;
         }
+
+        node.LastPacket = _timeProvider.GetTimestamp();
 
         SipDirection direction = ResolveDirection(in hep, sender);
         DateTimeOffset timestamp = (hep.Fields & HepFields.TimestampSeconds) != 0 ? hep.Timestamp : _timeProvider.GetUtcNow();
@@ -445,9 +502,19 @@ public sealed class HepCaptureListener : BackgroundService
                 return node;
             }
 
-            if (_nodesClosed || _nodes.Count >= _maxCaptureAgents)
+            if (_nodesClosed)
             {
                 return null;
+            }
+
+            if (_nodes.Count >= _maxCaptureAgents)
+            {
+                // A slot may be held by an agent gone quiet since the last sweep: free it now.
+                ReleaseIdleNodes();
+                if (_nodes.Count >= _maxCaptureAgents)
+                {
+                    return null;
+                }
             }
 
             // agent id 0 means the packet named none: no tag then. Otherwise the agent id also goes on
@@ -459,7 +526,10 @@ public sealed class HepCaptureListener : BackgroundService
                 options.MetricTags = [.. _tracerOptions.MetricTags, new(SipAttributes.CaptureAgentId, (long)agentId)];
             }
 
-            node = new CaptureNode(new SipCallTracer(options, _timeProvider), agentId == 0 ? null : (long)agentId);
+            node = new CaptureNode(new SipCallTracer(options, _timeProvider), agentId, agentId == 0 ? null : (long)agentId)
+            {
+                LastPacket = _timeProvider.GetTimestamp(),
+            };
             _nodes.Add(agentId, node);
             CaptureEventSource.Log.CaptureAgentAdded(agentId);
             return node;
@@ -482,6 +552,130 @@ public sealed class HepCaptureListener : BackgroundService
         }
     }
 
+    private void SetReceiveBuffer(Socket socket)
+    {
+        if (_requestedReceiveBufferSize > 0)
+        {
+            try
+            {
+                socket.ReceiveBufferSize = _requestedReceiveBufferSize;
+            }
+            catch (SocketException exception)
+            {
+                // Some OSes refuse a size above their limit instead of capping it: keep their default.
+                CaptureEventSource.Log.ReceiveFailed("setting the receive buffer size: " + exception.SocketErrorCode.ToString());
+            }
+        }
+
+        int reported = socket.ReceiveBufferSize;
+        ReceiveBufferSize = reported;
+        if (reported < _requestedReceiveBufferSize)
+        {
+            CaptureEventSource.Log.ReceiveBufferCapped(_requestedReceiveBufferSize, reported);
+        }
+        else
+        {
+            CaptureEventSource.Log.ReceiveBuffer(_requestedReceiveBufferSize, reported);
+        }
+    }
+
+    private void Housekeep()
+    {
+        // A timer tick that comes while the previous one still runs has nothing to add.
+        if (Interlocked.Exchange(ref _housekeepingRunning, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            PollKernelDrops();
+
+            // Under a flood the consumer holds the lock nearly always; an idle sweep can wait a tick.
+            if (_agentIdleTimeout != Timeout.InfiniteTimeSpan && Monitor.TryEnter(_recordLock, HousekeepingInterval / 10))
+            {
+                try
+                {
+                    lock (_nodesLock)
+                    {
+                        ReleaseIdleNodes();
+                    }
+                }
+                finally
+                {
+                    Monitor.Exit(_recordLock);
+                }
+            }
+        }
+#pragma warning disable CA1031 // A timer callback that throws would take the process down.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            CaptureEventSource.Log.ProcessingFailed(exception.ToString());
+        }
+        finally
+        {
+            Volatile.Write(ref _housekeepingRunning, 0);
+        }
+    }
+
+    /// <summary>Releases the agents idle for the timeout; called under both the record lock and the nodes lock.</summary>
+    private void ReleaseIdleNodes()
+    {
+        if (_agentIdleTimeout == Timeout.InfiniteTimeSpan || _nodesClosed)
+        {
+            return;
+        }
+
+        List<CaptureNode>? idle = null;
+        foreach (CaptureNode node in _nodes.Values)
+        {
+            if (_timeProvider.GetElapsedTime(node.LastPacket) >= _agentIdleTimeout)
+            {
+                (idle ??= []).Add(node);
+            }
+        }
+
+        if (idle is null)
+        {
+            return;
+        }
+
+        foreach (CaptureNode node in idle)
+        {
+            _nodes.Remove(node.AgentId);
+
+            // Its open spans end as evictions and its live calls count in sip.call.evictions, rather
+            // than ending silently as they would at a stop.
+            node.Tracer.EvictAll(SipAttributes.EvictionReasonValues.AgentIdle);
+            node.Tracer.Dispose();
+            CaptureEventSource.Log.CaptureAgentRemoved(node.AgentId);
+        }
+    }
+
+    private void PollKernelDrops()
+    {
+        if (_kernelDrops is null)
+        {
+            return;
+        }
+
+        lock (_kernelDropsLock)
+        {
+            // The socket's count starts at 0 when it is created; only the growth since the last read is new.
+            long? drops = _kernelDrops.Read();
+            if (drops is not { } total || total <= _kernelDropsSeen)
+            {
+                return;
+            }
+
+            long added = total - _kernelDropsSeen;
+            _kernelDropsSeen = total;
+            Interlocked.Add(ref _dropped[(int)HepDropReason.SocketBuffer], added);
+            _metrics.Dropped(HepDropReason.SocketBuffer, added);
+        }
+    }
+
     private void Drop(HepDropReason reason)
     {
         Interlocked.Increment(ref _dropped[(int)reason]);
@@ -492,11 +686,16 @@ public sealed class HepCaptureListener : BackgroundService
 
     private readonly record struct NodeEndPoint(byte[] Address, int Port);
 
-    /// <summary>A capture agent's call tracer and its id boxed once for the span tag.</summary>
-    private sealed class CaptureNode(SipCallTracer tracer, object? agentTag)
+    /// <summary>A capture agent's call tracer, its id (boxed once for the span tag) and when it last sent.</summary>
+    private sealed class CaptureNode(SipCallTracer tracer, uint agentId, object? agentTag)
     {
         public SipCallTracer Tracer { get; } = tracer;
 
+        public uint AgentId { get; } = agentId;
+
         public object? AgentTag { get; } = agentTag;
+
+        /// <summary>The <see cref="TimeProvider.GetTimestamp"/> of its last packet; written and read under the record lock.</summary>
+        public long LastPacket { get; set; }
     }
 }

@@ -9,8 +9,13 @@ public sealed class HepCaptureOptions
     /// <summary>The port Homer's capture servers listen on by default, and so what capture agents are usually configured to send to.</summary>
     public const int DefaultPort = 9060;
 
-    // One Homer deployment rarely has more capture agents than this; each gets its own call table.
-    private const int DefaultMaxCaptureAgents = 64;
+    // One listener rarely serves more nodes than this; each agent's call table gets an equal share of
+    // MaxTrackedCalls, so more slots would mean smaller tables for the nodes that are real.
+    private const int DefaultMaxCaptureAgents = 16;
+
+    // What the kernel default (a few hundred KiB on Linux) holds is a fraction of a second of a busy
+    // capture; a larger buffer rides out the consumer's pauses instead of dropping.
+    private const int DefaultReceiveBufferSize = 4 * 1024 * 1024;
 
     // About one second of capture at 10k messages per second; each queued packet holds one pooled buffer
     // of its own size, so the worst case is this many maximum-size datagrams.
@@ -29,10 +34,38 @@ public sealed class HepCaptureOptions
     public HepQueueFullMode QueueFullMode { get; set; } = HepQueueFullMode.DropNewest;
 
     /// <summary>
-    /// How many capture agents (HEP capture ids) get a call tracer of their own; packets from further
-    /// agents are dropped and counted (<c>too_many_agents</c>). 64 by default.
+    /// How many capture agents (HEP capture ids) get a call tracer of their own at a time; packets from
+    /// further agents are dropped and counted (<c>too_many_agents</c>) until an agent's slot is freed by
+    /// <see cref="CaptureAgentIdleTimeout"/>. Each agent's tracer tracks at most
+    /// <see cref="MaxTrackedCalls"/> / <see cref="MaxCaptureAgents"/> calls. 16 by default.
     /// </summary>
     public int MaxCaptureAgents { get; set; } = DefaultMaxCaptureAgents;
+
+    /// <summary>
+    /// How many calls the listener tracks in all, across its capture agents: the bound of its call
+    /// tables' memory. Each agent's tracer gets an equal share, <see cref="MaxTrackedCalls"/> /
+    /// <see cref="MaxCaptureAgents"/> (at least 1), or <see cref="SipInstrumentationOptions.MaxTrackedCalls"/>
+    /// of <see cref="Tracer"/> when that is lower; past its share a tracer evicts its oldest call
+    /// (<c>sip.call.evictions{capacity}</c>). <see cref="SipInstrumentationOptions.DefaultMaxTrackedCalls"/>
+    /// (what one tracer tracks by default) by default.
+    /// </summary>
+    public int MaxTrackedCalls { get; set; } = SipInstrumentationOptions.DefaultMaxTrackedCalls;
+
+    /// <summary>
+    /// How long a capture agent may send nothing before the listener releases its tracer and frees its
+    /// slot: its open spans end and its live calls count as evicted (<c>sip.call.evictions{agent_idle}</c>);
+    /// its next packet gets a new tracer. 15 minutes by default; <see cref="Timeout.InfiniteTimeSpan"/>
+    /// keeps agents until the listener stops. Set it above the longest silence of a real node.
+    /// </summary>
+    public TimeSpan CaptureAgentIdleTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// The socket receive buffer to ask the OS for, in bytes: what absorbs a burst while the listener is
+    /// busy, before the kernel drops datagrams. 4 MiB by default; 0 keeps the OS default. The OS may
+    /// grant less (Linux caps it at <c>net.core.rmem_max</c> unless the process is privileged): see
+    /// <see cref="HepCaptureListener.ReceiveBufferSize"/> for what it granted.
+    /// </summary>
+    public int ReceiveBufferSize { get; set; } = DefaultReceiveBufferSize;
 
     /// <summary>
     /// The SIP addresses of the traced nodes (address and port; port 0 matches any port of the address).
@@ -53,7 +86,9 @@ public sealed class HepCaptureOptions
 
     /// <summary>
     /// When set, only packets whose authentication key chunk (14) holds exactly these UTF-8 bytes are
-    /// recorded; others are dropped and counted (<c>unauthorized</c>). Unset by default.
+    /// recorded; others are dropped and counted (<c>unauthorized</c>). Unset by default. Set it whenever
+    /// anything but trusted capture agents can reach the listener: without it, any sender can open
+    /// capture agents and calls (within the bounds) or write into a real node's calls.
     /// </summary>
     public string? AuthKey { get; set; }
 
@@ -68,6 +103,13 @@ public sealed class HepCaptureOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Port, IPEndPoint.MaxPort, nameof(Port));
         ArgumentOutOfRangeException.ThrowIfLessThan(QueueCapacity, 1, nameof(QueueCapacity));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxCaptureAgents, 1, nameof(MaxCaptureAgents));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxTrackedCalls, 1, nameof(MaxTrackedCalls));
+        ArgumentOutOfRangeException.ThrowIfNegative(ReceiveBufferSize, nameof(ReceiveBufferSize));
+        if (CaptureAgentIdleTimeout <= TimeSpan.Zero && CaptureAgentIdleTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CaptureAgentIdleTimeout), CaptureAgentIdleTimeout, "The idle timeout must be positive, or infinite.");
+        }
+
         if (!Enum.IsDefined(QueueFullMode))
         {
             throw new ArgumentOutOfRangeException(nameof(QueueFullMode), QueueFullMode, "Unknown queue-full mode.");
@@ -115,6 +157,13 @@ public enum HepDropReason
 
     /// <summary>The authentication key is not <see cref="HepCaptureOptions.AuthKey"/>.</summary>
     Unauthorized,
+
+    /// <summary>
+    /// The socket's receive buffer was full: the kernel dropped the datagram before the listener read it
+    /// (<see cref="HepCaptureOptions.ReceiveBufferSize"/>). Counted on Linux only, where the kernel tells;
+    /// these datagrams are not in <see cref="HepCaptureListener.PacketsReceived"/>.
+    /// </summary>
+    SocketBuffer,
 }
 
 /// <summary>Decides whether the node that captured a packet received or sent the SIP message in it.</summary>

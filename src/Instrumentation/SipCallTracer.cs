@@ -238,6 +238,31 @@ public sealed class SipCallTracer : IDisposable
         _source.Dispose();
     }
 
+    /// <summary>
+    /// Evicts every tracked call now: open spans end tagged with <paramref name="reason"/>, and live calls
+    /// count in <c>sip.call.evictions</c>, as capacity evictions do. The HEP listener calls it before it
+    /// disposes the tracer of a capture agent that went quiet, so those calls are not lost silently.
+    /// </summary>
+    internal void EvictAll(string reason)
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        long now = _timeProvider.GetUtcNow().UtcTicks;
+        foreach (CallShard shard in _shards)
+        {
+            lock (shard.Lock)
+            {
+                while (shard.Head is { } call)
+                {
+                    Evict(shard, call, reason, now);
+                }
+            }
+        }
+    }
+
     /// <summary>Runs one sweep now: timeouts, aged calls, lingering state. The timer calls it; tests may too.</summary>
     internal void Sweep()
     {

@@ -34,11 +34,11 @@ internal sealed class CaptureHarness : IAsyncDisposable
 
     public List<Activity> Spans { get; } = [];
 
-    public static async Task<CaptureHarness> StartAsync(Action<HepCaptureOptions>? configure = null)
+    public static async Task<CaptureHarness> StartAsync(Action<HepCaptureOptions>? configure = null, TimeProvider? timeProvider = null)
     {
         var options = new HepCaptureOptions { Port = 0 };
         configure?.Invoke(options);
-        var harness = new CaptureHarness(new HepCaptureListener(options));
+        var harness = new CaptureHarness(new HepCaptureListener(options, timeProvider));
         await harness.Listener.StartAsync(CancellationToken.None);
         return harness;
     }

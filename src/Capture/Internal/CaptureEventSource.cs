@@ -16,6 +16,10 @@ internal sealed class CaptureEventSource : EventSource
     private const int CallbackFailedEventId = 3;
     private const int ProcessingFailedEventId = 4;
     private const int CaptureAgentAddedEventId = 5;
+    private const int ReceiveBufferEventId = 6;
+    private const int ReceiveBufferCappedEventId = 7;
+    private const int CaptureAgentRemovedEventId = 8;
+    private const int KernelDropsUnavailableEventId = 9;
 
     /// <summary>The listener bound its socket.</summary>
     [Event(ListeningEventId, Message = "Listening for HEP on {0}", Level = EventLevel.Informational)]
@@ -42,4 +46,26 @@ internal sealed class CaptureEventSource : EventSource
             WriteEvent(CaptureAgentAddedEventId, captureAgentId);
         }
     }
+
+    /// <summary>The socket's receive buffer as the OS reports it after the listener asked for a size.</summary>
+    [Event(ReceiveBufferEventId, Message = "HEP socket receive buffer: {0} bytes requested, {1} reported by the OS", Level = EventLevel.Informational)]
+    public void ReceiveBuffer(int requested, int reported) => WriteEvent(ReceiveBufferEventId, requested, reported);
+
+    /// <summary>The OS granted less receive buffer than asked (on Linux, raise net.core.rmem_max).</summary>
+    [Event(ReceiveBufferCappedEventId, Message = "HEP socket receive buffer: {0} bytes requested, the OS granted less ({1} reported); on Linux raise net.core.rmem_max", Level = EventLevel.Warning)]
+    public void ReceiveBufferCapped(int requested, int reported) => WriteEvent(ReceiveBufferCappedEventId, requested, reported);
+
+    /// <summary>A capture agent sent nothing for the idle timeout; its tracer was released.</summary>
+    [Event(CaptureAgentRemovedEventId, Message = "HEP capture agent {0} was idle; its call tracer was released", Level = EventLevel.Informational)]
+    public void CaptureAgentRemoved(long captureAgentId)
+    {
+        if (IsEnabled(EventLevel.Informational, EventKeywords.All))
+        {
+            WriteEvent(CaptureAgentRemovedEventId, captureAgentId);
+        }
+    }
+
+    /// <summary>Kernel drops of the listener's socket cannot be counted here.</summary>
+    [Event(KernelDropsUnavailableEventId, Message = "HEP socket: kernel drops are not counted: {0}", Level = EventLevel.Informational)]
+    public void KernelDropsUnavailable(string reason) => WriteEvent(KernelDropsUnavailableEventId, reason);
 }

@@ -17,6 +17,7 @@ internal sealed class CaptureMetrics : IDisposable
         new(SipAttributes.CaptureDropReason, SipAttributes.CaptureDropReasonValues.Compressed),
         new(SipAttributes.CaptureDropReason, SipAttributes.CaptureDropReasonValues.TooManyAgents),
         new(SipAttributes.CaptureDropReason, SipAttributes.CaptureDropReasonValues.Unauthorized),
+        new(SipAttributes.CaptureDropReason, SipAttributes.CaptureDropReasonValues.SocketBuffer),
     ];
 
     private readonly Meter _meter;
@@ -37,7 +38,7 @@ internal sealed class CaptureMetrics : IDisposable
 
     public void Received() => _packets.Add(1);
 
-    public void Dropped(HepDropReason reason) => _dropped.Add(1, s_reasonTags[(int)reason]);
+    public void Dropped(HepDropReason reason, long count = 1) => _dropped.Add(count, s_reasonTags[(int)reason]);
 
     public void Dispose() => _meter.Dispose();
 }

@@ -259,6 +259,10 @@ public static class SipAttributes
         /// <summary>The call was tracked for longer than the configured maximum age.</summary>
         /// <remarks>Value <c>max_age</c>, stability <c>development</c>.</remarks>
         public const string MaxAge = "max_age";
+
+        /// <summary>A HEP capture listener released the tracer of a capture agent that sent nothing for its idle timeout.</summary>
+        /// <remarks>Value <c>agent_idle</c>, stability <c>development</c>.</remarks>
+        public const string AgentIdle = "agent_idle";
     }
 
     /// <summary>The capture agent id (HEP chunk 12) of the node that saw the message, when spans are made from a HEP capture.</summary>
@@ -305,6 +309,10 @@ public static class SipAttributes
         /// <summary>The packet's authentication key is not the configured one.</summary>
         /// <remarks>Value <c>unauthorized</c>, stability <c>development</c>.</remarks>
         public const string Unauthorized = "unauthorized";
+
+        /// <summary>The socket's receive buffer was full and the kernel dropped the datagram before the listener read it (counted on Linux only).</summary>
+        /// <remarks>Value <c>socket_buffer</c>, stability <c>development</c>.</remarks>
+        public const string SocketBuffer = "socket_buffer";
     }
 
     /// <summary>What the incoming trace headers meant at a trust boundary (a P-CSCF facing handsets, an SBC facing a peer).</summary>
