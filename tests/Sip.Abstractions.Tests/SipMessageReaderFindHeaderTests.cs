@@ -10,6 +10,16 @@ public sealed class SipMessageReaderFindHeaderTests
             ? Encoding.UTF8.GetString(field.Value)
             : null;
 
+    private delegate bool Finder(ReadOnlySpan<byte> message, ReadOnlySpan<byte> name, out SipHeaderField field);
+
+    // Every vector width of the lookup, whatever this machine accelerates.
+    private static readonly Finder[] Widths =
+    [
+        Internal.HeaderFieldFinder.TryFind<Internal.HeaderFieldFinder.Block512>,
+        Internal.HeaderFieldFinder.TryFind<Internal.HeaderFieldFinder.Block256>,
+        Internal.HeaderFieldFinder.TryFind<Internal.HeaderFieldFinder.Block128>,
+    ];
+
     private static byte[] Message(string lineEnd, params string[] headers) =>
         SipMessages.Build("INVITE sip:bob@example.com SIP/2.0", headers, "v=0\r\n"u8, lineEnd);
 
@@ -105,5 +115,62 @@ public sealed class SipMessageReaderFindHeaderTests
             byte[] message = Message("\r\n", "X-Pad: " + new string('a', padding), "X-OTel-traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
             Assert.Equal("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", Find(message, "x-otel-TRACEPARENT"));
         }
+    }
+
+    /// <summary>
+    /// The fuzzer's denial-of-service shape: one field folded over thousands of tab-started lines, each
+    /// a candidate for <c>Call-ID</c> (a control byte after the line feed, a <c>d</c> seven bytes on).
+    /// Every known header, long and compact, at every vector width, finds what the reader finds.
+    /// </summary>
+    [Fact]
+    public void Thousands_of_tab_folded_continuation_lines_are_walked_once_and_the_field_after_them_is_found()
+    {
+        var text = new StringBuilder("INVITE sip:bob@example.com SIP/2.0\r\nSubject: s");
+        for (int i = 0; i < 7000; i++)
+        {
+            text.Append("\r\n\tabcded");
+        }
+
+        text.Append("\r\nCall-ID: c\r\n\r\n");
+        byte[] message = Encoding.ASCII.GetBytes(text.ToString());
+        var reader = new SipMessageReader(message);
+        Assert.Equal(SipParseStatus.Complete, reader.Status);
+
+        Assert.Equal("c", Find(message, "Call-ID"));
+        Assert.Equal("c", Find(message, "i"));
+        Assert.True(SipMessageReader.TryFindHeader(message, "Subject"u8, out SipHeaderField subject));
+        Assert.True(subject.IsFolded);
+        Assert.Equal(message.Length - "Call-ID: c\r\n\r\n".Length, subject.Offset + subject.Length);
+
+        foreach (KnownSipHeader header in Enum.GetValues<KnownSipHeader>())
+        {
+            ReadOnlySpan<byte> longName = SipHeaderNames.GetNameUtf8(header);
+            byte compact = SipHeaderNames.GetCompactForm(header);
+            foreach (byte[] name in compact == 0 ? [longName.ToArray()] : new[] { longName.ToArray(), [compact] })
+            {
+                if (name.Length == 0)
+                {
+                    continue;
+                }
+
+                bool expected = reader.TryGetHeader(name, out SipHeaderField byReader);
+                foreach (Finder find in Widths)
+                {
+                    Assert.Equal(expected, find(message, name, out SipHeaderField found));
+                    Assert.Equal((byReader.Offset, byReader.Length), (found.Offset, found.Length));
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(" Via")]
+    [InlineData("\tVia")]
+    [InlineData(" ")]
+    public void A_name_starting_with_whitespace_finds_no_continuation_line_as_the_reader_finds_none(string name)
+    {
+        byte[] message = Message("\r\n", "Subject: a", " Via: x", "\tVia: y", "To: <sip:bob@example.com>");
+        Assert.False(new SipMessageReader(message).TryGetHeader(Encoding.ASCII.GetBytes(name), out SipHeaderField _));
+        Assert.Null(Find(message, name));
     }
 }

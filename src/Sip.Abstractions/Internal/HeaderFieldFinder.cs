@@ -16,6 +16,8 @@ namespace SipTraceContext.Sip.Internal;
 /// end the header section (a line feed, optionally after a CR). Marked lines are then matched exactly,
 /// in message order, so the first match before the empty line is the first instance of the field.
 /// A line is only matched once the byte after it has arrived, since it might start a continuation.
+/// A continuation line (starting with SP or HTAB) is never matched, so the walk to a field's end
+/// happens only from a field's first line and the pass stays linear in the message.
 /// Letters are compared with the ASCII lower-case bit set on both sides, which can only let extra
 /// lines through to the exact match, never keep a matching one out.
 /// </remarks>
@@ -130,6 +132,14 @@ internal static class HeaderFieldFinder
                 if ((b | LowerCaseBit) != needles.Compact
                     && ((uint)(lineFeed + lastOffset) >= (uint)message.Length || (message[lineFeed + lastOffset] | LowerCaseBit) != needles.Last))
                 {
+                    continue;
+                }
+
+                if (b is SP or HTAB)
+                {
+                    // A continuation line never starts a field (the reader reads it as part of the one
+                    // above). Walking it would re-read the rest of that field from each of its lines,
+                    // quadratic in a field folded over many lines; skipped, every field is walked once.
                     continue;
                 }
 
