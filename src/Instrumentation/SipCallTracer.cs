@@ -260,6 +260,8 @@ public sealed class SipCallTracer : IDisposable
                         SweepCall(shard, call, now);
                         call = next;
                     }
+
+                    shard.TrimIfMostlyEmpty();
                 }
             }
         }
