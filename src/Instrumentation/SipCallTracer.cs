@@ -285,6 +285,8 @@ public sealed class SipCallTracer : IDisposable
                         SweepCall(shard, call, now);
                         call = next;
                     }
+
+                    shard.TrimIfMostlyEmpty();
                 }
             }
         }

@@ -1,3 +1,5 @@
+using SipTraceContext.Propagation.Internal;
+
 namespace SipTraceContext.Propagation;
 
 /// <summary>Options of the SIP propagators. Read once, when a propagator is created.</summary>
@@ -64,4 +66,15 @@ public sealed class SipPropagationOptions
 
     /// <summary>The most baggage entries read or written, counted across every header instance.</summary>
     public int MaxBaggageEntries { get; set; } = DefaultMaxBaggageEntries;
+
+    /// <summary>
+    /// The header names a propagator created from these options recognises and removes when it strips
+    /// <paramref name="scope"/>: the traceparent, tracestate and baggage names under each prefix in that
+    /// scope (names match in any case). For removing the same headers with another tool, such as
+    /// <c>SipMessageEditor</c>, when the raw propagator refuses a message.
+    /// </summary>
+    /// <param name="scope">Which styles.</param>
+    /// <returns>The names, in extraction precedence order; a new array each call.</returns>
+    /// <exception cref="ArgumentException">A prefix is not a SIP token or a limit is negative.</exception>
+    public string[] GetTraceHeaderNames(SipTraceHeaderScope scope) => new TraceHeaderSet(this).StrippedNames(scope);
 }

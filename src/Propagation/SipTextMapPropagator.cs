@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using OpenTelemetry;
 using OpenTelemetry.Context.Propagation;
 using SipTraceContext.Propagation.Internal;
@@ -26,6 +27,15 @@ namespace SipTraceContext.Propagation;
 /// existing values) and removes the other recognised trace headers from the carrier, so the next
 /// hop sees exactly one context. The tracestate is trimmed to
 /// <see cref="SipPropagationOptions.MaxTraceStateLength"/> by dropping whole members.
+/// </para>
+/// <para>
+/// A <see cref="SipWireMessage"/> (written through <see cref="SipHeaderCarrier.Setter"/>) always stays a message
+/// its own reader limits accept: an edit past them is refused, not kept, because the next hop reading with the
+/// same limits would drop the whole request rather than only its trace. Injection replaces the message's trace
+/// headers in place, so a message at <see cref="SipReaderLimits.MaxHeaderCount"/> that already carries any does
+/// not grow; when only the traceparent fits, it is written without the tracestate and baggage; and when even it
+/// does not fit (a message at the limit without trace headers), the message is left unchanged and the refusal is
+/// reported as an inject failure on the EventSource, naming the limit.
 /// </para>
 /// </remarks>
 public sealed class SipTextMapPropagator : TextMapPropagator
@@ -165,6 +175,12 @@ public sealed class SipTextMapPropagator : TextMapPropagator
                 sipCarrier.Remove(_headers.TraceStateNames[prefix]);
             }
 
+            if (carrier is SipWireMessage wire && ReferenceEquals(setter, SipHeaderCarrier.Setter))
+            {
+                InjectIntoWire(wire, traceParent, context);
+                return;
+            }
+
             setter(carrier, _headers.TraceParentName, traceParent.ToString());
             string? traceState = TraceState.Normalize(context.ActivityContext.TraceState, _headers.MaxTraceStateLength);
             if (traceState is null)
@@ -193,6 +209,72 @@ public sealed class SipTextMapPropagator : TextMapPropagator
         {
             SipPropagationEventSource.Log.CarrierAccessorFailed(ex.ToString());
         }
+    }
+
+    /// <summary>
+    /// Writes the context into a wire message with one edit of its own rather than through the setter: an edit
+    /// the message refuses is then reported as such (not as a throwing accessor), and when the message has room
+    /// for the traceparent but not for the tracestate or baggage too, the traceparent is written alone.
+    /// </summary>
+    private void InjectIntoWire(SipWireMessage wire, TraceParent traceParent, in PropagationContext context)
+    {
+        Span<byte> traceParentValue = stackalloc byte[TraceParent.Length];
+        traceParent.TryFormat(traceParentValue, out _);
+        ReadOnlySpan<byte> traceParentName = _headers.TraceParentLineStart.AsSpan(0, _headers.TraceParentLineStart.Length - 2);
+        ReadOnlySpan<byte> traceStateName = _headers.TraceStateLineStart.AsSpan(0, _headers.TraceStateLineStart.Length - 2);
+        string? traceState = TraceState.Normalize(context.ActivityContext.TraceState, _headers.MaxTraceStateLength);
+        string? baggage = _headers.PropagateBaggage ? BaggageCodec.Encode(context.Baggage, _headers.MaxBaggageLength, _headers.MaxBaggageEntries) : null;
+        byte[]? baggageName = _headers.PropagateBaggage ? Encoding.ASCII.GetBytes(_headers.BaggageName) : null;
+
+        scoped SipHeaderEditList edits = default;
+        edits.Set(traceParentName, traceParentValue);
+        if (traceState is null)
+        {
+            edits.Remove(traceStateName);
+        }
+        else
+        {
+            edits.Set(traceStateName, Encoding.ASCII.GetBytes(traceState));
+        }
+
+        if (baggageName is not null)
+        {
+            if (baggage is null)
+            {
+                edits.Remove(baggageName);
+            }
+            else
+            {
+                edits.Set(baggageName, Encoding.UTF8.GetBytes(baggage));
+            }
+        }
+
+        if (wire.TryApply(edits, out SipEditError error))
+        {
+            return;
+        }
+
+        if (error == SipEditError.LimitExceeded && (traceState is not null || baggage is not null))
+        {
+            // The traceparent is what joins the next hop to this trace; the rest is worth less than it.
+            scoped SipHeaderEditList parentOnly = default;
+            parentOnly.Set(traceParentName, traceParentValue);
+            parentOnly.Remove(traceStateName);
+            if (baggageName is not null)
+            {
+                parentOnly.Remove(baggageName);
+            }
+
+            if (wire.TryApply(parentOnly, out error))
+            {
+                SipPropagationEventSource.Log.InjectFailed("the message is at its reader limits: the traceparent was written without the tracestate and baggage");
+                return;
+            }
+        }
+
+        SipPropagationEventSource.Log.InjectFailed(error == SipEditError.LimitExceeded
+            ? $"the message is at its reader limits (more than {nameof(SipReaderLimits.MaxHeaderCount)} headers with a new one): {_headers.TraceParentName} was not written and the message is unchanged"
+            : $"the message refused {_headers.TraceParentName}: {error}");
     }
 
     /// <summary>

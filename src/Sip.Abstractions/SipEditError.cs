@@ -23,4 +23,11 @@ public enum SipEditError
 
     /// <summary>A <see cref="SipHeaderValueWriter"/> returned <see langword="false"/> although it had its maximum length available.</summary>
     ValueWriterFailed,
+
+    /// <summary>
+    /// The edited message would be over the <see cref="SipReaderLimits"/> of the <see cref="SipWireMessage"/> it
+    /// was applied to (most often: more header fields than <see cref="SipReaderLimits.MaxHeaderCount"/>), so the
+    /// message was kept as it was. Replace or remove headers rather than add them.
+    /// </summary>
+    LimitExceeded,
 }

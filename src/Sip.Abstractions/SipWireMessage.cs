@@ -108,7 +108,10 @@ public sealed class SipWireMessage : ISipMessageCarrier
 
     /// <summary>Applies header edits, rewriting the message.</summary>
     /// <param name="edits">The edits.</param>
-    /// <param name="error">Why nothing changed, or <see cref="SipEditError.None"/>.</param>
+    /// <param name="error">
+    /// Why nothing changed, or <see cref="SipEditError.None"/>; <see cref="SipEditError.LimitExceeded"/> when the
+    /// edited message would be over this message's reader limits.
+    /// </param>
     /// <returns><see langword="true"/> when the edits were applied.</returns>
     public bool TryApply(scoped in SipHeaderEditList edits, out SipEditError error)
     {
@@ -124,11 +127,12 @@ public sealed class SipWireMessage : ISipMessageCarrier
             return false;
         }
 
-        // An edit that would push the message over the reader limits is refused rather than kept.
+        // An edit that would push the message over the reader limits is refused rather than kept: the next
+        // hop reading with the same limits would drop the whole message, not just the edit.
         SipMessageReader check = new(_spare.AsSpan(0, written), _limits);
         if (!check.IsComplete)
         {
-            error = SipEditError.InvalidMessage;
+            error = check.Status == SipParseStatus.LimitExceeded ? SipEditError.LimitExceeded : SipEditError.InvalidMessage;
             return false;
         }
 

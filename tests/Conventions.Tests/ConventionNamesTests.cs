@@ -113,6 +113,7 @@ public class ConventionNamesTests
         { typeof(ImsMetrics.AsInvocationLatency), "ims.as.invocation_latency", "ms", InstrumentKind.Histogram },
         { typeof(ImsMetrics.RxAarLatency), "ims.rx.aar_latency", "ms", InstrumentKind.Histogram },
         { typeof(ImsMetrics.SessionActiveCount), "ims.session.active_count", "{session}", InstrumentKind.UpDownCounter },
+        { typeof(ImsMetrics.TraceHeadersFallbacks), "ims.trace_headers.fallbacks", "{message}", InstrumentKind.Counter },
     };
 
     [Theory]

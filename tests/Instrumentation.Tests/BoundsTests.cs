@@ -119,6 +119,42 @@ public sealed class BoundsTests
     }
 
     [Fact]
+    public void Once_a_flood_of_unanswered_invites_has_ended_the_call_table_gives_its_memory_back()
+    {
+        const int Capacity = 20_000;
+        using var h = new TracerHarness(new SipInstrumentationOptions { MaxTrackedCalls = Capacity }, traces: false);
+        byte[] invite = Sip.Invite("call-0000000@flood.example.com");
+        int digits = IndexOf(invite, "call-"u8) + "call-".Length;
+
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        for (int i = 0; i < 5 * Capacity; i++)
+        {
+            int n = i;
+            for (int d = 6; d >= 0; d--)
+            {
+                invite[digits + d] = (byte)('0' + (n % 10));
+                n /= 10;
+            }
+
+            h.Tracer.Record(invite, SipDirection.In);
+        }
+
+        long full = GC.GetTotalMemory(forceFullCollection: true);
+        Assert.Equal(Capacity, h.Tracer.TrackedCalls);
+
+        // Timer B ends every INVITE; a Timer B later the ended calls are gone.
+        h.Advance(SipInstrumentationOptions.DefaultTimerB.TotalMilliseconds + 1_000);
+        h.Tracer.Sweep();
+        h.Advance(SipInstrumentationOptions.DefaultTimerB.TotalMilliseconds + 1_000);
+        h.Tracer.Sweep();
+        long after = GC.GetTotalMemory(forceFullCollection: true);
+
+        Assert.Equal(0, h.Tracer.TrackedCalls);
+        // Without the trim the shards' dictionaries kept arrays for their busiest moment: about a seventh of the full table.
+        Assert.True(after - before < (full - before) / 10, $"full: {full - before:N0} bytes over the start, emptied: {after - before:N0}");
+    }
+
+    [Fact]
     public void Thousands_of_interleaved_calls_on_several_threads_each_get_exactly_their_spans_and_metrics_add_up()
     {
         const int Threads = 4;

@@ -350,6 +350,32 @@ public sealed class SipRawPropagatorTests
     }
 
     [Theory]
+    [InlineData(SipTraceHeaderScope.All)]
+    [InlineData(SipTraceHeaderScope.POTel)]
+    [InlineData(SipTraceHeaderScope.Fallback)]
+    public void The_trace_header_names_of_a_scope_are_exactly_what_strip_removes(SipTraceHeaderScope scope)
+    {
+        var options = new SipPropagationOptions();
+        options.FallbackPrefixes.Add("Zz-");
+        var propagator = new SipRawPropagator(options);
+        string[] names = options.GetTraceHeaderNames(scope);
+        string[] candidates =
+        [
+            .. new[] { "X-OTel-", "P-OTel-", "OTel-", "X-", string.Empty, "Zz-", "Q-" }
+                .SelectMany(prefix => new[] { "traceparent", "Tracestate", "BAGGAGE" }.Select(field => prefix + field)),
+        ];
+
+        foreach (string candidate in candidates)
+        {
+            byte[] source = SipMessages.Invite($"{candidate}: x");
+            var destination = new byte[source.Length];
+            Assert.True(propagator.TryStrip(source, scope, destination, out int written));
+            bool stripped = written < source.Length;
+            Assert.Equal(stripped, names.Contains(candidate, StringComparer.OrdinalIgnoreCase));
+        }
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void Sixteen_trace_headers_are_read_and_a_seventeenth_makes_the_message_unusable(bool adjacent)

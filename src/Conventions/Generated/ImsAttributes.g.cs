@@ -238,6 +238,35 @@ public static class ImsAttributes
     /// </remarks>
     public const string AsResponse = "ims.as.response";
 
+    /// <summary>What an IMS node did with a message whose trace headers it could not rewrite on its fast path.</summary>
+    /// <remarks>
+    /// <para>Attribute <c>ims.trace_headers.outcome</c>, type <c>string (enum)</c>, stability <c>development</c>.</para>
+    /// <para>Examples: <c>"reader_strip"</c>.</para>
+    /// <para>Recorded on: metric ims.trace_headers.fallbacks.</para>
+    /// <para>Well-known values are in <see cref="TraceHeadersOutcomeValues"/>.</para>
+    /// </remarks>
+    public const string TraceHeadersOutcome = "ims.trace_headers.outcome";
+
+    /// <summary>Well-known values of <see cref="TraceHeadersOutcome"/> (<c>ims.trace_headers.outcome</c>).</summary>
+    public static class TraceHeadersOutcomeValues
+    {
+        /// <summary>The fast path refused the message; its trace headers were removed through the validating reader.</summary>
+        /// <remarks>Value <c>reader_strip</c>, stability <c>development</c>.</remarks>
+        public const string ReaderStrip = "reader_strip";
+
+        /// <summary>The fast path refused the stripped message; the node's context was written through the validating reader.</summary>
+        /// <remarks>Value <c>reader_inject</c>, stability <c>development</c>.</remarks>
+        public const string ReaderInject = "reader_inject";
+
+        /// <summary>Neither path could write the node's context; the message was forwarded without trace headers.</summary>
+        /// <remarks>Value <c>no_context</c>, stability <c>development</c>.</remarks>
+        public const string NoContext = "no_context";
+
+        /// <summary>The validating reader rejected the message (not one complete SIP message); nothing was forwarded.</summary>
+        /// <remarks>Value <c>refused</c>, stability <c>development</c>.</remarks>
+        public const string Refused = "refused";
+    }
+
     /// <summary>The SIP method. Use sip.method, which every SIP and IMS span already records.</summary>
     /// <remarks>
     /// <para>Attribute <c>ims.method</c>, type <c>string</c>, stability <c>development</c>.</para>

@@ -185,4 +185,28 @@ public static class ImsMetrics
         /// <summary>The description to create the instrument with.</summary>
         public const string Description = "Concurrent active sessions per S-CSCF.";
     }
+
+    /// <summary>Count of messages whose trace headers an IMS node could not rewrite on its fast path, by outcome.</summary>
+    /// <remarks>
+    /// <para>Metric <c>ims.trace_headers.fallbacks</c>, counter, unit <c>{message}</c>, stability <c>development</c>.</para>
+    /// <para>The fast path reads a message as the raw propagator does; a message it refuses (an unusual shape, more trace header lines than it tracks) is rewritten through the validating SIP reader instead, or not forwarded at all when that reader rejects it. A rising refused count means handsets or peers send malformed SIP.</para>
+    /// <para>Attributes:</para>
+    /// <list type="bullet">
+    /// <item><description><see cref="ImsAttributes.TraceHeadersOutcome"/> (<c>ims.trace_headers.outcome</c>): Required</description></item>
+    /// </list>
+    /// </remarks>
+    public static class TraceHeadersFallbacks
+    {
+        /// <summary>The instrument name, <c>ims.trace_headers.fallbacks</c>.</summary>
+        public const string Name = "ims.trace_headers.fallbacks";
+
+        /// <summary>The unit (UCUM), <c>{message}</c>.</summary>
+        public const string Unit = "{message}";
+
+        /// <summary>The kind of instrument to create: <see cref="InstrumentKind.Counter"/>.</summary>
+        public const InstrumentKind Kind = InstrumentKind.Counter;
+
+        /// <summary>The description to create the instrument with.</summary>
+        public const string Description = "Count of messages whose trace headers an IMS node could not rewrite on its fast path, by outcome.";
+    }
 }

@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Text;
+using SipTraceContext.Conventions;
 using SipTraceContext.Instrumentation.Internal;
 using SipTraceContext.Propagation;
+using SipTraceContext.Sip;
 
 namespace SipTraceContext.Instrumentation.Ims;
 
@@ -12,6 +15,12 @@ public abstract class ImsNode
 {
     private readonly SipRawPropagator _propagator;
 
+    // The reader-based path removes exactly what the fast path strips: both come from the same options.
+    private readonly byte[][] _traceHeaderNames;
+    private readonly byte[] _traceParentName;
+    private readonly byte[] _traceStateName;
+    private readonly int _maxTraceStateLength;
+
     // The call tracer's formatter: one privacy implementation for sip.from/sip.to and the IMS identities.
     private readonly AddressFormatter _addresses;
 
@@ -20,7 +29,12 @@ public abstract class ImsNode
     private protected ImsNode(ImsNodeOptions? options)
     {
         options ??= new ImsNodeOptions();
-        _propagator = new SipRawPropagator(options.Propagation ?? new SipPropagationOptions { Style = SipHeaderStyle.POTel });
+        SipPropagationOptions propagation = options.Propagation ?? new SipPropagationOptions { Style = SipHeaderStyle.POTel };
+        _propagator = new SipRawPropagator(propagation);
+        _traceHeaderNames = [.. propagation.GetTraceHeaderNames(SipTraceHeaderScope.All).Select(Encoding.ASCII.GetBytes)];
+        _traceParentName = Encoding.ASCII.GetBytes(_propagator.TraceParentHeaderName);
+        _traceStateName = Encoding.ASCII.GetBytes(_propagator.TraceStateHeaderName);
+        _maxTraceStateLength = propagation.MaxTraceStateLength;
         AccessTrust = options.AccessTrust;
         CoreTrust = options.CoreTrust;
         Metrics = new ImsNodeMetrics(options.MetricTags);
@@ -41,14 +55,27 @@ public abstract class ImsNode
     /// removed: for egress to handsets and to other networks.
     /// </summary>
     /// <param name="message">The raw SIP message.</param>
-    /// <returns>The message without trace headers; a copy of the message when it has no complete header section.</returns>
-    public byte[] StripTraceHeaders(ReadOnlySpan<byte> message)
-    {
-        byte[] buffer = new byte[message.Length];
-        return _propagator.TryStrip(message, SipTraceHeaderScope.All, buffer, out int written)
-            ? buffer.AsSpan(0, written).ToArray()
-            : message.ToArray();
-    }
+    /// <returns>
+    /// The message without trace headers, as <see cref="SipMessageReader"/> reads it; <b>empty</b> when the reader
+    /// does not read one complete SIP message (see the remarks).
+    /// </returns>
+    /// <remarks>
+    /// <para>
+    /// This fails closed. A message the raw propagator's fast path refuses (an unusual shape, more trace header
+    /// lines than it tracks) has its trace headers removed through <see cref="SipMessageReader"/> and
+    /// <see cref="SipMessageEditor"/> instead, so a handset cannot get a forged context past the node by making
+    /// the fast path give up.
+    /// </para>
+    /// <para>
+    /// A message the reader rejects (malformed, over a reader limit, cut short) is not forwarded: the result is
+    /// empty. Where such bytes end their header section, and so which trace headers they carry, depends on who
+    /// reads them, so no rewrite of them could be shown free of trace headers; and the next SIP stack would
+    /// reject them as well. Bytes after the end of the message (per Content-Length) are not forwarded either:
+    /// on a stream they would be read as another message. Both fallbacks and refusals are counted in
+    /// <c>ims.trace_headers.fallbacks</c>.
+    /// </para>
+    /// </remarks>
+    public byte[] StripTraceHeaders(ReadOnlySpan<byte> message) => Rewrite(message, default);
 
     /// <summary>
     /// Returns <paramref name="message"/> with its trace headers replaced by <paramref name="context"/>'s;
@@ -56,19 +83,139 @@ public abstract class ImsNode
     /// </summary>
     /// <param name="message">The raw SIP message.</param>
     /// <param name="context">The context to send.</param>
-    /// <returns>The message to forward.</returns>
-    public byte[] Inject(ReadOnlySpan<byte> message, in ActivityContext context)
+    /// <returns>
+    /// The message to forward; <b>empty</b> when <see cref="SipMessageReader"/> does not read one complete SIP
+    /// message (see <see cref="StripTraceHeaders"/>). When neither path can write the context, the message goes
+    /// without trace headers rather than with the ones it came with.
+    /// </returns>
+    public byte[] Inject(ReadOnlySpan<byte> message, in ActivityContext context) => Rewrite(message, context);
+
+    /// <summary>The message stripped of every trace header and, for a valid <paramref name="context"/>, given its own.</summary>
+    private byte[] Rewrite(ReadOnlySpan<byte> message, in ActivityContext context)
     {
-        byte[] stripped = StripTraceHeaders(message);
-        if (context.TraceId == default)
+        var reader = new SipMessageReader(message);
+        if (!reader.IsComplete)
+        {
+            Metrics.TraceHeadersFallback(ImsAttributes.TraceHeadersOutcomeValues.Refused);
+            return [];
+        }
+
+        message = message[..reader.MessageLength];
+        int bodyLength = message.Length - reader.BodyOffset;
+        bool plain = HasPlainShape(message, reader.BodyOffset);
+        byte[]? stripped = null;
+        if (plain)
+        {
+            byte[] buffer = new byte[message.Length];
+            if (_propagator.TryStrip(message, SipTraceHeaderScope.All, buffer, out int written) && KeepsBody(buffer.AsSpan(0, written), message, bodyLength))
+            {
+                stripped = buffer.AsSpan(0, written).ToArray();
+            }
+        }
+
+        if (stripped is null)
+        {
+            Metrics.TraceHeadersFallback(ImsAttributes.TraceHeadersOutcomeValues.ReaderStrip);
+            stripped = StripByReader(message);
+            if (stripped is null)
+            {
+                // Not reached for a message the reader accepted; refused rather than forwarded as it came.
+                Metrics.TraceHeadersFallback(ImsAttributes.TraceHeadersOutcomeValues.Refused);
+                return [];
+            }
+        }
+
+        if (!TraceParent.FromActivityContext(context).IsValid)
         {
             return stripped;
         }
 
-        byte[] buffer = new byte[stripped.Length + _propagator.MaxAddedBytes];
-        return _propagator.TryInject(stripped, context, buffer, out int written)
-            ? buffer.AsSpan(0, written).ToArray()
-            : stripped;
+        if (plain)
+        {
+            byte[] buffer = new byte[stripped.Length + _propagator.MaxAddedBytes];
+            if (_propagator.TryInject(stripped, context, buffer, out int written) && KeepsBody(buffer.AsSpan(0, written), message, bodyLength))
+            {
+                return buffer.AsSpan(0, written).ToArray();
+            }
+        }
+
+        byte[]? injected = InjectByReader(stripped, context);
+        Metrics.TraceHeadersFallback(injected is null ? ImsAttributes.TraceHeadersOutcomeValues.NoContext : ImsAttributes.TraceHeadersOutcomeValues.ReaderInject);
+        return injected ?? stripped;
+    }
+
+    /// <summary>
+    /// Whether the raw propagator and <see cref="SipMessageReader"/> are known to read the same header section in
+    /// <paramref name="message"/>, which the reader has accepted: the raw propagator reads from the first byte
+    /// with one line terminator throughout, while the reader also allows blank lines before the start line and
+    /// LF mixed with CRLF. Other shapes go the reader's way.
+    /// </summary>
+    private static bool HasPlainShape(ReadOnlySpan<byte> message, int bodyOffset)
+    {
+        if (message[0] is (byte)'\r' or (byte)'\n')
+        {
+            return false;
+        }
+
+        // The reader refuses a CR not followed by an LF, so every CR in the header section ends a line.
+        ReadOnlySpan<byte> head = message[..bodyOffset];
+        int carriageReturns = head.Count((byte)'\r');
+        return carriageReturns == 0 || carriageReturns == head.Count((byte)'\n');
+    }
+
+    /// <summary>Whether a rewrite ends with the source's body, byte for byte: a cheap check that it edited header lines only.</summary>
+    private static bool KeepsBody(ReadOnlySpan<byte> rewritten, ReadOnlySpan<byte> source, int bodyLength) =>
+        rewritten.Length >= bodyLength && rewritten[^bodyLength..].SequenceEqual(source[^bodyLength..]);
+
+    /// <summary>Removes every trace header name of the options from a message the reader accepted; <c>null</c> if the editor refuses.</summary>
+    private byte[]? StripByReader(ReadOnlySpan<byte> message)
+    {
+        // Removing only shrinks the message. An edit list holds a few names, so the names go in rounds,
+        // each reading the previous round's output.
+        byte[] current = message.ToArray();
+        byte[] next = new byte[message.Length];
+        int length = message.Length;
+        for (int first = 0; first < _traceHeaderNames.Length; first += SipHeaderEditList.Capacity)
+        {
+            scoped SipHeaderEditList edits = default;
+            for (int i = first; i < Math.Min(first + SipHeaderEditList.Capacity, _traceHeaderNames.Length); i++)
+            {
+                edits.Remove(_traceHeaderNames[i]);
+            }
+
+            if (!SipMessageEditor.TryApply(current.AsSpan(0, length), edits, next, out length, out _))
+            {
+                return null;
+            }
+
+            (current, next) = (next, current);
+        }
+
+        return current.AsSpan(0, length).ToArray();
+    }
+
+    /// <summary>Writes the context's traceparent and tracestate into a message without trace headers; <c>null</c> if the editor refuses.</summary>
+    private byte[]? InjectByReader(byte[] stripped, in ActivityContext context)
+    {
+        Span<byte> traceParent = stackalloc byte[TraceParent.Length];
+        if (!TraceParent.FromActivityContext(context).TryFormat(traceParent, out int traceParentLength))
+        {
+            return null;
+        }
+
+        string? traceState = TraceState.Normalize(context.TraceState, _maxTraceStateLength);
+        byte[]? traceStateBytes = traceState is null ? null : Encoding.ASCII.GetBytes(traceState);
+        scoped SipHeaderEditList edits = default;
+        edits.Set(_traceParentName, traceParent[..traceParentLength]);
+        if (traceStateBytes is not null)
+        {
+            edits.Set(_traceStateName, traceStateBytes);
+        }
+
+        byte[] destination = new byte[SipMessageEditor.GetMaxOutputLength(stripped.Length, edits)];
+        return SipMessageEditor.TryApply(stripped, edits, destination, out int written, out _)
+            ? destination.AsSpan(0, written).ToArray()
+            : null;
     }
 
     /// <summary>Resolves the context of a received request under a trust mode.</summary>

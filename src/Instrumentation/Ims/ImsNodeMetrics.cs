@@ -41,6 +41,10 @@ internal sealed class ImsNodeMetrics
 
     public void SessionActiveChanged(long delta) => ImsTelemetry.SessionActiveCount.Add(delta, new TagList(_tags));
 
+    /// <summary>Counts a message whose trace headers the fast path could not rewrite; <paramref name="outcome"/> is an <see cref="ImsAttributes.TraceHeadersOutcomeValues"/> value.</summary>
+    public void TraceHeadersFallback(string outcome) =>
+        ImsTelemetry.TraceHeadersFallbacks.Add(1, With(ImsAttributes.TraceHeadersOutcome, outcome, errorType: null));
+
     private TagList With(string? key, string? value, string? errorType)
     {
         var tags = new TagList(_tags);

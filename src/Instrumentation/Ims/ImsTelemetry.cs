@@ -42,6 +42,11 @@ internal static class ImsTelemetry
         ImsMetrics.SessionActiveCount.Unit,
         ImsMetrics.SessionActiveCount.Description);
 
+    public static readonly Counter<long> TraceHeadersFallbacks = s_meter.CreateCounter<long>(
+        ImsMetrics.TraceHeadersFallbacks.Name,
+        ImsMetrics.TraceHeadersFallbacks.Unit,
+        ImsMetrics.TraceHeadersFallbacks.Description);
+
     /// <summary>
     /// Starts an activity with exactly the given parent (a root when it is <c>default</c>), never the
     /// ambient <see cref="Activity.Current"/>, and leaves <see cref="Activity.Current"/> as it was.

@@ -7,6 +7,9 @@ namespace SipTraceContext.Instrumentation.Internal;
 /// </summary>
 internal sealed class CallShard
 {
+    // Below this capacity a shard is not worth trimming: its arrays are a few kilobytes.
+    private const int MinTrimmedCapacity = 256;
+
     private readonly Dictionary<string, CallState> _calls = new(StringComparer.Ordinal);
 #if NET9_0_OR_GREATER
     private readonly Dictionary<string, CallState>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
@@ -58,6 +61,30 @@ internal sealed class CallShard
     {
         Unlink(call);
         Append(call);
+    }
+
+    /// <summary>
+    /// Gives back the dictionary's arrays when the shard holds less than a quarter of what they have room
+    /// for, keeping room for twice what it holds.
+    /// </summary>
+    /// <remarks>
+    /// A dictionary keeps the capacity of its busiest moment: after a flood, arrays for the shard's share of
+    /// <c>MaxTrackedCalls</c> whatever it holds now. Called by the sweep, not per message; the quarter and
+    /// the doubling keep a steady load from growing and trimming the same shard in turns.
+    /// </remarks>
+    /// <returns>Whether the dictionary was trimmed.</returns>
+    public bool TrimIfMostlyEmpty()
+    {
+        // EnsureCapacity(0) reads the capacity without changing it (net8.0 has no Capacity property).
+        int capacity = _calls.EnsureCapacity(0);
+        int count = _calls.Count;
+        if (capacity <= MinTrimmedCapacity || count >= capacity / 4)
+        {
+            return false;
+        }
+
+        _calls.TrimExcess(Math.Max(count * 2, MinTrimmedCapacity));
+        return true;
     }
 
     public List<CallState> DrainAll()

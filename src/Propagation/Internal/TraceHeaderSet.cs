@@ -133,6 +133,26 @@ internal sealed class TraceHeaderSet
         TraceParentLineStart.Length + TraceParent.Length + "\r\n".Length
         + TraceStateLineStart.Length + MaxTraceStateLength + "\r\n".Length;
 
+    /// <summary>
+    /// Every name a strip in <paramref name="scope"/> removes: the traceparent, tracestate and baggage
+    /// names of each prefix in that scope, in precedence order.
+    /// </summary>
+    public string[] StrippedNames(SipTraceHeaderScope scope)
+    {
+        var names = new List<string>();
+        for (int i = 0; i < PrefixScopes.Length; i++)
+        {
+            if ((PrefixScopes[i] & scope) != 0)
+            {
+                names.Add(TraceParentNames[i]);
+                names.Add(TraceStateNames[i]);
+                names.Add(BaggageNames[i]);
+            }
+        }
+
+        return [.. names];
+    }
+
     private static string ValidatePrefix(string? prefix, string name, bool allowEmpty)
     {
         if (prefix is null || (!allowEmpty && prefix.Length == 0) || prefix.AsSpan().ContainsAnyExcept(s_tokenChars))
