@@ -93,6 +93,30 @@ public abstract class ImsNode
     /// <summary>The message stripped of every trace header and, for a valid <paramref name="context"/>, given its own.</summary>
     private byte[] Rewrite(ReadOnlySpan<byte> message, in ActivityContext context)
     {
+        // The raw propagator refuses every message that SipMessageReader would read differently, so its
+        // result is what the reader sees; only what it refuses goes the reader's way.
+        bool inject = TraceParent.FromActivityContext(context).IsValid;
+        byte[] stripped = new byte[message.Length];
+        if (_propagator.TryStrip(message, SipTraceHeaderScope.All, stripped, out int strippedLength))
+        {
+            if (!inject)
+            {
+                return stripped.AsSpan(0, strippedLength).ToArray();
+            }
+
+            byte[] injected = new byte[strippedLength + _propagator.MaxAddedBytes];
+            if (_propagator.TryInject(stripped.AsSpan(0, strippedLength), context, injected, out int written))
+            {
+                return injected.AsSpan(0, written).ToArray();
+            }
+        }
+
+        return RewriteByReader(message, context, inject);
+    }
+
+    /// <summary>The fail-closed path for what the raw propagator refuses: the reader and the editor, or nothing.</summary>
+    private byte[] RewriteByReader(ReadOnlySpan<byte> message, in ActivityContext context, bool inject)
+    {
         var reader = new SipMessageReader(message);
         if (!reader.IsComplete)
         {
@@ -100,72 +124,24 @@ public abstract class ImsNode
             return [];
         }
 
-        message = message[..reader.MessageLength];
-        int bodyLength = message.Length - reader.BodyOffset;
-        bool plain = HasPlainShape(message, reader.BodyOffset);
-        byte[]? stripped = null;
-        if (plain)
-        {
-            byte[] buffer = new byte[message.Length];
-            if (_propagator.TryStrip(message, SipTraceHeaderScope.All, buffer, out int written) && KeepsBody(buffer.AsSpan(0, written), message, bodyLength))
-            {
-                stripped = buffer.AsSpan(0, written).ToArray();
-            }
-        }
-
+        Metrics.TraceHeadersFallback(ImsAttributes.TraceHeadersOutcomeValues.ReaderStrip);
+        byte[]? stripped = StripByReader(message[..reader.MessageLength]);
         if (stripped is null)
         {
-            Metrics.TraceHeadersFallback(ImsAttributes.TraceHeadersOutcomeValues.ReaderStrip);
-            stripped = StripByReader(message);
-            if (stripped is null)
-            {
-                // Not reached for a message the reader accepted; refused rather than forwarded as it came.
-                Metrics.TraceHeadersFallback(ImsAttributes.TraceHeadersOutcomeValues.Refused);
-                return [];
-            }
+            // Not reached for a message the reader accepted; refused rather than forwarded as it came.
+            Metrics.TraceHeadersFallback(ImsAttributes.TraceHeadersOutcomeValues.Refused);
+            return [];
         }
 
-        if (!TraceParent.FromActivityContext(context).IsValid)
+        if (!inject)
         {
             return stripped;
-        }
-
-        if (plain)
-        {
-            byte[] buffer = new byte[stripped.Length + _propagator.MaxAddedBytes];
-            if (_propagator.TryInject(stripped, context, buffer, out int written) && KeepsBody(buffer.AsSpan(0, written), message, bodyLength))
-            {
-                return buffer.AsSpan(0, written).ToArray();
-            }
         }
 
         byte[]? injected = InjectByReader(stripped, context);
         Metrics.TraceHeadersFallback(injected is null ? ImsAttributes.TraceHeadersOutcomeValues.NoContext : ImsAttributes.TraceHeadersOutcomeValues.ReaderInject);
         return injected ?? stripped;
     }
-
-    /// <summary>
-    /// Whether the raw propagator and <see cref="SipMessageReader"/> are known to read the same header section in
-    /// <paramref name="message"/>, which the reader has accepted: the raw propagator reads from the first byte
-    /// with one line terminator throughout, while the reader also allows blank lines before the start line and
-    /// LF mixed with CRLF. Other shapes go the reader's way.
-    /// </summary>
-    private static bool HasPlainShape(ReadOnlySpan<byte> message, int bodyOffset)
-    {
-        if (message[0] is (byte)'\r' or (byte)'\n')
-        {
-            return false;
-        }
-
-        // The reader refuses a CR not followed by an LF, so every CR in the header section ends a line.
-        ReadOnlySpan<byte> head = message[..bodyOffset];
-        int carriageReturns = head.Count((byte)'\r');
-        return carriageReturns == 0 || carriageReturns == head.Count((byte)'\n');
-    }
-
-    /// <summary>Whether a rewrite ends with the source's body, byte for byte: a cheap check that it edited header lines only.</summary>
-    private static bool KeepsBody(ReadOnlySpan<byte> rewritten, ReadOnlySpan<byte> source, int bodyLength) =>
-        rewritten.Length >= bodyLength && rewritten[^bodyLength..].SequenceEqual(source[^bodyLength..]);
 
     /// <summary>Removes every trace header name of the options from a message the reader accepted; <c>null</c> if the editor refuses.</summary>
     private byte[]? StripByReader(ReadOnlySpan<byte> message)
