@@ -120,22 +120,24 @@ internal static class ReaderFraming
             ulong controls;
             ulong lineFeeds;
             ulong carriageReturns;
+            ulong nonToken;
             if (offset + BlockBytes <= message.Length)
             {
-                controls = TBlock.FramingBits(ref start, (nuint)offset, out lineFeeds, out carriageReturns);
+                controls = TBlock.FramingBits(ref start, (nuint)offset, out lineFeeds, out carriageReturns, out nonToken);
             }
             else if (message.Length >= BlockBytes)
             {
                 // The last bytes of a short body-less message: the message's last 64 bytes, shifted.
                 int window = message.Length - BlockBytes;
                 int shift = offset - window;
-                controls = TBlock.FramingBits(ref start, (nuint)window, out lineFeeds, out carriageReturns) >> shift;
+                controls = TBlock.FramingBits(ref start, (nuint)window, out lineFeeds, out carriageReturns, out nonToken) >> shift;
                 lineFeeds >>= shift;
                 carriageReturns >>= shift;
+                nonToken >>= shift;
             }
             else
             {
-                controls = ScalarFramingBits(message[offset..], out lineFeeds, out carriageReturns);
+                controls = ScalarFramingBits(message[offset..], out lineFeeds, out carriageReturns, out nonToken);
             }
 
             if (count < BlockBytes)
@@ -144,6 +146,7 @@ internal static class ReaderFraming
                 controls &= keep;
                 lineFeeds &= keep;
                 carriageReturns &= keep;
+                nonToken &= keep;
             }
 
             if (controls != 0)
@@ -169,12 +172,17 @@ internal static class ReaderFraming
 
             while (lineFeeds != 0)
             {
-                int lineFeed = offset + BitOperations.TrailingZeroCount(lineFeeds);
+                int bit = BitOperations.TrailingZeroCount(lineFeeds);
                 lineFeeds &= lineFeeds - 1;
-                if (!lines.EndLine(message, lineFeed))
+                if (!lines.EndLine(message, offset + bit))
                 {
                     return MessageFraming.Refused;
                 }
+
+                // Where the name of the line after it ends, from this block's bits when it ends in the block
+                // (bits past the block or the checked bytes are clear, which leaves it to the line's own search).
+                ulong after = bit < BlockBytes - 1 ? nonToken >> (bit + 1) : 0;
+                lines.NextNameLength = after != 0 ? BitOperations.TrailingZeroCount(after) : -1;
             }
 
             offset += count;
@@ -189,15 +197,21 @@ internal static class ReaderFraming
     }
 
     /// <summary>The bits of <see cref="TraceHeaderScanner.ICandidateBlock.FramingBits"/> for fewer than 64 bytes, one at a time.</summary>
-    private static ulong ScalarFramingBits(ReadOnlySpan<byte> bytes, out ulong lineFeeds, out ulong carriageReturns)
+    private static ulong ScalarFramingBits(ReadOnlySpan<byte> bytes, out ulong lineFeeds, out ulong carriageReturns, out ulong nonToken)
     {
         ulong controls = 0;
         lineFeeds = 0;
         carriageReturns = 0;
+        nonToken = 0;
         for (int i = 0; i < bytes.Length && i < BlockBytes; i++)
         {
             byte b = bytes[i];
             ulong bit = 1UL << i;
+            if (!s_tokenBytes.Contains(b))
+            {
+                nonToken |= bit;
+            }
+
             if (b == LF)
             {
                 lineFeeds |= bit;
@@ -238,7 +252,11 @@ internal static class ReaderFraming
             _lineStart = startLine;
             _contentLengthValueStart = -1;
             _contentLengthValueEnd = -1;
+            NextNameLength = -1;
         }
+
+        /// <summary>How many token bytes the next line starts with, when the caller knows it; otherwise -1.</summary>
+        public int NextNameLength { get; set; }
 
         /// <summary>Whether the empty line was reached.</summary>
         public readonly bool IsComplete => _complete;
@@ -289,7 +307,7 @@ internal static class ReaderFraming
             }
 
             // header-name HCOLON: token, then *( SP / HTAB ) ":".
-            int nameLength = content.IndexOfAnyExcept(s_tokenBytes);
+            int nameLength = NextNameLength >= 0 ? NextNameLength : content.IndexOfAnyExcept(s_tokenBytes);
             if (nameLength <= 0)
             {
                 return false;

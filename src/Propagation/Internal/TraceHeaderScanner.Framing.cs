@@ -75,7 +75,7 @@ internal static partial class TraceHeaderScanner
     internal readonly partial struct Block512
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong FramingBits(ref byte start, nuint offset, out ulong lineFeeds, out ulong carriageReturns)
+        public static ulong FramingBits(ref byte start, nuint offset, out ulong lineFeeds, out ulong carriageReturns, out ulong nonToken)
         {
             Vector512<byte> bytes = Vector512.LoadUnsafe(ref start, offset);
             Vector512<byte> lineFeed = Vector512.Equals(bytes, Vector512.Create(ByteLF));
@@ -85,24 +85,39 @@ internal static partial class TraceHeaderScanner
                 | Vector512.Equals(bytes, Vector512.Create((byte)0x7F));
             lineFeeds = lineFeed.ExtractMostSignificantBits();
             carriageReturns = carriageReturn.ExtractMostSignificantBits();
+            nonToken = ~IsToken(bytes).ExtractMostSignificantBits();
             return controls.ExtractMostSignificantBits();
         }
+
+        // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<byte> IsToken(Vector512<byte> bytes) =>
+            Vector512.LessThanOrEqual((bytes | Vector512.Create((byte)0x20)) - Vector512.Create((byte)'a'), Vector512.Create((byte)25))
+            | Vector512.LessThanOrEqual(bytes - Vector512.Create((byte)'0'), Vector512.Create((byte)9))
+            | Vector512.LessThanOrEqual(bytes - Vector512.Create((byte)'*'), Vector512.Create((byte)1))
+            | Vector512.LessThanOrEqual(bytes - Vector512.Create((byte)'-'), Vector512.Create((byte)1))
+            | Vector512.LessThanOrEqual(bytes - Vector512.Create((byte)'_'), Vector512.Create((byte)1))
+            | Vector512.Equals(bytes, Vector512.Create((byte)'!'))
+            | Vector512.Equals(bytes, Vector512.Create((byte)'%'))
+            | Vector512.Equals(bytes, Vector512.Create((byte)'\''))
+            | Vector512.Equals(bytes, Vector512.Create((byte)'~'));
     }
 
     internal readonly partial struct Block256
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong FramingBits(ref byte start, nuint offset, out ulong lineFeeds, out ulong carriageReturns)
+        public static ulong FramingBits(ref byte start, nuint offset, out ulong lineFeeds, out ulong carriageReturns, out ulong nonToken)
         {
-            ulong controls = Half(ref start, offset, out uint lowLineFeeds, out uint lowCarriageReturns)
-                | ((ulong)Half(ref start, offset + 32, out uint highLineFeeds, out uint highCarriageReturns) << 32);
+            ulong controls = Half(ref start, offset, out uint lowLineFeeds, out uint lowCarriageReturns, out uint lowNonToken)
+                | ((ulong)Half(ref start, offset + 32, out uint highLineFeeds, out uint highCarriageReturns, out uint highNonToken) << 32);
             lineFeeds = lowLineFeeds | ((ulong)highLineFeeds << 32);
             carriageReturns = lowCarriageReturns | ((ulong)highCarriageReturns << 32);
+            nonToken = lowNonToken | ((ulong)highNonToken << 32);
             return controls;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static uint Half(ref byte start, nuint offset, out uint lineFeeds, out uint carriageReturns)
+        private static uint Half(ref byte start, nuint offset, out uint lineFeeds, out uint carriageReturns, out uint nonToken)
         {
             Vector256<byte> bytes = Vector256.LoadUnsafe(ref start, offset);
             Vector256<byte> lineFeed = Vector256.Equals(bytes, Vector256.Create(ByteLF));
@@ -112,18 +127,32 @@ internal static partial class TraceHeaderScanner
                 | Vector256.Equals(bytes, Vector256.Create((byte)0x7F));
             lineFeeds = lineFeed.ExtractMostSignificantBits();
             carriageReturns = carriageReturn.ExtractMostSignificantBits();
+            nonToken = ~IsToken(bytes).ExtractMostSignificantBits();
             return controls.ExtractMostSignificantBits();
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<byte> IsToken(Vector256<byte> bytes) =>
+            Vector256.LessThanOrEqual((bytes | Vector256.Create((byte)0x20)) - Vector256.Create((byte)'a'), Vector256.Create((byte)25))
+            | Vector256.LessThanOrEqual(bytes - Vector256.Create((byte)'0'), Vector256.Create((byte)9))
+            | Vector256.LessThanOrEqual(bytes - Vector256.Create((byte)'*'), Vector256.Create((byte)1))
+            | Vector256.LessThanOrEqual(bytes - Vector256.Create((byte)'-'), Vector256.Create((byte)1))
+            | Vector256.LessThanOrEqual(bytes - Vector256.Create((byte)'_'), Vector256.Create((byte)1))
+            | Vector256.Equals(bytes, Vector256.Create((byte)'!'))
+            | Vector256.Equals(bytes, Vector256.Create((byte)'%'))
+            | Vector256.Equals(bytes, Vector256.Create((byte)'\''))
+            | Vector256.Equals(bytes, Vector256.Create((byte)'~'));
     }
 
     internal readonly partial struct Block128
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong FramingBits(ref byte start, nuint offset, out ulong lineFeeds, out ulong carriageReturns)
+        public static ulong FramingBits(ref byte start, nuint offset, out ulong lineFeeds, out ulong carriageReturns, out ulong nonToken)
         {
             ulong controls = 0;
             lineFeeds = 0;
             carriageReturns = 0;
+            ulong token = 0;
             for (int quarter = 0; quarter < 4; quarter++)
             {
                 Vector128<byte> bytes = Vector128.LoadUnsafe(ref start, offset + (nuint)(quarter * 16));
@@ -136,9 +165,23 @@ internal static partial class TraceHeaderScanner
                 lineFeeds |= (ulong)lineFeed.ExtractMostSignificantBits() << shift;
                 carriageReturns |= (ulong)carriageReturn.ExtractMostSignificantBits() << shift;
                 controls |= (ulong)control.ExtractMostSignificantBits() << shift;
+                token |= (ulong)IsToken(bytes).ExtractMostSignificantBits() << shift;
             }
 
+            nonToken = ~token;
             return controls;
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<byte> IsToken(Vector128<byte> bytes) =>
+            Vector128.LessThanOrEqual((bytes | Vector128.Create((byte)0x20)) - Vector128.Create((byte)'a'), Vector128.Create((byte)25))
+            | Vector128.LessThanOrEqual(bytes - Vector128.Create((byte)'0'), Vector128.Create((byte)9))
+            | Vector128.LessThanOrEqual(bytes - Vector128.Create((byte)'*'), Vector128.Create((byte)1))
+            | Vector128.LessThanOrEqual(bytes - Vector128.Create((byte)'-'), Vector128.Create((byte)1))
+            | Vector128.LessThanOrEqual(bytes - Vector128.Create((byte)'_'), Vector128.Create((byte)1))
+            | Vector128.Equals(bytes, Vector128.Create((byte)'!'))
+            | Vector128.Equals(bytes, Vector128.Create((byte)'%'))
+            | Vector128.Equals(bytes, Vector128.Create((byte)'\''))
+            | Vector128.Equals(bytes, Vector128.Create((byte)'~'));
     }
 }
