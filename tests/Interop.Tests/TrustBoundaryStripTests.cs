@@ -81,7 +81,7 @@ public sealed partial class TrustBoundaryStripTests(ITestOutputHelper output) : 
         },
     };
 
-    [InteropTheory]
+    [InteropTheory(InteropTool.Kamailio)]
     [MemberData(nameof(Messages))]
     public Task Kamailio_remove_hf_re_and_TryStrip_POTel_leave_the_same_headers(string shape, string template) => RunAsync(async () =>
     {
