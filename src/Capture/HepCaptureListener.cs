@@ -351,7 +351,7 @@ public sealed class HepCaptureListener : BackgroundService
             return;
         }
 
-        if (_authKey is not null && !hep.AuthKey.SequenceEqual(_authKey))
+        if (_authKey is not null && !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(hep.AuthKey, _authKey))
         {
             Drop(HepDropReason.Unauthorized);
             return;
