@@ -100,6 +100,12 @@ internal static class ReaderFraming
     /// <param name="startLine">From <see cref="StartLineOffset"/>.</param>
     /// <param name="headersEnd">The offset of the empty line, by the start line's convention.</param>
     /// <param name="crlf">Whether the start line ends with CRLF (otherwise a bare LF).</param>
+    /// <remarks>
+    /// Not inlined: compiled as its own root it has the inlining budget for the block test; inlined
+    /// into the propagator's methods, the JIT ran out of budget and called it (and the vector helpers
+    /// under it) for every block, passing vectors through memory.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static MessageFraming Check<TBlock>(ReadOnlySpan<byte> message, int startLine, int headersEnd, bool crlf)
         where TBlock : struct, TraceHeaderScanner.ICandidateBlock
     {
