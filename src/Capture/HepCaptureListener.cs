@@ -679,7 +679,7 @@ public sealed class HepCaptureListener : BackgroundService
 
             if (_housekeepingErrors.TryAcquire(out long suppressed))
             {
-                CaptureLog.HousekeepingFailed(_logger, exception, suppressed);
+                LogSafely(static (logger, e, n) => CaptureLog.HousekeepingFailed(logger, e, n), exception, suppressed);
             }
         }
         finally
@@ -761,7 +761,29 @@ public sealed class HepCaptureListener : BackgroundService
 
         if (_processingErrors.TryAcquire(out long suppressed))
         {
-            CaptureLog.ProcessingFailed(_logger, exception, suppressed);
+            LogSafely(static (logger, e, n) => CaptureLog.ProcessingFailed(logger, e, n), exception, suppressed);
+        }
+    }
+
+    /// <summary>
+    /// Logs from a catch block of the consumer loop or the timer callback. A logging provider that throws
+    /// (Microsoft.Extensions.Logging rethrows its providers' exceptions) must not end the consumer, which
+    /// would stop the capture, nor escape a timer callback, which would end the process.
+    /// </summary>
+    private void LogSafely(Action<ILogger, Exception, long> log, Exception exception, long suppressed)
+    {
+        try
+        {
+            log(_logger, exception, suppressed);
+        }
+#pragma warning disable CA1031 // See the summary: nothing is left to report a logging failure to but the event source.
+        catch (Exception loggingFailure)
+#pragma warning restore CA1031
+        {
+            if (CaptureEventSource.Log.IsEnabled())
+            {
+                CaptureEventSource.Log.ProcessingFailed(loggingFailure.ToString());
+            }
         }
     }
 
@@ -805,7 +827,19 @@ public sealed class HepCaptureListener : BackgroundService
 
             if (reasons is not null)
             {
-                CaptureLog.PacketsDropped(_logger, total, period, reasons.ToString());
+                try
+                {
+                    CaptureLog.PacketsDropped(_logger, total, period, reasons.ToString());
+                }
+#pragma warning disable CA1031 // As in LogSafely: a throwing logging provider must not fail the timer or the stop.
+                catch (Exception loggingFailure)
+#pragma warning restore CA1031
+                {
+                    if (CaptureEventSource.Log.IsEnabled())
+                    {
+                        CaptureEventSource.Log.ProcessingFailed(loggingFailure.ToString());
+                    }
+                }
             }
         }
     }

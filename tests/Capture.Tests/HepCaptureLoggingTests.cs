@@ -138,10 +138,38 @@ public sealed class HepCaptureLoggingTests
         Assert.Same(thrown, error.Exception);
     }
 
+    [Fact]
+    public async Task A_logging_provider_that_throws_does_not_stop_the_capture()
+    {
+        await using CaptureHarness h = await CaptureHarness.StartAsync(TracerThatCannotBeCreated, logger: new ThrowingLogger());
+        h.Send(Invite("a"), Invite("b"));
+        // Both processed: the first failure's log call threw and the consumer carried on; so does the stop.
+        await h.WaitForAsync(2);
+        await h.StopAsync();
+        Assert.Equal(2, h.Listener.GetPacketsDropped(HepDropReason.ProcessingError));
+    }
+
     private static void TracerThatCannotBeCreated(HepCaptureOptions options) =>
         options.Tracer.MetricTags = new TagsThatThrow();
 
     private static byte[] Invite(string callId) => HepBuilder.Capture(S.Invite(callId), Caller, Node, T0);
+
+    private sealed class ThrowingLogger : ILogger<HepCaptureListener>
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            // Only failures: the start's Information must get through for the listener to start at all.
+            if (logLevel >= LogLevel.Warning)
+            {
+                throw new InvalidOperationException("logging provider bug");
+            }
+        }
+    }
 
     /// <summary>
     /// Tracer options whose use throws what a dependency of another version than the one built against
