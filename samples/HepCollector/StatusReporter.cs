@@ -40,6 +40,7 @@ internal sealed class StatusReporter(HepCaptureListener listener) : BackgroundSe
         Console.WriteLine(
             $"HepCollector: {received} HEP packets received, {listener.PacketsRecorded} recorded, {listener.PacketsDropped} dropped " +
             $"(queue full {listener.GetPacketsDropped(HepDropReason.QueueFull)}, malformed {listener.GetPacketsDropped(HepDropReason.Malformed)}, " +
-            $"not SIP {listener.GetPacketsDropped(HepDropReason.NotSip)}), {listener.CaptureAgents} capture agents");
+            $"not SIP {listener.GetPacketsDropped(HepDropReason.NotSip)}, processing error {listener.GetPacketsDropped(HepDropReason.ProcessingError)}), " +
+            $"{listener.CaptureAgents} capture agents");
     }
 }

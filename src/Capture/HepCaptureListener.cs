@@ -1,8 +1,11 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SipTraceContext.Capture.Internal;
 using SipTraceContext.Conventions;
 using SipTraceContext.Instrumentation;
@@ -44,6 +47,14 @@ namespace SipTraceContext.Capture;
 /// (<c>sip.capture.agent_id</c>), the other hop's address and port (<c>network.peer.address</c>,
 /// <c>network.peer.port</c>) and the node's own (<c>network.local.address</c>, <c>network.local.port</c>).
 /// </para>
+/// <para>
+/// Logs (the <see cref="ILogger{TCategoryName}"/> given, none without one): the address it listens on; a
+/// failure to bind, with the address, before <see cref="StartAsync"/> throws (a host then fails to start:
+/// a capture server that captures nothing must not look healthy); a packet whose processing threw, with
+/// the exception, the first at once and then at most one a minute with the count held back (each such
+/// packet is dropped as <see cref="HepDropReason.ProcessingError"/>); and once a minute, when packets
+/// were dropped since the last time, how many by reason (and the rest when it stops).
+/// </para>
 /// </remarks>
 public sealed class HepCaptureListener : BackgroundService
 {
@@ -53,6 +64,11 @@ public sealed class HepCaptureListener : BackgroundService
 
     // How often kernel drops are read and idle agents looked for.
     private static readonly TimeSpan HousekeepingInterval = TimeSpan.FromSeconds(1);
+
+    // How often, at most, a repeated failure is logged and drops are summed up in the log.
+    internal static readonly TimeSpan LogInterval = TimeSpan.FromMinutes(1);
+
+    private static readonly HepDropReason[] s_dropReasons = Enum.GetValues<HepDropReason>();
 
     private static ReadOnlySpan<byte> InviteStart => "INVITE "u8;
     private static ReadOnlySpan<byte> ByeStart => "BYE "u8;
@@ -77,7 +93,16 @@ public sealed class HepCaptureListener : BackgroundService
     private readonly object _recordLock = new();
     private readonly object _kernelDropsLock = new();
     private readonly KeyValuePair<string, object?>[] _spanTags = new KeyValuePair<string, object?>[MaxSpanTags];
-    private readonly long[] _dropped = new long[Enum.GetValues<HepDropReason>().Length];
+    private readonly long[] _dropped = new long[s_dropReasons.Length];
+    private readonly ILogger _logger;
+    private readonly LogRateLimiter _processingErrors;
+    private readonly LogRateLimiter _resolverErrors;
+    private readonly LogRateLimiter _housekeepingErrors;
+
+    // The drop counts as of the last drop summary in the log, and when it was; under the lock.
+    private readonly long[] _droppedLogged = new long[s_dropReasons.Length];
+    private readonly object _dropSummaryLock = new();
+    private long _lastDropSummary;
     private Socket? _socket;
     private ITimer? _housekeeping;
     private KernelDropReader? _kernelDrops;
@@ -89,14 +114,19 @@ public sealed class HepCaptureListener : BackgroundService
 
     /// <summary>Creates a listener; it binds its socket when the host starts it.</summary>
     /// <param name="options">The options; read once, here.</param>
-    /// <param name="timeProvider">The clock of the call tracers (timers) and of packets without a timestamp; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="timeProvider">The clock of the call tracers (timers), of packets without a timestamp and of the log's rate limits; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="logger">Where the listener logs its address, a bind failure, processing failures and drop summaries; nothing is logged when <see langword="null"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> or one of its required values is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A value in <paramref name="options"/> is out of range.</exception>
-    public HepCaptureListener(HepCaptureOptions options, TimeProvider? timeProvider = null)
+    public HepCaptureListener(HepCaptureOptions options, TimeProvider? timeProvider = null, ILogger<HepCaptureListener>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger<HepCaptureListener>.Instance;
+        _processingErrors = new LogRateLimiter(_timeProvider, LogInterval);
+        _resolverErrors = new LogRateLimiter(_timeProvider, LogInterval);
+        _housekeepingErrors = new LogRateLimiter(_timeProvider, LogInterval);
         _bindEndPoint = new IPEndPoint(options.Address, options.Port);
         // Each agent's share of the listener's call budget; a lower per-tracer limit still applies.
         _tracerOptions = options.Tracer.Clone();
@@ -185,7 +215,11 @@ public sealed class HepCaptureListener : BackgroundService
     /// <summary>Binds the socket, then starts receiving.</summary>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The start.</returns>
-    /// <exception cref="SocketException">The address and port cannot be bound.</exception>
+    /// <exception cref="SocketException">
+    /// The address and port cannot be bound (in use, not an address of this host, not permitted). The
+    /// failure is logged with the address first. Thrown rather than swallowed so that a host fails to start
+    /// instead of running without capturing anything.
+    /// </exception>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         var socket = new Socket(_bindEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -194,15 +228,23 @@ public sealed class HepCaptureListener : BackgroundService
             SetReceiveBuffer(socket);
             socket.Bind(_bindEndPoint);
         }
-        catch
+        catch (Exception exception)
         {
             socket.Dispose();
+            CaptureLog.BindFailed(_logger, exception, _bindEndPoint.ToString(), (exception as SocketException)?.SocketErrorCode ?? SocketError.SocketError);
             throw;
         }
 
         _socket = socket;
         LocalEndPoint = (IPEndPoint?)socket.LocalEndPoint;
-        CaptureEventSource.Log.Listening(LocalEndPoint?.ToString() ?? string.Empty);
+        string listening = LocalEndPoint?.ToString() ?? _bindEndPoint.ToString();
+        CaptureEventSource.Log.Listening(listening);
+        CaptureLog.Listening(_logger, listening);
+        lock (_dropSummaryLock)
+        {
+            _lastDropSummary = _timeProvider.GetTimestamp();
+        }
+
         _kernelDrops = KernelDropReader.TryCreate(socket, out string? unavailable);
         if (unavailable is not null)
         {
@@ -213,7 +255,7 @@ public sealed class HepCaptureListener : BackgroundService
         return base.StartAsync(cancellationToken);
     }
 
-    /// <summary>Stops receiving, records what is already queued, ends the tracers' open spans.</summary>
+    /// <summary>Stops receiving, records what is already queued, ends the tracers' open spans, logs the drops not logged yet.</summary>
     /// <param name="cancellationToken">Stops waiting for the queue to drain.</param>
     /// <returns>The stop.</returns>
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -225,7 +267,15 @@ public sealed class HepCaptureListener : BackgroundService
 
         // Closing the socket ends a receive in progress at once, on every platform.
         _socket?.Dispose();
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // After the queue drained: its packets may have been dropped too.
+            LogDrops(force: true);
+        }
     }
 
     /// <summary>Releases the socket, the tracers and the metrics.</summary>
@@ -333,7 +383,7 @@ public sealed class HepCaptureListener : BackgroundService
                 catch (Exception exception)
 #pragma warning restore CA1031
                 {
-                    CaptureEventSource.Log.ProcessingFailed(exception.ToString());
+                    ProcessingFailed(exception);
                 }
                 finally
                 {
@@ -445,7 +495,16 @@ public sealed class HepCaptureListener : BackgroundService
             catch (Exception exception)
 #pragma warning restore CA1031
             {
-                CaptureEventSource.Log.CallbackFailed(nameof(HepCaptureOptions.DirectionResolver), exception.ToString());
+                if (CaptureEventSource.Log.IsEnabled())
+                {
+                    CaptureEventSource.Log.CallbackFailed(nameof(HepCaptureOptions.DirectionResolver), exception.ToString());
+                }
+
+                if (_resolverErrors.TryAcquire(out long suppressed))
+                {
+                    CaptureLog.DirectionResolverFailed(_logger, exception, _defaultDirection, suppressed);
+                }
+
                 return _defaultDirection;
             }
         }
@@ -572,6 +631,7 @@ public sealed class HepCaptureListener : BackgroundService
         if (reported < _requestedReceiveBufferSize)
         {
             CaptureEventSource.Log.ReceiveBufferCapped(_requestedReceiveBufferSize, reported);
+            CaptureLog.ReceiveBufferCapped(_logger, _requestedReceiveBufferSize, reported);
         }
         else
         {
@@ -590,6 +650,7 @@ public sealed class HepCaptureListener : BackgroundService
         try
         {
             PollKernelDrops();
+            LogDrops(force: false);
 
             // Under a flood the consumer holds the lock nearly always; an idle sweep can wait a tick.
             if (_agentIdleTimeout != Timeout.InfiniteTimeSpan && Monitor.TryEnter(_recordLock, HousekeepingInterval / 10))
@@ -611,7 +672,15 @@ public sealed class HepCaptureListener : BackgroundService
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            CaptureEventSource.Log.ProcessingFailed(exception.ToString());
+            if (CaptureEventSource.Log.IsEnabled())
+            {
+                CaptureEventSource.Log.ProcessingFailed(exception.ToString());
+            }
+
+            if (_housekeepingErrors.TryAcquire(out long suppressed))
+            {
+                LogSafely(static (logger, e, n) => CaptureLog.HousekeepingFailed(logger, e, n), exception, suppressed);
+            }
         }
         finally
         {
@@ -680,6 +749,99 @@ public sealed class HepCaptureListener : BackgroundService
     {
         Interlocked.Increment(ref _dropped[(int)reason]);
         _metrics.Dropped(reason);
+    }
+
+    private void ProcessingFailed(Exception exception)
+    {
+        Drop(HepDropReason.ProcessingError);
+        if (CaptureEventSource.Log.IsEnabled())
+        {
+            CaptureEventSource.Log.ProcessingFailed(exception.ToString());
+        }
+
+        if (_processingErrors.TryAcquire(out long suppressed))
+        {
+            LogSafely(static (logger, e, n) => CaptureLog.ProcessingFailed(logger, e, n), exception, suppressed);
+        }
+    }
+
+    /// <summary>
+    /// Logs from a catch block of the consumer loop or the timer callback. A logging provider that throws
+    /// (Microsoft.Extensions.Logging rethrows its providers' exceptions) must not end the consumer, which
+    /// would stop the capture, nor escape a timer callback, which would end the process.
+    /// </summary>
+    private void LogSafely(Action<ILogger, Exception, long> log, Exception exception, long suppressed)
+    {
+        try
+        {
+            log(_logger, exception, suppressed);
+        }
+#pragma warning disable CA1031 // See the summary: nothing is left to report a logging failure to but the event source.
+        catch (Exception loggingFailure)
+#pragma warning restore CA1031
+        {
+            if (CaptureEventSource.Log.IsEnabled())
+            {
+                CaptureEventSource.Log.ProcessingFailed(loggingFailure.ToString());
+            }
+        }
+    }
+
+    /// <summary>
+    /// Logs the drops since the last summary, by reason, once <see cref="LogInterval"/> has passed since
+    /// then (or now, when forced at the stop); nothing when there were none.
+    /// </summary>
+    private void LogDrops(bool force)
+    {
+        if (!_logger.IsEnabled(LogLevel.Warning))
+        {
+            return;
+        }
+
+        lock (_dropSummaryLock)
+        {
+            long now = _timeProvider.GetTimestamp();
+            TimeSpan period = _timeProvider.GetElapsedTime(_lastDropSummary, now);
+            if (!force && period < LogInterval)
+            {
+                return;
+            }
+
+            _lastDropSummary = now;
+            long total = 0;
+            StringBuilder? reasons = null;
+            foreach (HepDropReason reason in s_dropReasons)
+            {
+                long count = Interlocked.Read(ref _dropped[(int)reason]);
+                long added = count - _droppedLogged[(int)reason];
+                if (added <= 0)
+                {
+                    continue;
+                }
+
+                _droppedLogged[(int)reason] = count;
+                total += added;
+                reasons = reasons is null ? new StringBuilder() : reasons.Append(", ");
+                reasons.Append(CaptureMetrics.ReasonName(reason)).Append(' ').Append(added);
+            }
+
+            if (reasons is not null)
+            {
+                try
+                {
+                    CaptureLog.PacketsDropped(_logger, total, period, reasons.ToString());
+                }
+#pragma warning disable CA1031 // As in LogSafely: a throwing logging provider must not fail the timer or the stop.
+                catch (Exception loggingFailure)
+#pragma warning restore CA1031
+                {
+                    if (CaptureEventSource.Log.IsEnabled())
+                    {
+                        CaptureEventSource.Log.ProcessingFailed(loggingFailure.ToString());
+                    }
+                }
+            }
+        }
     }
 
     private readonly record struct QueuedPacket(byte[] Buffer, int Length, IPAddress? Sender);

@@ -164,6 +164,13 @@ public enum HepDropReason
     /// these datagrams are not in <see cref="HepCaptureListener.PacketsReceived"/>.
     /// </summary>
     SocketBuffer,
+
+    /// <summary>
+    /// Decoding or recording the packet threw (a bug, or a dependency of another version than the one
+    /// the package was built against, such as a <see cref="MissingMethodException"/>). The listener logs
+    /// the exception (rate-limited) and records the next packet as usual.
+    /// </summary>
+    ProcessingError,
 }
 
 /// <summary>Decides whether the node that captured a packet received or sent the SIP message in it.</summary>

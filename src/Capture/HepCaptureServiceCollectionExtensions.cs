@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using SipTraceContext.Capture;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -8,8 +9,10 @@ public static class HepCaptureServiceCollectionExtensions
 {
     /// <summary>
     /// Adds a HEP capture listener as a hosted service (and as a singleton, to read its counters). It
-    /// uses the container's <see cref="TimeProvider"/> when one is registered. Collect its spans and
-    /// metrics with <c>AddSipInstrumentation()</c> on the OpenTelemetry builders.
+    /// uses the container's <see cref="TimeProvider"/> when one is registered, and logs through its
+    /// <see cref="ILogger{TCategoryName}"/> of <see cref="HepCaptureListener"/> when logging is registered
+    /// (as every host does). Collect its spans and metrics with <c>AddSipInstrumentation()</c> on the
+    /// OpenTelemetry builders.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the options (address, port, queue, nodes, tracer options).</param>
@@ -26,7 +29,7 @@ public static class HepCaptureServiceCollectionExtensions
 
         var options = new HepCaptureOptions();
         configure?.Invoke(options);
-        services.AddSingleton(provider => new HepCaptureListener(options, provider.GetService<TimeProvider>()));
+        services.AddSingleton(provider => new HepCaptureListener(options, provider.GetService<TimeProvider>(), provider.GetService<ILogger<HepCaptureListener>>()));
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<HepCaptureListener>());
         return services;
     }

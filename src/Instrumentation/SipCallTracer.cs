@@ -25,7 +25,7 @@ namespace SipTraceContext.Instrumentation;
 /// <para>
 /// It never throws into the host for what it is fed or for what a user callback does: unusable
 /// messages are counted in <c>sip.message.malformed</c>, callback failures are logged through the
-/// <c>SipTraceContext-Instrumentation</c> event source.
+/// <c>OpenTelemetry-Instrumentation-SipTraceContext-Instrumentation</c> event source.
 /// </para>
 /// </remarks>
 public sealed class SipCallTracer : IDisposable

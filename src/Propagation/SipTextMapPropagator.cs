@@ -20,7 +20,7 @@ namespace SipTraceContext.Propagation;
 /// appears exactly once and is valid. Its tracestate instances are combined in order and validated
 /// as a whole; an invalid tracestate is dropped and the traceparent still counts. When the incoming
 /// context is already valid, Extract returns it unchanged. It never throws: bad input is reported
-/// through the package's EventSource (<c>SipTraceContext-Propagation</c>).
+/// through the package's EventSource (<c>OpenTelemetry-Instrumentation-SipTraceContext-Propagation</c>).
 /// </para>
 /// <para>
 /// Inject writes the configured style's canonical header names through the setter (which replaces

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -34,11 +35,14 @@ internal sealed class CaptureHarness : IAsyncDisposable
 
     public List<Activity> Spans { get; } = [];
 
-    public static async Task<CaptureHarness> StartAsync(Action<HepCaptureOptions>? configure = null, TimeProvider? timeProvider = null)
+    public static async Task<CaptureHarness> StartAsync(
+        Action<HepCaptureOptions>? configure = null,
+        TimeProvider? timeProvider = null,
+        ILogger<HepCaptureListener>? logger = null)
     {
         var options = new HepCaptureOptions { Port = 0 };
         configure?.Invoke(options);
-        var harness = new CaptureHarness(new HepCaptureListener(options, timeProvider));
+        var harness = new CaptureHarness(new HepCaptureListener(options, timeProvider, logger));
         await harness.Listener.StartAsync(CancellationToken.None);
         return harness;
     }

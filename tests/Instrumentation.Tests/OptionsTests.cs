@@ -358,7 +358,7 @@ public sealed class OptionsTests
 
         protected override void OnEventSourceCreated(EventSource eventSource)
         {
-            if (eventSource.Name == "SipTraceContext-Instrumentation")
+            if (eventSource.Name == "OpenTelemetry-Instrumentation-SipTraceContext-Instrumentation")
             {
                 EnableEvents(eventSource, EventLevel.Error);
             }

@@ -6,7 +6,10 @@ namespace SipTraceContext.Capture.Internal;
 /// The package's one <see cref="EventSource"/>: what the capture listener cannot do (a receive error, a
 /// throwing direction resolver, a packet that failed) is reported here and the capture carries on.
 /// </summary>
-[EventSource(Name = "SipTraceContext-Capture")]
+// Named "OpenTelemetry-..." because OpenTelemetry's self-diagnostics (OTEL_DIAGNOSTICS.json) records
+// only event sources whose name starts with "OpenTelemetry-"; "Instrumentation-" as contrib's
+// instrumentations do; the package name last, so each package's source is told apart.
+[EventSource(Name = "OpenTelemetry-Instrumentation-SipTraceContext-Capture")]
 internal sealed class CaptureEventSource : EventSource
 {
     public static readonly CaptureEventSource Log = new();

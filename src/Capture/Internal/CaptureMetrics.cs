@@ -18,6 +18,7 @@ internal sealed class CaptureMetrics : IDisposable
         new(SipAttributes.CaptureDropReason, SipAttributes.CaptureDropReasonValues.TooManyAgents),
         new(SipAttributes.CaptureDropReason, SipAttributes.CaptureDropReasonValues.Unauthorized),
         new(SipAttributes.CaptureDropReason, SipAttributes.CaptureDropReasonValues.SocketBuffer),
+        new(SipAttributes.CaptureDropReason, SipAttributes.CaptureDropReasonValues.ProcessingError),
     ];
 
     private readonly Meter _meter;
@@ -35,6 +36,9 @@ internal sealed class CaptureMetrics : IDisposable
         _packets = _meter.CreateCounter<long>(SipMetrics.CapturePackets.Name, SipMetrics.CapturePackets.Unit, SipMetrics.CapturePackets.Description);
         _dropped = _meter.CreateCounter<long>(SipMetrics.CaptureDropped.Name, SipMetrics.CaptureDropped.Unit, SipMetrics.CaptureDropped.Description);
     }
+
+    /// <summary>The <c>sip.capture.drop_reason</c> value of a reason, for logs that name reasons as the metric does.</summary>
+    public static string ReasonName(HepDropReason reason) => (string)s_reasonTags[(int)reason].Value!;
 
     public void Received() => _packets.Add(1);
 

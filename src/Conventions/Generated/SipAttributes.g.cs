@@ -313,6 +313,10 @@ public static class SipAttributes
         /// <summary>The socket's receive buffer was full and the kernel dropped the datagram before the listener read it (counted on Linux only).</summary>
         /// <remarks>Value <c>socket_buffer</c>, stability <c>development</c>.</remarks>
         public const string SocketBuffer = "socket_buffer";
+
+        /// <summary>Decoding or recording the packet threw an exception (a bug, or a dependency of another version than the one built against); the listener logs it and carries on.</summary>
+        /// <remarks>Value <c>processing_error</c>, stability <c>development</c>.</remarks>
+        public const string ProcessingError = "processing_error";
     }
 
     /// <summary>What the incoming trace headers meant at a trust boundary (a P-CSCF facing handsets, an SBC facing a peer).</summary>

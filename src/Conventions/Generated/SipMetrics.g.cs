@@ -257,7 +257,7 @@ public static class SipMetrics
     /// <summary>Count of HEP packets a capture listener dropped instead of recording, by reason; kernel (socket buffer) drops on Linux only.</summary>
     /// <remarks>
     /// <para>Metric <c>sip.capture.dropped</c>, counter, unit <c>{packet}</c>, stability <c>development</c>.</para>
-    /// <para>A rising queue_full count means the call tracer cannot keep up with the capture rate; the listener drops rather than grow its memory. socket_buffer counts datagrams the kernel dropped because the socket's receive buffer was full; they never reached the listener, so sip.capture.packets does not count them. Only Linux exposes them (per socket, in /proc/net/udp and /proc/net/udp6); elsewhere kernel drops are not visible and socket_buffer stays absent.</para>
+    /// <para>A rising queue_full count means the call tracer cannot keep up with the capture rate; the listener drops rather than grow its memory. socket_buffer counts datagrams the kernel dropped because the socket's receive buffer was full; they never reached the listener, so sip.capture.packets does not count them. Only Linux exposes them (per socket, in /proc/net/udp and /proc/net/udp6); elsewhere kernel drops are not visible and socket_buffer stays absent. processing_error counts packets whose processing threw: never expected, so any is worth a look at the listener's error log.</para>
     /// <para>Attributes:</para>
     /// <list type="bullet">
     /// <item><description><see cref="SipAttributes.CaptureDropReason"/> (<c>sip.capture.drop_reason</c>): Required</description></item>

@@ -7,7 +7,10 @@ namespace SipTraceContext.Instrumentation.Internal;
 /// wrong (a user callback throwing, a message it cannot read) is reported here (dotnet-trace,
 /// dotnet-counters, an <see cref="EventListener"/>) and processing carries on.
 /// </summary>
-[EventSource(Name = "SipTraceContext-Instrumentation")]
+// Named "OpenTelemetry-..." because OpenTelemetry's self-diagnostics (OTEL_DIAGNOSTICS.json) records
+// only event sources whose name starts with "OpenTelemetry-"; "Instrumentation-" as contrib's
+// instrumentations do; the package name last, so each package's source is told apart.
+[EventSource(Name = "OpenTelemetry-Instrumentation-SipTraceContext-Instrumentation")]
 internal sealed class SipInstrumentationEventSource : EventSource
 {
     public static readonly SipInstrumentationEventSource Log = new();

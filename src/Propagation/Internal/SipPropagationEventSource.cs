@@ -6,7 +6,10 @@ namespace SipTraceContext.Propagation.Internal;
 /// The package's one <see cref="EventSource"/>. Propagators never throw on bad input; they report it
 /// here (listen with dotnet-trace, dotnet-counters or an <see cref="EventListener"/>) and carry on.
 /// </summary>
-[EventSource(Name = "SipTraceContext-Propagation")]
+// Named "OpenTelemetry-..." because OpenTelemetry's self-diagnostics (OTEL_DIAGNOSTICS.json) records
+// only event sources whose name starts with "OpenTelemetry-"; "Instrumentation-" as contrib's
+// instrumentations do; the package name last, so each package's source is told apart.
+[EventSource(Name = "OpenTelemetry-Instrumentation-SipTraceContext-Propagation")]
 internal sealed class SipPropagationEventSource : EventSource
 {
     public static readonly SipPropagationEventSource Log = new();
