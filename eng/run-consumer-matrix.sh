@@ -81,7 +81,7 @@ run_row() {
       unsupported=$((unsupported + 1))
       return 0
     fi
-    echo "$label: FAIL (build) $(grep -oE '(error [A-Z]+[0-9]+: .{0,200})' "$log" | head -1) [log: $log]"
+    echo "$label: FAIL (build) $(grep -m1 -oE 'error [A-Z]*[0-9]*: ?.{0,200}' "$log" || true) [log: $log]"
     failed=$((failed + 1))
     return 0
   fi

@@ -37,7 +37,7 @@ internal static class Program
 
     private static int Main()
     {
-        Console.WriteLine($"SipConsumer on {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, "
+        Console.WriteLine($"SipConsumer on {Runtime()}, "
             + $"OpenTelemetry {Version(typeof(Sdk))}, OpenTelemetry.Api {Version(typeof(Baggage))}, "
             + $"DiagnosticSource {Version(typeof(Activity))} ({typeof(Activity).Assembly.Location})");
 
@@ -61,6 +61,14 @@ internal static class Program
         Console.WriteLine(_failures == 0 ? "consumer OK" : $"consumer FAILED: {_failures} check(s)");
         return _failures == 0 ? 0 : 1;
     }
+
+    // RuntimeInformation is not part of net462 without a package of its own.
+    private static string Runtime() =>
+#if NETFRAMEWORK
+        ".NET Framework " + Environment.Version;
+#else
+        System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;
+#endif
 
     private static string Version(Type type)
     {
