@@ -205,7 +205,10 @@ public sealed class ImsEndToEndTests
         Assert.DoesNotContain(ForgedTraceId, intoCore, StringComparison.Ordinal);
         Assert.DoesNotContain("evil=1", intoCore, StringComparison.Ordinal);
         Assert.DoesNotContain("X-OTel", intoCore, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains($"P-OTel-Traceparent: 00-{root.TraceId.ToHexString()}-{root.SpanId.ToHexString()}-01", intoCore, StringComparison.Ordinal);
+        // The root's own flags: sampled, and with OpenTelemetry 1.21 (System.Diagnostics.DiagnosticSource 11)
+        // also W3C Trace Context level 2's random flag (0x02), which a new root trace now carries.
+        Assert.True(root.ActivityTraceFlags.HasFlag(ActivityTraceFlags.Recorded));
+        Assert.Contains($"P-OTel-Traceparent: 00-{root.TraceId.ToHexString()}-{root.SpanId.ToHexString()}-{(byte)root.ActivityTraceFlags:x2}", intoCore, StringComparison.Ordinal);
 
         Assert.Equal(486, root.GetTagItem(ImsAttributes.ResponseCode));
         Assert.Equal("486", root.GetTagItem(OtelAttributes.ErrorType));
