@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.Tracing;
 using System.Text;
 using OpenTelemetry.Context.Propagation;
+using SipTraceContext.Propagation.Internal;
 using SipTraceContext.Sip;
 
 namespace SipTraceContext.Propagation.Tests;
@@ -88,7 +89,7 @@ public sealed class SipWireMessageLimitTests
 
         protected override void OnEventSourceCreated(EventSource eventSource)
         {
-            if (eventSource.Name == "SipTraceContext-Propagation")
+            if (eventSource.Name == SipPropagationEventSource.Log.Name)
             {
                 EnableEvents(eventSource, EventLevel.Verbose);
             }
