@@ -268,6 +268,8 @@ internal static class ReaderFraming
         public readonly bool IsComplete => _complete;
 
         /// <summary>Checks the line that the line feed at <paramref name="lineFeed"/> ends.</summary>
+        /// <remarks>Not inlined: inlined, it left the block loop too few registers for its masks.</remarks>
+        [MethodImpl(MethodImplOptions.NoInlining)]
         public bool EndLine(ReadOnlySpan<byte> message, int lineFeed)
         {
             int lineStart = _lineStart;

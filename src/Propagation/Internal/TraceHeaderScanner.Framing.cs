@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SipTraceContext.Propagation.Internal;
 
@@ -72,24 +73,49 @@ internal static partial class TraceHeaderScanner
         return framing;
     }
 
+    // A byte is a token character (RFC 3261 header names: alphanum and -.!%*_+`'~) when the bit of its
+    // high nibble's row (0x2_ to 0x7_, one bit each) is set in the entry of its low nibble: two 16-entry
+    // table lookups per byte. Bytes from 0x80 have no row.
+    private static Vector128<byte> TokenRowsByLowNibble => Vector128.Create(
+        (byte)0x3A, 0x3F, 0x3E, 0x3E, 0x3E, 0x3F, 0x3E, 0x3F, 0x3E, 0x3E, 0x3D, 0x15, 0x14, 0x15, 0x35, 0x1C);
+
+    private static Vector128<byte> TokenRowByHighNibble => Vector128.Create(
+        (byte)0, 0, 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0, 0, 0, 0, 0, 0, 0, 0);
+
+    // The tables once per 128-bit lane (the shuffles look up within each lane), as fields: built in the
+    // method, the JIT assembled them again for every block.
+    private static readonly Vector256<byte> s_tokenRowsByLowNibble256 = Vector256.Create(TokenRowsByLowNibble, TokenRowsByLowNibble);
+    private static readonly Vector256<byte> s_tokenRowByHighNibble256 = Vector256.Create(TokenRowByHighNibble, TokenRowByHighNibble);
+    private static readonly Vector512<byte> s_tokenRowsByLowNibble512 = Vector512.Create(s_tokenRowsByLowNibble256, s_tokenRowsByLowNibble256);
+    private static readonly Vector512<byte> s_tokenRowByHighNibble512 = Vector512.Create(s_tokenRowByHighNibble256, s_tokenRowByHighNibble256);
+
     internal readonly partial struct Block512
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong FramingBits(ref byte start, nuint offset, out ulong lineFeeds, out ulong carriageReturns, out ulong nonToken)
         {
             Vector512<byte> bytes = Vector512.LoadUnsafe(ref start, offset);
-            Vector512<byte> lineFeed = Vector512.Equals(bytes, Vector512.Create(ByteLF));
-            Vector512<byte> carriageReturn = Vector512.Equals(bytes, Vector512.Create(ByteCR));
-            Vector512<byte> allowed = lineFeed | carriageReturn | Vector512.Equals(bytes, Vector512.Create((byte)'\t'));
-            Vector512<byte> controls = Vector512.AndNot(Vector512.LessThan(bytes, Vector512.Create((byte)0x20)), allowed)
-                | Vector512.Equals(bytes, Vector512.Create((byte)0x7F));
-            lineFeeds = lineFeed.ExtractMostSignificantBits();
-            carriageReturns = carriageReturn.ExtractMostSignificantBits();
-            nonToken = ~IsToken(bytes).ExtractMostSignificantBits();
-            return controls.ExtractMostSignificantBits();
+            lineFeeds = Vector512.Equals(bytes, Vector512.Create(ByteLF)).ExtractMostSignificantBits();
+            carriageReturns = Vector512.Equals(bytes, Vector512.Create(ByteCR)).ExtractMostSignificantBits();
+            ulong tabs = Vector512.Equals(bytes, Vector512.Create((byte)'\t')).ExtractMostSignificantBits();
+            ulong low = Vector512.LessThan(bytes, Vector512.Create((byte)0x20)).ExtractMostSignificantBits();
+            ulong delete = Vector512.Equals(bytes, Vector512.Create((byte)0x7F)).ExtractMostSignificantBits();
+            if (Avx512BW.IsSupported)
+            {
+                Vector512<byte> nibble = Vector512.Create((byte)0x0F);
+                Vector512<byte> rows = Avx512BW.Shuffle(s_tokenRowsByLowNibble512, bytes & nibble)
+                    & Avx512BW.Shuffle(s_tokenRowByHighNibble512, Vector512.ShiftRightLogical(bytes.AsUInt16(), 4).AsByte() & nibble);
+                nonToken = Vector512.Equals(rows, Vector512<byte>.Zero).ExtractMostSignificantBits();
+            }
+            else
+            {
+                nonToken = ~IsToken(bytes).ExtractMostSignificantBits();
+            }
+
+            return (low & ~(lineFeeds | carriageReturns | tabs)) | delete;
         }
 
-        // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
+        // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~"), by ranges.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<byte> IsToken(Vector512<byte> bytes) =>
             Vector512.LessThanOrEqual((bytes | Vector512.Create((byte)0x20)) - Vector512.Create((byte)'a'), Vector512.Create((byte)25))
@@ -120,15 +146,24 @@ internal static partial class TraceHeaderScanner
         private static uint Half(ref byte start, nuint offset, out uint lineFeeds, out uint carriageReturns, out uint nonToken)
         {
             Vector256<byte> bytes = Vector256.LoadUnsafe(ref start, offset);
-            Vector256<byte> lineFeed = Vector256.Equals(bytes, Vector256.Create(ByteLF));
-            Vector256<byte> carriageReturn = Vector256.Equals(bytes, Vector256.Create(ByteCR));
-            Vector256<byte> allowed = lineFeed | carriageReturn | Vector256.Equals(bytes, Vector256.Create((byte)'\t'));
-            Vector256<byte> controls = Vector256.AndNot(Vector256.LessThan(bytes, Vector256.Create((byte)0x20)), allowed)
-                | Vector256.Equals(bytes, Vector256.Create((byte)0x7F));
-            lineFeeds = lineFeed.ExtractMostSignificantBits();
-            carriageReturns = carriageReturn.ExtractMostSignificantBits();
-            nonToken = ~IsToken(bytes).ExtractMostSignificantBits();
-            return controls.ExtractMostSignificantBits();
+            lineFeeds = Vector256.Equals(bytes, Vector256.Create(ByteLF)).ExtractMostSignificantBits();
+            carriageReturns = Vector256.Equals(bytes, Vector256.Create(ByteCR)).ExtractMostSignificantBits();
+            uint tabs = Vector256.Equals(bytes, Vector256.Create((byte)'\t')).ExtractMostSignificantBits();
+            uint low = Vector256.LessThan(bytes, Vector256.Create((byte)0x20)).ExtractMostSignificantBits();
+            uint delete = Vector256.Equals(bytes, Vector256.Create((byte)0x7F)).ExtractMostSignificantBits();
+            if (Avx2.IsSupported)
+            {
+                Vector256<byte> nibble = Vector256.Create((byte)0x0F);
+                Vector256<byte> rows = Avx2.Shuffle(s_tokenRowsByLowNibble256, bytes & nibble)
+                    & Avx2.Shuffle(s_tokenRowByHighNibble256, Vector256.ShiftRightLogical(bytes.AsUInt16(), 4).AsByte() & nibble);
+                nonToken = Vector256.Equals(rows, Vector256<byte>.Zero).ExtractMostSignificantBits();
+            }
+            else
+            {
+                nonToken = ~IsToken(bytes).ExtractMostSignificantBits();
+            }
+
+            return (low & ~(lineFeeds | carriageReturns | tabs)) | delete;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -152,23 +187,35 @@ internal static partial class TraceHeaderScanner
             ulong controls = 0;
             lineFeeds = 0;
             carriageReturns = 0;
-            ulong token = 0;
+            nonToken = 0;
             for (int quarter = 0; quarter < 4; quarter++)
             {
                 Vector128<byte> bytes = Vector128.LoadUnsafe(ref start, offset + (nuint)(quarter * 16));
-                Vector128<byte> lineFeed = Vector128.Equals(bytes, Vector128.Create(ByteLF));
-                Vector128<byte> carriageReturn = Vector128.Equals(bytes, Vector128.Create(ByteCR));
-                Vector128<byte> allowed = lineFeed | carriageReturn | Vector128.Equals(bytes, Vector128.Create((byte)'\t'));
-                Vector128<byte> control = Vector128.AndNot(Vector128.LessThan(bytes, Vector128.Create((byte)0x20)), allowed)
-                    | Vector128.Equals(bytes, Vector128.Create((byte)0x7F));
+                uint lineFeed = Vector128.Equals(bytes, Vector128.Create(ByteLF)).ExtractMostSignificantBits();
+                uint carriageReturn = Vector128.Equals(bytes, Vector128.Create(ByteCR)).ExtractMostSignificantBits();
+                uint tabs = Vector128.Equals(bytes, Vector128.Create((byte)'\t')).ExtractMostSignificantBits();
+                uint low = Vector128.LessThan(bytes, Vector128.Create((byte)0x20)).ExtractMostSignificantBits();
+                uint delete = Vector128.Equals(bytes, Vector128.Create((byte)0x7F)).ExtractMostSignificantBits();
+                uint token;
+                if (Ssse3.IsSupported)
+                {
+                    Vector128<byte> nibble = Vector128.Create((byte)0x0F);
+                    Vector128<byte> rows = Ssse3.Shuffle(TokenRowsByLowNibble, bytes & nibble)
+                        & Ssse3.Shuffle(TokenRowByHighNibble, Vector128.ShiftRightLogical(bytes.AsUInt16(), 4).AsByte() & nibble);
+                    token = ~Vector128.Equals(rows, Vector128<byte>.Zero).ExtractMostSignificantBits() & 0xFFFF;
+                }
+                else
+                {
+                    token = IsToken(bytes).ExtractMostSignificantBits();
+                }
+
                 int shift = quarter * 16;
-                lineFeeds |= (ulong)lineFeed.ExtractMostSignificantBits() << shift;
-                carriageReturns |= (ulong)carriageReturn.ExtractMostSignificantBits() << shift;
-                controls |= (ulong)control.ExtractMostSignificantBits() << shift;
-                token |= (ulong)IsToken(bytes).ExtractMostSignificantBits() << shift;
+                lineFeeds |= (ulong)lineFeed << shift;
+                carriageReturns |= (ulong)carriageReturn << shift;
+                controls |= (ulong)((low & ~(lineFeed | carriageReturn | tabs)) | delete) << shift;
+                nonToken |= (ulong)(~token & 0xFFFF) << shift;
             }
 
-            nonToken = ~token;
             return controls;
         }
 
