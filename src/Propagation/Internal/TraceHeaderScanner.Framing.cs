@@ -1,3 +1,4 @@
+#if NET
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -142,3 +143,4 @@ internal static partial class TraceHeaderScanner
         }
     }
 }
+#endif

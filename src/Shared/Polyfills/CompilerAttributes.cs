@@ -34,6 +34,9 @@ namespace System.Diagnostics.CodeAnalysis
     [AttributeUsage(AttributeTargets.Constructor, Inherited = false)]
     internal sealed class SetsRequiredMembersAttribute : Attribute;
 
+    [AttributeUsage(AttributeTargets.Method | AttributeTargets.Property | AttributeTargets.Parameter, Inherited = false)]
+    internal sealed class UnscopedRefAttribute : Attribute;
+
     [AttributeUsage(AttributeTargets.Field | AttributeTargets.Parameter | AttributeTargets.Property, Inherited = false)]
     internal sealed class AllowNullAttribute : Attribute;
 

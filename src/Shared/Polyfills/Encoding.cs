@@ -1,8 +1,9 @@
 // netstandard2.0 only: the span overloads of Encoding (.NET Core 2.1), over its pointer overloads,
 // and Encoding.Latin1 (.NET 5), which is code page 28591 everywhere.
 using System.Runtime.InteropServices;
+using System.Text;
 
-namespace System.Text;
+namespace SipTraceContext;
 
 internal static class EncodingPolyfills
 {

@@ -1,6 +1,6 @@
 // netstandard2.0 only: the MemoryExtensions searches and trims that System.Memory's netstandard2.0
 // build lacks (.NET Core 2.1 to .NET 8), as scalar loops with .NET's results; and Array.MaxLength.
-namespace System;
+namespace SipTraceContext;
 
 internal static class MemoryPolyfills
 {

@@ -82,7 +82,7 @@ namespace System.Numerics
     }
 }
 
-namespace System
+namespace SipTraceContext
 {
     internal static class NumericPolyfills
     {

@@ -52,7 +52,7 @@ namespace System.Buffers
     }
 }
 
-namespace System
+namespace SipTraceContext
 {
     internal static class SearchPolyfills
     {

@@ -3,7 +3,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
-namespace System;
+namespace SipTraceContext;
 
 internal static class ThrowHelperPolyfills
 {
