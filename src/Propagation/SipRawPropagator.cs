@@ -90,8 +90,12 @@ public sealed class SipRawPropagator
     /// <returns>Whether a valid traceparent was found.</returns>
     public bool TryExtract(ReadOnlySpan<byte> message, out TraceParent traceParent)
     {
+#if NET
         Unsafe.SkipInit(out TraceHeaderLines buffer);
         Span<TraceHeaderLine> lines = buffer;
+#else
+        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+#endif
         if (TraceHeaderScanner.ScanMessage(message, _headers.Prefixes, lines, default, out int count, out _, out _, out _) == MessageFraming.Refused)
         {
             traceParent = default;
@@ -116,8 +120,12 @@ public sealed class SipRawPropagator
     [MethodImpl(MethodImplOptions.NoInlining)]
     public bool TryExtract(ReadOnlySpan<byte> message, out ActivityContext context)
     {
+#if NET
         Unsafe.SkipInit(out TraceHeaderLines buffer);
         Span<TraceHeaderLine> lines = buffer;
+#else
+        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+#endif
         if (TraceHeaderScanner.ScanMessage(message, _headers.Prefixes, lines, default, out int count, out _, out _, out _) == MessageFraming.Refused)
         {
             context = default;
@@ -385,8 +393,12 @@ public sealed class SipRawPropagator
             return false;
         }
 
+#if NET
         Unsafe.SkipInit(out TraceHeaderLines buffer);
         Span<TraceHeaderLine> lines = buffer;
+#else
+        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+#endif
         // A destination with room for the whole source (as MaxAddedBytes advises) is filled by the scan
         // itself up to where it stopped; otherwise everything is copied below.
         Span<byte> copy = destination.Length >= source.Length ? destination : default;
@@ -423,7 +435,7 @@ public sealed class SipRawPropagator
     {
         string? traceState = context.TraceState;
         ReadOnlySpan<char> knownTraceState = default;
-        if (!string.IsNullOrEmpty(traceState) && _headers.MaxTraceStateLength > 0)
+        if (traceState is { Length: > 0 } && _headers.MaxTraceStateLength > 0)
         {
             if (traceState.Length > _headers.MaxTraceStateLength || !RecentHeaderValues.IsKnownNormalised(traceState))
             {
@@ -533,7 +545,9 @@ public sealed class SipRawPropagator
         }
 
         // The copy is in place up to the first trace header; from there the output is shifted.
+#if NET
         ref byte from = ref MemoryMarshal.GetReference(source);
+#endif
         ref byte to = ref MemoryMarshal.GetReference(destination);
         int written;
         int firstStart = found.IsEmpty ? headersEnd : found[0].LineStart;
@@ -553,13 +567,22 @@ public sealed class SipRawPropagator
             written = position;
             foreach (TraceHeaderLine line in found)
             {
+#if NET
                 written += CopyRun(ref from, position, line.LineStart, ref to, written);
+#else
+                written += CopyRun(source, position, line.LineStart, destination, written);
+#endif
                 position = line.LineEnd;
             }
 
+#if NET
             written += CopyRun(ref from, position, headersEnd, ref to, written);
+#else
+            written += CopyRun(source, position, headersEnd, destination, written);
+#endif
         }
 
+#if NET
         // Each added line is filled in place: fewer copies, each of which is a call.
         Span<byte> added = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref to, written), traceParentLineLength);
         ShortCopy.Copy(traceParentLineStart, added);
@@ -578,6 +601,27 @@ public sealed class SipRawPropagator
 
         int rest = source.Length - headersEnd;
         ShortCopy.CopyMedium(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref from, headersEnd), rest), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref to, written), rest));
+#else
+        // netstandard2.0 has no MemoryMarshal.CreateSpan: the same pieces, sliced (with their checks).
+        // Each added line is filled in place: fewer copies, each of which is a call.
+        Span<byte> added = destination.Slice(written, traceParentLineLength);
+        ShortCopy.Copy(traceParentLineStart, added);
+        TraceParent.FormatActivityContext(context, destination.Slice(written + traceParentLineStart.Length, TraceParent.Length));
+        EndLine(ref Unsafe.Add(ref to, written + traceParentLineLength), lineEnding.Length);
+        written += traceParentLineLength;
+        if (!traceState.IsEmpty)
+        {
+            added = destination.Slice(written, traceStateLineLength);
+            ShortCopy.Copy(traceStateLineStart, added);
+            // Normalised tracestate is printable ASCII, so each char is one byte.
+            ShortCopy.Narrow(traceState, destination.Slice(written + traceStateLineStart.Length, traceState.Length));
+            EndLine(ref Unsafe.Add(ref to, written + traceStateLineLength), lineEnding.Length);
+            written += traceStateLineLength;
+        }
+
+        int rest = source.Length - headersEnd;
+        ShortCopy.CopyMedium(source.Slice(headersEnd, rest), destination.Slice(written, rest));
+#endif
         bytesWritten = length;
         return true;
     }
@@ -586,6 +630,7 @@ public sealed class SipRawPropagator
     /// Copies the source's bytes from <paramref name="start"/> to <paramref name="end"/> to
     /// <paramref name="written"/> in the destination and returns how many; the caller has checked both ranges.
     /// </summary>
+#if NET
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int CopyRun(ref byte source, int start, int end, ref byte destination, int written)
     {
@@ -598,6 +643,18 @@ public sealed class SipRawPropagator
 
         return length;
     }
+#else
+    private static int CopyRun(ReadOnlySpan<byte> source, int start, int end, Span<byte> destination, int written)
+    {
+        int length = end - start;
+        if (length != 0)
+        {
+            ShortCopy.Copy(source.Slice(start, length), destination.Slice(written, length));
+        }
+
+        return length;
+    }
+#endif
 
     /// <summary>
     /// Writes <paramref name="source"/> with its trace headers replaced by <paramref name="context"/>'s
@@ -640,8 +697,12 @@ public sealed class SipRawPropagator
     public bool TryStrip(ReadOnlySpan<byte> source, SipTraceHeaderScope scope, Span<byte> destination, out int bytesWritten)
     {
         bytesWritten = 0;
+#if NET
         Unsafe.SkipInit(out TraceHeaderLines buffer);
         Span<TraceHeaderLine> lines = buffer;
+#else
+        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+#endif
         if (TraceHeaderScanner.ScanMessage(source, _headers.Prefixes, lines, default, out _, out int headersEnd, out _, out _) != MessageFraming.WholeMessage)
         {
             return false;

@@ -47,7 +47,11 @@ public ref struct SipRawScan
 
         // Only the lines the scanner writes (its count) are ever read.
         Unsafe.SkipInit(out _lines);
+#if NET
         _framing = TraceHeaderScanner.ScanMessage(message, prefixes, _lines, default, out _count, out _headersEnd, out ReadOnlySpan<byte> lineEnding, out _);
+#else
+        _framing = TraceHeaderScanner.ScanMessage(message, prefixes, _lines.AsStackSpan(), default, out _count, out _headersEnd, out ReadOnlySpan<byte> lineEnding, out _);
+#endif
         _propagator = _framing == MessageFraming.Refused ? null : propagator;
         _crlf = lineEnding.Length == 2;
     }
@@ -155,6 +159,11 @@ public ref struct SipRawScan
         return true;
     }
 
+#if NET
     [UnscopedRef]
     private readonly ReadOnlySpan<TraceHeaderLine> Lines => ((ReadOnlySpan<TraceHeaderLine>)_lines)[.._count];
+#else
+    [UnscopedRef]
+    private readonly ReadOnlySpan<TraceHeaderLine> Lines => Unsafe.AsRef(in _lines).AsStackSpan()[.._count];
+#endif
 }

@@ -1,10 +1,14 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+#if NET
 using System.Numerics;
+#endif
 using System.Runtime.CompilerServices;
+#if NET
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+#endif
 using SipTraceContext.Propagation.Internal;
 
 namespace SipTraceContext.Propagation;
@@ -26,7 +30,11 @@ namespace SipTraceContext.Propagation;
 /// (<see cref="SampledFlag"/> and <see cref="RandomFlag"/>); other bits are reserved and written as zero.
 /// </para>
 /// </remarks>
+#if NET
 public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, IUtf8SpanFormattable
+#else
+public readonly struct TraceParent : IEquatable<TraceParent>, IFormattable
+#endif
 {
     /// <summary>The length in characters of a version-00 traceparent: <c>00-{32 hex}-{16 hex}-{2 hex}</c>.</summary>
     public const int Length = 55; // "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".Length
@@ -196,10 +204,13 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
     {
         ReadOnlySpan<char> traceId = context.TraceId.ToHexString();
         ReadOnlySpan<char> spanId = context.SpanId.ToHexString();
+#if NET
         if (!Vector256.IsHardwareAccelerated || traceId.Length != 32 || spanId.Length != 16)
+#endif
         {
             return traceId.ContainsAnyExcept('0') && spanId.ContainsAnyExcept('0');
         }
+#if NET
 
         // Three inlined compares on an inject's hot path rather than two calls.
         Vector256<ushort> zeros = Vector256.Create((ushort)'0');
@@ -207,6 +218,7 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
         ref ushort span = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(spanId));
         return !(Vector256.EqualsAll(Vector256.LoadUnsafe(ref trace), zeros) && Vector256.EqualsAll(Vector256.LoadUnsafe(ref trace, 16), zeros))
             && !Vector256.EqualsAll(Vector256.LoadUnsafe(ref span), zeros);
+#endif
     }
 
     /// <summary>
@@ -227,6 +239,7 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
         destination[FlagsOffset - 1] = (byte)'-';
         string traceId = context.TraceId.ToHexString();
         string spanId = context.SpanId.ToHexString();
+#if NET
         if (Vector256.IsHardwareAccelerated && traceId.Length == 32 && spanId.Length == 16)
         {
             // Each id narrowed in one step, inlined: this runs for every injected message.
@@ -237,6 +250,7 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
             Vector128.Narrow(Vector128.LoadUnsafe(ref span), Vector128.LoadUnsafe(ref span, 8)).StoreUnsafe(ref to, ParentIdOffset);
         }
         else
+#endif
         {
             ShortCopy.Narrow(traceId, destination.Slice(TraceIdOffset, 32));
             ShortCopy.Narrow(spanId, destination.Slice(ParentIdOffset, 16));
@@ -290,7 +304,11 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
     // Forward compatibility: for a version above 00, the value may be longer than 55 characters,
     // in which case the 56th character must be "-"; the first 55 are read as version 00.
     private static bool TryParseCore<TChar>(ReadOnlySpan<TChar> value, out TraceParent result)
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
         => TryParseCore(value, Hex.IsVectorized, out result);
 
     /// <summary>
@@ -306,7 +324,11 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal static bool TryParseCore<TChar>(ReadOnlySpan<TChar> value, bool vectorized, out TraceParent result)
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
     {
         result = default;
         if (value.Length < Length)
@@ -315,18 +337,27 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
         }
 
         ReadOnlySpan<TChar> fixedPart = value[..Length];
-        TChar dash = TChar.CreateTruncating('-');
+        TChar dash = Hex.CodeUnit<TChar>('-');
         // The three separators and the 2+2 version and flag digits are checked one by one: too few
         // to be worth a vector. A bad digit makes DecodeByte negative.
         int version = Hex.DecodeByte(fixedPart[0], fixedPart[1]);
         int flags = Hex.DecodeByte(fixedPart[FlagsOffset], fixedPart[FlagsOffset + 1]);
+#if NET
         if ((version | flags) < 0 || version == ForbiddenVersion
             || fixedPart[TraceIdOffset - 1] != dash || fixedPart[ParentIdOffset - 1] != dash || fixedPart[FlagsOffset - 1] != dash)
+#else
+        if ((version | flags) < 0 || version == ForbiddenVersion
+            || !fixedPart[TraceIdOffset - 1].Equals(dash) || !fixedPart[ParentIdOffset - 1].Equals(dash) || !fixedPart[FlagsOffset - 1].Equals(dash))
+#endif
         {
             return false;
         }
 
+#if NET
         if (value.Length != Length && (version == 0 || value[Length] != dash))
+#else
+        if (value.Length != Length && (version == 0 || !value[Length].Equals(dash)))
+#endif
         {
             return false;
         }
@@ -348,9 +379,17 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
     /// <summary>Decodes and validates the 32 trace-id digits and the 16 parent-id digits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryDecodeIds<TChar>(ReadOnlySpan<TChar> traceIdHex, ReadOnlySpan<TChar> parentIdHex, bool vectorized, out ulong high, out ulong low, out ulong parent)
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
     {
+#if NET
         if (!vectorized)
+#else
+        _ = vectorized; // netstandard2.0: scalar only
+#endif
         {
             // Assignments first: a short-circuited out argument would otherwise be unassigned.
             high = low = parent = 0;
@@ -359,6 +398,7 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
                 && Hex.TryDecodeUInt64Scalar(parentIdHex, out parent);
         }
 
+#if NET
         // The 48 id digits are three runs of exactly 16 characters with no separator inside, so each is
         // one 16-byte load (two narrowed 8-char loads for UTF-16): validate and convert all of them with
         // a handful of SIMD instructions, then pack digit pairs into bytes.
@@ -374,6 +414,7 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
         low = BinaryPrimitives.ReverseEndianness(traceId.GetElement(1));
         parent = BinaryPrimitives.ReverseEndianness(Hex.PackNibbles(parentNibbles, parentNibbles).AsUInt64().ToScalar());
         return valid == Vector128<byte>.AllBitsSet && (typeof(TChar) == typeof(byte) || Hex.AllFitInByte(nonAscii));
+#endif
     }
 
     /// <summary>Writes the version-00 form (55 characters).</summary>
@@ -388,6 +429,7 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
     /// <returns><c>false</c> only when <paramref name="utf8Destination"/> is shorter than <see cref="Length"/> or this value is not <see cref="IsValid"/>.</returns>
     public bool TryFormat(Span<byte> utf8Destination, out int bytesWritten) => TryFormatCore(utf8Destination, out bytesWritten);
 
+#if NET
     /// <inheritdoc/>
     bool ISpanFormattable.TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider) =>
         TryFormatCore(destination, out charsWritten);
@@ -395,9 +437,14 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
     /// <inheritdoc/>
     bool IUtf8SpanFormattable.TryFormat(Span<byte> utf8Destination, out int bytesWritten, ReadOnlySpan<char> format, IFormatProvider? provider) =>
         TryFormatCore(utf8Destination, out bytesWritten);
+#endif
 
     private bool TryFormatCore<TChar>(Span<TChar> destination, out int written)
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
         => TryFormatCore(destination, Hex.IsVectorized, out written);
 
     /// <summary>
@@ -406,7 +453,11 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal bool TryFormatCore<TChar>(Span<TChar> destination, bool vectorized, out int written)
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
     {
         if (destination.Length < Length || !IsValid)
         {
@@ -415,8 +466,9 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
         }
 
         destination = destination[..Length];
-        TChar zero = TChar.CreateTruncating('0');
-        TChar dash = TChar.CreateTruncating('-');
+        TChar zero = Hex.CodeUnit<TChar>('0');
+        TChar dash = Hex.CodeUnit<TChar>('-');
+#if NET
         if (vectorized)
         {
             // The ids in wire (big-endian) byte order, each byte widened to a 16-bit lane and split into
@@ -429,6 +481,9 @@ public readonly struct TraceParent : IEquatable<TraceParent>, ISpanFormattable, 
             Hex.Store16(Hex.ToHexDigits(parentId), destination.Slice(ParentIdOffset, 16));
         }
         else
+#else
+        _ = vectorized; // netstandard2.0: scalar only
+#endif
         {
             Hex.EncodeUInt64Scalar(_traceIdHigh, destination.Slice(TraceIdOffset, 16));
             Hex.EncodeUInt64Scalar(_traceIdLow, destination.Slice(TraceIdOffset + 16, 16));

@@ -1,5 +1,7 @@
 using System.Buffers;
+#if NET
 using System.Numerics;
+#endif
 using System.Text;
 using SipTraceContext.Propagation.Internal;
 
@@ -291,7 +293,11 @@ public static class TraceState
     // Empty list members are allowed and skipped; at most 32 non-empty members; keys are unique.
     // Validation covers the whole input before anything is written, so an invalid list writes nothing.
     private static bool Scan<TChar>(ReadOnlySpan<TChar> source, Span<TChar> destination, out int written, out int memberCount)
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
     {
         written = 0;
         memberCount = 0;
@@ -308,7 +314,7 @@ public static class TraceState
         int position = 0;
         while (true)
         {
-            int comma = source[position..].IndexOf(TChar.CreateTruncating(','));
+            int comma = source[position..].IndexOf(Hex.CodeUnit<TChar>(','));
             int end = comma < 0 ? source.Length : position + comma;
             int start = position;
             while (start < end && IsOws(source[start]))
@@ -371,7 +377,7 @@ public static class TraceState
 
             if (length > 0)
             {
-                destination[length++] = TChar.CreateTruncating(',');
+                destination[length++] = Hex.CodeUnit<TChar>(',');
             }
 
             source.Slice(memberStart[i], memberLength[i]).CopyTo(destination[length..]);
@@ -384,9 +390,13 @@ public static class TraceState
 
     /// <summary>Validates one trimmed, non-empty member; returns the key length, or -1 when invalid.</summary>
     private static int ValidateMember<TChar>(ReadOnlySpan<TChar> member)
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
     {
-        int equals = member.IndexOf(TChar.CreateTruncating('='));
+        int equals = member.IndexOf(Hex.CodeUnit<TChar>('='));
         if (equals <= 0)
         {
             return -1;
@@ -418,9 +428,13 @@ public static class TraceState
     }
 
     private static bool IsValidKey<TChar>(ReadOnlySpan<TChar> key)
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
     {
-        int at = key.IndexOf(TChar.CreateTruncating('@'));
+        int at = key.IndexOf(Hex.CodeUnit<TChar>('@'));
         if (at < 0)
         {
             return key.Length <= MaxSimpleKeyLength && IsLcAlpha(key[0]) && AreKeyChars(key[1..]);
@@ -437,7 +451,11 @@ public static class TraceState
     }
 
     private static bool AreKeyChars<TChar>(ReadOnlySpan<TChar> chars)
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
     {
         foreach (TChar c in chars)
         {
@@ -453,11 +471,26 @@ public static class TraceState
     }
 
     private static bool IsLcAlpha<TChar>(TChar c)
-        where TChar : unmanaged, IBinaryInteger<TChar> => uint.CreateTruncating(c) - 'a' <= 'z' - 'a';
+#if NET
+        where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
+        => uint.CreateTruncating(c) - 'a' <= 'z' - 'a';
 
     private static bool IsDigit<TChar>(TChar c)
-        where TChar : unmanaged, IBinaryInteger<TChar> => uint.CreateTruncating(c) - '0' <= 9;
+#if NET
+        where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
+        => uint.CreateTruncating(c) - '0' <= 9;
 
     private static bool IsOws<TChar>(TChar c)
-        where TChar : unmanaged, IBinaryInteger<TChar> => uint.CreateTruncating(c) is ' ' or '\t';
+#if NET
+        where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
+        => uint.CreateTruncating(c) is ' ' or '\t';
 }

@@ -82,7 +82,11 @@ public ref struct SipHeaderEnumerator
         // The parser validated the section and recorded where the first fields start, so these
         // jump from field to field: no line end is searched for and no byte is checked twice.
         ReadOnlySpan<byte> message = _message;
+#if NET
         ReadOnlySpan<int> offsets = _offsets;
+#else
+        ref readonly HeaderOffsets offsets = ref _offsets;
+#endif
         int index = _index;
         while (index < _indexedCount)
         {

@@ -1,4 +1,6 @@
+#if NET
 using System.Numerics;
+#endif
 using System.Runtime.CompilerServices;
 using System.Text;
 
@@ -555,7 +557,11 @@ public static partial class SipHeaderNames
     // that tells the names of that length apart (case folded by OR-ing 0x20). The caller confirms
     // the whole name; a one-letter name is a compact form and needs no confirmation.
     private static KnownSipHeader GetCandidate<TChar>(ReadOnlySpan<TChar> name)
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged
+#endif
     {
             KnownSipHeader candidate;
             switch (name.Length)
@@ -970,7 +976,12 @@ public static partial class SipHeaderNames
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int At<TChar>(ReadOnlySpan<TChar> name, int index)
-        where TChar : unmanaged, IBinaryInteger<TChar> => int.CreateTruncating(name[index]);
+#if NET
+        where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged
+#endif
+        => int.CreateTruncating(name[index]);
 
     // ---- name <-> KnownSipHeader tables ----
 

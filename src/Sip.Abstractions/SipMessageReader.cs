@@ -182,7 +182,11 @@ public readonly ref struct SipMessageReader
             // The hot lookup: jump over the recorded field starts and compare each line's first
             // bytes with the name, without building an enumerator or copying the offsets.
             var matcher = new HeaderNameMatcher(name);
+#if NET
             ReadOnlySpan<int> offsets = _layout.Offsets;
+#else
+            ref readonly HeaderOffsets offsets = ref _layout.Offsets;
+#endif
             int indexed = _layout.IndexedCount;
             for (int i = 0; i < indexed; i++)
             {

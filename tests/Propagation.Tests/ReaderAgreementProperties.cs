@@ -126,6 +126,12 @@ public sealed class ReaderAgreementProperties
         return new Shape(message.AsSpan(0, Math.Max(0, message.Length - cut)).ToArray());
     }
 
+#if LIBRARY_NETSTANDARD2_0
+    // The netstandard2.0 build has one scalar scan instead of the three vector widths below.
+    [Property(MaxTest = ScanCases)]
+    public Property The_scalar_scan_frames_every_message_as_the_reader_does_or_refuses_it() =>
+        Prop.ForAll(Messages.ToArbitrary(), s => ScanAgrees(s.Message));
+#else
     [Property(MaxTest = ScanCases)]
     public Property The_64_byte_scan_frames_every_message_as_the_reader_does_or_refuses_it() =>
         Prop.ForAll(Messages.ToArbitrary(), s => ScanAgrees<TraceHeaderScanner.Block512>(s.Message));
@@ -137,6 +143,7 @@ public sealed class ReaderAgreementProperties
     [Property(MaxTest = ScanCases)]
     public Property The_16_byte_scan_frames_every_message_as_the_reader_does_or_refuses_it() =>
         Prop.ForAll(Messages.ToArbitrary(), s => ScanAgrees<TraceHeaderScanner.Block128>(s.Message));
+#endif
 
     [Property(MaxTest = 10_000)]
     public Property Extract_reads_what_the_reader_reads_or_nothing() =>
@@ -260,6 +267,8 @@ public sealed class ReaderAgreementProperties
         Assert.False(s_propagator.TryInject(message, Context(), new byte[message.Length + s_propagator.MaxAddedBytes], out _));
     }
 
+#if !LIBRARY_NETSTANDARD2_0
+    // The netstandard2.0 build has no vector widths; its scalar bits are the tail path every width shares.
     [Fact]
     public void Every_block_width_classifies_every_byte_value_as_the_grammar_does()
     {
@@ -290,6 +299,8 @@ public sealed class ReaderAgreementProperties
             }
         }
     }
+
+#endif
 
     private static byte[] Ascii(string text) => Encoding.ASCII.GetBytes(text);
 
@@ -351,11 +362,19 @@ public sealed class ReaderAgreementProperties
         return found;
     }
 
+#if LIBRARY_NETSTANDARD2_0
+    private static bool ScanAgrees(byte[] message)
+#else
     private static bool ScanAgrees<TBlock>(byte[] message)
         where TBlock : struct, TraceHeaderScanner.ICandidateBlock
+#endif
     {
         var lines = new TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+#if LIBRARY_NETSTANDARD2_0
+        MessageFraming framing = TraceHeaderScanner.ScanMessage(message, s_headers.Prefixes, lines, default, out int count, out int headersEnd, out _, out _);
+#else
         MessageFraming framing = TraceHeaderScanner.ScanMessage<TBlock>(message, s_headers.Prefixes, lines, default, out int count, out int headersEnd, out _, out _);
+#endif
         MessageFraming expected = ExpectedFraming(message);
         if (framing != expected)
         {
@@ -375,7 +394,12 @@ public sealed class ReaderAgreementProperties
         // The copying scan (inject's) frames it the same way, and copies at least up to its first trace line.
         var copied = new TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
         byte[] copy = new byte[message.Length];
-        MessageFraming copyFraming = TraceHeaderScanner.ScanMessage<TBlock>(message, s_headers.Prefixes, copied, copy, out int copiedCount, out int copiedHeadersEnd, out _, out int copiedEnd);
+#if LIBRARY_NETSTANDARD2_0
+        MessageFraming copyFraming = TraceHeaderScanner.ScanMessage(
+#else
+        MessageFraming copyFraming = TraceHeaderScanner.ScanMessage<TBlock>(
+#endif
+            message, s_headers.Prefixes, copied, copy, out int copiedCount, out int copiedHeadersEnd, out _, out int copiedEnd);
         same &= copyFraming == framing && copiedHeadersEnd == headersEnd && copiedCount == count
             && copiedEnd >= (count > 0 ? lines[0].LineStart : headersEnd)
             && copy.AsSpan(0, copiedEnd).SequenceEqual(message.AsSpan(0, copiedEnd))

@@ -128,6 +128,7 @@ internal static class BaggageCodec
             return;
         }
 
+#if NET
         Span<byte> utf8 = stackalloc byte[4];
         foreach (Rune rune in value.EnumerateRunes())
         {
@@ -143,5 +144,27 @@ internal static class BaggageCodec
                 builder.Append('%').Append(Convert.ToHexString(utf8.Slice(i, 1)));
             }
         }
+#else
+        // netstandard2.0 has no Rune: the same scalar values, a surrogate pair at a time; a lone
+        // surrogate encodes as U+FFFD, as EnumerateRunes gives it.
+        Span<byte> utf8 = stackalloc byte[4];
+        for (int index = 0; index < value.Length; index++)
+        {
+            char c = value[index];
+            if (c < 0x80 && s_baggageOctets.Contains(c) && c != '%')
+            {
+                builder.Append(c);
+                continue;
+            }
+
+            int length = char.IsHighSurrogate(c) && index + 1 < value.Length && char.IsLowSurrogate(value[index + 1])
+                ? Encoding.UTF8.GetBytes(value.AsSpan(index++, 2), utf8)
+                : Encoding.UTF8.GetBytes(char.IsSurrogate(c) ? "\uFFFD".AsSpan() : value.AsSpan(index, 1), utf8);
+            for (int i = 0; i < length; i++)
+            {
+                builder.Append('%').Append(Convert.ToHexString(utf8.Slice(i, 1)));
+            }
+        }
+#endif
     }
 }

@@ -1,7 +1,11 @@
+#if NET
 using System.Numerics;
+#endif
 using System.Runtime.CompilerServices;
+#if NET
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+#endif
 
 namespace SipTraceContext.Propagation.Internal;
 
@@ -11,9 +15,9 @@ namespace SipTraceContext.Propagation.Internal;
 /// </summary>
 /// <remarks>
 /// <para>
-/// There are two implementations of each operation: a <see cref="Vector128{T}"/> one that handles
+/// There are two implementations of each operation: a <c>Vector128</c> one that handles
 /// 16 digits per instruction (used when <see cref="IsVectorized"/>), and a scalar one for platforms
-/// without SIMD. Both use only the cross-platform <see cref="Vector128"/> API, so the same code runs
+/// without SIMD (and for netstandard2.0). Both use only the cross-platform <c>Vector128</c> API, so the same code runs
 /// on x64 (SSE2 and up) and Arm64 (AdvSimd).
 /// </para>
 /// <para>
@@ -25,6 +29,7 @@ namespace SipTraceContext.Propagation.Internal;
 /// </remarks>
 internal static class Hex
 {
+#if NET
     /// <summary>
     /// Whether the <see cref="Vector128{T}"/> paths should be used. Both conditions are JIT-time
     /// constants, so the branch that is not taken is removed. The vector code reinterprets byte pairs
@@ -47,7 +52,11 @@ internal static class Hex
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<byte> Load16<TChar>(ReadOnlySpan<TChar> source, ref Vector128<ushort> nonAscii)
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
     {
         if (typeof(TChar) == typeof(byte))
         {
@@ -120,7 +129,11 @@ internal static class Hex
     /// <summary>Stores 16 ASCII bytes as 16 characters (widened for UTF-16).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store16<TChar>(Vector128<byte> ascii, Span<TChar> destination)
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
     {
         if (typeof(TChar) == typeof(byte))
         {
@@ -134,6 +147,31 @@ internal static class Hex
         upper.CopyTo(chars[8..]);
     }
 
+#else
+    /// <summary>netstandard2.0: the scalar paths only.</summary>
+    public static bool IsVectorized => false;
+
+#endif
+    /// <summary>The code unit (byte or char) of an ASCII character.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TChar CodeUnit<TChar>(int c)
+#if NET
+        where TChar : unmanaged, IBinaryInteger<TChar>
+        => TChar.CreateTruncating(c);
+#else
+        where TChar : unmanaged
+    {
+        if (typeof(TChar) == typeof(byte))
+        {
+            byte b = (byte)c;
+            return Unsafe.As<byte, TChar>(ref b);
+        }
+
+        char u = (char)c;
+        return Unsafe.As<char, TChar>(ref u);
+    }
+#endif
+
     // ---------------------------------------------------------------------------------------------
     // Scalar path (no SIMD) and the few single digits the vector path leaves over
     // ---------------------------------------------------------------------------------------------
@@ -141,7 +179,11 @@ internal static class Hex
     /// <summary>The value of a lower-case hex digit, or -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int DecodeNibble<TChar>(TChar c)
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
     {
         uint u = uint.CreateTruncating(c);
         uint digit = u - '0';
@@ -153,12 +195,20 @@ internal static class Hex
     /// <remarks>A -1 nibble makes the result negative whichever position it is in (sign bits are kept by the shift and the OR).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int DecodeByte<TChar>(TChar high, TChar low)
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
         => (DecodeNibble(high) << 4) | DecodeNibble(low);
 
     /// <summary>Decodes 16 lower-case hex digits, big-endian; <c>false</c> if any is not one.</summary>
     public static bool TryDecodeUInt64Scalar<TChar>(ReadOnlySpan<TChar> digits, out ulong value)
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
     {
         ulong result = 0;
         int invalid = 0;
@@ -178,13 +228,17 @@ internal static class Hex
 
     /// <summary>Writes <paramref name="value"/> as 16 lower-case hex digits, big-endian.</summary>
     public static void EncodeUInt64Scalar<TChar>(ulong value, Span<TChar> destination)
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
     {
         ReadOnlySpan<byte> digits = LowerDigits;
         _ = destination[15];
         for (int i = 15; i >= 0; i--)
         {
-            destination[i] = TChar.CreateTruncating(digits[(int)(value & 0xF)]);
+            destination[i] = CodeUnit<TChar>(digits[(int)(value & 0xF)]);
             value >>= 4;
         }
     }
@@ -192,10 +246,14 @@ internal static class Hex
     /// <summary>Writes <paramref name="value"/> as two lower-case hex digits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void EncodeByte<TChar>(byte value, Span<TChar> destination)
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
+#else
+        where TChar : unmanaged, IEquatable<TChar>
+#endif
     {
         ReadOnlySpan<byte> digits = LowerDigits;
-        destination[1] = TChar.CreateTruncating(digits[value & 0xF]);
-        destination[0] = TChar.CreateTruncating(digits[value >> 4]);
+        destination[1] = CodeUnit<TChar>(digits[value & 0xF]);
+        destination[0] = CodeUnit<TChar>(digits[value >> 4]);
     }
 }

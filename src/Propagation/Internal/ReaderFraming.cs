@@ -1,13 +1,15 @@
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+#if NET
 using System.Runtime.InteropServices;
+#endif
 using System.Text;
 using SipTraceContext.Sip;
 
 namespace SipTraceContext.Propagation.Internal;
 
-/// <summary>How much of a message the raw propagator may act on, after <see cref="ReaderFraming.Check{TBlock}"/>.</summary>
+/// <summary>How much of a message the raw propagator may act on, after <c>ReaderFraming.Check</c>.</summary>
 internal enum MessageFraming : byte
 {
     /// <summary><see cref="SipMessageReader"/> would reject the message or frame it differently: act on nothing.</summary>
@@ -106,8 +108,13 @@ internal static class ReaderFraming
     /// under it) for every block, passing vectors through memory.
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
+#if NET
     public static MessageFraming Check<TBlock>(ReadOnlySpan<byte> message, int startLine, int headersEnd, bool crlf)
         where TBlock : struct, TraceHeaderScanner.ICandidateBlock
+#else
+    // netstandard2.0: every block's bits one byte at a time (the vector build's tail path).
+    public static MessageFraming Check(ReadOnlySpan<byte> message, int startLine, int headersEnd, bool crlf)
+#endif
     {
         int terminator = crlf ? 2 : 1;
         int bodyOffset = headersEnd + terminator;
@@ -117,7 +124,9 @@ internal static class ReaderFraming
         }
 
         var lines = new LineChecker(startLine, headersEnd, crlf);
+#if NET
         ref byte start = ref MemoryMarshal.GetReference(message);
+#endif
         ulong pendingCarriageReturn = 0;
         int offset = startLine;
         while (offset < bodyOffset)
@@ -127,6 +136,7 @@ internal static class ReaderFraming
             ulong lineFeeds;
             ulong carriageReturns;
             ulong nonToken;
+#if NET
             if (offset + BlockBytes <= message.Length)
             {
                 controls = TBlock.FramingBits(ref start, (nuint)offset, out lineFeeds, out carriageReturns, out nonToken);
@@ -142,6 +152,7 @@ internal static class ReaderFraming
                 nonToken >>= shift;
             }
             else
+#endif
             {
                 controls = ScalarFramingBits(message[offset..], out lineFeeds, out carriageReturns, out nonToken);
             }
@@ -202,7 +213,7 @@ internal static class ReaderFraming
         return lines.FrameBody(message, bodyOffset);
     }
 
-    /// <summary>The bits of <see cref="TraceHeaderScanner.ICandidateBlock.FramingBits"/> for fewer than 64 bytes, one at a time.</summary>
+    /// <summary>The bits of <c>TraceHeaderScanner.ICandidateBlock.FramingBits</c> for up to 64 bytes, one at a time.</summary>
     private static ulong ScalarFramingBits(ReadOnlySpan<byte> bytes, out ulong lineFeeds, out ulong carriageReturns, out ulong nonToken)
     {
         ulong controls = 0;

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+#if NET
 using System.Runtime.Intrinsics;
+#endif
 using System.Text;
 
 namespace SipTraceContext.Propagation.Internal;
@@ -71,9 +73,15 @@ internal sealed class RecentHeaderValues
         {
             ref byte at = ref MemoryMarshal.GetReference(value);
             ref TraceParentEntry entry = ref _traceParents[TraceParentSlot(ref at)];
+#if NET
             if (Vector256.LoadUnsafe(ref at) == entry.Head
                 && Vector256.LoadUnsafe(ref at, TailOffset) == entry.Tail
                 && entry.TraceParent.IsValid)
+#else
+            if (Bytes32.Load(ref at, 0) == entry.Head
+                && Bytes32.Load(ref at, TailOffset) == entry.Tail
+                && entry.TraceParent.IsValid)
+#endif
             {
                 traceParent = entry.TraceParent;
                 traceId = entry.TraceId;
@@ -101,7 +109,11 @@ internal sealed class RecentHeaderValues
         }
 
         ref byte at = ref MemoryMarshal.GetReference(value);
+#if NET
         _traceParents[TraceParentSlot(ref at)] = new TraceParentEntry(Vector256.LoadUnsafe(ref at), Vector256.LoadUnsafe(ref at, TailOffset), traceParent, traceId, spanId);
+#else
+        _traceParents[TraceParentSlot(ref at)] = new TraceParentEntry(Bytes32.Load(ref at, 0), Bytes32.Load(ref at, TailOffset), traceParent, traceId, spanId);
+#endif
     }
 
     /// <summary>The kept tracestate string equal to <paramref name="utf8Value"/>, if it fits <paramref name="maxLength"/>.</summary>
@@ -127,6 +139,7 @@ internal sealed class RecentHeaderValues
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool EqualsKept(ReadOnlySpan<byte> utf8, string kept)
     {
+#if NET
         int length = utf8.Length;
         ref byte bytes = ref MemoryMarshal.GetReference(utf8);
         ref ushort chars = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(kept.AsSpan()));
@@ -144,6 +157,7 @@ internal sealed class RecentHeaderValues
                 && Vector128.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref bytes, tail))).AsByte()) == Vector128.LoadUnsafe(ref chars, (nuint)tail);
         }
 
+#endif
         return Ascii.Equals(utf8, kept);
     }
 
@@ -166,5 +180,19 @@ internal sealed class RecentHeaderValues
     private static int TraceStateSlot(string value) =>
         value.Length == 0 ? 0 : (value.Length + (value[value.Length / 2] * 7) + (value[^1] * 13)) & (TraceStateEntries - 1);
 
+#if NET
     private readonly record struct TraceParentEntry(Vector256<byte> Head, Vector256<byte> Tail, TraceParent TraceParent, ActivityTraceId TraceId, ActivitySpanId SpanId);
+#else
+    private readonly record struct TraceParentEntry(Bytes32 Head, Bytes32 Tail, TraceParent TraceParent, ActivityTraceId TraceId, ActivitySpanId SpanId);
+
+    /// <summary>netstandard2.0: 32 bytes as four words, for the same exact comparison.</summary>
+    private readonly record struct Bytes32(ulong A, ulong B, ulong C, ulong D)
+    {
+        public static Bytes32 Load(ref byte at, int offset) => new(
+            Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref at, offset)),
+            Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref at, offset + 8)),
+            Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref at, offset + 16)),
+            Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref at, offset + 24)));
+    }
+#endif
 }

@@ -1,6 +1,8 @@
+#if NET
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+#endif
 
 namespace SipTraceContext.Propagation.Internal;
 
@@ -19,6 +21,7 @@ internal static class ShortCopy
     // Above this, the BCL's copy (a call, but with wider moves and its own alignment) is used.
     private const int MediumLength = 1024;
 
+#if NET
     /// <summary>Copies <paramref name="source"/> to the start of <paramref name="destination"/>; they must not overlap.</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="source"/>.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -153,6 +156,41 @@ internal static class ShortCopy
         }
     }
 
+#else
+    // netstandard2.0: the BCL's copy and a byte loop, with the same checks.
+
+    /// <summary>Copies <paramref name="source"/> to the start of <paramref name="destination"/>; they must not overlap.</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="source"/>.</exception>
+    public static void Copy(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        if (source.Length > destination.Length)
+        {
+            ThrowTooShort();
+        }
+
+        source.CopyTo(destination);
+    }
+
+    /// <summary>As <see cref="Copy"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="source"/>.</exception>
+    public static void CopyMedium(ReadOnlySpan<byte> source, Span<byte> destination) => Copy(source, destination);
+
+    /// <summary>Copies ASCII characters to as many bytes (each keeps its low byte).</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="ascii"/>.</exception>
+    public static void Narrow(ReadOnlySpan<char> ascii, Span<byte> destination)
+    {
+        if (ascii.Length > destination.Length)
+        {
+            ThrowTooShort();
+        }
+
+        for (int i = 0; i < ascii.Length; i++)
+        {
+            destination[i] = (byte)ascii[i];
+        }
+    }
+
+#endif
     private static void ThrowTooShort() =>
         throw new ArgumentException("The destination is shorter than the source.", "destination");
 }

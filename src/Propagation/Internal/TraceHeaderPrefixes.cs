@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+#if NET
 using System.Runtime.InteropServices;
+#endif
 
 namespace SipTraceContext.Propagation.Internal;
 
@@ -102,7 +104,11 @@ internal sealed class TraceHeaderPrefixes
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong WindowBefore(ReadOnlySpan<byte> message, int nameAt) =>
         nameAt >= WindowBytes && nameAt <= message.Length
+#if NET
             ? BinaryPrimitives.ReadUInt64LittleEndian(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref MemoryMarshal.GetReference(message), nameAt - WindowBytes), WindowBytes))
+#else
+            ? BinaryPrimitives.ReadUInt64LittleEndian(message.Slice(nameAt - WindowBytes, WindowBytes))
+#endif
             : 0;
 
     /// <summary><see cref="MatchBefore"/> over every prefix, given the 8 bytes before the name (0 when there are fewer).</summary>

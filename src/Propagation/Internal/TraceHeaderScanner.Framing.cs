@@ -1,3 +1,4 @@
+#if NET
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -232,3 +233,4 @@ internal static partial class TraceHeaderScanner
             | Vector128.Equals(bytes, Vector128.Create((byte)'~'));
     }
 }
+#endif

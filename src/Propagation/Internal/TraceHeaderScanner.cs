@@ -1,9 +1,13 @@
+#if NET
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+#else
+using System.Runtime.CompilerServices;
+#endif
 
 namespace SipTraceContext.Propagation.Internal;
 
@@ -66,11 +70,29 @@ internal readonly struct TraceHeaderLine
 /// the processor (two 8-byte stores read back as one 16-byte load) at every call. Callers skip its
 /// zeroing: only the lines the scanner has written (its count) are ever read.
 /// </remarks>
+#if NET
 [InlineArray(TraceHeaderScanner.MaxTraceHeaders)]
 internal struct TraceHeaderLines
 {
     private TraceHeaderLine _element;
 }
+#else
+// netstandard2.0 has no inline arrays: the same room as fields, for SipRawScan (a ref struct, so on the
+// stack, where a span over them is safe); the propagator's locals use stackalloc instead.
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+internal struct TraceHeaderLines
+{
+#pragma warning disable CS0169, IDE0044, IDE0051 // reached through _element0
+    private TraceHeaderLine _element0, _element1, _element2, _element3, _element4, _element5, _element6, _element7,
+        _element8, _element9, _element10, _element11, _element12, _element13, _element14, _element15;
+#pragma warning restore CS0169, IDE0044, IDE0051
+
+    /// <summary>The lines, for a <see cref="TraceHeaderLines"/> on the stack only (a local or a ref struct's field).</summary>
+    [System.Diagnostics.CodeAnalysis.UnscopedRef]
+    public unsafe Span<TraceHeaderLine> AsStackSpan() =>
+        new(Unsafe.AsPointer(ref _element0), TraceHeaderScanner.MaxTraceHeaders);
+}
+#endif
 
 /// <summary>
 /// Finds every trace header (a configured prefix followed by <c>traceparent</c> or <c>tracestate</c>,
@@ -120,6 +142,7 @@ internal static partial class TraceHeaderScanner
         out ReadOnlySpan<byte> lineEnding) =>
         TryScan(message, prefixes, found, default, out count, out headersEnd, out lineEnding, out _);
 
+#if NET
     /// <summary>
     /// <see cref="TryScan(ReadOnlySpan{byte}, TraceHeaderPrefixes, Span{TraceHeaderLine}, out int, out int, out ReadOnlySpan{byte})"/>,
     /// also copying the bytes it reads to <paramref name="copy"/> at the same offsets as it goes (for
@@ -447,8 +470,11 @@ internal static partial class TraceHeaderScanner
         public static bool Copies => true;
     }
 
+#endif
+
     // A candidate test reads up to 4 bytes past the offset (the 'e' of "trace").
     private const int CandidateReach = 4;
+#if NET
 
     /// <summary>
     /// One vector width of the candidate test: one bit per offset of the block at <c>offset</c> that may
@@ -584,14 +610,17 @@ internal static partial class TraceHeaderScanner
         }
     }
 
-    /// <summary>The scalar form of the "trace" test of <see cref="ICandidateBlock.Candidates"/>, bounds-checked.</summary>
+#endif
+
+    /// <summary>The scalar form of the "trace" test of <c>ICandidateBlock.Candidates</c>, bounds-checked.</summary>
     private static bool IsTraceCandidate(ReadOnlySpan<byte> message, int offset) =>
         (message[offset] | LowerCaseBit) == 't' && offset + CandidateReach < message.Length;
 
-    /// <summary>The scalar form of the empty-line test of <see cref="ICandidateBlock.Candidates"/>, bounds-checked.</summary>
+    /// <summary>The scalar form of the empty-line test of <c>ICandidateBlock.Candidates</c>, bounds-checked.</summary>
     private static bool IsEndCandidate(ReadOnlySpan<byte> message, int offset, int terminatorOffset) =>
         message[offset] == ByteLF && offset + terminatorOffset < message.Length && message[offset + terminatorOffset] == ByteLF;
 
+#if NET
     // Case-insensitive comparisons of short ASCII words read 4 (or 2) bytes at once and set the
     // lower-case bit of each: only the upper- and lower-case forms of a letter map to that letter, so
     // this is exact for words made of letters. BCL calls measured ~10 ns each here, a third of a scan.
@@ -862,6 +891,8 @@ internal static partial class TraceHeaderScanner
         return prefixLength;
     }
 
+#endif
+
     /// <summary>
     /// Reads a confirmed trace header's line in general: whitespace before the colon, a value folded
     /// over several lines, or no line feed at all (not a header).
@@ -907,6 +938,7 @@ internal static partial class TraceHeaderScanner
         return true;
     }
 
+#if NET
     /// <summary>The bytes from <paramref name="offset"/> bytes past <paramref name="at"/> on; the caller has checked that <paramref name="length"/> of them are in the message.</summary>
     /// <remarks>A constant length lets the JIT drop the length checks of the reads that follow.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -963,6 +995,7 @@ internal static partial class TraceHeaderScanner
 
         return 0;
     }
+#endif
 
     /// <summary>The offset of the first line feed at or after <paramref name="from"/>, or -1.</summary>
     /// <remarks>
@@ -972,11 +1005,13 @@ internal static partial class TraceHeaderScanner
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int IndexOfLineFeed(ReadOnlySpan<byte> message, int from)
     {
+#if NET
         ulong bits = LineFeedsFrom(message, from);
         if (bits != 0)
         {
             return from + BitOperations.TrailingZeroCount(bits);
         }
+#endif
 
         int index = message[from..].IndexOf(ByteLF);
         return index < 0 ? -1 : from + index;

@@ -1,7 +1,9 @@
+#if NET
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+#endif
 using static SipTraceContext.Sip.Internal.SipGrammar;
 
 namespace SipTraceContext.Sip.Internal;
@@ -25,6 +27,77 @@ internal static class HeaderFieldFinder
 {
     private const byte LowerCaseBit = 0x20;
 
+#if !NET
+    /// <summary>
+    /// netstandard2.0: the same search one line feed at a time. Every line is a candidate, so the
+    /// vector pass's letter filter (only ever an optimisation) is not needed; the checks per
+    /// candidate are the vector version's, in the same order.
+    /// </summary>
+    public static bool TryFind(ReadOnlySpan<byte> message, ReadOnlySpan<byte> name, out SipHeaderField field)
+    {
+        field = default;
+        if (name.IsEmpty)
+        {
+            return false;
+        }
+
+        var matcher = new HeaderNameMatcher(name);
+        int lead = 0;
+        while (lead < message.Length && message[lead] is CR or LF)
+        {
+            lead++;
+        }
+
+        int startLineEnd = message[lead..].IndexOf(LF);
+        if (startLineEnd < 0)
+        {
+            return false;
+        }
+
+        startLineEnd += lead;
+        byte last = (byte)(name[^1] | LowerCaseBit);
+        byte compact = matcher.Alternate.Length == 1 ? (byte)(matcher.Alternate[0] | LowerCaseBit) : (byte)0;
+        if (matcher.Alternate.Length > 1)
+        {
+            last = (byte)(matcher.Alternate[^1] | LowerCaseBit);
+            compact = (byte)(name[0] | LowerCaseBit);
+        }
+
+        int lastOffset = Math.Max(name.Length, matcher.Alternate.Length);
+        int lineFeed = startLineEnd;
+        while (true)
+        {
+            int lineStart = lineFeed + 1;
+            if (lineStart >= message.Length)
+            {
+                return false;
+            }
+
+            byte b = message[lineStart];
+            if (b == LF || (b == CR && lineStart + 1 < message.Length && message[lineStart + 1] == LF))
+            {
+                return false;
+            }
+
+            if (((b | LowerCaseBit) == compact
+                    || ((uint)(lineFeed + lastOffset) < (uint)message.Length && (message[lineFeed + lastOffset] | LowerCaseBit) == last))
+                && TryReadLine(message, lineStart, out int lineEnd, out bool folded)
+                && IsFieldNamed(message[lineStart..lineEnd], matcher))
+            {
+                field = SipHeaderEnumerator.CreateField(message[lineStart..lineEnd], lineStart, folded);
+                return true;
+            }
+
+            int next = message[lineStart..].IndexOf(LF);
+            if (next < 0)
+            {
+                return false;
+            }
+
+            lineFeed = lineStart + next;
+        }
+    }
+#else
     public static bool TryFind(ReadOnlySpan<byte> message, ReadOnlySpan<byte> name, out SipHeaderField field) =>
         Vector512.IsHardwareAccelerated ? TryFind<Block512>(message, name, out field)
         : Vector256.IsHardwareAccelerated ? TryFind<Block256>(message, name, out field)
@@ -155,6 +228,8 @@ internal static class HeaderFieldFinder
         return false;
     }
 
+#endif
+
     /// <summary>Whether <paramref name="line"/> is <c>name *(SP / HTAB) ":"</c> for the name or its other form.</summary>
     /// <remarks>The reader checks this for every line; here it is checked for the candidate only.</remarks>
     private static bool IsFieldNamed(ReadOnlySpan<byte> line, in HeaderNameMatcher matcher)
@@ -211,6 +286,7 @@ internal static class HeaderFieldFinder
 
     /// <summary>The letters looked for, lower-case bit set: the long name's first and last, and the compact form (or 0).</summary>
     internal readonly record struct Needles(byte First, byte Last, byte Compact);
+#if NET
 
     /// <summary>
     /// One vector width of the candidate test: one bit per line feed in the block at <c>offset</c>
@@ -281,4 +357,5 @@ internal static class HeaderFieldFinder
             return (Vector128.Equals(Vector128.LoadUnsafe(ref start, offset), Vector128.Create(LF)) & interesting).ExtractMostSignificantBits();
         }
     }
+#endif
 }

@@ -63,6 +63,7 @@ internal struct SipMessageLayout
 /// Start offsets of the first header fields, stored inline so the reader stays allocation-free.
 /// 32 covers a typical INVITE (15-25 fields); fields beyond it are found by walking lines.
 /// </summary>
+#if NET
 [InlineArray(Capacity + 1)]
 internal struct HeaderOffsets
 {
@@ -70,3 +71,29 @@ internal struct HeaderOffsets
 
     private int _element0;
 }
+#else
+// netstandard2.0 has no inline arrays: the same 33 ints as fields, indexed with the same bounds check.
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+internal struct HeaderOffsets
+{
+    public const int Capacity = 32; // bits in FoldedMask
+
+#pragma warning disable CS0169, CS0649, IDE0044, IDE0051 // reached through _element0
+    private int _element0, _element1, _element2, _element3, _element4, _element5, _element6, _element7,
+        _element8, _element9, _element10, _element11, _element12, _element13, _element14, _element15,
+        _element16, _element17, _element18, _element19, _element20, _element21, _element22, _element23,
+        _element24, _element25, _element26, _element27, _element28, _element29, _element30, _element31,
+        _element32;
+#pragma warning restore CS0169, CS0649, IDE0044, IDE0051
+
+    public int this[int index]
+    {
+        readonly get => Unsafe.Add(ref Unsafe.AsRef(in _element0), Checked(index));
+        set => Unsafe.Add(ref _element0, Checked(index)) = value;
+    }
+
+#pragma warning disable CA2201 // what an inline array's indexer throws
+    private static int Checked(int index) => (uint)index <= Capacity ? index : throw new IndexOutOfRangeException();
+#pragma warning restore CA2201
+}
+#endif
