@@ -89,7 +89,7 @@ public sealed class SipWireMessageLimitTests
 
         protected override void OnEventSourceCreated(EventSource eventSource)
         {
-            if (eventSource.Name == SipPropagationEventSource.Log.Name)
+            if (eventSource is SipPropagationEventSource)
             {
                 EnableEvents(eventSource, EventLevel.Verbose);
             }

@@ -79,7 +79,9 @@ internal static class HeaderFieldFinder
                 return false;
             }
 
-            if (((b | LowerCaseBit) == compact
+            // A continuation line never starts a field (see the vector version).
+            if (b is not (SP or HTAB)
+                && ((b | LowerCaseBit) == compact
                     || ((uint)(lineFeed + lastOffset) < (uint)message.Length && (message[lineFeed + lastOffset] | LowerCaseBit) == last))
                 && TryReadLine(message, lineStart, out int lineEnd, out bool folded)
                 && IsFieldNamed(message[lineStart..lineEnd], matcher))
