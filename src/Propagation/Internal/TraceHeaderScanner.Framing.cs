@@ -74,21 +74,26 @@ internal static partial class TraceHeaderScanner
         return framing;
     }
 
-    // A byte is a token character (RFC 3261 header names: alphanum and -.!%*_+`'~) when the bit of its
-    // high nibble's row (0x2_ to 0x7_, one bit each) is set in the entry of its low nibble: two 16-entry
-    // table lookups per byte. Bytes from 0x80 have no row.
-    private static Vector128<byte> TokenRowsByLowNibble => Vector128.Create(
-        (byte)0x3A, 0x3F, 0x3E, 0x3E, 0x3E, 0x3F, 0x3E, 0x3F, 0x3E, 0x3E, 0x3D, 0x15, 0x14, 0x15, 0x35, 0x1C);
+    // One lookup classifies a byte: the entry of its high nibble (one bit per row 0x0_ to 0x7_; none from
+    // 0x80) ANDed with the entry of its low nibble. Bits 0x01-0x20 (rows 0x2_-0x7_) mark token characters
+    // (RFC 3261 header names: alphanum and -.!%*_+`'~); bits 0x40 and 0x80 (rows 0x0_ and 0x1_) mark the
+    // control bytes a header section may not hold (all of 0x00-0x1F but HTAB, LF and CR). DEL (0x7F),
+    // the one other such byte, is compared on its own.
+    private const byte TokenClasses = 0x3F;
+    private const byte ForbiddenControlClasses = 0xC0;
 
-    private static Vector128<byte> TokenRowByHighNibble => Vector128.Create(
-        (byte)0, 0, 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0, 0, 0, 0, 0, 0, 0, 0);
+    private static Vector128<byte> ClassesByLowNibble => Vector128.Create(
+        (byte)0xFA, 0xFF, 0xFE, 0xFE, 0xFE, 0xFF, 0xFE, 0xFF, 0xFE, 0xBE, 0xBD, 0xD5, 0xD4, 0x95, 0xF5, 0xDC);
+
+    private static Vector128<byte> ClassesByHighNibble => Vector128.Create(
+        (byte)0x40, 0x80, 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0, 0, 0, 0, 0, 0, 0, 0);
 
     // The tables once per 128-bit lane (the shuffles look up within each lane), as fields: built in the
     // method, the JIT assembled them again for every block.
-    private static readonly Vector256<byte> s_tokenRowsByLowNibble256 = Vector256.Create(TokenRowsByLowNibble, TokenRowsByLowNibble);
-    private static readonly Vector256<byte> s_tokenRowByHighNibble256 = Vector256.Create(TokenRowByHighNibble, TokenRowByHighNibble);
-    private static readonly Vector512<byte> s_tokenRowsByLowNibble512 = Vector512.Create(s_tokenRowsByLowNibble256, s_tokenRowsByLowNibble256);
-    private static readonly Vector512<byte> s_tokenRowByHighNibble512 = Vector512.Create(s_tokenRowByHighNibble256, s_tokenRowByHighNibble256);
+    private static readonly Vector256<byte> s_classesByLowNibble256 = Vector256.Create(ClassesByLowNibble, ClassesByLowNibble);
+    private static readonly Vector256<byte> s_classesByHighNibble256 = Vector256.Create(ClassesByHighNibble, ClassesByHighNibble);
+    private static readonly Vector512<byte> s_classesByLowNibble512 = Vector512.Create(s_classesByLowNibble256, s_classesByLowNibble256);
+    private static readonly Vector512<byte> s_classesByHighNibble512 = Vector512.Create(s_classesByHighNibble256, s_classesByHighNibble256);
 
     internal readonly partial struct Block512
     {
@@ -98,21 +103,19 @@ internal static partial class TraceHeaderScanner
             Vector512<byte> bytes = Vector512.LoadUnsafe(ref start, offset);
             lineFeeds = Vector512.Equals(bytes, Vector512.Create(ByteLF)).ExtractMostSignificantBits();
             carriageReturns = Vector512.Equals(bytes, Vector512.Create(ByteCR)).ExtractMostSignificantBits();
-            ulong tabs = Vector512.Equals(bytes, Vector512.Create((byte)'\t')).ExtractMostSignificantBits();
-            ulong low = Vector512.LessThan(bytes, Vector512.Create((byte)0x20)).ExtractMostSignificantBits();
             ulong delete = Vector512.Equals(bytes, Vector512.Create((byte)0x7F)).ExtractMostSignificantBits();
             if (Avx512BW.IsSupported)
             {
                 Vector512<byte> nibble = Vector512.Create((byte)0x0F);
-                Vector512<byte> rows = Avx512BW.Shuffle(s_tokenRowsByLowNibble512, bytes & nibble)
-                    & Avx512BW.Shuffle(s_tokenRowByHighNibble512, Vector512.ShiftRightLogical(bytes.AsUInt16(), 4).AsByte() & nibble);
-                nonToken = Vector512.Equals(rows, Vector512<byte>.Zero).ExtractMostSignificantBits();
-            }
-            else
-            {
-                nonToken = ~IsToken(bytes).ExtractMostSignificantBits();
+                Vector512<byte> classes = Avx512BW.Shuffle(s_classesByLowNibble512, bytes & nibble)
+                    & Avx512BW.Shuffle(s_classesByHighNibble512, Vector512.ShiftRightLogical(bytes.AsUInt16(), 4).AsByte() & nibble);
+                nonToken = Vector512.Equals(classes & Vector512.Create(TokenClasses), Vector512<byte>.Zero).ExtractMostSignificantBits();
+                return ~Vector512.Equals(classes & Vector512.Create(ForbiddenControlClasses), Vector512<byte>.Zero).ExtractMostSignificantBits() | delete;
             }
 
+            ulong tabs = Vector512.Equals(bytes, Vector512.Create((byte)'\t')).ExtractMostSignificantBits();
+            ulong low = Vector512.LessThan(bytes, Vector512.Create((byte)0x20)).ExtractMostSignificantBits();
+            nonToken = ~IsToken(bytes).ExtractMostSignificantBits();
             return (low & ~(lineFeeds | carriageReturns | tabs)) | delete;
         }
 
@@ -149,21 +152,19 @@ internal static partial class TraceHeaderScanner
             Vector256<byte> bytes = Vector256.LoadUnsafe(ref start, offset);
             lineFeeds = Vector256.Equals(bytes, Vector256.Create(ByteLF)).ExtractMostSignificantBits();
             carriageReturns = Vector256.Equals(bytes, Vector256.Create(ByteCR)).ExtractMostSignificantBits();
-            uint tabs = Vector256.Equals(bytes, Vector256.Create((byte)'\t')).ExtractMostSignificantBits();
-            uint low = Vector256.LessThan(bytes, Vector256.Create((byte)0x20)).ExtractMostSignificantBits();
             uint delete = Vector256.Equals(bytes, Vector256.Create((byte)0x7F)).ExtractMostSignificantBits();
             if (Avx2.IsSupported)
             {
                 Vector256<byte> nibble = Vector256.Create((byte)0x0F);
-                Vector256<byte> rows = Avx2.Shuffle(s_tokenRowsByLowNibble256, bytes & nibble)
-                    & Avx2.Shuffle(s_tokenRowByHighNibble256, Vector256.ShiftRightLogical(bytes.AsUInt16(), 4).AsByte() & nibble);
-                nonToken = Vector256.Equals(rows, Vector256<byte>.Zero).ExtractMostSignificantBits();
-            }
-            else
-            {
-                nonToken = ~IsToken(bytes).ExtractMostSignificantBits();
+                Vector256<byte> classes = Avx2.Shuffle(s_classesByLowNibble256, bytes & nibble)
+                    & Avx2.Shuffle(s_classesByHighNibble256, Vector256.ShiftRightLogical(bytes.AsUInt16(), 4).AsByte() & nibble);
+                nonToken = Vector256.Equals(classes & Vector256.Create(TokenClasses), Vector256<byte>.Zero).ExtractMostSignificantBits();
+                return ~Vector256.Equals(classes & Vector256.Create(ForbiddenControlClasses), Vector256<byte>.Zero).ExtractMostSignificantBits() | delete;
             }
 
+            uint tabs = Vector256.Equals(bytes, Vector256.Create((byte)'\t')).ExtractMostSignificantBits();
+            uint low = Vector256.LessThan(bytes, Vector256.Create((byte)0x20)).ExtractMostSignificantBits();
+            nonToken = ~IsToken(bytes).ExtractMostSignificantBits();
             return (low & ~(lineFeeds | carriageReturns | tabs)) | delete;
         }
 
@@ -194,26 +195,29 @@ internal static partial class TraceHeaderScanner
                 Vector128<byte> bytes = Vector128.LoadUnsafe(ref start, offset + (nuint)(quarter * 16));
                 uint lineFeed = Vector128.Equals(bytes, Vector128.Create(ByteLF)).ExtractMostSignificantBits();
                 uint carriageReturn = Vector128.Equals(bytes, Vector128.Create(ByteCR)).ExtractMostSignificantBits();
-                uint tabs = Vector128.Equals(bytes, Vector128.Create((byte)'\t')).ExtractMostSignificantBits();
-                uint low = Vector128.LessThan(bytes, Vector128.Create((byte)0x20)).ExtractMostSignificantBits();
                 uint delete = Vector128.Equals(bytes, Vector128.Create((byte)0x7F)).ExtractMostSignificantBits();
+                uint control;
                 uint token;
                 if (Ssse3.IsSupported)
                 {
                     Vector128<byte> nibble = Vector128.Create((byte)0x0F);
-                    Vector128<byte> rows = Ssse3.Shuffle(TokenRowsByLowNibble, bytes & nibble)
-                        & Ssse3.Shuffle(TokenRowByHighNibble, Vector128.ShiftRightLogical(bytes.AsUInt16(), 4).AsByte() & nibble);
-                    token = ~Vector128.Equals(rows, Vector128<byte>.Zero).ExtractMostSignificantBits() & 0xFFFF;
+                    Vector128<byte> classes = Ssse3.Shuffle(ClassesByLowNibble, bytes & nibble)
+                        & Ssse3.Shuffle(ClassesByHighNibble, Vector128.ShiftRightLogical(bytes.AsUInt16(), 4).AsByte() & nibble);
+                    token = ~Vector128.Equals(classes & Vector128.Create(TokenClasses), Vector128<byte>.Zero).ExtractMostSignificantBits() & 0xFFFF;
+                    control = (~Vector128.Equals(classes & Vector128.Create(ForbiddenControlClasses), Vector128<byte>.Zero).ExtractMostSignificantBits() & 0xFFFF) | delete;
                 }
                 else
                 {
+                    uint tabs = Vector128.Equals(bytes, Vector128.Create((byte)'\t')).ExtractMostSignificantBits();
+                    uint low = Vector128.LessThan(bytes, Vector128.Create((byte)0x20)).ExtractMostSignificantBits();
                     token = IsToken(bytes).ExtractMostSignificantBits();
+                    control = (low & ~(lineFeed | carriageReturn | tabs)) | delete;
                 }
 
                 int shift = quarter * 16;
                 lineFeeds |= (ulong)lineFeed << shift;
                 carriageReturns |= (ulong)carriageReturn << shift;
-                controls |= (ulong)((low & ~(lineFeed | carriageReturn | tabs)) | delete) << shift;
+                controls |= (ulong)control << shift;
                 nonToken |= (ulong)(~token & 0xFFFF) << shift;
             }
 
