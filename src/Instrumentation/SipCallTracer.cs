@@ -954,7 +954,7 @@ public sealed class SipCallTracer : IDisposable
     {
         if (carrier is null)
         {
-            return _rawPropagator.TryExtract(reader.Message, out context);
+            return _rawPropagator.TryExtract(in reader, out context);
         }
 
         try

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using SipTraceContext.Propagation.Internal;
+using SipTraceContext.Sip;
 
 namespace SipTraceContext.Propagation;
 
@@ -133,6 +134,35 @@ public sealed class SipRawPropagator
         }
 
         return TryExtractFrom(message, lines[..count], out context);
+    }
+
+    /// <summary>
+    /// Extracts the trace context of a message that <paramref name="reader"/> has read and validated
+    /// already: as <see cref="TryExtract(ReadOnlySpan{byte}, out ActivityContext)"/> on
+    /// <c>reader.Message</c>, without checking the message's framing a second time.
+    /// </summary>
+    /// <param name="reader">A reader over the whole message, as received.</param>
+    /// <param name="context">The remote context (<see cref="ActivityContext.IsRemote"/> set), or <c>default</c>.</param>
+    /// <returns>
+    /// Whether a valid context was found; <c>false</c> also when the reader rejected the message, or when
+    /// its lines mix CRLF and bare LF such that the header section would end elsewhere by the start line's.
+    /// </returns>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public bool TryExtract(scoped in SipMessageReader reader, out ActivityContext context)
+    {
+#if NET
+        Unsafe.SkipInit(out TraceHeaderLines buffer);
+        Span<TraceHeaderLine> lines = buffer;
+#else
+        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+#endif
+        if (TraceHeaderScanner.ScanReadMessage(in reader, _headers.Prefixes, lines, out int count) == MessageFraming.Refused)
+        {
+            context = default;
+            return false;
+        }
+
+        return TryExtractFrom(reader.Message, lines[..count], out context);
     }
 
     /// <summary>

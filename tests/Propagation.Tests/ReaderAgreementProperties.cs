@@ -157,6 +157,33 @@ public sealed class ReaderAgreementProperties
     public Property Strip_leaves_no_trace_header_the_reader_can_see() =>
         Prop.ForAll(Messages.ToArbitrary(), s => StripAgrees(s.Message));
 
+    [Property(MaxTest = 20_000)]
+    public Property A_read_message_is_scanned_as_the_reader_read_it_or_refused() =>
+        Prop.ForAll(Messages.ToArbitrary(), s => ReadScanAgrees(s.Message));
+
+    [Property(MaxTest = 10_000)]
+    public Property Extract_from_a_reader_reads_what_the_reader_reads_or_nothing() =>
+        Prop.ForAll(Messages.ToArbitrary(), s =>
+        {
+            var reader = new SipMessageReader(s.Message);
+            bool ok = s_propagator.TryExtract(in reader, out ActivityContext context);
+            bool raw = s_propagator.TryExtract(s.Message, out ActivityContext fromBytes);
+            if (ExpectedFraming(s.Message) != MessageFraming.Refused && (ok != raw || context != fromBytes || context.TraceState != fromBytes.TraceState))
+            {
+                throw new InvalidOperationException($"reader extract {ok}, byte extract {raw}: {Printable(s.Message)}");
+            }
+
+            if (!ok)
+            {
+                return true;
+            }
+
+            bool expectedOk = s_propagator.TryExtract(Canonical(reader), out ActivityContext expected);
+            return expectedOk && context == expected && context.TraceState == expected.TraceState
+                ? true
+                : throw new InvalidOperationException($"reader extract differs from the reader's reading: {Printable(s.Message)}");
+        });
+
     // The fuzzing campaign's examples, one by one.
     [Fact]
     public void Leading_blank_lines_are_skipped_as_the_reader_skips_them()
@@ -405,6 +432,27 @@ public sealed class ReaderAgreementProperties
             && copy.AsSpan(0, copiedEnd).SequenceEqual(message.AsSpan(0, copiedEnd))
             && copied.Take(count).Select((l, i) => l.LineStart == lines[i].LineStart && l.LineEnd == lines[i].LineEnd).All(x => x);
         return same ? true : throw new InvalidOperationException($"different lines: {Printable(message)}");
+    }
+
+    private static bool ReadScanAgrees(byte[] message)
+    {
+        var reader = new SipMessageReader(message);
+        var lines = new TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        MessageFraming framing = TraceHeaderScanner.ScanReadMessage(in reader, s_headers.Prefixes, lines, out int count);
+        MessageFraming checkedFraming = TraceHeaderScanner.ScanMessage(message, s_headers.Prefixes, new TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders], default, out _, out _, out _, out _);
+        if (framing == MessageFraming.Refused)
+        {
+            // Refused here only where the full check refuses too: the reader rejects it, or its endings mix.
+            return checkedFraming == MessageFraming.Refused ? true : throw new InvalidOperationException($"read scan refused: {Printable(message)}");
+        }
+
+        var expectedLines = ReaderTraceLines(reader);
+        MessageFraming expected = reader.IsComplete && reader.MessageLength == message.Length ? MessageFraming.WholeMessage : MessageFraming.HeaderSection;
+        bool same = reader.HeadersComplete && reader.Status is not (SipParseStatus.Malformed or SipParseStatus.LimitExceeded)
+            && framing == expected && (checkedFraming == MessageFraming.Refused || checkedFraming == framing)
+            && count == expectedLines.Count
+            && expectedLines.Select((l, i) => l.Offset == lines[i].LineStart && l.Field == lines[i].Field && l.Prefix == lines[i].PrefixIndex).All(x => x);
+        return same ? true : throw new InvalidOperationException($"read scan differs from the reader: {Printable(message)}");
     }
 
     /// <summary>The message as the reader reads it, written out plainly: CRLF, one line a field, unfolded.</summary>

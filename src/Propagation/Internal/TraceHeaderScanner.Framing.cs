@@ -40,6 +40,12 @@ internal static partial class TraceHeaderScanner
         : Vector256.IsHardwareAccelerated ? ScanMessage<Block256>(message, prefixes, found, copy, out count, out headersEnd, out lineEnding, out copiedEnd)
         : ScanMessage<Block128>(message, prefixes, found, copy, out count, out headersEnd, out lineEnding, out copiedEnd);
 
+    /// <summary>The scan (no copy) from the start line at <paramref name="startLine"/>, at the widest accelerated width.</summary>
+    private static bool TryScanFrom(ReadOnlySpan<byte> message, int startLine, TraceHeaderPrefixes prefixes, Span<TraceHeaderLine> found, out int count, out int headersEnd, out ReadOnlySpan<byte> lineEnding) =>
+        Vector512.IsHardwareAccelerated ? TryScan<Block512>(message, prefixes, found, default, out count, out headersEnd, out lineEnding, out _, startLine)
+        : Vector256.IsHardwareAccelerated ? TryScan<Block256>(message, prefixes, found, default, out count, out headersEnd, out lineEnding, out _, startLine)
+        : TryScan<Block128>(message, prefixes, found, default, out count, out headersEnd, out lineEnding, out _, startLine);
+
     /// <summary><see cref="ScanMessage"/> with a given vector width, so that tests run every width on any hardware.</summary>
     internal static MessageFraming ScanMessage<TBlock>(
         ReadOnlySpan<byte> message,

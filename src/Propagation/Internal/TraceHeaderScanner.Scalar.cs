@@ -43,6 +43,10 @@ internal static partial class TraceHeaderScanner
         out int copiedEnd) =>
         TryScan(message, prefixes, found, copy, out count, out headersEnd, out lineEnding, out copiedEnd, startLine: 0);
 
+    /// <summary>The scan (no copy) from the start line at <paramref name="startLine"/>.</summary>
+    private static bool TryScanFrom(ReadOnlySpan<byte> message, int startLine, TraceHeaderPrefixes prefixes, Span<TraceHeaderLine> found, out int count, out int headersEnd, out ReadOnlySpan<byte> lineEnding) =>
+        TryScan(message, prefixes, found, default, out count, out headersEnd, out lineEnding, out _, startLine);
+
     /// <summary>The scan, from the start line at <paramref name="startLine"/>.</summary>
     private static bool TryScan(
         ReadOnlySpan<byte> message,
