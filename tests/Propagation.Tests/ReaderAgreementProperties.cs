@@ -308,15 +308,15 @@ public sealed class ReaderAgreementProperties
 
         for (int block = 0; block < 4; block++)
         {
-            ulong controls512 = TraceHeaderScanner.Block512.FramingBits(ref bytes[0], (nuint)(block * 64), out ulong lf512, out ulong cr512, out ulong nonToken512);
-            ulong controls256 = TraceHeaderScanner.Block256.FramingBits(ref bytes[0], (nuint)(block * 64), out ulong lf256, out ulong cr256, out ulong nonToken256);
-            ulong controls128 = TraceHeaderScanner.Block128.FramingBits(ref bytes[0], (nuint)(block * 64), out ulong lf128, out ulong cr128, out ulong nonToken128);
+            FramingMasks m512 = TraceHeaderScanner.Block512.FramingBits(ref bytes[0], (nuint)(block * 64));
+            FramingMasks m256 = TraceHeaderScanner.Block256.FramingBits(ref bytes[0], (nuint)(block * 64));
+            FramingMasks m128 = TraceHeaderScanner.Block128.FramingBits(ref bytes[0], (nuint)(block * 64));
             for (int bit = 0; bit < 64; bit++)
             {
                 byte b = (byte)((block * 64) + bit);
                 bool control = (b < 0x20 && b is not ((byte)'\t' or (byte)'\r' or (byte)'\n')) || b == 0x7F;
                 bool nonToken = !TokenCharacters.Contains((char)b, StringComparison.Ordinal);
-                foreach ((ulong c, ulong lf, ulong cr, ulong nt) in new[] { (controls512, lf512, cr512, nonToken512), (controls256, lf256, cr256, nonToken256), (controls128, lf128, cr128, nonToken128) })
+                foreach ((ulong c, ulong lf, ulong cr, ulong nt) in new[] { m512, m256, m128 }.Select(m => (m.Controls, m.LineFeeds, m.CarriageReturns, m.NonToken)))
                 {
                     Assert.True(((c >> bit) & 1) == (control ? 1UL : 0UL), $"control 0x{b:X2}");
                     Assert.True(((lf >> bit) & 1) == (b == '\n' ? 1UL : 0UL), $"LF 0x{b:X2}");

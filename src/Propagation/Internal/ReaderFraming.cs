@@ -26,6 +26,35 @@ internal enum MessageFraming : byte
     WholeMessage,
 }
 
+/// <summary>The bits of 64 bytes of a header section (bit 0 first), by what the framing check looks for.</summary>
+/// <remarks>Returned by value rather than through <c>out</c> parameters, which kept them in memory in the block loop.</remarks>
+internal readonly struct FramingMasks
+{
+    public FramingMasks(ulong controls, ulong lineFeeds, ulong carriageReturns, ulong nonToken)
+    {
+        Controls = controls;
+        LineFeeds = lineFeeds;
+        CarriageReturns = carriageReturns;
+        NonToken = nonToken;
+    }
+
+    /// <summary>Control bytes a header section may not hold: all but HTAB, CR and LF.</summary>
+    public ulong Controls { get; }
+
+    /// <summary>Line feeds.</summary>
+    public ulong LineFeeds { get; }
+
+    /// <summary>Carriage returns.</summary>
+    public ulong CarriageReturns { get; }
+
+    /// <summary>Bytes that cannot be in a header name (not <c>token</c>).</summary>
+    public ulong NonToken { get; }
+
+    /// <summary>The bits of the bytes from <paramref name="shift"/> on, as if they were the first.</summary>
+    public FramingMasks ShiftedRight(int shift) =>
+        new(Controls >> shift, LineFeeds >> shift, CarriageReturns >> shift, NonToken >> shift);
+}
+
 /// <summary>
 /// Checks that <see cref="SipMessageReader"/> (with its default limits) reads a message exactly as the
 /// trace header scanner did: the same start line, header section, header lines and body. The raw
@@ -136,26 +165,28 @@ internal static class ReaderFraming
             ulong lineFeeds;
             ulong carriageReturns;
             ulong nonToken;
+            FramingMasks masks;
 #if NET
             if (offset + BlockBytes <= message.Length)
             {
-                controls = TBlock.FramingBits(ref start, (nuint)offset, out lineFeeds, out carriageReturns, out nonToken);
+                masks = TBlock.FramingBits(ref start, (nuint)offset);
             }
             else if (message.Length >= BlockBytes)
             {
                 // The last bytes of a short body-less message: the message's last 64 bytes, shifted.
                 int window = message.Length - BlockBytes;
-                int shift = offset - window;
-                controls = TBlock.FramingBits(ref start, (nuint)window, out lineFeeds, out carriageReturns, out nonToken) >> shift;
-                lineFeeds >>= shift;
-                carriageReturns >>= shift;
-                nonToken >>= shift;
+                masks = TBlock.FramingBits(ref start, (nuint)window).ShiftedRight(offset - window);
             }
             else
 #endif
             {
-                controls = ScalarFramingBits(message[offset..], out lineFeeds, out carriageReturns, out nonToken);
+                masks = ScalarFramingBits(message[offset..]);
             }
+
+            controls = masks.Controls;
+            lineFeeds = masks.LineFeeds;
+            carriageReturns = masks.CarriageReturns;
+            nonToken = masks.NonToken;
 
             if (count < BlockBytes)
             {
@@ -214,12 +245,12 @@ internal static class ReaderFraming
     }
 
     /// <summary>The bits of <c>TraceHeaderScanner.ICandidateBlock.FramingBits</c> for up to 64 bytes, one at a time.</summary>
-    private static ulong ScalarFramingBits(ReadOnlySpan<byte> bytes, out ulong lineFeeds, out ulong carriageReturns, out ulong nonToken)
+    private static FramingMasks ScalarFramingBits(ReadOnlySpan<byte> bytes)
     {
         ulong controls = 0;
-        lineFeeds = 0;
-        carriageReturns = 0;
-        nonToken = 0;
+        ulong lineFeeds = 0;
+        ulong carriageReturns = 0;
+        ulong nonToken = 0;
         for (int i = 0; i < bytes.Length && i < BlockBytes; i++)
         {
             byte b = bytes[i];
@@ -243,7 +274,7 @@ internal static class ReaderFraming
             }
         }
 
-        return controls;
+        return new FramingMasks(controls, lineFeeds, carriageReturns, nonToken);
     }
 
     /// <summary>A control byte other than HTAB, CR and LF: none may appear in a start line or header section.</summary>
@@ -383,7 +414,9 @@ internal static class ReaderFraming
         private static bool IsContentLength(ReadOnlySpan<byte> name) =>
             name.Length == 1
                 ? (name[0] | 0x20) == 'l'
-                : Ascii.EqualsIgnoreCase(name, "Content-Length"u8);
+                : name.Length == ContentLengthName.Length && Ascii.EqualsIgnoreCase(name, ContentLengthName);
+
+        private static ReadOnlySpan<byte> ContentLengthName => "Content-Length"u8;
 
         // Content-Length = ( "Content-Length" / "l" ) HCOLON 1*DIGIT, within the reader's body limit.
         private static int ParseContentLength(ReadOnlySpan<byte> value)

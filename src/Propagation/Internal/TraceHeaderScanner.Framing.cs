@@ -104,25 +104,27 @@ internal static partial class TraceHeaderScanner
     internal readonly partial struct Block512
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong FramingBits(ref byte start, nuint offset, out ulong lineFeeds, out ulong carriageReturns, out ulong nonToken)
+        public static FramingMasks FramingBits(ref byte start, nuint offset)
         {
             Vector512<byte> bytes = Vector512.LoadUnsafe(ref start, offset);
-            lineFeeds = Vector512.Equals(bytes, Vector512.Create(ByteLF)).ExtractMostSignificantBits();
-            carriageReturns = Vector512.Equals(bytes, Vector512.Create(ByteCR)).ExtractMostSignificantBits();
+            ulong lineFeeds = Vector512.Equals(bytes, Vector512.Create(ByteLF)).ExtractMostSignificantBits();
+            ulong carriageReturns = Vector512.Equals(bytes, Vector512.Create(ByteCR)).ExtractMostSignificantBits();
             ulong delete = Vector512.Equals(bytes, Vector512.Create((byte)0x7F)).ExtractMostSignificantBits();
             if (Avx512BW.IsSupported)
             {
                 Vector512<byte> nibble = Vector512.Create((byte)0x0F);
                 Vector512<byte> classes = Avx512BW.Shuffle(s_classesByLowNibble512, bytes & nibble)
                     & Avx512BW.Shuffle(s_classesByHighNibble512, Vector512.ShiftRightLogical(bytes.AsUInt16(), 4).AsByte() & nibble);
-                nonToken = Vector512.Equals(classes & Vector512.Create(TokenClasses), Vector512<byte>.Zero).ExtractMostSignificantBits();
-                return ~Vector512.Equals(classes & Vector512.Create(ForbiddenControlClasses), Vector512<byte>.Zero).ExtractMostSignificantBits() | delete;
+                return new FramingMasks(
+                    ~Vector512.Equals(classes & Vector512.Create(ForbiddenControlClasses), Vector512<byte>.Zero).ExtractMostSignificantBits() | delete,
+                    lineFeeds,
+                    carriageReturns,
+                    Vector512.Equals(classes & Vector512.Create(TokenClasses), Vector512<byte>.Zero).ExtractMostSignificantBits());
             }
 
             ulong tabs = Vector512.Equals(bytes, Vector512.Create((byte)'\t')).ExtractMostSignificantBits();
             ulong low = Vector512.LessThan(bytes, Vector512.Create((byte)0x20)).ExtractMostSignificantBits();
-            nonToken = ~IsToken(bytes).ExtractMostSignificantBits();
-            return (low & ~(lineFeeds | carriageReturns | tabs)) | delete;
+            return new FramingMasks((low & ~(lineFeeds | carriageReturns | tabs)) | delete, lineFeeds, carriageReturns, ~IsToken(bytes).ExtractMostSignificantBits());
         }
 
         // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~"), by ranges.
@@ -142,14 +144,15 @@ internal static partial class TraceHeaderScanner
     internal readonly partial struct Block256
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong FramingBits(ref byte start, nuint offset, out ulong lineFeeds, out ulong carriageReturns, out ulong nonToken)
+        public static FramingMasks FramingBits(ref byte start, nuint offset)
         {
             ulong controls = Half(ref start, offset, out uint lowLineFeeds, out uint lowCarriageReturns, out uint lowNonToken)
                 | ((ulong)Half(ref start, offset + 32, out uint highLineFeeds, out uint highCarriageReturns, out uint highNonToken) << 32);
-            lineFeeds = lowLineFeeds | ((ulong)highLineFeeds << 32);
-            carriageReturns = lowCarriageReturns | ((ulong)highCarriageReturns << 32);
-            nonToken = lowNonToken | ((ulong)highNonToken << 32);
-            return controls;
+            return new FramingMasks(
+                controls,
+                lowLineFeeds | ((ulong)highLineFeeds << 32),
+                lowCarriageReturns | ((ulong)highCarriageReturns << 32),
+                lowNonToken | ((ulong)highNonToken << 32));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -190,12 +193,12 @@ internal static partial class TraceHeaderScanner
     internal readonly partial struct Block128
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong FramingBits(ref byte start, nuint offset, out ulong lineFeeds, out ulong carriageReturns, out ulong nonToken)
+        public static FramingMasks FramingBits(ref byte start, nuint offset)
         {
             ulong controls = 0;
-            lineFeeds = 0;
-            carriageReturns = 0;
-            nonToken = 0;
+            ulong lineFeeds = 0;
+            ulong carriageReturns = 0;
+            ulong nonToken = 0;
             for (int quarter = 0; quarter < 4; quarter++)
             {
                 Vector128<byte> bytes = Vector128.LoadUnsafe(ref start, offset + (nuint)(quarter * 16));
@@ -227,7 +230,7 @@ internal static partial class TraceHeaderScanner
                 nonToken |= (ulong)(~token & 0xFFFF) << shift;
             }
 
-            return controls;
+            return new FramingMasks(controls, lineFeeds, carriageReturns, nonToken);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -499,10 +499,10 @@ internal static partial class TraceHeaderScanner
 
         /// <summary>
         /// For the 64 bytes at <paramref name="offset"/> (bit 0 first), the control bytes that may not appear
-        /// in a header section (all but HTAB, CR and LF); the line feeds, carriage returns and the bytes that
-        /// cannot be in a header name (not <c>token</c>) in the out values.
+        /// in a header section (all but HTAB, CR and LF), the line feeds, the carriage returns and the bytes
+        /// that cannot be in a header name (not <c>token</c>).
         /// </summary>
-        static abstract ulong FramingBits(ref byte start, nuint offset, out ulong lineFeeds, out ulong carriageReturns, out ulong nonToken);
+        static abstract FramingMasks FramingBits(ref byte start, nuint offset);
     }
 
     /// <summary>64 offsets per step (AVX-512).</summary>
