@@ -67,10 +67,15 @@ public sealed class SipTextMapPropagator : TextMapPropagator
         if (carrier is SipWireMessage wire && ReferenceEquals(getter, SipHeaderCarrier.Getter) && !_headers.PropagateBaggage)
         {
             // The hot case first, with nothing else to check: a wire message read through our own getter
-            // goes straight to its bytes (the raw path never throws, so no handler is needed either).
-            return context.ActivityContext.TraceId != default || !_raw.TryExtract(wire.Span, out ActivityContext fromWire)
-                ? context
-                : new PropagationContext(fromWire, context.Baggage);
+            // goes straight to its bytes, which its reader has validated already (the raw path never
+            // throws, so no handler is needed either).
+            if (context.ActivityContext.TraceId != default)
+            {
+                return context;
+            }
+
+            SipMessageReader read = wire.CreateReader();
+            return _raw.TryExtract(in read, out ActivityContext fromWire) ? new PropagationContext(fromWire, context.Baggage) : context;
         }
 
         if (carrier is not ISipHeaderCarrier || getter is null)
@@ -88,7 +93,7 @@ public sealed class SipTextMapPropagator : TextMapPropagator
                 // test holds both paths to it); a user's own getter is always honoured.
                 // (Reached with baggage propagation on; without it the same case returned above.)
                 activityContext = carrier is SipWireMessage wireWithBaggage && ReferenceEquals(getter, SipHeaderCarrier.Getter)
-                    ? (_raw.TryExtract(wireWithBaggage.Span, out ActivityContext fromBytes) ? fromBytes : default)
+                    ? ExtractFromWire(wireWithBaggage)
                     : ExtractTraceContext(carrier, getter);
             }
 
@@ -149,6 +154,13 @@ public sealed class SipTextMapPropagator : TextMapPropagator
         }
 
         return default;
+    }
+
+    /// <summary>The context of a wire message's bytes, through the reader that validated them.</summary>
+    private ActivityContext ExtractFromWire(SipWireMessage wire)
+    {
+        SipMessageReader read = wire.CreateReader();
+        return _raw.TryExtract(in read, out ActivityContext context) ? context : default;
     }
 
     /// <inheritdoc/>
