@@ -8,6 +8,8 @@ internal static class StringInstancePolyfills
     {
         public bool Contains(char c, StringComparison comparisonType) =>
             comparisonType == StringComparison.Ordinal ? value.IndexOf(c) >= 0 : value.IndexOf(c.ToString(), comparisonType) >= 0;
+
+        public bool EndsWith(char c) => value.Length != 0 && value[value.Length - 1] == c;
     }
 }
 
