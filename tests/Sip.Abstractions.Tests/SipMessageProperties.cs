@@ -330,9 +330,14 @@ public sealed class SipMessageProperties
             new SipMessageReader(bytes).Status == SipParseStatus.Complete
             && new Finder[]
             {
+#if LIBRARY_NETSTANDARD2_0
+                // The netstandard2.0 build has one scalar finder and no vector widths.
+                Internal.HeaderFieldFinder.TryFind,
+#else
                 Internal.HeaderFieldFinder.TryFind<Internal.HeaderFieldFinder.Block512>,
                 Internal.HeaderFieldFinder.TryFind<Internal.HeaderFieldFinder.Block256>,
                 Internal.HeaderFieldFinder.TryFind<Internal.HeaderFieldFinder.Block128>,
+#endif
             }.All(find => NamePool.Append("l").Append("Content-Length").Append("Absent-Header").SelectMany(Spellings).All(spelling => FinderAgreesWithReader(find, bytes, spelling))));
 
     [Property(MaxTest = 100)]

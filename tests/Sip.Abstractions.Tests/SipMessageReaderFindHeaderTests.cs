@@ -15,9 +15,14 @@ public sealed class SipMessageReaderFindHeaderTests
     // Every vector width of the lookup, whatever this machine accelerates.
     private static readonly Finder[] Widths =
     [
+#if LIBRARY_NETSTANDARD2_0
+        // The netstandard2.0 build has one scalar finder and no vector widths.
+        Internal.HeaderFieldFinder.TryFind,
+#else
         Internal.HeaderFieldFinder.TryFind<Internal.HeaderFieldFinder.Block512>,
         Internal.HeaderFieldFinder.TryFind<Internal.HeaderFieldFinder.Block256>,
         Internal.HeaderFieldFinder.TryFind<Internal.HeaderFieldFinder.Block128>,
+#endif
     ];
 
     private static byte[] Message(string lineEnd, params string[] headers) =>

@@ -79,7 +79,10 @@ internal static class HeaderFieldFinder
                 return false;
             }
 
-            if (((b | LowerCaseBit) == compact
+            // A continuation line (SP or HTAB) never starts a field, and walking it would re-read the rest
+            // of that field from each of its lines: skipped, as by the vector version.
+            if (b is not (SP or HTAB)
+                && ((b | LowerCaseBit) == compact
                     || ((uint)(lineFeed + lastOffset) < (uint)message.Length && (message[lineFeed + lastOffset] | LowerCaseBit) == last))
                 && TryReadLine(message, lineStart, out int lineEnd, out bool folded)
                 && IsFieldNamed(message[lineStart..lineEnd], matcher))
