@@ -24,10 +24,8 @@ for csproj in src/*/*.csproj; do
   if [ ! -f "$snupkg" ]; then echo "missing symbols package $id.$version.snupkg" >&2; status=1; fi
   listing=$(unzip -l "$nupkg")
   nuspec=$(unzip -p "$nupkg" "$id.nuspec")
-  # net10.0 always; netstandard2.0 where the package is ported to it, net8.0 until then (its csproj
-  # overrides TargetFrameworks).
-  if grep -q "<TargetFrameworks>net8.0;net10.0</TargetFrameworks>" "$csproj"; then portable=net8.0; else portable=netstandard2.0; fi
-  for f in README.md LICENSE "lib/$portable/$id.dll" "lib/$portable/$id.xml" "lib/net10.0/$id.dll" "lib/net10.0/$id.xml"; do
+  # Every package: net10.0 and netstandard2.0 (src/Directory.Build.props).
+  for f in README.md LICENSE "lib/netstandard2.0/$id.dll" "lib/netstandard2.0/$id.xml" "lib/net10.0/$id.dll" "lib/net10.0/$id.xml"; do
     grep -qE " $f\$" <<<"$listing" || { echo "$id: $f missing from $nupkg" >&2; status=1; }
   done
   for tag in "<version>$version</version>" '<readme>README.md</readme>' '<license type="expression">' '<description>' '<tags>'; do

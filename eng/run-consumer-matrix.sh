@@ -5,11 +5,13 @@
 #   (a) net10.0 with the lowest OpenTelemetry.Api the packages declare (read from their nuspecs)
 #   (b) net10.0 with OpenTelemetry 1.21.0
 #   (c) net8.0 with OpenTelemetry 1.21.0, run on the newest installed runtime (DOTNET_ROLL_FORWARD=Major);
-#       it still restores the net8.0 / netstandard2.0 package assets a .NET 8 application gets
-#   (d) net462 with OpenTelemetry 1.21.0, compiled only (no .NET Framework runtime here). Until the
-#       packages carry lib/netstandard2.0 (or lib/net4*), restore fails with NU1202: the row then
-#       reports 'not yet supported: NU1202' and does not fail the matrix; once the asset is there it
-#       must compile.
+#       it still restores the package assets a .NET 8 application gets: lib/netstandard2.0
+#   (d) net462 with OpenTelemetry 1.21.0, compiled only (no .NET Framework runtime here), against
+#       lib/netstandard2.0. Until the packages carry lib/netstandard2.0 (or lib/net4*), restore fails
+#       with NU1202: the row then reports 'not yet supported: NU1202' and does not fail the matrix;
+#       once the asset is there it must compile.
+# Each row also checks which lib/<tfm>/ folder every SipTraceContext package resolved to (the
+# project.assets.json of its restore) against the one that row's framework must get.
 # Prints one line per row and exits non-zero when any row fails. Logs: artifacts/consumer-matrix/.
 set -euo pipefail
 usage="usage: eng/run-consumer-matrix.sh <packages-dir>"
@@ -60,9 +62,10 @@ done
 echo "== consumer matrix: SipTraceContext $version from $packages; declared OpenTelemetry.Api floor $floor"
 failed=0; passed=0; unsupported=0
 
-# run_row KEY TFM OTEL MODE: MODE is run (build, then run the app) or compile.
+# run_row KEY TFM OTEL MODE ASSETS: MODE is run (build, then run the app) or compile; ASSETS is the
+# lib/ folder every SipTraceContext package must resolve to for TFM.
 run_row() {
-  local key=$1 tfm=$2 otel=$3 mode=$4
+  local key=$1 tfm=$2 otel=$3 mode=$4 assets=$5
   local label="row ($key) $tfm + OpenTelemetry $otel"
   local dir=$work/rows/$key log=$work/row-$key.log
   mkdir -p "$dir/local-packages"
@@ -85,8 +88,18 @@ run_row() {
     failed=$((failed + 1))
     return 0
   fi
+  # The compile and runtime items of the restore's targets section ("lib/<tfm>/<id>.dll": {...}).
+  local resolved
+  resolved=$(grep -oE '"lib/[^/"]+/SipTraceContext\.[A-Za-z.]+\.dll": \{' "$dir/SipConsumer/obj/project.assets.json" \
+    | sed -E 's#^"lib/([^/]+)/.*#\1#' | sort -u | tr '\n' ' ' | sed 's/ $//')
+  echo "resolved SipTraceContext assets: lib/${resolved// /, lib/}" >>"$log"
+  if [ "$resolved" != "$assets" ]; then
+    echo "$label: FAIL (assets: lib/${resolved:-none}, expected lib/$assets) [log: $log]"
+    failed=$((failed + 1))
+    return 0
+  fi
   if [ "$mode" = compile ]; then
-    echo "$label: PASS (compiled; no .NET Framework runtime here)"
+    echo "$label: PASS (compiled against lib/$assets; no .NET Framework runtime here)"
     passed=$((passed + 1))
     return 0
   fi
@@ -96,7 +109,7 @@ run_row() {
     DOTNET_ROLL_FORWARD=Major timeout 120 dotnet "$dll"
   } >>"$log" 2>&1 || status=$?
   if [ "$status" -eq 0 ]; then
-    echo "$label: PASS ($(grep -m1 '^SipConsumer on' "$log" | sed 's/^SipConsumer on //; s/ (\/.*)$//'))"
+    echo "$label: PASS (lib/$assets; $(grep -m1 '^SipConsumer on' "$log" | sed 's/^SipConsumer on //; s/ (\/.*)$//'))"
     passed=$((passed + 1))
   else
     echo "$label: FAIL (exit $status) $(grep -m1 -oE '(FAIL: .{0,240})' "$log" || true) [log: $log]"
@@ -104,10 +117,10 @@ run_row() {
   fi
 }
 
-run_row a net10.0 "$floor" run
-run_row b net10.0 1.21.0 run
-run_row c net8.0 1.21.0 run
-run_row d net462 1.21.0 compile
+run_row a net10.0 "$floor" run net10.0
+run_row b net10.0 1.21.0 run net10.0
+run_row c net8.0 1.21.0 run netstandard2.0
+run_row d net462 1.21.0 compile netstandard2.0
 
 echo "== consumer matrix: $passed rows passed, $failed rows failed, $unsupported rows not yet supported"
 [ "$failed" -eq 0 ]

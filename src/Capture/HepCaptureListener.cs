@@ -309,6 +309,10 @@ public sealed class HepCaptureListener : BackgroundService
     {
         byte[] receiveBuffer = ArrayPool<byte>.Shared.Rent(MaxDatagramLength);
         EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+#if !NET
+        // StopAsync closes the socket before the token is cancelled; this covers a token cancelled otherwise.
+        using CancellationTokenRegistration closeOnStop = stoppingToken.Register(static state => ((Socket)state!).Dispose(), socket);
+#endif
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -316,7 +320,12 @@ public sealed class HepCaptureListener : BackgroundService
                 SocketReceiveFromResult result;
                 try
                 {
+#if NET
                     result = await socket.ReceiveFromAsync(receiveBuffer.AsMemory(0, MaxDatagramLength), SocketFlags.None, any, stoppingToken).ConfigureAwait(false);
+#else
+                    // No cancellable receive on netstandard2.0: closing the socket ends it (closeOnStop).
+                    result = await socket.ReceiveFromAsync(new ArraySegment<byte>(receiveBuffer, 0, MaxDatagramLength), SocketFlags.None, any).ConfigureAwait(false);
+#endif
                 }
                 catch (OperationCanceledException)
                 {
@@ -462,7 +471,7 @@ public sealed class HepCaptureListener : BackgroundService
         int peerPort = sent ? hep.DestinationPort : hep.SourcePort;
         if (!peer.IsEmpty)
         {
-            _spanTags[count++] = new(OtelAttributes.NetworkPeerAddress, new IPAddress(peer).ToString());
+            _spanTags[count++] = new(OtelAttributes.NetworkPeerAddress, ToAddress(peer).ToString());
         }
 
         if (hasPorts)
@@ -472,7 +481,7 @@ public sealed class HepCaptureListener : BackgroundService
 
         if (!local.IsEmpty)
         {
-            _spanTags[count++] = new(OtelAttributes.NetworkLocalAddress, new IPAddress(local).ToString());
+            _spanTags[count++] = new(OtelAttributes.NetworkLocalAddress, ToAddress(local).ToString());
         }
 
         if (hasPorts)
@@ -482,6 +491,12 @@ public sealed class HepCaptureListener : BackgroundService
 
         return count;
     }
+
+#if NET
+    private static IPAddress ToAddress(ReadOnlySpan<byte> bytes) => new(bytes);
+#else
+    private static IPAddress ToAddress(ReadOnlySpan<byte> bytes) => new(bytes.ToArray());
+#endif
 
     private SipDirection ResolveDirection(in HepPacket hep, IPAddress? sender)
     {
@@ -518,10 +533,15 @@ public sealed class HepCaptureListener : BackgroundService
 
         if (sender is not null && !hep.SourceAddress.IsEmpty && !hep.DestinationAddress.IsEmpty)
         {
+#if NET
             Span<byte> senderBytes = stackalloc byte[16];
             if (sender.TryWriteBytes(senderBytes, out int written))
             {
                 senderBytes = senderBytes[..written];
+#else
+            {
+                ReadOnlySpan<byte> senderBytes = sender.GetAddressBytes();
+#endif
                 bool fromSource = hep.SourceAddress.SequenceEqual(senderBytes);
                 bool fromDestination = hep.DestinationAddress.SequenceEqual(senderBytes);
                 if (fromSource != fromDestination)
@@ -653,7 +673,7 @@ public sealed class HepCaptureListener : BackgroundService
             LogDrops(force: false);
 
             // Under a flood the consumer holds the lock nearly always; an idle sweep can wait a tick.
-            if (_agentIdleTimeout != Timeout.InfiniteTimeSpan && Monitor.TryEnter(_recordLock, HousekeepingInterval / 10))
+            if (_agentIdleTimeout != Timeout.InfiniteTimeSpan && Monitor.TryEnter(_recordLock, TimeSpan.FromTicks(HousekeepingInterval.Ticks / 10)))
             {
                 try
                 {

@@ -12,7 +12,7 @@ public sealed class SipInstrumentationOptions
     private static readonly TimeSpan T1 = TimeSpan.FromMilliseconds(500);
 
     /// <summary>The default <see cref="TimerB"/>: 64·T1 = 32 s (RFC 3261 §17.1.1.2).</summary>
-    public static readonly TimeSpan DefaultTimerB = 64 * T1;
+    public static readonly TimeSpan DefaultTimerB = TimeSpan.FromTicks(64 * T1.Ticks);
 
     /// <summary>The default <see cref="TimerC"/>: 3 minutes, the lower bound RFC 3261 §16.6 sets.</summary>
     public static readonly TimeSpan DefaultTimerC = TimeSpan.FromMinutes(3);

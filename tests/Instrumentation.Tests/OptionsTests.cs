@@ -331,7 +331,15 @@ public sealed class OptionsTests
         public IReadOnlyList<string> GetValues(string name) =>
             SipHeaderNames.Matches(name, overriddenName) ? [overriddenValue] : inner.GetValues(name);
 
+#if LIBRARY_NETSTANDARD2_0
+        // The netstandard2.0 build's internal copy of NotNullWhen (visible here through InternalsVisibleTo)
+        // makes the attribute's name ambiguous beside .NET's: the test carrier goes without it.
+#pragma warning disable CS8767
+        public bool TryGetValue(string name, out string? value)
+#pragma warning restore CS8767
+#else
         public bool TryGetValue(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
+#endif
         {
             if (SipHeaderNames.Matches(name, overriddenName))
             {

@@ -123,8 +123,13 @@ internal sealed class KernelDropReader
         try
         {
             // /proc/self/fd/N links to "socket:[inode]".
+#if NET
             long fd = socket.SafeHandle.DangerousGetHandle().ToInt64();
             string? target = new FileInfo("/proc/self/fd/" + fd.ToString(CultureInfo.InvariantCulture)).LinkTarget;
+#else
+            long fd = GetDescriptor(socket);
+            string? target = GetLinkTarget("/proc/self/fd/" + fd.ToString(CultureInfo.InvariantCulture));
+#endif
             if (target is not null && target.StartsWith("socket:[", StringComparison.Ordinal) && target.EndsWith(']')
                 && ulong.TryParse(target.AsSpan(8, target.Length - 9), NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
             {
@@ -140,4 +145,32 @@ internal sealed class KernelDropReader
 
         return null;
     }
+
+#if !NET
+    // netstandard2.0 has neither Socket.SafeHandle nor FileSystemInfo.LinkTarget; the .NET runtimes that run
+    // this build (.NET Core 3.0+ and .NET 6+) have them, and are asked by reflection so the socket's handle is
+    // not exposed (Socket.Handle would be, and changes how .NET closes it). Without them (.NET Framework,
+    // Mono) there is no inode: the first socket on the port is taken for ours, as when the link is unreadable.
+    private static readonly System.Reflection.PropertyInfo? s_safeHandle = typeof(Socket).GetProperty("SafeHandle");
+    private static readonly System.Reflection.PropertyInfo? s_linkTarget = typeof(FileSystemInfo).GetProperty("LinkTarget");
+
+    private static long GetDescriptor(Socket socket) =>
+        s_safeHandle?.GetValue(socket) is System.Runtime.InteropServices.SafeHandle handle
+            ? handle.DangerousGetHandle().ToInt64()
+            : socket.Handle.ToInt64();
+
+    private static string? GetLinkTarget(string path)
+    {
+        try
+        {
+            return s_linkTarget?.GetValue(new FileInfo(path)) as string;
+        }
+        catch (System.Reflection.TargetInvocationException exception) when (exception.InnerException is not null)
+        {
+            // The property's own exception (IOException, UnauthorizedAccessException), as the net10.0 build gets it.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(exception.InnerException).Throw();
+            throw;
+        }
+    }
+#endif
 }

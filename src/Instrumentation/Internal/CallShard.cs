@@ -10,17 +10,24 @@ internal sealed class CallShard
     // Below this capacity a shard is not worth trimming: its arrays are a few kilobytes.
     private const int MinTrimmedCapacity = 256;
 
+#if NET
     private readonly Dictionary<string, CallState> _calls = new(StringComparer.Ordinal);
-#if NET9_0_OR_GREATER
     private readonly Dictionary<string, CallState>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
-#endif
 
     public CallShard()
     {
-#if NET9_0_OR_GREATER
         _bySpan = _calls.GetAlternateLookup<ReadOnlySpan<char>>();
-#endif
     }
+#else
+    // netstandard2.0's Dictionary has no span lookup: its keys are CallIdKey, a stored call's Call-ID or,
+    // to look one up without a string per message, the Call-ID copied into the shard's probe buffer.
+    // Nor can it tell its capacity or trim to one: the shard keeps the most it has held since the
+    // dictionary was made (what the capacity grew to, give or take the prime it rounds to) and trims by
+    // copying into a smaller one.
+    private Dictionary<CallIdKey, CallState> _calls = new(CallIdKeyComparer.Instance);
+    private char[] _probe = new char[64];
+    private int _capacity;
+#endif
 
 #if NET9_0_OR_GREATER
     public Lock Lock { get; } = new();
@@ -36,23 +43,37 @@ internal sealed class CallShard
 
     public CallState? Find(ReadOnlySpan<char> callId)
     {
-#if NET9_0_OR_GREATER
+#if NET
         return _bySpan.TryGetValue(callId, out CallState? call) ? call : null;
 #else
-        // net8.0 has no span lookup on Dictionary: one string per message there.
-        return _calls.TryGetValue(callId.ToString(), out CallState? call) ? call : null;
+        if (callId.Length > _probe.Length)
+        {
+            _probe = new char[Math.Max(callId.Length, _probe.Length * 2)];
+        }
+
+        callId.CopyTo(_probe);
+        return _calls.TryGetValue(new CallIdKey(_probe, callId.Length), out CallState? call) ? call : null;
 #endif
     }
 
     public void Add(CallState call)
     {
+#if NET
         _calls.Add(call.CallId, call);
+#else
+        _calls.Add(new CallIdKey(call.CallId), call);
+        _capacity = Math.Max(_capacity, _calls.Count);
+#endif
         Append(call);
     }
 
     public void Remove(CallState call)
     {
+#if NET
         _calls.Remove(call.CallId);
+#else
+        _calls.Remove(new CallIdKey(call.CallId));
+#endif
         Unlink(call);
     }
 
@@ -75,15 +96,30 @@ internal sealed class CallShard
     /// <returns>Whether the dictionary was trimmed.</returns>
     public bool TrimIfMostlyEmpty()
     {
+#if NET
         // EnsureCapacity(0) reads the capacity without changing it (net8.0 has no Capacity property).
         int capacity = _calls.EnsureCapacity(0);
+#else
+        int capacity = _capacity;
+#endif
         int count = _calls.Count;
         if (capacity <= MinTrimmedCapacity || count >= capacity / 4)
         {
             return false;
         }
 
+#if NET
         _calls.TrimExcess(Math.Max(count * 2, MinTrimmedCapacity));
+#else
+        _capacity = Math.Max(count * 2, MinTrimmedCapacity);
+        var trimmed = new Dictionary<CallIdKey, CallState>(_capacity, CallIdKeyComparer.Instance);
+        foreach (KeyValuePair<CallIdKey, CallState> entry in _calls)
+        {
+            trimmed.Add(entry.Key, entry.Value);
+        }
+
+        _calls = trimmed;
+#endif
         return true;
     }
 
@@ -135,4 +171,34 @@ internal sealed class CallShard
         call.Previous = null;
         call.Next = null;
     }
+
+#if !NET
+    /// <summary>A stored call's Call-ID, or (a probe) the first <c>length</c> chars of a shard's buffer.</summary>
+    private readonly struct CallIdKey
+    {
+        private readonly string? _value;
+        private readonly char[]? _probe;
+        private readonly int _length;
+
+        public CallIdKey(string value) => _value = value;
+
+        public CallIdKey(char[] probe, int length)
+        {
+            _probe = probe;
+            _length = length;
+        }
+
+        public ReadOnlySpan<char> Chars => _value is not null ? _value.AsSpan() : _probe.AsSpan(0, _length);
+    }
+
+    /// <summary>Ordinal, as the net10.0 build's <see cref="StringComparer.Ordinal"/>.</summary>
+    private sealed class CallIdKeyComparer : IEqualityComparer<CallIdKey>
+    {
+        public static readonly CallIdKeyComparer Instance = new();
+
+        public bool Equals(CallIdKey x, CallIdKey y) => x.Chars.SequenceEqual(y.Chars);
+
+        public int GetHashCode(CallIdKey obj) => string.GetHashCode(obj.Chars);
+    }
+#endif
 }

@@ -79,7 +79,8 @@ internal static class HeaderFieldFinder
                 return false;
             }
 
-            // A continuation line never starts a field (see the vector version).
+            // A continuation line (SP or HTAB) never starts a field, and walking it would re-read the rest
+            // of that field from each of its lines: skipped, as by the vector version.
             if (b is not (SP or HTAB)
                 && ((b | LowerCaseBit) == compact
                     || ((uint)(lineFeed + lastOffset) < (uint)message.Length && (message[lineFeed + lastOffset] | LowerCaseBit) == last))
