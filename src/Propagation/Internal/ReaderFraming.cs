@@ -250,31 +250,43 @@ internal static class ReaderFraming
         ulong controls = 0;
         ulong lineFeeds = 0;
         ulong carriageReturns = 0;
-        ulong nonToken = 0;
-        for (int i = 0; i < bytes.Length && i < BlockBytes; i++)
+        ulong token = 0;
+        byte[] classes = s_byteClasses;
+        int count = Math.Min(bytes.Length, BlockBytes);
+        for (int i = 0; i < count; i++)
         {
-            byte b = bytes[i];
-            ulong bit = 1UL << i;
-            if (!s_tokenBytes.Contains(b))
-            {
-                nonToken |= bit;
-            }
-
-            if (b == LF)
-            {
-                lineFeeds |= bit;
-            }
-            else if (b == CR)
-            {
-                carriageReturns |= bit;
-            }
-            else if (IsForbiddenControl(b))
-            {
-                controls |= bit;
-            }
+            ulong byteClass = classes[bytes[i]];
+            token |= (byteClass & TokenClass) << i;
+            lineFeeds |= ((byteClass & LineFeedClass) >> 1) << i;
+            carriageReturns |= ((byteClass & CarriageReturnClass) >> 2) << i;
+            controls |= ((byteClass & ForbiddenControlClass) >> 3) << i;
         }
 
-        return new FramingMasks(controls, lineFeeds, carriageReturns, nonToken);
+        ulong valid = count == BlockBytes ? ulong.MaxValue : (1UL << count) - 1;
+        return new FramingMasks(controls, lineFeeds, carriageReturns, ~token & valid);
+    }
+
+    private const byte TokenClass = 1;
+    private const byte LineFeedClass = 2;
+    private const byte CarriageReturnClass = 4;
+    private const byte ForbiddenControlClass = 8;
+
+    // What each byte value is to the framing check, for the one-byte-at-a-time path (netstandard2.0,
+    // and the last bytes of a short message): one table read a byte instead of a set search.
+    private static readonly byte[] s_byteClasses = CreateByteClasses();
+
+    private static byte[] CreateByteClasses()
+    {
+        byte[] classes = new byte[256];
+        for (int b = 0; b < 256; b++)
+        {
+            classes[b] = (byte)((s_tokenBytes.Contains((byte)b) ? TokenClass : 0)
+                | (b == LF ? LineFeedClass : 0)
+                | (b == CR ? CarriageReturnClass : 0)
+                | (IsForbiddenControl((byte)b) ? ForbiddenControlClass : 0));
+        }
+
+        return classes;
     }
 
     /// <summary>A control byte other than HTAB, CR and LF: none may appear in a start line or header section.</summary>
