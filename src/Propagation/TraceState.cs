@@ -13,12 +13,16 @@ namespace SipTraceContext.Propagation;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Normalising a list removes optional whitespace around commas and empty list members, keeps
-/// the members in order, and keeps only the longest prefix of whole members that fits the budget
-/// (members are dropped from the end, never cut). A list that breaks the grammar anywhere (a bad
-/// key or value, more than <see cref="MaxListMembers"/> members, a duplicate key) is invalid as a
-/// whole and nothing of it is kept: W3C asks that an invalid tracestate be discarded rather than
-/// partially propagated.
+/// Keys follow W3C Trace Context Level 2 (a key starts with a lower-case letter or a digit and may
+/// hold <c>@</c> anywhere after that, up to 256 characters), which accepts every Level 1 key.
+/// Normalising a list removes optional whitespace around commas and empty list members and keeps
+/// the members in order. A key seen before is dropped with its value, the first one kept (Level
+/// 2: vendors propagate the list and may discard duplicates). When the list is over the budget,
+/// members longer than 128 characters are dropped first, from the end,
+/// then other members from the end, until it fits; members are never cut (Level 2's trimming
+/// order). A list that breaks the grammar anywhere (a bad key or value, more than
+/// <see cref="MaxListMembers"/> members) is invalid as a whole and nothing of it is kept: W3C
+/// asks that an invalid tracestate be discarded rather than partially propagated.
 /// </para>
 /// <para>
 /// Because every character of the output has been checked against the grammar, the output can
@@ -30,6 +34,12 @@ public static class TraceState
 {
     /// <summary>W3C: a tracestate list has at most 32 list members.</summary>
     public const int MaxListMembers = 32;
+
+    /// <summary>
+    /// W3C Level 2: when a list must be trimmed, members longer than this many characters are the
+    /// first to go.
+    /// </summary>
+    internal const int LongMemberLength = 128;
 
     /// <summary>
     /// The default byte budget for a propagated tracestate. W3C asks vendors to propagate at least
@@ -44,10 +54,8 @@ public static class TraceState
     /// </summary>
     public const int MaxSourceLength = 32 * 1024;
 
-    // Longest simple key: lcalpha 0*255(...) = 256; value: 0*255(chr) nblk-chr = 256.
-    private const int MaxSimpleKeyLength = 256;
-    private const int MaxTenantIdLength = 241;
-    private const int MaxSystemIdLength = 14;
+    // Longest key: ( lcalpha / DIGIT ) 0*255( keychar ) = 256; value: 0*255(chr) nblk-chr = 256.
+    private const int MaxKeyLength = 256;
     private const int MaxValueLength = 256;
 
     // Inputs up to this many chars are combined on the stack; longer ones use the array pool.
@@ -56,12 +64,12 @@ public static class TraceState
     /// <summary>Whether <paramref name="value"/> is a valid tracestate list (an empty list is valid).</summary>
     /// <param name="value">The header value.</param>
     /// <returns>Whether the value follows the W3C grammar and limits.</returns>
-    public static bool IsValid(ReadOnlySpan<char> value) => Scan<char>(value, default, out _, out _);
+    public static bool IsValid(ReadOnlySpan<char> value) => Scan<char>(value, default, out _);
 
     /// <summary>Whether the UTF-8 <paramref name="utf8Value"/> is a valid tracestate list (an empty list is valid).</summary>
     /// <param name="utf8Value">The header value as UTF-8 bytes.</param>
     /// <returns>Whether the value follows the W3C grammar and limits.</returns>
-    public static bool IsValid(ReadOnlySpan<byte> utf8Value) => Scan<byte>(utf8Value, default, out _, out _);
+    public static bool IsValid(ReadOnlySpan<byte> utf8Value) => Scan<byte>(utf8Value, default, out _);
 
     /// <summary>
     /// Validates <paramref name="source"/> and writes its normalised form to <paramref name="destination"/>,
@@ -72,7 +80,7 @@ public static class TraceState
     /// <param name="charsWritten">The characters written (0 when invalid or when no member fits).</param>
     /// <returns><c>false</c> when the source is invalid; nothing is written then.</returns>
     public static bool TryNormalize(ReadOnlySpan<char> source, Span<char> destination, out int charsWritten) =>
-        Scan(source, destination, out charsWritten, out _);
+        Scan(source, destination, out charsWritten);
 
     /// <summary>
     /// Validates the UTF-8 <paramref name="source"/> and writes its normalised form to <paramref name="destination"/>,
@@ -83,7 +91,7 @@ public static class TraceState
     /// <param name="bytesWritten">The bytes written (0 when invalid or when no member fits).</param>
     /// <returns><c>false</c> when the source is invalid; nothing is written then.</returns>
     public static bool TryNormalize(ReadOnlySpan<byte> source, Span<byte> destination, out int bytesWritten) =>
-        Scan(source, destination, out bytesWritten, out _);
+        Scan(source, destination, out bytesWritten);
 
     /// <summary>
     /// Validates and normalises one tracestate value, trimmed to <paramref name="maxLength"/> characters.
@@ -227,7 +235,7 @@ public static class TraceState
             : (rented = ArrayPool<byte>.Shared.Rent(budget));
         try
         {
-            if (!Scan(utf8Value, buffer[..budget], out int written, out _) || written == 0)
+            if (!Scan(utf8Value, buffer[..budget], out int written) || written == 0)
             {
                 return null;
             }
@@ -260,7 +268,7 @@ public static class TraceState
             : (rented = ArrayPool<char>.Shared.Rent(budget));
         try
         {
-            if (!Scan(source, buffer[..budget], out int written, out _) || written == 0)
+            if (!Scan(source, buffer[..budget], out int written) || written == 0)
             {
                 return null;
             }
@@ -278,21 +286,19 @@ public static class TraceState
         }
     }
 
-    // W3C Trace Context, tracestate:
-    //   list             = list-member 0*31( OWS "," OWS list-member )
-    //   list-member      = (key "=" value) / OWS
-    //   key              = simple-key / multi-tenant-key
-    //   simple-key       = lcalpha 0*255( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
-    //   multi-tenant-key = tenant-id "@" system-id
-    //   tenant-id        = ( lcalpha / DIGIT ) 0*240( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
-    //   system-id        = lcalpha 0*13( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
-    //   value            = 0*255(chr) nblk-chr
-    //   nblk-chr         = %x21-2B / %x2D-3C / %x3E-7E
-    //   chr              = %x20 / nblk-chr
-    //   OWS              = *( SP / HTAB )
-    // Empty list members are allowed and skipped; at most 32 non-empty members; keys are unique.
-    // Validation covers the whole input before anything is written, so an invalid list writes nothing.
-    private static bool Scan<TChar>(ReadOnlySpan<TChar> source, Span<TChar> destination, out int written, out int memberCount)
+    // W3C Trace Context Level 2, tracestate:
+    //   list        = list-member 0*31( OWS "," OWS list-member )
+    //   list-member = (key "=" value) / OWS
+    //   key         = ( lcalpha / DIGIT ) 0*255( keychar )
+    //   keychar     = lcalpha / DIGIT / "_" / "-"/ "*" / "/" / "@"
+    //   value       = 0*255(chr) nblk-chr
+    //   nblk-chr    = %x21-2B / %x2D-3C / %x3E-7E
+    //   chr         = %x20 / nblk-chr
+    //   OWS         = *( SP / HTAB )
+    // Empty list members are allowed and skipped; at most 32 non-empty members, repeated keys
+    // included. A repeated key is dropped (the first one stays). Validation covers the whole
+    // input before anything is written, so an invalid list writes nothing.
+    private static bool Scan<TChar>(ReadOnlySpan<TChar> source, Span<TChar> destination, out int written)
 #if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
 #else
@@ -300,7 +306,7 @@ public static class TraceState
 #endif
     {
         written = 0;
-        memberCount = 0;
+        int memberCount = 0;
         if (source.Length > MaxSourceLength)
         {
             return false;
@@ -311,6 +317,7 @@ public static class TraceState
         Span<int> memberLength = stackalloc int[MaxListMembers];
         Span<int> keyLength = stackalloc int[MaxListMembers];
 
+        int kept = 0;
         int position = 0;
         while (true)
         {
@@ -343,18 +350,20 @@ public static class TraceState
                 }
 
                 ReadOnlySpan<TChar> key = member[..keyEnd];
-                for (int i = 0; i < memberCount; i++)
+                bool repeated = false;
+                for (int i = 0; i < kept && !repeated; i++)
                 {
-                    if (keyLength[i] == keyEnd && source.Slice(memberStart[i], keyEnd).SequenceEqual(key))
-                    {
-                        return false;
-                    }
+                    repeated = keyLength[i] == keyEnd && source.Slice(memberStart[i], keyEnd).SequenceEqual(key);
                 }
 
-                memberStart[memberCount] = start;
-                memberLength[memberCount] = stop - start;
-                keyLength[memberCount] = keyEnd;
                 memberCount++;
+                if (!repeated)
+                {
+                    memberStart[kept] = start;
+                    memberLength[kept] = stop - start;
+                    keyLength[kept] = keyEnd;
+                    kept++;
+                }
             }
 
             if (comma < 0)
@@ -365,14 +374,39 @@ public static class TraceState
             position = end + 1;
         }
 
-        // Keep the longest prefix of whole members that fits the destination.
-        int length = 0;
-        for (int i = 0; i < memberCount; i++)
+        // Trim to the destination (Level 2): long members go first, from the end; then any member
+        // from the end. A dropped member also frees its comma.
+        uint dropped = 0;
+        int total = kept - 1;
+        for (int i = 0; i < kept; i++)
         {
-            int needed = memberLength[i] + (length > 0 ? 1 : 0);
-            if (length + needed > destination.Length)
+            total += memberLength[i];
+        }
+
+        for (int i = kept - 1; i >= 0 && total > destination.Length; i--)
+        {
+            if (memberLength[i] > LongMemberLength)
             {
-                break;
+                dropped |= 1u << i;
+                total -= memberLength[i] + 1;
+            }
+        }
+
+        for (int i = kept - 1; i >= 0 && total > destination.Length; i--)
+        {
+            if ((dropped & (1u << i)) == 0)
+            {
+                dropped |= 1u << i;
+                total -= memberLength[i] + 1;
+            }
+        }
+
+        int length = 0;
+        for (int i = 0; i < kept; i++)
+        {
+            if ((dropped & (1u << i)) != 0)
+            {
+                continue;
             }
 
             if (length > 0)
@@ -433,22 +467,7 @@ public static class TraceState
 #else
         where TChar : unmanaged, IEquatable<TChar>
 #endif
-    {
-        int at = key.IndexOf(Hex.CodeUnit<TChar>('@'));
-        if (at < 0)
-        {
-            return key.Length <= MaxSimpleKeyLength && IsLcAlpha(key[0]) && AreKeyChars(key[1..]);
-        }
-
-        ReadOnlySpan<TChar> tenant = key[..at];
-        ReadOnlySpan<TChar> system = key[(at + 1)..];
-        return tenant.Length is > 0 and <= MaxTenantIdLength
-            && (IsLcAlpha(tenant[0]) || IsDigit(tenant[0]))
-            && AreKeyChars(tenant[1..])
-            && system.Length is > 0 and <= MaxSystemIdLength
-            && IsLcAlpha(system[0])
-            && AreKeyChars(system[1..]);
-    }
+        => key.Length <= MaxKeyLength && (IsLcAlpha(key[0]) || IsDigit(key[0])) && AreKeyChars(key[1..]);
 
     private static bool AreKeyChars<TChar>(ReadOnlySpan<TChar> chars)
 #if NET
@@ -460,7 +479,7 @@ public static class TraceState
         foreach (TChar c in chars)
         {
             uint code = uint.CreateTruncating(c);
-            bool ok = (code - 'a' <= 'z' - 'a') || (code - '0' <= 9) || code is '_' or '-' or '*' or '/';
+            bool ok = (code - 'a' <= 'z' - 'a') || (code - '0' <= 9) || code is '_' or '-' or '*' or '/' or '@';
             if (!ok)
             {
                 return false;

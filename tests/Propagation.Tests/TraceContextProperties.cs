@@ -122,20 +122,50 @@ public sealed class TraceContextProperties
         });
 
     [Property(MaxTest = 500)]
-    public Property Trimming_keeps_a_prefix_of_whole_members_within_the_budget() =>
-        Prop.ForAll(ValidTraceStateLists.ToArbitrary(), Gen.Choose(0, 600).ToArbitrary(), (t, budget) =>
+    public Property Trimming_drops_long_members_first_then_from_the_end() =>
+        Prop.ForAll(ValidTraceStateLists.ToArbitrary(), Gen.Choose(0, 2000).ToArbitrary(), (t, budget) =>
         {
-            string[] members = t.Members;
-            string? trimmed = TraceState.Normalize(string.Join(",", members), budget);
-            if (trimmed is null)
+            // The W3C Level 2 rule, written the plain way: while over budget, drop the last member
+            // longer than 128 characters; once none is left, drop the last member.
+            var expected = t.Members.ToList();
+            while (Length(expected) > budget && expected.FindLastIndex(m => m.Length > TraceState.LongMemberLength) is int last and >= 0)
             {
-                return members[0].Length > budget;
+                expected.RemoveAt(last);
+            }
+            while (Length(expected) > budget)
+            {
+                expected.RemoveAt(expected.Count - 1);
             }
 
-            string[] kept = trimmed.Split(',');
-            bool isPrefix = kept.SequenceEqual(members.Take(kept.Length));
-            bool nextWouldNotFit = kept.Length == members.Length || trimmed.Length + 1 + members[kept.Length].Length > budget;
-            return trimmed.Length <= budget && isPrefix && nextWouldNotFit;
+            string? trimmed = TraceState.Normalize(string.Join(",", t.Members), budget);
+            string? fromBytes = TraceState.Normalize(Encoding.UTF8.GetBytes(string.Join(",", t.Members)), budget);
+            string? model = expected.Count == 0 ? null : string.Join(",", expected);
+            return (trimmed == model && fromBytes == model).Label($"budget {budget}: got {trimmed}, expected {model}");
+
+            static int Length(List<string> members) => members.Count == 0 ? 0 : members.Sum(m => m.Length) + members.Count - 1;
+        });
+
+    [Property(MaxTest = 500)]
+    public Property A_repeated_key_keeps_the_list_without_the_later_member() =>
+        Prop.ForAll(ValidTraceStateLists.ToArbitrary(), Gen.Choose(0, 31).ToArbitrary(), Gen.Choose(0, 32).ToArbitrary(), (t, from, at) =>
+        {
+            string[] members = t.Members;
+            if (members.Length == TraceState.MaxListMembers)
+            {
+                return true.Label("no room for a repeat within 32 members");
+            }
+
+            // Repeat one member's key with another value, anywhere after it.
+            int source = from % members.Length;
+            int position = source + 1 + (at % (members.Length - source));
+            string key = members[source][..members[source].IndexOf('=', StringComparison.Ordinal)];
+            var repeated = members.ToList();
+            repeated.Insert(position, key + "=repeat");
+
+            string canonical = string.Join(",", members);
+            return (TraceState.Normalize(string.Join(",", repeated), int.MaxValue) == canonical
+                && TraceState.Normalize(Encoding.UTF8.GetBytes(string.Join(" , ", repeated)), int.MaxValue) == canonical
+                && TraceState.IsValid(string.Join(",", repeated))).Label(string.Join(",", repeated));
         });
 
     private static Gen<string> TraceStateNoise =>
@@ -146,19 +176,34 @@ public sealed class TraceContextProperties
 
     private static Gen<string> KeyChars(int min, int max) =>
         from length in Gen.Choose(min, max)
-        from chars in Gen.ArrayOf(Gen.Elements("abcdefghijklmnopqrstuvwxyz0123456789_-*/".ToCharArray()), length)
+        from chars in Gen.ArrayOf(Gen.Elements("abcdefghijklmnopqrstuvwxyz0123456789_-*/@".ToCharArray()), length)
         select new string(chars);
 
+    // W3C Level 2: key = ( lcalpha / DIGIT ) 0*255( keychar ), keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@".
+    // Short keys, long ones up to the limit, and Level 1 multi-tenant keys (a subset).
     private static Gen<string> Keys =>
         Gen.OneOf(
-            from first in Gen.Elements("abcxyz".ToCharArray())
+            from first in Gen.Elements("abcxyz0189".ToCharArray())
             from rest in KeyChars(0, 20)
+            select first + rest,
+            from first in Gen.Elements("a9".ToCharArray())
+            from rest in KeyChars(200, 255)
             select first + rest,
             from tenantFirst in Gen.Elements("a1z9".ToCharArray())
             from tenant in KeyChars(0, 10)
             from systemFirst in Gen.Elements("bq".ToCharArray())
             from system in KeyChars(0, 13)
             select $"{tenantFirst}{tenant}@{systemFirst}{system}");
+
+    [Property(MaxTest = 500)]
+    public Property Every_Level_2_key_is_valid_and_every_Level_2_invalid_key_is_refused() =>
+        Prop.ForAll(Keys.ToArbitrary(), Gen.Elements("A", "_", "@", "-", "é", " ", "=").ToArbitrary(), (key, bad) =>
+        {
+            bool validKey = TraceState.IsValid(key + "=v");
+            bool badFirst = !TraceState.IsValid(bad + key + "=v") || bad == " ";   // leading OWS is trimmed
+            bool tooLong = !TraceState.IsValid(key + new string('x', 257 - key.Length) + "=v") || key.Length > 256;
+            return (validKey && badFirst && tooLong).Label(key);
+        });
 
     private static Gen<string> Values =>
         from inner in Gen.ArrayOf(Gen.Elements(Enumerable.Range(0x20, 0x5F).Select(i => (char)i).Where(c => c is not ',' and not '=').ToArray()))
