@@ -404,7 +404,7 @@ public sealed class HepCaptureListener : BackgroundService
 
     private void Process(ReadOnlySpan<byte> datagram, IPAddress? sender)
     {
-        if (HepPacket.TryDecode(datagram, out HepPacket hep) != HepDecodeStatus.Ok)
+        if (HepPacket.Decode(datagram, out HepPacket hep) != HepDecodeStatus.Ok)
         {
             Drop(HepDropReason.Malformed);
             return;

@@ -143,7 +143,7 @@ public enum HepDropReason
     /// <summary>The queue between the socket and the call tracer was full.</summary>
     QueueFull = 0,
 
-    /// <summary>Not a well-formed HEPv3 packet (<see cref="HepPacket.TryDecode"/> rejected it).</summary>
+    /// <summary>Not a well-formed HEPv3 packet (<see cref="HepPacket.Decode"/> rejected it).</summary>
     Malformed,
 
     /// <summary>The payload is another protocol than SIP.</summary>

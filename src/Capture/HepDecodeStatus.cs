@@ -1,6 +1,6 @@
 namespace SipTraceContext.Capture;
 
-/// <summary>The outcome of <see cref="HepPacket.TryDecode"/>: <see cref="Ok"/> or why the datagram was rejected.</summary>
+/// <summary>The outcome of <see cref="HepPacket.Decode"/>: <see cref="Ok"/> or why the datagram was rejected.</summary>
 public enum HepDecodeStatus
 {
     /// <summary>The datagram is a well-formed HEP packet with a payload.</summary>

@@ -4,7 +4,7 @@ namespace SipTraceContext.Capture;
 
 /// <summary>
 /// One HEP (Homer capture protocol) packet, version 3 or the older 1 and 2, decoded in place: every
-/// span points into the datagram passed to <see cref="TryDecode"/>, so decoding allocates nothing and
+/// span points into the datagram passed to <see cref="Decode"/>, so decoding allocates nothing and
 /// the packet is only valid while that buffer is.
 /// </summary>
 /// <remarks>
@@ -113,19 +113,28 @@ public readonly ref struct HepPacket
     public int ChunkCount { get; private init; }
 
     /// <summary>
+    /// Decodes one HEP datagram, as <see cref="Decode"/> does, when only whether it succeeded matters.
+    /// </summary>
+    /// <param name="datagram">The received bytes.</param>
+    /// <param name="packet">The decoded packet, or default when the datagram was rejected.</param>
+    /// <returns>Whether the datagram is one well-formed HEP packet.</returns>
+    public static bool TryDecode(ReadOnlySpan<byte> datagram, out HepPacket packet) =>
+        Decode(datagram, out packet) == HepDecodeStatus.Ok;
+
+    /// <summary>
     /// Decodes one HEP datagram. A HEPv3 datagram must be exactly one packet: its length must equal the
     /// total length field. A datagram whose first byte is 1 or 2 is read as HEPv1 or HEPv2, whose
     /// message runs to the end of the datagram.
     /// </summary>
     /// <param name="datagram">The received bytes.</param>
     /// <param name="packet">The decoded packet when the result is <see cref="HepDecodeStatus.Ok"/>; otherwise default.</param>
-    /// <returns><see cref="HepDecodeStatus.Ok"/> or the reason the datagram was rejected.</returns>
-    public static HepDecodeStatus TryDecode(ReadOnlySpan<byte> datagram, out HepPacket packet)
+    /// <returns><see cref="HepDecodeStatus.Ok"/> or the reason the datagram was rejected; never throws.</returns>
+    public static HepDecodeStatus Decode(ReadOnlySpan<byte> datagram, out HepPacket packet)
     {
         packet = default;
         if (!datagram.IsEmpty && datagram[0] is 1 or 2)
         {
-            return TryDecodeVersion1Or2(datagram, out packet);
+            return DecodeVersion1Or2(datagram, out packet);
         }
 
         ReadOnlySpan<byte> magic = "HEP3"u8;
@@ -301,7 +310,7 @@ public readonly ref struct HepPacket
         return HepDecodeStatus.Ok;
     }
 
-    private static HepDecodeStatus TryDecodeVersion1Or2(ReadOnlySpan<byte> datagram, out HepPacket packet)
+    private static HepDecodeStatus DecodeVersion1Or2(ReadOnlySpan<byte> datagram, out HepPacket packet)
     {
         packet = default;
         if (datagram.Length < FixedHeaderLength)

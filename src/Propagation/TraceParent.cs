@@ -291,7 +291,27 @@ public readonly struct TraceParent : IEquatable<TraceParent>, IFormattable
     /// <returns>The parsed value.</returns>
     /// <exception cref="FormatException">The value is not a valid traceparent.</exception>
     public static TraceParent Parse(ReadOnlySpan<char> value) =>
-        TryParseCore(value, out TraceParent result) ? result : throw new FormatException("The value is not a valid W3C traceparent.");
+        TryParseCore(value, out TraceParent result) ? result : throw InvalidTraceParent();
+
+    /// <summary>Parses a traceparent from a string.</summary>
+    /// <param name="value">The header value.</param>
+    /// <returns>The parsed value.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="value"/> is <c>null</c>.</exception>
+    /// <exception cref="FormatException">The value is not a valid traceparent.</exception>
+    public static TraceParent Parse(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return Parse(value.AsSpan());
+    }
+
+    /// <summary>Parses a traceparent from UTF-8 bytes.</summary>
+    /// <param name="utf8Value">The header value as UTF-8 bytes.</param>
+    /// <returns>The parsed value.</returns>
+    /// <exception cref="FormatException">The value is not a valid traceparent.</exception>
+    public static TraceParent Parse(ReadOnlySpan<byte> utf8Value) =>
+        TryParse(utf8Value, out TraceParent result) ? result : throw InvalidTraceParent();
+
+    private static FormatException InvalidTraceParent() => new("The value is not a valid W3C traceparent.");
 
     // W3C Trace Context:
     //   traceparent  = version "-" version-format

@@ -55,7 +55,7 @@ public sealed class HepPacketProperties
 
     private static bool Matches(byte[] data, Fields f)
     {
-        if (HepPacket.TryDecode(data, out HepPacket p) != HepDecodeStatus.Ok)
+        if (HepPacket.Decode(data, out HepPacket p) != HepDecodeStatus.Ok)
         {
             return false;
         }
@@ -84,8 +84,10 @@ public sealed class HepPacketProperties
                 noise.CopyTo(data, 6);
             }
 
-            HepDecodeStatus status = HepPacket.TryDecode(data, out HepPacket p);
-            return Enum.IsDefined(status) && (status == HepDecodeStatus.Ok || p.Payload.IsEmpty);
+            HepDecodeStatus status = HepPacket.Decode(data, out HepPacket p);
+            bool decoded = HepPacket.TryDecode(data, out HepPacket q);
+            return Enum.IsDefined(status) && (status == HepDecodeStatus.Ok || p.Payload.IsEmpty)
+                && decoded == (status == HepDecodeStatus.Ok) && q.Payload.Length == p.Payload.Length && q.ChunkCount == p.ChunkCount;
         });
 
     [Property(MaxTest = 500)]
@@ -100,7 +102,7 @@ public sealed class HepPacketProperties
 
             // Decode a slice of a larger buffer: the packet must be judged on the slice alone.
             byte[] framed = [.. data, .. Enumerable.Repeat((byte)0xEE, 64)];
-            HepDecodeStatus status = HepPacket.TryDecode(framed.AsSpan(0, data.Length), out HepPacket p);
+            HepDecodeStatus status = HepPacket.Decode(framed.AsSpan(0, data.Length), out HepPacket p);
             return Enum.IsDefined(status)
                 && (status != HepDecodeStatus.Ok || p.Payload.Length + p.CorrelationId.Length + p.AuthKey.Length <= data.Length);
         });
@@ -112,7 +114,7 @@ public sealed class HepPacketProperties
             byte[] data = HepBuilder.Build(Encode(fields, extras));
             for (int cut = 0; cut < data.Length; cut++)
             {
-                if (HepPacket.TryDecode(data.AsSpan(0, cut), out _) == HepDecodeStatus.Ok)
+                if (HepPacket.Decode(data.AsSpan(0, cut), out _) == HepDecodeStatus.Ok)
                 {
                     return false;
                 }

@@ -8,7 +8,7 @@ public sealed class HepPacketTests
     public void Decodes_every_generic_chunk_of_an_IPv4_packet()
     {
         byte[] data = HepBuilder.IPv4().Build();
-        Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(data, out HepPacket p));
+        Assert.Equal(HepDecodeStatus.Ok, HepPacket.Decode(data, out HepPacket p));
         Assert.Equal(HepPacket.FamilyIPv4, p.IPFamily);
         Assert.Equal(17, p.IPProtocol);
         Assert.Equal(new byte[] { 10, 0, 0, 1 }, p.SourceAddress.ToArray());
@@ -37,7 +37,7 @@ public sealed class HepPacketTests
     public void Decodes_an_IPv6_packet_with_extreme_values()
     {
         byte[] data = HepBuilder.IPv6().Build();
-        Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(data, out HepPacket p));
+        Assert.Equal(HepDecodeStatus.Ok, HepPacket.Decode(data, out HepPacket p));
         Assert.Equal(HepPacket.FamilyIPv6, p.IPFamily);
         Assert.Equal(6, p.IPProtocol);
         Assert.Equal(16, p.SourceAddress.Length);
@@ -54,7 +54,7 @@ public sealed class HepPacketTests
     public void Payload_only_packet_decodes_with_defaults()
     {
         byte[] data = new HepBuilder().Add(15, HepBuilder.Sip).Build();
-        Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(data, out HepPacket p));
+        Assert.Equal(HepDecodeStatus.Ok, HepPacket.Decode(data, out HepPacket p));
         Assert.Equal(HepFields.Payload, p.Fields);
         Assert.True(p.SourceAddress.IsEmpty);
         Assert.Equal(0, p.SourcePort);
@@ -65,7 +65,7 @@ public sealed class HepPacketTests
     public void Compressed_payload_is_flagged()
     {
         byte[] data = new HepBuilder().Add(16, [0x1f, 0x8b, 1, 2]).Build();
-        Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(data, out HepPacket p));
+        Assert.Equal(HepDecodeStatus.Ok, HepPacket.Decode(data, out HepPacket p));
         Assert.True(p.IsPayloadCompressed);
         Assert.Equal(new byte[] { 0x1f, 0x8b, 1, 2 }, p.Payload.ToArray());
     }
@@ -83,7 +83,7 @@ public sealed class HepPacketTests
             .Add(17, [])                 // zero-length correlation id is empty, not missing
             .U8(1, 2)
             .Build();
-        Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(data, out HepPacket p));
+        Assert.Equal(HepDecodeStatus.Ok, HepPacket.Decode(data, out HepPacket p));
         Assert.Equal(2, p.IPFamily);
         Assert.Equal(8, p.ChunkCount);
         Assert.Equal(HepBuilder.Sip, p.Payload.ToArray());
@@ -94,7 +94,7 @@ public sealed class HepPacketTests
     [Fact]
     public void Zero_length_payload_is_an_empty_payload()
     {
-        Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(new HepBuilder().Add(15, []).Build(), out HepPacket p));
+        Assert.Equal(HepDecodeStatus.Ok, HepPacket.Decode(new HepBuilder().Add(15, []).Build(), out HepPacket p));
         Assert.True(p.Payload.IsEmpty);
     }
 
@@ -111,7 +111,7 @@ public sealed class HepPacketTests
     public void Zero_length_fixed_size_chunk_is_a_bad_value(ushort type)
     {
         byte[] data = new HepBuilder().Add(15, HepBuilder.Sip).Add(type, []).Build();
-        Assert.Equal(HepDecodeStatus.BadChunkValue, HepPacket.TryDecode(data, out _));
+        Assert.Equal(HepDecodeStatus.BadChunkValue, HepPacket.Decode(data, out _));
     }
 
     [Theory]
@@ -124,14 +124,14 @@ public sealed class HepPacketTests
     public void Wrong_size_fixed_chunk_is_a_bad_value(ushort type, int size)
     {
         byte[] data = new HepBuilder().Add(15, HepBuilder.Sip).Add(type, new byte[size]).Build();
-        Assert.Equal(HepDecodeStatus.BadChunkValue, HepPacket.TryDecode(data, out _));
+        Assert.Equal(HepDecodeStatus.BadChunkValue, HepPacket.Decode(data, out _));
     }
 
     [Fact]
     public void Microseconds_of_a_whole_second_are_rejected()
     {
         byte[] data = new HepBuilder().Add(15, HepBuilder.Sip).U32(10, 1_000_000).Build();
-        Assert.Equal(HepDecodeStatus.BadChunkValue, HepPacket.TryDecode(data, out _));
+        Assert.Equal(HepDecodeStatus.BadChunkValue, HepPacket.Decode(data, out _));
     }
 
     [Theory]
@@ -149,7 +149,7 @@ public sealed class HepPacketTests
             builder.Add(15, HepBuilder.Sip);
         }
 
-        Assert.Equal(HepDecodeStatus.DuplicateChunk, HepPacket.TryDecode(builder.Build(), out _));
+        Assert.Equal(HepDecodeStatus.DuplicateChunk, HepPacket.Decode(builder.Build(), out _));
 
         static byte[] ValueFor(ushort type) => type switch
         {
@@ -165,17 +165,17 @@ public sealed class HepPacketTests
         byte[] v6FamilyV4Address = new HepBuilder().U8(1, 10).Add(3, [1, 2, 3, 4]).Add(15, HepBuilder.Sip).Build();
         byte[] mixedAddresses = new HepBuilder().Add(3, [1, 2, 3, 4]).Add(6, new byte[16]).Add(15, HepBuilder.Sip).Build();
         byte[] unknownFamily = new HepBuilder().U8(1, 7).Add(4, [1, 2, 3, 4]).Add(15, HepBuilder.Sip).Build();
-        Assert.Equal(HepDecodeStatus.AddressFamilyMismatch, HepPacket.TryDecode(v6FamilyV4Address, out _));
-        Assert.Equal(HepDecodeStatus.AddressFamilyMismatch, HepPacket.TryDecode(mixedAddresses, out _));
-        Assert.Equal(HepDecodeStatus.AddressFamilyMismatch, HepPacket.TryDecode(unknownFamily, out _));
+        Assert.Equal(HepDecodeStatus.AddressFamilyMismatch, HepPacket.Decode(v6FamilyV4Address, out _));
+        Assert.Equal(HepDecodeStatus.AddressFamilyMismatch, HepPacket.Decode(mixedAddresses, out _));
+        Assert.Equal(HepDecodeStatus.AddressFamilyMismatch, HepPacket.Decode(unknownFamily, out _));
     }
 
     [Fact]
     public void Missing_payload_is_rejected()
     {
-        Assert.Equal(HepDecodeStatus.MissingPayload, HepPacket.TryDecode(new HepBuilder().U8(1, 2).Build(), out _));
-        Assert.Equal(HepDecodeStatus.MissingPayload, HepPacket.TryDecode(HepBuilder.Build([]), out _));
-        Assert.Equal(HepDecodeStatus.MissingPayload, HepPacket.TryDecode(new HepBuilder().Add(15, HepBuilder.Sip, vendor: 1).Build(), out _));
+        Assert.Equal(HepDecodeStatus.MissingPayload, HepPacket.Decode(new HepBuilder().U8(1, 2).Build(), out _));
+        Assert.Equal(HepDecodeStatus.MissingPayload, HepPacket.Decode(HepBuilder.Build([]), out _));
+        Assert.Equal(HepDecodeStatus.MissingPayload, HepPacket.Decode(new HepBuilder().Add(15, HepBuilder.Sip, vendor: 1).Build(), out _));
     }
 
     [Fact]
@@ -184,7 +184,7 @@ public sealed class HepPacketTests
         byte[] data = HepBuilder.IPv4().Build();
         for (int cut = 0; cut < data.Length; cut++)
         {
-            Assert.Equal(HepDecodeStatus.Truncated, HepPacket.TryDecode(data.AsSpan(0, cut), out HepPacket p));
+            Assert.Equal(HepDecodeStatus.Truncated, HepPacket.Decode(data.AsSpan(0, cut), out HepPacket p));
             Assert.True(p.Payload.IsEmpty);
         }
     }
@@ -211,7 +211,7 @@ public sealed class HepPacketTests
         {
             byte[] shorter = data[..cut];
             BinaryPrimitives.WriteUInt16BigEndian(shorter.AsSpan(4), (ushort)cut);
-            HepDecodeStatus status = HepPacket.TryDecode(shorter, out _);
+            HepDecodeStatus status = HepPacket.Decode(shorter, out _);
             Assert.Equal(validCuts.Contains(cut), status == HepDecodeStatus.Ok);
         }
     }
@@ -225,8 +225,8 @@ public sealed class HepPacketTests
     {
         byte[] data = HepBuilder.IPv4().Build();
         System.Text.Encoding.ASCII.GetBytes(magic).CopyTo(data, 0);
-        Assert.Equal(HepDecodeStatus.BadMagic, HepPacket.TryDecode(data, out _));
-        Assert.Equal(HepDecodeStatus.BadMagic, HepPacket.TryDecode(data.AsSpan(0, magic.Length), out _));
+        Assert.Equal(HepDecodeStatus.BadMagic, HepPacket.Decode(data, out _));
+        Assert.Equal(HepDecodeStatus.BadMagic, HepPacket.Decode(data.AsSpan(0, magic.Length), out _));
     }
 
     [Fact]
@@ -244,7 +244,7 @@ public sealed class HepPacketTests
         {
             byte[] copy = (byte[])data.Clone();
             BinaryPrimitives.WriteUInt16BigEndian(copy.AsSpan(4), total);
-            Assert.Equal(expected, HepPacket.TryDecode(copy, out _));
+            Assert.Equal(expected, HepPacket.Decode(copy, out _));
         }
     }
 
@@ -252,7 +252,7 @@ public sealed class HepPacketTests
     public void Trailing_bytes_after_the_packet_are_rejected()
     {
         byte[] data = [.. HepBuilder.IPv4().Build(), 0];
-        Assert.Equal(HepDecodeStatus.LengthMismatch, HepPacket.TryDecode(data, out _));
+        Assert.Equal(HepDecodeStatus.LengthMismatch, HepPacket.Decode(data, out _));
     }
 
     [Theory]
@@ -264,7 +264,7 @@ public sealed class HepPacketTests
         byte[] chunk = HepBuilder.Chunk(0, 15, HepBuilder.Sip);
         BinaryPrimitives.WriteUInt16BigEndian(chunk.AsSpan(4), length);
         byte[] data = new HepBuilder().Raw(chunk).Build();
-        Assert.Equal(HepDecodeStatus.BadChunkLength, HepPacket.TryDecode(data, out _));
+        Assert.Equal(HepDecodeStatus.BadChunkLength, HepPacket.Decode(data, out _));
     }
 
     [Fact]
@@ -275,7 +275,7 @@ public sealed class HepPacketTests
             byte[] chunk = HepBuilder.Chunk(0, 15, HepBuilder.Sip);
             BinaryPrimitives.WriteUInt16BigEndian(chunk.AsSpan(4), (ushort)(chunk.Length + extra));
             byte[] data = new HepBuilder().U8(1, 2).Raw(chunk).Build();
-            Assert.Equal(HepDecodeStatus.BadChunkLength, HepPacket.TryDecode(data, out _));
+            Assert.Equal(HepDecodeStatus.BadChunkLength, HepPacket.Decode(data, out _));
         }
     }
 
@@ -285,7 +285,7 @@ public sealed class HepPacketTests
     public void Partial_chunk_header_at_the_end_is_rejected(int bytes)
     {
         byte[] data = new HepBuilder().Add(15, HepBuilder.Sip).Raw(new byte[bytes]).Build();
-        Assert.Equal(HepDecodeStatus.BadChunkLength, HepPacket.TryDecode(data, out _));
+        Assert.Equal(HepDecodeStatus.BadChunkLength, HepPacket.Decode(data, out _));
     }
 
     [Fact]
@@ -297,9 +297,9 @@ public sealed class HepPacketTests
             atLimit.Add(100, []);
         }
 
-        Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(atLimit.Build(), out HepPacket p));
+        Assert.Equal(HepDecodeStatus.Ok, HepPacket.Decode(atLimit.Build(), out HepPacket p));
         Assert.Equal(HepPacket.MaxChunks, p.ChunkCount);
-        Assert.Equal(HepDecodeStatus.TooManyChunks, HepPacket.TryDecode(atLimit.Add(100, []).Build(), out _));
+        Assert.Equal(HepDecodeStatus.TooManyChunks, HepPacket.Decode(atLimit.Add(100, []).Build(), out _));
     }
 
     [Fact]
@@ -324,7 +324,7 @@ public sealed class HepPacketTests
         Assert.NotEqual(0, sum);
 
         static long Decode(byte[] data) =>
-            HepPacket.TryDecode(data, out HepPacket p) == HepDecodeStatus.Ok
+            HepPacket.Decode(data, out HepPacket p) == HepDecodeStatus.Ok
                 ? p.Payload.Length + p.SourcePort + p.Timestamp.Ticks + p.CorrelationId.Length + p.SourceAddress.Length
                 : 1;
     }

@@ -20,7 +20,7 @@ public sealed class HepVersion1And2Tests
     public void Decodes_a_HEPv2_IPv4_packet_with_its_time_and_agent_id()
     {
         byte[] data = HepBuilder.Version1Or2(2, V4Source, V4Destination, HepBuilder.Sip);
-        Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(data, out HepPacket p));
+        Assert.Equal(HepDecodeStatus.Ok, HepPacket.Decode(data, out HepPacket p));
         Assert.Equal(2, p.Version);
         Assert.Equal(HepPacket.FamilyIPv4, p.IPFamily);
         Assert.Equal(17, p.IPProtocol);
@@ -45,7 +45,7 @@ public sealed class HepVersion1And2Tests
     public void Decodes_a_HEPv1_IPv6_packet_without_time_or_agent()
     {
         byte[] data = HepBuilder.Version1Or2(1, V6Source, V6Destination, HepBuilder.Sip, protocol: 6, sourcePort: 65535);
-        Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(data, out HepPacket p));
+        Assert.Equal(HepDecodeStatus.Ok, HepPacket.Decode(data, out HepPacket p));
         Assert.Equal(1, p.Version);
         Assert.Equal(HepPacket.FamilyIPv6, p.IPFamily);
         Assert.Equal(6, p.IPProtocol);
@@ -66,7 +66,7 @@ public sealed class HepVersion1And2Tests
     public void IPv6_family_values_of_other_systems_are_read_by_the_header_length(byte family)
     {
         byte[] data = HepBuilder.Version1Or2(2, V6Source, V6Destination, HepBuilder.Sip, family: family);
-        Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(data, out HepPacket p));
+        Assert.Equal(HepDecodeStatus.Ok, HepPacket.Decode(data, out HepPacket p));
         Assert.Equal(HepPacket.FamilyIPv6, p.IPFamily);
         Assert.Equal(V6Destination, p.DestinationAddress.ToArray());
     }
@@ -76,8 +76,8 @@ public sealed class HepVersion1And2Tests
     [InlineData(2)]
     public void IPv4_family_with_IPv6_sized_addresses_and_the_reverse_are_rejected(byte version)
     {
-        Assert.Equal(HepDecodeStatus.AddressFamilyMismatch, HepPacket.TryDecode(HepBuilder.Version1Or2(version, V6Source, V6Destination, HepBuilder.Sip, family: HepPacket.FamilyIPv4), out _));
-        Assert.Equal(HepDecodeStatus.AddressFamilyMismatch, HepPacket.TryDecode(HepBuilder.Version1Or2(version, V4Source, V4Destination, HepBuilder.Sip, family: HepPacket.FamilyIPv6), out _));
+        Assert.Equal(HepDecodeStatus.AddressFamilyMismatch, HepPacket.Decode(HepBuilder.Version1Or2(version, V6Source, V6Destination, HepBuilder.Sip, family: HepPacket.FamilyIPv4), out _));
+        Assert.Equal(HepDecodeStatus.AddressFamilyMismatch, HepPacket.Decode(HepBuilder.Version1Or2(version, V4Source, V4Destination, HepBuilder.Sip, family: HepPacket.FamilyIPv6), out _));
     }
 
     [Theory]
@@ -93,7 +93,7 @@ public sealed class HepVersion1And2Tests
     {
         byte[] data = HepBuilder.Version1Or2(2, V4Source, V4Destination, HepBuilder.Sip);
         data[1] = headerLength;
-        Assert.Equal(HepDecodeStatus.LengthMismatch, HepPacket.TryDecode(data, out HepPacket p));
+        Assert.Equal(HepDecodeStatus.LengthMismatch, HepPacket.Decode(data, out HepPacket p));
         Assert.True(p.Payload.IsEmpty);
     }
 
@@ -108,15 +108,15 @@ public sealed class HepVersion1And2Tests
             int headers = data.Length - HepBuilder.Sip.Length;
             for (int cut = 1; cut < headers; cut++)
             {
-                HepDecodeStatus status = HepPacket.TryDecode(data.AsSpan(0, cut), out HepPacket p);
+                HepDecodeStatus status = HepPacket.Decode(data.AsSpan(0, cut), out HepPacket p);
                 Assert.True(status is HepDecodeStatus.Truncated or HepDecodeStatus.LengthMismatch, $"cut {cut}: {status}");
                 Assert.True(p.Payload.IsEmpty);
             }
 
-            Assert.Equal(HepDecodeStatus.MissingPayload, HepPacket.TryDecode(data.AsSpan(0, headers), out _));
+            Assert.Equal(HepDecodeStatus.MissingPayload, HepPacket.Decode(data.AsSpan(0, headers), out _));
 
             // No length field: one byte of message is a (short) message.
-            Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(data.AsSpan(0, headers + 1), out HepPacket one));
+            Assert.Equal(HepDecodeStatus.Ok, HepPacket.Decode(data.AsSpan(0, headers + 1), out HepPacket one));
             Assert.Equal(1, one.Payload.Length);
         }
     }
@@ -124,8 +124,8 @@ public sealed class HepVersion1And2Tests
     [Fact]
     public void HEPv2_microseconds_of_a_whole_second_are_rejected()
     {
-        Assert.Equal(HepDecodeStatus.BadChunkValue, HepPacket.TryDecode(HepBuilder.Version1Or2(2, V4Source, V4Destination, HepBuilder.Sip, micros: 1_000_000), out _));
-        Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(HepBuilder.Version1Or2(2, V4Source, V4Destination, HepBuilder.Sip, micros: 999_999), out _));
+        Assert.Equal(HepDecodeStatus.BadChunkValue, HepPacket.Decode(HepBuilder.Version1Or2(2, V4Source, V4Destination, HepBuilder.Sip, micros: 1_000_000), out _));
+        Assert.Equal(HepDecodeStatus.Ok, HepPacket.Decode(HepBuilder.Version1Or2(2, V4Source, V4Destination, HepBuilder.Sip, micros: 999_999), out _));
     }
 
     [Theory]
@@ -137,13 +137,13 @@ public sealed class HepVersion1And2Tests
     {
         byte[] data = HepBuilder.Version1Or2(2, V4Source, V4Destination, HepBuilder.Sip);
         data[0] = first;
-        Assert.Equal(HepDecodeStatus.BadMagic, HepPacket.TryDecode(data, out _));
+        Assert.Equal(HepDecodeStatus.BadMagic, HepPacket.Decode(data, out _));
     }
 
     [Fact]
     public void The_version_of_a_HEPv3_packet_is_3()
     {
-        Assert.Equal(HepDecodeStatus.Ok, HepPacket.TryDecode(HepBuilder.IPv4().Build(), out HepPacket p));
+        Assert.Equal(HepDecodeStatus.Ok, HepPacket.Decode(HepBuilder.IPv4().Build(), out HepPacket p));
         Assert.Equal(3, p.Version);
     }
 
@@ -174,7 +174,7 @@ public sealed class HepVersion1And2Tests
             byte[] data = HepBuilder.Version1Or2(f.Version, f.Source, f.Destination, f.Payload, protocol: f.Protocol, sourcePort: f.SourcePort,
                 destinationPort: f.DestinationPort, seconds: f.Seconds, micros: f.Micros, agent: f.Agent);
             bool v2 = f.Version == 2;
-            return HepPacket.TryDecode(data, out HepPacket p) == HepDecodeStatus.Ok
+            return HepPacket.Decode(data, out HepPacket p) == HepDecodeStatus.Ok
                 && p.Version == f.Version && p.IPFamily == (f.V6 ? HepPacket.FamilyIPv6 : HepPacket.FamilyIPv4) && p.IPProtocol == f.Protocol
                 && p.SourceAddress.SequenceEqual(f.Source) && p.DestinationAddress.SequenceEqual(f.Destination)
                 && p.SourcePort == f.SourcePort && p.DestinationPort == f.DestinationPort
@@ -189,7 +189,7 @@ public sealed class HepVersion1And2Tests
             // A valid version byte and, mostly, a valid header length, so that the rest of the decoder sees the noise.
             byte[] data = [version, headerLength != 0 ? headerLength : (noise.Length > 0 ? noise[0] : (byte)0), .. noise];
             byte[] framed = [.. data, .. Enumerable.Repeat((byte)0xEE, 64)];
-            HepDecodeStatus status = HepPacket.TryDecode(framed.AsSpan(0, data.Length), out HepPacket p);
+            HepDecodeStatus status = HepPacket.Decode(framed.AsSpan(0, data.Length), out HepPacket p);
             return Enum.IsDefined(status)
                 && (status == HepDecodeStatus.Ok
                     ? p.Payload.Length + p.SourceAddress.Length + p.DestinationAddress.Length < data.Length

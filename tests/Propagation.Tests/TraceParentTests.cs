@@ -77,6 +77,30 @@ public sealed class TraceParentTests
         Assert.False(fromChars.IsValid);
     }
 
+    [Theory]
+    [MemberData(nameof(ValidCases))]
+    public void Parse_agrees_with_TryParse_for_every_input_type(string reason, string value)
+    {
+        Assert.True(TraceParent.TryParse(value, out TraceParent expected), reason);
+        Assert.Equal(expected, TraceParent.Parse(value));
+        Assert.Equal(expected, TraceParent.Parse(value.AsSpan()));
+        Assert.Equal(expected, TraceParent.Parse(Encoding.UTF8.GetBytes(value)));
+    }
+
+    [Theory]
+    [MemberData(nameof(InvalidCases))]
+    public void Parse_throws_a_FormatException_for_every_input_type(string reason, string value)
+    {
+        Assert.Throws<FormatException>(() => TraceParent.Parse(value));
+        Assert.Throws<FormatException>(() => TraceParent.Parse(value.AsSpan()));
+        Assert.Throws<FormatException>(() => TraceParent.Parse(Encoding.UTF8.GetBytes(value)));
+        Assert.False(TraceParent.TryParse(value, out _), reason);
+    }
+
+    [Fact]
+    public void Parse_of_null_is_an_argument_error() =>
+        Assert.Throws<ArgumentNullException>(() => TraceParent.Parse((string)null!));
+
     [Fact]
     public void Parsed_fields_match_the_text()
     {

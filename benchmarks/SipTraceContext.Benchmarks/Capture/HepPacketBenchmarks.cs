@@ -71,7 +71,7 @@ public class HepPacketBenchmarks
     [Benchmark]
     public int DecodeHepThenReadSip()
     {
-        if (HepPacket.TryDecode(_packet, out HepPacket hep) != HepDecodeStatus.Ok)
+        if (HepPacket.Decode(_packet, out HepPacket hep) != HepDecodeStatus.Ok)
         {
             return -1;
         }
