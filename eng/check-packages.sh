@@ -31,6 +31,12 @@ for csproj in src/*/*.csproj; do
   for tag in "<version>$version</version>" '<readme>README.md</readme>' '<license type="expression">' '<description>' '<tags>'; do
     grep -qF "$tag" <<<"$nuspec" || { echo "$id: nuspec lacks $tag" >&2; status=1; }
   done
+  # Our packages share internals, so they depend on each other at exactly one version.
+  while read -r dependency; do
+    [ -n "$dependency" ] || continue
+    grep -qF "version=\"[$version]\"" <<<"$dependency" \
+      || { echo "$id: $dependency is not pinned to [$version]" >&2; status=1; }
+  done < <(grep -oE '<dependency id="SipTraceContext\.[^"]+" [^>]*>' <<<"$nuspec" || true)
   repository=$(grep -oE '<repository [^>]*>' <<<"$nuspec" || true)
   commit=$(sed -nE 's/.* commit="([0-9a-f]{40})".*/\1/p' <<<"$repository")
   if ! grep -qF "url=\"$repo_url\"" <<<"$repository" || ! grep -qF 'type="git"' <<<"$repository" || [ -z "$commit" ]; then
@@ -48,5 +54,5 @@ for csproj in src/*/*.csproj; do
       || { echo "$id: $pdb carries no Source Link to $raw_url/${commit:-<commit>}/*" >&2; status=1; }
   done
 done
-[ "$status" -eq 0 ] && echo "packages OK: $(ls "$dir"/*.nupkg | wc -l) nupkg, $(ls "$dir"/*.snupkg | wc -l) snupkg, version $version, commit ${head_commit:-?}, LICENSE and Source Link in each"
+[ "$status" -eq 0 ] && echo "packages OK: $(ls "$dir"/*.nupkg | wc -l) nupkg, $(ls "$dir"/*.snupkg | wc -l) snupkg, version $version, commit ${head_commit:-?}, LICENSE, Source Link and pinned own dependencies in each"
 exit "$status"

@@ -1,7 +1,7 @@
 namespace SipTraceContext.Sip;
 
 /// <summary>Why <see cref="SipMessageEditor"/> wrote nothing.</summary>
-public enum SipEditError
+internal enum SipEditError
 {
     /// <summary>No error: the edited message was written.</summary>
     None = 0,

@@ -6,7 +6,7 @@ namespace SipTraceContext.Sip;
 /// One header edit for <see cref="SipMessageEditor"/>: remove, set (replace) or add a header. It
 /// holds spans, so building one allocates nothing; collect edits in a <see cref="SipHeaderEditList"/>.
 /// </summary>
-public readonly ref struct SipHeaderEdit
+internal readonly ref struct SipHeaderEdit
 {
     private SipHeaderEdit(SipHeaderEditKind kind, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, ReadOnlySpan<byte> state, SipHeaderValueWriter? writer, int maxValueLength)
     {

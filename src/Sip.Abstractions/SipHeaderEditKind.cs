@@ -1,7 +1,7 @@
 namespace SipTraceContext.Sip;
 
 /// <summary>What a <see cref="SipHeaderEdit"/> does.</summary>
-public enum SipHeaderEditKind
+internal enum SipHeaderEditKind
 {
     /// <summary>Remove every instance of the header, in any case and in long or compact form.</summary>
     Remove = 0,

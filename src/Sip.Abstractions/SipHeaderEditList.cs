@@ -8,7 +8,7 @@ namespace SipTraceContext.Sip;
 /// Declare it <c>scoped</c> when a value lives in a <c>stackalloc</c> buffer, so the compiler lets the
 /// list hold it: <c>scoped var edits = new SipHeaderEditList();</c>.
 /// </remarks>
-public ref struct SipHeaderEditList
+internal ref struct SipHeaderEditList
 {
     /// <summary>
     /// The most edits one list holds: enough for every trace header of both styles plus baggage with

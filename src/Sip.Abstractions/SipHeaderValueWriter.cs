@@ -12,4 +12,4 @@ namespace SipTraceContext.Sip;
 /// Use a static lambda or a static method so no closure is allocated. What is written is checked like
 /// any other value: a control byte other than HTAB fails the edit.
 /// </remarks>
-public delegate bool SipHeaderValueWriter(ReadOnlySpan<byte> state, Span<byte> destination, out int bytesWritten);
+internal delegate bool SipHeaderValueWriter(ReadOnlySpan<byte> state, Span<byte> destination, out int bytesWritten);

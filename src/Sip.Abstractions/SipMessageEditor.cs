@@ -21,7 +21,7 @@ namespace SipTraceContext.Sip;
 /// </para>
 /// <para>The destination must not overlap the source.</para>
 /// </remarks>
-public static class SipMessageEditor
+internal static class SipMessageEditor
 {
     private const int SeparatorLength = 2; // ": ".Length
     private const int LineBreakLength = 2; // "\r\n".Length

@@ -113,7 +113,7 @@ public sealed class SipWireMessage : ISipMessageCarrier
     /// edited message would be over this message's reader limits.
     /// </param>
     /// <returns><see langword="true"/> when the edits were applied.</returns>
-    public bool TryApply(scoped in SipHeaderEditList edits, out SipEditError error)
+    internal bool TryApply(scoped in SipHeaderEditList edits, out SipEditError error)
     {
         SipMessageReader reader = CreateReader();
         int max = SipMessageEditor.GetMaxOutputLength(_length, edits);
@@ -145,7 +145,7 @@ public sealed class SipWireMessage : ISipMessageCarrier
     /// <summary>Applies header edits, rewriting the message.</summary>
     /// <param name="edits">The edits.</param>
     /// <exception cref="ArgumentException">An edit is invalid, or would take the message over its limits; the message says which.</exception>
-    public void Apply(scoped in SipHeaderEditList edits)
+    internal void Apply(scoped in SipHeaderEditList edits)
     {
         if (!TryApply(edits, out SipEditError error))
         {

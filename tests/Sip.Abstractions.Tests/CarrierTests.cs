@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace SipTraceContext.Sip.Tests;
@@ -208,5 +209,24 @@ public sealed class CarrierTests
         headers.StatusCode = 486;
         headers.ReasonPhrase = "Busy Here";
         Assert.Equal(486, headers.StatusCode);
+    }
+
+    [Fact]
+    public void An_edit_past_the_header_limit_is_refused_and_the_message_kept()
+    {
+        var text = new StringBuilder("INVITE sip:bob@example.com SIP/2.0\r\n");
+        for (int i = 0; i < SipReaderLimits.DefaultMaxHeaderCount; i++)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"X-Pad-{i}: x\r\n");
+        }
+        var message = new SipWireMessage(Encoding.ASCII.GetBytes(text.Append("\r\n").ToString()));
+        Assert.Equal(SipReaderLimits.DefaultMaxHeaderCount, message.CreateReader().HeaderCount);
+        byte[] before = message.ToArray();
+
+        scoped SipHeaderEditList edits = default;
+        edits.Add("X-OTel-traceparent"u8, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"u8);
+        Assert.False(message.TryApply(edits, out SipEditError error));
+        Assert.Equal(SipEditError.LimitExceeded, error);
+        Assert.Equal(before, message.ToArray());
     }
 }

@@ -7,7 +7,7 @@ namespace SipTraceContext.Sip.Ims;
 /// §7.2A.4): the access type (<c>3GPP-E-UTRAN-FDD</c>, <c>3GPP-NR-TDD</c>, <c>IEEE-802.11</c>, ...) and
 /// its parameters (<c>utran-cell-id-3gpp</c>, <c>network-provided</c>, ...).
 /// </summary>
-public readonly ref struct PAccessNetworkInfo
+internal readonly ref struct PAccessNetworkInfo
 {
     // P-Access-Network-Info = "P-Access-Network-Info" HCOLON access-net-spec *(COMMA access-net-spec)
     // access-net-spec       = (access-type / access-class) *(SEMI access-info)

@@ -6,7 +6,7 @@ namespace SipTraceContext.Sip.Ims;
 /// A <c>P-Charging-Vector</c> header value (RFC 7315 §5.6, 3GPP TS 24.229 §7.2A.5): the IMS
 /// charging identifier and the inter-operator identifiers, read without allocating.
 /// </summary>
-public readonly ref struct PChargingVector
+internal readonly ref struct PChargingVector
 {
     // P-Charging-Vector = "P-Charging-Vector" HCOLON icid-value *(SEMI charge-params)
     // charge-params     = icid-gen-addr / orig-ioi / term-ioi / transit-ioi / related-icid

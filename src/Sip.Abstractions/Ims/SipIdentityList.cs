@@ -5,7 +5,7 @@ namespace SipTraceContext.Sip.Ims;
 /// (RFC 3325 §9.2) value: a comma-separated list of <c>name-addr</c> / <c>addr-spec</c>, in IMS usually
 /// one SIP URI and one TEL URI for the same subscriber.
 /// </summary>
-public static class SipIdentityList
+internal static class SipIdentityList
 {
     // PAssertedID       = "P-Asserted-Identity" HCOLON PAssertedID-value *(COMMA PAssertedID-value)
     // PAssertedID-value = name-addr / addr-spec

@@ -6,7 +6,7 @@ namespace SipTraceContext.Sip.Ims;
 /// A <c>name-addr</c> or <c>addr-spec</c> with its header parameters, as in From, To, Contact and the
 /// identity headers: <c>"Alice" &lt;sip:alice@example.com&gt;;tag=1928</c> or <c>sip:alice@example.com;tag=1928</c>.
 /// </summary>
-public readonly ref struct SipNameAddress
+internal readonly ref struct SipNameAddress
 {
     // name-addr    = [ display-name ] LAQUOT addr-spec RAQUOT
     // addr-spec    = SIP-URI / SIPS-URI / absoluteURI

@@ -3,7 +3,7 @@ using SipTraceContext.Sip.Internal;
 namespace SipTraceContext.Sip.Ims;
 
 /// <summary>A <c>Session-ID</c> header value (RFC 7989): the local and remote UUIDs of an end-to-end session.</summary>
-public readonly ref struct SipSessionId
+internal readonly ref struct SipSessionId
 {
     // session-id       = "Session-ID" HCOLON session-id-value
     // session-id-value = local-uuid *(SEMI sess-id-param)

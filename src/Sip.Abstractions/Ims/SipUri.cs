@@ -3,7 +3,7 @@ using System.Text;
 namespace SipTraceContext.Sip.Ims;
 
 /// <summary>The parts of a SIP, SIPS or TEL URI that tracing needs: the scheme and the user part (to redact it).</summary>
-public static class SipUri
+internal static class SipUri
 {
     // SIP-URI  = "sip:" [ userinfo ] hostport uri-parameters [ headers ]
     // SIPS-URI = "sips:" [ userinfo ] hostport uri-parameters [ headers ]

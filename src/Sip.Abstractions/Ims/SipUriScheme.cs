@@ -1,7 +1,7 @@
 namespace SipTraceContext.Sip.Ims;
 
 /// <summary>The URI schemes an IMS identity is written in.</summary>
-public enum SipUriScheme
+internal enum SipUriScheme
 {
     /// <summary>Another scheme, or not a URI.</summary>
     Unknown = 0,

@@ -5,7 +5,7 @@ namespace SipTraceContext.Sip.Ims;
 /// inside quoted strings and <c>&lt;...&gt;</c>; each element trimmed of whitespace. Use it for
 /// headers whose value is a list: <c>P-Asserted-Identity</c>, <c>P-Access-Network-Info</c>, ...
 /// </summary>
-public ref struct SipValueList
+internal ref struct SipValueList
 {
     private ReadOnlySpan<byte> _rest;
     private int _count;

@@ -3,7 +3,7 @@ using SipTraceContext.Sip.Internal;
 namespace SipTraceContext.Sip.Sdp;
 
 /// <summary>The value of an <c>a=</c> line: a property attribute (<c>a=sendrecv</c>) or a value attribute (<c>a=rtpmap:97 AMR-WB/16000/1</c>).</summary>
-public readonly ref struct SdpAttributeField
+internal readonly ref struct SdpAttributeField
 {
     // attribute-field = %s"a" "=" attribute CRLF
     // attribute       = (attribute-name ":" attribute-value) / attribute-name

@@ -3,7 +3,7 @@ using SipTraceContext.Sip.Internal;
 namespace SipTraceContext.Sip.Sdp;
 
 /// <summary>The value of a <c>b=</c> line: a bandwidth type and a number.</summary>
-public readonly ref struct SdpBandwidth
+internal readonly ref struct SdpBandwidth
 {
     // bandwidth-field = %s"b" "=" bwtype ":" bandwidth CRLF
     // bwtype          = token                 ; CT, AS (RFC 8866 §5.8), TIAS (RFC 3890), RS, RR (RFC 3556)

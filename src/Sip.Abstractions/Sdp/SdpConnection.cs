@@ -3,7 +3,7 @@ using SipTraceContext.Sip.Internal;
 namespace SipTraceContext.Sip.Sdp;
 
 /// <summary>The value of a <c>c=</c> line: network type, address type and connection address.</summary>
-public readonly ref struct SdpConnection
+internal readonly ref struct SdpConnection
 {
     // connection-field   = %s"c" "=" nettype SP addrtype SP connection-address CRLF
     // nettype            = token            ; typically "IN"

@@ -1,7 +1,7 @@
 namespace SipTraceContext.Sip.Sdp;
 
 /// <summary>One line of an SDP body as <see cref="SdpReader"/> found it: <c>&lt;type&gt;=&lt;value&gt;</c>.</summary>
-public readonly ref struct SdpLine
+internal readonly ref struct SdpLine
 {
     internal SdpLine(ReadOnlySpan<byte> raw, int offset, SdpLineError error, bool isTerminated)
     {

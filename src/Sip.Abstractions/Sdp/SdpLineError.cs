@@ -1,7 +1,7 @@
 namespace SipTraceContext.Sip.Sdp;
 
 /// <summary>Why a line of an SDP body does not follow the <c>&lt;type&gt;=&lt;value&gt;</c> form (RFC 8866 §5).</summary>
-public enum SdpLineError
+internal enum SdpLineError
 {
     /// <summary>The line is well formed.</summary>
     None = 0,

@@ -4,7 +4,7 @@ using SipTraceContext.Sip.Internal;
 namespace SipTraceContext.Sip.Sdp;
 
 /// <summary>The value of an <c>m=</c> line: media type, port, transport protocol and format list.</summary>
-public readonly ref struct SdpMediaDescription
+internal readonly ref struct SdpMediaDescription
 {
     // media-field = %s"m" "=" media SP port ["/" integer] SP proto 1*(SP fmt) CRLF
     // media       = token
@@ -140,7 +140,7 @@ public readonly ref struct SdpMediaDescription
 }
 
 /// <summary>Enumerates the formats of an <c>m=</c> line's format list.</summary>
-public ref struct SdpFormatEnumerator
+internal ref struct SdpFormatEnumerator
 {
     private ReadOnlySpan<byte> _rest;
 

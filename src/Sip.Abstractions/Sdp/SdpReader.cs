@@ -20,7 +20,7 @@ namespace SipTraceContext.Sip.Sdp;
 /// stops after <see cref="MaxLines"/> lines.
 /// </para>
 /// </remarks>
-public ref struct SdpReader
+internal ref struct SdpReader
 {
     // session-description = version-field origin-field session-name-field [information-field]
     //                       [uri-field] *email-field *phone-field [connection-field]

@@ -6,7 +6,7 @@ namespace SipTraceContext.Sip.Sdp;
 /// An <c>a=rtpmap</c> value: <c>&lt;payload type&gt; &lt;encoding name&gt;/&lt;clock rate&gt;[/&lt;encoding parameters&gt;]</c>
 /// (RFC 8866 §6.6), or the RFC 3551 assignment of a static payload type.
 /// </summary>
-public readonly ref struct SdpRtpMap
+internal readonly ref struct SdpRtpMap
 {
     // rtpmap-value = payload-type SP encoding-name "/" clock-rate [ "/" encoding-params ]
     // payload-type = zero-based-integer          ; 0-127 (RTP, RFC 3550 §5.1: 7 bits)

@@ -1,7 +1,7 @@
 namespace SipTraceContext.Sip.Sdp;
 
 /// <summary>The static RTP payload types of RFC 3551 §6 (tables 4 and 5), for <c>m=</c> lines without an <c>a=rtpmap</c>.</summary>
-public static class SdpStaticPayloadTypes
+internal static class SdpStaticPayloadTypes
 {
     /// <summary>The assignment of a static payload type as an <see cref="SdpRtpMap"/> whose spans point to static data.</summary>
     /// <param name="payloadType">The payload type.</param>

@@ -168,6 +168,16 @@ public sealed class ImsHeaderTests
 
     // ---- URI scheme and user part ----
 
+    [Fact]
+    public void Strict_parsers_reject_these_values_whole()
+    {
+        // One malformed part makes the whole value invalid here; the call tracer's lenient reader
+        // still reads these (Instrumentation.Tests, SipSyntaxTests).
+        Assert.False(SipNameAddress.TryParse("<sip:bob@biloxi.example.com>;tag=a1;x-info=two words"u8, out _));
+        Assert.False(PChargingVector.TryParse("icid-value=AyretyU0dm+6O2IrT5tAFrbHLso=;orig-ioi=home1.net"u8, out _));
+        Assert.False(SipSessionId.TryParse("ab30317f1a784dc48ff824d0d3715d86;remote=unknown"u8, out _));
+    }
+
     [Theory]
     [InlineData("sip:+15551230000@ims.example.net;user=phone", SipUriScheme.Sip, "+15551230000")]
     [InlineData("SIP:alice@example.com", SipUriScheme.Sip, "alice")]
@@ -179,8 +189,10 @@ public sealed class ImsHeaderTests
     [InlineData("urn:service:sos", SipUriScheme.Unknown, null)]
     [InlineData("alice", SipUriScheme.Unknown, null)]
     [InlineData("", SipUriScheme.Unknown, null)]
-    public void Uri_scheme_and_user_part(string uri, SipUriScheme scheme, string? user)
+    public void Uri_scheme_and_user_part(string uri, object expectedScheme, string? user)
     {
+        // object: SipUriScheme is internal and a test method's parameters must be public.
+        var scheme = (SipUriScheme)expectedScheme;
         byte[] bytes = Bytes(uri);
         Assert.Equal(scheme, SipUri.GetScheme(bytes));
         Assert.Equal(user is not null, SipUri.TryGetUserPart(bytes, out ReadOnlySpan<byte> found));

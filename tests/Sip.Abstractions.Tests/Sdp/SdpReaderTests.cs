@@ -83,8 +83,10 @@ public sealed class SdpReaderTests
     [InlineData(" =0\r\n", SdpLineError.InvalidType)]
     [InlineData("a=foo\0bar\r\n", SdpLineError.NulByte)]
     [InlineData("a=foo\rbar\r\n", SdpLineError.BareCarriageReturn)]
-    public void Malformed_lines_are_reported_not_thrown(string body, SdpLineError expected)
+    public void Malformed_lines_are_reported_not_thrown(string body, object expectedError)
     {
+        // object: SdpLineError is internal and a test method's parameters must be public.
+        var expected = (SdpLineError)expectedError;
         List<Line> lines = ReadAll("v=0\r\n" + body + "s=-\r\n");
         Assert.Equal(expected, lines[1].Error);
         Assert.Equal('\0', lines[1].Type);
