@@ -89,7 +89,9 @@ internal static class HeaderTableGenerator
         WriteCompactTables(w, headers);
         WriteLookup(w, headers);
         w.Close();
-        return w.ToString();
+
+        // Preprocessor lines start in the first column, as hand-written code has them.
+        return string.Join('\n', w.ToString().Split('\n').Select(l => l.TrimStart().StartsWith('#') ? l.TrimStart() : l));
     }
 
     private static void WriteNameTables(CodeWriter w, IReadOnlyList<SipHeader> headers)
@@ -144,7 +146,7 @@ internal static class HeaderTableGenerator
         w.Line("/// <summary>The known header whose compact form is <paramref name=\"letter\"/> (either case), or <see cref=\"KnownSipHeader.Unknown\"/>.</summary>");
         w.Line("/// <param name=\"letter\">A single byte or character.</param>");
         w.Line("/// <returns>The header, or <see cref=\"KnownSipHeader.Unknown\"/>.</returns>");
-        w.Line("public static KnownSipHeader FromCompactForm(int letter) =>");
+        w.Line("internal static KnownSipHeader FromCompactForm(int letter) =>");
         w.Line("    // Only 'A'..'Z' and 'a'..'z' land on 'a'..'z' after OR-ing the case bit, so other bytes fall through.");
         w.Line("    (letter | 0x20) switch");
         w.Line("    {");
@@ -163,7 +165,13 @@ internal static class HeaderTableGenerator
         w.Line("/// Bit <c>n</c> is set when a name of length <c>n</c> may have another form: 1 for a compact letter, and");
         w.Line("/// the length of every long name that has a compact form. A longer name never has one.");
         w.Line("/// </summary>");
-        w.Line($"internal const uint CompactCapableLengths = {string.Join(" | ", lengths.Select(n => $"(1u << {n})"))};");
+        w.Line("internal const uint CompactCapableLengths =");
+        var bits = lengths.Select(n => $"(1u << {n})").ToList();
+        for (var i = 0; i < bits.Count; i += 8)
+        {
+            var last = i + 8 >= bits.Count;
+            w.Line("    " + string.Join(" | ", bits.Skip(i).Take(8)) + (last ? ";" : " |"));
+        }
         w.Line();
     }
 

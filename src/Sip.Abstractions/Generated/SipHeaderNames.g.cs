@@ -696,7 +696,7 @@ public static partial class SipHeaderNames
     /// <summary>The known header whose compact form is <paramref name="letter"/> (either case), or <see cref="KnownSipHeader.Unknown"/>.</summary>
     /// <param name="letter">A single byte or character.</param>
     /// <returns>The header, or <see cref="KnownSipHeader.Unknown"/>.</returns>
-    public static KnownSipHeader FromCompactForm(int letter) =>
+    internal static KnownSipHeader FromCompactForm(int letter) =>
         // Only 'A'..'Z' and 'a'..'z' land on 'a'..'z' after OR-ing the case bit, so other bytes fall through.
         (letter | 0x20) switch
         {
@@ -727,17 +727,19 @@ public static partial class SipHeaderNames
     /// Bit <c>n</c> is set when a name of length <c>n</c> may have another form: 1 for a compact letter, and
     /// the length of every long name that has a compact form. A longer name never has one.
     /// </summary>
-    internal const uint CompactCapableLengths = (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 7) | (1u << 8) | (1u << 9) | (1u << 11) | (1u << 12) | (1u << 13) | (1u << 14) | (1u << 15) | (1u << 16) | (1u << 19);
+    internal const uint CompactCapableLengths =
+        (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 7) | (1u << 8) | (1u << 9) |
+        (1u << 11) | (1u << 12) | (1u << 13) | (1u << 14) | (1u << 15) | (1u << 16) | (1u << 19);
 
     // Picks the only known header that could have this name: switch on the length, then on the letter
     // that tells the most names of that length apart (case folded by OR-ing 0x20), and so on. The caller
     // confirms the whole name; a one-letter name is a compact form and needs no confirmation.
     private static KnownSipHeader GetCandidate<TChar>(ReadOnlySpan<TChar> name)
-    #if NET
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
-    #else
+#else
         where TChar : unmanaged
-    #endif
+#endif
     {
         switch (name.Length)
         {
@@ -1022,10 +1024,10 @@ public static partial class SipHeaderNames
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int At<TChar>(ReadOnlySpan<TChar> name, int index)
-    #if NET
+#if NET
         where TChar : unmanaged, IBinaryInteger<TChar>
-    #else
+#else
         where TChar : unmanaged
-    #endif
+#endif
         => int.CreateTruncating(name[index]);
 }
