@@ -69,6 +69,7 @@ internal static class HeaderTableGenerator
         w.Line();
         w.Line($"namespace {Namespace};");
         w.Line();
+        WriteNamesDoc(w, headers);
         w.Line("public static partial class SipHeaderNames");
         w.Open();
         foreach (var h in headers)
@@ -92,6 +93,67 @@ internal static class HeaderTableGenerator
 
         // Preprocessor lines start in the first column, as hand-written code has them.
         return string.Join('\n', w.ToString().Split('\n').Select(l => l.TrimStart().StartsWith('#') ? l.TrimStart() : l));
+    }
+
+    // The class documentation, with the compact forms listed from the model.
+    private static void WriteNamesDoc(CodeWriter w, IReadOnlyList<SipHeader> headers)
+    {
+        var compact = headers.Where(h => h.Compact is not null).OrderBy(h => h.Compact).ToList();
+        var rfc3261 = compact.Where(h => h.Reference.StartsWith("RFC 3261", StringComparison.Ordinal)).ToList();
+        var later = compact.Except(rfc3261).Select(h => $"<c>{h.Compact}</c> ({h.Name})").ToList();
+        var laterText = later.Count switch
+        {
+            0 => "none",
+            1 => later[0],
+            _ => string.Join(", ", later.Take(later.Count - 1)) + " and " + later[^1],
+        };
+        w.Line("/// <summary>");
+        WrapDoc(w, "Canonical SIP header field names, as <see cref=\"string\"/> constants and as UTF-8 " +
+            "(<see cref=\"GetNameUtf8(KnownSipHeader)\"/>), their registered compact forms, and name matching that " +
+            "follows RFC 3261 §7.3: header names are case-insensitive and a compact form names the same header as its long form.");
+        w.Line("/// </summary>");
+        w.Line("/// <remarks>");
+        w.Line("/// <para>");
+        WrapDoc(w, "The compact forms are those in the IANA \"Session Initiation Protocol (SIP) Parameters\" registry, " +
+            $"\"Header Fields\" table: RFC 3261 §7.3.3 assigns <c>{string.Join(' ', rfc3261.Select(h => h.Compact))}</c>; " +
+            $"later RFCs added {laterText}.");
+        w.Line("/// </para>");
+        w.Line("/// <para>Every lookup here allocates nothing.</para>");
+        w.Line("/// <para>");
+        WrapDoc(w, "The constants, <see cref=\"KnownSipHeader\"/>, the name and compact-form tables and the lookup behind " +
+            "<see cref=\"GetKnownHeader(ReadOnlySpan{byte})\"/> are generated from " +
+            $"{HeaderTableGeneration.ModelPath} by <c>{HeaderTableGeneration.RegenerateCommand}</c>.");
+        w.Line("/// </para>");
+        w.Line("/// </remarks>");
+    }
+
+    // Writes doc text as "/// " lines of at most about 110 characters, breaking at spaces outside tags.
+    private static void WrapDoc(CodeWriter w, string text)
+    {
+        var line = new System.Text.StringBuilder();
+        var inTag = false;
+        var lastBreak = -1;
+        foreach (var c in text)
+        {
+            line.Append(c);
+            inTag = c == '<' || (inTag && c != '>');
+            if (c == ' ' && !inTag)
+            {
+                lastBreak = line.Length - 1;
+            }
+
+            if (line.Length > 106 && lastBreak > 0)
+            {
+                w.Line("/// " + line.ToString(0, lastBreak));
+                line.Remove(0, lastBreak + 1);
+                lastBreak = -1;
+            }
+        }
+
+        if (line.Length > 0)
+        {
+            w.Line("/// " + line);
+        }
     }
 
     private static void WriteNameTables(CodeWriter w, IReadOnlyList<SipHeader> headers)

@@ -12,6 +12,27 @@ using System.Runtime.CompilerServices;
 
 namespace SipTraceContext.Sip;
 
+/// <summary>
+/// Canonical SIP header field names, as <see cref="string"/> constants and as UTF-8
+/// (<see cref="GetNameUtf8(KnownSipHeader)"/>), their registered compact forms, and name matching that
+/// follows RFC 3261 §7.3: header names are case-insensitive and a compact form names the same header as its
+/// long form.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The compact forms are those in the IANA "Session Initiation Protocol (SIP) Parameters" registry, "Header
+/// Fields" table: RFC 3261 §7.3.3 assigns <c>c e f i k l m s t v</c>; later RFCs added <c>a</c>
+/// (Accept-Contact), <c>b</c> (Referred-By), <c>d</c> (Request-Disposition), <c>j</c> (Reject-Contact),
+/// <c>n</c> (Identity-Info), <c>o</c> (Event), <c>r</c> (Refer-To), <c>u</c> (Allow-Events), <c>x</c>
+/// (Session-Expires) and <c>y</c> (Identity).
+/// </para>
+/// <para>Every lookup here allocates nothing.</para>
+/// <para>
+/// The constants, <see cref="KnownSipHeader"/>, the name and compact-form tables and the lookup behind
+/// <see cref="GetKnownHeader(ReadOnlySpan{byte})"/> are generated from
+/// src/Sip.Abstractions/model/sip-headers.yaml by <c>dotnet run --project tools/SipHeaderGenerator</c>.
+/// </para>
+/// </remarks>
 public static partial class SipHeaderNames
 {
     /// <summary><c>Accept</c> (RFC 3261 §20.1).</summary>
