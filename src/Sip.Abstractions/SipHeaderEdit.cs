@@ -8,6 +8,8 @@ namespace SipTraceContext.Sip;
 /// </summary>
 internal readonly ref struct SipHeaderEdit
 {
+    private readonly HeaderNameMatcher _matcher;
+
     private SipHeaderEdit(SipHeaderEditKind kind, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, ReadOnlySpan<byte> state, SipHeaderValueWriter? writer, int maxValueLength)
     {
         Kind = kind;
@@ -17,8 +19,8 @@ internal readonly ref struct SipHeaderEdit
         Writer = writer;
         MaxValueLength = writer is null ? value.Length : maxValueLength;
 
-        // Worked out once here rather than for every header line the edit is compared with.
-        AlternateName = HeaderNameMatcher.GetAlternateForm(name);
+        // The other form is worked out once here rather than for every header line the edit is compared with.
+        _matcher = new HeaderNameMatcher(name);
     }
 
     /// <summary>What the edit does.</summary>
@@ -39,7 +41,7 @@ internal readonly ref struct SipHeaderEdit
     /// <summary>The most bytes the value can take: <see cref="Value"/>'s length, or the bound given with <see cref="Writer"/>.</summary>
     public int MaxValueLength { get; }
 
-    internal ReadOnlySpan<byte> AlternateName { get; }
+    internal ReadOnlySpan<byte> AlternateName => _matcher.Alternate;
 
     /// <summary>An edit that removes every instance of <paramref name="name"/> (any case, long or compact form).</summary>
     /// <param name="name">The header name.</param>
@@ -89,13 +91,10 @@ internal readonly ref struct SipHeaderEdit
     }
 
     /// <summary>Whether this edit applies to the validated header line <paramref name="line"/>, compared on the line's first bytes.</summary>
-    internal bool AppliesToLine(ReadOnlySpan<byte> line) =>
-        HeaderNameMatcher.StartsLine(line, Name) || (AlternateName.Length != 0 && HeaderNameMatcher.StartsLine(line, AlternateName));
+    internal bool AppliesToLine(ReadOnlySpan<byte> line) => _matcher.MatchesLine(line);
 
     /// <summary>Whether this edit applies to a header named <paramref name="name"/> (any case, long or compact form).</summary>
     /// <param name="name">A header name.</param>
     /// <returns><see langword="true"/> when the names match.</returns>
-    public bool AppliesTo(ReadOnlySpan<byte> name) =>
-        (name.Length == Name.Length && System.Text.Ascii.EqualsIgnoreCase(name, Name))
-        || (AlternateName.Length != 0 && name.Length == AlternateName.Length && System.Text.Ascii.EqualsIgnoreCase(name, AlternateName));
+    public bool AppliesTo(ReadOnlySpan<byte> name) => _matcher.Matches(name);
 }

@@ -32,8 +32,8 @@ public sealed class SipMessageEditorTests
             "\r\n" +
             "body";
         scoped SipHeaderEditList edits = default;
-        edits.Set(SipHeaderNames.XOTelTraceparentUtf8, Encoding.ASCII.GetBytes(NewTraceparent));
-        edits.Set(SipHeaderNames.XOTelTracestateUtf8, "vendor=x"u8);
+        edits.Set("X-OTel-traceparent"u8, Encoding.ASCII.GetBytes(NewTraceparent));
+        edits.Set("X-OTel-tracestate"u8, "vendor=x"u8);
 
         Assert.Equal(
             "INVITE sip:bob@example.com SIP/2.0\r\n" +
@@ -52,7 +52,7 @@ public sealed class SipMessageEditorTests
     {
         scoped SipHeaderEditList edits = default;
         edits.Add("Record-Route"u8, "<sip:p1.example.com;lr>"u8);
-        edits.Set(SipHeaderNames.POTelTraceparentUtf8, Encoding.ASCII.GetBytes(NewTraceparent));
+        edits.Set("P-OTel-Traceparent"u8, Encoding.ASCII.GetBytes(NewTraceparent));
         string result = Apply(SipMessages.Ringing, edits);
         Assert.Equal(
             SipMessages.Ringing.Replace(
@@ -138,7 +138,7 @@ public sealed class SipMessageEditorTests
     {
         byte[] source = SipMessages.Bytes(SipMessages.Invite);
         scoped SipHeaderEditList edits = default;
-        edits.Set(SipHeaderNames.XOTelTracestateUtf8, Encoding.UTF8.GetBytes(value));
+        edits.Set("X-OTel-tracestate"u8, Encoding.UTF8.GetBytes(value));
 
         byte[] destination = Enumerable.Repeat((byte)0xAA, 4096).ToArray();
         Assert.False(SipMessageEditor.TryApply(source, edits, destination, out int written, out SipEditError error));
@@ -195,8 +195,8 @@ public sealed class SipMessageEditorTests
     {
         byte[] source = SipMessages.Bytes(SipMessages.Invite);
         scoped SipHeaderEditList edits = default;
-        edits.Set(SipHeaderNames.XOTelTraceparentUtf8, Encoding.ASCII.GetBytes(NewTraceparent));
-        edits.Remove(SipHeaderNames.XOTelTracestateUtf8);
+        edits.Set("X-OTel-traceparent"u8, Encoding.ASCII.GetBytes(NewTraceparent));
+        edits.Remove("X-OTel-tracestate"u8);
         string expected = Apply(SipMessages.Invite, edits);
         int exact = Encoding.UTF8.GetByteCount(expected);
 
@@ -220,7 +220,7 @@ public sealed class SipMessageEditorTests
         Span<byte> value = stackalloc byte[NewTraceparent.Length];
         Encoding.ASCII.GetBytes(NewTraceparent, value);
         scoped var edits = new SipHeaderEditList();
-        edits.Set(SipHeaderNames.XOTelTraceparentUtf8, value);
+        edits.Set("X-OTel-traceparent"u8, value);
         Span<byte> destination = stackalloc byte[1024];
         Assert.True(SipMessageEditor.TryApply(SipMessages.Bytes(SipMessages.Invite), edits, destination, out int written, out _));
         Assert.Contains(NewTraceparent, Encoding.ASCII.GetString(destination[..written]), StringComparison.Ordinal);
@@ -231,7 +231,7 @@ public sealed class SipMessageEditorTests
     {
         byte[] raw = Encoding.ASCII.GetBytes(NewTraceparent);
         scoped SipHeaderEditList edits = default;
-        edits.Set(SipHeaderNames.XOTelTraceparentUtf8, raw, static (state, destination, out written) =>
+        edits.Set("X-OTel-traceparent"u8, raw, static (state, destination, out written) =>
         {
             written = state.Length;
             return state.TryCopyTo(destination);
@@ -378,8 +378,8 @@ public sealed class SipMessageEditorTests
         int Work()
         {
             scoped SipHeaderEditList edits = default;
-            edits.Set(SipHeaderNames.XOTelTraceparentUtf8, traceparent);
-            edits.Set(SipHeaderNames.XOTelTracestateUtf8, "congo=t61rcWkgMzE"u8);
+            edits.Set("X-OTel-traceparent"u8, traceparent);
+            edits.Set("X-OTel-tracestate"u8, "congo=t61rcWkgMzE"u8);
             return SipMessageEditor.TryApply(source, edits, destination, out int written, out _) ? written : -1;
         }
 

@@ -537,7 +537,7 @@ public sealed class SipMessageProperties
             byte[] source = SipMessages.Bytes(SipMessages.Invite);
             byte[] valueBytes = Encoding.UTF8.GetBytes(value);
             scoped SipHeaderEditList edits = default;
-            edits.Set(SipHeaderNames.XOTelTracestateUtf8, valueBytes);
+            edits.Set("X-OTel-tracestate"u8, valueBytes);
             var destination = new byte[SipMessageEditor.GetMaxOutputLength(source.Length, edits)];
             bool ok = SipMessageEditor.TryApply(source, edits, destination, out int written, out SipEditError error);
 

@@ -41,8 +41,8 @@ public class SipMessageEditorBenchmarks
     public int Editor_replace_two_trace_headers()
     {
         scoped SipHeaderEditList edits = default;
-        edits.Set(SipHeaderNames.XOTelTraceparentUtf8, _traceParent);
-        edits.Set(SipHeaderNames.XOTelTracestateUtf8, _traceState);
+        edits.Set("X-OTel-traceparent"u8, _traceParent);
+        edits.Set("X-OTel-tracestate"u8, _traceState);
         return SipMessageEditor.TryApply(_invite, edits, _destination, out int written, out _) ? written : -1;
     }
 
@@ -50,8 +50,8 @@ public class SipMessageEditorBenchmarks
     public int Editor_replace_two_trace_headers_with_value_writer()
     {
         scoped SipHeaderEditList edits = default;
-        edits.Set(SipHeaderNames.XOTelTraceparentUtf8, _traceParent, s_copyWriter, _traceParent.Length);
-        edits.Set(SipHeaderNames.XOTelTracestateUtf8, _traceState);
+        edits.Set("X-OTel-traceparent"u8, _traceParent, s_copyWriter, _traceParent.Length);
+        edits.Set("X-OTel-tracestate"u8, _traceState);
         return SipMessageEditor.TryApply(_invite, edits, _destination, out int written, out _) ? written : -1;
     }
 

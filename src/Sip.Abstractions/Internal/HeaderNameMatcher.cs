@@ -57,7 +57,7 @@ internal readonly ref struct HeaderNameMatcher
     {
         // Most names looked up on the hot path (the trace headers) have no compact form; their length
         // alone says so, without the known-header lookup.
-        if ((uint)name.Length >= 32 || (CompactCapableLengths & (1u << name.Length)) == 0)
+        if ((uint)name.Length >= 32 || (SipHeaderNames.CompactCapableLengths & (1u << name.Length)) == 0)
         {
             return default;
         }
@@ -78,12 +78,4 @@ internal readonly ref struct HeaderNameMatcher
     }
 
     private static ReadOnlySpan<byte> CompactLetters => "abcdefghijklmnopqrstuvwxyz"u8;
-
-    // Bit n set: a compact letter (n = 1) or a long name with a compact form has length n:
-    // To 2, Via 3, From 4, Event 5, Call-ID/Contact/Subject 7, Refer-To/Identity 8, Supported 9,
-    // Referred-By 11, Content-Type/Allow-Events 12, Identity-Info 13, Accept-Contact/Reject-Contact/
-    // Content-Length 14, Session-Expires 15, Content-Encoding 16, Request-Disposition 19.
-    private const uint CompactCapableLengths =
-        (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 7) | (1u << 8) | (1u << 9) |
-        (1u << 11) | (1u << 12) | (1u << 13) | (1u << 14) | (1u << 15) | (1u << 16) | (1u << 19);
 }
