@@ -75,7 +75,7 @@ internal static class HeaderTableGenerator
         foreach (var h in headers)
         {
             w.Line($"/// <summary>{h.Summary}</summary>");
-            w.Line($"public const string {h.Member} = \"{h.Name}\";");
+            w.Line($"internal const string {h.Member} = \"{h.Name}\";");
             w.Line();
         }
 
@@ -108,8 +108,8 @@ internal static class HeaderTableGenerator
             _ => string.Join(", ", later.Take(later.Count - 1)) + " and " + later[^1],
         };
         w.Line("/// <summary>");
-        WrapDoc(w, "Canonical SIP header field names, as <see cref=\"string\"/> constants and as UTF-8 " +
-            "(<see cref=\"GetNameUtf8(KnownSipHeader)\"/>), their registered compact forms, and name matching that " +
+        WrapDoc(w, "Canonical SIP header field names of the <see cref=\"KnownSipHeader\"/> values, as strings " +
+            "(<see cref=\"GetName(KnownSipHeader)\"/>) and as UTF-8 (<see cref=\"GetNameUtf8(KnownSipHeader)\"/>), their registered compact forms, and name matching that " +
             "follows RFC 3261 §7.3: header names are case-insensitive and a compact form names the same header as its long form.");
         w.Line("/// </summary>");
         w.Line("/// <remarks>");
@@ -120,7 +120,7 @@ internal static class HeaderTableGenerator
         w.Line("/// </para>");
         w.Line("/// <para>Every lookup here allocates nothing.</para>");
         w.Line("/// <para>");
-        WrapDoc(w, "The constants, <see cref=\"KnownSipHeader\"/>, the name and compact-form tables and the lookup behind " +
+        WrapDoc(w, "<see cref=\"KnownSipHeader\"/>, the name and compact-form tables and the lookup behind " +
             "<see cref=\"GetKnownHeader(ReadOnlySpan{byte})\"/> are generated from " +
             $"{HeaderTableGeneration.ModelPath} by <c>{HeaderTableGeneration.RegenerateCommand}</c>.");
         w.Line("/// </para>");

@@ -13,10 +13,10 @@ using System.Runtime.CompilerServices;
 namespace SipTraceContext.Sip;
 
 /// <summary>
-/// Canonical SIP header field names, as <see cref="string"/> constants and as UTF-8
-/// (<see cref="GetNameUtf8(KnownSipHeader)"/>), their registered compact forms, and name matching that
-/// follows RFC 3261 §7.3: header names are case-insensitive and a compact form names the same header as its
-/// long form.
+/// Canonical SIP header field names of the <see cref="KnownSipHeader"/> values, as strings
+/// (<see cref="GetName(KnownSipHeader)"/>) and as UTF-8 (<see cref="GetNameUtf8(KnownSipHeader)"/>), their
+/// registered compact forms, and name matching that follows RFC 3261 §7.3: header names are case-insensitive
+/// and a compact form names the same header as its long form.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -28,7 +28,7 @@ namespace SipTraceContext.Sip;
 /// </para>
 /// <para>Every lookup here allocates nothing.</para>
 /// <para>
-/// The constants, <see cref="KnownSipHeader"/>, the name and compact-form tables and the lookup behind
+/// <see cref="KnownSipHeader"/>, the name and compact-form tables and the lookup behind
 /// <see cref="GetKnownHeader(ReadOnlySpan{byte})"/> are generated from
 /// src/Sip.Abstractions/model/sip-headers.yaml by <c>dotnet run --project tools/SipHeaderGenerator</c>.
 /// </para>
@@ -36,241 +36,241 @@ namespace SipTraceContext.Sip;
 public static partial class SipHeaderNames
 {
     /// <summary><c>Accept</c> (RFC 3261 §20.1).</summary>
-    public const string Accept = "Accept";
+    internal const string Accept = "Accept";
 
     /// <summary><c>Accept-Contact</c> (RFC 3841). Compact form <c>a</c>.</summary>
-    public const string AcceptContact = "Accept-Contact";
+    internal const string AcceptContact = "Accept-Contact";
 
     /// <summary><c>Accept-Encoding</c> (RFC 3261 §20.2).</summary>
-    public const string AcceptEncoding = "Accept-Encoding";
+    internal const string AcceptEncoding = "Accept-Encoding";
 
     /// <summary><c>Accept-Language</c> (RFC 3261 §20.3).</summary>
-    public const string AcceptLanguage = "Accept-Language";
+    internal const string AcceptLanguage = "Accept-Language";
 
     /// <summary><c>Alert-Info</c> (RFC 3261 §20.4).</summary>
-    public const string AlertInfo = "Alert-Info";
+    internal const string AlertInfo = "Alert-Info";
 
     /// <summary><c>Allow</c> (RFC 3261 §20.5).</summary>
-    public const string Allow = "Allow";
+    internal const string Allow = "Allow";
 
     /// <summary><c>Allow-Events</c> (RFC 6665). Compact form <c>u</c>.</summary>
-    public const string AllowEvents = "Allow-Events";
+    internal const string AllowEvents = "Allow-Events";
 
     /// <summary><c>Authentication-Info</c> (RFC 3261 §20.6).</summary>
-    public const string AuthenticationInfo = "Authentication-Info";
+    internal const string AuthenticationInfo = "Authentication-Info";
 
     /// <summary><c>Authorization</c> (RFC 3261 §20.7).</summary>
-    public const string Authorization = "Authorization";
+    internal const string Authorization = "Authorization";
 
     /// <summary><c>Call-ID</c> (RFC 3261 §20.8). Compact form <c>i</c>.</summary>
-    public const string CallId = "Call-ID";
+    internal const string CallId = "Call-ID";
 
     /// <summary><c>Call-Info</c> (RFC 3261 §20.9).</summary>
-    public const string CallInfo = "Call-Info";
+    internal const string CallInfo = "Call-Info";
 
     /// <summary><c>Contact</c> (RFC 3261 §20.10). Compact form <c>m</c>.</summary>
-    public const string Contact = "Contact";
+    internal const string Contact = "Contact";
 
     /// <summary><c>Content-Disposition</c> (RFC 3261 §20.11).</summary>
-    public const string ContentDisposition = "Content-Disposition";
+    internal const string ContentDisposition = "Content-Disposition";
 
     /// <summary><c>Content-Encoding</c> (RFC 3261 §20.12). Compact form <c>e</c>.</summary>
-    public const string ContentEncoding = "Content-Encoding";
+    internal const string ContentEncoding = "Content-Encoding";
 
     /// <summary><c>Content-Language</c> (RFC 3261 §20.13).</summary>
-    public const string ContentLanguage = "Content-Language";
+    internal const string ContentLanguage = "Content-Language";
 
     /// <summary><c>Content-Length</c> (RFC 3261 §20.14). Compact form <c>l</c>.</summary>
-    public const string ContentLength = "Content-Length";
+    internal const string ContentLength = "Content-Length";
 
     /// <summary><c>Content-Type</c> (RFC 3261 §20.15). Compact form <c>c</c>.</summary>
-    public const string ContentType = "Content-Type";
+    internal const string ContentType = "Content-Type";
 
     /// <summary><c>CSeq</c> (RFC 3261 §20.16).</summary>
-    public const string CSeq = "CSeq";
+    internal const string CSeq = "CSeq";
 
     /// <summary><c>Date</c> (RFC 3261 §20.17).</summary>
-    public const string Date = "Date";
+    internal const string Date = "Date";
 
     /// <summary><c>Error-Info</c> (RFC 3261 §20.18).</summary>
-    public const string ErrorInfo = "Error-Info";
+    internal const string ErrorInfo = "Error-Info";
 
     /// <summary><c>Event</c> (RFC 6665). Compact form <c>o</c>.</summary>
-    public const string Event = "Event";
+    internal const string Event = "Event";
 
     /// <summary><c>Expires</c> (RFC 3261 §20.19).</summary>
-    public const string Expires = "Expires";
+    internal const string Expires = "Expires";
 
     /// <summary><c>From</c> (RFC 3261 §20.20). Compact form <c>f</c>.</summary>
-    public const string From = "From";
+    internal const string From = "From";
 
     /// <summary><c>History-Info</c> (RFC 7044).</summary>
-    public const string HistoryInfo = "History-Info";
+    internal const string HistoryInfo = "History-Info";
 
     /// <summary><c>Identity</c> (RFC 8224). Compact form <c>y</c>.</summary>
-    public const string Identity = "Identity";
+    internal const string Identity = "Identity";
 
     /// <summary><c>Identity-Info</c> (RFC 4474, obsoleted by RFC 8224; still registered and still seen). Compact form <c>n</c>.</summary>
-    public const string IdentityInfo = "Identity-Info";
+    internal const string IdentityInfo = "Identity-Info";
 
     /// <summary><c>In-Reply-To</c> (RFC 3261 §20.21).</summary>
-    public const string InReplyTo = "In-Reply-To";
+    internal const string InReplyTo = "In-Reply-To";
 
     /// <summary><c>Max-Forwards</c> (RFC 3261 §20.22).</summary>
-    public const string MaxForwards = "Max-Forwards";
+    internal const string MaxForwards = "Max-Forwards";
 
     /// <summary><c>MIME-Version</c> (RFC 3261 §20.24).</summary>
-    public const string MimeVersion = "MIME-Version";
+    internal const string MimeVersion = "MIME-Version";
 
     /// <summary><c>Min-Expires</c> (RFC 3261 §20.23).</summary>
-    public const string MinExpires = "Min-Expires";
+    internal const string MinExpires = "Min-Expires";
 
     /// <summary><c>Min-SE</c> (RFC 4028).</summary>
-    public const string MinSE = "Min-SE";
+    internal const string MinSE = "Min-SE";
 
     /// <summary><c>Organization</c> (RFC 3261 §20.25).</summary>
-    public const string Organization = "Organization";
+    internal const string Organization = "Organization";
 
     /// <summary><c>P-Access-Network-Info</c> (RFC 7315).</summary>
-    public const string PAccessNetworkInfo = "P-Access-Network-Info";
+    internal const string PAccessNetworkInfo = "P-Access-Network-Info";
 
     /// <summary><c>P-Asserted-Identity</c> (RFC 3325).</summary>
-    public const string PAssertedIdentity = "P-Asserted-Identity";
+    internal const string PAssertedIdentity = "P-Asserted-Identity";
 
     /// <summary><c>P-Associated-URI</c> (RFC 7315).</summary>
-    public const string PAssociatedUri = "P-Associated-URI";
+    internal const string PAssociatedUri = "P-Associated-URI";
 
     /// <summary><c>P-Called-Party-ID</c> (RFC 7315).</summary>
-    public const string PCalledPartyId = "P-Called-Party-ID";
+    internal const string PCalledPartyId = "P-Called-Party-ID";
 
     /// <summary><c>P-Charging-Function-Addresses</c> (RFC 7315).</summary>
-    public const string PChargingFunctionAddresses = "P-Charging-Function-Addresses";
+    internal const string PChargingFunctionAddresses = "P-Charging-Function-Addresses";
 
     /// <summary><c>P-Charging-Vector</c> (RFC 7315).</summary>
-    public const string PChargingVector = "P-Charging-Vector";
+    internal const string PChargingVector = "P-Charging-Vector";
 
     /// <summary><c>P-Preferred-Identity</c> (RFC 3325).</summary>
-    public const string PPreferredIdentity = "P-Preferred-Identity";
+    internal const string PPreferredIdentity = "P-Preferred-Identity";
 
     /// <summary><c>P-Visited-Network-ID</c> (RFC 7315).</summary>
-    public const string PVisitedNetworkId = "P-Visited-Network-ID";
+    internal const string PVisitedNetworkId = "P-Visited-Network-ID";
 
     /// <summary><c>Path</c> (RFC 3327).</summary>
-    public const string Path = "Path";
+    internal const string Path = "Path";
 
     /// <summary><c>Priority</c> (RFC 3261 §20.26).</summary>
-    public const string Priority = "Priority";
+    internal const string Priority = "Priority";
 
     /// <summary><c>Privacy</c> (RFC 3323).</summary>
-    public const string Privacy = "Privacy";
+    internal const string Privacy = "Privacy";
 
     /// <summary><c>Proxy-Authenticate</c> (RFC 3261 §20.27).</summary>
-    public const string ProxyAuthenticate = "Proxy-Authenticate";
+    internal const string ProxyAuthenticate = "Proxy-Authenticate";
 
     /// <summary><c>Proxy-Authorization</c> (RFC 3261 §20.28).</summary>
-    public const string ProxyAuthorization = "Proxy-Authorization";
+    internal const string ProxyAuthorization = "Proxy-Authorization";
 
     /// <summary><c>Proxy-Require</c> (RFC 3261 §20.29).</summary>
-    public const string ProxyRequire = "Proxy-Require";
+    internal const string ProxyRequire = "Proxy-Require";
 
     /// <summary><c>RAck</c> (RFC 3262).</summary>
-    public const string RAck = "RAck";
+    internal const string RAck = "RAck";
 
     /// <summary><c>Reason</c> (RFC 3326).</summary>
-    public const string Reason = "Reason";
+    internal const string Reason = "Reason";
 
     /// <summary><c>Record-Route</c> (RFC 3261 §20.30).</summary>
-    public const string RecordRoute = "Record-Route";
+    internal const string RecordRoute = "Record-Route";
 
     /// <summary><c>Refer-To</c> (RFC 3515). Compact form <c>r</c>.</summary>
-    public const string ReferTo = "Refer-To";
+    internal const string ReferTo = "Refer-To";
 
     /// <summary><c>Referred-By</c> (RFC 3892). Compact form <c>b</c>.</summary>
-    public const string ReferredBy = "Referred-By";
+    internal const string ReferredBy = "Referred-By";
 
     /// <summary><c>Reject-Contact</c> (RFC 3841). Compact form <c>j</c>.</summary>
-    public const string RejectContact = "Reject-Contact";
+    internal const string RejectContact = "Reject-Contact";
 
     /// <summary><c>Replaces</c> (RFC 3891).</summary>
-    public const string Replaces = "Replaces";
+    internal const string Replaces = "Replaces";
 
     /// <summary><c>Reply-To</c> (RFC 3261 §20.31).</summary>
-    public const string ReplyTo = "Reply-To";
+    internal const string ReplyTo = "Reply-To";
 
     /// <summary><c>Request-Disposition</c> (RFC 3841). Compact form <c>d</c>.</summary>
-    public const string RequestDisposition = "Request-Disposition";
+    internal const string RequestDisposition = "Request-Disposition";
 
     /// <summary><c>Require</c> (RFC 3261 §20.32).</summary>
-    public const string Require = "Require";
+    internal const string Require = "Require";
 
     /// <summary><c>Retry-After</c> (RFC 3261 §20.33).</summary>
-    public const string RetryAfter = "Retry-After";
+    internal const string RetryAfter = "Retry-After";
 
     /// <summary><c>Route</c> (RFC 3261 §20.34).</summary>
-    public const string Route = "Route";
+    internal const string Route = "Route";
 
     /// <summary><c>RSeq</c> (RFC 3262).</summary>
-    public const string RSeq = "RSeq";
+    internal const string RSeq = "RSeq";
 
     /// <summary><c>Security-Client</c> (RFC 3329).</summary>
-    public const string SecurityClient = "Security-Client";
+    internal const string SecurityClient = "Security-Client";
 
     /// <summary><c>Security-Server</c> (RFC 3329).</summary>
-    public const string SecurityServer = "Security-Server";
+    internal const string SecurityServer = "Security-Server";
 
     /// <summary><c>Security-Verify</c> (RFC 3329).</summary>
-    public const string SecurityVerify = "Security-Verify";
+    internal const string SecurityVerify = "Security-Verify";
 
     /// <summary><c>Server</c> (RFC 3261 §20.35).</summary>
-    public const string Server = "Server";
+    internal const string Server = "Server";
 
     /// <summary><c>Service-Route</c> (RFC 3608).</summary>
-    public const string ServiceRoute = "Service-Route";
+    internal const string ServiceRoute = "Service-Route";
 
     /// <summary><c>Session-Expires</c> (RFC 4028). Compact form <c>x</c>.</summary>
-    public const string SessionExpires = "Session-Expires";
+    internal const string SessionExpires = "Session-Expires";
 
     /// <summary><c>Session-ID</c> (RFC 7989).</summary>
-    public const string SessionId = "Session-ID";
+    internal const string SessionId = "Session-ID";
 
     /// <summary><c>SIP-ETag</c> (RFC 3903).</summary>
-    public const string SipETag = "SIP-ETag";
+    internal const string SipETag = "SIP-ETag";
 
     /// <summary><c>SIP-If-Match</c> (RFC 3903).</summary>
-    public const string SipIfMatch = "SIP-If-Match";
+    internal const string SipIfMatch = "SIP-If-Match";
 
     /// <summary><c>Subject</c> (RFC 3261 §20.36). Compact form <c>s</c>.</summary>
-    public const string Subject = "Subject";
+    internal const string Subject = "Subject";
 
     /// <summary><c>Subscription-State</c> (RFC 6665).</summary>
-    public const string SubscriptionState = "Subscription-State";
+    internal const string SubscriptionState = "Subscription-State";
 
     /// <summary><c>Supported</c> (RFC 3261 §20.37). Compact form <c>k</c>.</summary>
-    public const string Supported = "Supported";
+    internal const string Supported = "Supported";
 
     /// <summary><c>Timestamp</c> (RFC 3261 §20.38).</summary>
-    public const string Timestamp = "Timestamp";
+    internal const string Timestamp = "Timestamp";
 
     /// <summary><c>To</c> (RFC 3261 §20.39). Compact form <c>t</c>.</summary>
-    public const string To = "To";
+    internal const string To = "To";
 
     /// <summary><c>Unsupported</c> (RFC 3261 §20.40).</summary>
-    public const string Unsupported = "Unsupported";
+    internal const string Unsupported = "Unsupported";
 
     /// <summary><c>User-Agent</c> (RFC 3261 §20.41).</summary>
-    public const string UserAgent = "User-Agent";
+    internal const string UserAgent = "User-Agent";
 
     /// <summary><c>Via</c> (RFC 3261 §20.42). Compact form <c>v</c>.</summary>
-    public const string Via = "Via";
+    internal const string Via = "Via";
 
     /// <summary><c>Warning</c> (RFC 3261 §20.43).</summary>
-    public const string Warning = "Warning";
+    internal const string Warning = "Warning";
 
     /// <summary><c>WWW-Authenticate</c> (RFC 3261 §20.44).</summary>
-    public const string WwwAuthenticate = "WWW-Authenticate";
+    internal const string WwwAuthenticate = "WWW-Authenticate";
 
     /// <summary><c>X-CID</c> (not registered; a cross-leg call correlator many B2BUAs add).</summary>
-    public const string XCid = "X-CID";
+    internal const string XCid = "X-CID";
 
     /// <summary><c>Accept</c> as UTF-8 bytes.</summary>
     internal static ReadOnlySpan<byte> AcceptUtf8 => "Accept"u8;
