@@ -1,4 +1,5 @@
 using SipTraceContext.Conventions;
+using SipTraceContext.Sip.Internal;
 
 namespace SipTraceContext.Instrumentation.Internal;
 
@@ -26,25 +27,10 @@ internal static class SipMethods
     };
 
     /// <summary>
-    /// The metric tag value of a method: the registered constant, or <c>_OTHER</c> so that a peer that
-    /// invents methods cannot grow the number of series.
+    /// The metric tag value of a method: the registered constant (one table, Sip.Abstractions'
+    /// <see cref="SipMethodNames"/>), or <c>_OTHER</c> so that a peer that invents methods cannot grow
+    /// the number of series.
     /// </summary>
-    public static string MetricValue(ReadOnlySpan<byte> method) => method.Length switch
-    {
-        3 when method.SequenceEqual("BYE"u8) => SipAttributes.MethodValues.Bye,
-        3 when method.SequenceEqual("ACK"u8) => SipAttributes.MethodValues.Ack,
-        4 when method.SequenceEqual("INFO"u8) => SipAttributes.MethodValues.Info,
-        5 when method.SequenceEqual("PRACK"u8) => SipAttributes.MethodValues.Prack,
-        5 when method.SequenceEqual("REFER"u8) => SipAttributes.MethodValues.Refer,
-        6 when method.SequenceEqual("INVITE"u8) => SipAttributes.MethodValues.Invite,
-        6 when method.SequenceEqual("CANCEL"u8) => SipAttributes.MethodValues.Cancel,
-        6 when method.SequenceEqual("UPDATE"u8) => SipAttributes.MethodValues.Update,
-        6 when method.SequenceEqual("NOTIFY"u8) => SipAttributes.MethodValues.Notify,
-        7 when method.SequenceEqual("OPTIONS"u8) => SipAttributes.MethodValues.Options,
-        7 when method.SequenceEqual("MESSAGE"u8) => SipAttributes.MethodValues.Message,
-        7 when method.SequenceEqual("PUBLISH"u8) => SipAttributes.MethodValues.Publish,
-        8 when method.SequenceEqual("REGISTER"u8) => SipAttributes.MethodValues.Register,
-        9 when method.SequenceEqual("SUBSCRIBE"u8) => SipAttributes.MethodValues.Subscribe,
-        _ => SipAttributes.MethodValues.Other,
-    };
+    public static string MetricValue(ReadOnlySpan<byte> method) =>
+        SipMethodNames.TryGetRegistered(method, out string? name) ? name : SipAttributes.MethodValues.Other;
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 
 namespace SipTraceContext.Sip.Internal;
@@ -8,10 +9,18 @@ namespace SipTraceContext.Sip.Internal;
 /// </summary>
 internal static class SipMethodNames
 {
-    public static string GetString(ReadOnlySpan<byte> method)
+    /// <summary>The method as a string: the cached constant of a registered method, else a new string.</summary>
+    public static string GetString(ReadOnlySpan<byte> method) =>
+        TryGetRegistered(method, out string? name) ? name : Encoding.UTF8.GetString(method);
+
+    /// <summary>
+    /// The constant for a method of the RFC 3261 set and its extensions every node sees; <c>false</c> for
+    /// any other token (the call tracer's metric tags then say <c>_OTHER</c>).
+    /// </summary>
+    public static bool TryGetRegistered(ReadOnlySpan<byte> method, [NotNullWhen(true)] out string? name)
     {
         // Methods are case-sensitive (RFC 3261 §7.1): "invite" is an extension method, not INVITE.
-        return method.Length switch
+        name = method.Length switch
         {
             3 when method.SequenceEqual("ACK"u8) => "ACK",
             3 when method.SequenceEqual("BYE"u8) => "BYE",
@@ -27,7 +36,8 @@ internal static class SipMethodNames
             7 when method.SequenceEqual("PUBLISH"u8) => "PUBLISH",
             8 when method.SequenceEqual("REGISTER"u8) => "REGISTER",
             9 when method.SequenceEqual("SUBSCRIBE"u8) => "SUBSCRIBE",
-            _ => Encoding.UTF8.GetString(method),
+            _ => null,
         };
+        return name is not null;
     }
 }
