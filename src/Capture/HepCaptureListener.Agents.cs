@@ -1,0 +1,115 @@
+using SipTraceContext.Capture.Internal;
+using SipTraceContext.Conventions;
+using SipTraceContext.Instrumentation;
+
+namespace SipTraceContext.Capture;
+
+// One call tracer per capture agent: created on first packet, bounded, released when idle.
+public sealed partial class HepCaptureListener
+{
+    private CaptureNode? GetNode(uint agentId)
+    {
+        lock (_nodesLock)
+        {
+            if (_nodes.TryGetValue(agentId, out CaptureNode? node))
+            {
+                return node;
+            }
+
+            if (_nodesClosed)
+            {
+                return null;
+            }
+
+            if (_nodes.Count >= _maxCaptureAgents)
+            {
+                // A slot may be held by an agent gone quiet since the last sweep: free it now.
+                ReleaseIdleNodes();
+                if (_nodes.Count >= _maxCaptureAgents)
+                {
+                    return null;
+                }
+            }
+
+            // agent id 0 means the packet named none: no tag then. Otherwise the agent id also goes on
+            // every measurement of this node's tracer, so each node's metrics stay their own series.
+            SipInstrumentationOptions options = _tracerOptions;
+            if (agentId != 0)
+            {
+                options = _tracerOptions.Clone();
+                options.MetricTags = [.. _tracerOptions.MetricTags, new(SipAttributes.CaptureAgentId, (long)agentId)];
+            }
+
+            node = new CaptureNode(new SipCallTracer(options, _timeProvider), agentId, agentId == 0 ? null : (long)agentId)
+            {
+                LastPacket = _timeProvider.GetTimestamp(),
+            };
+            _nodes.Add(agentId, node);
+            CaptureEventSource.Log.CaptureAgentAdded(agentId);
+            return node;
+        }
+    }
+
+    private void CloseNodes()
+    {
+        CaptureNode[] nodes;
+        lock (_nodesLock)
+        {
+            _nodesClosed = true;
+            nodes = [.. _nodes.Values];
+            _nodes.Clear();
+        }
+
+        foreach (CaptureNode node in nodes)
+        {
+            node.Tracer.Dispose();
+        }
+    }
+
+    /// <summary>Releases the agents idle for the timeout; called under both the record lock and the nodes lock.</summary>
+    private void ReleaseIdleNodes()
+    {
+        if (_agentIdleTimeout == Timeout.InfiniteTimeSpan || _nodesClosed)
+        {
+            return;
+        }
+
+        List<CaptureNode>? idle = null;
+        foreach (CaptureNode node in _nodes.Values)
+        {
+            if (_timeProvider.GetElapsedTime(node.LastPacket) >= _agentIdleTimeout)
+            {
+                (idle ??= []).Add(node);
+            }
+        }
+
+        if (idle is null)
+        {
+            return;
+        }
+
+        foreach (CaptureNode node in idle)
+        {
+            _nodes.Remove(node.AgentId);
+
+            // Its open spans end as evictions and its live calls count in sip.call.evictions, rather
+            // than ending silently as they would at a stop.
+            node.Tracer.EvictAll(SipAttributes.EvictionReasonValues.AgentIdle);
+            node.Tracer.Dispose();
+            CaptureEventSource.Log.CaptureAgentRemoved(node.AgentId);
+        }
+    }
+
+    /// <summary>A capture agent's call tracer, its id (boxed once for the span tag) and when it last sent.</summary>
+    private sealed class CaptureNode(SipCallTracer tracer, uint agentId, object? agentTag)
+    {
+        public SipCallTracer Tracer { get; } = tracer;
+
+        public uint AgentId { get; } = agentId;
+
+        public object? AgentTag { get; } = agentTag;
+
+        /// <summary>The <see cref="TimeProvider.GetTimestamp"/> of its last packet; written and read under the record lock.</summary>
+        public long LastPacket { get; set; }
+    }
+}

@@ -1,0 +1,129 @@
+using System.Net;
+using SipTraceContext.Capture.Internal;
+using SipTraceContext.Conventions;
+using SipTraceContext.Instrumentation;
+
+namespace SipTraceContext.Capture;
+
+// Which way a captured message went, and the span tags a capture adds.
+public sealed partial class HepCaptureListener
+{
+    private int FillSpanTags(in HepPacket hep, CaptureNode node, SipDirection direction)
+    {
+        int count = 0;
+        if (node.AgentTag is not null)
+        {
+            _spanTags[count++] = new(SipAttributes.CaptureAgentId, node.AgentTag);
+        }
+
+        bool sent = direction == SipDirection.Out;
+        ReadOnlySpan<byte> local = sent ? hep.SourceAddress : hep.DestinationAddress;
+        ReadOnlySpan<byte> peer = sent ? hep.DestinationAddress : hep.SourceAddress;
+        bool hasPorts = (hep.Fields & (HepFields.SourcePort | HepFields.DestinationPort)) == (HepFields.SourcePort | HepFields.DestinationPort);
+        int localPort = sent ? hep.SourcePort : hep.DestinationPort;
+        int peerPort = sent ? hep.DestinationPort : hep.SourcePort;
+        if (!peer.IsEmpty)
+        {
+            _spanTags[count++] = new(OtelAttributes.NetworkPeerAddress, ToAddress(peer).ToString());
+        }
+
+        if (hasPorts)
+        {
+            _spanTags[count++] = new(OtelAttributes.NetworkPeerPort, peerPort);
+        }
+
+        if (!local.IsEmpty)
+        {
+            _spanTags[count++] = new(OtelAttributes.NetworkLocalAddress, ToAddress(local).ToString());
+        }
+
+        if (hasPorts)
+        {
+            _spanTags[count++] = new(OtelAttributes.NetworkLocalPort, localPort);
+        }
+
+        return count;
+    }
+
+#if NET
+    private static IPAddress ToAddress(ReadOnlySpan<byte> bytes) => new(bytes);
+#else
+    private static IPAddress ToAddress(ReadOnlySpan<byte> bytes) => new(bytes.ToArray());
+#endif
+
+    private SipDirection ResolveDirection(in HepPacket hep, IPAddress? sender)
+    {
+        if (_directionResolver is not null)
+        {
+            try
+            {
+                return _directionResolver(in hep);
+            }
+#pragma warning disable CA1031 // User callbacks never throw into the capture loop.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                if (CaptureEventSource.Log.IsEnabled())
+                {
+                    CaptureEventSource.Log.CallbackFailed(nameof(HepCaptureOptions.DirectionResolver), exception.ToString());
+                }
+
+                if (_resolverErrors.TryAcquire(out long suppressed))
+                {
+                    CaptureLog.DirectionResolverFailed(_logger, exception, _defaultDirection, suppressed);
+                }
+
+                return _defaultDirection;
+            }
+        }
+
+        bool sourceIsNode = IsNode(hep.SourceAddress, hep.SourcePort);
+        bool destinationIsNode = IsNode(hep.DestinationAddress, hep.DestinationPort);
+        if (sourceIsNode != destinationIsNode)
+        {
+            return sourceIsNode ? SipDirection.Out : SipDirection.In;
+        }
+
+        if (sender is not null && !hep.SourceAddress.IsEmpty && !hep.DestinationAddress.IsEmpty)
+        {
+#if NET
+            Span<byte> senderBytes = stackalloc byte[16];
+            if (sender.TryWriteBytes(senderBytes, out int written))
+            {
+                senderBytes = senderBytes[..written];
+#else
+            {
+                ReadOnlySpan<byte> senderBytes = sender.GetAddressBytes();
+#endif
+                bool fromSource = hep.SourceAddress.SequenceEqual(senderBytes);
+                bool fromDestination = hep.DestinationAddress.SequenceEqual(senderBytes);
+                if (fromSource != fromDestination)
+                {
+                    return fromSource ? SipDirection.Out : SipDirection.In;
+                }
+            }
+        }
+
+        return _defaultDirection;
+    }
+
+    private bool IsNode(ReadOnlySpan<byte> address, int port)
+    {
+        if (address.IsEmpty)
+        {
+            return false;
+        }
+
+        foreach (NodeEndPoint node in _nodeEndPoints)
+        {
+            if ((node.Port == 0 || node.Port == port) && address.SequenceEqual(node.Address))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private readonly record struct NodeEndPoint(byte[] Address, int Port);
+}
