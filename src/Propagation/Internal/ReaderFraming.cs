@@ -30,12 +30,13 @@ internal enum MessageFraming : byte
 /// <remarks>Returned by value rather than through <c>out</c> parameters, which kept them in memory in the block loop.</remarks>
 internal readonly struct FramingMasks
 {
-    public FramingMasks(ulong controls, ulong lineFeeds, ulong carriageReturns, ulong nonToken)
+    public FramingMasks(ulong controls, ulong lineFeeds, ulong carriageReturns, ulong nonToken, ulong colons)
     {
         Controls = controls;
         LineFeeds = lineFeeds;
         CarriageReturns = carriageReturns;
         NonToken = nonToken;
+        Colons = colons;
     }
 
     /// <summary>Control bytes a header section may not hold: all but HTAB, CR and LF.</summary>
@@ -50,9 +51,12 @@ internal readonly struct FramingMasks
     /// <summary>Bytes that cannot be in a header name (not <c>token</c>).</summary>
     public ulong NonToken { get; }
 
+    /// <summary>Colons.</summary>
+    public ulong Colons { get; }
+
     /// <summary>The bits of the bytes from <paramref name="shift"/> on, as if they were the first.</summary>
     public FramingMasks ShiftedRight(int shift) =>
-        new(Controls >> shift, LineFeeds >> shift, CarriageReturns >> shift, NonToken >> shift);
+        new(Controls >> shift, LineFeeds >> shift, CarriageReturns >> shift, NonToken >> shift, Colons >> shift);
 }
 
 /// <summary>
@@ -73,9 +77,11 @@ internal readonly struct FramingMasks
 /// <para>
 /// The rest repeats the reader's grammar and limits (start line, header names, continuation lines,
 /// header count, line and section length, Content-Length and the body it frames), so that the raw APIs
-/// refuse what the reader refuses. One vectorized pass over the header section finds the line feeds and
-/// the bytes that cannot appear; only the start of each line is then looked at. The property tests in
-/// <c>ReaderAgreementProperties</c> compare this with the reader on generated messages.
+/// refuse what the reader refuses. One vectorized pass classifies each 64-byte block of the header
+/// section once. The usual header line (a token name, then its colon) is checked for all the lines of a
+/// block at once, by arithmetic on the block's bits; only the other lines (the start line, the empty
+/// line, continuation lines, whitespace before a colon) and Content-Length are read one by one. The
+/// property tests in <c>ReaderAgreementProperties</c> compare this with the reader on generated messages.
 /// </para>
 /// </remarks>
 internal static class ReaderFraming
@@ -132,9 +138,19 @@ internal static class ReaderFraming
     /// <param name="headersEnd">The offset of the empty line, by the start line's convention.</param>
     /// <param name="crlf">Whether the start line ends with CRLF (otherwise a bare LF).</param>
     /// <remarks>
+    /// <para>
+    /// The lines of a block, all at once: a line starts at the byte after a line feed, and adding the
+    /// line starts to the token bits carries each start through the token bytes after it, leaving one
+    /// bit on the byte that ends the line's name (the addition's carry goes on to the next block, for a
+    /// name that crosses into it). A usual header line's name is not empty and ends at a colon. The
+    /// other lines, and the names 1 or 14 bytes long (Content-Length's short and long forms), are left
+    /// to <see cref="UnusualLines.Check"/>.
+    /// </para>
+    /// <para>
     /// Not inlined: compiled as its own root it has the inlining budget for the block test; inlined
     /// into the propagator's methods, the JIT ran out of budget and called it (and the vector helpers
     /// under it) for every block, passing vectors through memory.
+    /// </para>
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
 #if NET
@@ -152,19 +168,21 @@ internal static class ReaderFraming
             return MessageFraming.Refused;
         }
 
-        var lines = new LineChecker(startLine, headersEnd, crlf);
+        var lines = new UnusualLines(headersEnd);
 #if NET
         ref byte start = ref MemoryMarshal.GetReference(message);
 #endif
         ulong pendingCarriageReturn = 0;
+        ulong previousLineFeeds = 0;
+        ulong previousLineStarts = 0;
+        ulong nameCarry = 0;
+        int openLineStart = startLine;
+        int lineStartCount = 0;
+        bool startLineRead = false;
         int offset = startLine;
         while (offset < bodyOffset)
         {
             int count = Math.Min(BlockBytes, bodyOffset - offset);
-            ulong controls;
-            ulong lineFeeds;
-            ulong carriageReturns;
-            ulong nonToken;
             FramingMasks masks;
 #if NET
             if (offset + BlockBytes <= message.Length)
@@ -183,21 +201,10 @@ internal static class ReaderFraming
                 masks = ScalarFramingBits(message[offset..]);
             }
 
-            controls = masks.Controls;
-            lineFeeds = masks.LineFeeds;
-            carriageReturns = masks.CarriageReturns;
-            nonToken = masks.NonToken;
-
-            if (count < BlockBytes)
-            {
-                ulong keep = (1UL << count) - 1;
-                controls &= keep;
-                lineFeeds &= keep;
-                carriageReturns &= keep;
-                nonToken &= keep;
-            }
-
-            if (controls != 0)
+            ulong keep = count < BlockBytes ? (1UL << count) - 1 : ulong.MaxValue;
+            ulong lineFeeds = masks.LineFeeds & keep;
+            ulong carriageReturns = masks.CarriageReturns & keep;
+            if ((masks.Controls & keep) != 0)
             {
                 return MessageFraming.Refused;
             }
@@ -218,25 +225,59 @@ internal static class ReaderFraming
                 return MessageFraming.Refused;
             }
 
-            while (lineFeeds != 0)
+            // The start line is not among the line starts: it starts at startLine, not after a line feed.
+            ulong lineStarts = ((lineFeeds << 1) | (previousLineFeeds >> (BlockBytes - 1))) & keep;
+            ulong tokens = ~masks.NonToken & keep;
+            ulong sum = tokens + lineStarts;
+            ulong nameEnds = sum + nameCarry;
+            nameCarry = sum < tokens || nameEnds < sum ? 1UL : 0UL;
+            nameEnds &= ~tokens & keep;
+            ulong unusual = nameEnds & (~masks.Colons | lineStarts);
+            ulong shortOrLongNames = (lineStarts << 1) | (previousLineStarts >> (BlockBytes - 1))
+                | (lineStarts << ContentLengthNameLength) | (previousLineStarts >> (BlockBytes - ContentLengthNameLength));
+            ulong contentLengthNames = nameEnds & ~unusual & shortOrLongNames;
+
+            if (lineFeeds != 0)
             {
-                int bit = BitOperations.TrailingZeroCount(lineFeeds);
-                lineFeeds &= lineFeeds - 1;
-                if (!lines.TryEndPlainHeaderLine(message, offset + bit) && !lines.EndLine(message, offset + bit))
+                // Only the block's first line can be longer than the block.
+                int firstLineFeed = offset + BitOperations.TrailingZeroCount(lineFeeds);
+                int firstLineLength = firstLineFeed + 1 - terminator - openLineStart;
+                if (firstLineLength > SipReaderLimits.DefaultMaxLineLength)
                 {
                     return MessageFraming.Refused;
                 }
 
-                // Where the name of the line after it ends, from this block's bits when it ends in the block
-                // (bits past the block or the checked bytes are clear, which leaves it to the line's own search).
-                ulong after = bit < BlockBytes - 1 ? nonToken >> (bit + 1) : 0;
-                lines.NextNameLength = after != 0 ? BitOperations.TrailingZeroCount(after) : -1;
+                if (!startLineRead)
+                {
+                    startLineRead = true;
+                    lines.FirstHeaderLine = firstLineFeed + 1;
+                    if (!IsStartLine(message.Slice(startLine, firstLineLength)))
+                    {
+                        return MessageFraming.Refused;
+                    }
+                }
             }
 
+            if ((unusual | contentLengthNames) != 0
+                && !lines.Check(message, offset, lineFeeds, openLineStart, unusual, contentLengthNames))
+            {
+                return MessageFraming.Refused;
+            }
+
+            lineStartCount += BitOperations.PopCount(lineStarts);
+            if (lineFeeds != 0)
+            {
+                openLineStart = offset + BlockBytes - BitOperations.LeadingZeroCount(lineFeeds);
+            }
+
+            previousLineFeeds = lineFeeds;
+            previousLineStarts = lineStarts;
             offset += count;
         }
 
-        if (pendingCarriageReturn != 0 || !lines.IsComplete)
+        // Every line start but the empty line's and the continuation lines' starts a header line.
+        if (pendingCarriageReturn != 0 || !lines.IsComplete
+            || lineStartCount - lines.NonHeaderLines > SipReaderLimits.DefaultMaxHeaderCount)
         {
             return MessageFraming.Refused;
         }
@@ -251,6 +292,7 @@ internal static class ReaderFraming
         ulong lineFeeds = 0;
         ulong carriageReturns = 0;
         ulong token = 0;
+        ulong colons = 0;
         byte[] classes = s_byteClasses;
         int count = Math.Min(bytes.Length, BlockBytes);
         for (int i = 0; i < count; i++)
@@ -260,16 +302,18 @@ internal static class ReaderFraming
             lineFeeds |= ((byteClass & LineFeedClass) >> 1) << i;
             carriageReturns |= ((byteClass & CarriageReturnClass) >> 2) << i;
             controls |= ((byteClass & ForbiddenControlClass) >> 3) << i;
+            colons |= ((byteClass & ColonClass) >> 4) << i;
         }
 
         ulong valid = count == BlockBytes ? ulong.MaxValue : (1UL << count) - 1;
-        return new FramingMasks(controls, lineFeeds, carriageReturns, ~token & valid);
+        return new FramingMasks(controls, lineFeeds, carriageReturns, ~token & valid, colons);
     }
 
     private const byte TokenClass = 1;
     private const byte LineFeedClass = 2;
     private const byte CarriageReturnClass = 4;
     private const byte ForbiddenControlClass = 8;
+    private const byte ColonClass = 16;
 
     // What each byte value is to the framing check, for the one-byte-at-a-time path (netstandard2.0,
     // and the last bytes of a short message): one table read a byte instead of a set search.
@@ -283,7 +327,8 @@ internal static class ReaderFraming
             classes[b] = (byte)((s_tokenBytes.Contains((byte)b) ? TokenClass : 0)
                 | (b == LF ? LineFeedClass : 0)
                 | (b == CR ? CarriageReturnClass : 0)
-                | (IsForbiddenControl((byte)b) ? ForbiddenControlClass : 0));
+                | (IsForbiddenControl((byte)b) ? ForbiddenControlClass : 0)
+                | (b == Colon ? ColonClass : 0));
         }
 
         return classes;
@@ -293,135 +338,125 @@ internal static class ReaderFraming
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsForbiddenControl(byte b) => (b < 0x20 && b is not (HTAB or LF or CR)) || b == 0x7F;
 
-    /// <summary>The reader's checks of each line, fed the line feeds in order.</summary>
-    private struct LineChecker
+    private const int ContentLengthNameLength = 14;
+
+    private static ReadOnlySpan<byte> ContentLengthName => "Content-Length"u8;
+
+    /// <summary>The lines the block bits leave to be read one by one, and what the check learns from them.</summary>
+    private struct UnusualLines
     {
         private readonly int _headersEnd;
-        private readonly int _terminatorLength;
-        private int _lineStart;
-        private int _headerCount;
         private int _contentLengthValueStart;
-        private int _contentLengthValueEnd;
-        private bool _startLineRead;
-        private bool _complete;
 
-        public LineChecker(int startLine, int headersEnd, bool crlf)
+        public UnusualLines(int headersEnd)
         {
             _headersEnd = headersEnd;
-            _terminatorLength = crlf ? 2 : 1;
-            _lineStart = startLine;
             _contentLengthValueStart = -1;
-            _contentLengthValueEnd = -1;
-            NextNameLength = -1;
+            FirstHeaderLine = -1;
         }
 
-        /// <summary>How many token bytes the next line starts with, when the caller knows it; otherwise -1.</summary>
-        public int NextNameLength { get; set; }
+        /// <summary>The start of the line after the start line, where a continuation line may not be.</summary>
+        public int FirstHeaderLine { get; set; }
+
+        /// <summary>How many line starts were the empty line or continuation lines.</summary>
+        public int NonHeaderLines { get; private set; }
 
         /// <summary>Whether the empty line was reached.</summary>
-        public readonly bool IsComplete => _complete;
+        public bool IsComplete { get; private set; }
 
         /// <summary>
-        /// The usual line, checked in the block loop without a call: a header line whose name's end the
-        /// block bits gave, followed by its colon, not Content-Length, within the limits. Anything else
-        /// (and a line that fails this) is left to <see cref="EndLine"/>, which gives the same answer.
+        /// Checks the lines of a block whose names end at its <paramref name="unusual"/> bits, and the
+        /// usual lines whose names may be Content-Length.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public bool TryEndPlainHeaderLine(ReadOnlySpan<byte> message, int lineFeed)
+        /// <param name="message">The whole input.</param>
+        /// <param name="offset">The block's offset.</param>
+        /// <param name="lineFeeds">The block's line feeds.</param>
+        /// <param name="openLineStart">The start of the line that runs into the block.</param>
+        /// <param name="unusual">Name ends not at a colon, or at their line's first byte.</param>
+        /// <param name="contentLengthNames">Name ends at a colon, maybe 1 or 14 bytes after their line's start.</param>
+        /// <remarks>Not inlined: the block loop keeps its registers for the usual lines.</remarks>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public bool Check(ReadOnlySpan<byte> message, int offset, ulong lineFeeds, int openLineStart, ulong unusual, ulong contentLengthNames)
         {
-            int lineStart = _lineStart;
-            int nameLength = NextNameLength;
-            int contentLength = lineFeed + 1 - _terminatorLength - lineStart;
-            if (!_startLineRead || _complete || nameLength <= 1 || nameLength == ContentLengthName.Length
-                || contentLength > SipReaderLimits.DefaultMaxLineLength || nameLength >= contentLength
-                || _headerCount >= SipReaderLimits.DefaultMaxHeaderCount
-                || (_contentLengthValueStart >= 0 && _contentLengthValueEnd < 0)
-                || message[lineStart + nameLength] != Colon)
+            while (unusual != 0)
             {
-                return false;
+                int bit = BitOperations.TrailingZeroCount(unusual);
+                unusual &= unusual - 1;
+
+                // A name holds no line feed: its line starts after the last one before the name's end.
+                ulong before = lineFeeds & ((1UL << bit) - 1);
+                int lineStart = before != 0 ? offset + BlockBytes - BitOperations.LeadingZeroCount(before) : openLineStart;
+                if (!CheckLine(message, lineStart, offset + bit))
+                {
+                    return false;
+                }
             }
 
-            _headerCount++;
-            _lineStart = lineFeed + 1;
+            while (contentLengthNames != 0)
+            {
+                int nameEnd = offset + BitOperations.TrailingZeroCount(contentLengthNames);
+                contentLengthNames &= contentLengthNames - 1;
+
+                // The bits put a line start 1 or 14 bytes before the name's end, maybe another line's:
+                // the name is the line's when the bytes between are the name (no line feed among them).
+                bool isContentLength = (message[nameEnd - 2] == LF && (message[nameEnd - 1] | 0x20) == 'l')
+                    || (nameEnd > ContentLengthNameLength && message[nameEnd - ContentLengthNameLength - 1] == LF
+                        && Ascii.EqualsIgnoreCase(message.Slice(nameEnd - ContentLengthNameLength, ContentLengthNameLength), ContentLengthName));
+                if (isContentLength && !TrySetContentLength(nameEnd + 1))
+                {
+                    return false;
+                }
+            }
+
             return true;
         }
 
-        /// <summary>Checks the line that the line feed at <paramref name="lineFeed"/> ends.</summary>
-        /// <remarks>Not inlined: inlined, it left the block loop too few registers for its masks.</remarks>
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        public bool EndLine(ReadOnlySpan<byte> message, int lineFeed)
+        /// <summary>Checks a line that is not a usual header line: its name (maybe empty) ends at <paramref name="nameEnd"/>.</summary>
+        private bool CheckLine(ReadOnlySpan<byte> message, int lineStart, int nameEnd)
         {
-            int lineStart = _lineStart;
-            _lineStart = lineFeed + 1;
-            if (_complete)
+            if (nameEnd == lineStart)
             {
-                // Nothing follows the empty line within the checked bytes.
-                return false;
-            }
+                byte first = message[lineStart];
+                NonHeaderLines++;
+                if (first is CR or LF)
+                {
+                    // The empty line: the scanner's, or the reader would have ended the section earlier.
+                    IsComplete = lineStart == _headersEnd;
+                    return IsComplete;
+                }
 
-            int contentLength = lineFeed + 1 - _terminatorLength - lineStart;
-            if (contentLength > SipReaderLimits.DefaultMaxLineLength)
-            {
-                return false;
-            }
-
-            ReadOnlySpan<byte> content = message.Slice(lineStart, contentLength);
-            if (!_startLineRead)
-            {
-                _startLineRead = true;
-                return IsStartLine(content);
-            }
-
-            if (contentLength == 0)
-            {
-                // The empty line: the scanner's, or the reader would have ended the section earlier.
-                EndContentLength(lineStart);
-                _complete = lineStart == _headersEnd;
-                return _complete;
-            }
-
-            byte first = content[0];
-            if (first is SP or HTAB)
-            {
                 // A continuation line (LWS) of the field above; there must be one.
-                return _headerCount > 0;
-            }
-
-            EndContentLength(lineStart);
-            if (++_headerCount > SipReaderLimits.DefaultMaxHeaderCount)
-            {
-                return false;
+                return first is SP or HTAB && lineStart != FirstHeaderLine;
             }
 
             // header-name HCOLON: token, then *( SP / HTAB ) ":".
-            int nameLength = NextNameLength >= 0 ? NextNameLength : content.IndexOfAnyExcept(s_tokenBytes);
-            if (nameLength <= 0)
-            {
-                return false;
-            }
-
-            int colon = nameLength;
-            while (colon < content.Length && content[colon] is SP or HTAB)
+            int colon = nameEnd;
+            while (message[colon] is SP or HTAB)
             {
                 colon++;
             }
 
-            if (colon == content.Length || content[colon] != Colon)
+            if (message[colon] != Colon)
             {
                 return false;
             }
 
-            if (IsContentLength(content[..nameLength]))
-            {
-                if (_contentLengthValueStart >= 0)
-                {
-                    // A second Content-Length is malformed, even with the same value.
-                    return false;
-                }
+            ReadOnlySpan<byte> name = message[lineStart..nameEnd];
+            bool isContentLength = name.Length == 1
+                ? (name[0] | 0x20) == 'l'
+                : Ascii.EqualsIgnoreCase(name, ContentLengthName);
+            return !isContentLength || TrySetContentLength(colon + 1);
+        }
 
-                _contentLengthValueStart = lineStart + colon + 1;
+        private bool TrySetContentLength(int valueStart)
+        {
+            if (_contentLengthValueStart >= 0)
+            {
+                // A second Content-Length is malformed, even with the same value.
+                return false;
             }
 
+            _contentLengthValueStart = valueStart;
             return true;
         }
 
@@ -434,51 +469,45 @@ internal static class ReaderFraming
                 return available <= SipReaderLimits.DefaultMaxBodyBytes ? MessageFraming.WholeMessage : MessageFraming.Refused;
             }
 
-            int length = ParseContentLength(message[_contentLengthValueStart.._contentLengthValueEnd]);
+            // The value runs to the next line that is not a continuation line (the empty line at the latest).
+            int valueEnd = _contentLengthValueStart;
+            do
+            {
+                int lineFeed = message[valueEnd.._headersEnd].IndexOf(LF);
+                valueEnd = lineFeed < 0 ? _headersEnd : valueEnd + lineFeed + 1;
+            }
+            while (valueEnd < _headersEnd && message[valueEnd] is SP or HTAB);
+
+            int length = ParseContentLength(message[_contentLengthValueStart..valueEnd]);
             return length < 0 ? MessageFraming.Refused
                 : length == available ? MessageFraming.WholeMessage
                 : MessageFraming.HeaderSection;
         }
+    }
 
-        private void EndContentLength(int nextLineStart)
+    // Content-Length = ( "Content-Length" / "l" ) HCOLON 1*DIGIT, within the reader's body limit.
+    private static int ParseContentLength(ReadOnlySpan<byte> value)
+    {
+        value = value.Trim(" \t\r\n"u8);
+        if (value.IsEmpty || value.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
         {
-            if (_contentLengthValueStart >= 0 && _contentLengthValueEnd < 0)
-            {
-                _contentLengthValueEnd = nextLineStart;
-            }
+            return -1;
         }
 
-        private static bool IsContentLength(ReadOnlySpan<byte> name) =>
-            name.Length == 1
-                ? (name[0] | 0x20) == 'l'
-                : name.Length == ContentLengthName.Length && Ascii.EqualsIgnoreCase(name, ContentLengthName);
-
-        private static ReadOnlySpan<byte> ContentLengthName => "Content-Length"u8;
-
-        // Content-Length = ( "Content-Length" / "l" ) HCOLON 1*DIGIT, within the reader's body limit.
-        private static int ParseContentLength(ReadOnlySpan<byte> value)
+        value = value.TrimStart((byte)'0');
+        const int MaxSignificantDigits = 10;
+        if (value.Length > MaxSignificantDigits)
         {
-            value = value.Trim(" \t\r\n"u8);
-            if (value.IsEmpty || value.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
-            {
-                return -1;
-            }
-
-            value = value.TrimStart((byte)'0');
-            const int MaxSignificantDigits = 10;
-            if (value.Length > MaxSignificantDigits)
-            {
-                return -1;
-            }
-
-            long length = 0;
-            foreach (byte digit in value)
-            {
-                length = (length * 10) + (digit - '0');
-            }
-
-            return length > SipReaderLimits.DefaultMaxBodyBytes ? -1 : (int)length;
+            return -1;
         }
+
+        long length = 0;
+        foreach (byte digit in value)
+        {
+            length = (length * 10) + (digit - '0');
+        }
+
+        return length > SipReaderLimits.DefaultMaxBodyBytes ? -1 : (int)length;
     }
 
     // start-line   = Request-Line / Status-Line

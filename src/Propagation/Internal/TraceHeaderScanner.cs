@@ -499,8 +499,8 @@ internal static partial class TraceHeaderScanner
 
         /// <summary>
         /// For the 64 bytes at <paramref name="offset"/> (bit 0 first), the control bytes that may not appear
-        /// in a header section (all but HTAB, CR and LF), the line feeds, the carriage returns and the bytes
-        /// that cannot be in a header name (not <c>token</c>).
+        /// in a header section (all but HTAB, CR and LF), the line feeds, the carriage returns, the bytes
+        /// that cannot be in a header name (not <c>token</c>) and the colons.
         /// </summary>
         static abstract FramingMasks FramingBits(ref byte start, nuint offset);
     }
