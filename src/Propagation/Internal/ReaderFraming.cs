@@ -168,121 +168,117 @@ internal static class ReaderFraming
             return MessageFraming.Refused;
         }
 
-        var lines = new UnusualLines(headersEnd);
-#if NET
-        ref byte start = ref MemoryMarshal.GetReference(message);
-#endif
-        ulong pendingCarriageReturn = 0;
-        ulong previousLineFeeds = 0;
-        ulong previousLineStarts = 0;
-        ulong nameCarry = 0;
-        int openLineStart = startLine;
-        int lineStartCount = 0;
-        bool startLineRead = false;
-        int offset = startLine;
-        while (offset < bodyOffset)
+        // The start line, on its own: the block loop then makes no call but for the rare lines.
+        int startLineFeed = message[startLine..bodyOffset].IndexOf(LF);
+        int startLineLength = startLineFeed + 1 - terminator;
+        if (startLineFeed < 0 || startLineLength > SipReaderLimits.DefaultMaxLineLength || !IsStartLine(message.Slice(startLine, startLineLength)))
         {
-            int count = Math.Min(BlockBytes, bodyOffset - offset);
+            return MessageFraming.Refused;
+        }
+
+        var lines = new UnusualLines(headersEnd, firstHeaderLine: startLine + startLineLength + terminator);
+        var blocks = new Blocks(startLine);
+        while (true)
+        {
+            // The whole blocks, up to one with lines to read one by one.
+#if NET
+            if (!TryReadWholeBlocks<TBlock>(message, bodyOffset, crlf, ref blocks))
+#else
+            if (!TryReadWholeBlocks(message, bodyOffset, crlf, ref blocks))
+#endif
+            {
+                return MessageFraming.Refused;
+            }
+
+            if (!blocks.HasUnusualLines)
+            {
+                break;
+            }
+
+            if (!lines.Check(message, in blocks))
+            {
+                return MessageFraming.Refused;
+            }
+        }
+
+        if (blocks.Offset < bodyOffset)
+        {
+            // The last bytes, fewer than a block.
             FramingMasks masks;
 #if NET
-            if (offset + BlockBytes <= message.Length)
+            if (message.Length >= BlockBytes)
             {
-                masks = TBlock.FramingBits(ref start, (nuint)offset);
-            }
-            else if (message.Length >= BlockBytes)
-            {
-                // The last bytes of a short body-less message: the message's last 64 bytes, shifted.
-                int window = message.Length - BlockBytes;
-                masks = TBlock.FramingBits(ref start, (nuint)window).ShiftedRight(offset - window);
+                // The message's last 64 bytes (or the 64 from the offset, when the message has them), shifted.
+                int window = Math.Min(blocks.Offset, message.Length - BlockBytes);
+                masks = TBlock.FramingBits(ref MemoryMarshal.GetReference(message), (nuint)window).ShiftedRight(blocks.Offset - window);
             }
             else
 #endif
             {
-                masks = ScalarFramingBits(message[offset..]);
+                masks = ScalarFramingBits(message[blocks.Offset..]);
             }
 
-            ulong keep = count < BlockBytes ? (1UL << count) - 1 : ulong.MaxValue;
-            ulong lineFeeds = masks.LineFeeds & keep;
-            ulong carriageReturns = masks.CarriageReturns & keep;
-            if ((masks.Controls & keep) != 0)
+            if (!blocks.TryRead(masks, bodyOffset - blocks.Offset, crlf)
+                || (blocks.HasUnusualLines && !lines.Check(message, in blocks)))
             {
                 return MessageFraming.Refused;
             }
-
-            if (crlf)
-            {
-                // Every CR is followed by LF and every LF preceded by CR; a CR ending the block is
-                // carried to the next one's first byte.
-                if (lineFeeds != ((carriageReturns << 1) | pendingCarriageReturn))
-                {
-                    return MessageFraming.Refused;
-                }
-
-                pendingCarriageReturn = carriageReturns >> (count - 1);
-            }
-            else if (carriageReturns != 0)
-            {
-                return MessageFraming.Refused;
-            }
-
-            // The start line is not among the line starts: it starts at startLine, not after a line feed.
-            ulong lineStarts = ((lineFeeds << 1) | (previousLineFeeds >> (BlockBytes - 1))) & keep;
-            ulong tokens = ~masks.NonToken & keep;
-            ulong sum = tokens + lineStarts;
-            ulong nameEnds = sum + nameCarry;
-            nameCarry = sum < tokens || nameEnds < sum ? 1UL : 0UL;
-            nameEnds &= ~tokens & keep;
-            ulong unusual = nameEnds & (~masks.Colons | lineStarts);
-            ulong shortOrLongNames = (lineStarts << 1) | (previousLineStarts >> (BlockBytes - 1))
-                | (lineStarts << ContentLengthNameLength) | (previousLineStarts >> (BlockBytes - ContentLengthNameLength));
-            ulong contentLengthNames = nameEnds & ~unusual & shortOrLongNames;
-
-            if (lineFeeds != 0)
-            {
-                // Only the block's first line can be longer than the block.
-                int firstLineFeed = offset + BitOperations.TrailingZeroCount(lineFeeds);
-                int firstLineLength = firstLineFeed + 1 - terminator - openLineStart;
-                if (firstLineLength > SipReaderLimits.DefaultMaxLineLength)
-                {
-                    return MessageFraming.Refused;
-                }
-
-                if (!startLineRead)
-                {
-                    startLineRead = true;
-                    lines.FirstHeaderLine = firstLineFeed + 1;
-                    if (!IsStartLine(message.Slice(startLine, firstLineLength)))
-                    {
-                        return MessageFraming.Refused;
-                    }
-                }
-            }
-
-            if ((unusual | contentLengthNames) != 0
-                && !lines.Check(message, offset, lineFeeds, openLineStart, unusual, contentLengthNames))
-            {
-                return MessageFraming.Refused;
-            }
-
-            lineStartCount += BitOperations.PopCount(lineStarts);
-            if (lineFeeds != 0)
-            {
-                openLineStart = offset + BlockBytes - BitOperations.LeadingZeroCount(lineFeeds);
-            }
-
-            previousLineFeeds = lineFeeds;
-            previousLineStarts = lineStarts;
-            offset += count;
         }
 
         // Every line start but the empty line's and the continuation lines' starts a header line.
-        if (pendingCarriageReturn != 0 || !lines.IsComplete
-            || lineStartCount - lines.NonHeaderLines > SipReaderLimits.DefaultMaxHeaderCount)
+        if (blocks.PendingCarriageReturn != 0 || !lines.IsComplete
+            || blocks.LineStartCount - lines.NonHeaderLines > SipReaderLimits.DefaultMaxHeaderCount)
         {
             return MessageFraming.Refused;
         }
 
         return lines.FrameBody(message, bodyOffset);
+    }
+
+    /// <summary>
+    /// Reads the whole blocks from <c>blocks.Offset</c> on that end within the header section, until one
+    /// has lines to read one by one (then left in <paramref name="blocks"/> for <see cref="UnusualLines.Check"/>).
+    /// </summary>
+    /// <returns><see langword="false"/> when a block breaks the framing.</returns>
+    /// <remarks>
+    /// Not inlined, and without calls: the loop then keeps what it carries from block to block in
+    /// registers (a local copy, written back once), which the check's loop, with its calls, did not.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+#if NET
+    private static bool TryReadWholeBlocks<TBlock>(ReadOnlySpan<byte> message, int bodyOffset, bool crlf, ref Blocks blocks)
+        where TBlock : struct, TraceHeaderScanner.ICandidateBlock
+#else
+    private static bool TryReadWholeBlocks(ReadOnlySpan<byte> message, int bodyOffset, bool crlf, ref Blocks blocks)
+#endif
+    {
+#if NET
+        ref byte start = ref MemoryMarshal.GetReference(message);
+#endif
+        Blocks local = blocks;
+        local.HasUnusualLines = false;
+        bool framed = true;
+        while (local.Offset + BlockBytes <= bodyOffset)
+        {
+#if NET
+            FramingMasks masks = TBlock.FramingBits(ref start, (nuint)local.Offset);
+#else
+            FramingMasks masks = ScalarFramingBits(message.Slice(local.Offset, BlockBytes));
+#endif
+            if (!local.TryRead(masks, BlockBytes, crlf))
+            {
+                framed = false;
+                break;
+            }
+
+            if (local.HasUnusualLines)
+            {
+                break;
+            }
+        }
+
+        blocks = local;
+        return framed;
     }
 
     /// <summary>The bits of <c>TraceHeaderScanner.ICandidateBlock.FramingBits</c> for up to 64 bytes, one at a time.</summary>
@@ -342,21 +338,140 @@ internal static class ReaderFraming
 
     private static ReadOnlySpan<byte> ContentLengthName => "Content-Length"u8;
 
+    /// <summary>The block loop's place, what it carries from one block to the next, and the last block's lines to read one by one.</summary>
+    private struct Blocks
+    {
+        // The start of the line that runs into the next block, the last block's line feeds and line
+        // starts, and the carry of the name addition out of it.
+        private int _openLineStart;
+        private ulong _lineFeeds;
+        private ulong _lineStarts;
+        private ulong _nameCarry;
+
+        public Blocks(int startLine)
+        {
+            Offset = startLine;
+            _openLineStart = startLine;
+        }
+
+        /// <summary>The next block's offset.</summary>
+        public int Offset { readonly get; private set; }
+
+        /// <summary>How many lines started after a line feed (the start line did not).</summary>
+        public int LineStartCount { readonly get; private set; }
+
+        /// <summary>With CRLF, 1 when the last block ended with a CR.</summary>
+        public ulong PendingCarriageReturn { readonly get; private set; }
+
+        /// <summary>Whether the last block read has lines to read one by one: <see cref="Unusual"/> or <see cref="ContentLengthNames"/>.</summary>
+        public bool HasUnusualLines { readonly get; set; }
+
+        /// <summary>The offset of the last block read.</summary>
+        public int BlockOffset { readonly get; private set; }
+
+        /// <summary>Its line feeds.</summary>
+        public ulong BlockLineFeeds { readonly get; private set; }
+
+        /// <summary>The start of the line that ran into it.</summary>
+        public int BlockOpenLineStart { readonly get; private set; }
+
+        /// <summary>Its name ends not at a colon, or at their line's first byte.</summary>
+        public ulong Unusual { readonly get; private set; }
+
+        /// <summary>Its name ends at a colon, maybe 1 or 14 bytes after their line's start.</summary>
+        public ulong ContentLengthNames { readonly get; private set; }
+
+        /// <summary>
+        /// Reads the block at <see cref="Offset"/>, <paramref name="count"/> bytes of it, and moves on.
+        /// </summary>
+        /// <returns><see langword="false"/> when the block breaks the framing.</returns>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool TryRead(FramingMasks masks, int count, bool crlf)
+        {
+            ulong keep = count < BlockBytes ? (1UL << count) - 1 : ulong.MaxValue;
+            ulong lineFeeds = masks.LineFeeds & keep;
+            ulong carriageReturns = masks.CarriageReturns & keep;
+            if ((masks.Controls & keep) != 0)
+            {
+                return false;
+            }
+
+            if (crlf)
+            {
+                // Every CR is followed by LF and every LF preceded by CR; a CR ending the block is
+                // carried to the next one's first byte.
+                if (lineFeeds != ((carriageReturns << 1) | PendingCarriageReturn))
+                {
+                    return false;
+                }
+
+                PendingCarriageReturn = carriageReturns >> (count - 1);
+            }
+            else if (carriageReturns != 0)
+            {
+                return false;
+            }
+
+            // Only the block's first line can be longer than the block.
+            int terminator = crlf ? 2 : 1;
+            if (lineFeeds != 0
+                && Offset + BitOperations.TrailingZeroCount(lineFeeds) + 1 - terminator - _openLineStart > SipReaderLimits.DefaultMaxLineLength)
+            {
+                return false;
+            }
+
+            // The start line is not among the line starts: it starts at startLine, not after a line feed.
+            ulong previousLineStarts = _lineStarts;
+            ulong lineStarts = ((lineFeeds << 1) | (_lineFeeds >> (BlockBytes - 1))) & keep;
+            ulong tokens = ~masks.NonToken & keep;
+            ulong nameEnds = tokens + lineStarts + _nameCarry;
+
+            // The addition's carry out of bit 63, without a branch.
+            _nameCarry = ((tokens & lineStarts) | ((tokens | lineStarts) & ~nameEnds)) >> (BlockBytes - 1);
+            nameEnds &= ~tokens & keep;
+            ulong unusual = nameEnds & (~masks.Colons | lineStarts);
+            ulong shortOrLongNames = (lineStarts << 1) | (previousLineStarts >> (BlockBytes - 1))
+                | (lineStarts << ContentLengthNameLength) | (previousLineStarts >> (BlockBytes - ContentLengthNameLength));
+
+            ulong contentLengthNames = nameEnds & ~unusual & shortOrLongNames;
+            HasUnusualLines = (unusual | contentLengthNames) != 0;
+            if (HasUnusualLines)
+            {
+                Unusual = unusual;
+                ContentLengthNames = contentLengthNames;
+                BlockOffset = Offset;
+                BlockOpenLineStart = _openLineStart;
+                BlockLineFeeds = lineFeeds;
+            }
+
+            _lineFeeds = lineFeeds;
+            LineStartCount += BitOperations.PopCount(lineStarts);
+            _lineStarts = lineStarts;
+            if (lineFeeds != 0)
+            {
+                _openLineStart = Offset + BlockBytes - BitOperations.LeadingZeroCount(lineFeeds);
+            }
+
+            Offset += count;
+            return true;
+        }
+    }
+
     /// <summary>The lines the block bits leave to be read one by one, and what the check learns from them.</summary>
     private struct UnusualLines
     {
         private readonly int _headersEnd;
+
+        // The line after the start line, where a continuation line may not be.
+        private readonly int _firstHeaderLine;
         private int _contentLengthValueStart;
 
-        public UnusualLines(int headersEnd)
+        public UnusualLines(int headersEnd, int firstHeaderLine)
         {
             _headersEnd = headersEnd;
+            _firstHeaderLine = firstHeaderLine;
             _contentLengthValueStart = -1;
-            FirstHeaderLine = -1;
         }
-
-        /// <summary>The start of the line after the start line, where a continuation line may not be.</summary>
-        public int FirstHeaderLine { get; set; }
 
         /// <summary>How many line starts were the empty line or continuation lines.</summary>
         public int NonHeaderLines { get; private set; }
@@ -365,19 +480,19 @@ internal static class ReaderFraming
         public bool IsComplete { get; private set; }
 
         /// <summary>
-        /// Checks the lines of a block whose names end at its <paramref name="unusual"/> bits, and the
-        /// usual lines whose names may be Content-Length.
+        /// Checks the lines of the last block read whose names end at its unusual bits, and its usual
+        /// lines whose names may be Content-Length.
         /// </summary>
         /// <param name="message">The whole input.</param>
-        /// <param name="offset">The block's offset.</param>
-        /// <param name="lineFeeds">The block's line feeds.</param>
-        /// <param name="openLineStart">The start of the line that runs into the block.</param>
-        /// <param name="unusual">Name ends not at a colon, or at their line's first byte.</param>
-        /// <param name="contentLengthNames">Name ends at a colon, maybe 1 or 14 bytes after their line's start.</param>
-        /// <remarks>Not inlined: the block loop keeps its registers for the usual lines.</remarks>
+        /// <param name="block">The block, as <see cref="Blocks.TryRead"/> left it.</param>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        public bool Check(ReadOnlySpan<byte> message, int offset, ulong lineFeeds, int openLineStart, ulong unusual, ulong contentLengthNames)
+        public bool Check(ReadOnlySpan<byte> message, in Blocks block)
         {
+            int offset = block.BlockOffset;
+            ulong lineFeeds = block.BlockLineFeeds;
+            int openLineStart = block.BlockOpenLineStart;
+            ulong unusual = block.Unusual;
+            ulong contentLengthNames = block.ContentLengthNames;
             while (unusual != 0)
             {
                 int bit = BitOperations.TrailingZeroCount(unusual);
@@ -426,7 +541,7 @@ internal static class ReaderFraming
                 }
 
                 // A continuation line (LWS) of the field above; there must be one.
-                return first is SP or HTAB && lineStart != FirstHeaderLine;
+                return first is SP or HTAB && lineStart != _firstHeaderLine;
             }
 
             // header-name HCOLON: token, then *( SP / HTAB ) ":".
