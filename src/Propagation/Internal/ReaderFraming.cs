@@ -178,48 +178,46 @@ internal static class ReaderFraming
 
         var lines = new UnusualLines(headersEnd, firstHeaderLine: startLine + startLineLength + terminator);
         var blocks = new Blocks(startLine);
+#if NET
+        ref byte start = ref MemoryMarshal.GetReference(message);
+#endif
         while (true)
         {
-            // The whole blocks, up to one with lines to read one by one.
+            // The whole blocks with usual lines only, up to one with lines to read one by one.
 #if NET
-            if (!TryReadWholeBlocks<TBlock>(message, bodyOffset, crlf, ref blocks))
+            if (!TryReadUsualBlocks<TBlock>(message, bodyOffset, crlf, ref blocks))
 #else
-            if (!TryReadWholeBlocks(message, bodyOffset, crlf, ref blocks))
+            if (!TryReadUsualBlocks(message, bodyOffset, crlf, ref blocks))
 #endif
             {
                 return MessageFraming.Refused;
             }
 
-            if (!blocks.HasUnusualLines)
+            int offset = blocks.Offset;
+            if (offset >= bodyOffset)
             {
                 break;
             }
 
-            if (!lines.Check(message, in blocks))
-            {
-                return MessageFraming.Refused;
-            }
-        }
-
-        if (blocks.Offset < bodyOffset)
-        {
-            // The last bytes, fewer than a block.
+            // That block, or the last bytes (fewer than a block).
+            int count = Math.Min(BlockBytes, bodyOffset - offset);
             FramingMasks masks;
 #if NET
             if (message.Length >= BlockBytes)
             {
-                // The message's last 64 bytes (or the 64 from the offset, when the message has them), shifted.
-                int window = Math.Min(blocks.Offset, message.Length - BlockBytes);
-                masks = TBlock.FramingBits(ref MemoryMarshal.GetReference(message), (nuint)window).ShiftedRight(blocks.Offset - window);
+                // Near the end of a short body-less message, its last 64 bytes, shifted.
+                int window = Math.Min(offset, message.Length - BlockBytes);
+                masks = TBlock.FramingBits(ref start, (nuint)window).ShiftedRight(offset - window);
             }
             else
 #endif
             {
-                masks = ScalarFramingBits(message[blocks.Offset..]);
+                masks = ScalarFramingBits(message[offset..]);
             }
 
-            if (!blocks.TryRead(masks, bodyOffset - blocks.Offset, crlf)
-                || (blocks.HasUnusualLines && !lines.Check(message, in blocks)))
+            int openLineStart = blocks.OpenLineStart;
+            if (!blocks.TryRead(masks, count, crlf, stopAtUnusualLines: false, out ulong lineFeeds, out ulong unusual, out ulong contentLengthNames)
+                || ((unusual | contentLengthNames) != 0 && !lines.Check(message, offset, lineFeeds, openLineStart, unusual, contentLengthNames)))
             {
                 return MessageFraming.Refused;
             }
@@ -236,27 +234,26 @@ internal static class ReaderFraming
     }
 
     /// <summary>
-    /// Reads the whole blocks from <c>blocks.Offset</c> on that end within the header section, until one
-    /// has lines to read one by one (then left in <paramref name="blocks"/> for <see cref="UnusualLines.Check"/>).
+    /// Reads the whole blocks from <c>blocks.Offset</c> on that end within the header section, up to the
+    /// first one with lines to read one by one, which is left unread.
     /// </summary>
     /// <returns><see langword="false"/> when a block breaks the framing.</returns>
     /// <remarks>
     /// Not inlined, and without calls: the loop then keeps what it carries from block to block in
-    /// registers (a local copy, written back once), which the check's loop, with its calls, did not.
+    /// registers (a local copy, written back once), which a loop with calls did not.
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
 #if NET
-    private static bool TryReadWholeBlocks<TBlock>(ReadOnlySpan<byte> message, int bodyOffset, bool crlf, ref Blocks blocks)
+    private static bool TryReadUsualBlocks<TBlock>(ReadOnlySpan<byte> message, int bodyOffset, bool crlf, ref Blocks blocks)
         where TBlock : struct, TraceHeaderScanner.ICandidateBlock
 #else
-    private static bool TryReadWholeBlocks(ReadOnlySpan<byte> message, int bodyOffset, bool crlf, ref Blocks blocks)
+    private static bool TryReadUsualBlocks(ReadOnlySpan<byte> message, int bodyOffset, bool crlf, ref Blocks blocks)
 #endif
     {
 #if NET
         ref byte start = ref MemoryMarshal.GetReference(message);
 #endif
         Blocks local = blocks;
-        local.HasUnusualLines = false;
         bool framed = true;
         while (local.Offset + BlockBytes <= bodyOffset)
         {
@@ -265,13 +262,13 @@ internal static class ReaderFraming
 #else
             FramingMasks masks = ScalarFramingBits(message.Slice(local.Offset, BlockBytes));
 #endif
-            if (!local.TryRead(masks, BlockBytes, crlf))
+            if (!local.TryRead(masks, BlockBytes, crlf, stopAtUnusualLines: true, out _, out ulong unusual, out ulong contentLengthNames))
             {
                 framed = false;
                 break;
             }
 
-            if (local.HasUnusualLines)
+            if ((unusual | contentLengthNames) != 0)
             {
                 break;
             }
@@ -338,12 +335,10 @@ internal static class ReaderFraming
 
     private static ReadOnlySpan<byte> ContentLengthName => "Content-Length"u8;
 
-    /// <summary>The block loop's place, what it carries from one block to the next, and the last block's lines to read one by one.</summary>
+    /// <summary>The block loop's place, and what it carries from one block to the next.</summary>
     private struct Blocks
     {
-        // The start of the line that runs into the next block, the last block's line feeds and line
-        // starts, and the carry of the name addition out of it.
-        private int _openLineStart;
+        // The last block's line feeds and line starts, and the carry of the name addition out of it.
         private ulong _lineFeeds;
         private ulong _lineStarts;
         private ulong _nameCarry;
@@ -351,11 +346,14 @@ internal static class ReaderFraming
         public Blocks(int startLine)
         {
             Offset = startLine;
-            _openLineStart = startLine;
+            OpenLineStart = startLine;
         }
 
         /// <summary>The next block's offset.</summary>
         public int Offset { readonly get; private set; }
+
+        /// <summary>The start of the line that runs into the next block.</summary>
+        public int OpenLineStart { readonly get; private set; }
 
         /// <summary>How many lines started after a line feed (the start line did not).</summary>
         public int LineStartCount { readonly get; private set; }
@@ -363,93 +361,70 @@ internal static class ReaderFraming
         /// <summary>With CRLF, 1 when the last block ended with a CR.</summary>
         public ulong PendingCarriageReturn { readonly get; private set; }
 
-        /// <summary>Whether the last block read has lines to read one by one: <see cref="Unusual"/> or <see cref="ContentLengthNames"/>.</summary>
-        public bool HasUnusualLines { readonly get; set; }
-
-        /// <summary>The offset of the last block read.</summary>
-        public int BlockOffset { readonly get; private set; }
-
-        /// <summary>Its line feeds.</summary>
-        public ulong BlockLineFeeds { readonly get; private set; }
-
-        /// <summary>The start of the line that ran into it.</summary>
-        public int BlockOpenLineStart { readonly get; private set; }
-
-        /// <summary>Its name ends not at a colon, or at their line's first byte.</summary>
-        public ulong Unusual { readonly get; private set; }
-
-        /// <summary>Its name ends at a colon, maybe 1 or 14 bytes after their line's start.</summary>
-        public ulong ContentLengthNames { readonly get; private set; }
-
         /// <summary>
-        /// Reads the block at <see cref="Offset"/>, <paramref name="count"/> bytes of it, and moves on.
+        /// Reads <paramref name="count"/> bytes of the block at <see cref="Offset"/> and moves on to the
+        /// next, or stays when <paramref name="stopAtUnusualLines"/> and the block has lines to read one by one.
         /// </summary>
+        /// <param name="masks">The block's bits.</param>
+        /// <param name="count">How many of its bytes are in the header section.</param>
+        /// <param name="crlf">Whether lines end with CRLF (otherwise a bare LF).</param>
+        /// <param name="stopAtUnusualLines">Whether to stay at a block with lines to read one by one.</param>
+        /// <param name="lineFeeds">The block's line feeds.</param>
+        /// <param name="unusual">Its name ends not at a colon, or at their line's first byte.</param>
+        /// <param name="contentLengthNames">Its name ends at a colon, maybe 1 or 14 bytes after their line's start.</param>
         /// <returns><see langword="false"/> when the block breaks the framing.</returns>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public bool TryRead(FramingMasks masks, int count, bool crlf)
+        public bool TryRead(FramingMasks masks, int count, bool crlf, bool stopAtUnusualLines, out ulong lineFeeds, out ulong unusual, out ulong contentLengthNames)
         {
             ulong keep = count < BlockBytes ? (1UL << count) - 1 : ulong.MaxValue;
-            ulong lineFeeds = masks.LineFeeds & keep;
+            lineFeeds = masks.LineFeeds & keep;
             ulong carriageReturns = masks.CarriageReturns & keep;
+            unusual = 0;
+            contentLengthNames = 0;
             if ((masks.Controls & keep) != 0)
             {
                 return false;
             }
 
-            if (crlf)
-            {
-                // Every CR is followed by LF and every LF preceded by CR; a CR ending the block is
-                // carried to the next one's first byte.
-                if (lineFeeds != ((carriageReturns << 1) | PendingCarriageReturn))
-                {
-                    return false;
-                }
-
-                PendingCarriageReturn = carriageReturns >> (count - 1);
-            }
-            else if (carriageReturns != 0)
+            // Every CR is followed by LF and every LF preceded by CR; a CR ending the block is carried
+            // to the next one's first byte.
+            if (crlf ? lineFeeds != ((carriageReturns << 1) | PendingCarriageReturn) : carriageReturns != 0)
             {
                 return false;
             }
 
             // Only the block's first line can be longer than the block.
-            int terminator = crlf ? 2 : 1;
             if (lineFeeds != 0
-                && Offset + BitOperations.TrailingZeroCount(lineFeeds) + 1 - terminator - _openLineStart > SipReaderLimits.DefaultMaxLineLength)
+                && Offset + BitOperations.TrailingZeroCount(lineFeeds) + 1 - (crlf ? 2 : 1) - OpenLineStart > SipReaderLimits.DefaultMaxLineLength)
             {
                 return false;
             }
 
             // The start line is not among the line starts: it starts at startLine, not after a line feed.
-            ulong previousLineStarts = _lineStarts;
             ulong lineStarts = ((lineFeeds << 1) | (_lineFeeds >> (BlockBytes - 1))) & keep;
             ulong tokens = ~masks.NonToken & keep;
             ulong nameEnds = tokens + lineStarts + _nameCarry;
 
             // The addition's carry out of bit 63, without a branch.
-            _nameCarry = ((tokens & lineStarts) | ((tokens | lineStarts) & ~nameEnds)) >> (BlockBytes - 1);
+            ulong nameCarry = ((tokens & lineStarts) | ((tokens | lineStarts) & ~nameEnds)) >> (BlockBytes - 1);
             nameEnds &= ~tokens & keep;
-            ulong unusual = nameEnds & (~masks.Colons | lineStarts);
-            ulong shortOrLongNames = (lineStarts << 1) | (previousLineStarts >> (BlockBytes - 1))
-                | (lineStarts << ContentLengthNameLength) | (previousLineStarts >> (BlockBytes - ContentLengthNameLength));
-
-            ulong contentLengthNames = nameEnds & ~unusual & shortOrLongNames;
-            HasUnusualLines = (unusual | contentLengthNames) != 0;
-            if (HasUnusualLines)
+            unusual = nameEnds & (~masks.Colons | lineStarts);
+            ulong shortOrLongNames = (lineStarts << 1) | (_lineStarts >> (BlockBytes - 1))
+                | (lineStarts << ContentLengthNameLength) | (_lineStarts >> (BlockBytes - ContentLengthNameLength));
+            contentLengthNames = nameEnds & ~unusual & shortOrLongNames;
+            if (stopAtUnusualLines && (unusual | contentLengthNames) != 0)
             {
-                Unusual = unusual;
-                ContentLengthNames = contentLengthNames;
-                BlockOffset = Offset;
-                BlockOpenLineStart = _openLineStart;
-                BlockLineFeeds = lineFeeds;
+                return true;
             }
 
+            PendingCarriageReturn = crlf ? carriageReturns >> (count - 1) : 0;
             _lineFeeds = lineFeeds;
-            LineStartCount += BitOperations.PopCount(lineStarts);
             _lineStarts = lineStarts;
+            _nameCarry = nameCarry;
+            LineStartCount += BitOperations.PopCount(lineStarts);
             if (lineFeeds != 0)
             {
-                _openLineStart = Offset + BlockBytes - BitOperations.LeadingZeroCount(lineFeeds);
+                OpenLineStart = Offset + BlockBytes - BitOperations.LeadingZeroCount(lineFeeds);
             }
 
             Offset += count;
@@ -480,19 +455,18 @@ internal static class ReaderFraming
         public bool IsComplete { get; private set; }
 
         /// <summary>
-        /// Checks the lines of the last block read whose names end at its unusual bits, and its usual
-        /// lines whose names may be Content-Length.
+        /// Checks the lines of a block whose names end at its <paramref name="unusual"/> bits, and the
+        /// usual lines whose names may be Content-Length.
         /// </summary>
         /// <param name="message">The whole input.</param>
-        /// <param name="block">The block, as <see cref="Blocks.TryRead"/> left it.</param>
+        /// <param name="offset">The block's offset.</param>
+        /// <param name="lineFeeds">The block's line feeds.</param>
+        /// <param name="openLineStart">The start of the line that runs into the block.</param>
+        /// <param name="unusual">Name ends not at a colon, or at their line's first byte.</param>
+        /// <param name="contentLengthNames">Name ends at a colon, maybe 1 or 14 bytes after their line's start.</param>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        public bool Check(ReadOnlySpan<byte> message, in Blocks block)
+        public bool Check(ReadOnlySpan<byte> message, int offset, ulong lineFeeds, int openLineStart, ulong unusual, ulong contentLengthNames)
         {
-            int offset = block.BlockOffset;
-            ulong lineFeeds = block.BlockLineFeeds;
-            int openLineStart = block.BlockOpenLineStart;
-            ulong unusual = block.Unusual;
-            ulong contentLengthNames = block.ContentLengthNames;
             while (unusual != 0)
             {
                 int bit = BitOperations.TrailingZeroCount(unusual);
