@@ -43,7 +43,10 @@ public sealed class ReaderAgreementProperties
             "To: <sip:tate@example.com>",
             "Max-Forwards: 70",
             "v: SIP/2.0/UDP b.example.com;branch=z9hG4bK2",
-            "X-Pad: " + new string('a', 70));
+            "X-Pad: " + new string('a', 70),
+            "Accept-Contact: *;+sip.instance",
+            "e: tar",
+            "X-A:1");
 
     // What the reader rejects, or what reads differently by another convention.
     private static Gen<string> HostileLines =>
@@ -57,6 +60,9 @@ public sealed class ReaderAgreementProperties
             "P-OTel-Traceparent\0: " + Tp,
             "X-Cr: a\rP-OTel-Traceparent: " + OtherTp,
             "Content-Length: 1x",
+            "content-LENGTH\t: 0",
+            "L : 3",
+            "Content-Length :",
             " P-OTel-Traceparent: " + OtherTp);
 
     private static Gen<string> Continuations => Gen.Elements(" continued", "\t", " ", "\t ", " \t", "  more text");
@@ -316,18 +322,99 @@ public sealed class ReaderAgreementProperties
                 byte b = (byte)((block * 64) + bit);
                 bool control = (b < 0x20 && b is not ((byte)'\t' or (byte)'\r' or (byte)'\n')) || b == 0x7F;
                 bool nonToken = !TokenCharacters.Contains((char)b, StringComparison.Ordinal);
-                foreach ((ulong c, ulong lf, ulong cr, ulong nt) in new[] { m512, m256, m128 }.Select(m => (m.Controls, m.LineFeeds, m.CarriageReturns, m.NonToken)))
+                foreach ((ulong c, ulong lf, ulong cr, ulong nt, ulong colon) in new[] { m512, m256, m128 }.Select(m => (m.Controls, m.LineFeeds, m.CarriageReturns, m.NonToken, m.Colons)))
                 {
                     Assert.True(((c >> bit) & 1) == (control ? 1UL : 0UL), $"control 0x{b:X2}");
                     Assert.True(((lf >> bit) & 1) == (b == '\n' ? 1UL : 0UL), $"LF 0x{b:X2}");
                     Assert.True(((cr >> bit) & 1) == (b == '\r' ? 1UL : 0UL), $"CR 0x{b:X2}");
                     Assert.True(((nt >> bit) & 1) == (nonToken ? 1UL : 0UL), $"token 0x{b:X2}");
+                    Assert.True(((colon >> bit) & 1) == (b == ':' ? 1UL : 0UL), $"colon 0x{b:X2}");
                 }
             }
         }
     }
 
 #endif
+
+    // The reader's limits and the block edges, where the framing check counts and measures lines
+    // across 64-byte blocks rather than one line at a time.
+    [Theory]
+    [InlineData("line", 8 * 1024)]
+    [InlineData("line", (8 * 1024) + 1)]
+    [InlineData("start line", 8 * 1024)]
+    [InlineData("start line", (8 * 1024) + 1)]
+    [InlineData("headers", 512)]
+    [InlineData("headers", 513)]
+    [InlineData("folded headers", 512)]
+    [InlineData("folded headers", 513)]
+    [InlineData("section", 64 * 1024)]
+    [InlineData("names", 0)]
+    public void Limits_and_block_edges_are_framed_as_the_reader_frames_them(string shape, int size)
+    {
+        foreach (string ending in new[] { "\r\n", "\n" })
+        {
+            var text = new StringBuilder();
+            switch (shape)
+            {
+                case "line":
+                    // The line's content is size bytes long.
+                    text.Append("BYE sip:b@x SIP/2.0").Append(ending).Append("X-Long: ").Append('a', size - 8).Append(ending);
+                    break;
+                case "start line":
+                    text.Append("BYE sip:").Append('b', size - 16).Append(" SIP/2.0").Append(ending);
+                    break;
+                case "headers":
+                case "folded headers":
+                    text.Append("BYE sip:b@x SIP/2.0").Append(ending);
+                    // size header lines with the trace header after them.
+                    for (int i = 1; i < size; i++)
+                    {
+                        text.Append("X-H").Append(i).Append(": v").Append(ending);
+                        if (shape == "folded headers")
+                        {
+                            text.Append(" more").Append(ending);
+                        }
+                    }
+
+                    break;
+                case "section":
+                    // Lines of 100 bytes up to the section's limit, give or take a line.
+                    text.Append("BYE sip:b@x SIP/2.0").Append(ending);
+                    while (text.Length < size - 100)
+                    {
+                        text.Append("X-Pad: ").Append('p', 100 - 7 - ending.Length).Append(ending);
+                    }
+
+                    text.Append("X-Pad: ").Append('p', Math.Max(0, size - text.Length - 7 - (2 * ending.Length))).Append(ending);
+                    break;
+                case "names":
+                    // Names of every length up to 80 (Content-Length's 14 among them, in other cases), at
+                    // every offset in a block, some with whitespace before the colon.
+                    text.Append("BYE sip:b@x SIP/2.0").Append(ending);
+                    for (int length = 1; length <= 80; length++)
+                    {
+                        string name = length == 14 ? "Accept-Contact" : new string('n', length);
+                        text.Append(name).Append(length % 3 == 0 ? " :" : ":").Append(' ', length % 5).Append('v').Append(ending);
+                    }
+
+                    text.Append("content-LENGTH\t: 0").Append(ending);
+                    break;
+            }
+
+            text.Append("X-OTel-traceparent: ").Append(Tp).Append(ending).Append(ending);
+            byte[] message = Ascii(text.ToString());
+            byte[] cut = message.AsSpan(0, message.Length - 1).ToArray();
+#if LIBRARY_NETSTANDARD2_0
+            Assert.True(ScanAgrees(message));
+            Assert.True(ScanAgrees(cut));
+#else
+            Assert.True(ScanAgrees<TraceHeaderScanner.Block512>(message));
+            Assert.True(ScanAgrees<TraceHeaderScanner.Block256>(message));
+            Assert.True(ScanAgrees<TraceHeaderScanner.Block128>(message));
+            Assert.True(ScanAgrees<TraceHeaderScanner.Block512>(cut));
+#endif
+        }
+    }
 
     private static byte[] Ascii(string text) => Encoding.ASCII.GetBytes(text);
 

@@ -30,12 +30,13 @@ internal enum MessageFraming : byte
 /// <remarks>Returned by value rather than through <c>out</c> parameters, which kept them in memory in the block loop.</remarks>
 internal readonly struct FramingMasks
 {
-    public FramingMasks(ulong controls, ulong lineFeeds, ulong carriageReturns, ulong nonToken)
+    public FramingMasks(ulong controls, ulong lineFeeds, ulong carriageReturns, ulong nonToken, ulong colons)
     {
         Controls = controls;
         LineFeeds = lineFeeds;
         CarriageReturns = carriageReturns;
         NonToken = nonToken;
+        Colons = colons;
     }
 
     /// <summary>Control bytes a header section may not hold: all but HTAB, CR and LF.</summary>
@@ -50,9 +51,12 @@ internal readonly struct FramingMasks
     /// <summary>Bytes that cannot be in a header name (not <c>token</c>).</summary>
     public ulong NonToken { get; }
 
+    /// <summary>Colons.</summary>
+    public ulong Colons { get; }
+
     /// <summary>The bits of the bytes from <paramref name="shift"/> on, as if they were the first.</summary>
     public FramingMasks ShiftedRight(int shift) =>
-        new(Controls >> shift, LineFeeds >> shift, CarriageReturns >> shift, NonToken >> shift);
+        new(Controls >> shift, LineFeeds >> shift, CarriageReturns >> shift, NonToken >> shift, Colons >> shift);
 }
 
 /// <summary>
@@ -73,9 +77,11 @@ internal readonly struct FramingMasks
 /// <para>
 /// The rest repeats the reader's grammar and limits (start line, header names, continuation lines,
 /// header count, line and section length, Content-Length and the body it frames), so that the raw APIs
-/// refuse what the reader refuses. One vectorized pass over the header section finds the line feeds and
-/// the bytes that cannot appear; only the start of each line is then looked at. The property tests in
-/// <c>ReaderAgreementProperties</c> compare this with the reader on generated messages.
+/// refuse what the reader refuses. One vectorized pass classifies each 64-byte block of the header
+/// section once. The usual header line (a token name, then its colon) is checked for all the lines of a
+/// block at once, by arithmetic on the block's bits; only the other lines (the start line, the empty
+/// line, continuation lines, whitespace before a colon) and Content-Length are read one by one. The
+/// property tests in <c>ReaderAgreementProperties</c> compare this with the reader on generated messages.
 /// </para>
 /// </remarks>
 internal static class ReaderFraming
@@ -132,9 +138,19 @@ internal static class ReaderFraming
     /// <param name="headersEnd">The offset of the empty line, by the start line's convention.</param>
     /// <param name="crlf">Whether the start line ends with CRLF (otherwise a bare LF).</param>
     /// <remarks>
+    /// <para>
+    /// The lines of a block, all at once: a line starts at the byte after a line feed, and adding the
+    /// line starts to the token bits carries each start through the token bytes after it, leaving one
+    /// bit on the byte that ends the line's name (the addition's carry goes on to the next block, for a
+    /// name that crosses into it). A usual header line's name is not empty and ends at a colon. The
+    /// other lines, and the names 1 or 14 bytes long (Content-Length's short and long forms), are left
+    /// to <see cref="UnusualLines.Check"/>.
+    /// </para>
+    /// <para>
     /// Not inlined: compiled as its own root it has the inlining budget for the block test; inlined
     /// into the propagator's methods, the JIT ran out of budget and called it (and the vector helpers
     /// under it) for every block, passing vectors through memory.
+    /// </para>
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
 #if NET
@@ -152,29 +168,45 @@ internal static class ReaderFraming
             return MessageFraming.Refused;
         }
 
-        var lines = new LineChecker(startLine, headersEnd, crlf);
+        // The start line, on its own: the block loop then makes no call but for the rare lines.
+        int startLineFeed = message[startLine..bodyOffset].IndexOf(LF);
+        int startLineLength = startLineFeed + 1 - terminator;
+        if (startLineFeed < 0 || startLineLength > SipReaderLimits.DefaultMaxLineLength || !IsStartLine(message.Slice(startLine, startLineLength)))
+        {
+            return MessageFraming.Refused;
+        }
+
+        var lines = new UnusualLines(headersEnd, firstHeaderLine: startLine + startLineLength + terminator);
+        var blocks = new Blocks(startLine);
 #if NET
         ref byte start = ref MemoryMarshal.GetReference(message);
 #endif
-        ulong pendingCarriageReturn = 0;
-        int offset = startLine;
-        while (offset < bodyOffset)
+        while (true)
         {
+            // The whole blocks with usual lines only, up to one with lines to read one by one.
+#if NET
+            if (!TryReadUsualBlocks<TBlock>(message, bodyOffset, crlf, ref blocks))
+#else
+            if (!TryReadUsualBlocks(message, bodyOffset, crlf, ref blocks))
+#endif
+            {
+                return MessageFraming.Refused;
+            }
+
+            int offset = blocks.Offset;
+            if (offset >= bodyOffset)
+            {
+                break;
+            }
+
+            // That block, or the last bytes (fewer than a block).
             int count = Math.Min(BlockBytes, bodyOffset - offset);
-            ulong controls;
-            ulong lineFeeds;
-            ulong carriageReturns;
-            ulong nonToken;
             FramingMasks masks;
 #if NET
-            if (offset + BlockBytes <= message.Length)
+            if (message.Length >= BlockBytes)
             {
-                masks = TBlock.FramingBits(ref start, (nuint)offset);
-            }
-            else if (message.Length >= BlockBytes)
-            {
-                // The last bytes of a short body-less message: the message's last 64 bytes, shifted.
-                int window = message.Length - BlockBytes;
+                // Near the end of a short body-less message, its last 64 bytes, shifted.
+                int window = Math.Min(offset, message.Length - BlockBytes);
                 masks = TBlock.FramingBits(ref start, (nuint)window).ShiftedRight(offset - window);
             }
             else
@@ -183,65 +215,67 @@ internal static class ReaderFraming
                 masks = ScalarFramingBits(message[offset..]);
             }
 
-            controls = masks.Controls;
-            lineFeeds = masks.LineFeeds;
-            carriageReturns = masks.CarriageReturns;
-            nonToken = masks.NonToken;
-
-            if (count < BlockBytes)
-            {
-                ulong keep = (1UL << count) - 1;
-                controls &= keep;
-                lineFeeds &= keep;
-                carriageReturns &= keep;
-                nonToken &= keep;
-            }
-
-            if (controls != 0)
+            int openLineStart = blocks.OpenLineStart;
+            if (!blocks.TryRead(masks, count, crlf, stopAtUnusualLines: false, out ulong lineFeeds, out ulong unusual, out ulong contentLengthNames)
+                || ((unusual | contentLengthNames) != 0 && !lines.Check(message, offset, lineFeeds, openLineStart, unusual, contentLengthNames)))
             {
                 return MessageFraming.Refused;
             }
-
-            if (crlf)
-            {
-                // Every CR is followed by LF and every LF preceded by CR; a CR ending the block is
-                // carried to the next one's first byte.
-                if (lineFeeds != ((carriageReturns << 1) | pendingCarriageReturn))
-                {
-                    return MessageFraming.Refused;
-                }
-
-                pendingCarriageReturn = carriageReturns >> (count - 1);
-            }
-            else if (carriageReturns != 0)
-            {
-                return MessageFraming.Refused;
-            }
-
-            while (lineFeeds != 0)
-            {
-                int bit = BitOperations.TrailingZeroCount(lineFeeds);
-                lineFeeds &= lineFeeds - 1;
-                if (!lines.TryEndPlainHeaderLine(message, offset + bit) && !lines.EndLine(message, offset + bit))
-                {
-                    return MessageFraming.Refused;
-                }
-
-                // Where the name of the line after it ends, from this block's bits when it ends in the block
-                // (bits past the block or the checked bytes are clear, which leaves it to the line's own search).
-                ulong after = bit < BlockBytes - 1 ? nonToken >> (bit + 1) : 0;
-                lines.NextNameLength = after != 0 ? BitOperations.TrailingZeroCount(after) : -1;
-            }
-
-            offset += count;
         }
 
-        if (pendingCarriageReturn != 0 || !lines.IsComplete)
+        // Every line start but the empty line's and the continuation lines' starts a header line.
+        if (blocks.PendingCarriageReturn != 0 || !lines.IsComplete
+            || blocks.LineStartCount - lines.NonHeaderLines > SipReaderLimits.DefaultMaxHeaderCount)
         {
             return MessageFraming.Refused;
         }
 
         return lines.FrameBody(message, bodyOffset);
+    }
+
+    /// <summary>
+    /// Reads the whole blocks from <c>blocks.Offset</c> on that end within the header section, up to the
+    /// first one with lines to read one by one, which is left unread.
+    /// </summary>
+    /// <returns><see langword="false"/> when a block breaks the framing.</returns>
+    /// <remarks>
+    /// Not inlined, and without calls: the loop then keeps what it carries from block to block in
+    /// registers (a local copy, written back once), which a loop with calls did not.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+#if NET
+    private static bool TryReadUsualBlocks<TBlock>(ReadOnlySpan<byte> message, int bodyOffset, bool crlf, ref Blocks blocks)
+        where TBlock : struct, TraceHeaderScanner.ICandidateBlock
+#else
+    private static bool TryReadUsualBlocks(ReadOnlySpan<byte> message, int bodyOffset, bool crlf, ref Blocks blocks)
+#endif
+    {
+#if NET
+        ref byte start = ref MemoryMarshal.GetReference(message);
+#endif
+        Blocks local = blocks;
+        bool framed = true;
+        while (local.Offset + BlockBytes <= bodyOffset)
+        {
+#if NET
+            FramingMasks masks = TBlock.FramingBits(ref start, (nuint)local.Offset);
+#else
+            FramingMasks masks = ScalarFramingBits(message.Slice(local.Offset, BlockBytes));
+#endif
+            if (!local.TryRead(masks, BlockBytes, crlf, stopAtUnusualLines: true, out _, out ulong unusual, out ulong contentLengthNames))
+            {
+                framed = false;
+                break;
+            }
+
+            if ((unusual | contentLengthNames) != 0)
+            {
+                break;
+            }
+        }
+
+        blocks = local;
+        return framed;
     }
 
     /// <summary>The bits of <c>TraceHeaderScanner.ICandidateBlock.FramingBits</c> for up to 64 bytes, one at a time.</summary>
@@ -251,6 +285,7 @@ internal static class ReaderFraming
         ulong lineFeeds = 0;
         ulong carriageReturns = 0;
         ulong token = 0;
+        ulong colons = 0;
         byte[] classes = s_byteClasses;
         int count = Math.Min(bytes.Length, BlockBytes);
         for (int i = 0; i < count; i++)
@@ -260,16 +295,18 @@ internal static class ReaderFraming
             lineFeeds |= ((byteClass & LineFeedClass) >> 1) << i;
             carriageReturns |= ((byteClass & CarriageReturnClass) >> 2) << i;
             controls |= ((byteClass & ForbiddenControlClass) >> 3) << i;
+            colons |= ((byteClass & ColonClass) >> 4) << i;
         }
 
         ulong valid = count == BlockBytes ? ulong.MaxValue : (1UL << count) - 1;
-        return new FramingMasks(controls, lineFeeds, carriageReturns, ~token & valid);
+        return new FramingMasks(controls, lineFeeds, carriageReturns, ~token & valid, colons);
     }
 
     private const byte TokenClass = 1;
     private const byte LineFeedClass = 2;
     private const byte CarriageReturnClass = 4;
     private const byte ForbiddenControlClass = 8;
+    private const byte ColonClass = 16;
 
     // What each byte value is to the framing check, for the one-byte-at-a-time path (netstandard2.0,
     // and the last bytes of a short message): one table read a byte instead of a set search.
@@ -283,7 +320,8 @@ internal static class ReaderFraming
             classes[b] = (byte)((s_tokenBytes.Contains((byte)b) ? TokenClass : 0)
                 | (b == LF ? LineFeedClass : 0)
                 | (b == CR ? CarriageReturnClass : 0)
-                | (IsForbiddenControl((byte)b) ? ForbiddenControlClass : 0));
+                | (IsForbiddenControl((byte)b) ? ForbiddenControlClass : 0)
+                | (b == Colon ? ColonClass : 0));
         }
 
         return classes;
@@ -293,135 +331,221 @@ internal static class ReaderFraming
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsForbiddenControl(byte b) => (b < 0x20 && b is not (HTAB or LF or CR)) || b == 0x7F;
 
-    /// <summary>The reader's checks of each line, fed the line feeds in order.</summary>
-    private struct LineChecker
-    {
-        private readonly int _headersEnd;
-        private readonly int _terminatorLength;
-        private int _lineStart;
-        private int _headerCount;
-        private int _contentLengthValueStart;
-        private int _contentLengthValueEnd;
-        private bool _startLineRead;
-        private bool _complete;
+    private const int ContentLengthNameLength = 14;
 
-        public LineChecker(int startLine, int headersEnd, bool crlf)
+    private static ReadOnlySpan<byte> ContentLengthName => "Content-Length"u8;
+
+    /// <summary>The block loop's place, and what it carries from one block to the next.</summary>
+    private struct Blocks
+    {
+        // The last block's line feeds and line starts, and the carry of the name addition out of it.
+        private ulong _lineFeeds;
+        private ulong _lineStarts;
+        private ulong _nameCarry;
+
+        public Blocks(int startLine)
         {
-            _headersEnd = headersEnd;
-            _terminatorLength = crlf ? 2 : 1;
-            _lineStart = startLine;
-            _contentLengthValueStart = -1;
-            _contentLengthValueEnd = -1;
-            NextNameLength = -1;
+            Offset = startLine;
+            OpenLineStart = startLine;
         }
 
-        /// <summary>How many token bytes the next line starts with, when the caller knows it; otherwise -1.</summary>
-        public int NextNameLength { get; set; }
+        /// <summary>The next block's offset.</summary>
+        public int Offset { readonly get; private set; }
 
-        /// <summary>Whether the empty line was reached.</summary>
-        public readonly bool IsComplete => _complete;
+        /// <summary>The start of the line that runs into the next block.</summary>
+        public int OpenLineStart { readonly get; private set; }
+
+        /// <summary>How many lines started after a line feed (the start line did not).</summary>
+        public int LineStartCount { readonly get; private set; }
+
+        /// <summary>With CRLF, 1 when the last block ended with a CR.</summary>
+        public ulong PendingCarriageReturn { readonly get; private set; }
 
         /// <summary>
-        /// The usual line, checked in the block loop without a call: a header line whose name's end the
-        /// block bits gave, followed by its colon, not Content-Length, within the limits. Anything else
-        /// (and a line that fails this) is left to <see cref="EndLine"/>, which gives the same answer.
+        /// Reads <paramref name="count"/> bytes of the block at <see cref="Offset"/> and moves on to the
+        /// next, or stays when <paramref name="stopAtUnusualLines"/> and the block has lines to read one by one.
         /// </summary>
+        /// <param name="masks">The block's bits.</param>
+        /// <param name="count">How many of its bytes are in the header section.</param>
+        /// <param name="crlf">Whether lines end with CRLF (otherwise a bare LF).</param>
+        /// <param name="stopAtUnusualLines">Whether to stay at a block with lines to read one by one.</param>
+        /// <param name="lineFeeds">The block's line feeds.</param>
+        /// <param name="unusual">Its name ends not at a colon, or at their line's first byte.</param>
+        /// <param name="contentLengthNames">Its name ends at a colon, maybe 1 or 14 bytes after their line's start.</param>
+        /// <returns><see langword="false"/> when the block breaks the framing.</returns>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public bool TryEndPlainHeaderLine(ReadOnlySpan<byte> message, int lineFeed)
+        public bool TryRead(FramingMasks masks, int count, bool crlf, bool stopAtUnusualLines, out ulong lineFeeds, out ulong unusual, out ulong contentLengthNames)
         {
-            int lineStart = _lineStart;
-            int nameLength = NextNameLength;
-            int contentLength = lineFeed + 1 - _terminatorLength - lineStart;
-            if (!_startLineRead || _complete || nameLength <= 1 || nameLength == ContentLengthName.Length
-                || contentLength > SipReaderLimits.DefaultMaxLineLength || nameLength >= contentLength
-                || _headerCount >= SipReaderLimits.DefaultMaxHeaderCount
-                || (_contentLengthValueStart >= 0 && _contentLengthValueEnd < 0)
-                || message[lineStart + nameLength] != Colon)
+            ulong keep = count < BlockBytes ? (1UL << count) - 1 : ulong.MaxValue;
+            lineFeeds = masks.LineFeeds & keep;
+            ulong carriageReturns = masks.CarriageReturns & keep;
+            unusual = 0;
+            contentLengthNames = 0;
+            if ((masks.Controls & keep) != 0)
             {
                 return false;
             }
 
-            _headerCount++;
-            _lineStart = lineFeed + 1;
+            // Every CR is followed by LF and every LF preceded by CR; a CR ending the block is carried
+            // to the next one's first byte.
+            if (crlf ? lineFeeds != ((carriageReturns << 1) | PendingCarriageReturn) : carriageReturns != 0)
+            {
+                return false;
+            }
+
+            // Only the block's first line can be longer than the block.
+            if (lineFeeds != 0
+                && Offset + BitOperations.TrailingZeroCount(lineFeeds) + 1 - (crlf ? 2 : 1) - OpenLineStart > SipReaderLimits.DefaultMaxLineLength)
+            {
+                return false;
+            }
+
+            // The start line is not among the line starts: it starts at startLine, not after a line feed.
+            ulong lineStarts = ((lineFeeds << 1) | (_lineFeeds >> (BlockBytes - 1))) & keep;
+            ulong tokens = ~masks.NonToken & keep;
+            ulong nameEnds = tokens + lineStarts + _nameCarry;
+
+            // The addition's carry out of bit 63, without a branch.
+            ulong nameCarry = ((tokens & lineStarts) | ((tokens | lineStarts) & ~nameEnds)) >> (BlockBytes - 1);
+            nameEnds &= ~tokens & keep;
+            unusual = nameEnds & (~masks.Colons | lineStarts);
+            ulong shortOrLongNames = (lineStarts << 1) | (_lineStarts >> (BlockBytes - 1))
+                | (lineStarts << ContentLengthNameLength) | (_lineStarts >> (BlockBytes - ContentLengthNameLength));
+            contentLengthNames = nameEnds & ~unusual & shortOrLongNames;
+            if (stopAtUnusualLines && (unusual | contentLengthNames) != 0)
+            {
+                return true;
+            }
+
+            PendingCarriageReturn = crlf ? carriageReturns >> (count - 1) : 0;
+            _lineFeeds = lineFeeds;
+            _lineStarts = lineStarts;
+            _nameCarry = nameCarry;
+            LineStartCount += BitOperations.PopCount(lineStarts);
+            if (lineFeeds != 0)
+            {
+                OpenLineStart = Offset + BlockBytes - BitOperations.LeadingZeroCount(lineFeeds);
+            }
+
+            Offset += count;
+            return true;
+        }
+    }
+
+    /// <summary>The lines the block bits leave to be read one by one, and what the check learns from them.</summary>
+    private struct UnusualLines
+    {
+        private readonly int _headersEnd;
+
+        // The line after the start line, where a continuation line may not be.
+        private readonly int _firstHeaderLine;
+        private int _contentLengthValueStart;
+
+        public UnusualLines(int headersEnd, int firstHeaderLine)
+        {
+            _headersEnd = headersEnd;
+            _firstHeaderLine = firstHeaderLine;
+            _contentLengthValueStart = -1;
+        }
+
+        /// <summary>How many line starts were the empty line or continuation lines.</summary>
+        public int NonHeaderLines { get; private set; }
+
+        /// <summary>Whether the empty line was reached.</summary>
+        public bool IsComplete { get; private set; }
+
+        /// <summary>
+        /// Checks the lines of a block whose names end at its <paramref name="unusual"/> bits, and the
+        /// usual lines whose names may be Content-Length.
+        /// </summary>
+        /// <param name="message">The whole input.</param>
+        /// <param name="offset">The block's offset.</param>
+        /// <param name="lineFeeds">The block's line feeds.</param>
+        /// <param name="openLineStart">The start of the line that runs into the block.</param>
+        /// <param name="unusual">Name ends not at a colon, or at their line's first byte.</param>
+        /// <param name="contentLengthNames">Name ends at a colon, maybe 1 or 14 bytes after their line's start.</param>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public bool Check(ReadOnlySpan<byte> message, int offset, ulong lineFeeds, int openLineStart, ulong unusual, ulong contentLengthNames)
+        {
+            while (unusual != 0)
+            {
+                int bit = BitOperations.TrailingZeroCount(unusual);
+                unusual &= unusual - 1;
+
+                // A name holds no line feed: its line starts after the last one before the name's end.
+                ulong before = lineFeeds & ((1UL << bit) - 1);
+                int lineStart = before != 0 ? offset + BlockBytes - BitOperations.LeadingZeroCount(before) : openLineStart;
+                if (!CheckLine(message, lineStart, offset + bit))
+                {
+                    return false;
+                }
+            }
+
+            while (contentLengthNames != 0)
+            {
+                int nameEnd = offset + BitOperations.TrailingZeroCount(contentLengthNames);
+                contentLengthNames &= contentLengthNames - 1;
+
+                // The bits put a line start 1 or 14 bytes before the name's end, maybe another line's:
+                // the name is the line's when the bytes between are the name (no line feed among them).
+                bool isContentLength = (message[nameEnd - 2] == LF && (message[nameEnd - 1] | 0x20) == 'l')
+                    || (nameEnd > ContentLengthNameLength && message[nameEnd - ContentLengthNameLength - 1] == LF
+                        && Ascii.EqualsIgnoreCase(message.Slice(nameEnd - ContentLengthNameLength, ContentLengthNameLength), ContentLengthName));
+                if (isContentLength && !TrySetContentLength(nameEnd + 1))
+                {
+                    return false;
+                }
+            }
+
             return true;
         }
 
-        /// <summary>Checks the line that the line feed at <paramref name="lineFeed"/> ends.</summary>
-        /// <remarks>Not inlined: inlined, it left the block loop too few registers for its masks.</remarks>
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        public bool EndLine(ReadOnlySpan<byte> message, int lineFeed)
+        /// <summary>Checks a line that is not a usual header line: its name (maybe empty) ends at <paramref name="nameEnd"/>.</summary>
+        private bool CheckLine(ReadOnlySpan<byte> message, int lineStart, int nameEnd)
         {
-            int lineStart = _lineStart;
-            _lineStart = lineFeed + 1;
-            if (_complete)
+            if (nameEnd == lineStart)
             {
-                // Nothing follows the empty line within the checked bytes.
-                return false;
-            }
+                byte first = message[lineStart];
+                NonHeaderLines++;
+                if (first is CR or LF)
+                {
+                    // The empty line: the scanner's, or the reader would have ended the section earlier.
+                    IsComplete = lineStart == _headersEnd;
+                    return IsComplete;
+                }
 
-            int contentLength = lineFeed + 1 - _terminatorLength - lineStart;
-            if (contentLength > SipReaderLimits.DefaultMaxLineLength)
-            {
-                return false;
-            }
-
-            ReadOnlySpan<byte> content = message.Slice(lineStart, contentLength);
-            if (!_startLineRead)
-            {
-                _startLineRead = true;
-                return IsStartLine(content);
-            }
-
-            if (contentLength == 0)
-            {
-                // The empty line: the scanner's, or the reader would have ended the section earlier.
-                EndContentLength(lineStart);
-                _complete = lineStart == _headersEnd;
-                return _complete;
-            }
-
-            byte first = content[0];
-            if (first is SP or HTAB)
-            {
                 // A continuation line (LWS) of the field above; there must be one.
-                return _headerCount > 0;
-            }
-
-            EndContentLength(lineStart);
-            if (++_headerCount > SipReaderLimits.DefaultMaxHeaderCount)
-            {
-                return false;
+                return first is SP or HTAB && lineStart != _firstHeaderLine;
             }
 
             // header-name HCOLON: token, then *( SP / HTAB ) ":".
-            int nameLength = NextNameLength >= 0 ? NextNameLength : content.IndexOfAnyExcept(s_tokenBytes);
-            if (nameLength <= 0)
-            {
-                return false;
-            }
-
-            int colon = nameLength;
-            while (colon < content.Length && content[colon] is SP or HTAB)
+            int colon = nameEnd;
+            while (message[colon] is SP or HTAB)
             {
                 colon++;
             }
 
-            if (colon == content.Length || content[colon] != Colon)
+            if (message[colon] != Colon)
             {
                 return false;
             }
 
-            if (IsContentLength(content[..nameLength]))
-            {
-                if (_contentLengthValueStart >= 0)
-                {
-                    // A second Content-Length is malformed, even with the same value.
-                    return false;
-                }
+            ReadOnlySpan<byte> name = message[lineStart..nameEnd];
+            bool isContentLength = name.Length == 1
+                ? (name[0] | 0x20) == 'l'
+                : Ascii.EqualsIgnoreCase(name, ContentLengthName);
+            return !isContentLength || TrySetContentLength(colon + 1);
+        }
 
-                _contentLengthValueStart = lineStart + colon + 1;
+        private bool TrySetContentLength(int valueStart)
+        {
+            if (_contentLengthValueStart >= 0)
+            {
+                // A second Content-Length is malformed, even with the same value.
+                return false;
             }
 
+            _contentLengthValueStart = valueStart;
             return true;
         }
 
@@ -434,51 +558,45 @@ internal static class ReaderFraming
                 return available <= SipReaderLimits.DefaultMaxBodyBytes ? MessageFraming.WholeMessage : MessageFraming.Refused;
             }
 
-            int length = ParseContentLength(message[_contentLengthValueStart.._contentLengthValueEnd]);
+            // The value runs to the next line that is not a continuation line (the empty line at the latest).
+            int valueEnd = _contentLengthValueStart;
+            do
+            {
+                int lineFeed = message[valueEnd.._headersEnd].IndexOf(LF);
+                valueEnd = lineFeed < 0 ? _headersEnd : valueEnd + lineFeed + 1;
+            }
+            while (valueEnd < _headersEnd && message[valueEnd] is SP or HTAB);
+
+            int length = ParseContentLength(message[_contentLengthValueStart..valueEnd]);
             return length < 0 ? MessageFraming.Refused
                 : length == available ? MessageFraming.WholeMessage
                 : MessageFraming.HeaderSection;
         }
+    }
 
-        private void EndContentLength(int nextLineStart)
+    // Content-Length = ( "Content-Length" / "l" ) HCOLON 1*DIGIT, within the reader's body limit.
+    private static int ParseContentLength(ReadOnlySpan<byte> value)
+    {
+        value = value.Trim(" \t\r\n"u8);
+        if (value.IsEmpty || value.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
         {
-            if (_contentLengthValueStart >= 0 && _contentLengthValueEnd < 0)
-            {
-                _contentLengthValueEnd = nextLineStart;
-            }
+            return -1;
         }
 
-        private static bool IsContentLength(ReadOnlySpan<byte> name) =>
-            name.Length == 1
-                ? (name[0] | 0x20) == 'l'
-                : name.Length == ContentLengthName.Length && Ascii.EqualsIgnoreCase(name, ContentLengthName);
-
-        private static ReadOnlySpan<byte> ContentLengthName => "Content-Length"u8;
-
-        // Content-Length = ( "Content-Length" / "l" ) HCOLON 1*DIGIT, within the reader's body limit.
-        private static int ParseContentLength(ReadOnlySpan<byte> value)
+        value = value.TrimStart((byte)'0');
+        const int MaxSignificantDigits = 10;
+        if (value.Length > MaxSignificantDigits)
         {
-            value = value.Trim(" \t\r\n"u8);
-            if (value.IsEmpty || value.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
-            {
-                return -1;
-            }
-
-            value = value.TrimStart((byte)'0');
-            const int MaxSignificantDigits = 10;
-            if (value.Length > MaxSignificantDigits)
-            {
-                return -1;
-            }
-
-            long length = 0;
-            foreach (byte digit in value)
-            {
-                length = (length * 10) + (digit - '0');
-            }
-
-            return length > SipReaderLimits.DefaultMaxBodyBytes ? -1 : (int)length;
+            return -1;
         }
+
+        long length = 0;
+        foreach (byte digit in value)
+        {
+            length = (length * 10) + (digit - '0');
+        }
+
+        return length > SipReaderLimits.DefaultMaxBodyBytes ? -1 : (int)length;
     }
 
     // start-line   = Request-Line / Status-Line

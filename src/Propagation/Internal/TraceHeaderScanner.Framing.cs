@@ -110,6 +110,7 @@ internal static partial class TraceHeaderScanner
             ulong lineFeeds = Vector512.Equals(bytes, Vector512.Create(ByteLF)).ExtractMostSignificantBits();
             ulong carriageReturns = Vector512.Equals(bytes, Vector512.Create(ByteCR)).ExtractMostSignificantBits();
             ulong delete = Vector512.Equals(bytes, Vector512.Create((byte)0x7F)).ExtractMostSignificantBits();
+            ulong colons = Vector512.Equals(bytes, Vector512.Create((byte)':')).ExtractMostSignificantBits();
             if (Avx512BW.IsSupported)
             {
                 Vector512<byte> nibble = Vector512.Create((byte)0x0F);
@@ -119,12 +120,13 @@ internal static partial class TraceHeaderScanner
                     ~Vector512.Equals(classes & Vector512.Create(ForbiddenControlClasses), Vector512<byte>.Zero).ExtractMostSignificantBits() | delete,
                     lineFeeds,
                     carriageReturns,
-                    Vector512.Equals(classes & Vector512.Create(TokenClasses), Vector512<byte>.Zero).ExtractMostSignificantBits());
+                    Vector512.Equals(classes & Vector512.Create(TokenClasses), Vector512<byte>.Zero).ExtractMostSignificantBits(),
+                    colons);
             }
 
             ulong tabs = Vector512.Equals(bytes, Vector512.Create((byte)'\t')).ExtractMostSignificantBits();
             ulong low = Vector512.LessThan(bytes, Vector512.Create((byte)0x20)).ExtractMostSignificantBits();
-            return new FramingMasks((low & ~(lineFeeds | carriageReturns | tabs)) | delete, lineFeeds, carriageReturns, ~IsToken(bytes).ExtractMostSignificantBits());
+            return new FramingMasks((low & ~(lineFeeds | carriageReturns | tabs)) | delete, lineFeeds, carriageReturns, ~IsToken(bytes).ExtractMostSignificantBits(), colons);
         }
 
         // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~"), by ranges.
@@ -146,19 +148,21 @@ internal static partial class TraceHeaderScanner
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static FramingMasks FramingBits(ref byte start, nuint offset)
         {
-            ulong controls = Half(ref start, offset, out uint lowLineFeeds, out uint lowCarriageReturns, out uint lowNonToken)
-                | ((ulong)Half(ref start, offset + 32, out uint highLineFeeds, out uint highCarriageReturns, out uint highNonToken) << 32);
+            ulong controls = Half(ref start, offset, out uint lowLineFeeds, out uint lowCarriageReturns, out uint lowNonToken, out uint lowColons)
+                | ((ulong)Half(ref start, offset + 32, out uint highLineFeeds, out uint highCarriageReturns, out uint highNonToken, out uint highColons) << 32);
             return new FramingMasks(
                 controls,
                 lowLineFeeds | ((ulong)highLineFeeds << 32),
                 lowCarriageReturns | ((ulong)highCarriageReturns << 32),
-                lowNonToken | ((ulong)highNonToken << 32));
+                lowNonToken | ((ulong)highNonToken << 32),
+                lowColons | ((ulong)highColons << 32));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static uint Half(ref byte start, nuint offset, out uint lineFeeds, out uint carriageReturns, out uint nonToken)
+        private static uint Half(ref byte start, nuint offset, out uint lineFeeds, out uint carriageReturns, out uint nonToken, out uint colons)
         {
             Vector256<byte> bytes = Vector256.LoadUnsafe(ref start, offset);
+            colons = Vector256.Equals(bytes, Vector256.Create((byte)':')).ExtractMostSignificantBits();
             lineFeeds = Vector256.Equals(bytes, Vector256.Create(ByteLF)).ExtractMostSignificantBits();
             carriageReturns = Vector256.Equals(bytes, Vector256.Create(ByteCR)).ExtractMostSignificantBits();
             uint delete = Vector256.Equals(bytes, Vector256.Create((byte)0x7F)).ExtractMostSignificantBits();
@@ -199,12 +203,14 @@ internal static partial class TraceHeaderScanner
             ulong lineFeeds = 0;
             ulong carriageReturns = 0;
             ulong nonToken = 0;
+            ulong colons = 0;
             for (int quarter = 0; quarter < 4; quarter++)
             {
                 Vector128<byte> bytes = Vector128.LoadUnsafe(ref start, offset + (nuint)(quarter * 16));
                 uint lineFeed = Vector128.Equals(bytes, Vector128.Create(ByteLF)).ExtractMostSignificantBits();
                 uint carriageReturn = Vector128.Equals(bytes, Vector128.Create(ByteCR)).ExtractMostSignificantBits();
                 uint delete = Vector128.Equals(bytes, Vector128.Create((byte)0x7F)).ExtractMostSignificantBits();
+                uint colon = Vector128.Equals(bytes, Vector128.Create((byte)':')).ExtractMostSignificantBits();
                 uint control;
                 uint token;
                 if (Ssse3.IsSupported)
@@ -228,9 +234,10 @@ internal static partial class TraceHeaderScanner
                 carriageReturns |= (ulong)carriageReturn << shift;
                 controls |= (ulong)control << shift;
                 nonToken |= (ulong)(~token & 0xFFFF) << shift;
+                colons |= (ulong)colon << shift;
             }
 
-            return new FramingMasks(controls, lineFeeds, carriageReturns, nonToken);
+            return new FramingMasks(controls, lineFeeds, carriageReturns, nonToken, colons);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -229,15 +229,12 @@ internal static partial class TraceHeaderScanner
                 : ScanHeaderSection<TBlock, LfEnding, NoCopy>(message, prefixes, found, default, startLineEnd, ref count, out headersEnd, out _);
         }
 
-        // Copying, the pass starts at the message's first byte and copies the start line with the rest.
-        // Its first loads then wait for nothing: started at the start line's line feed, they waited for
-        // the search above, and the line was copied on its own. Side by side, inject 5-6% faster. Nothing
-        // in the start line can pass for a trace header or the empty line, as both need a line feed
-        // before them. Extraction measured 4-5% slower this way (it tests up to a block more, and its
-        // start seems to overlap the caller's work anyway), so it keeps starting at the line feed. So
-        // does a message shorter than a block, which the pass tests a byte at a time: from its first
-        // byte, a 26-byte message took 80-150 ns to inject instead of 35 (the pass copies its start line).
-        // Blank lines before the start line would pass for the empty line, so such a message (rare: a
+        // Copying, the pass starts at the message's first byte and copies the start line with the rest:
+        // its first loads then wait for nothing, where from the start line's line feed they wait for the
+        // search above. Nothing in the start line can pass for a trace header or the empty line, as both
+        // need a line feed before them. Extraction keeps starting at the line feed (from the first byte
+        // it tests up to a block more). So does a message shorter than a block, which the pass tests a
+        // byte at a time, so that its start line is not tested byte by byte as well. Blank lines before the start line would pass for the empty line, so such a message (rare: a
         // stream's keep-alives) is passed from its start line's line feed too.
         int passStart = message.Length < TBlock.Width + CandidateReach || startLine > 0 ? startLineEnd : 0;
         return crlf
@@ -252,14 +249,14 @@ internal static partial class TraceHeaderScanner
     /// </summary>
     /// <remarks>
     /// One pass finds both the trace headers and the empty line: a separate pass for the end (the BCL's
-    /// substring search) measured as long as the trace search itself. The hot loop tests whole blocks
+    /// substring search) would cost about as much as the trace search itself. The hot loop tests whole blocks
     /// and carries nothing from one to the next; it leaves only at a block with a hit or a possible
     /// empty line, which a header section has a handful of. Hits are confirmed in message order and
     /// only up to the empty line, so every header recorded is in the header section.
     /// <para>
     /// Not inlined: as its own root its inlining budget always covers the block test. Inlined through
     /// the propagator into a caller that calls it once (as a benchmark or a request handler does), the
-    /// JIT ran out of budget and called the test for every block: 139 ns an extraction instead of 110.
+    /// JIT ran out of budget and called the test for every block.
     /// </para>
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -294,7 +291,7 @@ internal static partial class TraceHeaderScanner
             // A plain loop with its test up front, left by a break: the JIT then keeps the block test's
             // five vector constants in registers across it. Written as an endless loop left by gotos, it
             // was not recognised as a loop to hoist from, and each block loaded the constants again
-            // (five more loads to its three): side by side, inject 10% and extract 15-20% slower.
+            // (five more loads to its three).
             int blockStart;
             ulong hits = 0;
             ulong ends = 0;
@@ -484,7 +481,7 @@ internal static partial class TraceHeaderScanner
     /// <remarks>
     /// Comparing three letters rather than two keeps false hits (URIs, tokens) near zero. Loads go
     /// through a reference to the message's start: the caller keeps every load below
-    /// <c>offset + Width + 4</c>, within the message; slicing per load measured 3x slower.
+    /// <c>offset + Width + 4</c>, within the message, so that no load is sliced and bounds-checked.
     /// </remarks>
     internal interface ICandidateBlock
     {
@@ -499,8 +496,8 @@ internal static partial class TraceHeaderScanner
 
         /// <summary>
         /// For the 64 bytes at <paramref name="offset"/> (bit 0 first), the control bytes that may not appear
-        /// in a header section (all but HTAB, CR and LF), the line feeds, the carriage returns and the bytes
-        /// that cannot be in a header name (not <c>token</c>).
+        /// in a header section (all but HTAB, CR and LF), the line feeds, the carriage returns, the bytes
+        /// that cannot be in a header name (not <c>token</c>) and the colons.
         /// </summary>
         static abstract FramingMasks FramingBits(ref byte start, nuint offset);
     }
@@ -623,7 +620,7 @@ internal static partial class TraceHeaderScanner
 #if NET
     // Case-insensitive comparisons of short ASCII words read 4 (or 2) bytes at once and set the
     // lower-case bit of each: only the upper- and lower-case forms of a letter map to that letter, so
-    // this is exact for words made of letters. BCL calls measured ~10 ns each here, a third of a scan.
+    // this is exact for words made of letters, and cheaper than a call to the BCL's comparison.
     private const uint LowerCaseBits32 = 0x2020_2020;
     private const uint LowerCaseBits16 = 0x2020;
 
@@ -676,22 +673,21 @@ internal static partial class TraceHeaderScanner
     /// <remarks>
     /// Trace headers usually come together at the end of the header section, where injection puts them.
     /// So the line right after a confirmed one is tried at once, with the same prefix length, rather
-    /// than found by the pass in a block of its own: leaving the pass's loop for a block and calling in
-    /// measured about 5 ns (a "trace" that fails the word test). Lines confirmed this way are contiguous
+    /// than found by the pass in a block of its own, which costs leaving the pass's loop and a call.
+    /// Lines confirmed this way are contiguous
     /// header lines, and a header line holds no empty line, so nothing the pass would have found between
     /// them is skipped.
     /// <para>
     /// Not inlined: the scan's loop stays small, and compiled on its own this method has the inlining
     /// budget for the line test (inlined into the scan, the JIT ran out of budget, called the line's
-    /// constructor and copied the result). One call per run rather than per line: measured alone, a
-    /// call that only stores a line took about 6 ns, the whole test of a line 10 ns.
+    /// constructor and copied the result). One call per run rather than per line, as a call costs about
+    /// as much as the test of a line.
     /// </para>
     /// <para>
     /// Compiled twice: with <see cref="UsualLayout"/> (the primary prefix, the usual layout) its loop
     /// makes no call, and the first line it cannot judge hands the rest of the run, with the count so
     /// far, to the <see cref="AnyLayout"/> form. With calls in the loop (to the other prefixes and the
-    /// general line reader, almost never taken) the JIT kept the loop's values on the stack; without
-    /// them, extract with tracestate measured about 2% faster side by side, inject no slower.
+    /// general line reader, almost never taken) the JIT kept the loop's values on the stack.
     /// </para>
     /// </remarks>
     /// <param name="message">The message.</param>
@@ -854,8 +850,7 @@ internal static partial class TraceHeaderScanner
             {
                 // Injection reads a line's bounds only, which the general reader would give the same
                 // whatever the value holds (it differs only in folded lines): the value is recorded
-                // untrimmed. Checking the value's bounds as well measured about 6 ns of an injection
-                // with two trace headers.
+                // untrimmed, which spares injection the checks of the value's bounds.
                 if (unfolded)
                 {
                     line = new TraceHeaderLine(prefixIndex, field, lineStart, lineEnd, position + 1, lineFeed, isFolded: false);
