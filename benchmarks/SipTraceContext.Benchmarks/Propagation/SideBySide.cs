@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
 using OpenTelemetry.Context.Propagation;
@@ -117,7 +118,7 @@ internal static class SideBySide
 
         public Build(string path, string name)
         {
-            Type type = new AssemblyLoadContext(name).LoadFromAssemblyPath(path).GetType("SipTraceContext.Propagation.SipRawPropagator", throwOnError: true)!;
+            Type type = new BuildLoadContext(Path.GetDirectoryName(Path.GetFullPath(path))!, name).LoadFromAssemblyPath(Path.GetFullPath(path)).GetType("SipTraceContext.Propagation.SipRawPropagator", throwOnError: true)!;
             object propagator = Activator.CreateInstance(type)!;
             _inject = type.GetMethod("TryInject", [typeof(ReadOnlySpan<byte>), typeof(ActivityContext).MakeByRefType(), typeof(Span<byte>), typeof(int).MakeByRefType()])!
                 .CreateDelegate<InjectCall>(propagator);
@@ -149,6 +150,22 @@ internal static class SideBySide
             }
 
             return sampled;
+        }
+    }
+
+    /// <summary>
+    /// Loads our assemblies from the build's own folder (a netstandard2.0 Propagation needs the
+    /// netstandard2.0 Sip.Abstractions beside it) and everything else, such as the <c>Activity</c>
+    /// types the delegates share, from the default context.
+    /// </summary>
+    private sealed class BuildLoadContext(string directory, string name) : AssemblyLoadContext(name)
+    {
+        protected override Assembly? Load(AssemblyName assemblyName)
+        {
+            string candidate = Path.Combine(directory, assemblyName.Name + ".dll");
+            return assemblyName.Name is { } simple && simple.StartsWith("SipTraceContext.", StringComparison.Ordinal) && File.Exists(candidate)
+                ? LoadFromAssemblyPath(candidate)
+                : null;
         }
     }
 }
