@@ -27,18 +27,13 @@ internal ref struct SipMessageFacts
     public ReadOnlySpan<byte> Branch;
     public ReadOnlySpan<byte> From;
     public ReadOnlySpan<byte> To;
-    public ReadOnlySpan<byte> FromTag;
     public ReadOnlySpan<byte> ToTag;
-    public ReadOnlySpan<byte> SessionId;
-    public ReadOnlySpan<byte> XCid;
-    public ReadOnlySpan<byte> ChargingVector;
-    public ReadOnlySpan<byte> UserAgent;
 
     /// <summary>
     /// Reads the facts every message needs, or says why the message is unusable: not SIP, cut short
     /// before the end of its headers, or missing a header every request and response must carry
     /// (RFC 3261 §8.1.1). The walk stops once those headers are found; the correlators and the
-    /// User-Agent, needed only for recorded spans, are read by <see cref="ReadSpanHeaders"/>.
+    /// User-Agent, needed only for recorded spans, are read by <see cref="SipSpanHeaders.Read"/>.
     /// </summary>
     public static bool TryRead(in SipMessageReader reader, out SipMessageFacts facts, out string? problem)
     {
@@ -146,33 +141,6 @@ internal ref struct SipMessageFacts
         return true;
     }
 
-    /// <summary>Reads what only a recorded span needs: the From tag, the cross-leg correlators and the User-Agent.</summary>
-    public void ReadSpanHeaders(in SipMessageReader reader)
-    {
-        FromTag = SipSyntax.Parameter(From, "tag"u8);
-        foreach (SipHeaderField field in reader.Headers)
-        {
-            ReadOnlySpan<byte> name = field.Name;
-            switch (name.Length)
-            {
-                case 5 when XCid.IsEmpty && Ascii.EqualsIgnoreCase(name, "X-CID"u8):
-                    XCid = ValueOf(field);
-                    break;
-                case 10 when SessionId.IsEmpty && Ascii.EqualsIgnoreCase(name, "Session-ID"u8):
-                    SessionId = ValueOf(field);
-                    break;
-                case 10 when UserAgent.IsEmpty && Ascii.EqualsIgnoreCase(name, "User-Agent"u8):
-                    UserAgent = ValueOf(field);
-                    break;
-                case 17 when ChargingVector.IsEmpty && Ascii.EqualsIgnoreCase(name, "P-Charging-Vector"u8):
-                    ChargingVector = ValueOf(field);
-                    break;
-                default:
-                    break;
-            }
-        }
-    }
-
     private const int CallIdBit = 1;
     private const int CSeqBit = 2;
     private const int ViaBit = 4;
@@ -201,7 +169,7 @@ internal ref struct SipMessageFacts
 
     // A folded value still holds its line breaks; the rare folded header is unfolded into a copy
     // rather than making every lookup handle folds.
-    private static ReadOnlySpan<byte> ValueOf(SipHeaderField field)
+    internal static ReadOnlySpan<byte> ValueOf(SipHeaderField field)
     {
         if (!field.IsFolded)
         {
@@ -210,5 +178,44 @@ internal ref struct SipMessageFacts
 
         byte[] unfolded = new byte[field.UnfoldedValueLength];
         return field.TryCopyUnfoldedValue(unfolded, out int written) ? unfolded.AsSpan(0, written) : field.Value;
+    }
+}
+
+/// <summary>What only a recorded span needs from its message: the From tag, the cross-leg correlators and the User-Agent.</summary>
+internal ref struct SipSpanHeaders
+{
+    public ReadOnlySpan<byte> FromTag;
+    public ReadOnlySpan<byte> SessionId;
+    public ReadOnlySpan<byte> XCid;
+    public ReadOnlySpan<byte> ChargingVector;
+    public ReadOnlySpan<byte> UserAgent;
+
+    public static SipSpanHeaders Read(in SipMessageReader reader, ReadOnlySpan<byte> from)
+    {
+        var headers = default(SipSpanHeaders);
+        headers.FromTag = SipSyntax.Parameter(from, "tag"u8);
+        foreach (SipHeaderField field in reader.Headers)
+        {
+            ReadOnlySpan<byte> name = field.Name;
+            switch (name.Length)
+            {
+                case 5 when headers.XCid.IsEmpty && Ascii.EqualsIgnoreCase(name, "X-CID"u8):
+                    headers.XCid = SipMessageFacts.ValueOf(field);
+                    break;
+                case 10 when headers.SessionId.IsEmpty && Ascii.EqualsIgnoreCase(name, "Session-ID"u8):
+                    headers.SessionId = SipMessageFacts.ValueOf(field);
+                    break;
+                case 10 when headers.UserAgent.IsEmpty && Ascii.EqualsIgnoreCase(name, "User-Agent"u8):
+                    headers.UserAgent = SipMessageFacts.ValueOf(field);
+                    break;
+                case 17 when headers.ChargingVector.IsEmpty && Ascii.EqualsIgnoreCase(name, "P-Charging-Vector"u8):
+                    headers.ChargingVector = SipMessageFacts.ValueOf(field);
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        return headers;
     }
 }
