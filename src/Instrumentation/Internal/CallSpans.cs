@@ -87,7 +87,7 @@ internal sealed class CallSpans : IDisposable
         if (activity.IsAllDataRequested)
         {
             ref readonly SipMessageFacts facts = ref message.Facts;
-            SipSpanHeaders headers = SipSpanHeaders.Read(in message.Reader, facts.From);
+            SipSpanHeaders headers = SipSpanHeaders.Read(in message.Reader, facts.From, _recordUserAgent);
             activity.SetTag(SipAttributes.CallId, callId);
             activity.SetTag(SipAttributes.Method, SipAttributes.MethodValues.Invite);
             activity.SetTag(SipAttributes.From, _addresses.Format(facts.From));
@@ -99,7 +99,7 @@ internal sealed class CallSpans : IDisposable
             }
 
             SetCommonRequestTags(activity, in message, in headers, trustMode);
-            if (_recordUserAgent && !headers.UserAgent.IsEmpty)
+            if (!headers.UserAgent.IsEmpty)
             {
                 activity.SetTag(OtelAttributes.UserAgentOriginal, Text(headers.UserAgent));
             }
@@ -127,7 +127,7 @@ internal sealed class CallSpans : IDisposable
         context = activity.Context;
         if (activity.IsAllDataRequested)
         {
-            SipSpanHeaders headers = SipSpanHeaders.Read(in message.Reader, message.Facts.From);
+            SipSpanHeaders headers = SipSpanHeaders.Read(in message.Reader, message.Facts.From, userAgent: false);
             activity.SetTag(SipAttributes.CallId, callId);
             activity.SetTag(SipAttributes.Method, SipAttributes.MethodValues.Bye);
             activity.SetTag(SipAttributes.InitiatedBy, _addresses.Format(message.Facts.From));

@@ -1,12 +1,12 @@
-using System.Text;
 using SipTraceContext.Sip;
 using SipTraceContext.Sip.Ims;
 
 namespace SipTraceContext.Instrumentation.Internal;
 
 /// <summary>
-/// What the tracer reads from one message, found in a single pass over its header fields. Spans point
-/// into the message (or, for the rare folded value, into a copy), so nothing is allocated.
+/// What the tracer reads from every message, taken from the header lookups of the reader that
+/// validated it: no second pass over the message. Spans point into the message (or, for the rare
+/// folded value, into a copy), so nothing is allocated.
 /// </summary>
 internal ref struct SipMessageFacts
 {
@@ -32,8 +32,8 @@ internal ref struct SipMessageFacts
     /// <summary>
     /// Reads the facts every message needs, or says why the message is unusable: not SIP, cut short
     /// before the end of its headers, or missing a header every request and response must carry
-    /// (RFC 3261 §8.1.1). The walk stops once those headers are found; the correlators and the
-    /// User-Agent, needed only for recorded spans, are read by <see cref="SipSpanHeaders.Read"/>.
+    /// (RFC 3261 §8.1.1). The correlators and the User-Agent, needed only for recorded spans, are
+    /// read by <see cref="SipSpanHeaders.Read"/>.
     /// </summary>
     public static bool TryRead(in SipMessageReader reader, out SipMessageFacts facts, out string? problem)
     {
@@ -44,60 +44,22 @@ internal ref struct SipMessageFacts
             return false;
         }
 
-        facts.IsRequest = reader.IsRequest;
-        const int AllFound = 0b11111;
-        int found = 0;
-        ReadOnlySpan<byte> cseqMethod = default;
-        foreach (SipHeaderField field in reader.Headers)
-        {
-            int bit = Wanted(field.Name);
-            if (bit == 0 || (found & bit) != 0)
-            {
-                continue;
-            }
-
-            found |= bit;
-            switch (bit)
-            {
-                case CallIdBit:
-                    facts.CallId = ValueOf(field);
-                    break;
-                case CSeqBit:
-                    if (!SipSyntax.TryParseCSeq(ValueOf(field), out facts.CSeq, out cseqMethod))
-                    {
-                        problem = "invalid CSeq";
-                        return false;
-                    }
-
-                    break;
-                case ViaBit:
-                    // One Via line can carry several via-parms; the top one is the first list element.
-                    var vias = new SipValueList(ValueOf(field));
-                    facts.TopVia = vias.MoveNext() ? vias.Current : default;
-                    break;
-                case FromBit:
-                    facts.From = ValueOf(field);
-                    break;
-                default:
-                    facts.To = ValueOf(field);
-                    break;
-            }
-
-            if (found == AllFound)
-            {
-                break;
-            }
-        }
-
-        if ((found & CallIdBit) == 0 || facts.CallId.IsEmpty)
+        // Each lookup finds the first instance, long or compact form (RFC 3261 §7.3.3).
+        if (!TryGet(in reader, "Call-ID"u8, out facts.CallId) || facts.CallId.IsEmpty)
         {
             problem = "no Call-ID";
             return false;
         }
 
-        if ((found & CSeqBit) == 0)
+        if (!TryGet(in reader, "CSeq"u8, out ReadOnlySpan<byte> cseq))
         {
             problem = "no CSeq";
+            return false;
+        }
+
+        if (!SipSyntax.TryParseCSeq(cseq, out facts.CSeq, out ReadOnlySpan<byte> cseqMethod))
+        {
+            problem = "invalid CSeq";
             return false;
         }
 
@@ -105,11 +67,19 @@ internal ref struct SipMessageFacts
         // is still usable. Kamailio 5.6's siptrace mirrors the final response tm relays upstream after a
         // CANCEL with no Via at all (the message on the wire has one); rejecting it would leave a
         // capture-fed proxy's setup span open until Timer C.
-        int required = reader.IsRequest ? AllFound : AllFound & ~ViaBit;
-        if ((found & required) != required)
+        facts.IsRequest = reader.IsRequest;
+        bool hasVia = TryGet(in reader, "Via"u8, out ReadOnlySpan<byte> via);
+        if ((!hasVia && facts.IsRequest) || !TryGet(in reader, "From"u8, out facts.From) || !TryGet(in reader, "To"u8, out facts.To))
         {
             problem = "no Via, From or To";
             return false;
+        }
+
+        if (hasVia)
+        {
+            // One Via line can carry several via-parms; the top one is the first list element.
+            var vias = new SipValueList(via);
+            facts.TopVia = vias.MoveNext() ? vias.Current : default;
         }
 
         if (facts.IsRequest)
@@ -141,35 +111,22 @@ internal ref struct SipMessageFacts
         return true;
     }
 
-    private const int CallIdBit = 1;
-    private const int CSeqBit = 2;
-    private const int ViaBit = 4;
-    private const int FromBit = 8;
-    private const int ToBit = 16;
-
-    // The five headers every message must have, long and compact forms (RFC 3261 §7.3.3), by length
-    // first: cheaper than resolving every header's name to a known header.
-    private static int Wanted(ReadOnlySpan<byte> name) => name.Length switch
+    /// <summary>The value of the first instance of a header, unfolded; <see langword="false"/> when there is none.</summary>
+    internal static bool TryGet(scoped in SipMessageReader reader, ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
     {
-        1 => (name[0] | 0x20) switch
+        if (!reader.TryGetHeader(name, out SipHeaderField field))
         {
-            'i' => CallIdBit,
-            'v' => ViaBit,
-            'f' => FromBit,
-            't' => ToBit,
-            _ => 0,
-        },
-        2 when Ascii.EqualsIgnoreCase(name, "To"u8) => ToBit,
-        3 when Ascii.EqualsIgnoreCase(name, "Via"u8) => ViaBit,
-        4 when Ascii.EqualsIgnoreCase(name, "CSeq"u8) => CSeqBit,
-        4 when Ascii.EqualsIgnoreCase(name, "From"u8) => FromBit,
-        7 when Ascii.EqualsIgnoreCase(name, "Call-ID"u8) => CallIdBit,
-        _ => 0,
-    };
+            value = default;
+            return false;
+        }
+
+        value = ValueOf(field);
+        return true;
+    }
 
     // A folded value still holds its line breaks; the rare folded header is unfolded into a copy
     // rather than making every lookup handle folds.
-    internal static ReadOnlySpan<byte> ValueOf(SipHeaderField field)
+    private static ReadOnlySpan<byte> ValueOf(SipHeaderField field)
     {
         if (!field.IsFolded)
         {
@@ -181,7 +138,10 @@ internal ref struct SipMessageFacts
     }
 }
 
-/// <summary>What only a recorded span needs from its message: the From tag, the cross-leg correlators and the User-Agent.</summary>
+/// <summary>
+/// What only a recorded span needs from its message: the From tag, the cross-leg correlators and the
+/// User-Agent, taken from the same reader's lookups when a span is recorded.
+/// </summary>
 internal ref struct SipSpanHeaders
 {
     public ReadOnlySpan<byte> FromTag;
@@ -190,30 +150,16 @@ internal ref struct SipSpanHeaders
     public ReadOnlySpan<byte> ChargingVector;
     public ReadOnlySpan<byte> UserAgent;
 
-    public static SipSpanHeaders Read(in SipMessageReader reader, ReadOnlySpan<byte> from)
+    public static SipSpanHeaders Read(in SipMessageReader reader, ReadOnlySpan<byte> from, bool userAgent)
     {
         var headers = default(SipSpanHeaders);
         headers.FromTag = SipSyntax.Parameter(from, "tag"u8);
-        foreach (SipHeaderField field in reader.Headers)
+        SipMessageFacts.TryGet(in reader, "Session-ID"u8, out headers.SessionId);
+        SipMessageFacts.TryGet(in reader, "X-CID"u8, out headers.XCid);
+        SipMessageFacts.TryGet(in reader, "P-Charging-Vector"u8, out headers.ChargingVector);
+        if (userAgent)
         {
-            ReadOnlySpan<byte> name = field.Name;
-            switch (name.Length)
-            {
-                case 5 when headers.XCid.IsEmpty && Ascii.EqualsIgnoreCase(name, "X-CID"u8):
-                    headers.XCid = SipMessageFacts.ValueOf(field);
-                    break;
-                case 10 when headers.SessionId.IsEmpty && Ascii.EqualsIgnoreCase(name, "Session-ID"u8):
-                    headers.SessionId = SipMessageFacts.ValueOf(field);
-                    break;
-                case 10 when headers.UserAgent.IsEmpty && Ascii.EqualsIgnoreCase(name, "User-Agent"u8):
-                    headers.UserAgent = SipMessageFacts.ValueOf(field);
-                    break;
-                case 17 when headers.ChargingVector.IsEmpty && Ascii.EqualsIgnoreCase(name, "P-Charging-Vector"u8):
-                    headers.ChargingVector = SipMessageFacts.ValueOf(field);
-                    break;
-                default:
-                    break;
-            }
+            SipMessageFacts.TryGet(in reader, "User-Agent"u8, out headers.UserAgent);
         }
 
         return headers;
