@@ -235,9 +235,9 @@ public sealed class SipCallTracer : IDisposable
         // Call-IDs are case-sensitive byte strings (RFC 3261 §20.8); widening each byte to a char
         // keeps them distinct and gives the dictionary a key without decoding.
         Span<char> callId = facts.CallId.Length <= StackCallIdLength
-            ? stackalloc char[StackCallIdLength]
+            ? stackalloc char[facts.CallId.Length]
             : new char[facts.CallId.Length];
-        callId = callId[..Encoding.Latin1.GetChars(facts.CallId, callId)];
+        Encoding.Latin1.GetChars(facts.CallId, callId);
 
         var message = new RecordedMessage(in reader, in facts, direction, timestamp, now, carrier, spanTags);
         int shardIndex = _table.ShardIndex(callId);

@@ -207,13 +207,11 @@ internal sealed class CallStateMachine
         }
         else
         {
-            call = new CallState(callId.ToString(), message.Now);
-            shard.Add(call);
+            call = shard.Add(callId.ToString(), message.Now);
             added = call;
         }
 
-        SipTransaction transaction = NewTransaction(in message);
-        call.Invite = transaction;
+        SipTransaction transaction = BeginTransaction(call, in message);
         call.Phase = CallPhase.Setup;
         call.CountedActive = true;
         _metrics.ActiveChanged(1);
@@ -255,14 +253,13 @@ internal sealed class CallStateMachine
         {
             // A BYE for a dialog this node never saw the INVITE of (it started before the tracer,
             // or the INVITE took another path): a teardown span without a setup span.
-            call = new CallState(callId.ToString(), message.Now) { Phase = CallPhase.Confirmed };
-            shard.Add(call);
+            call = shard.Add(callId.ToString(), message.Now);
+            call.Phase = CallPhase.Confirmed;
             added = call;
             call.Traced = _spans.RunFilter(in message);
         }
 
-        SipTransaction transaction = NewTransaction(in message);
-        call.Bye = transaction;
+        SipTransaction transaction = BeginTransaction(call, in message);
         if (call.Traced)
         {
             Activity? activity = _spans.StartTeardown(call.CallId, call.SetupContext, knownDialog, in message, out ActivityContext context);
@@ -408,19 +405,17 @@ internal sealed class CallStateMachine
         CallSpans.Retransmitted(transaction, method, status, direction, timestamp);
     }
 
-    private SipTransaction NewTransaction(in RecordedMessage message)
+    private SipTransaction BeginTransaction(CallState call, in RecordedMessage message)
     {
         ref readonly SipMessageFacts facts = ref message.Facts;
-        var transaction = new SipTransaction
-        {
-            CSeq = facts.CSeq,
-            Method = facts.Method,
-            FirstDirection = (byte)message.Direction,
-            Start = message.Timestamp,
-            TrackedAtTicks = message.Now,
-            DeadlineTicks = message.Now + _timerBTicks,
-            Transport = SipSyntax.Transport(facts.TopVia),
-        };
+        SipTransaction transaction = call.BeginTransaction(facts.Method);
+        transaction.CSeq = facts.CSeq;
+        transaction.Method = facts.Method;
+        transaction.FirstDirection = (byte)message.Direction;
+        transaction.Start = message.Timestamp;
+        transaction.TrackedAtTicks = message.Now;
+        transaction.DeadlineTicks = message.Now + _timerBTicks;
+        transaction.Transport = SipSyntax.Transport(facts.TopVia);
         transaction.SetBranch(message.Direction, SipSyntax.Hash(facts.Branch));
         return transaction;
     }
