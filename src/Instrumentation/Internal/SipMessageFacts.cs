@@ -1,12 +1,13 @@
+using System.Text;
 using SipTraceContext.Sip;
 using SipTraceContext.Sip.Ims;
 
 namespace SipTraceContext.Instrumentation.Internal;
 
 /// <summary>
-/// What the tracer reads from every message, taken from the header lookups of the reader that
-/// validated it: no second pass over the message. Spans point into the message (or, for the rare
-/// folded value, into a copy), so nothing is allocated.
+/// What the tracer reads from every message, from the header fields the reader that validated it
+/// recorded. Spans point into the message (or, for the rare folded value, into a copy), so nothing
+/// is allocated.
 /// </summary>
 internal ref struct SipMessageFacts
 {
@@ -35,6 +36,10 @@ internal ref struct SipMessageFacts
     /// (RFC 3261 §8.1.1). The correlators and the User-Agent, needed only for recorded spans, are
     /// read by <see cref="SipSpanHeaders.Read"/>.
     /// </summary>
+    /// <remarks>
+    /// One walk over the fields, stopping once the five are found (they usually come first): five
+    /// lookups would each walk the fields from the start again.
+    /// </remarks>
     public static bool TryRead(in SipMessageReader reader, out SipMessageFacts facts, out string? problem)
     {
         facts = default;
@@ -44,22 +49,60 @@ internal ref struct SipMessageFacts
             return false;
         }
 
-        // Each lookup finds the first instance, long or compact form (RFC 3261 §7.3.3).
-        if (!TryGet(in reader, "Call-ID"u8, out facts.CallId) || facts.CallId.IsEmpty)
+        facts.IsRequest = reader.IsRequest;
+        const int AllFound = 0b11111;
+        int found = 0;
+        ReadOnlySpan<byte> cseqMethod = default;
+        foreach (SipHeaderField field in reader.Headers)
+        {
+            int bit = Wanted(field.Name);
+            if (bit == 0 || (found & bit) != 0)
+            {
+                continue;
+            }
+
+            found |= bit;
+            switch (bit)
+            {
+                case CallIdBit:
+                    facts.CallId = ValueOf(field);
+                    break;
+                case CSeqBit:
+                    if (!SipSyntax.TryParseCSeq(ValueOf(field), out facts.CSeq, out cseqMethod))
+                    {
+                        problem = "invalid CSeq";
+                        return false;
+                    }
+
+                    break;
+                case ViaBit:
+                    // One Via line can carry several via-parms; the top one is the first list element.
+                    var vias = new SipValueList(ValueOf(field));
+                    facts.TopVia = vias.MoveNext() ? vias.Current : default;
+                    break;
+                case FromBit:
+                    facts.From = ValueOf(field);
+                    break;
+                default:
+                    facts.To = ValueOf(field);
+                    break;
+            }
+
+            if (found == AllFound)
+            {
+                break;
+            }
+        }
+
+        if ((found & CallIdBit) == 0 || facts.CallId.IsEmpty)
         {
             problem = "no Call-ID";
             return false;
         }
 
-        if (!TryGet(in reader, "CSeq"u8, out ReadOnlySpan<byte> cseq))
+        if ((found & CSeqBit) == 0)
         {
             problem = "no CSeq";
-            return false;
-        }
-
-        if (!SipSyntax.TryParseCSeq(cseq, out facts.CSeq, out ReadOnlySpan<byte> cseqMethod))
-        {
-            problem = "invalid CSeq";
             return false;
         }
 
@@ -67,19 +110,11 @@ internal ref struct SipMessageFacts
         // is still usable. Kamailio 5.6's siptrace mirrors the final response tm relays upstream after a
         // CANCEL with no Via at all (the message on the wire has one); rejecting it would leave a
         // capture-fed proxy's setup span open until Timer C.
-        facts.IsRequest = reader.IsRequest;
-        bool hasVia = TryGet(in reader, "Via"u8, out ReadOnlySpan<byte> via);
-        if ((!hasVia && facts.IsRequest) || !TryGet(in reader, "From"u8, out facts.From) || !TryGet(in reader, "To"u8, out facts.To))
+        int required = reader.IsRequest ? AllFound : AllFound & ~ViaBit;
+        if ((found & required) != required)
         {
             problem = "no Via, From or To";
             return false;
-        }
-
-        if (hasVia)
-        {
-            // One Via line can carry several via-parms; the top one is the first list element.
-            var vias = new SipValueList(via);
-            facts.TopVia = vias.MoveNext() ? vias.Current : default;
         }
 
         if (facts.IsRequest)
@@ -123,6 +158,32 @@ internal ref struct SipMessageFacts
         value = ValueOf(field);
         return true;
     }
+
+    private const int CallIdBit = 1;
+    private const int CSeqBit = 2;
+    private const int ViaBit = 4;
+    private const int FromBit = 8;
+    private const int ToBit = 16;
+
+    // The five headers every message must have, long and compact forms (RFC 3261 §7.3.3), by length
+    // first: cheaper than resolving every header's name to a known header.
+    private static int Wanted(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        1 => (name[0] | 0x20) switch
+        {
+            'i' => CallIdBit,
+            'v' => ViaBit,
+            'f' => FromBit,
+            't' => ToBit,
+            _ => 0,
+        },
+        2 when Ascii.EqualsIgnoreCase(name, "To"u8) => ToBit,
+        3 when Ascii.EqualsIgnoreCase(name, "Via"u8) => ViaBit,
+        4 when Ascii.EqualsIgnoreCase(name, "CSeq"u8) => CSeqBit,
+        4 when Ascii.EqualsIgnoreCase(name, "From"u8) => FromBit,
+        7 when Ascii.EqualsIgnoreCase(name, "Call-ID"u8) => CallIdBit,
+        _ => 0,
+    };
 
     // A folded value still holds its line breaks; the rare folded header is unfolded into a copy
     // rather than making every lookup handle folds.
