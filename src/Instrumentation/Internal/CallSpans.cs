@@ -189,12 +189,13 @@ internal sealed class CallSpans : IDisposable
         {
             ref readonly SipMessageFacts facts = ref message.Facts;
             object status = SipCallMetrics.BoxedStatus(facts.StatusCode);
+            object setupTime = setupMilliseconds;
             activity.SetTag(SipAttributes.StatusCode, status);
-            activity.SetTag(SipAttributes.SetupTimeMs, setupMilliseconds);
+            activity.SetTag(SipAttributes.SetupTimeMs, setupTime);
             var answered = new ActivityTagsCollection
             {
                 { SipAttributes.StatusCode, status },
-                { SipAttributes.SetupTimeMs, setupMilliseconds },
+                { SipAttributes.SetupTimeMs, setupTime },
             };
             if (!facts.ToTag.IsEmpty)
             {
