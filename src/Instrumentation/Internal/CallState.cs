@@ -105,6 +105,7 @@ internal sealed class SipTransaction
     public bool SeenBothDirections => RequestDirections == 0b11;
 
     /// <summary>Forgets the transaction, so that the record can serve the call's next one.</summary>
+    /// <remarks>It resets every field: a field added to this class must be reset here too.</remarks>
     public void Clear()
     {
         CSeq = 0;
