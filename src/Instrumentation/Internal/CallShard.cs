@@ -10,6 +10,12 @@ internal sealed class CallShard
     // Below this capacity a shard is not worth trimming: its arrays are a few kilobytes.
     private const int MinTrimmedCapacity = 256;
 
+    // Dropped calls kept for reuse. A full table drops one call per new one, so a few suffice; the
+    // bound only keeps a sweep that drops thousands at once from holding on to them all.
+    private const int MaxSpareCalls = 64;
+
+    private readonly Stack<CallState> _spare = new();
+
 #if NET
     private readonly Dictionary<string, CallState> _calls = new(StringComparer.Ordinal);
     private readonly Dictionary<string, CallState>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
@@ -56,7 +62,25 @@ internal sealed class CallShard
 #endif
     }
 
-    public void Add(CallState call)
+    /// <summary>Adds a new call, reusing the state of a dropped one when there is one.</summary>
+    public CallState Add(string callId, long createdTicks)
+    {
+        CallState call;
+        if (_spare.Count > 0)
+        {
+            call = _spare.Pop();
+            call.Reuse(callId, createdTicks);
+        }
+        else
+        {
+            call = new CallState(callId, createdTicks);
+        }
+
+        Add(call);
+        return call;
+    }
+
+    private void Add(CallState call)
     {
 #if NET
         _calls.Add(call.CallId, call);
@@ -75,6 +99,11 @@ internal sealed class CallShard
         _calls.Remove(new CallIdKey(call.CallId));
 #endif
         Unlink(call);
+        call.Release();
+        if (_spare.Count < MaxSpareCalls)
+        {
+            _spare.Push(call);
+        }
     }
 
     /// <summary>Moves a call to the young end (a call restarted after a challenge is as young as its new INVITE).</summary>

@@ -104,6 +104,31 @@ internal sealed class SipTransaction
 
     public bool SeenBothDirections => RequestDirections == 0b11;
 
+    /// <summary>Forgets the transaction, so that the record can serve the call's next one.</summary>
+    /// <remarks>It resets every field: a field added to this class must be reset here too.</remarks>
+    public void Clear()
+    {
+        CSeq = 0;
+        Method = SipMethodKind.Other;
+        FirstDirection = 0;
+        RequestDirections = 0;
+        BranchIn = 0;
+        BranchOut = 0;
+        Activity = null;
+        Context = default;
+        Start = default;
+        TrackedAtTicks = 0;
+        DeadlineTicks = 0;
+        ProvisionalSeen = false;
+        Cancelled = false;
+        CancelDirections = 0;
+        RequestRepeats = default;
+        CancelRepeats = default;
+        FinalStatus = 0;
+        RetransmissionCount = 0;
+        Transport = null;
+    }
+
     public ulong BranchFor(SipDirection direction) => direction == SipDirection.In ? BranchIn : BranchOut;
 
     public void SetBranch(SipDirection direction, ulong branch)
@@ -127,6 +152,11 @@ internal sealed class SipTransaction
 /// One tracked call (one Call-ID). Linked into its shard's list in the order calls were first seen,
 /// which makes the list head the oldest call for eviction. Mutated only under its shard's lock.
 /// </summary>
+/// <remarks>
+/// A shard reuses the state of a call it dropped for a new call (<see cref="Reuse"/>), and a call reuses
+/// the record of its previous INVITE or BYE transaction for the next one (<see cref="BeginTransaction"/>):
+/// nothing refers to either once it is replaced, so a busy table allocates no state but the Call-ID.
+/// </remarks>
 internal sealed class CallState
 {
     // Responses remembered per call, to tell a proxy's second copy and retransmissions from new
@@ -136,6 +166,8 @@ internal sealed class CallState
     private SeenResponse[]? _seen;
     private int _seenCount;
     private int _seenNext;
+    private SipTransaction? _inviteRecord;
+    private SipTransaction? _byeRecord;
 
     public CallState(string callId, long createdTicks)
     {
@@ -143,7 +175,7 @@ internal sealed class CallState
         CreatedTicks = createdTicks;
     }
 
-    public string CallId { get; }
+    public string CallId { get; private set; }
 
     public long CreatedTicks { get; private set; }
 
@@ -177,6 +209,52 @@ internal sealed class CallState
         SetupContext = default;
         _seenCount = 0;
         _seenNext = 0;
+    }
+
+    /// <summary>Makes this dropped call's state a new call's.</summary>
+    public void Reuse(string callId, long createdTicks)
+    {
+        CallId = callId;
+        Previous = null;
+        Next = null;
+        Restart(createdTicks);
+    }
+
+    /// <summary>Drops every reference the call holds (spans, contexts, the Call-ID) once its shard has let it go.</summary>
+    public void Release()
+    {
+        CallId = string.Empty;
+        Restart(0);
+        _inviteRecord?.Clear();
+        _byeRecord?.Clear();
+    }
+
+    /// <summary>
+    /// A cleared record for the call's new INVITE or BYE transaction, now its <see cref="Invite"/> or
+    /// <see cref="Bye"/>; the record of the previous transaction of that method, when there was one.
+    /// </summary>
+    public SipTransaction BeginTransaction(SipMethodKind method)
+    {
+        if (method == SipMethodKind.Invite)
+        {
+            return Invite = Cleared(ref _inviteRecord);
+        }
+
+        return Bye = Cleared(ref _byeRecord);
+    }
+
+    private static SipTransaction Cleared(ref SipTransaction? record)
+    {
+        if (record is null)
+        {
+            record = new SipTransaction();
+        }
+        else
+        {
+            record.Clear();
+        }
+
+        return record;
     }
 
     /// <summary>

@@ -5,8 +5,9 @@ using SipTraceContext.Sip.Ims;
 namespace SipTraceContext.Instrumentation.Internal;
 
 /// <summary>
-/// What the tracer reads from one message, found in a single pass over its header fields. Spans point
-/// into the message (or, for the rare folded value, into a copy), so nothing is allocated.
+/// What the tracer reads from every message, from the header fields the reader that validated it
+/// recorded. Spans point into the message (or, for the rare folded value, into a copy), so nothing
+/// is allocated.
 /// </summary>
 internal ref struct SipMessageFacts
 {
@@ -27,19 +28,18 @@ internal ref struct SipMessageFacts
     public ReadOnlySpan<byte> Branch;
     public ReadOnlySpan<byte> From;
     public ReadOnlySpan<byte> To;
-    public ReadOnlySpan<byte> FromTag;
     public ReadOnlySpan<byte> ToTag;
-    public ReadOnlySpan<byte> SessionId;
-    public ReadOnlySpan<byte> XCid;
-    public ReadOnlySpan<byte> ChargingVector;
-    public ReadOnlySpan<byte> UserAgent;
 
     /// <summary>
     /// Reads the facts every message needs, or says why the message is unusable: not SIP, cut short
     /// before the end of its headers, or missing a header every request and response must carry
-    /// (RFC 3261 §8.1.1). The walk stops once those headers are found; the correlators and the
-    /// User-Agent, needed only for recorded spans, are read by <see cref="ReadSpanHeaders"/>.
+    /// (RFC 3261 §8.1.1). The correlators and the User-Agent, needed only for recorded spans, are
+    /// read by <see cref="SipSpanHeaders.Read"/>.
     /// </summary>
+    /// <remarks>
+    /// One walk over the fields, stopping once the five are found (they usually come first): five
+    /// lookups would each walk the fields from the start again.
+    /// </remarks>
     public static bool TryRead(in SipMessageReader reader, out SipMessageFacts facts, out string? problem)
     {
         facts = default;
@@ -146,31 +146,17 @@ internal ref struct SipMessageFacts
         return true;
     }
 
-    /// <summary>Reads what only a recorded span needs: the From tag, the cross-leg correlators and the User-Agent.</summary>
-    public void ReadSpanHeaders(in SipMessageReader reader)
+    /// <summary>The value of the first instance of a header, unfolded; <see langword="false"/> when there is none.</summary>
+    internal static bool TryGet(scoped in SipMessageReader reader, ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
     {
-        FromTag = SipSyntax.Parameter(From, "tag"u8);
-        foreach (SipHeaderField field in reader.Headers)
+        if (!reader.TryGetHeader(name, out SipHeaderField field))
         {
-            ReadOnlySpan<byte> name = field.Name;
-            switch (name.Length)
-            {
-                case 5 when XCid.IsEmpty && Ascii.EqualsIgnoreCase(name, "X-CID"u8):
-                    XCid = ValueOf(field);
-                    break;
-                case 10 when SessionId.IsEmpty && Ascii.EqualsIgnoreCase(name, "Session-ID"u8):
-                    SessionId = ValueOf(field);
-                    break;
-                case 10 when UserAgent.IsEmpty && Ascii.EqualsIgnoreCase(name, "User-Agent"u8):
-                    UserAgent = ValueOf(field);
-                    break;
-                case 17 when ChargingVector.IsEmpty && Ascii.EqualsIgnoreCase(name, "P-Charging-Vector"u8):
-                    ChargingVector = ValueOf(field);
-                    break;
-                default:
-                    break;
-            }
+            value = default;
+            return false;
         }
+
+        value = ValueOf(field);
+        return true;
     }
 
     private const int CallIdBit = 1;
@@ -210,5 +196,33 @@ internal ref struct SipMessageFacts
 
         byte[] unfolded = new byte[field.UnfoldedValueLength];
         return field.TryCopyUnfoldedValue(unfolded, out int written) ? unfolded.AsSpan(0, written) : field.Value;
+    }
+}
+
+/// <summary>
+/// What only a recorded span needs from its message: the From tag, the cross-leg correlators and the
+/// User-Agent, taken from the same reader's lookups when a span is recorded.
+/// </summary>
+internal ref struct SipSpanHeaders
+{
+    public ReadOnlySpan<byte> FromTag;
+    public ReadOnlySpan<byte> SessionId;
+    public ReadOnlySpan<byte> XCid;
+    public ReadOnlySpan<byte> ChargingVector;
+    public ReadOnlySpan<byte> UserAgent;
+
+    public static SipSpanHeaders Read(in SipMessageReader reader, ReadOnlySpan<byte> from, bool userAgent)
+    {
+        var headers = default(SipSpanHeaders);
+        headers.FromTag = SipSyntax.Parameter(from, "tag"u8);
+        SipMessageFacts.TryGet(in reader, "Session-ID"u8, out headers.SessionId);
+        SipMessageFacts.TryGet(in reader, "X-CID"u8, out headers.XCid);
+        SipMessageFacts.TryGet(in reader, "P-Charging-Vector"u8, out headers.ChargingVector);
+        if (userAgent)
+        {
+            SipMessageFacts.TryGet(in reader, "User-Agent"u8, out headers.UserAgent);
+        }
+
+        return headers;
     }
 }

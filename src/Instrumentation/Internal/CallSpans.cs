@@ -1,0 +1,527 @@
+using System.Diagnostics;
+using System.Text;
+using SipTraceContext.Conventions;
+using SipTraceContext.Propagation;
+using SipTraceContext.Sip;
+
+namespace SipTraceContext.Instrumentation.Internal;
+
+/// <summary>
+/// Span mechanics and tag writing for the call tracer: where a span starts from (trust, extraction,
+/// the host's ambient span), the tags and events of <c>sip.call.setup</c> and <c>sip.call.teardown</c>,
+/// the user callbacks, and how a span ends. It keeps no call state: the state machine decides when,
+/// this writes what.
+/// </summary>
+/// <remarks>
+/// Every method that starts or ends a span leaves <see cref="Activity.Current"/> as it found it: the
+/// host's ambient span must not change under a call to the tracer.
+/// </remarks>
+internal sealed class CallSpans : IDisposable
+{
+    private readonly ActivitySource _source;
+    private readonly SipRawPropagator _rawPropagator;
+    private readonly SipTextMapPropagator _textMapPropagator;
+    private readonly AddressFormatter _addresses;
+    private readonly SipTrustMode _trustMode;
+    private readonly SipTrustSelector? _trustSelector;
+    private readonly bool _recordTrustMode;
+    private readonly bool _recordTrying;
+    private readonly bool _recordUserAgent;
+    private readonly SipCallFilter? _filter;
+    private readonly SipActivityEnricher? _enrichWithRequest;
+    private readonly SipActivityEnricher? _enrichWithResponse;
+
+    public CallSpans(SipInstrumentationOptions options)
+    {
+        _rawPropagator = new SipRawPropagator(options.Propagation);
+        _textMapPropagator = new SipTextMapPropagator(options.Propagation);
+        _addresses = new AddressFormatter(options.AddressPrivacy, options.HashKey);
+        _trustMode = options.TrustMode;
+        _trustSelector = options.TrustSelector;
+        _recordTrustMode = options.TrustSelector is not null || options.TrustMode != SipTrustMode.Parent;
+        _recordTrying = options.RecordTrying;
+        _recordUserAgent = options.RecordUserAgent;
+        _filter = options.Filter;
+        _enrichWithRequest = options.EnrichWithRequest;
+        _enrichWithResponse = options.EnrichWithResponse;
+        _source = InstrumentationIdentity.CreateActivitySource();
+    }
+
+    public void Dispose() => _source.Dispose();
+
+    /// <summary>Whether the call gets spans: the filter's answer, <see langword="true"/> without a filter.</summary>
+    public bool RunFilter(in RecordedMessage message)
+    {
+        if (_filter is null)
+        {
+            return true;
+        }
+
+        try
+        {
+            return _filter(in message.Reader, message.Direction);
+        }
+#pragma warning disable CA1031 // User callbacks never throw into the host; a failing filter means no span.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            SipInstrumentationEventSource.Log.CallbackFailed(nameof(SipInstrumentationOptions.Filter), exception);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Starts the setup span of an initial INVITE and, when it is recorded, writes its tags.
+    /// <paramref name="context"/> is the span's context as started, before any enricher could drop it.
+    /// </summary>
+    public Activity? StartSetup(string callId, in RecordedMessage message, out ActivityContext context)
+    {
+        Activity? activity = StartSpan(SipSpanNames.CallSetup, default, fromDialog: false, in message, out string? trustMode);
+        if (activity is null)
+        {
+            context = default;
+            return null;
+        }
+
+        context = activity.Context;
+        if (activity.IsAllDataRequested)
+        {
+            ref readonly SipMessageFacts facts = ref message.Facts;
+            SipSpanHeaders headers = SipSpanHeaders.Read(in message.Reader, facts.From, _recordUserAgent);
+            activity.SetTag(SipAttributes.CallId, callId);
+            activity.SetTag(SipAttributes.Method, SipAttributes.MethodValues.Invite);
+            activity.SetTag(SipAttributes.From, _addresses.Format(facts.From));
+            activity.SetTag(SipAttributes.To, _addresses.Format(facts.To));
+            activity.SetTag(SipAttributes.Via, Text(facts.TopVia));
+            if (!headers.FromTag.IsEmpty)
+            {
+                activity.SetTag(SipAttributes.FromTag, Text(headers.FromTag));
+            }
+
+            SetCommonRequestTags(activity, in message, in headers, trustMode);
+            if (!headers.UserAgent.IsEmpty)
+            {
+                activity.SetTag(OtelAttributes.UserAgentOriginal, Text(headers.UserAgent));
+            }
+
+            SetSpanTags(activity, message.SpanTags);
+            Enrich(_enrichWithRequest, nameof(SipInstrumentationOptions.EnrichWithRequest), activity, in message.Reader);
+        }
+
+        return activity;
+    }
+
+    /// <summary>
+    /// Starts the teardown span of a BYE under <paramref name="setup"/> (when <paramref name="knownDialog"/>)
+    /// and, when it is recorded, writes its tags. <paramref name="context"/> is as for <see cref="StartSetup"/>.
+    /// </summary>
+    public Activity? StartTeardown(string callId, ActivityContext setup, bool knownDialog, in RecordedMessage message, out ActivityContext context)
+    {
+        Activity? activity = StartSpan(SipSpanNames.CallTeardown, setup, knownDialog, in message, out string? trustMode);
+        if (activity is null)
+        {
+            context = default;
+            return null;
+        }
+
+        context = activity.Context;
+        if (activity.IsAllDataRequested)
+        {
+            SipSpanHeaders headers = SipSpanHeaders.Read(in message.Reader, message.Facts.From, userAgent: false);
+            activity.SetTag(SipAttributes.CallId, callId);
+            activity.SetTag(SipAttributes.Method, SipAttributes.MethodValues.Bye);
+            activity.SetTag(SipAttributes.InitiatedBy, _addresses.Format(message.Facts.From));
+            SetCommonRequestTags(activity, in message, in headers, trustMode);
+            SetSpanTags(activity, message.SpanTags);
+            Enrich(_enrichWithRequest, nameof(SipInstrumentationOptions.EnrichWithRequest), activity, in message.Reader);
+        }
+
+        return activity;
+    }
+
+    /// <summary>The <c>sip.cancelled</c> event of an INVITE's span, at the first CANCEL.</summary>
+    public void Cancelled(SipTransaction invite, in RecordedMessage message)
+    {
+        if (invite.Activity is { IsAllDataRequested: true } activity)
+        {
+            activity.AddEvent(new ActivityEvent(SipEventNames.Cancelled, message.Timestamp, new ActivityTagsCollection
+            {
+                { SipAttributes.ElapsedMs, Elapsed(invite.Start, message.Timestamp) },
+                { SipAttributes.InitiatedBy, _addresses.Format(message.Facts.From) },
+            }));
+        }
+    }
+
+    /// <summary>The ringing or provisional event of a new provisional response; a 100 only with <c>RecordTrying</c>.</summary>
+    public void Provisional(SipTransaction invite, in RecordedMessage message)
+    {
+        ref readonly SipMessageFacts facts = ref message.Facts;
+        int status = facts.StatusCode;
+        if (invite.Activity is not { IsAllDataRequested: true } activity || (status == 100 && !_recordTrying))
+        {
+            return;
+        }
+
+        var tags = new ActivityTagsCollection
+        {
+            { SipAttributes.StatusCode, SipCallMetrics.BoxedStatus(status) },
+            { SipAttributes.ElapsedMs, Elapsed(invite.Start, message.Timestamp) },
+        };
+        string name = SipEventNames.Ringing;
+        if (status != 180)
+        {
+            name = SipEventNames.Provisional;
+            tags.Add(SipAttributes.ReasonPhrase, Text(facts.ReasonPhrase));
+        }
+
+        if (!facts.ToTag.IsEmpty)
+        {
+            tags.Add(SipAttributes.ToTag, Text(facts.ToTag));
+        }
+
+        activity.AddEvent(new ActivityEvent(name, message.Timestamp, tags));
+    }
+
+    /// <summary>Ends a setup span with the 2xx that answered the INVITE.</summary>
+    public void EndAnswered(Activity activity, double setupMilliseconds, in RecordedMessage message)
+    {
+        if (activity.IsAllDataRequested)
+        {
+            ref readonly SipMessageFacts facts = ref message.Facts;
+            object status = SipCallMetrics.BoxedStatus(facts.StatusCode);
+            object setupTime = setupMilliseconds;
+            activity.SetTag(SipAttributes.StatusCode, status);
+            activity.SetTag(SipAttributes.SetupTimeMs, setupTime);
+            var answered = new ActivityTagsCollection
+            {
+                { SipAttributes.StatusCode, status },
+                { SipAttributes.SetupTimeMs, setupTime },
+            };
+            if (!facts.ToTag.IsEmpty)
+            {
+                string toTag = Text(facts.ToTag);
+                activity.SetTag(SipAttributes.ToTag, toTag);
+                answered.Add(SipAttributes.ToTag, toTag);
+            }
+
+            activity.AddEvent(new ActivityEvent(SipEventNames.Answered, message.Timestamp, answered));
+            Enrich(_enrichWithResponse, nameof(SipInstrumentationOptions.EnrichWithResponse), activity, in message.Reader);
+        }
+
+        EndSpan(activity, message.Timestamp);
+    }
+
+    /// <summary>Ends a teardown span with the 2xx that answered the BYE.</summary>
+    public void EndTornDown(Activity activity, in RecordedMessage message)
+    {
+        if (activity.IsAllDataRequested)
+        {
+            activity.SetTag(SipAttributes.StatusCode, SipCallMetrics.BoxedStatus(message.Facts.StatusCode));
+            Enrich(_enrichWithResponse, nameof(SipInstrumentationOptions.EnrichWithResponse), activity, in message.Reader);
+        }
+
+        EndSpan(activity, message.Timestamp);
+    }
+
+    /// <summary>Ends a span with the final error response that failed its request.</summary>
+    public void EndFailed(Activity activity, string errorType, in RecordedMessage message)
+    {
+        if (activity.IsAllDataRequested)
+        {
+            ref readonly SipMessageFacts facts = ref message.Facts;
+            string reason = Text(facts.ReasonPhrase);
+            activity.SetTag(SipAttributes.StatusCode, SipCallMetrics.BoxedStatus(facts.StatusCode));
+            activity.SetTag(SipAttributes.ReasonPhrase, reason);
+            activity.SetTag(OtelAttributes.ErrorType, errorType);
+            if (!facts.ToTag.IsEmpty)
+            {
+                activity.SetTag(SipAttributes.ToTag, Text(facts.ToTag));
+            }
+
+            activity.SetStatus(ActivityStatusCode.Error, reason);
+            Enrich(_enrichWithResponse, nameof(SipInstrumentationOptions.EnrichWithResponse), activity, in message.Reader);
+        }
+
+        EndSpan(activity, message.Timestamp);
+    }
+
+    /// <summary>The <c>sip.retransmission</c> event of a request (<paramref name="status"/> 0) or a response.</summary>
+    public static void Retransmitted(SipTransaction transaction, string method, int status, SipDirection direction, DateTimeOffset timestamp)
+    {
+        if (transaction.Activity is not { IsAllDataRequested: true } activity)
+        {
+            // The span already ended and was exported: the counter is all there is to record.
+            return;
+        }
+
+        var tags = new ActivityTagsCollection();
+        if (status == 0)
+        {
+            tags.Add(SipAttributes.Method, method);
+        }
+        else
+        {
+            tags.Add(SipAttributes.StatusCode, SipCallMetrics.BoxedStatus(status));
+        }
+
+        tags.Add(SipAttributes.RetransmissionCount, transaction.RetransmissionCount);
+        tags.Add(SipAttributes.ElapsedMs, Elapsed(transaction.Start, timestamp));
+        tags.Add(SipAttributes.Direction, DirectionValue(direction));
+        activity.AddEvent(new ActivityEvent(SipEventNames.Retransmission, timestamp, tags));
+        activity.SetTag(SipAttributes.RetransmissionCount, transaction.RetransmissionCount);
+    }
+
+    /// <summary>Ends a span whose transaction timer fired, at the time it fired.</summary>
+    public static void EndTimedOut(Activity activity, SipTransaction transaction, TimeSpan waited, DateTimeOffset end)
+    {
+        bool isInvite = transaction.Method == SipMethodKind.Invite;
+        if (activity.IsAllDataRequested)
+        {
+            activity.AddEvent(new ActivityEvent(SipEventNames.Timeout, end, new ActivityTagsCollection
+            {
+                { SipAttributes.Method, isInvite ? SipAttributes.MethodValues.Invite : SipAttributes.MethodValues.Bye },
+                { SipAttributes.ElapsedMs, waited.TotalMilliseconds },
+            }));
+            activity.SetTag(OtelAttributes.ErrorType, OtelAttributes.ErrorTypeValues.Timeout);
+            activity.SetStatus(ActivityStatusCode.Error, isInvite && transaction.ProvisionalSeen ? "Timer C fired" : isInvite ? "Timer B fired" : "Timer F fired");
+        }
+
+        EndSpan(activity, end);
+    }
+
+    /// <summary>Ends a span still open when its call goes (eviction, or the tracer's disposal when <paramref name="evictionReason"/> is <see langword="null"/>).</summary>
+    public static void EndOpen(SipTransaction? transaction, DateTimeOffset now, string? evictionReason)
+    {
+        if (transaction?.Activity is not { } activity)
+        {
+            return;
+        }
+
+        transaction.Activity = null;
+        if (evictionReason is not null && activity.IsAllDataRequested)
+        {
+            activity.SetTag(SipAttributes.EvictionReason, evictionReason);
+        }
+
+        EndSpan(activity, now);
+    }
+
+    /// <summary>The milliseconds from <paramref name="start"/> to <paramref name="now"/>; never negative.</summary>
+    public static double Elapsed(DateTimeOffset start, DateTimeOffset now)
+    {
+        double elapsed = (now - start).TotalMilliseconds;
+        return elapsed > 0 ? elapsed : 0;
+    }
+
+    private static ActivityKind KindFor(SipDirection direction) => direction == SipDirection.In ? ActivityKind.Server : ActivityKind.Client;
+
+    private static string DirectionValue(SipDirection direction) =>
+        direction == SipDirection.In ? SipAttributes.DirectionValues.In : SipAttributes.DirectionValues.Out;
+
+    private static string Text(ReadOnlySpan<byte> value) => Encoding.UTF8.GetString(value);
+
+    private static void EndSpan(Activity activity, DateTimeOffset end)
+    {
+        // Stop() makes the span's parent Activity.Current on this thread; the host's ambient span must
+        // stay what it was.
+        Activity? current = Activity.Current;
+        DateTime endUtc = end.UtcDateTime;
+        activity.SetEndTime(endUtc < activity.StartTimeUtc ? activity.StartTimeUtc : endUtc);
+        activity.Stop();
+        if (!ReferenceEquals(Activity.Current, current))
+        {
+            Activity.Current = current;
+        }
+    }
+
+    private static void Drop(Activity activity)
+    {
+        // Not recorded means not exported: the SDK skips spans without the Recorded flag.
+        activity.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+        activity.IsAllDataRequested = false;
+    }
+
+    private Activity? StartSpan(string name, ActivityContext dialogParent, bool fromDialog, in RecordedMessage message, out string? trustMode)
+    {
+        trustMode = null;
+        if (!_source.HasListeners())
+        {
+            return null;
+        }
+
+        ActivityContext parent = dialogParent;
+        ActivityLink[]? links = null;
+        bool detachFromAmbient = true;
+        if (!fromDialog)
+        {
+            if (message.Direction == SipDirection.In)
+            {
+                // A received request starts from what its headers say (per the trust mode), never
+                // from whatever span happens to be ambient on the receiving thread.
+                SipTrustMode mode = SelectTrust(in message.Reader);
+                if (_recordTrustMode)
+                {
+                    trustMode = mode switch
+                    {
+                        SipTrustMode.Parent => SipAttributes.TrustModeValues.Parent,
+                        SipTrustMode.Link => SipAttributes.TrustModeValues.Link,
+                        _ => SipAttributes.TrustModeValues.Ignore,
+                    };
+                }
+
+                if (mode != SipTrustMode.Ignore && TryExtract(in message, out ActivityContext remote))
+                {
+                    SipTrustBoundary boundary = SipTrustBoundary.Resolve(remote, mode);
+                    parent = boundary.Parent;
+                    links = boundary.CreateLinks();
+                }
+            }
+            else if (TryExtract(in message, out ActivityContext written))
+            {
+                // The node wrote these headers itself (or its host did): they name our own parent.
+                parent = written;
+            }
+            else
+            {
+                // A request this node originates belongs under the host's ambient span, if any.
+                detachFromAmbient = false;
+            }
+        }
+
+        Activity? ambient = Activity.Current;
+        if (detachFromAmbient && ambient is not null)
+        {
+            Activity.Current = null;
+        }
+
+        Activity? activity = _source.StartActivity(name, KindFor(message.Direction), parent, tags: null, links, message.Timestamp);
+
+        // StartActivity makes the new span current; the host's context must not change under it.
+        if (!ReferenceEquals(Activity.Current, ambient))
+        {
+            Activity.Current = ambient;
+        }
+
+        return activity;
+    }
+
+    private bool TryExtract(in RecordedMessage message, out ActivityContext context)
+    {
+        if (message.Carrier is null)
+        {
+            return _rawPropagator.TryExtract(in message.Reader, out context);
+        }
+
+        try
+        {
+            context = _textMapPropagator.Extract(default, message.Carrier, SipHeaderCarrier.Getter).ActivityContext;
+            return context.TraceId != default;
+        }
+#pragma warning disable CA1031 // The carrier is host code; a throwing getter means no context, not a failure of the host.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            SipInstrumentationEventSource.Log.CallbackFailed("carrier", exception);
+            context = default;
+            return false;
+        }
+    }
+
+    private SipTrustMode SelectTrust(in SipMessageReader reader)
+    {
+        if (_trustSelector is null)
+        {
+            return _trustMode;
+        }
+
+        try
+        {
+            return _trustSelector(in reader);
+        }
+#pragma warning disable CA1031 // User callbacks never throw into the host; an undecidable trust means trust nothing.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            SipInstrumentationEventSource.Log.CallbackFailed(nameof(SipInstrumentationOptions.TrustSelector), exception);
+            return SipTrustMode.Ignore;
+        }
+    }
+
+    private static void Enrich(SipActivityEnricher? enricher, string name, Activity activity, in SipMessageReader message)
+    {
+        if (enricher is null)
+        {
+            return;
+        }
+
+        try
+        {
+            enricher(activity, in message);
+        }
+#pragma warning disable CA1031 // User callbacks never throw into the host; a span a failing enricher touched is dropped.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            SipInstrumentationEventSource.Log.CallbackFailed(name, exception);
+            Drop(activity);
+        }
+    }
+
+    private static void SetCommonRequestTags(Activity activity, in RecordedMessage message, in SipSpanHeaders headers, string? trustMode)
+    {
+        ref readonly SipMessageFacts facts = ref message.Facts;
+        activity.SetTag(SipAttributes.Cseq, (long)facts.CSeq);
+        if (!facts.Branch.IsEmpty)
+        {
+            activity.SetTag(SipAttributes.Branch, Text(facts.Branch));
+        }
+
+        activity.SetTag(SipAttributes.Direction, DirectionValue(message.Direction));
+        if (SipSyntax.Transport(facts.TopVia) is { } transport)
+        {
+            activity.SetTag(OtelAttributes.NetworkTransport, transport);
+        }
+
+        if (SipSyntax.TryGetHostPort(facts.RequestUri, out ReadOnlySpan<byte> host, out int port))
+        {
+            activity.SetTag(OtelAttributes.ServerAddress, Text(host));
+            if (port > 0)
+            {
+                activity.SetTag(OtelAttributes.ServerPort, port);
+            }
+        }
+
+        // Cross-leg correlators: a B2BUA changes the Call-ID, these survive it.
+        if (!headers.SessionId.IsEmpty)
+        {
+            activity.SetTag(SipAttributes.SessionId, Text(SipSyntax.SessionUuid(headers.SessionId)));
+        }
+
+        if (!headers.XCid.IsEmpty)
+        {
+            activity.SetTag(SipAttributes.XCid, Text(headers.XCid));
+        }
+
+        if (!headers.ChargingVector.IsEmpty)
+        {
+            ReadOnlySpan<byte> icid = SipSyntax.ChargingId(headers.ChargingVector);
+            if (!icid.IsEmpty)
+            {
+                activity.SetTag(ImsAttributes.Icid, Text(icid));
+            }
+        }
+
+        if (trustMode is not null)
+        {
+            activity.SetTag(SipAttributes.TrustMode, trustMode);
+        }
+    }
+
+    private static void SetSpanTags(Activity activity, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (KeyValuePair<string, object?> tag in tags)
+        {
+            activity.SetTag(tag.Key, tag.Value);
+        }
+    }
+}
