@@ -24,7 +24,7 @@ public sealed class Proxy : IAsyncDisposable
         Role = role;
         _node = new UdpNode(role);
         _propagator = new SipRawPropagator(propagation);
-        _tracer = new SipCallTracer(new SipInstrumentationOptions
+        _tracer = new SipCallTracer(new SipCallTracerOptions
         {
             Propagation = propagation,
             MetricTags = NodeMetricsCollector.TagsOf(role), // this proxy's series in the SDK's merged streams

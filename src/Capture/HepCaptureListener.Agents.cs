@@ -33,7 +33,7 @@ public sealed partial class HepCaptureListener
 
             // agent id 0 means the packet named none: no tag then. Otherwise the agent id also goes on
             // every measurement of this node's tracer, so each node's metrics stay their own series.
-            SipInstrumentationOptions options = _tracerOptions;
+            SipCallTracerOptions options = _tracerOptions;
             if (agentId != 0)
             {
                 options = _tracerOptions.Clone();

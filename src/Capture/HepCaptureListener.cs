@@ -75,7 +75,7 @@ public sealed partial class HepCaptureListener : BackgroundService
     private readonly Channel<QueuedPacket> _queue;
     private readonly CaptureMetrics _metrics;
     private readonly TimeProvider _timeProvider;
-    private readonly SipInstrumentationOptions _tracerOptions;
+    private readonly SipCallTracerOptions _tracerOptions;
     private readonly NodeEndPoint[] _nodeEndPoints;
     private readonly HepDirectionResolver? _directionResolver;
     private readonly SipDirection _defaultDirection;

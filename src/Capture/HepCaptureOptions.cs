@@ -44,12 +44,12 @@ public sealed class HepCaptureOptions
     /// <summary>
     /// How many calls the listener tracks in all, across its capture agents: the bound of its call
     /// tables' memory. Each agent's tracer gets an equal share, <see cref="MaxTrackedCalls"/> /
-    /// <see cref="MaxCaptureAgents"/> (at least 1), or <see cref="SipInstrumentationOptions.MaxTrackedCalls"/>
+    /// <see cref="MaxCaptureAgents"/> (at least 1), or <see cref="SipCallTracerOptions.MaxTrackedCalls"/>
     /// of <see cref="Tracer"/> when that is lower; past its share a tracer evicts its oldest call
-    /// (<c>sip.call.evictions{capacity}</c>). <see cref="SipInstrumentationOptions.DefaultMaxTrackedCalls"/>
+    /// (<c>sip.call.evictions{capacity}</c>). <see cref="SipCallTracerOptions.DefaultMaxTrackedCalls"/>
     /// (what one tracer tracks by default) by default.
     /// </summary>
-    public int MaxTrackedCalls { get; set; } = SipInstrumentationOptions.DefaultMaxTrackedCalls;
+    public int MaxTrackedCalls { get; set; } = SipCallTracerOptions.DefaultMaxTrackedCalls;
 
     /// <summary>
     /// How long a capture agent may send nothing before the listener releases its tracer and frees its
@@ -93,7 +93,7 @@ public sealed class HepCaptureOptions
     public string? AuthKey { get; set; }
 
     /// <summary>The options of the call tracer each capture agent gets (they share them).</summary>
-    public SipInstrumentationOptions Tracer { get; set; } = new();
+    public SipCallTracerOptions Tracer { get; set; } = new();
 
     internal void Validate()
     {

@@ -1,7 +1,7 @@
 namespace SipTraceContext.Instrumentation;
 
 /// <summary>
-/// How <c>sip.from</c>, <c>sip.to</c> and <c>sip.initiated_by</c> (<see cref="SipInstrumentationOptions.AddressPrivacy"/>)
+/// How <c>sip.from</c>, <c>sip.to</c> and <c>sip.initiated_by</c> (<see cref="SipCallTracerOptions.AddressPrivacy"/>)
 /// and the IMS identities <c>ims.impu</c>, <c>ims.calling_party</c> and <c>ims.called_party</c>
 /// (<see cref="Ims.ImsNodeOptions.AddressPrivacy"/>) are recorded: they carry phone numbers and user names.
 /// </summary>
@@ -18,7 +18,7 @@ public enum SipAddressPrivacy
 
     /// <summary>
     /// The display name is dropped and the user part is replaced by the first 16 hex digits of its
-    /// HMAC-SHA256 under <see cref="SipInstrumentationOptions.HashKey"/> (<see cref="Ims.ImsNodeOptions.HashKey"/>), so the same user hashes the
+    /// HMAC-SHA256 under <see cref="SipCallTracerOptions.HashKey"/> (<see cref="Ims.ImsNodeOptions.HashKey"/>), so the same user hashes the
     /// same way and traces of one subscriber can still be found, without the number being readable.
     /// </summary>
     HashUser,

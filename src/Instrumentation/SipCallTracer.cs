@@ -14,8 +14,8 @@ namespace SipTraceContext.Instrumentation;
 /// <remarks>
 /// <para>
 /// Thread-safe: call <see cref="Record(ReadOnlySpan{byte}, SipDirection)"/> from any number of threads.
-/// Calls are kept in a sharded table bounded by <see cref="SipInstrumentationOptions.MaxTrackedCalls"/>
-/// and <see cref="SipInstrumentationOptions.MaxCallAge"/>; a timer on the <see cref="TimeProvider"/>
+/// Calls are kept in a sharded table bounded by <see cref="SipCallTracerOptions.MaxTrackedCalls"/>
+/// and <see cref="SipCallTracerOptions.MaxCallAge"/>; a timer on the <see cref="TimeProvider"/>
 /// ends transactions past Timer B / Timer C / Timer F and evicts old calls. Dispose it to stop the timer
 /// and end what is still open.
 /// </para>
@@ -41,16 +41,16 @@ public sealed class SipCallTracer : IDisposable
 
     /// <summary>Creates a tracer with the default options on the system clock.</summary>
     public SipCallTracer()
-        : this(new SipInstrumentationOptions(), TimeProvider.System)
+        : this(new SipCallTracerOptions(), TimeProvider.System)
     {
     }
 
     /// <summary>Creates a tracer.</summary>
     /// <param name="options">The options; read once, here.</param>
     /// <param name="timeProvider">The clock for message timestamps and timers; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="options"/> or its <see cref="SipInstrumentationOptions.Propagation"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> or its <see cref="SipCallTracerOptions.Propagation"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A limit or timer in <paramref name="options"/> is out of range.</exception>
-    public SipCallTracer(SipInstrumentationOptions options, TimeProvider? timeProvider = null)
+    public SipCallTracer(SipCallTracerOptions options, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -102,7 +102,7 @@ public sealed class SipCallTracer : IDisposable
     /// <param name="spanTags">
     /// Tags set on the span this message starts (the setup span for an initial INVITE, the teardown span for
     /// a BYE) when that span is sampled, after the tracer's own tags (a tag of the same name replaces the
-    /// tracer's) and before <see cref="SipInstrumentationOptions.EnrichWithRequest"/>. Ignored for every other
+    /// tracer's) and before <see cref="SipCallTracerOptions.EnrichWithRequest"/>. Ignored for every other
     /// message: a span carries the tags of the message that started it. Not kept after the call returns.
     /// </param>
     /// <returns>The context of the span the message belongs to, or <c>default</c>.</returns>

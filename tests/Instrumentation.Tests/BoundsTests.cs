@@ -12,7 +12,7 @@ public sealed class BoundsTests
     [Fact]
     public void Past_capacity_the_oldest_calls_are_evicted_counted_and_their_spans_ended()
     {
-        using var h = new TracerHarness(new SipInstrumentationOptions { MaxTrackedCalls = 3 });
+        using var h = new TracerHarness(new SipCallTracerOptions { MaxTrackedCalls = 3 });
         for (int i = 0; i < 5; i++)
         {
             h.In(Sip.Invite($"call-{i}@x"));
@@ -38,7 +38,7 @@ public sealed class BoundsTests
     [Fact]
     public void Calls_older_than_the_maximum_age_are_evicted_and_ended_calls_only_linger_for_a_timer_b()
     {
-        using var h = new TracerHarness(new SipInstrumentationOptions { MaxCallAge = TimeSpan.FromMinutes(10) });
+        using var h = new TracerHarness(new SipCallTracerOptions { MaxCallAge = TimeSpan.FromMinutes(10) });
         h.In(Sip.Invite("long@x"));
         h.Out(Sip.Response(200, "OK", "long@x"));
         h.In(Sip.Invite("failed@x"));
@@ -83,7 +83,7 @@ public sealed class BoundsTests
     {
         const int Capacity = 10_000;
         const int Calls = 1_000_000;
-        using var h = new TracerHarness(new SipInstrumentationOptions { MaxTrackedCalls = Capacity }, traces: false);
+        using var h = new TracerHarness(new SipCallTracerOptions { MaxTrackedCalls = Capacity }, traces: false);
 
         // One INVITE buffer, its Call-ID digits rewritten per call: the test itself allocates nothing per call.
         byte[] invite = Sip.Invite("call-0000000@load.example.com");
@@ -122,7 +122,7 @@ public sealed class BoundsTests
     public void Once_a_flood_of_unanswered_invites_has_ended_the_call_table_gives_its_memory_back()
     {
         const int Capacity = 20_000;
-        using var h = new TracerHarness(new SipInstrumentationOptions { MaxTrackedCalls = Capacity }, traces: false);
+        using var h = new TracerHarness(new SipCallTracerOptions { MaxTrackedCalls = Capacity }, traces: false);
         byte[] invite = Sip.Invite("call-0000000@flood.example.com");
         int digits = IndexOf(invite, "call-"u8) + "call-".Length;
 
@@ -143,9 +143,9 @@ public sealed class BoundsTests
         Assert.Equal(Capacity, h.Tracer.TrackedCalls);
 
         // Timer B ends every INVITE; a Timer B later the ended calls are gone.
-        h.Advance(SipInstrumentationOptions.DefaultTimerB.TotalMilliseconds + 1_000);
+        h.Advance(SipCallTracerOptions.DefaultTimerB.TotalMilliseconds + 1_000);
         h.Tracer.Sweep();
-        h.Advance(SipInstrumentationOptions.DefaultTimerB.TotalMilliseconds + 1_000);
+        h.Advance(SipCallTracerOptions.DefaultTimerB.TotalMilliseconds + 1_000);
         h.Tracer.Sweep();
         long after = GC.GetTotalMemory(forceFullCollection: true);
 
@@ -249,7 +249,7 @@ public sealed class BoundsTests
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static WeakReference CreateAndForget(TimeProvider time)
     {
-        var tracer = new SipCallTracer(new SipInstrumentationOptions(), time);
+        var tracer = new SipCallTracer(new SipCallTracerOptions(), time);
         tracer.Record(Sip.Invite("forgotten@x"), SipDirection.In);
         return new WeakReference(tracer);
     }

@@ -120,7 +120,7 @@ public sealed class CallFlowTests
         Assert.Equal(0, m.Value(M.MessageRetransmissions.Name));
         Assert.Equal(0, m.Value(M.MessageMalformed.Name));
         Assert.Equal(0, m.Value(M.CallEvictions.Name));
-        Assert.Equal(SipInstrumentationOptions.DefaultMaxTrackedCalls, m.Value(M.CallsCapacity.Name));
+        Assert.Equal(SipCallTracerOptions.DefaultMaxTrackedCalls, m.Value(M.CallsCapacity.Name));
 
         // No Call-ID, address or other per-call value on any metric.
         foreach (string name in new[] { M.CallSetupLatency.Name, M.ResponseCount.Name, M.CallsActive.Name })
@@ -253,7 +253,7 @@ public sealed class CallFlowTests
     [Fact]
     public void A_ringing_invite_waits_for_timer_c_not_timer_b()
     {
-        using var h = new TracerHarness(new SipInstrumentationOptions { TimerC = TimeSpan.FromSeconds(90) });
+        using var h = new TracerHarness(new SipCallTracerOptions { TimerC = TimeSpan.FromSeconds(90) });
         h.Out(Sip.Invite(CallId));
         h.Advance(1_000);
         h.In(Sip.Response(180, "Ringing", CallId));
@@ -575,7 +575,7 @@ public sealed class CallFlowTests
     [Fact]
     public void Explicit_timestamps_set_span_and_event_times_for_capture_pipelines()
     {
-        using var h = new TracerHarness(new SipInstrumentationOptions { RecordTrying = true });
+        using var h = new TracerHarness(new SipCallTracerOptions { RecordTrying = true });
         DateTimeOffset captured = new(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
         h.Tracer.Record(Sip.Invite(CallId), SipDirection.In, captured);
         h.Tracer.Record(Sip.Response(100, "Trying", CallId, toTag: null), SipDirection.Out, captured.AddMilliseconds(3));

@@ -34,7 +34,7 @@ public sealed class OptionsTests
     [Fact]
     public void Link_mode_starts_a_new_trace_linked_to_the_remote_one()
     {
-        using var h = new TracerHarness(new SipInstrumentationOptions { TrustMode = SipTrustMode.Link });
+        using var h = new TracerHarness(new SipCallTracerOptions { TrustMode = SipTrustMode.Link });
         h.In(Sip.Invite(CallId, extra: "P-OTel-Traceparent: " + Sip.TraceParent));
         h.Out(Sip.Response(486, "Busy Here", CallId));
 
@@ -51,7 +51,7 @@ public sealed class OptionsTests
     public void Per_message_trust_selector_decides_and_a_throwing_one_means_ignore()
     {
         int calls = 0;
-        using var h = new TracerHarness(new SipInstrumentationOptions
+        using var h = new TracerHarness(new SipCallTracerOptions
         {
             TrustSelector = (in SipMessageReader request) => ++calls == 1 ? SipTrustMode.Ignore : throw new InvalidOperationException("selector bug"),
         });
@@ -103,7 +103,7 @@ public sealed class OptionsTests
     [InlineData(SipAddressPrivacy.RedactUser, "<sip:***@atlanta.example.com>;tag=1928301774", "<sip:***@biloxi.example.com>")]
     public void Privacy_modes_shape_from_to_and_initiated_by(SipAddressPrivacy privacy, string from, string to)
     {
-        using var h = new TracerHarness(new SipInstrumentationOptions { AddressPrivacy = privacy });
+        using var h = new TracerHarness(new SipCallTracerOptions { AddressPrivacy = privacy });
         h.In(Sip.Invite(CallId));
         h.Out(Sip.Response(200, "OK", CallId));
         h.In(Sip.Bye(CallId));
@@ -121,7 +121,7 @@ public sealed class OptionsTests
         byte[] key = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
         string[] Run(byte[]? hashKey, string user)
         {
-            using var h = new TracerHarness(new SipInstrumentationOptions { AddressPrivacy = SipAddressPrivacy.HashUser, HashKey = hashKey });
+            using var h = new TracerHarness(new SipCallTracerOptions { AddressPrivacy = SipAddressPrivacy.HashUser, HashKey = hashKey });
             h.In(Sip.Request("INVITE", CallId, 1, "z9hG4bK1", $"\"Someone\" <sip:{user}@atlanta.example.com;transport=tcp>", "t1", "<tel:+15557654321;phone-context=example.com>", null));
             h.Out(Sip.Response(486, "Busy Here", CallId));
             Activity setup = Assert.Single(h.Spans);
@@ -146,7 +146,7 @@ public sealed class OptionsTests
     [Fact]
     public void Filtered_calls_get_no_spans_but_still_count_in_metrics()
     {
-        using var h = new TracerHarness(new SipInstrumentationOptions
+        using var h = new TracerHarness(new SipCallTracerOptions
         {
             Filter = (in SipMessageReader request, SipDirection direction) => !request.TryGetHeader("X-No-Trace"u8, out ReadOnlySpan<byte> _),
         });
@@ -170,7 +170,7 @@ public sealed class OptionsTests
     {
         using var events = new CallbackFailures();
         int filterCalls = 0;
-        using var h = new TracerHarness(new SipInstrumentationOptions
+        using var h = new TracerHarness(new SipCallTracerOptions
         {
             Filter = (in SipMessageReader request, SipDirection direction) => ++filterCalls == 1 ? throw new InvalidOperationException("filter bug") : true,
             EnrichWithRequest = (Activity activity, in SipMessageReader request) =>
@@ -291,11 +291,11 @@ public sealed class OptionsTests
     [Fact]
     public void Invalid_options_are_rejected_up_front()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new SipCallTracer(new SipInstrumentationOptions { TimerB = TimeSpan.Zero }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new SipCallTracer(new SipInstrumentationOptions { TimerC = TimeSpan.FromSeconds(1) }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new SipCallTracer(new SipInstrumentationOptions { MaxTrackedCalls = 0 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new SipCallTracer(new SipInstrumentationOptions { MaxCallAge = TimeSpan.FromSeconds(-1) }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new SipCallTracer(new SipInstrumentationOptions { SweepInterval = TimeSpan.Zero }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SipCallTracer(new SipCallTracerOptions { TimerB = TimeSpan.Zero }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SipCallTracer(new SipCallTracerOptions { TimerC = TimeSpan.FromSeconds(1) }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SipCallTracer(new SipCallTracerOptions { MaxTrackedCalls = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SipCallTracer(new SipCallTracerOptions { MaxCallAge = TimeSpan.FromSeconds(-1) }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SipCallTracer(new SipCallTracerOptions { SweepInterval = TimeSpan.Zero }));
         Assert.Throws<ArgumentNullException>(() => new SipCallTracer(null!));
     }
 

@@ -63,8 +63,8 @@ public sealed class ProxyTests
     [Fact]
     public void Metric_tags_keep_two_tracers_in_one_process_apart()
     {
-        using var edge = new TracerHarness(new SipInstrumentationOptions { MetricTags = [new(O.ServiceInstanceId, "P-CSCF")] });
-        using var core = new SipCallTracer(new SipInstrumentationOptions { MetricTags = [new(O.ServiceInstanceId, "S-CSCF"), new("site", "east")] }, edge.Time);
+        using var edge = new TracerHarness(new SipCallTracerOptions { MetricTags = [new(O.ServiceInstanceId, "P-CSCF")] });
+        using var core = new SipCallTracer(new SipCallTracerOptions { MetricTags = [new(O.ServiceInstanceId, "S-CSCF"), new("site", "east")] }, edge.Time);
 
         edge.In(Sip.Invite("tags-1@x"));
         edge.Out(Sip.Response(486, "Busy Here", "tags-1@x"));
@@ -82,13 +82,13 @@ public sealed class ProxyTests
         Assert.Equal(1, m.HistogramCount(M.CallSetupLatency.Name, (O.ServiceInstanceId, "S-CSCF")));
         Assert.Equal(1, m.Value(M.CallsActive.Name, (O.ServiceInstanceId, "S-CSCF")));
         Assert.Equal(0, m.Value(M.CallsActive.Name, (O.ServiceInstanceId, "P-CSCF")));
-        Assert.Equal(SipInstrumentationOptions.DefaultMaxTrackedCalls, m.Value(M.CallsCapacity.Name, (O.ServiceInstanceId, "S-CSCF")));
+        Assert.Equal(SipCallTracerOptions.DefaultMaxTrackedCalls, m.Value(M.CallsCapacity.Name, (O.ServiceInstanceId, "S-CSCF")));
     }
 
     [Fact]
     public void Metric_tags_add_no_allocation_per_measurement()
     {
-        using var h = new TracerHarness(new SipInstrumentationOptions { MetricTags = [new(O.ServiceInstanceId, "P-CSCF"), new("site", "east")] });
+        using var h = new TracerHarness(new SipCallTracerOptions { MetricTags = [new(O.ServiceInstanceId, "P-CSCF"), new("site", "east")] });
         byte[] malformed = "INVITE sip:bob@example.com SIP/2.0\r\nVia SIP/2.0/UDP no-colon\r\n\r\n"u8.ToArray();
         h.In(malformed); // warm up
 
@@ -103,8 +103,8 @@ public sealed class ProxyTests
     [Fact]
     public void Options_clone_is_a_shallow_copy_that_can_diverge()
     {
-        var original = new SipInstrumentationOptions { MaxTrackedCalls = 7, MetricTags = [new(O.ServiceInstanceId, "a")] };
-        SipInstrumentationOptions copy = original.Clone();
+        var original = new SipCallTracerOptions { MaxTrackedCalls = 7, MetricTags = [new(O.ServiceInstanceId, "a")] };
+        SipCallTracerOptions copy = original.Clone();
         copy.MetricTags = [new(O.ServiceInstanceId, "b")];
 
         Assert.Equal(7, copy.MaxTrackedCalls);

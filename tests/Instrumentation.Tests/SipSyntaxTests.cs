@@ -294,7 +294,7 @@ public sealed class SipSyntaxTests
     [Fact]
     public void Any_bytes_are_either_recorded_or_counted_as_malformed_and_never_throw()
     {
-        using var h = new TracerHarness(new SipInstrumentationOptions { MaxTrackedCalls = 50 });
+        using var h = new TracerHarness(new SipCallTracerOptions { MaxTrackedCalls = 50 });
         byte[] valid = Sip.Invite("fuzz@x");
         Prop.ForAll(
             ArbMap.Default.ArbFor<byte[]>().Generator.Select(noise => Mutate(valid, noise)).ToArbitrary(),

@@ -18,7 +18,7 @@ internal sealed class TracerHarness : IDisposable
     private readonly MeterProvider _meterProvider;
     private readonly List<Metric> _metrics = [];
 
-    public TracerHarness(SipInstrumentationOptions? options = null, Sampler? sampler = null, bool traces = true)
+    public TracerHarness(SipCallTracerOptions? options = null, Sampler? sampler = null, bool traces = true)
     {
         Time = new FakeTimeProvider(Start);
         var builder = Sdk.CreateTracerProviderBuilder().SetSampler(sampler ?? new AlwaysOnSampler()).AddInMemoryExporter(Spans);
@@ -29,7 +29,7 @@ internal sealed class TracerHarness : IDisposable
 
         _tracerProvider = builder.Build()!;
         _meterProvider = Sdk.CreateMeterProviderBuilder().AddSipInstrumentation().AddInMemoryExporter(_metrics).Build()!;
-        Tracer = new SipCallTracer(options ?? new SipInstrumentationOptions(), Time);
+        Tracer = new SipCallTracer(options ?? new SipCallTracerOptions(), Time);
     }
 
     public FakeTimeProvider Time { get; }

@@ -43,7 +43,7 @@ public sealed class ImsNodeOptions
     /// <summary>
     /// The HMAC key for <see cref="SipAddressPrivacy.HashUser"/>. Set it (at least 16 bytes, kept secret) for hashes
     /// that stay the same across nodes, processes and restarts (the same key as a <see cref="SipCallTracer"/>'s
-    /// <see cref="SipInstrumentationOptions.HashKey"/> hashes a user the same way there); when <see langword="null"/> a
+    /// <see cref="SipCallTracerOptions.HashKey"/> hashes a user the same way there); when <see langword="null"/> a
     /// random key is drawn per node. There is no unkeyed mode: a phone number hashed without a secret key can be
     /// recovered by trying every number.
     /// </summary>

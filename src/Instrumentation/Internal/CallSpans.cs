@@ -31,7 +31,7 @@ internal sealed class CallSpans : IDisposable
     private readonly SipActivityEnricher? _enrichWithRequest;
     private readonly SipActivityEnricher? _enrichWithResponse;
 
-    public CallSpans(SipInstrumentationOptions options)
+    public CallSpans(SipCallTracerOptions options)
     {
         _rawPropagator = new SipRawPropagator(options.Propagation);
         _textMapPropagator = new SipTextMapPropagator(options.Propagation);
@@ -65,7 +65,7 @@ internal sealed class CallSpans : IDisposable
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            SipInstrumentationEventSource.Log.CallbackFailed(nameof(SipInstrumentationOptions.Filter), exception);
+            SipInstrumentationEventSource.Log.CallbackFailed(nameof(SipCallTracerOptions.Filter), exception);
             return false;
         }
     }
@@ -105,7 +105,7 @@ internal sealed class CallSpans : IDisposable
             }
 
             SetSpanTags(activity, message.SpanTags);
-            Enrich(_enrichWithRequest, nameof(SipInstrumentationOptions.EnrichWithRequest), activity, in message.Reader);
+            Enrich(_enrichWithRequest, nameof(SipCallTracerOptions.EnrichWithRequest), activity, in message.Reader);
         }
 
         return activity;
@@ -133,7 +133,7 @@ internal sealed class CallSpans : IDisposable
             activity.SetTag(SipAttributes.InitiatedBy, _addresses.Format(message.Facts.From));
             SetCommonRequestTags(activity, in message, in headers, trustMode);
             SetSpanTags(activity, message.SpanTags);
-            Enrich(_enrichWithRequest, nameof(SipInstrumentationOptions.EnrichWithRequest), activity, in message.Reader);
+            Enrich(_enrichWithRequest, nameof(SipCallTracerOptions.EnrichWithRequest), activity, in message.Reader);
         }
 
         return activity;
@@ -205,7 +205,7 @@ internal sealed class CallSpans : IDisposable
             }
 
             activity.AddEvent(new ActivityEvent(SipEventNames.Answered, message.Timestamp, answered));
-            Enrich(_enrichWithResponse, nameof(SipInstrumentationOptions.EnrichWithResponse), activity, in message.Reader);
+            Enrich(_enrichWithResponse, nameof(SipCallTracerOptions.EnrichWithResponse), activity, in message.Reader);
         }
 
         EndSpan(activity, message.Timestamp);
@@ -217,7 +217,7 @@ internal sealed class CallSpans : IDisposable
         if (activity.IsAllDataRequested)
         {
             activity.SetTag(SipAttributes.StatusCode, SipCallMetrics.BoxedStatus(message.Facts.StatusCode));
-            Enrich(_enrichWithResponse, nameof(SipInstrumentationOptions.EnrichWithResponse), activity, in message.Reader);
+            Enrich(_enrichWithResponse, nameof(SipCallTracerOptions.EnrichWithResponse), activity, in message.Reader);
         }
 
         EndSpan(activity, message.Timestamp);
@@ -239,7 +239,7 @@ internal sealed class CallSpans : IDisposable
             }
 
             activity.SetStatus(ActivityStatusCode.Error, reason);
-            Enrich(_enrichWithResponse, nameof(SipInstrumentationOptions.EnrichWithResponse), activity, in message.Reader);
+            Enrich(_enrichWithResponse, nameof(SipCallTracerOptions.EnrichWithResponse), activity, in message.Reader);
         }
 
         EndSpan(activity, message.Timestamp);
@@ -442,7 +442,7 @@ internal sealed class CallSpans : IDisposable
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            SipInstrumentationEventSource.Log.CallbackFailed(nameof(SipInstrumentationOptions.TrustSelector), exception);
+            SipInstrumentationEventSource.Log.CallbackFailed(nameof(SipCallTracerOptions.TrustSelector), exception);
             return SipTrustMode.Ignore;
         }
     }

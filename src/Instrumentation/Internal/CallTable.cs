@@ -5,8 +5,8 @@ namespace SipTraceContext.Instrumentation.Internal;
 
 /// <summary>
 /// The tracked calls: a table of <see cref="CallShard"/>s by Call-ID, bounded by
-/// <see cref="SipInstrumentationOptions.MaxTrackedCalls"/> (the oldest call goes first) and by
-/// <see cref="SipInstrumentationOptions.MaxCallAge"/>, and the sweep that ends timed-out transactions
+/// <see cref="SipCallTracerOptions.MaxTrackedCalls"/> (the oldest call goes first) and by
+/// <see cref="SipCallTracerOptions.MaxCallAge"/>, and the sweep that ends timed-out transactions
 /// and drops calls whose time is up. What a dropped call's spans and metrics get is the state machine's.
 /// </summary>
 internal sealed class CallTable

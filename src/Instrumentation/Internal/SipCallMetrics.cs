@@ -21,7 +21,7 @@ internal sealed class SipCallMetrics : IDisposable
 
     private readonly Meter _meter;
 
-    // The tracer's own tags (SipInstrumentationOptions.MetricTags), first in every measurement.
+    // The tracer's own tags (SipCallTracerOptions.MetricTags), first in every measurement.
     private readonly KeyValuePair<string, object?>[] _tags;
     private readonly Histogram<double> _setupLatency;
     private readonly Histogram<double> _teardownLatency;

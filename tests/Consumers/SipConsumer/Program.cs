@@ -170,7 +170,7 @@ internal static class Program
     private static void CallTracer(TracerProvider tracerProvider, MeterProvider meterProvider)
     {
         const string callId = "tracer@consumer";
-        using (var tracer = new SipCallTracer(new SipInstrumentationOptions()))
+        using (var tracer = new SipCallTracer(new SipCallTracerOptions()))
         {
             ActivityContext setup = tracer.Record(Invite(callId, ParentTraceParent, body: string.Empty), SipDirection.In);
             Check(setup.TraceId.ToHexString() == ParentTraceId, $"the setup span continues the INVITE's trace, got {setup.TraceId}");

@@ -184,7 +184,7 @@ public sealed class ImsNodeOptionsTests
         Assert.NotEqual(ids.Calling, otherKey.Calling);
 
         // The call tracer with the same key hashes the same user the same way: traces join by subscriber.
-        using var harness = new TracerHarness(new SipInstrumentationOptions { AddressPrivacy = SipAddressPrivacy.HashUser, HashKey = key });
+        using var harness = new TracerHarness(new SipCallTracerOptions { AddressPrivacy = SipAddressPrivacy.HashUser, HashKey = key });
         harness.In(Sip.Request("INVITE", "hash-join@x", 1, "z9hG4bK1", "\"Alice\" <tel:+15551234567>", "t1", $"<{Callee}>", null));
         harness.Out(Sip.Response(486, "Busy Here", "hash-join@x"));
         Activity setup = harness.Single(SipSpanNames.CallSetup);

@@ -6,7 +6,7 @@ namespace SipTraceContext.Instrumentation;
 /// Options of a <see cref="SipCallTracer"/>. They are read once, when the tracer is created; changing
 /// them afterwards has no effect on that tracer.
 /// </summary>
-public sealed class SipInstrumentationOptions
+public sealed class SipCallTracerOptions
 {
     /// <summary>RFC 3261 T1, the round-trip estimate every SIP timer is a multiple of.</summary>
     private static readonly TimeSpan T1 = TimeSpan.FromMilliseconds(500);
@@ -153,5 +153,5 @@ public sealed class SipInstrumentationOptions
     /// options are shared, not copied.
     /// </summary>
     /// <returns>The copy.</returns>
-    public SipInstrumentationOptions Clone() => (SipInstrumentationOptions)MemberwiseClone();
+    public SipCallTracerOptions Clone() => (SipCallTracerOptions)MemberwiseClone();
 }
