@@ -70,8 +70,8 @@ public sealed class SipPropagationOptions
     /// <summary>
     /// The header names a propagator created from these options recognises and removes when it strips
     /// <paramref name="scope"/>: the traceparent, tracestate and baggage names under each prefix in that
-    /// scope (names match in any case). For removing the same headers with another tool, such as
-    /// <c>SipMessageEditor</c>, when the raw propagator refuses a message.
+    /// scope (names match in any case). For removing the same headers another way, such as with
+    /// <c>SipWireMessage.Remove</c>, when the raw propagator refuses a message.
     /// </summary>
     /// <param name="scope">Which styles.</param>
     /// <returns>The names, in extraction precedence order; a new array each call.</returns>
