@@ -106,11 +106,9 @@ internal ref struct SipMessageFacts
             return false;
         }
 
-        // A response is placed by Call-ID, CSeq, status and To tag, never by its Via: one without a Via
-        // is still usable. Kamailio 5.6's siptrace mirrors the final response tm relays upstream after a
-        // CANCEL with no Via at all (the message on the wire has one); rejecting it would leave a
-        // capture-fed proxy's setup span open until Timer C.
-        int required = reader.IsRequest ? AllFound : AllFound & ~ViaBit;
+        // RFC 3261 §8.1.1.7 and §20: every request and response carries a Via. A response without
+        // one is malformed; real stacks and Kamailio's siptrace mirror every response with its Vias.
+        const int required = AllFound;
         if ((found & required) != required)
         {
             problem = "no Via, From or To";
