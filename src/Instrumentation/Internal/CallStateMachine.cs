@@ -363,7 +363,7 @@ internal sealed class CallStateMachine
         EndCall(call, message.Now);
         if (activity is not null)
         {
-            _spans.EndFailed(activity, errorType, in message);
+            _spans.EndFailed(activity, errorType, invite.Cancelled, in message);
         }
     }
 
@@ -394,7 +394,7 @@ internal sealed class CallStateMachine
 
         if (activity is not null)
         {
-            _spans.EndFailed(activity, SipCallMetrics.StatusText(status), in message);
+            _spans.EndFailed(activity, SipCallMetrics.StatusText(status), cancelled: false, in message);
         }
     }
 
