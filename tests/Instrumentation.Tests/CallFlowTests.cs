@@ -107,9 +107,9 @@ public sealed class CallFlowTests
         Assert.Equal(1, m.HistogramCount(M.CallSetupLatency.Name, (O.NetworkTransport, "udp")));
         Assert.Equal(2000, m.HistogramSum(M.CallSetupLatency.Name));
         Assert.Equal(M.CallSetupLatency.ExplicitBucketBoundaries.Append(double.PositiveInfinity), m.Bounds(M.CallSetupLatency.Name));
-        Assert.Equal(1, m.HistogramCount(M.CallTeardownLatency.Name, (O.NetworkTransport, "udp")));
-        Assert.Equal(25, m.HistogramSum(M.CallTeardownLatency.Name));
-        Assert.Equal(M.CallTeardownLatency.ExplicitBucketBoundaries.Append(double.PositiveInfinity), m.Bounds(M.CallTeardownLatency.Name));
+        Assert.Equal(1, m.HistogramCount(M.CallTeardownDuration.Name, (O.NetworkTransport, "udp")));
+        Assert.Equal(0.025, m.HistogramSum(M.CallTeardownDuration.Name), 9);
+        Assert.Equal(M.CallTeardownDuration.ExplicitBucketBoundaries.Append(double.PositiveInfinity), m.Bounds(M.CallTeardownDuration.Name));
         Assert.Equal(1, m.Value(M.ResponseCount.Name, (A.StatusCode, 100), (A.Method, "INVITE")));
         Assert.Equal(1, m.Value(M.ResponseCount.Name, (A.StatusCode, 180), (A.Method, "INVITE")));
         Assert.Equal(1, m.Value(M.ResponseCount.Name, (A.StatusCode, 200), (A.Method, "INVITE")));
@@ -120,7 +120,7 @@ public sealed class CallFlowTests
         Assert.Equal(0, m.Value(M.MessageRetransmissions.Name));
         Assert.Equal(0, m.Value(M.MessageMalformed.Name));
         Assert.Equal(0, m.Value(M.CallEvictions.Name));
-        Assert.Equal(SipCallTracerOptions.DefaultMaxTrackedCalls, m.Value(M.CallsCapacity.Name));
+        Assert.Equal(SipCallTracerOptions.DefaultMaxTrackedCalls, m.Value(M.CallLimit.Name));
 
         // No Call-ID, address or other per-call value on any metric.
         foreach (string name in new[] { M.CallSetupLatency.Name, M.ResponseCount.Name, M.CallsActive.Name })
@@ -297,7 +297,7 @@ public sealed class CallFlowTests
         MetricPoints m = h.Collect();
         Assert.Equal(0, m.Value(M.CallsActive.Name));
         Assert.Equal(0, m.Value(M.CallFailed.Name));
-        Assert.Equal(0, m.HistogramCount(M.CallTeardownLatency.Name));
+        Assert.Equal(0, m.HistogramCount(M.CallTeardownDuration.Name));
     }
 
     [Theory]
@@ -323,7 +323,7 @@ public sealed class CallFlowTests
         Assert.Equal(fromCallee ? "<sip:bob@biloxi.example.com>;tag=b1" : "\"Alice\" <sip:alice@atlanta.example.com>;tag=1928301774", teardown.GetTagItem(A.InitiatedBy));
         Assert.Equal(direction == SipDirection.In ? "in" : "out", teardown.GetTagItem(A.Direction));
         MetricPoints m = h.Collect();
-        Assert.Equal(120, m.HistogramSum(M.CallTeardownLatency.Name));
+        Assert.Equal(0.12, m.HistogramSum(M.CallTeardownDuration.Name), 9);
         Assert.Equal(0, m.Value(M.CallsActive.Name));
         Assert.Equal(1, h.Tracer.TrackedCalls); // the ended call lingers for retransmissions
         h.Advance(33_000);
@@ -345,7 +345,7 @@ public sealed class CallFlowTests
         Assert.Equal("unknown-call@example.com", teardown.GetTagItem(A.CallId));
         MetricPoints m = h.Collect();
         Assert.Equal(0, m.Value(M.CallsActive.Name));
-        Assert.Equal(1, m.HistogramCount(M.CallTeardownLatency.Name));
+        Assert.Equal(1, m.HistogramCount(M.CallTeardownDuration.Name));
     }
 
     [Fact]
@@ -431,7 +431,7 @@ public sealed class CallFlowTests
         MetricPoints m = h.Collect();
         Assert.Equal(2, m.Value(M.MessageRetransmissions.Name, (A.Method, "BYE")));
         Assert.Equal(1, m.Value(M.ResponseCount.Name, (A.StatusCode, 200), (A.Method, "BYE")));
-        Assert.Equal(1, m.HistogramCount(M.CallTeardownLatency.Name));
+        Assert.Equal(1, m.HistogramCount(M.CallTeardownDuration.Name));
     }
 
     [Fact]
@@ -576,7 +576,7 @@ public sealed class CallFlowTests
         MetricPoints m = h.Collect();
         Assert.Equal(0, m.Value(M.CallsActive.Name));
         Assert.Equal(0, m.Value(M.CallFailed.Name));
-        Assert.Equal(30, m.HistogramSum(M.CallTeardownLatency.Name));
+        Assert.Equal(0.03, m.HistogramSum(M.CallTeardownDuration.Name), 9);
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
         Assert.True(teardown.StartTimeUtc >= setup.StartTimeUtc + setup.Duration);
 
         Assert.Equal(1, HistogramCount("sip.call.setup_latency"));
-        Assert.Equal(1, HistogramCount("sip.call.teardown_latency"));
+        Assert.Equal(1, HistogramCount("sip.call.teardown.duration"));
         Assert.Equal(1, CounterSum("sip.response.count", ("sip.status_code", "180"), ("sip.method", "INVITE")));
         Assert.Equal(1, CounterSum("sip.response.count", ("sip.status_code", "200"), ("sip.method", "INVITE")));
         Assert.Equal(1, CounterSum("sip.response.count", ("sip.status_code", "200"), ("sip.method", "BYE")));
@@ -70,7 +70,7 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
         Assert.Equal(setup.SpanId, teardown.ParentSpanId);
         Assert.Equal(flow.AgentTag, teardown.GetTagItem("sip.capture.agent_id"));
         Assert.Equal(1, HistogramCount("sip.call.setup_latency"));
-        Assert.Equal(1, HistogramCount("sip.call.teardown_latency"));
+        Assert.Equal(1, HistogramCount("sip.call.teardown.duration"));
         Assert.Equal(0, CounterSum("sip.calls.active"));
         flow.AssertNothingDropped();
     });

@@ -48,7 +48,7 @@ public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output
         flow.AssertCalleeSawTheHopsContext("INVITE");
 
         Assert.Equal(1, HistogramCount("sip.call.setup_latency"));
-        Assert.Equal(1, HistogramCount("sip.call.teardown_latency"));
+        Assert.Equal(1, HistogramCount("sip.call.teardown.duration"));
         // Each response counts once although the hop records it twice (received, then forwarded).
         Assert.Equal(1, CounterSum("sip.response.count", ("sip.status_code", "180"), ("sip.method", "INVITE")));
         Assert.Equal(1, CounterSum("sip.response.count", ("sip.status_code", "200"), ("sip.method", "INVITE")));

@@ -375,7 +375,7 @@ internal sealed class CallStateMachine
         bye.Activity = null;
         if (status < 300)
         {
-            _metrics.TeardownLatency(CallSpans.Elapsed(bye.Start, message.Timestamp), bye.Transport);
+            _metrics.TeardownDuration(CallSpans.Elapsed(bye.Start, message.Timestamp), bye.Transport);
             EndCall(call, message.Now);
             if (activity is not null)
             {
