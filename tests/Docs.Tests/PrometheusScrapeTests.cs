@@ -85,6 +85,22 @@ public sealed partial class PrometheusScrapeTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void The_readme_table_lists_every_sip_metric_of_the_conventions_with_its_unit()
+    {
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot, "deploy/prometheus/README.md"));
+        string section = readme[readme.IndexOf("## Metric names as the exporter writes them", StringComparison.Ordinal)..];
+        var listed = section.Split('\n')
+            .Where(l => l.StartsWith("| `sip.", StringComparison.Ordinal))
+            .Select(l => l.Split('|'))
+            .ToDictionary(c => InstrumentName().Match(c[1]).Groups[1].Value, c => c[2]);
+        var model = typeof(Conventions.SipMetrics).GetNestedTypes()
+            .ToDictionary(t => (string)t.GetField("Name")!.GetValue(null)!, t => (string)t.GetField("Unit")!.GetValue(null)!);
+
+        Assert.Equal(model.Keys.Order(StringComparer.Ordinal), listed.Keys.Order(StringComparer.Ordinal));
+        Assert.All(model, m => Assert.Contains($"`{m.Value}`", listed[m.Key], StringComparison.Ordinal));
+    }
+
     /// <summary>A tracer that recorded every one of its metrics; disposing it would remove its instruments from the scrape.</summary>
     private static SipCallTracer Record()
     {
@@ -198,6 +214,9 @@ public sealed partial class PrometheusScrapeTests(ITestOutputHelper output)
 
     [GeneratedRegex(@"`([a-z_]+)`")]
     private static partial Regex Backticked();
+
+    [GeneratedRegex(@"`([a-z_.]+)`")]
+    private static partial Regex InstrumentName();
 
     /// <summary>A label name in the README's label column: a backticked name, optionally followed by example values in parentheses.</summary>
     [GeneratedRegex(@"`([a-z_]+)`(?![^(]*\))")]
