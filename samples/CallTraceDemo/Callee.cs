@@ -144,7 +144,9 @@ public sealed class Callee : IAsyncDisposable
             if (dialog.Activity is { } activity)
             {
                 activity.SetTag("sip.status_code", code);
-                if (code >= 300)
+                // A Server span, mapped as the call tracer maps it (docs/semantic-conventions.md, "Span
+                // status"): a 4xx or 6xx it answers (486, 487 after CANCEL) is not its fault; a 5xx is.
+                if (code is >= 500 and < 600)
                 {
                     activity.SetStatus(ActivityStatusCode.Error, reason);
                 }

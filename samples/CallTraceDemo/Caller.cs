@@ -139,7 +139,13 @@ public sealed class Caller : IAsyncDisposable
             {
                 // ACK for a non-2xx: same branch and route as the INVITE.
                 _node.Send(Request("ACK", d.RequestUri, d.InviteBranch, d.InviteRoute, to, d, 1, context), edge);
-                call?.SetStatus(ActivityStatusCode.Error, $"{final} {ReasonOf(response)}");
+                // A Client span: Error for a 4xx-6xx, except the 487 that answers its own CANCEL
+                // (docs/semantic-conventions.md, "Span status").
+                if (!(final == 487 && cancelSent))
+                {
+                    call?.SetStatus(ActivityStatusCode.Error, $"{final} {ReasonOf(response)}");
+                }
+
                 return call?.TraceId ?? default;
             }
 

@@ -227,7 +227,7 @@ public static class DemoConsole
         }
 
         AddRow(SipMetrics.CallSetupLatency.Name, p => Latency(p.Setup));
-        AddRow(SipMetrics.CallTeardownLatency.Name, p => Latency(p.Teardown));
+        AddRow(SipMetrics.CallTeardownDuration.Name, p => Latency(p.Teardown));
         AddRow(SipMetrics.ResponseCount.Name, p => Counts(p.ResponsesByCode, "default"));
         AddRow(SipMetrics.CallFailed.Name, p => p.FailuresByReason.Count == 0 ? "[green]none[/]" : Counts(p.FailuresByReason, "red"));
         AddRow(SipMetrics.MessageRetransmissions.Name, p => Number(p.Retransmissions, p.Retransmissions > 0 ? "yellow" : "default"));

@@ -318,7 +318,7 @@ public static class DemoRunner
         List<ProxyMetrics> proxies = [.. new[] { ImsRoles.Pcscf, ImsRoles.Scscf }.Select(node => new ProxyMetrics(
             node,
             metrics.Latency(node, SipMetrics.CallSetupLatency.Name),
-            metrics.Latency(node, SipMetrics.CallTeardownLatency.Name),
+            metrics.Latency(node, SipMetrics.CallTeardownDuration.Name).Scaled(1000), // recorded in s, shown in ms
             metrics.SumBy(node, SipMetrics.ResponseCount.Name, k => $"{k.Tag(SipAttributes.StatusCode)} {k.Tag(SipAttributes.Method)}"),
             metrics.SumBy(node, SipMetrics.CallFailed.Name, k => k.Tag(OtelAttributes.ErrorType)),
             metrics.Sum(node, SipMetrics.MessageRetransmissions.Name),

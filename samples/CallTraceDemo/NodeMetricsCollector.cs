@@ -171,6 +171,9 @@ public sealed record LatencySummary(int Count, double P50Ms, double P95Ms, doubl
 {
     public static readonly LatencySummary Empty = new(0, 0, 0, 0);
 
+    /// <summary>The same summary with every value multiplied, e.g. by 1000 for a histogram in seconds.</summary>
+    public LatencySummary Scaled(double factor) => new(Count, P50Ms * factor, P95Ms * factor, MaxMs * factor);
+
     /// <summary>Exact percentiles (nearest rank) over every value.</summary>
     public static LatencySummary Of(IEnumerable<double> values)
     {

@@ -21,7 +21,7 @@ namespace SipTraceContext.Capture;
 /// consumer task decodes and records them in arrival order. When the queue is full a packet is dropped
 /// (<see cref="HepCaptureOptions.QueueFullMode"/>) and counted, so memory stays bounded whatever the
 /// capture rate. Every dropped packet counts in <see cref="PacketsDropped"/> and in the
-/// <c>sip.capture.dropped</c> metric by reason; so do the datagrams the kernel dropped because the
+/// <c>sip.capture.packet.dropped</c> metric by reason; so do the datagrams the kernel dropped because the
 /// socket's receive buffer was full (<see cref="HepDropReason.SocketBuffer"/>), on Linux, where the
 /// kernel tells (read from /proc/net/udp every second and when the listener stops).
 /// </para>
@@ -165,7 +165,7 @@ public sealed partial class HepCaptureListener : BackgroundService
 
     /// <summary>
     /// Datagrams dropped for any reason (see <see cref="GetPacketsDropped"/>): the sum of
-    /// <c>sip.capture.dropped</c>, so one number says whether captures are lost. Kernel drops
+    /// <c>sip.capture.packet.dropped</c>, so one number says whether captures are lost. Kernel drops
     /// (<see cref="HepDropReason.SocketBuffer"/>) are in it but not in <see cref="PacketsReceived"/>.
     /// </summary>
     public long PacketsDropped

@@ -83,7 +83,7 @@ public sealed class HepCaptureBoundsTests
         Assert.Equal(
             h.Listener.GetPacketsDropped(HepDropReason.SocketBuffer) + h.Listener.GetPacketsDropped(HepDropReason.QueueFull),
             h.Listener.PacketsDropped);
-        Assert.Equal(kernelDrops, h.Counter(M.CaptureDropped.Name, (A.CaptureDropReason, "socket_buffer")));
+        Assert.Equal(kernelDrops, h.Counter(M.CapturePacketDropped.Name, (A.CaptureDropReason, "socket_buffer")));
         Assert.Equal(h.Listener.PacketsReceived, h.Counter(M.CapturePackets.Name));
     }
 

@@ -63,7 +63,7 @@ public sealed class HepCaptureListenerTests
         Assert.Equal(call.Length, h.Listener.PacketsRecorded);
         Assert.Equal(0, h.Listener.PacketsDropped);
         Assert.Equal(1, h.HistogramCount(M.CallSetupLatency.Name));
-        Assert.Equal(1, h.HistogramCount(M.CallTeardownLatency.Name));
+        Assert.Equal(1, h.HistogramCount(M.CallTeardownDuration.Name));
         Assert.Equal(1, h.Counter(M.ResponseCount.Name, (A.StatusCode, 200), (A.Method, "INVITE")));
         Assert.Equal(1, h.Counter(M.ResponseCount.Name, (A.StatusCode, 180), (A.Method, "INVITE")));
         Assert.Equal(0, h.Counter(M.CallsActive.Name));
@@ -190,11 +190,11 @@ public sealed class HepCaptureListenerTests
         Assert.Equal(9, h.Listener.PacketsReceived);
 
         Assert.Equal(9, h.Counter(M.CapturePackets.Name));
-        Assert.Equal(2, h.Counter(M.CaptureDropped.Name, (A.CaptureDropReason, "malformed")));
-        Assert.Equal(2, h.Counter(M.CaptureDropped.Name, (A.CaptureDropReason, "unauthorized")));
-        Assert.Equal(1, h.Counter(M.CaptureDropped.Name, (A.CaptureDropReason, "not_sip")));
-        Assert.Equal(1, h.Counter(M.CaptureDropped.Name, (A.CaptureDropReason, "compressed")));
-        Assert.Equal(1, h.Counter(M.CaptureDropped.Name, (A.CaptureDropReason, "too_many_agents")));
+        Assert.Equal(2, h.Counter(M.CapturePacketDropped.Name, (A.CaptureDropReason, "malformed")));
+        Assert.Equal(2, h.Counter(M.CapturePacketDropped.Name, (A.CaptureDropReason, "unauthorized")));
+        Assert.Equal(1, h.Counter(M.CapturePacketDropped.Name, (A.CaptureDropReason, "not_sip")));
+        Assert.Equal(1, h.Counter(M.CapturePacketDropped.Name, (A.CaptureDropReason, "compressed")));
+        Assert.Equal(1, h.Counter(M.CapturePacketDropped.Name, (A.CaptureDropReason, "too_many_agents")));
 
         // A well-formed HEP packet whose payload is not SIP reaches the tracer, which counts it.
         Assert.Equal(1, h.Counter(M.MessageMalformed.Name));
@@ -245,7 +245,7 @@ public sealed class HepCaptureListenerTests
         await h.StopAsync();
 
         Assert.Equal(3, h.Listener.PacketsRecorded);
-        Assert.Equal(3, h.Counter(M.CaptureDropped.Name, (A.CaptureDropReason, "queue_full")));
+        Assert.Equal(3, h.Counter(M.CapturePacketDropped.Name, (A.CaptureDropReason, "queue_full")));
         Assert.Equal(recorded, h.Spans.Select(s => (string)s.GetTagItem(A.CallId)!).Order().ToArray());
     }
 

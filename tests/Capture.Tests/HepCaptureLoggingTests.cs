@@ -33,7 +33,7 @@ public sealed class HepCaptureLoggingTests
         Assert.Equal(3, h.Listener.GetPacketsDropped(HepDropReason.ProcessingError));
         Assert.Equal(3, h.Listener.PacketsDropped);
         Assert.Equal(0, h.Listener.PacketsRecorded);
-        Assert.Equal(3, h.Counter(M.CaptureDropped.Name, (A.CaptureDropReason, "processing_error")));
+        Assert.Equal(3, h.Counter(M.CapturePacketDropped.Name, (A.CaptureDropReason, "processing_error")));
 
         // The first failure is logged with its exception; the next ones, within the minute, are held back.
         LogEntry error = Assert.Single(logger.Entries, e => e.Level == LogLevel.Error);

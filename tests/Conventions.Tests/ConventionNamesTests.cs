@@ -97,16 +97,16 @@ public class ConventionNamesTests
     public static TheoryData<Type, string, string, InstrumentKind> KnownMetrics => new()
     {
         { typeof(SipMetrics.CallSetupLatency), "sip.call.setup_latency", "ms", InstrumentKind.Histogram },
-        { typeof(SipMetrics.CallTeardownLatency), "sip.call.teardown_latency", "ms", InstrumentKind.Histogram },
+        { typeof(SipMetrics.CallTeardownDuration), "sip.call.teardown.duration", "s", InstrumentKind.Histogram },
         { typeof(SipMetrics.ResponseCount), "sip.response.count", "{response}", InstrumentKind.Counter },
         { typeof(SipMetrics.CallsActive), "sip.calls.active", "{call}", InstrumentKind.UpDownCounter },
         { typeof(SipMetrics.CallFailed), "sip.call.failed", "{call}", InstrumentKind.Counter },
         { typeof(SipMetrics.MessageRetransmissions), "sip.message.retransmissions", "{message}", InstrumentKind.Counter },
         { typeof(SipMetrics.MessageMalformed), "sip.message.malformed", "{message}", InstrumentKind.Counter },
         { typeof(SipMetrics.CallEvictions), "sip.call.evictions", "{call}", InstrumentKind.Counter },
-        { typeof(SipMetrics.CallsCapacity), "sip.calls.capacity", "{call}", InstrumentKind.Gauge },
+        { typeof(SipMetrics.CallLimit), "sip.call.limit", "{call}", InstrumentKind.Gauge },
         { typeof(SipMetrics.CapturePackets), "sip.capture.packets", "{packet}", InstrumentKind.Counter },
-        { typeof(SipMetrics.CaptureDropped), "sip.capture.dropped", "{packet}", InstrumentKind.Counter },
+        { typeof(SipMetrics.CapturePacketDropped), "sip.capture.packet.dropped", "{packet}", InstrumentKind.Counter },
         { typeof(ImsMetrics.RegistrationLatency), "ims.registration.latency", "ms", InstrumentKind.Histogram },
         { typeof(ImsMetrics.SessionSetupTime), "ims.session.setup_time", "ms", InstrumentKind.Histogram },
         { typeof(ImsMetrics.HssQueryLatency), "ims.hss.query_latency", "ms", InstrumentKind.Histogram },
@@ -160,7 +160,7 @@ public class ConventionNamesTests
 
     [Theory]
     [InlineData(typeof(SipMetrics.CallSetupLatency), 3000)]    // alert: setup latency above 3 s
-    [InlineData(typeof(SipMetrics.CallTeardownLatency), 1000)] // alert: BYE -> 200 OK above 1 s
+    [InlineData(typeof(SipMetrics.CallTeardownDuration), 1)]    // alert: BYE -> 200 OK above 1 s (seconds)
     public void Alert_thresholds_are_bucket_boundaries(Type metric, double threshold)
     {
         var boundaries = (IReadOnlyList<double>)metric.GetProperty("ExplicitBucketBoundaries")!.GetValue(null)!;

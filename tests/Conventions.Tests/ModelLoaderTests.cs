@@ -159,6 +159,65 @@ public sealed class ModelLoaderTests : IDisposable
         AssertRejected(expected);
     }
 
+    [Theory]
+    [InlineData("", "every metric needs a 'naming' decision")]
+    [InlineData("    naming:\n      seed_name: sip.setup_latency\n      conforming: sip.call.setup.duration\n      decision: keep_seed\n      reason: Seed.\n", "keep_seed needs seed_name 'sip.call.setup_latency'")]
+    [InlineData("    naming:\n      conforming: sip.call.setup.duration\n      decision: renamed\n      reason: Rules.\n", "renamed needs previous_name")]
+    [InlineData("    naming:\n      conforming: sip.call.setup.duration\n      decision: conforms\n      reason: Rules.\n", "conforms needs conforming 'sip.call.setup_latency'")]
+    [InlineData("    naming:\n      conforming: sip.call.setup.duration\n      decision: maybe\n      reason: Rules.\n", "decision 'maybe' is not one of")]
+    public void Rejects_a_metric_without_a_consistent_naming_decision(string naming, string expected)
+    {
+        Write(Registry, """
+            groups:
+              - id: metric.sip.call.setup_latency
+                type: metric
+                metric_name: sip.call.setup_latency
+                instrument: counter
+                unit: ms
+                stability: development
+                brief: Setup latency.
+
+            """ + naming);
+
+        AssertRejected(expected);
+    }
+
+    [Fact]
+    public void Loads_a_span_status_table_and_rejects_a_status_outside_unset_and_error()
+    {
+        const string Table = """
+            groups:
+              - id: span_status.sip
+                type: span_status
+                brief: Mapping.
+                rows:
+                  - outcome: 4xx
+                    server: unset
+                    client: error
+                    reason: Not the server's fault.
+
+            """;
+        Write(Registry, Table);
+        var row = Assert.Single(Assert.Single(ModelLoader.Load(_directory).SpanStatus).Rows);
+        Assert.Equal(("unset", "error"), (row.Server, row.Client));
+
+        Write(Registry, Table.Replace("client: error", "client: failed", StringComparison.Ordinal));
+        AssertRejected("client 'failed' is not one of");
+    }
+
+    [Fact]
+    public void Repository_model_decides_every_metric_name_and_maps_every_status()
+    {
+        var model = ModelLoader.Load(Path.Combine(RepositoryRoot.Path, ConventionsGeneration.ModelDirectory));
+
+        Assert.All(model.Metrics, m => Assert.NotNull(m.Naming));
+        Assert.All(model.Metrics.Where(m => m.Naming!.Decision != "keep_seed"), m => Assert.Equal(m.Name, m.Naming!.Conforming));
+        Assert.All(model.Metrics.Where(m => m.Naming!.Decision != "keep_seed" && m.Instrument == "histogram"), m => Assert.Equal("s", m.Unit));
+        var rows = Assert.Single(model.SpanStatus).Rows;
+        Assert.Contains(rows, r => r.Outcome.StartsWith("5xx", StringComparison.Ordinal) && r.Server == "error" && r.Client == "error");
+        Assert.Contains(rows, r => r.Outcome.StartsWith("other 4xx", StringComparison.Ordinal) && r.Server == "unset" && r.Client == "error");
+    }
+
     [Fact]
     public void Rejects_a_name_outside_the_sip_and_ims_namespaces()
     {

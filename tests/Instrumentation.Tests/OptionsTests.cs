@@ -161,7 +161,7 @@ public sealed class OptionsTests
         Assert.Equal("keep@x", only.GetTagItem(A.CallId));
         MetricPoints m = h.Collect();
         Assert.Equal(2, m.HistogramCount(M.CallSetupLatency.Name));
-        Assert.Equal(1, m.HistogramCount(M.CallTeardownLatency.Name));
+        Assert.Equal(1, m.HistogramCount(M.CallTeardownDuration.Name));
         Assert.Equal(1, m.Value(M.CallsActive.Name));
     }
 
@@ -233,7 +233,7 @@ public sealed class OptionsTests
         MetricPoints m = h.Collect();
         Assert.Equal(1, m.HistogramCount(M.CallSetupLatency.Name));
         Assert.Equal(100, m.HistogramSum(M.CallSetupLatency.Name));
-        Assert.Equal(1, m.HistogramCount(M.CallTeardownLatency.Name));
+        Assert.Equal(1, m.HistogramCount(M.CallTeardownDuration.Name));
         Assert.Equal(0, m.Value(M.CallsActive.Name));
     }
 

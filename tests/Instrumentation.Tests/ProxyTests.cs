@@ -56,7 +56,7 @@ public sealed class ProxyTests
         Assert.Equal(1, m.Value(M.ResponseCount.Name, (A.StatusCode, 200), (A.Method, "BYE")));
         Assert.Equal(0, m.Value(M.MessageRetransmissions.Name));
         Assert.Equal(1, m.HistogramCount(M.CallSetupLatency.Name));
-        Assert.Equal(1, m.HistogramCount(M.CallTeardownLatency.Name));
+        Assert.Equal(1, m.HistogramCount(M.CallTeardownDuration.Name));
         Assert.Equal(0, m.Value(M.CallsActive.Name));
     }
 
@@ -82,7 +82,7 @@ public sealed class ProxyTests
         Assert.Equal(1, m.HistogramCount(M.CallSetupLatency.Name, (O.ServiceInstanceId, "S-CSCF")));
         Assert.Equal(1, m.Value(M.CallsActive.Name, (O.ServiceInstanceId, "S-CSCF")));
         Assert.Equal(0, m.Value(M.CallsActive.Name, (O.ServiceInstanceId, "P-CSCF")));
-        Assert.Equal(SipCallTracerOptions.DefaultMaxTrackedCalls, m.Value(M.CallsCapacity.Name, (O.ServiceInstanceId, "S-CSCF")));
+        Assert.Equal(SipCallTracerOptions.DefaultMaxTrackedCalls, m.Value(M.CallLimit.Name, (O.ServiceInstanceId, "S-CSCF")));
     }
 
     [Fact]

@@ -41,6 +41,8 @@ internal static class MarkdownGenerator
         w.Line("- [Spans](#spans)");
         w.Line("- [Span events](#span-events)");
         w.Line("- [Metrics](#metrics)");
+        w.Line("- [Span status](#span-status)");
+        w.Line("- [Naming decisions](#naming-decisions)");
         w.Line();
 
         foreach (var group in model.AttributeGroups)
@@ -94,7 +96,83 @@ internal static class MarkdownGenerator
             WriteSignal(w, model, metric);
         }
 
+        WriteSpanStatus(w, model);
+        WriteNamingDecisions(w, model);
         return w.ToString().TrimEnd('\n') + "\n";
+    }
+
+    private static void WriteSpanStatus(CodeWriter w, ConventionModel model)
+    {
+        w.Line("## Span status");
+        w.Line();
+        foreach (var table in model.SpanStatus)
+        {
+            w.Line(table.Brief);
+            w.Line();
+            if (table.Note is { } note)
+            {
+                w.Line(note);
+                w.Line();
+            }
+
+            w.Line("| Outcome | Server span (request received) | Client span (request sent) | Why |");
+            w.Line("|---|---|---|---|");
+            foreach (var row in table.Rows)
+            {
+                w.Line($"| {Cell(row.Outcome)} | {StatusCell(row.Server)} | {StatusCell(row.Client)} | {Cell(row.Reason)} |");
+            }
+
+            w.Line();
+        }
+    }
+
+    private static string StatusCell(string status) => status == "error" ? "**Error**" : "Unset";
+
+    private static void WriteNamingDecisions(CodeWriter w, ConventionModel model)
+    {
+        w.Line("## Naming decisions");
+        w.Line();
+        w.Line("Every metric, and every attribute whose name the rules would write differently, checked against");
+        w.Line("OpenTelemetry's [naming rules](https://opentelemetry.io/docs/specs/semconv/general/naming/) and");
+        w.Line("[metric guidelines](https://opentelemetry.io/docs/specs/semconv/general/metrics/) (no pluralised");
+        w.Line("namespaces or UpDownCounters, `limit`/`usage`/`count` words, UCUM units, seconds for durations, no");
+        w.Line("unit in a name). Names the seed articles define are what their readers already chart, so they stay");
+        w.Line("with the seed's unit and the conforming name is given beside them; names this project introduced");
+        w.Line("follow the rules. *keep seed*: the seed's name stays; *renamed*: changed to conform (the previous name");
+        w.Line("is no longer emitted); *conforms*: the name already follows the rules.");
+        w.Line();
+        w.Line("| Name | Signal | Unit or type | Seed's name | OpenTelemetry-conforming name | Decision | Reason |");
+        w.Line("|---|---|---|---|---|---|---|");
+        foreach (var metric in model.Metrics)
+        {
+            NamingRow(w, $"[`{metric.Name}`](#{Anchor(metric.Name)})", $"metric ({metric.Instrument})", metric.Unit ?? string.Empty, metric.Naming!);
+        }
+
+        foreach (var group in model.AttributeGroups)
+        {
+            foreach (var attribute in group.Attributes)
+            {
+                if (attribute.Naming is { } naming)
+                {
+                    NamingRow(w, $"[`{attribute.Id}`](#{Anchor(group.DisplayName)})", "attribute", attribute.Type, naming);
+                }
+            }
+        }
+
+        w.Line();
+    }
+
+    private static void NamingRow(CodeWriter w, string name, string signal, string unit, NamingDecision naming)
+    {
+        var seed = naming.SeedName is { } seedName ? $"`{seedName}`" + (naming.SeedUnit is { } seedUnit ? $" (`{seedUnit}`)" : string.Empty) : "—";
+        var decision = naming.Decision switch
+        {
+            "keep_seed" => "keep seed",
+            "renamed" => $"renamed from `{naming.PreviousName}`",
+            _ => "conforms",
+        };
+        var conforming = $"`{naming.Conforming}`" + (naming.ConformingUnit is { } conformingUnit ? $" (`{conformingUnit}`)" : string.Empty);
+        w.Line($"| {name} | {signal} | `{Cell(unit)}` | {seed} | {Cell(conforming)} | {decision} | {Cell(naming.Reason)} |");
     }
 
     private static void WriteAttributeGroup(CodeWriter w, ConventionModel model, AttributeGroup group)

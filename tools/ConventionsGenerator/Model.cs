@@ -35,7 +35,8 @@ internal sealed record AttributeDefinition(
     string? Note,
     IReadOnlyList<string> Examples,
     string Stability,
-    string? RenamedTo)
+    string? RenamedTo,
+    NamingDecision? Naming = null)
 {
     /// <summary>True when the type is an enumeration of well-known string values.</summary>
     public bool IsEnum => Members.Count > 0;
@@ -84,11 +85,39 @@ internal sealed record SignalGroup(
     IReadOnlyList<double> BucketBoundaries,
     IReadOnlyList<AttributeReference> Attributes,
     IReadOnlyList<string> Events,
-    string SourceFile)
+    string SourceFile,
+    NamingDecision? Naming = null)
 {
     /// <summary>The namespace of the name: <c>sip</c> or <c>ims</c>.</summary>
     public string Namespace => Name[..Name.IndexOf('.', StringComparison.Ordinal)];
 }
+
+/// <summary>
+/// Why a metric or attribute has its name, checked against OpenTelemetry's naming rules: the seed's name (when
+/// a seed article defined it), the name the rules would give it, and what this project decided.
+/// </summary>
+/// <param name="SeedName">The name a seed article gives it, if any.</param>
+/// <param name="SeedUnit">The seed's unit, if it has one.</param>
+/// <param name="Conforming">The name OpenTelemetry's rules give it.</param>
+/// <param name="ConformingUnit">The unit the rules give it, when it differs or matters.</param>
+/// <param name="Decision">One of <c>keep_seed</c> (the seed's name stays: users chart it), <c>renamed</c>
+/// (changed to conform; <paramref name="PreviousName"/> is what it was) or <c>conforms</c>.</param>
+/// <param name="PreviousName">The name before a rename.</param>
+/// <param name="Reason">Why.</param>
+internal sealed record NamingDecision(
+    string? SeedName,
+    string? SeedUnit,
+    string Conforming,
+    string? ConformingUnit,
+    string Decision,
+    string? PreviousName,
+    string Reason);
+
+/// <summary>One row of the span status mapping: an outcome and the status of a Server and of a Client span.</summary>
+internal sealed record SpanStatusRow(string Outcome, string Server, string Client, string Reason);
+
+/// <summary>The span status mapping (group type <c>span_status</c>).</summary>
+internal sealed record SpanStatusTable(string Id, string Brief, string? Note, IReadOnlyList<SpanStatusRow> Rows);
 
 /// <summary>The whole model after loading and validation.</summary>
 internal sealed record ConventionModel(
@@ -96,7 +125,8 @@ internal sealed record ConventionModel(
     IReadOnlyList<AttributeGroup> AttributeGroups,
     IReadOnlyList<SignalGroup> Spans,
     IReadOnlyList<SignalGroup> Events,
-    IReadOnlyList<SignalGroup> Metrics)
+    IReadOnlyList<SignalGroup> Metrics,
+    IReadOnlyList<SpanStatusTable> SpanStatus)
 {
     /// <summary>Finds an attribute and the group that defines it.</summary>
     public (AttributeGroup Group, AttributeDefinition Attribute) FindAttribute(string id)

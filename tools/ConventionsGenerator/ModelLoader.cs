@@ -37,6 +37,7 @@ internal static partial class ModelLoader
         var manifest = ReadManifest(manifestPath);
         var attributeGroups = new List<AttributeGroup>();
         var signals = new List<SignalGroup>();
+        var spanStatus = new List<SpanStatusTable>();
 
         // Ordinal order of the relative paths, so the output never depends on the file system.
         var files = Directory.GetFiles(modelDirectory, "*.yaml", SearchOption.AllDirectories)
@@ -68,6 +69,9 @@ internal static partial class ModelLoader
                     case "metric":
                         signals.Add(ReadSignal(group, id, SignalKind.Metric, file, where));
                         break;
+                    case "span_status":
+                        spanStatus.Add(ReadSpanStatus(group, id, where));
+                        break;
                     case var other:
                         throw Error(where, $"unknown group type '{other}'");
                 }
@@ -81,7 +85,8 @@ internal static partial class ModelLoader
             attributeGroups.OrderBy(g => NamespaceRank(g.CSharpStripPrefix.TrimEnd('.'))).ToList(),
             signals.Where(s => s.Kind == SignalKind.Span).OrderBy(s => NamespaceRank(s.Namespace)).ToList(),
             signals.Where(s => s.Kind == SignalKind.Event).OrderBy(s => NamespaceRank(s.Namespace)).ToList(),
-            signals.Where(s => s.Kind == SignalKind.Metric).OrderBy(s => NamespaceRank(s.Namespace)).ToList());
+            signals.Where(s => s.Kind == SignalKind.Metric).OrderBy(s => NamespaceRank(s.Namespace)).ToList(),
+            spanStatus);
         Validate(model);
         return model;
     }
@@ -138,7 +143,7 @@ internal static partial class ModelLoader
     {
         var id = RequiredString(node, "id", groupWhere);
         var where = $"{groupWhere}, attribute '{id}'";
-        CheckKeys(node, where, "id", "type", "stability", "brief", "note", "examples", "deprecated");
+        CheckKeys(node, where, "id", "type", "stability", "brief", "note", "examples", "deprecated", "naming");
         if (!AttributeNameRegex().IsMatch(id))
         {
             throw Error(where, "an attribute id is lower-case dot-separated words (namespace.name)");
@@ -211,7 +216,8 @@ internal static partial class ModelLoader
             OptionalString(node, "note", where),
             examples,
             Stability(node, where),
-            renamedTo);
+            renamedTo,
+            ReadNaming(node, id, where));
     }
 
     private static SignalGroup ReadSignal(YamlMappingNode group, string id, SignalKind kind, string file, string where)
@@ -251,7 +257,8 @@ internal static partial class ModelLoader
 
                 break;
             default:
-                CheckKeys(group, where, "id", "type", "metric_name", "instrument", "unit", "stability", "brief", "note", "annotations", "attributes");
+                CheckKeys(group, where, "id", "type", "metric_name", "instrument", "unit", "stability", "brief", "note", "annotations", "attributes", "naming");
+
                 if (RequiredString(group, "metric_name", where) != name)
                 {
                     throw Error(where, $"the metric name must be '{name}', the id without 'metric.'");
@@ -260,6 +267,11 @@ internal static partial class ModelLoader
                 instrument = OneOf(RequiredString(group, "instrument", where), s_instruments, where, "instrument");
                 unit = RequiredString(group, "unit", where);
                 buckets = ReadBuckets(group, instrument, where);
+                if (!group.Children.ContainsKey(new YamlScalarNode("naming")))
+                {
+                    throw Error(where, "every metric needs a 'naming' decision (seed_name, conforming, decision, reason)");
+                }
+
                 break;
         }
 
@@ -290,7 +302,67 @@ internal static partial class ModelLoader
             buckets,
             attributes,
             events,
-            file);
+            file,
+            ReadNaming(group, name, where));
+    }
+
+    private static readonly string[] s_namingDecisions = ["keep_seed", "renamed", "conforms"];
+
+    private static NamingDecision? ReadNaming(YamlMappingNode owner, string name, string ownerWhere)
+    {
+        if (!owner.Children.TryGetValue(new YamlScalarNode("naming"), out var value))
+        {
+            return null;
+        }
+
+        var where = ownerWhere + " naming";
+        var node = Mapping(value, where, "naming");
+        CheckKeys(node, where, "seed_name", "seed_unit", "conforming", "conforming_unit", "decision", "previous_name", "reason");
+        var decision = OneOf(RequiredString(node, "decision", where), s_namingDecisions, where, "decision");
+        var naming = new NamingDecision(
+            OptionalString(node, "seed_name", where),
+            OptionalString(node, "seed_unit", where),
+            RequiredString(node, "conforming", where),
+            OptionalString(node, "conforming_unit", where),
+            decision,
+            OptionalString(node, "previous_name", where),
+            RequiredString(node, "reason", where));
+        switch (decision)
+        {
+            case "keep_seed" when naming.SeedName != name:
+                throw Error(where, $"keep_seed needs seed_name '{name}'");
+            case "renamed" when naming.PreviousName is null || naming.Conforming != name:
+                throw Error(where, $"renamed needs previous_name, and conforming '{name}' (the new name)");
+            case "conforms" when naming.Conforming != name:
+                throw Error(where, $"conforms needs conforming '{name}'");
+        }
+
+        return naming;
+    }
+
+    private static readonly string[] s_statuses = ["unset", "error"];
+
+    private static SpanStatusTable ReadSpanStatus(YamlMappingNode group, string id, string where)
+    {
+        CheckKeys(group, where, "id", "type", "brief", "note", "rows");
+        var rows = new List<SpanStatusRow>();
+        foreach (var rowNode in Sequence(Required(group, "rows", where), where, "rows"))
+        {
+            var row = Mapping(rowNode, where, "row");
+            CheckKeys(row, where + " row", "outcome", "server", "client", "reason");
+            rows.Add(new SpanStatusRow(
+                RequiredString(row, "outcome", where),
+                OneOf(RequiredString(row, "server", where), s_statuses, where, "server"),
+                OneOf(RequiredString(row, "client", where), s_statuses, where, "client"),
+                RequiredString(row, "reason", where)));
+        }
+
+        if (rows.Count == 0)
+        {
+            throw Error(where, "'rows' is empty");
+        }
+
+        return new SpanStatusTable(id, RequiredString(group, "brief", where), OptionalString(group, "note", where), rows);
     }
 
     private static List<double> ReadBuckets(YamlMappingNode group, string instrument, string where)

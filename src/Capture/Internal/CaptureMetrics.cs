@@ -34,7 +34,7 @@ internal sealed class CaptureMetrics : IDisposable
             TelemetrySchemaUrl = SipSemanticConventions.SchemaUrl,
         });
         _packets = _meter.CreateCounter<long>(SipMetrics.CapturePackets.Name, SipMetrics.CapturePackets.Unit, SipMetrics.CapturePackets.Description);
-        _dropped = _meter.CreateCounter<long>(SipMetrics.CaptureDropped.Name, SipMetrics.CaptureDropped.Unit, SipMetrics.CaptureDropped.Description);
+        _dropped = _meter.CreateCounter<long>(SipMetrics.CapturePacketDropped.Name, SipMetrics.CapturePacketDropped.Unit, SipMetrics.CapturePacketDropped.Description);
     }
 
     /// <summary>The <c>sip.capture.drop_reason</c> value of a reason, for logs that name reasons as the metric does.</summary>

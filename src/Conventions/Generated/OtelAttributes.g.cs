@@ -18,7 +18,7 @@ public static class OtelAttributes
     /// <para>Attribute <c>network.transport</c>, type <c>string (enum)</c>, stability <c>stable</c>.</para>
     /// <para>SCTP is recorded as 'sctp'. TLS and WebSocket run over TCP, so they are 'tcp'.</para>
     /// <para>Examples: <c>"udp"</c>, <c>"tcp"</c>.</para>
-    /// <para>Recorded on: span sip.call.setup, span sip.call.teardown, metric sip.call.setup_latency, metric sip.call.teardown_latency, metric sip.message.malformed.</para>
+    /// <para>Recorded on: span sip.call.setup, span sip.call.teardown, metric sip.call.setup_latency, metric sip.call.teardown.duration, metric sip.message.malformed.</para>
     /// <para>Well-known values are in <see cref="NetworkTransportValues"/>.</para>
     /// </remarks>
     public const string NetworkTransport = "network.transport";

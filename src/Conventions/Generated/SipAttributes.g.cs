@@ -278,7 +278,7 @@ public static class SipAttributes
     /// <remarks>
     /// <para>Attribute <c>sip.capture.drop_reason</c>, type <c>string (enum)</c>, stability <c>development</c>.</para>
     /// <para>Examples: <c>"queue_full"</c>.</para>
-    /// <para>Recorded on: metric sip.capture.dropped.</para>
+    /// <para>Recorded on: metric sip.capture.packet.dropped.</para>
     /// <para>Well-known values are in <see cref="CaptureDropReasonValues"/>.</para>
     /// </remarks>
     public const string CaptureDropReason = "sip.capture.drop_reason";

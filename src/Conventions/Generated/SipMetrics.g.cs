@@ -44,35 +44,35 @@ public static class SipMetrics
             global::System.Array.AsReadOnly(new double[] { 10, 25, 50, 100, 250, 500, 750, 1000, 1500, 2000, 3000, 5000, 7500, 10000, 15000, 20000, 30000, 45000, 60000 });
     }
 
-    /// <summary>Time from BYE to its 200 OK in milliseconds.</summary>
+    /// <summary>Time from BYE to its 200 OK in seconds.</summary>
     /// <remarks>
-    /// <para>Metric <c>sip.call.teardown_latency</c>, histogram, unit <c>ms</c>, stability <c>development</c>.</para>
+    /// <para>Metric <c>sip.call.teardown.duration</c>, histogram, unit <c>s</c>, stability <c>development</c>.</para>
     /// <para>Recorded once per ended call. Above 1 s, slow teardown causes overbilling and phantom calls.</para>
     /// <para>Attributes:</para>
     /// <list type="bullet">
     /// <item><description><see cref="OtelAttributes.NetworkTransport"/> (<c>network.transport</c>): Recommended</description></item>
     /// </list>
     /// </remarks>
-    public static class CallTeardownLatency
+    public static class CallTeardownDuration
     {
-        /// <summary>The instrument name, <c>sip.call.teardown_latency</c>.</summary>
-        public const string Name = "sip.call.teardown_latency";
+        /// <summary>The instrument name, <c>sip.call.teardown.duration</c>.</summary>
+        public const string Name = "sip.call.teardown.duration";
 
-        /// <summary>The unit (UCUM), <c>ms</c>.</summary>
-        public const string Unit = "ms";
+        /// <summary>The unit (UCUM), <c>s</c>.</summary>
+        public const string Unit = "s";
 
         /// <summary>The kind of instrument to create: <see cref="InstrumentKind.Histogram"/>.</summary>
         public const InstrumentKind Kind = InstrumentKind.Histogram;
 
         /// <summary>The description to create the instrument with.</summary>
-        public const string Description = "Time from BYE to its 200 OK in milliseconds.";
+        public const string Description = "Time from BYE to its 200 OK in seconds.";
 
         /// <summary>
-        /// The recommended explicit bucket boundaries, in ms, to pass as histogram advice:
-        /// 5, 10, 25, 50, 100, 250, 500, 750, 1000, 2000, 5000, 10000, 32000.
+        /// The recommended explicit bucket boundaries, in s, to pass as histogram advice:
+        /// 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2, 5, 10, 32.
         /// </summary>
         public static global::System.Collections.Generic.IReadOnlyList<double> ExplicitBucketBoundaries { get; } =
-            global::System.Array.AsReadOnly(new double[] { 5, 10, 25, 50, 100, 250, 500, 750, 1000, 2000, 5000, 10000, 32000 });
+            global::System.Array.AsReadOnly(new double[] { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2, 5, 10, 32 });
     }
 
     /// <summary>Count of SIP responses by status code.</summary>
@@ -215,14 +215,14 @@ public static class SipMetrics
 
     /// <summary>The configured maximum number of calls the call tracer tracks at once.</summary>
     /// <remarks>
-    /// <para>Metric <c>sip.calls.capacity</c>, gauge, unit <c>{call}</c>, stability <c>development</c>.</para>
-    /// <para>Compare with sip.calls.active for the active-calls-near-capacity alert.</para>
+    /// <para>Metric <c>sip.call.limit</c>, gauge, unit <c>{call}</c>, stability <c>development</c>.</para>
+    /// <para>Compare with sip.calls.active for the active-calls-near-capacity alert (sip.calls.active / sip.call.limit).</para>
     /// <para>No attributes.</para>
     /// </remarks>
-    public static class CallsCapacity
+    public static class CallLimit
     {
-        /// <summary>The instrument name, <c>sip.calls.capacity</c>.</summary>
-        public const string Name = "sip.calls.capacity";
+        /// <summary>The instrument name, <c>sip.call.limit</c>.</summary>
+        public const string Name = "sip.call.limit";
 
         /// <summary>The unit (UCUM), <c>{call}</c>.</summary>
         public const string Unit = "{call}";
@@ -256,17 +256,17 @@ public static class SipMetrics
 
     /// <summary>Count of HEP packets a capture listener dropped instead of recording, by reason; kernel (socket buffer) drops on Linux only.</summary>
     /// <remarks>
-    /// <para>Metric <c>sip.capture.dropped</c>, counter, unit <c>{packet}</c>, stability <c>development</c>.</para>
+    /// <para>Metric <c>sip.capture.packet.dropped</c>, counter, unit <c>{packet}</c>, stability <c>development</c>.</para>
     /// <para>A rising queue_full count means the call tracer cannot keep up with the capture rate; the listener drops rather than grow its memory. socket_buffer counts datagrams the kernel dropped because the socket's receive buffer was full; they never reached the listener, so sip.capture.packets does not count them. Only Linux exposes them (per socket, in /proc/net/udp and /proc/net/udp6); elsewhere kernel drops are not visible and socket_buffer stays absent. processing_error counts packets whose processing threw: never expected, so any is worth a look at the listener's error log.</para>
     /// <para>Attributes:</para>
     /// <list type="bullet">
     /// <item><description><see cref="SipAttributes.CaptureDropReason"/> (<c>sip.capture.drop_reason</c>): Required</description></item>
     /// </list>
     /// </remarks>
-    public static class CaptureDropped
+    public static class CapturePacketDropped
     {
-        /// <summary>The instrument name, <c>sip.capture.dropped</c>.</summary>
-        public const string Name = "sip.capture.dropped";
+        /// <summary>The instrument name, <c>sip.capture.packet.dropped</c>.</summary>
+        public const string Name = "sip.capture.packet.dropped";
 
         /// <summary>The unit (UCUM), <c>{packet}</c>.</summary>
         public const string Unit = "{packet}";

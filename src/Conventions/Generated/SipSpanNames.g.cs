@@ -13,7 +13,7 @@ public static class SipSpanNames
     /// <summary>The INVITE transaction of a call, from the INVITE to its final response.</summary>
     /// <remarks>
     /// <para>Span <c>sip.call.setup</c>, kind <c>server</c>, stability <c>development</c>.</para>
-    /// <para>A root span, or a child of the trace context extracted from the INVITE. Retransmissions add a sip.retransmission event, never a second span. A non-2xx final response, a CANCEL or a timeout ends it with status Error. Kind is SERVER where the node received the INVITE and CLIENT where it originated it.</para>
+    /// <para>A root span, or a child of the trace context extracted from the INVITE. Retransmissions add a sip.retransmission event, never a second span. A non-2xx final response, a CANCEL or a timeout ends it with error.type set; its status follows the span status mapping (see Span status): a 4xx or 6xx is Error only on a Client span, a 5xx or a timeout on both. Kind is SERVER where the node received the INVITE and CLIENT where it originated it.</para>
     /// <para>Attributes:</para>
     /// <list type="bullet">
     /// <item><description><see cref="SipAttributes.CallId"/> (<c>sip.call_id</c>): Required</description></item>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SipTraceContext.Conventions;
+using SipTraceContext.Instrumentation.Internal;
 
 namespace SipTraceContext.Instrumentation.Ims;
 
@@ -84,7 +85,8 @@ public sealed class ImsSpan : IDisposable
     /// <returns>The message to send.</returns>
     public byte[] Inject(ReadOnlySpan<byte> message) => _node.Inject(message, _context);
 
-    /// <summary>Marks the span failed: sets <c>error.type</c> and the error status. End it afterwards.</summary>
+    /// <summary>Marks the span failed: sets <c>error.type</c> and the error status (a failure the node itself
+    /// reports, such as a timeout, is Error on any span kind). End it afterwards.</summary>
     /// <param name="errorType">A low-cardinality error type, such as a timeout or a Diameter result name.</param>
     public void Fail(string errorType)
     {
@@ -163,9 +165,18 @@ public sealed class ImsSpan : IDisposable
 
         if (failed && _errorType is null)
         {
+            // error.type records every failed outcome; the Error status follows the SIP mapping by span
+            // kind (a 4xx or 6xx a CSCF returns is not its fault), and any failed Diameter answer.
             _errorType = ImsTelemetry.ErrorType(code);
-            Activity?.SetTag(OtelAttributes.ErrorType, _errorType);
-            Activity?.SetStatus(ActivityStatusCode.Error);
+            if (Activity is { } activity)
+            {
+                activity.SetTag(OtelAttributes.ErrorType, _errorType);
+                bool isSip = _role is not (ImsSpanRole.RxAar or ImsSpanRole.HssQuery);
+                if (!isSip || SipSpanStatus.IsError(activity.Kind, code, cancelled: false))
+                {
+                    activity.SetStatus(ActivityStatusCode.Error);
+                }
+            }
         }
 
         Activity?.SetTag(attribute, code);

@@ -223,8 +223,11 @@ internal sealed class CallSpans : IDisposable
         EndSpan(activity, message.Timestamp);
     }
 
-    /// <summary>Ends a span with the final error response that failed its request.</summary>
-    public void EndFailed(Activity activity, string errorType, in RecordedMessage message)
+    /// <summary>
+    /// Ends a span with the final non-2xx response that failed its request: <c>error.type</c> always, the Error
+    /// status only where <see cref="SipSpanStatus"/> says so for the span's kind.
+    /// </summary>
+    public void EndFailed(Activity activity, string errorType, bool cancelled, in RecordedMessage message)
     {
         if (activity.IsAllDataRequested)
         {
@@ -238,7 +241,11 @@ internal sealed class CallSpans : IDisposable
                 activity.SetTag(SipAttributes.ToTag, Text(facts.ToTag));
             }
 
-            activity.SetStatus(ActivityStatusCode.Error, reason);
+            if (SipSpanStatus.IsError(activity.Kind, facts.StatusCode, cancelled))
+            {
+                activity.SetStatus(ActivityStatusCode.Error, reason);
+            }
+
             Enrich(_enrichWithResponse, nameof(SipCallTracerOptions.EnrichWithResponse), activity, in message.Reader);
         }
 

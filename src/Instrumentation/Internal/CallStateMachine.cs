@@ -363,7 +363,7 @@ internal sealed class CallStateMachine
         EndCall(call, message.Now);
         if (activity is not null)
         {
-            _spans.EndFailed(activity, errorType, in message);
+            _spans.EndFailed(activity, errorType, invite.Cancelled, in message);
         }
     }
 
@@ -375,7 +375,7 @@ internal sealed class CallStateMachine
         bye.Activity = null;
         if (status < 300)
         {
-            _metrics.TeardownLatency(CallSpans.Elapsed(bye.Start, message.Timestamp), bye.Transport);
+            _metrics.TeardownDuration(CallSpans.Elapsed(bye.Start, message.Timestamp), bye.Transport);
             EndCall(call, message.Now);
             if (activity is not null)
             {
@@ -394,7 +394,7 @@ internal sealed class CallStateMachine
 
         if (activity is not null)
         {
-            _spans.EndFailed(activity, SipCallMetrics.StatusText(status), in message);
+            _spans.EndFailed(activity, SipCallMetrics.StatusText(status), cancelled: false, in message);
         }
     }
 

@@ -10,6 +10,7 @@ namespace SipTraceContext.Instrumentation.Internal;
 /// </summary>
 internal sealed class SipCallMetrics : IDisposable
 {
+    private const double MillisecondsPerSecond = 1000.0;
     private const int MinStatus = 100;
     private const int MaxStatus = 699;
 
@@ -24,7 +25,7 @@ internal sealed class SipCallMetrics : IDisposable
     // The tracer's own tags (SipCallTracerOptions.MetricTags), first in every measurement.
     private readonly KeyValuePair<string, object?>[] _tags;
     private readonly Histogram<double> _setupLatency;
-    private readonly Histogram<double> _teardownLatency;
+    private readonly Histogram<double> _teardownDuration;
     private readonly Counter<long> _responses;
     private readonly UpDownCounter<long> _active;
     private readonly Counter<long> _failed;
@@ -38,15 +39,15 @@ internal sealed class SipCallMetrics : IDisposable
         _meter = InstrumentationIdentity.CreateMeter();
         _setupLatency = _meter.CreateHistogram(
             SipMetrics.CallSetupLatency.Name, SipMetrics.CallSetupLatency.Unit, SipMetrics.CallSetupLatency.Description, SipMetrics.CallSetupLatency.ExplicitBucketBoundaries);
-        _teardownLatency = _meter.CreateHistogram(
-            SipMetrics.CallTeardownLatency.Name, SipMetrics.CallTeardownLatency.Unit, SipMetrics.CallTeardownLatency.Description, SipMetrics.CallTeardownLatency.ExplicitBucketBoundaries);
+        _teardownDuration = _meter.CreateHistogram(
+            SipMetrics.CallTeardownDuration.Name, SipMetrics.CallTeardownDuration.Unit, SipMetrics.CallTeardownDuration.Description, SipMetrics.CallTeardownDuration.ExplicitBucketBoundaries);
         _responses = _meter.CreateCounter<long>(SipMetrics.ResponseCount.Name, SipMetrics.ResponseCount.Unit, SipMetrics.ResponseCount.Description);
         _active = _meter.CreateUpDownCounter<long>(SipMetrics.CallsActive.Name, SipMetrics.CallsActive.Unit, SipMetrics.CallsActive.Description);
         _failed = _meter.CreateCounter<long>(SipMetrics.CallFailed.Name, SipMetrics.CallFailed.Unit, SipMetrics.CallFailed.Description);
         _retransmissions = _meter.CreateCounter<long>(SipMetrics.MessageRetransmissions.Name, SipMetrics.MessageRetransmissions.Unit, SipMetrics.MessageRetransmissions.Description);
         _malformed = _meter.CreateCounter<long>(SipMetrics.MessageMalformed.Name, SipMetrics.MessageMalformed.Unit, SipMetrics.MessageMalformed.Description);
         _evictions = _meter.CreateCounter<long>(SipMetrics.CallEvictions.Name, SipMetrics.CallEvictions.Unit, SipMetrics.CallEvictions.Description);
-        _meter.CreateObservableGauge(SipMetrics.CallsCapacity.Name, () => new Measurement<long>(capacity, _tags), SipMetrics.CallsCapacity.Unit, SipMetrics.CallsCapacity.Description);
+        _meter.CreateObservableGauge(SipMetrics.CallLimit.Name, () => new Measurement<long>(capacity, _tags), SipMetrics.CallLimit.Unit, SipMetrics.CallLimit.Description);
     }
 
     /// <summary>The status code as the <c>error.type</c> value of a failed call.</summary>
@@ -65,7 +66,8 @@ internal sealed class SipCallMetrics : IDisposable
 
     public void SetupLatency(double milliseconds, string? transport) => RecordLatency(_setupLatency, milliseconds, transport);
 
-    public void TeardownLatency(double milliseconds, string? transport) => RecordLatency(_teardownLatency, milliseconds, transport);
+    /// <summary>Records <c>sip.call.teardown.duration</c>, in seconds (its unit is <c>s</c>, unlike the seed's setup latency in ms).</summary>
+    public void TeardownDuration(double milliseconds, string? transport) => RecordLatency(_teardownDuration, milliseconds / MillisecondsPerSecond, transport);
 
     public void ActiveChanged(long delta) => _active.Add(delta, With());
 
@@ -79,15 +81,15 @@ internal sealed class SipCallMetrics : IDisposable
 
     public void Dispose() => _meter.Dispose();
 
-    private void RecordLatency(Histogram<double> histogram, double milliseconds, string? transport)
+    private void RecordLatency(Histogram<double> histogram, double value, string? transport)
     {
         if (transport is null)
         {
-            histogram.Record(milliseconds, With());
+            histogram.Record(value, With());
         }
         else
         {
-            histogram.Record(milliseconds, With(new(OtelAttributes.NetworkTransport, transport)));
+            histogram.Record(value, With(new(OtelAttributes.NetworkTransport, transport)));
         }
     }
 

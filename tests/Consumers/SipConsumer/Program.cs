@@ -192,7 +192,7 @@ internal static class Program
         Metrics.Clear();
         meterProvider.ForceFlush();
         Check(HistogramCount("sip.call.setup_latency") >= 1, "sip.call.setup_latency recorded the call");
-        Check(HistogramCount("sip.call.teardown_latency") >= 1, "sip.call.teardown_latency recorded the BYE");
+        Check(HistogramCount("sip.call.teardown.duration") >= 1, "sip.call.teardown.duration recorded the BYE");
     }
 
     /// <summary>HepCaptureListener on 127.0.0.1: one HEPv3 packet with an INVITE becomes a setup span.</summary>

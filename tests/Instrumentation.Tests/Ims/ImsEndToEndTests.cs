@@ -212,7 +212,7 @@ public sealed class ImsEndToEndTests
 
         Assert.Equal(486, root.GetTagItem(ImsAttributes.ResponseCode));
         Assert.Equal("486", root.GetTagItem(OtelAttributes.ErrorType));
-        Assert.Equal(ActivityStatusCode.Error, root.Status);
+        Assert.Equal(ActivityStatusCode.Unset, root.Status);
         Assert.Equal(0, harness.Collect().HistogramCount(ImsMetrics.SessionSetupTime.Name));
     }
 
