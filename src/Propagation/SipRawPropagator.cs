@@ -291,9 +291,8 @@ public sealed partial class SipRawPropagator
         // A folded traceparent is unusual but legal SIP; anything longer than this cannot be valid
         // once unfolded (a higher version may add fields, so allow some room beyond 55).
         Span<byte> unfolded = stackalloc byte[StackBufferSize];
-        int length = TraceHeaderScanner.Unfold(value, unfolded);
         traceParent = default;
-        return length >= 0 && TraceParent.TryParse(unfolded[..length], out traceParent);
+        return SipHeaderField.TryUnfold(value, unfolded, out int length) && TraceParent.TryParse(unfolded[..length], out traceParent);
     }
 
     private string? ReadTraceState(ReadOnlySpan<byte> message, ReadOnlySpan<TraceHeaderLine> lines, int prefix)
@@ -364,8 +363,7 @@ public sealed partial class SipRawPropagator
                 ReadOnlySpan<byte> value = message[line.ValueStart..line.ValueEnd];
                 if (line.IsFolded)
                 {
-                    int unfolded = TraceHeaderScanner.Unfold(value, joined[length..]);
-                    if (unfolded < 0)
+                    if (!SipHeaderField.TryUnfold(value, joined[length..], out int unfolded))
                     {
                         return null;
                     }

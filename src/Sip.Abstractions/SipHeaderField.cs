@@ -73,6 +73,24 @@ public readonly ref struct SipHeaderField
         return true;
     }
 
+    /// <summary>
+    /// Writes a folded header value with each fold (a line break and the whitespace around it) as one
+    /// space, RFC 3261 §7.3.1; a fold at the end of the value is dropped. The one unfold of the
+    /// packages: the raw propagator uses it for trace header values too.
+    /// </summary>
+    internal static bool TryUnfold(ReadOnlySpan<byte> value, Span<byte> destination, out int bytesWritten)
+    {
+        int length = Unfold(value, default, countOnly: true);
+        if (length > destination.Length)
+        {
+            bytesWritten = 0;
+            return false;
+        }
+
+        bytesWritten = Unfold(value, destination, countOnly: false);
+        return true;
+    }
+
     // LWS = [*WSP CRLF] 1*WSP: the whitespace before the line break, the break and the whitespace
     // after it are together one separator.
     private static int Unfold(ReadOnlySpan<byte> value, Span<byte> destination, bool countOnly)
@@ -95,13 +113,21 @@ public readonly ref struct SipHeaderField
             if (!countOnly)
             {
                 segment.CopyTo(destination[written..]);
-                destination[written + segment.Length] = SP;
             }
 
-            written += segment.Length + 1;
-
-            // The value is trimmed at both ends, so a fold is always followed by more value.
+            written += segment.Length;
             value = value[lineBreak..].TrimStart(LinearWhitespace);
+            if (value.IsEmpty)
+            {
+                return written;
+            }
+
+            if (!countOnly)
+            {
+                destination[written] = SP;
+            }
+
+            written++;
         }
     }
 }

@@ -437,45 +437,4 @@ internal static partial class TraceHeaderScanner
             return next;
         }
     }
-
-    /// <summary>
-    /// Writes the value of a folded header with every line break and the whitespace around it
-    /// replaced by a single space (RFC 3261 §7.3.1). Returns the bytes written, or -1 if it does not fit.
-    /// </summary>
-    public static int Unfold(ReadOnlySpan<byte> value, Span<byte> destination)
-    {
-        int written = 0;
-        int i = 0;
-        while (i < value.Length)
-        {
-            byte b = value[i];
-            if (b is ByteCR or ByteLF)
-            {
-                while (written > 0 && destination[written - 1] is (byte)' ' or (byte)'\t')
-                {
-                    written--;
-                }
-
-                while (i < value.Length && value[i] is ByteCR or ByteLF or (byte)' ' or (byte)'\t')
-                {
-                    i++;
-                }
-
-                b = (byte)' ';
-            }
-            else
-            {
-                i++;
-            }
-
-            if (written == destination.Length)
-            {
-                return -1;
-            }
-
-            destination[written++] = b;
-        }
-
-        return written;
-    }
 }
