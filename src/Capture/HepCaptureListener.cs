@@ -125,13 +125,13 @@ public sealed partial class HepCaptureListener : BackgroundService
         _processingErrors = new LogRateLimiter(_timeProvider, LogInterval);
         _resolverErrors = new LogRateLimiter(_timeProvider, LogInterval);
         _housekeepingErrors = new LogRateLimiter(_timeProvider, LogInterval);
-        _bindEndPoint = new IPEndPoint(options.Address, options.Port);
+        _bindEndPoint = new IPEndPoint(options.ParseAddress(), options.Port);
         // Each agent's share of the listener's call budget; a lower per-tracer limit still applies.
         _tracerOptions = options.Tracer.Clone();
         _tracerOptions.MaxTrackedCalls = Math.Min(options.Tracer.MaxTrackedCalls, Math.Max(1, options.MaxTrackedCalls / options.MaxCaptureAgents));
         _agentIdleTimeout = options.CaptureAgentIdleTimeout;
         _requestedReceiveBufferSize = options.ReceiveBufferSize;
-        _nodeEndPoints = [.. options.NodeEndPoints.Select(e => new NodeEndPoint(e.Address.GetAddressBytes(), e.Port))];
+        _nodeEndPoints = [.. options.ParseNodeEndPoints().Select(e => new NodeEndPoint(e.Address.GetAddressBytes(), e.Port))];
         _directionResolver = options.DirectionResolver;
         _defaultDirection = options.DefaultDirection;
         _authKey = options.AuthKey is null ? null : System.Text.Encoding.UTF8.GetBytes(options.AuthKey);
