@@ -116,6 +116,10 @@ public sealed partial class HepCaptureListener : BackgroundService
     /// <param name="logger">Where the listener logs its address, a bind failure, processing failures and drop summaries; nothing is logged when <see langword="null"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> or one of its required values is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A value in <paramref name="options"/> is out of range.</exception>
+    /// <exception cref="ArgumentException">
+    /// <see cref="HepCaptureOptions.Address"/> is not an IP address, or an entry of
+    /// <see cref="HepCaptureOptions.NodeEndPoints"/> is not one with an optional port.
+    /// </exception>
     public HepCaptureListener(HepCaptureOptions options, TimeProvider? timeProvider = null, ILogger<HepCaptureListener>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
