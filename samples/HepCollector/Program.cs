@@ -15,13 +15,13 @@ if (options is null || options.Help)
 HostApplicationBuilder builder = Host.CreateApplicationBuilder();
 builder.Services.AddHepCaptureListener(capture =>
 {
-    capture.Address = options.Listen.Address;
+    capture.Address = options.Listen.Address.ToString();
     capture.Port = options.Listen.Port;
     capture.AuthKey = options.AuthKey;
     capture.QueueCapacity = options.Queue;
     foreach (var node in options.Nodes)
     {
-        capture.NodeEndPoints.Add(node);
+        capture.NodeEndPoints.Add(node.ToString());
     }
 });
 builder.Services.AddHostedService<StatusReporter>();

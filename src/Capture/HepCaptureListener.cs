@@ -116,6 +116,10 @@ public sealed partial class HepCaptureListener : BackgroundService
     /// <param name="logger">Where the listener logs its address, a bind failure, processing failures and drop summaries; nothing is logged when <see langword="null"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> or one of its required values is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A value in <paramref name="options"/> is out of range.</exception>
+    /// <exception cref="ArgumentException">
+    /// <see cref="HepCaptureOptions.Address"/> is not an IP address, or an entry of
+    /// <see cref="HepCaptureOptions.NodeEndPoints"/> is not one with an optional port.
+    /// </exception>
     public HepCaptureListener(HepCaptureOptions options, TimeProvider? timeProvider = null, ILogger<HepCaptureListener>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -125,13 +129,13 @@ public sealed partial class HepCaptureListener : BackgroundService
         _processingErrors = new LogRateLimiter(_timeProvider, LogInterval);
         _resolverErrors = new LogRateLimiter(_timeProvider, LogInterval);
         _housekeepingErrors = new LogRateLimiter(_timeProvider, LogInterval);
-        _bindEndPoint = new IPEndPoint(options.Address, options.Port);
+        _bindEndPoint = new IPEndPoint(options.ParseAddress(), options.Port);
         // Each agent's share of the listener's call budget; a lower per-tracer limit still applies.
         _tracerOptions = options.Tracer.Clone();
         _tracerOptions.MaxTrackedCalls = Math.Min(options.Tracer.MaxTrackedCalls, Math.Max(1, options.MaxTrackedCalls / options.MaxCaptureAgents));
         _agentIdleTimeout = options.CaptureAgentIdleTimeout;
         _requestedReceiveBufferSize = options.ReceiveBufferSize;
-        _nodeEndPoints = [.. options.NodeEndPoints.Select(e => new NodeEndPoint(e.Address.GetAddressBytes(), e.Port))];
+        _nodeEndPoints = [.. options.ParseNodeEndPoints().Select(e => new NodeEndPoint(e.Address.GetAddressBytes(), e.Port))];
         _directionResolver = options.DirectionResolver;
         _defaultDirection = options.DefaultDirection;
         _authKey = options.AuthKey is null ? null : System.Text.Encoding.UTF8.GetBytes(options.AuthKey);

@@ -1,9 +1,18 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Net;
 using SipTraceContext.Instrumentation;
 
 namespace SipTraceContext.Capture;
 
 /// <summary>Settings of a <see cref="HepCaptureListener"/>. Read once, when the listener is created.</summary>
+/// <remarks>
+/// Bindable from <c>IConfiguration</c> (<c>services.Configure&lt;HepCaptureOptions&gt;(section)</c>):
+/// <see cref="Address"/> and <see cref="NodeEndPoints"/> are strings, parsed and checked when the host
+/// starts; the enums bind by name, <see cref="CaptureAgentIdleTimeout"/> as <c>hh:mm:ss</c>, and
+/// <see cref="Tracer"/> as a subsection. <see cref="DirectionResolver"/> (and the tracer's callbacks) are
+/// set in code.
+/// </remarks>
 public sealed class HepCaptureOptions
 {
     /// <summary>The port Homer's capture servers listen on by default, and so what capture agents are usually configured to send to.</summary>
@@ -21,8 +30,12 @@ public sealed class HepCaptureOptions
     // of its own size, so the worst case is this many maximum-size datagrams.
     private const int DefaultQueueCapacity = 10_000;
 
-    /// <summary>The address to listen on. <see cref="IPAddress.Loopback"/> by default: listening beyond the host is a decision to make, not a default.</summary>
-    public IPAddress Address { get; set; } = IPAddress.Loopback;
+    /// <summary>
+    /// The IP address to listen on, as text (<c>127.0.0.1</c>, <c>0.0.0.0</c> for every IPv4 interface,
+    /// <c>::</c> for IPv6); a string so that configuration binds it, checked when the listener is created.
+    /// <c>127.0.0.1</c> by default: listening beyond the host is a decision to make, not a default.
+    /// </summary>
+    public string Address { get; set; } = "127.0.0.1";
 
     /// <summary>The UDP port to listen on; <see cref="DefaultPort"/> (9060) by default, 0 for any free port (see <see cref="HepCaptureListener.LocalEndPoint"/>).</summary>
     public int Port { get; set; } = DefaultPort;
@@ -68,12 +81,15 @@ public sealed class HepCaptureOptions
     public int ReceiveBufferSize { get; set; } = DefaultReceiveBufferSize;
 
     /// <summary>
-    /// The SIP addresses of the traced nodes (address and port; port 0 matches any port of the address).
-    /// A packet whose source is one of them is a message the node sent (<see cref="SipDirection.Out"/>),
-    /// one whose destination is, a message it received (<see cref="SipDirection.In"/>). Empty by default:
-    /// see <see cref="HepCaptureListener"/> for the rules then.
+    /// The SIP addresses of the traced nodes, as text: <c>192.0.2.5:5060</c>, <c>[2001:db8::5]:5060</c>,
+    /// or an address alone (<c>192.0.2.5</c>, <c>2001:db8::5</c>) for any port of it (as is port 0;
+    /// <see cref="IPEndPoint.ToString"/> gives this form). A packet whose source is one of them is a
+    /// message the node sent (<see cref="SipDirection.Out"/>), one whose destination is, a message it
+    /// received (<see cref="SipDirection.In"/>). Strings so that configuration binds them (a list);
+    /// checked when the listener is created. Empty by default: see <see cref="HepCaptureListener"/> for
+    /// the rules then.
     /// </summary>
-    public IList<IPEndPoint> NodeEndPoints { get; } = [];
+    public IList<string> NodeEndPoints { get; } = [];
 
     /// <summary>
     /// Decides the direction of every packet instead of <see cref="NodeEndPoints"/> and the built-in
@@ -97,7 +113,14 @@ public sealed class HepCaptureOptions
 
     internal void Validate()
     {
-        ArgumentNullException.ThrowIfNull(Address, nameof(Address));
+        _ = ParseAddress();
+        _ = ParseNodeEndPoints();
+        ValidateLimits();
+    }
+
+    /// <summary>Checks every setting but <see cref="Address"/> and <see cref="NodeEndPoints"/>.</summary>
+    internal void ValidateLimits()
+    {
         ArgumentNullException.ThrowIfNull(Tracer, nameof(Tracer));
         ArgumentOutOfRangeException.ThrowIfNegative(Port, nameof(Port));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Port, IPEndPoint.MaxPort, nameof(Port));
@@ -120,10 +143,98 @@ public sealed class HepCaptureOptions
             throw new ArgumentOutOfRangeException(nameof(DefaultDirection), DefaultDirection, "Unknown direction.");
         }
 
-        foreach (IPEndPoint? node in NodeEndPoints)
+    }
+
+    /// <summary><see cref="Address"/> parsed.</summary>
+    /// <exception cref="ArgumentException">It is not an IP address.</exception>
+    internal IPAddress ParseAddress()
+    {
+        ArgumentNullException.ThrowIfNull(Address, nameof(Address));
+        return IPAddress.TryParse(Address.Trim(), out IPAddress? address)
+            ? address
+            : throw new ArgumentException($"'{Address}' is not an IP address (such as 127.0.0.1, 0.0.0.0 or ::).", nameof(Address));
+    }
+
+    /// <summary><see cref="NodeEndPoints"/> parsed (port 0: any port).</summary>
+    /// <exception cref="ArgumentException">An entry is not an IP address with an optional port.</exception>
+    internal IPEndPoint[] ParseNodeEndPoints()
+    {
+        ArgumentNullException.ThrowIfNull(NodeEndPoints, nameof(NodeEndPoints));
+        var endPoints = new IPEndPoint[NodeEndPoints.Count];
+        for (int i = 0; i < endPoints.Length; i++)
         {
-            ArgumentNullException.ThrowIfNull(node, nameof(NodeEndPoints));
+            string? text = NodeEndPoints[i];
+            endPoints[i] = TryParseEndPoint(text, out IPEndPoint? endPoint)
+                ? endPoint
+                : throw new ArgumentException(
+                    $"[{i}] '{text}' is not an IP address with an optional port (192.0.2.5:5060, [2001:db8::5]:5060, or 192.0.2.5 for any port).",
+                    nameof(NodeEndPoints));
         }
+
+        return endPoints;
+    }
+
+    /// <summary>
+    /// Parses <c>address</c>, <c>address:port</c> (IPv4) or <c>[address]:port</c> (IPv6); an IPv6 address
+    /// without brackets is an address alone. No port means port 0 (any).
+    /// </summary>
+    internal static bool TryParseEndPoint(string? text, [NotNullWhen(true)] out IPEndPoint? endPoint)
+    {
+        endPoint = null;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        string value = text!.Trim();
+        string host = value;
+        string? port = null;
+        bool bracketed = value[0] == '[';
+        if (bracketed)
+        {
+            int close = value.IndexOf(']');
+            if (close < 0)
+            {
+                return false;
+            }
+
+            host = value.Substring(1, close - 1);
+            string rest = value.Substring(close + 1);
+            if (rest.Length > 0)
+            {
+                if (rest[0] != ':')
+                {
+                    return false;
+                }
+
+                port = rest.Substring(1);
+            }
+        }
+        else
+        {
+            int colon = value.IndexOf(':');
+            if (colon >= 0 && colon == value.LastIndexOf(':'))
+            {
+                host = value.Substring(0, colon);
+                port = value.Substring(colon + 1);
+            }
+        }
+
+        int portNumber = 0;
+        if (port is not null
+            && (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out portNumber) || portNumber > IPEndPoint.MaxPort))
+        {
+            return false;
+        }
+
+        if (!IPAddress.TryParse(host, out IPAddress? address)
+            || (bracketed && address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6))
+        {
+            return false;
+        }
+
+        endPoint = new IPEndPoint(address, portNumber);
+        return true;
     }
 }
 

@@ -6,6 +6,13 @@ namespace SipTraceContext.Instrumentation;
 /// Options of a <see cref="SipCallTracer"/>. They are read once, when the tracer is created; changing
 /// them afterwards has no effect on that tracer.
 /// </summary>
+/// <remarks>
+/// Bindable from <c>IConfiguration</c> (<c>services.Configure&lt;SipCallTracerOptions&gt;(section)</c>):
+/// the enums by name, the <see cref="TimeSpan"/> settings as <c>hh:mm:ss</c>, <see cref="HashKey"/> as
+/// base64, <see cref="Propagation"/> as a subsection. <see cref="MetricTags"/>, <see cref="TrustSelector"/>,
+/// <see cref="Filter"/>, <see cref="EnrichWithRequest"/> and <see cref="EnrichWithResponse"/> are set in
+/// code (a <c>Configure</c> delegate).
+/// </remarks>
 public sealed class SipCallTracerOptions
 {
     /// <summary>RFC 3261 T1, the round-trip estimate every SIP timer is a multiple of.</summary>
@@ -145,6 +152,48 @@ public sealed class SipCallTracerOptions
         }
 
         ArgumentNullException.ThrowIfNull(Propagation);
+        ArgumentNullException.ThrowIfNull(MetricTags);
+        foreach (KeyValuePair<string, object?> tag in MetricTags)
+        {
+            if (string.IsNullOrEmpty(tag.Key))
+            {
+                // What IConfiguration binding makes of a MetricTags section: set them in code.
+                throw new ArgumentException("A metric tag has no key; MetricTags are set in code, configuration cannot bind them.", nameof(MetricTags));
+            }
+        }
+    }
+
+    /// <summary>What <see cref="Validate"/> would throw for, as one line naming the setting; <see langword="null"/> when valid.</summary>
+    internal string? FindError()
+    {
+        try
+        {
+            Validate();
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return Describe(e);
+        }
+    }
+
+    /// <summary>One line for a validation exception: the setting, its value, and the rule.</summary>
+    internal static string Describe(ArgumentException e)
+    {
+        string message = e.Message;
+        int parameter = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        if (parameter >= 0)
+        {
+            message = message.Substring(0, parameter);
+        }
+
+        message = message.Split('\r', '\n')[0];
+        return e switch
+        {
+            ArgumentNullException => $"{e.ParamName} must be set.",
+            ArgumentOutOfRangeException { ActualValue: { } value } => $"{e.ParamName} = {value}: {message}",
+            _ => $"{e.ParamName}: {message}",
+        };
     }
 
     /// <summary>

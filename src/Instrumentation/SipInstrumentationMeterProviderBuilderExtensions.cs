@@ -9,7 +9,9 @@ public static class SipInstrumentationMeterProviderBuilderExtensions
     /// Subscribes the provider to the metrics of every <c>SipTraceContext.Instrumentation.SipCallTracer</c>
     /// (meter <see cref="SipSemanticConventions.InstrumentationName"/>): call setup and teardown
     /// latency, responses, active calls, failures, retransmissions, malformed messages, evictions and
-    /// capacity. Histograms carry their bucket advice, so no view is needed.
+    /// capacity. Histograms carry their bucket advice, so no view is needed. It only subscribes: the
+    /// tracer is the one <c>AddSipInstrumentation</c> on the tracer provider registers (or one the host
+    /// creates), never a second one.
     /// </summary>
     /// <param name="builder">The meter provider builder.</param>
     /// <returns>The same builder, for chaining.</returns>

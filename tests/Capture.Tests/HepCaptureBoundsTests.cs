@@ -113,7 +113,7 @@ public sealed class HepCaptureBoundsTests
     {
         await using CaptureHarness h = await CaptureHarness.StartAsync(o =>
         {
-            o.NodeEndPoints.Add(Node);
+            o.NodeEndPoints.Add(Node.ToString());
             o.MaxTrackedCalls = 4;
             o.MaxCaptureAgents = 2;
         });
@@ -136,7 +136,7 @@ public sealed class HepCaptureBoundsTests
     {
         await using CaptureHarness h = await CaptureHarness.StartAsync(o =>
         {
-            o.NodeEndPoints.Add(Node);
+            o.NodeEndPoints.Add(Node.ToString());
             o.Tracer.MaxTrackedCalls = 1;
         });
         h.Send(
@@ -154,7 +154,7 @@ public sealed class HepCaptureBoundsTests
         await using CaptureHarness h = await CaptureHarness.StartAsync(
             o =>
             {
-                o.NodeEndPoints.Add(Node);
+                o.NodeEndPoints.Add(Node.ToString());
                 o.MaxCaptureAgents = 2;
                 o.CaptureAgentIdleTimeout = TimeSpan.FromMinutes(1);
             },
@@ -197,7 +197,7 @@ public sealed class HepCaptureBoundsTests
         await using CaptureHarness h = await CaptureHarness.StartAsync(
             o =>
             {
-                o.NodeEndPoints.Add(Node);
+                o.NodeEndPoints.Add(Node.ToString());
                 o.MaxCaptureAgents = 1;
                 o.CaptureAgentIdleTimeout = TimeSpan.FromMilliseconds(100);
             },
@@ -224,7 +224,7 @@ public sealed class HepCaptureBoundsTests
         await using CaptureHarness h = await CaptureHarness.StartAsync(
             o =>
             {
-                o.NodeEndPoints.Add(Node);
+                o.NodeEndPoints.Add(Node.ToString());
                 o.CaptureAgentIdleTimeout = TimeSpan.FromMinutes(1);
             },
             time);

@@ -32,7 +32,7 @@ public sealed class HepCaptureListenerTests
     [Fact]
     public async Task A_proxied_call_becomes_one_setup_and_one_teardown_span_timed_by_the_capture()
     {
-        await using CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(Node));
+        await using CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(Node.ToString()));
         byte[][] call = ProxiedCall(agent: 2001);
         h.Send(call);
         await h.WaitForAsync(call.Length);
@@ -73,7 +73,7 @@ public sealed class HepCaptureListenerTests
     [Fact]
     public async Task Each_capture_agent_gets_its_own_spans_for_the_same_call()
     {
-        await using CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(Node));
+        await using CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(Node.ToString()));
         byte[][] first = ProxiedCall(agent: 1, S.TraceParent);
         byte[][] second = ProxiedCall(agent: 2, S.TraceParent);
         h.Send(first);
@@ -99,7 +99,7 @@ public sealed class HepCaptureListenerTests
     [Fact]
     public async Task Retransmissions_mirrored_by_the_capture_count_once()
     {
-        await using CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(Node));
+        await using CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(Node.ToString()));
         byte[] invite = S.Invite(CallId, branch: "z9hG4bKup");
         byte[] relayed = S.Invite(CallId, branch: "z9hG4bKnode");
         h.Send(
@@ -211,7 +211,7 @@ public sealed class HepCaptureListenerTests
         {
             o.QueueCapacity = 2;
             o.QueueFullMode = mode;
-            o.NodeEndPoints.Add(Node);
+            o.NodeEndPoints.Add(Node.ToString());
 
             // Holds the consumer inside the first call's span start, as a slow exporter or a burst would.
             o.Tracer.EnrichWithRequest = (activity, in message) =>
@@ -252,7 +252,7 @@ public sealed class HepCaptureListenerTests
     [Fact]
     public async Task Stopping_ends_open_spans_frees_the_port_and_ignores_later_packets()
     {
-        CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(Node));
+        CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(Node.ToString()));
         await using (h)
         {
             IPEndPoint endPoint = h.Listener.LocalEndPoint!;
@@ -282,7 +282,7 @@ public sealed class HepCaptureListenerTests
     [Fact]
     public async Task Packets_without_a_timestamp_are_timed_on_arrival()
     {
-        await using CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(Node));
+        await using CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(Node.ToString()));
         byte[] packet = new HepBuilder()
             .U8(1, 2).U8(2, 17).Add(3, Caller.Address.GetAddressBytes()).Add(4, Node.Address.GetAddressBytes())
             .U16(7, 5070).U16(8, 5060).U8(11, 1).Add(15, S.Invite(CallId)).Build();
@@ -302,7 +302,7 @@ public sealed class HepCaptureListenerTests
     {
         // What Kamailio's siptrace sends with hep_version 2 and 1 (its default): no chunks, the SIP
         // message after a fixed header; version 2 adds the capture time and a 16-bit agent id.
-        await using CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(Node));
+        await using CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(Node.ToString()));
         long micros = (T0.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
         byte[] v2 = HepBuilder.Version1Or2(
             2, Caller.Address.GetAddressBytes(), Node.Address.GetAddressBytes(), S.Invite(CallId),
@@ -338,7 +338,7 @@ public sealed class HepCaptureListenerTests
         builder.Services.AddHepCaptureListener(o =>
         {
             o.Port = 0;
-            o.NodeEndPoints.Add(Node);
+            o.NodeEndPoints.Add(Node.ToString());
         });
         using IHost host = builder.Build();
         await host.StartAsync();
@@ -371,7 +371,7 @@ public sealed class HepCaptureListenerTests
     {
         var node = new IPEndPoint(IPAddress.Parse("2001:db8::5"), 5060);
         var caller = new IPEndPoint(IPAddress.Parse("2001:db8::10"), 5070);
-        await using CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(node));
+        await using CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(node.ToString()));
         h.Send(
             HepBuilder.Capture(S.Invite(CallId), caller, node, T0),
             HepBuilder.Capture(S.Response(200, "OK", CallId), node, caller, T0.AddMilliseconds(40)));

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -34,7 +33,7 @@ public sealed partial class PrometheusScrapeTests(ITestOutputHelper output)
         string endpoint = app.Urls.First() + "/metrics";
 
         using SipCallTracer tracer = Record();
-        using var listener = new HepCaptureListener(new HepCaptureOptions { Address = IPAddress.Loopback, Port = 0 });
+        using var listener = new HepCaptureListener(new HepCaptureOptions { Address = "127.0.0.1", Port = 0 });
         await listener.StartAsync(CancellationToken.None);
         using (var agent = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
         {

@@ -45,6 +45,7 @@ public sealed class SnippetCompilationTests
             ""),
         ["src/Instrumentation/README.md"] = (
             """
+            var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
             byte[] secretKeyBytes = new byte[32];
             byte[] datagram = [];
             byte[] received = [];

@@ -185,9 +185,9 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
         // once Kamailio's own ports are known, to tell what Kamailio received from what it sent.
         var collector = new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort());
         KamailioProcess kamailio = await StartKamailioAsync(callee.EndPoint, hepCollector: collector, hepVersion: hepVersion);
-        var options = new HepCaptureOptions { Address = collector.Address, Port = collector.Port };
-        options.NodeEndPoints.Add(kamailio.Trusted);
-        options.NodeEndPoints.Add(kamailio.Untrusted);
+        var options = new HepCaptureOptions { Address = collector.Address.ToString(), Port = collector.Port };
+        options.NodeEndPoints.Add(kamailio.Trusted.ToString());
+        options.NodeEndPoints.Add(kamailio.Untrusted.ToString());
         var versions = new ConcurrentDictionary<byte, int>();
         if (counted is not null || hepVersion != 3)
         {

@@ -200,8 +200,8 @@ internal static class Program
     {
         const string callId = "hep@consumer";
         var node = new IPEndPoint(IPAddress.Loopback, 5060);
-        var options = new HepCaptureOptions { Address = IPAddress.Loopback, Port = 0 };
-        options.NodeEndPoints.Add(node);
+        var options = new HepCaptureOptions { Address = "127.0.0.1", Port = 0 };
+        options.NodeEndPoints.Add(node.ToString());
         using var listener = new HepCaptureListener(options);
         await listener.StartAsync(CancellationToken.None).ConfigureAwait(false);
         IPEndPoint? endPoint = listener.LocalEndPoint;
