@@ -77,6 +77,7 @@ public sealed partial class HepCaptureListener : BackgroundService
     private readonly TimeProvider _timeProvider;
     private readonly SipCallTracerOptions _tracerOptions;
     private readonly NodeEndPoint[] _nodeEndPoints;
+    private readonly Dictionary<uint, NodeEndPoint[]> _nodeEndPointsByAgent;
     private readonly HepDirectionResolver? _directionResolver;
     private readonly SipDirection _defaultDirection;
     private readonly byte[]? _authKey;
@@ -135,7 +136,8 @@ public sealed partial class HepCaptureListener : BackgroundService
         _tracerOptions.MaxTrackedCalls = Math.Min(options.Tracer.MaxTrackedCalls, Math.Max(1, options.MaxTrackedCalls / options.MaxCaptureAgents));
         _agentIdleTimeout = options.CaptureAgentIdleTimeout;
         _requestedReceiveBufferSize = options.ReceiveBufferSize;
-        _nodeEndPoints = [.. options.ParseNodeEndPoints().Select(e => new NodeEndPoint(e.Address.GetAddressBytes(), e.Port))];
+        _nodeEndPoints = ToNodeEndPoints(options.ParseNodeEndPoints());
+        _nodeEndPointsByAgent = options.ParseNodeEndPointsByAgent().ToDictionary(a => a.Key, a => ToNodeEndPoints(a.Value));
         _directionResolver = options.DirectionResolver;
         _defaultDirection = options.DefaultDirection;
         _authKey = options.AuthKey is null ? null : System.Text.Encoding.UTF8.GetBytes(options.AuthKey);
@@ -440,7 +442,7 @@ public sealed partial class HepCaptureListener : BackgroundService
 
         node.LastPacket = _timeProvider.GetTimestamp();
 
-        SipDirection direction = ResolveDirection(in hep, sender);
+        SipDirection direction = ResolveDirection(in hep, node, sender);
         DateTimeOffset timestamp = (hep.Fields & HepFields.TimestampSeconds) != 0 ? hep.Timestamp : _timeProvider.GetUtcNow();
         ReadOnlySpan<byte> payload = hep.Payload;
         if (payload.StartsWith(InviteStart) || payload.StartsWith(ByeStart))

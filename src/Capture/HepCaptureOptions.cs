@@ -92,6 +92,18 @@ public sealed class HepCaptureOptions
     public IList<string> NodeEndPoints { get; } = [];
 
     /// <summary>
+    /// The SIP addresses of each capture agent's own node, keyed by capture agent id (HEP chunk 12,
+    /// Kamailio's <c>hep_capture_id</c>), in the forms of <see cref="NodeEndPoints"/>. For the packets of
+    /// an agent listed here, its node's endpoints are checked before <see cref="NodeEndPoints"/>: a source
+    /// among them means sent, a destination among them received. What one collector for many nodes needs
+    /// when the nodes talk to each other: a message between two nodes has a node at both ends, which one
+    /// shared list cannot tell apart. Binds from configuration as a section per capture id
+    /// (<c>"NodeEndPointsByAgent": { "2001": [ "192.0.2.5:5060" ] }</c>); checked when the listener is
+    /// created. Empty by default.
+    /// </summary>
+    public IDictionary<uint, IList<string>> NodeEndPointsByAgent { get; } = new Dictionary<uint, IList<string>>();
+
+    /// <summary>
     /// Decides the direction of every packet instead of <see cref="NodeEndPoints"/> and the built-in
     /// rules. A resolver that throws makes the listener use <see cref="DefaultDirection"/>.
     /// </summary>
@@ -115,10 +127,11 @@ public sealed class HepCaptureOptions
     {
         _ = ParseAddress();
         _ = ParseNodeEndPoints();
+        _ = ParseNodeEndPointsByAgent();
         ValidateLimits();
     }
 
-    /// <summary>Checks every setting but <see cref="Address"/> and <see cref="NodeEndPoints"/>.</summary>
+    /// <summary>Checks every setting but <see cref="Address"/>, <see cref="NodeEndPoints"/> and <see cref="NodeEndPointsByAgent"/>.</summary>
     internal void ValidateLimits()
     {
         ArgumentNullException.ThrowIfNull(Tracer, nameof(Tracer));
@@ -172,6 +185,36 @@ public sealed class HepCaptureOptions
         }
 
         return endPoints;
+    }
+
+    /// <summary><see cref="NodeEndPointsByAgent"/> parsed (port 0: any port).</summary>
+    /// <exception cref="ArgumentException">An entry is not an IP address with an optional port, or an agent's list is missing.</exception>
+    internal Dictionary<uint, IPEndPoint[]> ParseNodeEndPointsByAgent()
+    {
+        ArgumentNullException.ThrowIfNull(NodeEndPointsByAgent, nameof(NodeEndPointsByAgent));
+        var byAgent = new Dictionary<uint, IPEndPoint[]>(NodeEndPointsByAgent.Count);
+        foreach (KeyValuePair<uint, IList<string>> agent in NodeEndPointsByAgent.OrderBy(a => a.Key))
+        {
+            if (agent.Value is null)
+            {
+                throw new ArgumentException($"[{agent.Key}] has no endpoint list.", nameof(NodeEndPointsByAgent));
+            }
+
+            var endPoints = new IPEndPoint[agent.Value.Count];
+            for (int i = 0; i < endPoints.Length; i++)
+            {
+                string? text = agent.Value[i];
+                endPoints[i] = TryParseEndPoint(text, out IPEndPoint? endPoint)
+                    ? endPoint
+                    : throw new ArgumentException(
+                        $"[{agent.Key}][{i}] '{text}' is not an IP address with an optional port (192.0.2.5:5060, [2001:db8::5]:5060, or 192.0.2.5 for any port).",
+                        nameof(NodeEndPointsByAgent));
+            }
+
+            byAgent.Add(agent.Key, endPoints);
+        }
+
+        return byAgent;
     }
 
     /// <summary>
