@@ -34,11 +34,14 @@ namespace SipTraceContext.Capture;
 /// </para>
 /// <para>
 /// Direction: a capture agent mirrors what its node received and what it sent, and HEP does not say which.
-/// In this order: <see cref="HepCaptureOptions.DirectionResolver"/> when set; a source among
-/// <see cref="HepCaptureOptions.NodeEndPoints"/> means sent, a destination among them means received;
-/// otherwise, when exactly one of the SIP source and destination addresses is the address the HEP
-/// datagram came from (agents run on their node), that side is the node; otherwise
-/// <see cref="HepCaptureOptions.DefaultDirection"/>.
+/// In this order, for each agent on its own: <see cref="HepCaptureOptions.DirectionResolver"/> when set;
+/// a source among the agent's <see cref="HepCaptureOptions.NodeEndPointsByAgent"/>, then among
+/// <see cref="HepCaptureOptions.NodeEndPoints"/>, means sent, a destination among them means received
+/// (when exactly one side matches); the node's own Via: of two copies of a message one Via apart, the
+/// one with the node's Via on top is a request it sent or a response it received, and the node's sent-by
+/// learnt from such pairs decides later copies; when exactly one of the SIP source and destination
+/// addresses is the address the HEP datagram came from (agents run on their node), that side is the
+/// node; otherwise <see cref="HepCaptureOptions.DefaultDirection"/>.
 /// </para>
 /// <para>
 /// The span a message starts (an INVITE's setup span, a BYE's teardown span) gets the capture agent id

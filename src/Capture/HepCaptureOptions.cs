@@ -8,8 +8,8 @@ namespace SipTraceContext.Capture;
 /// <summary>Settings of a <see cref="HepCaptureListener"/>. Read once, when the listener is created.</summary>
 /// <remarks>
 /// Bindable from <c>IConfiguration</c> (<c>services.Configure&lt;HepCaptureOptions&gt;(section)</c>):
-/// <see cref="Address"/> and <see cref="NodeEndPoints"/> are strings, parsed and checked when the host
-/// starts; the enums bind by name, <see cref="CaptureAgentIdleTimeout"/> as <c>hh:mm:ss</c>, and
+/// <see cref="Address"/>, <see cref="NodeEndPoints"/> and <see cref="NodeEndPointsByAgent"/> are strings
+/// (the last a section per capture agent id), parsed and checked when the host starts; the enums bind by name, <see cref="CaptureAgentIdleTimeout"/> as <c>hh:mm:ss</c>, and
 /// <see cref="Tracer"/> as a subsection. <see cref="DirectionResolver"/> (and the tracer's callbacks) are
 /// set in code.
 /// </remarks>
@@ -104,7 +104,7 @@ public sealed class HepCaptureOptions
     public IDictionary<uint, IList<string>> NodeEndPointsByAgent { get; } = new Dictionary<uint, IList<string>>();
 
     /// <summary>
-    /// Decides the direction of every packet instead of <see cref="NodeEndPoints"/> and the built-in
+    /// Decides the direction of every packet instead of <see cref="NodeEndPointsByAgent"/>, <see cref="NodeEndPoints"/> and the built-in
     /// rules. A resolver that throws makes the listener use <see cref="DefaultDirection"/>.
     /// </summary>
     public HepDirectionResolver? DirectionResolver { get; set; }
