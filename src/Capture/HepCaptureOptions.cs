@@ -85,7 +85,9 @@ public sealed class HepCaptureOptions
     /// or an address alone (<c>192.0.2.5</c>, <c>2001:db8::5</c>) for any port of it (as is port 0;
     /// <see cref="IPEndPoint.ToString"/> gives this form). A packet whose source is one of them is a
     /// message the node sent (<see cref="SipDirection.Out"/>), one whose destination is, a message it
-    /// received (<see cref="SipDirection.In"/>). Strings so that configuration binds them (a list);
+    /// received (<see cref="SipDirection.In"/>); a packet with one of them at both ends (a message between
+    /// two listed nodes) is left to the next rules. With several nodes on one listener, prefer
+    /// <see cref="NodeEndPointsByAgent"/>. Strings so that configuration binds them (a list);
     /// checked when the listener is created. Empty by default: see <see cref="HepCaptureListener"/> for
     /// the rules then.
     /// </summary>
