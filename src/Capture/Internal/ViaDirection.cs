@@ -1,4 +1,6 @@
 using SipTraceContext.Instrumentation;
+using SipTraceContext.Sip;
+using SipTraceContext.Sip.Ims;
 
 namespace SipTraceContext.Capture.Internal;
 
@@ -103,27 +105,28 @@ internal sealed class ViaDirection
     /// <summary>
     /// Reads what the rule needs: request or response, the message key (Call-ID, CSeq, and the status
     /// code of a response), the Via count, and hashes of the top two Via values and the top sent-by.
+    /// The message is read by <see cref="SipMessageReader"/>, as everything else reads it: a message
+    /// the reader rejects decides nothing.
     /// </summary>
     internal static bool TryScan(ReadOnlySpan<byte> message, out Scan scan)
     {
         scan = default;
-        int end = LineEnd(message, 0, out int next);
-        if (end < 0)
+        var reader = new SipMessageReader(message);
+        if (!reader.HeadersComplete)
         {
             return false;
         }
 
-        ReadOnlySpan<byte> startLine = message.Slice(0, end);
-        bool isRequest = !startLine.StartsWith("SIP/2.0 "u8);
+        bool isRequest = reader.IsRequest;
         ulong key = FnvOffset;
         if (!isRequest)
         {
-            if (startLine.Length < 11)
-            {
-                return false;
-            }
-
-            key = Hash(key, startLine.Slice(8, 3), lower: false);
+            Span<byte> status = stackalloc byte[3];
+            int code = reader.StatusCode;
+            status[0] = (byte)('0' + (code / 100));
+            status[1] = (byte)('0' + (code / 10 % 10));
+            status[2] = (byte)('0' + (code % 10));
+            key = Hash(key, status, lower: false);
         }
 
         key = Hash(key, isRequest ? "Q"u8 : "S"u8, lower: false);
@@ -133,66 +136,35 @@ internal sealed class ViaDirection
         ulong topVia = 0;
         ulong secondVia = 0;
         ulong topSentBy = 0;
-        int position = next;
-        while (position < message.Length)
+        foreach (SipHeaderField field in reader.Headers)
         {
-            end = LineEnd(message, position, out next);
-            if (end < 0)
+            switch (field.KnownHeader)
             {
-                end = message.Length;
-                next = message.Length;
-            }
-
-            ReadOnlySpan<byte> line = message.Slice(position, end - position);
-            position = next;
-            if (line.IsEmpty)
-            {
-                break;
-            }
-
-            int colon = line.IndexOf((byte)':');
-            if (colon <= 0 || line[0] == (byte)' ' || line[0] == (byte)'\t')
-            {
-                continue;
-            }
-
-            ReadOnlySpan<byte> name = Trim(line.Slice(0, colon));
-            ReadOnlySpan<byte> value = Trim(line.Slice(colon + 1));
-            if (NameIs(name, "via"u8, "v"u8))
-            {
-                ReadOnlySpan<byte> rest = value;
-                while (true)
-                {
-                    int comma = NextComma(rest);
-                    ReadOnlySpan<byte> via = Trim(comma < 0 ? rest : rest.Slice(0, comma));
-                    if (viaCount == 0)
+                case KnownSipHeader.Via:
+                    foreach (ReadOnlySpan<byte> via in new SipValueList(ValueOf(field)))
                     {
-                        topVia = Hash(FnvOffset, via, lower: false);
-                        topSentBy = Hash(FnvOffset, SentBy(via), lower: true);
-                    }
-                    else if (viaCount == 1)
-                    {
-                        secondVia = Hash(FnvOffset, via, lower: false);
+                        if (viaCount == 0)
+                        {
+                            topVia = Hash(FnvOffset, via, lower: false);
+                            topSentBy = Hash(FnvOffset, SentBy(via), lower: true);
+                        }
+                        else if (viaCount == 1)
+                        {
+                            secondVia = Hash(FnvOffset, via, lower: false);
+                        }
+
+                        viaCount++;
                     }
 
-                    viaCount++;
-                    if (comma < 0)
-                    {
-                        break;
-                    }
-
-                    rest = rest.Slice(comma + 1);
-                }
-            }
-            else if (!hasCallId && NameIs(name, "call-id"u8, "i"u8))
-            {
-                key = Hash(Hash(key, "I"u8, lower: false), value, lower: false);
-                hasCallId = true;
-            }
-            else if (!hasCSeq && NameIs(name, "cseq"u8, "cseq"u8))
-            {
-                key = Hash(Hash(key, "C"u8, lower: false), value, lower: true);
-                hasCSeq = true;
+                    break;
+                case KnownSipHeader.CallId when !hasCallId:
+                    key = Hash(Hash(key, "I"u8, lower: false), ValueOf(field), lower: false);
+                    hasCallId = true;
+                    break;
+                case KnownSipHeader.CSeq when !hasCSeq:
+                    key = Hash(Hash(key, "C"u8, lower: false), ValueOf(field), lower: true);
+                    hasCSeq = true;
+                    break;
             }
         }
 
@@ -205,6 +177,18 @@ internal sealed class ViaDirection
         return true;
     }
 
+    // A folded value (rare) is unfolded so that two copies folded differently still compare equal.
+    private static ReadOnlySpan<byte> ValueOf(SipHeaderField field)
+    {
+        if (!field.IsFolded)
+        {
+            return field.Value;
+        }
+
+        byte[] unfolded = new byte[field.UnfoldedValueLength];
+        return field.TryCopyUnfoldedValue(unfolded, out int written) ? unfolded.AsSpan(0, written) : field.Value;
+    }
+
     // "SIP/2.0/UDP 192.0.2.5:5060;branch=..." -> "192.0.2.5:5060"
     private static ReadOnlySpan<byte> SentBy(ReadOnlySpan<byte> via)
     {
@@ -214,84 +198,12 @@ internal sealed class ViaDirection
             return default;
         }
 
-        ReadOnlySpan<byte> rest = Trim(via.Slice(space));
+        ReadOnlySpan<byte> rest = via.Slice(space).Trim(" \t"u8);
         int stop = rest.IndexOfAny((byte)';', (byte)' ', (byte)'\t');
         return stop < 0 ? rest : rest.Slice(0, stop);
     }
 
-    // The first comma outside a quoted string, or -1.
-    private static int NextComma(ReadOnlySpan<byte> value)
-    {
-        bool quoted = false;
-        for (int i = 0; i < value.Length; i++)
-        {
-            if (value[i] == (byte)'"')
-            {
-                quoted = !quoted;
-            }
-            else if (value[i] == (byte)',' && !quoted)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private static bool NameIs(ReadOnlySpan<byte> name, ReadOnlySpan<byte> full, ReadOnlySpan<byte> compact)
-        => EqualsIgnoreCase(name, full) || EqualsIgnoreCase(name, compact);
-
-    private static bool EqualsIgnoreCase(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
-    {
-        if (a.Length != b.Length)
-        {
-            return false;
-        }
-
-        for (int i = 0; i < a.Length; i++)
-        {
-            if (ToLower(a[i]) != ToLower(b[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     private static byte ToLower(byte b) => b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b | 0x20) : b;
-
-    private static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> value)
-    {
-        int start = 0;
-        int end = value.Length;
-        while (start < end && value[start] is (byte)' ' or (byte)'\t')
-        {
-            start++;
-        }
-
-        while (end > start && value[end - 1] is (byte)' ' or (byte)'\t')
-        {
-            end--;
-        }
-
-        return value.Slice(start, end - start);
-    }
-
-    // The end of the line starting at start (CRLF or a bare LF), and where the next one starts; -1 when none ends.
-    private static int LineEnd(ReadOnlySpan<byte> message, int start, out int next)
-    {
-        int lf = message.Slice(start).IndexOf((byte)'\n');
-        if (lf < 0)
-        {
-            next = message.Length;
-            return -1;
-        }
-
-        lf += start;
-        next = lf + 1;
-        return lf > start && message[lf - 1] == (byte)'\r' ? lf - 1 : lf;
-    }
 
     private static ulong Hash(ulong hash, ReadOnlySpan<byte> bytes, bool lower)
     {
