@@ -40,7 +40,8 @@ public sealed partial class HepCaptureListener
                 options.MetricTags = [.. _tracerOptions.MetricTags, new(SipAttributes.CaptureAgentId, (long)agentId)];
             }
 
-            node = new CaptureNode(new SipCallTracer(options, _timeProvider), agentId, agentId == 0 ? null : (long)agentId)
+            NodeEndPoint[] endPoints = _nodeEndPointsByAgent.TryGetValue(agentId, out NodeEndPoint[]? own) ? own : [];
+            node = new CaptureNode(new SipCallTracer(options, _timeProvider), agentId, agentId == 0 ? null : (long)agentId, endPoints)
             {
                 LastPacket = _timeProvider.GetTimestamp(),
             };
@@ -100,9 +101,15 @@ public sealed partial class HepCaptureListener
         }
     }
 
-    /// <summary>A capture agent's call tracer, its id (boxed once for the span tag) and when it last sent.</summary>
-    private sealed class CaptureNode(SipCallTracer tracer, uint agentId, object? agentTag)
+    /// <summary>A capture agent's call tracer, its id (boxed once for the span tag), its node's direction state and when it last sent.</summary>
+    private sealed class CaptureNode(SipCallTracer tracer, uint agentId, object? agentTag, NodeEndPoint[] endPoints)
     {
+        /// <summary>The node's own endpoints (<see cref="HepCaptureOptions.NodeEndPointsByAgent"/>), empty when none.</summary>
+        public NodeEndPoint[] EndPoints { get; } = endPoints;
+
+        /// <summary>The node's Via rule; used under the record lock.</summary>
+        public ViaDirection Via { get; } = new();
+
         public SipCallTracer Tracer { get; } = tracer;
 
         public uint AgentId { get; } = agentId;

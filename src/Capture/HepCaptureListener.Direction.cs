@@ -51,7 +51,7 @@ public sealed partial class HepCaptureListener
     private static IPAddress ToAddress(ReadOnlySpan<byte> bytes) => new(bytes.ToArray());
 #endif
 
-    private SipDirection ResolveDirection(in HepPacket hep, IPAddress? sender)
+    private SipDirection ResolveDirection(in HepPacket hep, CaptureNode node, IPAddress? sender)
     {
         if (_directionResolver is not null)
         {
@@ -77,13 +77,28 @@ public sealed partial class HepCaptureListener
             }
         }
 
-        bool sourceIsNode = IsNode(hep.SourceAddress, hep.SourcePort);
-        bool destinationIsNode = IsNode(hep.DestinationAddress, hep.DestinationPort);
-        if (sourceIsNode != destinationIsNode)
+        // The Via rule sees every copy, even those an endpoint rule decides, so that it can pair them.
+        SipDirection? byVia = node.Via.Observe(hep.Payload);
+
+        // 1. This agent's own node (NodeEndPointsByAgent), 2. the shared NodeEndPoints: decisive only when
+        // exactly one side is a node (a message between two listed nodes has one at both ends).
+        if (ByEndPoints(in hep, node.EndPoints) is SipDirection byAgent)
         {
-            return sourceIsNode ? SipDirection.Out : SipDirection.In;
+            return byAgent;
         }
 
+        if (ByEndPoints(in hep, _nodeEndPoints) is SipDirection byShared)
+        {
+            return byShared;
+        }
+
+        // 3. The node's own Via: paired copies, then its learnt sent-by.
+        if (byVia is SipDirection via)
+        {
+            return via;
+        }
+
+        // 4. The HEP sender's address, when it is exactly one side.
         if (sender is not null && !hep.SourceAddress.IsEmpty && !hep.DestinationAddress.IsEmpty)
         {
 #if NET
@@ -107,14 +122,26 @@ public sealed partial class HepCaptureListener
         return _defaultDirection;
     }
 
-    private bool IsNode(ReadOnlySpan<byte> address, int port)
+    private static SipDirection? ByEndPoints(in HepPacket hep, NodeEndPoint[] endPoints)
+    {
+        if (endPoints.Length == 0)
+        {
+            return null;
+        }
+
+        bool sourceIsNode = IsNode(endPoints, hep.SourceAddress, hep.SourcePort);
+        bool destinationIsNode = IsNode(endPoints, hep.DestinationAddress, hep.DestinationPort);
+        return sourceIsNode == destinationIsNode ? null : sourceIsNode ? SipDirection.Out : SipDirection.In;
+    }
+
+    private static bool IsNode(NodeEndPoint[] endPoints, ReadOnlySpan<byte> address, int port)
     {
         if (address.IsEmpty)
         {
             return false;
         }
 
-        foreach (NodeEndPoint node in _nodeEndPoints)
+        foreach (NodeEndPoint node in endPoints)
         {
             if ((node.Port == 0 || node.Port == port) && address.SequenceEqual(node.Address))
             {
@@ -124,6 +151,9 @@ public sealed partial class HepCaptureListener
 
         return false;
     }
+
+    private static NodeEndPoint[] ToNodeEndPoints(IPEndPoint[] endPoints)
+        => [.. endPoints.Select(e => new NodeEndPoint(e.Address.GetAddressBytes(), e.Port))];
 
     private readonly record struct NodeEndPoint(byte[] Address, int Port);
 }

@@ -34,11 +34,14 @@ namespace SipTraceContext.Capture;
 /// </para>
 /// <para>
 /// Direction: a capture agent mirrors what its node received and what it sent, and HEP does not say which.
-/// In this order: <see cref="HepCaptureOptions.DirectionResolver"/> when set; a source among
-/// <see cref="HepCaptureOptions.NodeEndPoints"/> means sent, a destination among them means received;
-/// otherwise, when exactly one of the SIP source and destination addresses is the address the HEP
-/// datagram came from (agents run on their node), that side is the node; otherwise
-/// <see cref="HepCaptureOptions.DefaultDirection"/>.
+/// In this order, for each agent on its own: <see cref="HepCaptureOptions.DirectionResolver"/> when set;
+/// a source among the agent's <see cref="HepCaptureOptions.NodeEndPointsByAgent"/>, then among
+/// <see cref="HepCaptureOptions.NodeEndPoints"/>, means sent, a destination among them means received
+/// (when exactly one side matches); the node's own Via: of two copies of a message one Via apart, the
+/// one with the node's Via on top is a request it sent or a response it received, and the node's sent-by
+/// learnt from such pairs decides later copies; when exactly one of the SIP source and destination
+/// addresses is the address the HEP datagram came from (agents run on their node), that side is the
+/// node; otherwise <see cref="HepCaptureOptions.DefaultDirection"/>.
 /// </para>
 /// <para>
 /// The span a message starts (an INVITE's setup span, a BYE's teardown span) gets the capture agent id
@@ -77,6 +80,7 @@ public sealed partial class HepCaptureListener : BackgroundService
     private readonly TimeProvider _timeProvider;
     private readonly SipCallTracerOptions _tracerOptions;
     private readonly NodeEndPoint[] _nodeEndPoints;
+    private readonly Dictionary<uint, NodeEndPoint[]> _nodeEndPointsByAgent;
     private readonly HepDirectionResolver? _directionResolver;
     private readonly SipDirection _defaultDirection;
     private readonly byte[]? _authKey;
@@ -135,7 +139,8 @@ public sealed partial class HepCaptureListener : BackgroundService
         _tracerOptions.MaxTrackedCalls = Math.Min(options.Tracer.MaxTrackedCalls, Math.Max(1, options.MaxTrackedCalls / options.MaxCaptureAgents));
         _agentIdleTimeout = options.CaptureAgentIdleTimeout;
         _requestedReceiveBufferSize = options.ReceiveBufferSize;
-        _nodeEndPoints = [.. options.ParseNodeEndPoints().Select(e => new NodeEndPoint(e.Address.GetAddressBytes(), e.Port))];
+        _nodeEndPoints = ToNodeEndPoints(options.ParseNodeEndPoints());
+        _nodeEndPointsByAgent = options.ParseNodeEndPointsByAgent().ToDictionary(a => a.Key, a => ToNodeEndPoints(a.Value));
         _directionResolver = options.DirectionResolver;
         _defaultDirection = options.DefaultDirection;
         _authKey = options.AuthKey is null ? null : System.Text.Encoding.UTF8.GetBytes(options.AuthKey);
@@ -440,7 +445,7 @@ public sealed partial class HepCaptureListener : BackgroundService
 
         node.LastPacket = _timeProvider.GetTimestamp();
 
-        SipDirection direction = ResolveDirection(in hep, sender);
+        SipDirection direction = ResolveDirection(in hep, node, sender);
         DateTimeOffset timestamp = (hep.Fields & HepFields.TimestampSeconds) != 0 ? hep.Timestamp : _timeProvider.GetUtcNow();
         ReadOnlySpan<byte> payload = hep.Payload;
         if (payload.StartsWith(InviteStart) || payload.StartsWith(ByeStart))

@@ -8,8 +8,8 @@ namespace SipTraceContext.Capture;
 /// <summary>Settings of a <see cref="HepCaptureListener"/>. Read once, when the listener is created.</summary>
 /// <remarks>
 /// Bindable from <c>IConfiguration</c> (<c>services.Configure&lt;HepCaptureOptions&gt;(section)</c>):
-/// <see cref="Address"/> and <see cref="NodeEndPoints"/> are strings, parsed and checked when the host
-/// starts; the enums bind by name, <see cref="CaptureAgentIdleTimeout"/> as <c>hh:mm:ss</c>, and
+/// <see cref="Address"/>, <see cref="NodeEndPoints"/> and <see cref="NodeEndPointsByAgent"/> are strings
+/// (the last a section per capture agent id), parsed and checked when the host starts; the enums bind by name, <see cref="CaptureAgentIdleTimeout"/> as <c>hh:mm:ss</c>, and
 /// <see cref="Tracer"/> as a subsection. <see cref="DirectionResolver"/> (and the tracer's callbacks) are
 /// set in code.
 /// </remarks>
@@ -85,14 +85,28 @@ public sealed class HepCaptureOptions
     /// or an address alone (<c>192.0.2.5</c>, <c>2001:db8::5</c>) for any port of it (as is port 0;
     /// <see cref="IPEndPoint.ToString"/> gives this form). A packet whose source is one of them is a
     /// message the node sent (<see cref="SipDirection.Out"/>), one whose destination is, a message it
-    /// received (<see cref="SipDirection.In"/>). Strings so that configuration binds them (a list);
+    /// received (<see cref="SipDirection.In"/>); a packet with one of them at both ends (a message between
+    /// two listed nodes) is left to the next rules. With several nodes on one listener, prefer
+    /// <see cref="NodeEndPointsByAgent"/>. Strings so that configuration binds them (a list);
     /// checked when the listener is created. Empty by default: see <see cref="HepCaptureListener"/> for
     /// the rules then.
     /// </summary>
     public IList<string> NodeEndPoints { get; } = [];
 
     /// <summary>
-    /// Decides the direction of every packet instead of <see cref="NodeEndPoints"/> and the built-in
+    /// The SIP addresses of each capture agent's own node, keyed by capture agent id (HEP chunk 12,
+    /// Kamailio's <c>hep_capture_id</c>), in the forms of <see cref="NodeEndPoints"/>. For the packets of
+    /// an agent listed here, its node's endpoints are checked before <see cref="NodeEndPoints"/>: a source
+    /// among them means sent, a destination among them received. What one collector for many nodes needs
+    /// when the nodes talk to each other: a message between two nodes has a node at both ends, which one
+    /// shared list cannot tell apart. Binds from configuration as a section per capture id
+    /// (<c>"NodeEndPointsByAgent": { "2001": [ "192.0.2.5:5060" ] }</c>); checked when the listener is
+    /// created. Empty by default.
+    /// </summary>
+    public IDictionary<uint, IList<string>> NodeEndPointsByAgent { get; } = new Dictionary<uint, IList<string>>();
+
+    /// <summary>
+    /// Decides the direction of every packet instead of <see cref="NodeEndPointsByAgent"/>, <see cref="NodeEndPoints"/> and the built-in
     /// rules. A resolver that throws makes the listener use <see cref="DefaultDirection"/>.
     /// </summary>
     public HepDirectionResolver? DirectionResolver { get; set; }
@@ -115,10 +129,11 @@ public sealed class HepCaptureOptions
     {
         _ = ParseAddress();
         _ = ParseNodeEndPoints();
+        _ = ParseNodeEndPointsByAgent();
         ValidateLimits();
     }
 
-    /// <summary>Checks every setting but <see cref="Address"/> and <see cref="NodeEndPoints"/>.</summary>
+    /// <summary>Checks every setting but <see cref="Address"/>, <see cref="NodeEndPoints"/> and <see cref="NodeEndPointsByAgent"/>.</summary>
     internal void ValidateLimits()
     {
         ArgumentNullException.ThrowIfNull(Tracer, nameof(Tracer));
@@ -172,6 +187,36 @@ public sealed class HepCaptureOptions
         }
 
         return endPoints;
+    }
+
+    /// <summary><see cref="NodeEndPointsByAgent"/> parsed (port 0: any port).</summary>
+    /// <exception cref="ArgumentException">An entry is not an IP address with an optional port, or an agent's list is missing.</exception>
+    internal Dictionary<uint, IPEndPoint[]> ParseNodeEndPointsByAgent()
+    {
+        ArgumentNullException.ThrowIfNull(NodeEndPointsByAgent, nameof(NodeEndPointsByAgent));
+        var byAgent = new Dictionary<uint, IPEndPoint[]>(NodeEndPointsByAgent.Count);
+        foreach (KeyValuePair<uint, IList<string>> agent in NodeEndPointsByAgent.OrderBy(a => a.Key))
+        {
+            if (agent.Value is null)
+            {
+                throw new ArgumentException($"[{agent.Key}] has no endpoint list.", nameof(NodeEndPointsByAgent));
+            }
+
+            var endPoints = new IPEndPoint[agent.Value.Count];
+            for (int i = 0; i < endPoints.Length; i++)
+            {
+                string? text = agent.Value[i];
+                endPoints[i] = TryParseEndPoint(text, out IPEndPoint? endPoint)
+                    ? endPoint
+                    : throw new ArgumentException(
+                        $"[{agent.Key}][{i}] '{text}' is not an IP address with an optional port (192.0.2.5:5060, [2001:db8::5]:5060, or 192.0.2.5 for any port).",
+                        nameof(NodeEndPointsByAgent));
+            }
+
+            byAgent.Add(agent.Key, endPoints);
+        }
+
+        return byAgent;
     }
 
     /// <summary>

@@ -247,6 +247,107 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
         return new Flow(sent, listener, caller, spans, started, stopped, hepVersion == 1 ? 0 : KamailioProcess.HepCaptureId, versions);
     }
 
+    [InteropTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public Task Answered_call_through_two_chained_Kamailio_nodes_on_one_collector(bool perAgentEndPoints) => RunAsync(async () =>
+    {
+        // SIPp caller -> K1 (capture id 2001) -> K2 (capture id 2002) -> SIPp callee, all on 127.0.0.1 and
+        // both mirroring to one listener: every K1-K2 message has a node at both ends, and the HEP sender
+        // is both ends of every message. Without configuration the nodes' Vias decide; with it, each
+        // agent's own sockets. Both nodes' sockets are also in the shared list, which must not decide
+        // the messages between them.
+        const uint k1Id = 2001, k2Id = 2002;
+        TraceContextSample sent = TraceContextSample.Create();
+        var replacements = new Dictionary<string, string>
+        {
+            ["TRACE_HEADER"] = "X-OTel-traceparent",
+            ["TRACEPARENT_REGEX"] = $"00-{sent.TraceId.ToHexString()}-[0-9a-f]{{16}}-[0-9a-f]{{2}}",
+            ["TRACESTATE_HEADER"] = "X-OTel-tracestate",
+            ["TRACESTATE_REGEX"] = sent.TraceState,
+        };
+        SippProcess callee = await StartSippAsync("callee", "uas-answer-checked.xml", replacements: replacements);
+        var collector = new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort());
+        KamailioProcess k2 = await StartKamailioAsync(callee.EndPoint, hepCollector: collector, hepCaptureId: k2Id);
+        KamailioProcess k1 = await StartKamailioAsync(k2.Trusted, hepCollector: collector, hepCaptureId: k1Id);
+        var options = new HepCaptureOptions { Address = collector.Address.ToString(), Port = collector.Port };
+        if (perAgentEndPoints)
+        {
+            options.NodeEndPointsByAgent[k1Id] = [k1.Trusted.ToString(), k1.Untrusted.ToString()];
+            options.NodeEndPointsByAgent[k2Id] = [k2.Trusted.ToString(), k2.Untrusted.ToString()];
+        }
+        else
+        {
+            foreach (KamailioProcess node in new[] { k1, k2 })
+            {
+                options.NodeEndPoints.Add(node.Trusted.ToString());
+                options.NodeEndPoints.Add(node.Untrusted.ToString());
+            }
+        }
+
+        HepCaptureListener listener = OwnDisposable(new HepCaptureListener(options));
+        Own(new StopOnDispose(listener));
+        await listener.StartAsync(CancellationToken.None);
+        Transcript.Note($"HEP listener on {listener.LocalEndPoint}, K1 {k1.Trusted} / {k1.Untrusted}, K2 {k2.Trusted} / {k2.Untrusted}");
+
+        SippProcess caller = await StartSippAsync(
+            "caller",
+            "uac-answered.xml",
+            k1.Trusted,
+            new Dictionary<string, string>
+            {
+                ["traceparent"] = sent.TraceParent,
+                ["tracestate"] = sent.TraceState,
+                ["uas_port"] = callee.EndPoint.Port.ToString(CultureInfo.InvariantCulture),
+            });
+        int callerExit = await caller.WaitForExitCodeAsync();
+        int calleeExit = await callee.WaitForExitCodeAsync();
+        Assert.True(callerExit == 0 && calleeExit == 0, $"SIPp exit codes: caller {callerExit}, callee {calleeExit} (0 = scenario completed)");
+
+        long seen = -1;
+        int quietRounds = 0;
+        var clock = Stopwatch.StartNew();
+        while (quietRounds < 2 && clock.Elapsed < TimeSpan.FromSeconds(8))
+        {
+            await Task.Delay(400);
+            long received = listener.PacketsReceived;
+            bool handled = listener.PacketsRecorded + listener.PacketsDropped >= received;
+            quietRounds = received == seen && handled ? quietRounds + 1 : 0;
+            seen = received;
+        }
+
+        Transcript.Note($"HEP listener received {listener.PacketsReceived}, recorded {listener.PacketsRecorded}, dropped {listener.PacketsDropped}");
+        FlushSpans();
+        List<Activity> spans = [.. ExportedSpans.Where(s => s.TraceId == sent.TraceId)];
+        Assert.Equal(2, listener.CaptureAgents);
+        foreach ((uint id, int peerPort) in new[] { (k1Id, caller.EndPoint.Port), (k2Id, k1.Trusted.Port) })
+        {
+            // Each node: exactly one Server setup span (the INVITE it received; the one it relayed is its
+            // Client side of the same call, not a second span) and one teardown span, statuses right.
+            Activity[] mine = [.. spans.Where(s => Equals(s.GetTagItem("sip.capture.agent_id"), (long)id))];
+            Activity setup = Assert.Single(mine, s => s.DisplayName == "sip.call.setup");
+            Assert.Equal(ActivityKind.Server, setup.Kind);
+            Assert.Equal(sent.SpanId, setup.ParentSpanId);
+            Assert.Equal(200, setup.GetTagItem("sip.status_code"));
+            Assert.Equal(ActivityStatusCode.Unset, setup.Status);
+            Assert.Equal(peerPort, setup.GetTagItem("network.peer.port"));
+            Activity teardown = Assert.Single(mine, s => s.DisplayName == "sip.call.teardown");
+            Assert.Equal(ActivityKind.Server, teardown.Kind);
+            Assert.Equal(setup.SpanId, teardown.ParentSpanId);
+            Assert.Equal(ActivityStatusCode.Unset, teardown.Status);
+            string agent = id.ToString(CultureInfo.InvariantCulture);
+            Assert.Equal(1, CounterSum("sip.response.count", ("sip.capture.agent_id", agent), ("sip.status_code", "200"), ("sip.method", "INVITE")));
+            Assert.Equal(1, CounterSum("sip.response.count", ("sip.capture.agent_id", agent), ("sip.status_code", "200"), ("sip.method", "BYE")));
+        }
+
+        Assert.Equal(4, spans.Count);
+        Assert.Equal(2, HistogramCount("sip.call.setup_latency"));
+        Assert.Equal(0, CounterSum("sip.message.retransmissions"));
+        Assert.Equal(0, CounterSum("sip.call.failed"));
+        Assert.Equal(0, CounterSum("sip.calls.active"));
+        Assert.Equal(0, listener.PacketsDropped);
+    });
+
     /// <summary>How many copies of one message Kamailio mirrored as received and as sent.</summary>
     private sealed class Copies(string startLine, string cseq)
     {

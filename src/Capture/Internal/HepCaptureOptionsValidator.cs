@@ -15,6 +15,7 @@ internal sealed class HepCaptureOptionsValidator : IValidateOptions<HepCaptureOp
         List<string> failures = [];
         Check(() => options.ParseAddress());
         Check(() => options.ParseNodeEndPoints());
+        Check(() => options.ParseNodeEndPointsByAgent());
         Check(options.ValidateLimits);
 
         if (options.Tracer?.FindError() is { } tracerError)

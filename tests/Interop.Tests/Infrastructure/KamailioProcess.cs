@@ -50,11 +50,12 @@ internal sealed class KamailioProcess : IAsyncDisposable
     /// agent id <see cref="HepCaptureId"/>.
     /// </param>
     /// <param name="hepVersion">The HEP version siptrace sends (<c>hep_version</c>: 1, 2 or 3).</param>
-    public static async Task<KamailioProcess> StartAsync(SipTranscript transcript, IPEndPoint? nextHop = null, bool copyTraceHeaders = true, IPEndPoint? hepCollector = null, int hepVersion = 3)
+    /// <param name="hepCaptureId">The capture agent id siptrace sends (<c>hep_capture_id</c>); <see cref="HepCaptureId"/> by default.</param>
+    public static async Task<KamailioProcess> StartAsync(SipTranscript transcript, IPEndPoint? nextHop = null, bool copyTraceHeaders = true, IPEndPoint? hepCollector = null, int hepVersion = 3, uint hepCaptureId = HepCaptureId)
     {
         for (int attempt = 1; ; attempt++)
         {
-            KamailioProcess instance = await StartOnceAsync(transcript, nextHop, copyTraceHeaders, hepCollector, hepVersion).ConfigureAwait(false);
+            KamailioProcess instance = await StartOnceAsync(transcript, nextHop, copyTraceHeaders, hepCollector, hepVersion, hepCaptureId).ConfigureAwait(false);
             bool ready;
             try
             {
@@ -84,7 +85,7 @@ internal sealed class KamailioProcess : IAsyncDisposable
         }
     }
 
-    private static async Task<KamailioProcess> StartOnceAsync(SipTranscript transcript, IPEndPoint? nextHop, bool copyTraceHeaders, IPEndPoint? hepCollector, int hepVersion)
+    private static async Task<KamailioProcess> StartOnceAsync(SipTranscript transcript, IPEndPoint? nextHop, bool copyTraceHeaders, IPEndPoint? hepCollector, int hepVersion, uint hepCaptureId)
     {
         string kamailio = InteropTools.Kamailio;
         string modules = InteropTools.KamailioModules;
@@ -101,7 +102,7 @@ internal sealed class KamailioProcess : IAsyncDisposable
                 "{{AC_EXTRA_HDRS}}",
                 copyTraceHeaders ? "modparam(\"tm\", \"ac_extra_hdrs\", \"X-OTel-\")" : "# ac_extra_hdrs left unset: tm's own CANCEL and non-2xx ACK carry no trace headers.",
                 StringComparison.Ordinal)
-            .Replace("{{SIPTRACE}}", hepCollector is null ? "# No HEP capture." : SiptraceConfig(hepCollector, hepVersion), StringComparison.Ordinal)
+            .Replace("{{SIPTRACE}}", hepCollector is null ? "# No HEP capture." : SiptraceConfig(hepCollector, hepVersion, hepCaptureId), StringComparison.Ordinal)
             .Replace(
                 "{{NEXT_HOP_ACTION}}",
                 nextHop is null ? "# No fixed next hop: relay to the Request-URI." : $"$du = \"sip:{nextHop.Address}:{nextHop.Port}\";",
@@ -122,7 +123,7 @@ internal sealed class KamailioProcess : IAsyncDisposable
     /// <summary>The HEP capture agent id Kamailio's siptrace sends (<c>hep_capture_id</c>).</summary>
     public const uint HepCaptureId = 2001;
 
-    private static string SiptraceConfig(IPEndPoint collector, int hepVersion) =>
+    private static string SiptraceConfig(IPEndPoint collector, int hepVersion, uint hepCaptureId) =>
         string.Join(
             "\n",
             "loadmodule \"siptrace.so\"",
@@ -130,7 +131,7 @@ internal sealed class KamailioProcess : IAsyncDisposable
             "modparam(\"siptrace\", \"trace_to_database\", 0)",
             "modparam(\"siptrace\", \"hep_mode_on\", 1)",
             $"modparam(\"siptrace\", \"hep_version\", {hepVersion})",
-            $"modparam(\"siptrace\", \"hep_capture_id\", {HepCaptureId})",
+            $"modparam(\"siptrace\", \"hep_capture_id\", {hepCaptureId})",
             "modparam(\"siptrace\", \"trace_on\", 1)",
             "modparam(\"siptrace\", \"trace_mode\", 1)");
 
