@@ -217,6 +217,47 @@ public readonly ref struct SipMessageReader
     }
 
     /// <summary>
+    /// Finds the first instance of a known header, as <see cref="TryGetHeader(ReadOnlySpan{byte}, out SipHeaderField)"/>
+    /// does, but for Call-ID, CSeq, Via, From and To in constant time: the parser recorded where their
+    /// first fields are. Other headers are looked up by name.
+    /// </summary>
+    internal bool TryGetFirstField(KnownSipHeader header, out SipHeaderField field)
+    {
+        int first = header switch
+        {
+            KnownSipHeader.CallId => _layout.First.CallId,
+            KnownSipHeader.CSeq => _layout.First.CSeq,
+            KnownSipHeader.Via => _layout.First.Via,
+            KnownSipHeader.From => _layout.First.From,
+            KnownSipHeader.To => _layout.First.To,
+            _ => FirstFields.NotIndexed,
+        };
+
+        if (!_layout.HeadersComplete || first == FirstFields.Absent)
+        {
+            field = default;
+            return false;
+        }
+
+        if (first == FirstFields.NotIndexed)
+        {
+            ReadOnlySpan<byte> name = SipHeaderNames.GetNameUtf8(header);
+            if (name.IsEmpty)
+            {
+                field = default;
+                return false;
+            }
+
+            return TryGetHeader(name, out field);
+        }
+
+        int index = first - 1;
+        int start = _layout.Offsets[index];
+        field = SipHeaderEnumerator.CreateField(_message[start.._layout.Offsets[index + 1]], start, (_layout.FoldedMask & (1u << index)) != 0);
+        return true;
+    }
+
+    /// <summary>
     /// Finds the first instance of a header field (long or compact form, any case) in raw message
     /// bytes with one vectorised pass, without constructing a reader: for a hot path that needs one
     /// header of a message it does not otherwise parse.

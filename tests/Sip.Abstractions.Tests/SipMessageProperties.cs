@@ -183,6 +183,65 @@ public sealed class SipMessageProperties
             return reader.HeaderCount == rendered.Model.Headers.Length + 1;
         });
 
+    // The headers whose first field the parser records, and one it does not (looked up by name).
+    private static readonly KnownSipHeader[] FirstFieldHeaders =
+        [KnownSipHeader.CallId, KnownSipHeader.CSeq, KnownSipHeader.Via, KnownSipHeader.From, KnownSipHeader.To, KnownSipHeader.Contact];
+
+    /// <summary>Whether the recorded first field of each header is the first one a walk over every field finds.</summary>
+    private static bool FirstFieldsMatchEnumeration(byte[] bytes)
+    {
+        var reader = new SipMessageReader(bytes);
+        foreach (KnownSipHeader header in FirstFieldHeaders)
+        {
+            ReadOnlySpan<byte> name = SipHeaderNames.GetNameUtf8(header);
+            bool expected = false;
+            SipHeaderField first = default;
+            foreach (SipHeaderField field in reader.Headers)
+            {
+                if (SipHeaderNames.Matches(field.Name, name))
+                {
+                    expected = true;
+                    first = field;
+                    break;
+                }
+            }
+
+            bool found = reader.TryGetFirstField(header, out SipHeaderField recorded);
+            if (found != expected || (found && !SameField(first, recorded)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    [Property(MaxTest = 300)]
+    public Property The_recorded_first_field_is_the_first_a_full_enumeration_finds() =>
+        Prop.ForAll(RenderedMessages.ToArbitrary(), rendered => FirstFieldsMatchEnumeration(rendered.Bytes));
+
+    [Property(MaxTest = 300)]
+    public Property The_recorded_first_field_is_the_first_a_full_enumeration_finds_across_folded_lines() =>
+        Prop.ForAll(FoldedMessages.ToArbitrary(), FirstFieldsMatchEnumeration);
+
+    [Property(MaxTest = 1000)]
+    public Property The_recorded_first_field_agrees_with_the_lookup_by_name_on_any_input() =>
+        Prop.ForAll(HostileInputs.ToArbitrary(), bytes =>
+        {
+            var reader = new SipMessageReader(bytes);
+            foreach (KnownSipHeader header in FirstFieldHeaders)
+            {
+                bool expected = reader.TryGetHeader(SipHeaderNames.GetNameUtf8(header), out SipHeaderField byName);
+                bool found = reader.TryGetFirstField(header, out SipHeaderField recorded);
+                if (found != expected || (found && !SameField(byName, recorded)))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        });
+
     [Property(MaxTest = 100)]
     public Property Every_strict_prefix_of_a_valid_message_is_incomplete() =>
         Prop.ForAll(RenderedMessages.ToArbitrary(), rendered =>

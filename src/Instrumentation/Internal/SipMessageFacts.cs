@@ -1,4 +1,3 @@
-using System.Text;
 using SipTraceContext.Sip;
 using SipTraceContext.Sip.Ims;
 
@@ -37,8 +36,8 @@ internal ref struct SipMessageFacts
     /// read by <see cref="SipSpanHeaders.Read"/>.
     /// </summary>
     /// <remarks>
-    /// One walk over the fields, stopping once the five are found (they usually come first): five
-    /// lookups would each walk the fields from the start again.
+    /// The reader recorded where the first field of each of the five headers is while it validated the
+    /// message, so each is found without walking the fields. The first field of a header is the one used.
     /// </remarks>
     public static bool TryRead(in SipMessageReader reader, out SipMessageFacts facts, out string? problem)
     {
@@ -50,57 +49,28 @@ internal ref struct SipMessageFacts
         }
 
         facts.IsRequest = reader.IsRequest;
-        const int AllFound = 0b11111;
-        int found = 0;
+
+        // An unparsable CSeq is reported before a missing header, as a walk in message order would.
+        bool hasCSeq = reader.TryGetFirstField(KnownSipHeader.CSeq, out SipHeaderField field);
         ReadOnlySpan<byte> cseqMethod = default;
-        foreach (SipHeaderField field in reader.Headers)
+        if (hasCSeq && !SipSyntax.TryParseCSeq(ValueOf(field), out facts.CSeq, out cseqMethod))
         {
-            int bit = Wanted(field.Name);
-            if (bit == 0 || (found & bit) != 0)
-            {
-                continue;
-            }
-
-            found |= bit;
-            switch (bit)
-            {
-                case CallIdBit:
-                    facts.CallId = ValueOf(field);
-                    break;
-                case CSeqBit:
-                    if (!SipSyntax.TryParseCSeq(ValueOf(field), out facts.CSeq, out cseqMethod))
-                    {
-                        problem = "invalid CSeq";
-                        return false;
-                    }
-
-                    break;
-                case ViaBit:
-                    // One Via line can carry several via-parms; the top one is the first list element.
-                    var vias = new SipValueList(ValueOf(field));
-                    facts.TopVia = vias.MoveNext() ? vias.Current : default;
-                    break;
-                case FromBit:
-                    facts.From = ValueOf(field);
-                    break;
-                default:
-                    facts.To = ValueOf(field);
-                    break;
-            }
-
-            if (found == AllFound)
-            {
-                break;
-            }
+            problem = "invalid CSeq";
+            return false;
         }
 
-        if ((found & CallIdBit) == 0 || facts.CallId.IsEmpty)
+        if (reader.TryGetFirstField(KnownSipHeader.CallId, out field))
+        {
+            facts.CallId = ValueOf(field);
+        }
+
+        if (facts.CallId.IsEmpty)
         {
             problem = "no Call-ID";
             return false;
         }
 
-        if ((found & CSeqBit) == 0)
+        if (!hasCSeq)
         {
             problem = "no CSeq";
             return false;
@@ -108,12 +78,30 @@ internal ref struct SipMessageFacts
 
         // RFC 3261 §8.1.1.7 and §20: every request and response carries a Via. A response without
         // one is malformed; real stacks and Kamailio's siptrace mirror every response with its Vias.
-        const int required = AllFound;
-        if ((found & required) != required)
+        if (!reader.TryGetFirstField(KnownSipHeader.Via, out field))
         {
             problem = "no Via, From or To";
             return false;
         }
+
+        // One Via line can carry several via-parms; the top one is the first list element.
+        var vias = new SipValueList(ValueOf(field));
+        facts.TopVia = vias.MoveNext() ? vias.Current : default;
+
+        if (!reader.TryGetFirstField(KnownSipHeader.From, out field))
+        {
+            problem = "no Via, From or To";
+            return false;
+        }
+
+        facts.From = ValueOf(field);
+        if (!reader.TryGetFirstField(KnownSipHeader.To, out field))
+        {
+            problem = "no Via, From or To";
+            return false;
+        }
+
+        facts.To = ValueOf(field);
 
         if (facts.IsRequest)
         {
@@ -156,32 +144,6 @@ internal ref struct SipMessageFacts
         value = ValueOf(field);
         return true;
     }
-
-    private const int CallIdBit = 1;
-    private const int CSeqBit = 2;
-    private const int ViaBit = 4;
-    private const int FromBit = 8;
-    private const int ToBit = 16;
-
-    // The five headers every message must have, long and compact forms (RFC 3261 §7.3.3), by length
-    // first: cheaper than resolving every header's name to a known header.
-    private static int Wanted(ReadOnlySpan<byte> name) => name.Length switch
-    {
-        1 => (name[0] | 0x20) switch
-        {
-            'i' => CallIdBit,
-            'v' => ViaBit,
-            'f' => FromBit,
-            't' => ToBit,
-            _ => 0,
-        },
-        2 when Ascii.EqualsIgnoreCase(name, "To"u8) => ToBit,
-        3 when Ascii.EqualsIgnoreCase(name, "Via"u8) => ViaBit,
-        4 when Ascii.EqualsIgnoreCase(name, "CSeq"u8) => CSeqBit,
-        4 when Ascii.EqualsIgnoreCase(name, "From"u8) => FromBit,
-        7 when Ascii.EqualsIgnoreCase(name, "Call-ID"u8) => CallIdBit,
-        _ => 0,
-    };
 
     // A folded value still holds its line breaks; the rare folded header is unfolded into a copy
     // rather than making every lookup handle folds.

@@ -57,6 +57,30 @@ internal struct SipMessageLayout
 
     /// <summary>Bit i set: indexed field i has continuation lines.</summary>
     public uint FoldedMask;
+
+    /// <summary>
+    /// Where the first Call-ID, CSeq, Via, From and To fields are (see <see cref="FirstFields"/>),
+    /// recorded as the parser classifies each name, so the fields every message must carry are found
+    /// without a walk.
+    /// </summary>
+    public FirstFields First;
+}
+
+/// <summary>
+/// For each of the five headers every message must carry, <see cref="Absent"/>, the index of its first
+/// field plus one when that field is indexed, or <see cref="NotIndexed"/> when its first field lies past
+/// <see cref="HeaderOffsets.Capacity"/> (looked up by walking lines then).
+/// </summary>
+internal struct FirstFields
+{
+    public const byte Absent = 0;
+    public const byte NotIndexed = byte.MaxValue;
+
+    public byte CallId;
+    public byte CSeq;
+    public byte Via;
+    public byte From;
+    public byte To;
 }
 
 /// <summary>

@@ -305,9 +305,28 @@ internal static class SipMessageParser
                     return false;
                 }
 
-                if (IsContentLength(content[..nameLength]))
+                switch (Classify(content[..nameLength]))
                 {
-                    contentLengthValueStart = pos + colon + 1;
+                    case NameClass.Other:
+                        break;
+                    case NameClass.ContentLength:
+                        contentLengthValueStart = pos + colon + 1;
+                        break;
+                    case NameClass.CallId:
+                        RecordFirst(ref layout.First.CallId, layout.HeaderCount);
+                        break;
+                    case NameClass.CSeq:
+                        RecordFirst(ref layout.First.CSeq, layout.HeaderCount);
+                        break;
+                    case NameClass.Via:
+                        RecordFirst(ref layout.First.Via, layout.HeaderCount);
+                        break;
+                    case NameClass.From:
+                        RecordFirst(ref layout.First.From, layout.HeaderCount);
+                        break;
+                    default:
+                        RecordFirst(ref layout.First.To, layout.HeaderCount);
+                        break;
                 }
 
                 if (layout.HeaderCount < HeaderOffsets.Capacity)
@@ -365,11 +384,52 @@ internal static class SipMessageParser
         return false;
     }
 
+    /// <summary>The header names the parser acts on: Content-Length frames the body, the others are recorded in <see cref="FirstFields"/>.</summary>
+    private enum NameClass
+    {
+        Other,
+        ContentLength,
+        CallId,
+        CSeq,
+        Via,
+        From,
+        To,
+    }
+
+    /// <summary>
+    /// Classifies a header name (long or compact form, any case) by its length first, so most lines
+    /// cost one length test and at most one compare.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsContentLength(ReadOnlySpan<byte> name) =>
-        name.Length == 1
-            ? (name[0] | 0x20) == 'l'
-            : name.Length == SipHeaderNames.ContentLength.Length && Ascii.EqualsIgnoreCase(name, SipHeaderNames.ContentLengthUtf8);
+    private static NameClass Classify(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        1 => (name[0] | 0x20) switch
+        {
+            'l' => NameClass.ContentLength,
+            'i' => NameClass.CallId,
+            'v' => NameClass.Via,
+            'f' => NameClass.From,
+            't' => NameClass.To,
+            _ => NameClass.Other,
+        },
+        2 when Ascii.EqualsIgnoreCase(name, SipHeaderNames.ToUtf8) => NameClass.To,
+        3 when Ascii.EqualsIgnoreCase(name, SipHeaderNames.ViaUtf8) => NameClass.Via,
+        4 when (name[0] | 0x20) == 'c' => Ascii.EqualsIgnoreCase(name, SipHeaderNames.CSeqUtf8) ? NameClass.CSeq : NameClass.Other,
+        4 when Ascii.EqualsIgnoreCase(name, SipHeaderNames.FromUtf8) => NameClass.From,
+        7 when Ascii.EqualsIgnoreCase(name, SipHeaderNames.CallIdUtf8) => NameClass.CallId,
+        14 when Ascii.EqualsIgnoreCase(name, SipHeaderNames.ContentLengthUtf8) => NameClass.ContentLength,
+        _ => NameClass.Other,
+    };
+
+    /// <summary>Records field <paramref name="index"/> as the header's first unless an earlier one was.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RecordFirst(ref byte first, int index)
+    {
+        if (first == FirstFields.Absent)
+        {
+            first = index < HeaderOffsets.Capacity ? (byte)(index + 1) : FirstFields.NotIndexed;
+        }
+    }
 
     // Content-Length  =  ( "Content-Length" / "l" ) HCOLON 1*DIGIT
     private static bool SetContentLength(ReadOnlySpan<byte> rawValue, int offset, in SipReaderLimits limits, ref SipMessageLayout layout)
