@@ -74,6 +74,20 @@ public readonly ref struct SipHeaderField
     }
 
     /// <summary>
+    /// The value as one line: <see cref="Value"/> itself, or for a folded field (rare) an unfolded copy.
+    /// </summary>
+    internal ReadOnlySpan<byte> UnfoldedValue()
+    {
+        if (!IsFolded)
+        {
+            return Value;
+        }
+
+        byte[] unfolded = new byte[UnfoldedValueLength];
+        return TryCopyUnfoldedValue(unfolded, out int written) ? unfolded.AsSpan(0, written) : Value;
+    }
+
+    /// <summary>
     /// Writes a folded header value with each fold (a line break and the whitespace around it) as one
     /// space, RFC 3261 §7.3.1; a fold at the end of the value is dropped. The one unfold of the
     /// packages: the raw propagator uses it for trace header values too.

@@ -141,7 +141,7 @@ internal sealed class ViaDirection
             switch (field.KnownHeader)
             {
                 case KnownSipHeader.Via:
-                    foreach (ReadOnlySpan<byte> via in new SipValueList(ValueOf(field)))
+                    foreach (ReadOnlySpan<byte> via in new SipValueList(field.UnfoldedValue()))
                     {
                         if (viaCount == 0)
                         {
@@ -158,11 +158,11 @@ internal sealed class ViaDirection
 
                     break;
                 case KnownSipHeader.CallId when !hasCallId:
-                    key = Hash(Hash(key, "I"u8, lower: false), ValueOf(field), lower: false);
+                    key = Hash(Hash(key, "I"u8, lower: false), field.UnfoldedValue(), lower: false);
                     hasCallId = true;
                     break;
                 case KnownSipHeader.CSeq when !hasCSeq:
-                    key = Hash(Hash(key, "C"u8, lower: false), ValueOf(field), lower: true);
+                    key = Hash(Hash(key, "C"u8, lower: false), field.UnfoldedValue(), lower: true);
                     hasCSeq = true;
                     break;
             }
@@ -177,17 +177,6 @@ internal sealed class ViaDirection
         return true;
     }
 
-    // A folded value (rare) is unfolded so that two copies folded differently still compare equal.
-    private static ReadOnlySpan<byte> ValueOf(SipHeaderField field)
-    {
-        if (!field.IsFolded)
-        {
-            return field.Value;
-        }
-
-        byte[] unfolded = new byte[field.UnfoldedValueLength];
-        return field.TryCopyUnfoldedValue(unfolded, out int written) ? unfolded.AsSpan(0, written) : field.Value;
-    }
 
     // "SIP/2.0/UDP 192.0.2.5:5060;branch=..." -> "192.0.2.5:5060"
     private static ReadOnlySpan<byte> SentBy(ReadOnlySpan<byte> via)

@@ -53,7 +53,7 @@ internal ref struct SipMessageFacts
         // An unparsable CSeq is reported before a missing header, as a walk in message order would.
         bool hasCSeq = reader.TryGetFirstField(KnownSipHeader.CSeq, out SipHeaderField field);
         ReadOnlySpan<byte> cseqMethod = default;
-        if (hasCSeq && !SipSyntax.TryParseCSeq(ValueOf(field), out facts.CSeq, out cseqMethod))
+        if (hasCSeq && !SipSyntax.TryParseCSeq(field.UnfoldedValue(), out facts.CSeq, out cseqMethod))
         {
             problem = "invalid CSeq";
             return false;
@@ -61,7 +61,7 @@ internal ref struct SipMessageFacts
 
         if (reader.TryGetFirstField(KnownSipHeader.CallId, out field))
         {
-            facts.CallId = ValueOf(field);
+            facts.CallId = field.UnfoldedValue();
         }
 
         if (facts.CallId.IsEmpty)
@@ -85,7 +85,7 @@ internal ref struct SipMessageFacts
         }
 
         // One Via line can carry several via-parms; the top one is the first list element.
-        var vias = new SipValueList(ValueOf(field));
+        var vias = new SipValueList(field.UnfoldedValue());
         facts.TopVia = vias.MoveNext() ? vias.Current : default;
 
         if (!reader.TryGetFirstField(KnownSipHeader.From, out field))
@@ -94,14 +94,14 @@ internal ref struct SipMessageFacts
             return false;
         }
 
-        facts.From = ValueOf(field);
+        facts.From = field.UnfoldedValue();
         if (!reader.TryGetFirstField(KnownSipHeader.To, out field))
         {
             problem = "no Via, From or To";
             return false;
         }
 
-        facts.To = ValueOf(field);
+        facts.To = field.UnfoldedValue();
 
         if (facts.IsRequest)
         {
@@ -141,22 +141,12 @@ internal ref struct SipMessageFacts
             return false;
         }
 
-        value = ValueOf(field);
+        value = field.UnfoldedValue();
         return true;
     }
 
     // A folded value still holds its line breaks; the rare folded header is unfolded into a copy
     // rather than making every lookup handle folds.
-    private static ReadOnlySpan<byte> ValueOf(SipHeaderField field)
-    {
-        if (!field.IsFolded)
-        {
-            return field.Value;
-        }
-
-        byte[] unfolded = new byte[field.UnfoldedValueLength];
-        return field.TryCopyUnfoldedValue(unfolded, out int written) ? unfolded.AsSpan(0, written) : field.Value;
-    }
 }
 
 /// <summary>
