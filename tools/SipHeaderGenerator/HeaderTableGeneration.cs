@@ -1,7 +1,6 @@
-namespace SipTraceContext.SipHeaderGenerator;
+using SipTraceContext.Tools;
 
-/// <summary>A file the generator produces: its path relative to the repository root, and its content.</summary>
-internal sealed record GeneratedFile(string RelativePath, string Content);
+namespace SipTraceContext.SipHeaderGenerator;
 
 /// <summary>
 /// The generator as a library: the console entry point writes what <see cref="Generate"/> returns, and the
@@ -13,7 +12,7 @@ internal static class HeaderTableGeneration
     public const string RegenerateCommand = "dotnet run --project tools/SipHeaderGenerator";
 
     /// <summary>The file that marks the repository root.</summary>
-    public const string SolutionFileName = "SipTraceContext.sln";
+    public const string SolutionFileName = GeneratedFiles.SolutionFileName;
 
     /// <summary>The model file, relative to the repository root.</summary>
     public const string ModelPath = "src/Sip.Abstractions/model/sip-headers.yaml";
@@ -30,80 +29,14 @@ internal static class HeaderTableGeneration
             .ToList();
     }
 
-    /// <summary>
-    /// Compares the generated files with what is on disk and returns the relative paths that differ, are missing,
-    /// or sit in the generated folder without being generated. Line endings are not compared (a checkout on
-    /// Windows may have CRLF).
-    /// </summary>
-    public static IReadOnlyList<string> FindStaleFiles(string repositoryRoot, IReadOnlyList<GeneratedFile> files)
-    {
-        var stale = new List<string>();
-        foreach (var file in files)
-        {
-            var path = Path.Combine(repositoryRoot, file.RelativePath);
-            if (!File.Exists(path) || File.ReadAllText(path).ReplaceLineEndings("\n") != file.Content)
-            {
-                stale.Add(file.RelativePath);
-            }
-        }
+    /// <summary>The generated files that differ from the committed ones, are missing, or are no longer generated.</summary>
+    public static IReadOnlyList<string> FindStaleFiles(string repositoryRoot, IReadOnlyList<GeneratedFile> files) =>
+        GeneratedFiles.FindStale(repositoryRoot, files, GeneratedCodeDirectory);
 
-        var generatedDirectory = Path.Combine(repositoryRoot, GeneratedCodeDirectory);
-        if (Directory.Exists(generatedDirectory))
-        {
-            var expected = files.Select(f => f.RelativePath).ToHashSet(StringComparer.Ordinal);
-            foreach (var path in Directory.GetFiles(generatedDirectory, "*", SearchOption.AllDirectories))
-            {
-                var relative = Path.GetRelativePath(repositoryRoot, path).Replace('\\', '/');
-                if (!expected.Contains(relative))
-                {
-                    stale.Add(relative);
-                }
-            }
-        }
+    /// <summary>Writes the generated files and deletes stale ones; returns the relative paths that changed.</summary>
+    public static IReadOnlyList<string> Write(string repositoryRoot, IReadOnlyList<GeneratedFile> files) =>
+        GeneratedFiles.Write(repositoryRoot, files, GeneratedCodeDirectory);
 
-        stale.Sort(StringComparer.Ordinal);
-        return stale;
-    }
-
-    /// <summary>
-    /// Writes the generated files, and deletes files in the generated folder that are no longer generated.
-    /// Returns the relative paths that changed.
-    /// </summary>
-    public static IReadOnlyList<string> Write(string repositoryRoot, IReadOnlyList<GeneratedFile> files)
-    {
-        var changed = FindStaleFiles(repositoryRoot, files);
-        var byPath = files.ToDictionary(f => f.RelativePath, StringComparer.Ordinal);
-        foreach (var relative in changed)
-        {
-            var path = Path.Combine(repositoryRoot, relative);
-            if (byPath.TryGetValue(relative, out var file))
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                File.WriteAllText(path, file.Content);
-            }
-            else
-            {
-                File.Delete(path);
-            }
-        }
-
-        return changed;
-    }
-
-    /// <summary>
-    /// Walks up from <paramref name="startDirectory"/> to the folder that holds <see cref="SolutionFileName"/>.
-    /// Returns null when there is none.
-    /// </summary>
-    public static string? FindRepositoryRoot(string startDirectory)
-    {
-        for (var directory = new DirectoryInfo(startDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, SolutionFileName)))
-            {
-                return directory.FullName;
-            }
-        }
-
-        return null;
-    }
+    /// <summary>The folder above <paramref name="startDirectory"/> that holds the solution, or null.</summary>
+    public static string? FindRepositoryRoot(string startDirectory) => GeneratedFiles.FindRepositoryRoot(startDirectory);
 }
