@@ -2,6 +2,7 @@ using System.Net;
 using SipTraceContext.Capture.Internal;
 using SipTraceContext.Conventions;
 using SipTraceContext.Instrumentation;
+using SipTraceContext.Sip;
 
 namespace SipTraceContext.Capture;
 
@@ -51,7 +52,7 @@ public sealed partial class HepCaptureListener
     private static IPAddress ToAddress(ReadOnlySpan<byte> bytes) => new(bytes.ToArray());
 #endif
 
-    private SipDirection ResolveDirection(in HepPacket hep, CaptureNode node, IPAddress? sender)
+    private SipDirection ResolveDirection(in HepPacket hep, CaptureNode node, IPAddress? sender, in SipMessageReader message)
     {
         if (_directionResolver is not null)
         {
@@ -78,7 +79,7 @@ public sealed partial class HepCaptureListener
         }
 
         // The Via rule sees every copy, even those an endpoint rule decides, so that it can pair them.
-        SipDirection? byVia = node.Via.Observe(hep.Payload);
+        SipDirection? byVia = node.Via.Observe(in message);
 
         // 1. This agent's own node (NodeEndPointsByAgent), 2. the shared NodeEndPoints: decisive only when
         // exactly one side is a node (a message between two listed nodes has one at both ends).

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SipTraceContext.Capture.Internal;
 using SipTraceContext.Instrumentation;
+using SipTraceContext.Sip;
 
 namespace SipTraceContext.Capture;
 
@@ -445,19 +446,15 @@ public sealed partial class HepCaptureListener : BackgroundService
 
         node.LastPacket = _timeProvider.GetTimestamp();
 
-        SipDirection direction = ResolveDirection(in hep, node, sender);
-        DateTimeOffset timestamp = (hep.Fields & HepFields.TimestampSeconds) != 0 ? hep.Timestamp : _timeProvider.GetUtcNow();
+        // One reading of the message serves the direction rule and the tracer.
         ReadOnlySpan<byte> payload = hep.Payload;
-        if (payload.StartsWith(InviteStart) || payload.StartsWith(ByeStart))
-        {
-            // Only a message that can start a span pays for its tags.
-            int count = FillSpanTags(in hep, node, direction);
-            node.Tracer.Record(payload, direction, timestamp, _spanTags.AsSpan(0, count));
-        }
-        else
-        {
-            node.Tracer.Record(payload, direction, timestamp);
-        }
+        var message = new SipMessageReader(payload);
+        SipDirection direction = ResolveDirection(in hep, node, sender, in message);
+        DateTimeOffset timestamp = (hep.Fields & HepFields.TimestampSeconds) != 0 ? hep.Timestamp : _timeProvider.GetUtcNow();
+
+        // Only a message that can start a span pays for its tags.
+        int count = payload.StartsWith(InviteStart) || payload.StartsWith(ByeStart) ? FillSpanTags(in hep, node, direction) : 0;
+        node.Tracer.Record(in message, direction, timestamp, _spanTags.AsSpan(0, count));
 
         Interlocked.Increment(ref _recorded);
     }

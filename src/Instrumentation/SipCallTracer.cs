@@ -109,8 +109,12 @@ public sealed class SipCallTracer : IDisposable
     public ActivityContext Record(ReadOnlySpan<byte> message, SipDirection direction, DateTimeOffset timestamp, ReadOnlySpan<KeyValuePair<string, object?>> spanTags)
     {
         var reader = new SipMessageReader(message);
-        return RecordCore(in reader, direction, timestamp, carrier: null, _timeProvider.GetUtcNow().UtcTicks, spanTags);
+        return Record(in reader, direction, timestamp, spanTags);
     }
+
+    /// <summary>Records a message its caller has read already (the HEP listener reads each packet once).</summary>
+    internal ActivityContext Record(in SipMessageReader reader, SipDirection direction, DateTimeOffset timestamp, ReadOnlySpan<KeyValuePair<string, object?>> spanTags) =>
+        RecordCore(in reader, direction, timestamp, carrier: null, _timeProvider.GetUtcNow().UtcTicks, spanTags);
 
     /// <summary>Records a SIP message given through a carrier adapter, received or sent now.</summary>
     /// <param name="message">The message.</param>

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using SipTraceContext.Capture.Internal;
 using SipTraceContext.Conventions;
 using SipTraceContext.Instrumentation;
+using SipTraceContext.Sip;
 using A = SipTraceContext.Conventions.SipAttributes;
 using M = SipTraceContext.Conventions.SipMetrics;
 
@@ -117,23 +118,23 @@ public sealed class HepCaptureDirectionTests
         string[] relayed = ["SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK11", .. hop];
 
         // Nothing known yet: the first copy is left to the next rules.
-        Assert.Null(rule.Observe(Request("INVITE", 1, hop)));
-        Assert.Equal(SipDirection.Out, rule.Observe(Request("INVITE", 1, relayed)));
+        Assert.Null(Observe(rule, Request("INVITE", 1, hop)));
+        Assert.Equal(SipDirection.Out, Observe(rule, Request("INVITE", 1, relayed)));
         Assert.Equal(1, rule.SentBysLearnt);
 
         // Retransmissions: the learnt sent-by on top or not.
-        Assert.Equal(SipDirection.In, rule.Observe(Request("INVITE", 1, hop)));
-        Assert.Equal(SipDirection.Out, rule.Observe(Request("INVITE", 1, relayed)));
+        Assert.Equal(SipDirection.In, Observe(rule, Request("INVITE", 1, hop)));
+        Assert.Equal(SipDirection.Out, Observe(rule, Request("INVITE", 1, relayed)));
 
         // Responses the other way round: the node's Via on top means it received the response.
-        Assert.Equal(SipDirection.In, rule.Observe(Response(180, 1, "INVITE", relayed)));
-        Assert.Equal(SipDirection.Out, rule.Observe(Response(180, 1, "INVITE", hop)));
+        Assert.Equal(SipDirection.In, Observe(rule, Response(180, 1, "INVITE", relayed)));
+        Assert.Equal(SipDirection.Out, Observe(rule, Response(180, 1, "INVITE", hop)));
 
         // A later transaction whose relayed copy is captured first.
         string[] byeHop = ["SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bKc2"];
         string[] byeRelayed = ["v: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK12", .. byeHop];
-        Assert.Equal(SipDirection.Out, rule.Observe(Request("BYE", 2, byeRelayed)));
-        Assert.Equal(SipDirection.In, rule.Observe(Request("BYE", 2, byeHop)));
+        Assert.Equal(SipDirection.Out, Observe(rule, Request("BYE", 2, byeRelayed)));
+        Assert.Equal(SipDirection.In, Observe(rule, Request("BYE", 2, byeHop)));
     }
 
     [Fact]
@@ -144,8 +145,8 @@ public sealed class HepCaptureDirectionTests
 
         // Both Vias on one line, comma-separated.
         string[] relayed = ["SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK11, SIP/2.0/UDP 192.0.2.10:5070;branch=z9hG4bKc1"];
-        Assert.Null(rule.Observe(Request("INVITE", 1, relayed)));
-        Assert.Equal(SipDirection.In, rule.Observe(Request("INVITE", 1, hop)));
+        Assert.Null(Observe(rule, Request("INVITE", 1, relayed)));
+        Assert.Equal(SipDirection.In, Observe(rule, Request("INVITE", 1, hop)));
         Assert.Equal(1, rule.SentBysLearnt);
     }
 
@@ -155,12 +156,12 @@ public sealed class HepCaptureDirectionTests
         var rule = new ViaDirection();
         string[] hop = ["SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK11", "SIP/2.0/UDP 192.0.2.10:5070;branch=z9hG4bKc1"];
         string[] relayed = ["SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK21", .. hop];
-        Assert.Null(rule.Observe(Request("INVITE", 1, hop)));
-        Assert.Equal(SipDirection.Out, rule.Observe(Request("INVITE", 1, relayed)));
+        Assert.Null(Observe(rule, Request("INVITE", 1, hop)));
+        Assert.Equal(SipDirection.Out, Observe(rule, Request("INVITE", 1, relayed)));
         Assert.Equal(0, rule.SentBysLearnt);
 
         // So an unpaired copy is still left to the next rules.
-        Assert.Null(rule.Observe(Request("INVITE", 1, hop)));
+        Assert.Null(Observe(rule, Request("INVITE", 1, hop)));
     }
 
     [Fact]
@@ -168,10 +169,10 @@ public sealed class HepCaptureDirectionTests
     {
         var rule = new ViaDirection();
         string[] hop = ["SIP/2.0/UDP 192.0.2.10:5070;branch=z9hG4bKc1"];
-        Assert.Null(rule.Observe(Request("INVITE", 1, hop)));
-        Assert.Null(rule.Observe(Request("INVITE", 1, ["SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK21", "SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK11", .. hop])));
-        Assert.Null(rule.Observe(Request("INVITE", 1, ["SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK21", "SIP/2.0/UDP 192.0.2.10:5070;branch=z9hG4bKother"])));
-        Assert.Null(rule.Observe(Encoding.ASCII.GetBytes("INVITE sip:b@example.com SIP/2.0\r\nCall-ID: x\r\n\r\n")));
+        Assert.Null(Observe(rule, Request("INVITE", 1, hop)));
+        Assert.Null(Observe(rule, Request("INVITE", 1, ["SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK21", "SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK11", .. hop])));
+        Assert.Null(Observe(rule, Request("INVITE", 1, ["SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK21", "SIP/2.0/UDP 192.0.2.10:5070;branch=z9hG4bKother"])));
+        Assert.Null(Observe(rule, Encoding.ASCII.GetBytes("INVITE sip:b@example.com SIP/2.0\r\nCall-ID: x\r\n\r\n")));
         Assert.Equal(0, rule.SentBysLearnt);
     }
 
@@ -324,4 +325,6 @@ public sealed class HepCaptureDirectionTests
     }
 
     private readonly record struct Topology(IPEndPoint Caller, IPEndPoint K1, IPEndPoint K2, IPEndPoint Callee);
+
+    private static SipDirection? Observe(ViaDirection rule, byte[] message) => rule.Observe(new SipMessageReader(message));
 }

@@ -36,9 +36,9 @@ internal sealed class ViaDirection
     /// Remembers this copy and returns the direction the Via rule reads from it, or <see langword="null"/>
     /// when it cannot tell (no pair yet and no sent-by learnt, or not a SIP message it can read).
     /// </summary>
-    public SipDirection? Observe(ReadOnlySpan<byte> message)
+    public SipDirection? Observe(in SipMessageReader message)
     {
-        if (!TryScan(message, out Scan scan))
+        if (!TryScan(in message, out Scan scan))
         {
             return null;
         }
@@ -105,13 +105,12 @@ internal sealed class ViaDirection
     /// <summary>
     /// Reads what the rule needs: request or response, the message key (Call-ID, CSeq, and the status
     /// code of a response), the Via count, and hashes of the top two Via values and the top sent-by.
-    /// The message is read by <see cref="SipMessageReader"/>, as everything else reads it: a message
+    /// The message is the listener's one reading of the packet, which the tracer records too: a message
     /// the reader rejects decides nothing.
     /// </summary>
-    internal static bool TryScan(ReadOnlySpan<byte> message, out Scan scan)
+    internal static bool TryScan(in SipMessageReader reader, out Scan scan)
     {
         scan = default;
-        var reader = new SipMessageReader(message);
         if (!reader.HeadersComplete)
         {
             return false;
