@@ -63,6 +63,7 @@ public sealed partial class HepCaptureListener
 
         foreach (CaptureNode node in nodes)
         {
+            node.Closed = true;
             node.Tracer.Dispose();
         }
     }
@@ -92,6 +93,7 @@ public sealed partial class HepCaptureListener
         foreach (CaptureNode node in idle)
         {
             _nodes.Remove(node.AgentId);
+            node.Closed = true;
 
             // Its open spans end as evictions and its live calls count in sip.call.evictions, rather
             // than ending silently as they would at a stop.
@@ -118,5 +120,8 @@ public sealed partial class HepCaptureListener
 
         /// <summary>The <see cref="TimeProvider.GetTimestamp"/> of its last packet; written and read under the record lock.</summary>
         public long LastPacket { get; set; }
+
+        /// <summary>Released (idle agent or listener stopped): its tracer is disposed.</summary>
+        public bool Closed { get; set; }
     }
 }

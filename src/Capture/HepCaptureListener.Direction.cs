@@ -2,7 +2,6 @@ using System.Net;
 using SipTraceContext.Capture.Internal;
 using SipTraceContext.Conventions;
 using SipTraceContext.Instrumentation;
-using SipTraceContext.Sip;
 
 namespace SipTraceContext.Capture;
 
@@ -52,7 +51,7 @@ public sealed partial class HepCaptureListener
     private static IPAddress ToAddress(ReadOnlySpan<byte> bytes) => new(bytes.ToArray());
 #endif
 
-    private SipDirection ResolveDirection(in HepPacket hep, CaptureNode node, IPAddress? sender, in SipMessageReader message)
+    private SipDirection ResolveDirection(in HepPacket hep, CaptureNode node, IPAddress? sender, ViaDirection.Scan? scan)
     {
         if (_directionResolver is not null)
         {
@@ -78,9 +77,6 @@ public sealed partial class HepCaptureListener
             }
         }
 
-        // The Via rule sees every copy, even those an endpoint rule decides, so that it can pair them.
-        SipDirection? byVia = node.Via.Observe(in message);
-
         // 1. This agent's own node (NodeEndPointsByAgent), 2. the shared NodeEndPoints: decisive only when
         // exactly one side is a node (a message between two listed nodes has one at both ends).
         if (ByEndPoints(in hep, node.EndPoints) is SipDirection byAgent)
@@ -94,7 +90,7 @@ public sealed partial class HepCaptureListener
         }
 
         // 3. The node's own Via: paired copies, then its learnt sent-by.
-        if (byVia is SipDirection via)
+        if (scan is ViaDirection.Scan read && node.Via.Decide(in read) is SipDirection via)
         {
             return via;
         }

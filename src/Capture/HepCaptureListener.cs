@@ -88,6 +88,8 @@ public sealed partial class HepCaptureListener : BackgroundService
     private readonly int _maxCaptureAgents;
     private readonly TimeSpan _agentIdleTimeout;
     private readonly int _requestedReceiveBufferSize;
+    private readonly TimeSpan _reorderWindow;
+    private readonly int _queueCapacity;
     private readonly Dictionary<uint, CaptureNode> _nodes = [];
     private readonly object _nodesLock = new();
 
@@ -146,6 +148,8 @@ public sealed partial class HepCaptureListener : BackgroundService
         _defaultDirection = options.DefaultDirection;
         _authKey = options.AuthKey is null ? null : System.Text.Encoding.UTF8.GetBytes(options.AuthKey);
         _maxCaptureAgents = options.MaxCaptureAgents;
+        _reorderWindow = options.ReorderWindow;
+        _queueCapacity = options.QueueCapacity;
         _metrics = new CaptureMetrics();
         _queue = Channel.CreateBounded<QueuedPacket>(
             new BoundedChannelOptions(options.QueueCapacity)
@@ -260,6 +264,7 @@ public sealed partial class HepCaptureListener : BackgroundService
         }
 
         _housekeeping = _timeProvider.CreateTimer(static state => ((HepCaptureListener)state!).Housekeep(), this, HousekeepingInterval, HousekeepingInterval);
+        StartReorderTimer();
         return base.StartAsync(cancellationToken);
     }
 
@@ -291,6 +296,7 @@ public sealed partial class HepCaptureListener : BackgroundService
     {
         base.Dispose();
         _housekeeping?.Dispose();
+        _reorderTimer?.Dispose();
         _socket?.Dispose();
         CloseNodes();
         _metrics.Dispose();
@@ -309,6 +315,14 @@ public sealed partial class HepCaptureListener : BackgroundService
         {
             _queue.Writer.TryComplete();
             await consumer.ConfigureAwait(false);
+            _reorderTimer?.Dispose();
+
+            // What still waits in the reorder window is recorded before the tracers end their spans.
+            lock (_recordLock)
+            {
+                ReleaseHeld(all: true);
+            }
+
             CloseNodes();
         }
     }
@@ -387,77 +401,136 @@ public sealed partial class HepCaptureListener : BackgroundService
         ChannelReader<QueuedPacket> reader = _queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (reader.TryRead(out QueuedPacket packet))
+            lock (_recordLock)
             {
-                try
+                while (reader.TryRead(out QueuedPacket packet))
                 {
-                    lock (_recordLock)
-                    {
-                        Process(packet.Buffer.AsSpan(0, packet.Length), packet.Sender);
-                    }
+                    Ingest(packet);
                 }
-#pragma warning disable CA1031 // One bad packet (or a throwing listener of the SDK) must not stop the capture.
-                catch (Exception exception)
-#pragma warning restore CA1031
+
+                if (_held.Count > 0)
                 {
-                    ProcessingFailed(exception);
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(packet.Buffer);
+                    ReleaseHeld(all: false);
                 }
             }
         }
     }
 
-    private void Process(ReadOnlySpan<byte> datagram, IPAddress? sender)
+    /// <summary>
+    /// Checks a received datagram, and records it (<see cref="HepCaptureOptions.ReorderWindow"/> zero) or
+    /// holds it for the window. Takes the packet's buffer: returns it to the pool or keeps it while held.
+    /// Called under the record lock.
+    /// </summary>
+    internal void Ingest(QueuedPacket packet)
     {
+        bool held = false;
+        try
+        {
+            held = Admit(packet);
+        }
+#pragma warning disable CA1031 // One bad packet (or a throwing listener of the SDK) must not stop the capture.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            ProcessingFailed(exception);
+        }
+        finally
+        {
+            if (!held)
+            {
+                ArrayPool<byte>.Shared.Return(packet.Buffer);
+            }
+        }
+    }
+
+    private bool Admit(QueuedPacket packet)
+    {
+        ReadOnlySpan<byte> datagram = packet.Buffer.AsSpan(0, packet.Length);
         if (HepPacket.Decode(datagram, out HepPacket hep) != HepDecodeStatus.Ok)
         {
             Drop(HepDropReason.Malformed);
-            return;
+            return false;
         }
 
         if (_authKey is not null && !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(hep.AuthKey, _authKey))
         {
             Drop(HepDropReason.Unauthorized);
-            return;
+            return false;
         }
 
         // Agents always send the protocol type; a packet without one is taken for SIP, the HEP default.
         if ((hep.Fields & HepFields.ProtocolType) != 0 && hep.ProtocolType != HepPacket.ProtocolTypeSip)
         {
             Drop(HepDropReason.NotSip);
-            return;
+            return false;
         }
 
         if (hep.IsPayloadCompressed)
         {
             Drop(HepDropReason.Compressed);
-            return;
+            return false;
         }
 
         CaptureNode? node = GetNode(hep.CaptureAgentId);
         if (node is null)
         {
             Drop(HepDropReason.TooManyAgents);
-            return;
+            return false;
         }
 
         node.LastPacket = _timeProvider.GetTimestamp();
 
-        // One reading of the message serves the direction rule and the tracer.
-        ReadOnlySpan<byte> payload = hep.Payload;
-        var message = new SipMessageReader(payload);
-        SipDirection direction = ResolveDirection(in hep, node, sender, in message);
-        DateTimeOffset timestamp = (hep.Fields & HepFields.TimestampSeconds) != 0 ? hep.Timestamp : _timeProvider.GetUtcNow();
+        // The Via rule sees every copy in the order they arrive, even those another rule decides, so
+        // that it can pair them; a user's resolver replaces every rule.
+        var message = new SipMessageReader(hep.Payload);
+        bool hasScan = ViaDirection.TryScan(in message, out ViaDirection.Scan scan);
+        if (hasScan && _directionResolver is null)
+        {
+            node.Via.Observe(in scan);
+        }
+
+        if (_reorderWindow <= TimeSpan.Zero)
+        {
+            Record(in hep, sender: packet.Sender, node, in message, hasScan ? scan : null, _timeProvider.GetUtcNow());
+            return false;
+        }
+
+        Hold(packet, node, in scan, hasScan);
+        return true;
+    }
+
+    /// <summary>Records a packet that waited in the reorder window: decoded and read again, as it was when it arrived.</summary>
+    private void Deliver(ReadOnlySpan<byte> datagram, IPAddress? sender, CaptureNode node, ViaDirection.Scan? scan, DateTimeOffset arrived)
+    {
+        _ = HepPacket.Decode(datagram, out HepPacket hep);
+        if (node.Closed)
+        {
+            // Its agent went idle and was released while the packet waited: the agent's new tracer takes it.
+            node = GetNode(hep.CaptureAgentId) ?? node;
+        }
+
+        var message = new SipMessageReader(hep.Payload);
+        Record(in hep, sender, node, in message, scan, arrived);
+    }
+
+    private void Record(in HepPacket hep, IPAddress? sender, CaptureNode node, in SipMessageReader message, ViaDirection.Scan? scan, DateTimeOffset arrived)
+    {
+        if (node.Closed)
+        {
+            Drop(HepDropReason.TooManyAgents);
+            return;
+        }
+
+        SipDirection direction = ResolveDirection(in hep, node, sender, scan);
+        DateTimeOffset timestamp = (hep.Fields & HepFields.TimestampSeconds) != 0 ? hep.Timestamp : arrived;
 
         // Only a message that can start a span pays for its tags.
+        ReadOnlySpan<byte> payload = hep.Payload;
         int count = payload.StartsWith(InviteStart) || payload.StartsWith(ByeStart) ? FillSpanTags(in hep, node, direction) : 0;
         node.Tracer.Record(in message, direction, timestamp, _spanTags.AsSpan(0, count));
 
         Interlocked.Increment(ref _recorded);
     }
 
-    private readonly record struct QueuedPacket(byte[] Buffer, int Length, IPAddress? Sender);
+    internal readonly record struct QueuedPacket(byte[] Buffer, int Length, IPAddress? Sender);
 }

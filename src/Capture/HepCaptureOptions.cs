@@ -30,6 +30,9 @@ public sealed class HepCaptureOptions
     // of its own size, so the worst case is this many maximum-size datagrams.
     private const int DefaultQueueCapacity = 10_000;
 
+    private static readonly TimeSpan DefaultReorderWindow = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxReorderWindow = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// The IP address to listen on, as text (<c>127.0.0.1</c>, <c>0.0.0.0</c> for every IPv4 interface,
     /// <c>::</c> for IPv6); a string so that configuration binds it, checked when the listener is created.
@@ -122,6 +125,17 @@ public sealed class HepCaptureOptions
     /// </summary>
     public string? AuthKey { get; set; }
 
+    /// <summary>
+    /// How long each packet waits before it is recorded, so that the messages of a node's call are
+    /// recorded in SIP order although capture order differs (an agent stamps and sends a copy after the
+    /// node sent it): a response after its request, a node's relayed copy after the copy it received,
+    /// a CANCEL after its INVITE, an ACK after the final response, a BYE after the INVITE's answer.
+    /// Spans keep the capture times. 50 ms by default; at most 5 s; <see cref="TimeSpan.Zero"/> records
+    /// each packet as it arrives. At most <see cref="QueueCapacity"/> packets wait: past it the oldest is
+    /// recorded early, never dropped.
+    /// </summary>
+    public TimeSpan ReorderWindow { get; set; } = DefaultReorderWindow;
+
     /// <summary>The options of the call tracer each capture agent gets (they share them).</summary>
     public SipCallTracerOptions Tracer { get; set; } = new();
 
@@ -158,6 +172,10 @@ public sealed class HepCaptureOptions
             throw new ArgumentOutOfRangeException(nameof(DefaultDirection), DefaultDirection, "Unknown direction.");
         }
 
+        if (ReorderWindow < TimeSpan.Zero || ReorderWindow > MaxReorderWindow)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReorderWindow), ReorderWindow, "The reorder window must be between zero and 5 seconds.");
+        }
     }
 
     /// <summary><see cref="Address"/> parsed.</summary>

@@ -41,6 +41,13 @@ internal sealed class CaptureHarness : IAsyncDisposable
         ILogger<HepCaptureListener>? logger = null)
     {
         var options = new HepCaptureOptions { Port = 0 };
+        if (timeProvider is not null)
+        {
+            // The reorder window runs on the listener's clock: a test that holds the clock still records
+            // each packet as it arrives (tests of the window set it themselves).
+            options.ReorderWindow = TimeSpan.Zero;
+        }
+
         configure?.Invoke(options);
         var harness = new CaptureHarness(new HepCaptureListener(options, timeProvider, logger));
         await harness.Listener.StartAsync(CancellationToken.None);

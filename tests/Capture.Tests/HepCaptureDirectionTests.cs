@@ -87,9 +87,9 @@ public sealed class HepCaptureDirectionTests
         await h.WaitForAsync(call.Length);
         h.FlushSpans();
 
-        // Still one span per node and nothing counted twice; the tracer takes the span's kind from the
-        // first copy it sees, here the relayed one.
-        AssertEachNodeSawTheCallOnce(h, ActivityKind.Client);
+        // Still one span per node and nothing counted twice, and a Server span: the reorder window
+        // records each node's received copy before its relayed one.
+        AssertEachNodeSawTheCallOnce(h);
     }
 
     [Fact]
@@ -160,8 +160,8 @@ public sealed class HepCaptureDirectionTests
         Assert.Equal(SipDirection.Out, Observe(rule, Request("INVITE", 1, relayed)));
         Assert.Equal(0, rule.SentBysLearnt);
 
-        // So an unpaired copy is still left to the next rules.
-        Assert.Null(Observe(rule, Request("INVITE", 1, hop)));
+        // So a copy of another message, unpaired, is still left to the next rules.
+        Assert.Null(Observe(rule, Request("INVITE", 2, hop)));
     }
 
     [Fact]
@@ -326,5 +326,15 @@ public sealed class HepCaptureDirectionTests
 
     private readonly record struct Topology(IPEndPoint Caller, IPEndPoint K1, IPEndPoint K2, IPEndPoint Callee);
 
-    private static SipDirection? Observe(ViaDirection rule, byte[] message) => rule.Observe(new SipMessageReader(message));
+    // What a listener with no reorder window does: observe the copy, then decide it at once.
+    private static SipDirection? Observe(ViaDirection rule, byte[] message)
+    {
+        if (!ViaDirection.TryScan(new SipMessageReader(message), out ViaDirection.Scan scan))
+        {
+            return null;
+        }
+
+        rule.Observe(in scan);
+        return rule.Decide(in scan);
+    }
 }

@@ -1,4 +1,5 @@
 using SipTraceContext.Instrumentation;
+using SipTraceContext.Instrumentation.Internal;
 using SipTraceContext.Sip;
 using SipTraceContext.Sip.Ims;
 
@@ -16,7 +17,7 @@ internal sealed class ViaDirection
 {
     // Bounds: the copies remembered for pairing (one entry per message, first copy seen) and the
     // sent-bys learnt (a node with a few sockets or interfaces).
-    internal const int MaxRemembered = 2048;
+    internal const int MaxRemembered = 8192;
     internal const int MaxSentBys = 8;
 
     private const ulong FnvOffset = 14695981039346656037;
@@ -33,36 +34,51 @@ internal sealed class ViaDirection
     internal int SentBysLearnt => _sentBys.Count;
 
     /// <summary>
-    /// Remembers this copy and returns the direction the Via rule reads from it, or <see langword="null"/>
-    /// when it cannot tell (no pair yet and no sent-by learnt, or not a SIP message it can read).
+    /// Remembers this copy, in the order copies arrive, and when it completes a pair (the same message seen
+    /// before with exactly the node's Via less or more) learns the node's sent-by from it and notes which
+    /// of the two copies carries the node's Via. The direction is read later, by <see cref="Decide"/>.
     /// </summary>
-    public SipDirection? Observe(in SipMessageReader message)
+    public void Observe(in Scan scan)
     {
-        if (!TryScan(in message, out Scan scan))
+        if (!_copies.TryGetValue(scan.Key, out Copy earlier))
         {
-            return null;
+            Remember(scan.Key, new Copy(scan.ViaCount, scan.TopVia, scan.SecondVia, scan.TopSentBy, NodeViaCount: 0));
+            return;
         }
 
-        // Pair rule: the same message seen before with exactly the node's Via less or more.
-        if (_copies.TryGetValue(scan.Key, out Copy earlier))
+        if (earlier.NodeViaCount != 0)
         {
-            bool thisHasNodeVia = scan.ViaCount == earlier.ViaCount + 1 && scan.SecondVia == earlier.TopVia;
-            bool earlierHasNodeVia = earlier.ViaCount == scan.ViaCount + 1 && earlier.SecondVia == scan.TopVia;
-            if (thisHasNodeVia || earlierHasNodeVia)
-            {
-                // The other copy's top Via is the previous hop's: when it has the same sent-by, the node
-                // shares its address and port with a neighbour, and its sent-by cannot tell them apart.
-                ulong nodeSentBy = thisHasNodeVia ? scan.TopSentBy : earlier.TopSentBy;
-                ulong hopSentBy = thisHasNodeVia ? earlier.TopSentBy : scan.TopSentBy;
-                Learn(nodeSentBy, ambiguous: nodeSentBy == hopSentBy);
-
-                // A request with the node's Via on top is one it sent; a response with it, one it received.
-                return thisHasNodeVia == scan.IsRequest ? SipDirection.Out : SipDirection.In;
-            }
+            return;
         }
-        else
+
+        bool thisHasNodeVia = scan.ViaCount == earlier.ViaCount + 1 && scan.SecondVia == earlier.TopVia;
+        bool earlierHasNodeVia = earlier.ViaCount == scan.ViaCount + 1 && earlier.SecondVia == scan.TopVia;
+        if (!thisHasNodeVia && !earlierHasNodeVia)
         {
-            Remember(scan.Key, new Copy(scan.ViaCount, scan.TopVia, scan.SecondVia, scan.TopSentBy));
+            return;
+        }
+
+        // The other copy's top Via is the previous hop's: when it has the same sent-by, the node shares
+        // its address and port with a neighbour, and its sent-by cannot tell them apart.
+        ulong nodeSentBy = thisHasNodeVia ? scan.TopSentBy : earlier.TopSentBy;
+        ulong hopSentBy = thisHasNodeVia ? earlier.TopSentBy : scan.TopSentBy;
+        Learn(nodeSentBy, ambiguous: nodeSentBy == hopSentBy);
+        _copies[scan.Key] = earlier with { NodeViaCount = thisHasNodeVia ? scan.ViaCount : earlier.ViaCount };
+    }
+
+    /// <summary>
+    /// The direction the Via rule reads from an observed copy, or <see langword="null"/> when it cannot
+    /// tell (no pair and no sent-by learnt). Asked when the copy is recorded, which may be after its pair
+    /// arrived: then both copies of a pair are decided by the pair, whichever came first.
+    /// </summary>
+    public SipDirection? Decide(in Scan scan)
+    {
+        // Pair rule: a request with the node's Via on top is one it sent; a response with it, one it received.
+        if (_copies.TryGetValue(scan.Key, out Copy copy) && copy.NodeViaCount != 0
+            && (scan.ViaCount == copy.NodeViaCount || scan.ViaCount == copy.NodeViaCount - 1))
+        {
+            bool hasNodeVia = scan.ViaCount == copy.NodeViaCount;
+            return hasNodeVia == scan.IsRequest ? SipDirection.Out : SipDirection.In;
         }
 
         // Sent-by rule: once the node's sent-by is known, its Via on top or not.
@@ -131,6 +147,9 @@ internal sealed class ViaDirection
         key = Hash(key, isRequest ? "Q"u8 : "S"u8, lower: false);
         bool hasCallId = false;
         bool hasCSeq = false;
+        ulong callKey = 0;
+        uint cseqNumber = 0;
+        ReadOnlySpan<byte> cseqMethod = default;
         int viaCount = 0;
         ulong topVia = 0;
         ulong secondVia = 0;
@@ -157,10 +176,16 @@ internal sealed class ViaDirection
 
                     break;
                 case KnownSipHeader.CallId when !hasCallId:
+                    callKey = Hash(FnvOffset, field.UnfoldedValue(), lower: false);
                     key = Hash(Hash(key, "I"u8, lower: false), field.UnfoldedValue(), lower: false);
                     hasCallId = true;
                     break;
                 case KnownSipHeader.CSeq when !hasCSeq:
+                    if (!SipSyntax.TryParseCSeq(field.UnfoldedValue(), out cseqNumber, out cseqMethod))
+                    {
+                        return false;
+                    }
+
                     key = Hash(Hash(key, "C"u8, lower: false), field.UnfoldedValue(), lower: true);
                     hasCSeq = true;
                     break;
@@ -172,7 +197,14 @@ internal sealed class ViaDirection
             return false;
         }
 
-        scan = new Scan(isRequest, key, viaCount, topVia, secondVia, topSentBy);
+        scan = new Scan(isRequest, key, viaCount, topVia, secondVia, topSentBy)
+        {
+            CallKey = callKey,
+            CSeq = cseqNumber,
+            Method = SipMethods.Classify(cseqMethod),
+            MethodKey = Hash(FnvOffset, cseqMethod, lower: false),
+            Status = isRequest ? 0 : reader.StatusCode,
+        };
         return true;
     }
 
@@ -204,7 +236,25 @@ internal sealed class ViaDirection
         return (hash ^ 0xFF) * FnvPrime;
     }
 
-    internal readonly record struct Scan(bool IsRequest, ulong Key, int ViaCount, ulong TopVia, ulong SecondVia, ulong TopSentBy);
+    /// <summary>
+    /// What the Via rule and the capture's reordering read from a message: <see cref="Key"/> names the
+    /// message (its copies share it), <see cref="CallKey"/> the call, the CSeq its transaction.
+    /// </summary>
+    internal readonly record struct Scan(bool IsRequest, ulong Key, int ViaCount, ulong TopVia, ulong SecondVia, ulong TopSentBy)
+    {
+        public ulong CallKey { get; init; }
 
-    private readonly record struct Copy(int ViaCount, ulong TopVia, ulong SecondVia, ulong TopSentBy);
+        public uint CSeq { get; init; }
+
+        public SipMethodKind Method { get; init; }
+
+        /// <summary>A hash of the CSeq method, which tells apart the methods <see cref="Method"/> calls Other.</summary>
+        public ulong MethodKey { get; init; }
+
+        /// <summary>The status code of a response; 0 for a request.</summary>
+        public int Status { get; init; }
+    }
+
+    // NodeViaCount: the Via count of the copy of a pair that carries the node's Via; 0 until paired.
+    private readonly record struct Copy(int ViaCount, ulong TopVia, ulong SecondVia, ulong TopSentBy, int NodeViaCount);
 }
