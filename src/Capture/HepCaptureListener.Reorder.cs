@@ -16,6 +16,9 @@ public sealed partial class HepCaptureListener
     private readonly Stack<List<HeldPacket>> _spareHeldLists = new();
     private ITimer? _reorderTimer;
 
+    // The window in the units of TimeProvider.GetTimestamp.
+    private readonly long _reorderWindowTimestamp;
+
     /// <summary>How many packets wait in the reorder window now.</summary>
     internal int PacketsHeld => _held.Count;
 
@@ -40,8 +43,10 @@ public sealed partial class HepCaptureListener
         bool sameCSeq = earlier.CSeq == later.CSeq;
         if (!later.IsRequest)
         {
-            // A response follows its request.
-            return earlier.IsRequest && sameCSeq && earlier.MethodKey == later.MethodKey;
+            // A response follows its request, and a 487 the CANCEL that caused it.
+            return earlier.IsRequest && sameCSeq
+                && (earlier.MethodKey == later.MethodKey
+                    || (later.Method == SipMethodKind.Invite && later.Status == 487 && earlier.Method == SipMethodKind.Cancel));
         }
 
         return later.Method switch
@@ -109,11 +114,14 @@ public sealed partial class HepCaptureListener
         packet.State = HeldState.Releasing;
         if (packet.HasScan && _heldByCall.TryGetValue(new HeldCall(packet.Node!, packet.Scan.CallKey), out List<HeldPacket>? call))
         {
-            // What arrived later but comes first goes first, itself after what comes before it.
+            // What arrived later, within the window, but comes first goes first, itself after what comes
+            // before it. Later than the window it is another exchange (a retransmission), not this one's.
             for (int i = 0; i < call.Count; i++)
             {
                 HeldPacket other = call[i];
-                if (other.State == HeldState.Waiting && MustPrecede(in other.Scan, in packet.Scan))
+                if (other.State == HeldState.Waiting
+                    && other.ArrivedAt - packet.ArrivedAt <= _reorderWindowTimestamp
+                    && MustPrecede(in other.Scan, in packet.Scan))
                 {
                     Release(other);
                     i = -1;

@@ -149,6 +149,7 @@ public sealed partial class HepCaptureListener : BackgroundService
         _authKey = options.AuthKey is null ? null : System.Text.Encoding.UTF8.GetBytes(options.AuthKey);
         _maxCaptureAgents = options.MaxCaptureAgents;
         _reorderWindow = options.ReorderWindow;
+        _reorderWindowTimestamp = (long)(_reorderWindow.Ticks * (double)_timeProvider.TimestampFrequency / TimeSpan.TicksPerSecond);
         _queueCapacity = options.QueueCapacity;
         _metrics = new CaptureMetrics();
         _queue = Channel.CreateBounded<QueuedPacket>(

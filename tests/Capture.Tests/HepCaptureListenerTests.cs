@@ -118,6 +118,59 @@ public sealed class HepCaptureListenerTests
         Assert.Equal(1, h.HistogramCount(M.CallSetupLatency.Name));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Messages_that_arrive_before_the_message_they_follow_land_on_the_right_span(bool windowed)
+    {
+        // As Kamailio mirrors them: the relayed INVITE, the 180 and the 200 answering the node's BYE reach
+        // the listener before the copies they follow (capture times are right). With the reorder window
+        // the call is whole; without it, as before, the relayed copy makes a Client span and the BYE's
+        // answer comes too early to end the teardown.
+        await using CaptureHarness h = await CaptureHarness.StartAsync(o =>
+        {
+            o.NodeEndPoints.Add(Node.ToString());
+            o.ReorderWindow = windowed ? TimeSpan.FromMilliseconds(200) : TimeSpan.Zero;
+        });
+        byte[] invite = S.Invite(CallId, branch: "z9hG4bKup");
+        byte[] ringing = S.Response(180, "Ringing", CallId, branch: "z9hG4bKup");
+        byte[] ok = S.Response(200, "OK", CallId, branch: "z9hG4bKup");
+        h.Send(
+            HepBuilder.Capture(WithNodeVia(invite), Node, Callee, T0.AddMilliseconds(1)),
+            HepBuilder.Capture(WithNodeVia(ringing), Callee, Node, T0.AddMilliseconds(3)),
+            HepBuilder.Capture(invite, Caller, Node, T0),
+            HepBuilder.Capture(ringing, Node, Caller, T0.AddMilliseconds(4)),
+            HepBuilder.Capture(WithNodeVia(ok), Callee, Node, T0.AddMilliseconds(900)),
+            HepBuilder.Capture(ok, Node, Caller, T0.AddMilliseconds(901)),
+            HepBuilder.Capture(S.Response(200, "OK", CallId, cseq: 1, method: "BYE", branch: "z9hG4bKbye"), Caller, Node, T0.AddMilliseconds(5003)),
+            HepBuilder.Capture(S.Bye(CallId, cseq: 1, branch: "z9hG4bKbye", fromCallee: true), Node, Caller, T0.AddMilliseconds(5000)));
+        await h.WaitForAsync(8);
+        h.FlushSpans();
+
+        Activity setup = Assert.Single(h.Spans, s => s.OperationName == SipSpanNames.CallSetup);
+        if (!windowed)
+        {
+            Assert.Equal(ActivityKind.Client, setup.Kind);
+            Assert.DoesNotContain(h.Spans, s => s.OperationName == SipSpanNames.CallTeardown);
+            return;
+        }
+
+        Activity teardown = Assert.Single(h.Spans, s => s.OperationName == SipSpanNames.CallTeardown);
+        Assert.Equal(ActivityKind.Server, setup.Kind);
+        Assert.Equal(5070, setup.GetTagItem(O.NetworkPeerPort));
+        Assert.Equal(T0.UtcDateTime, setup.StartTimeUtc);
+        Assert.Equal(200, setup.GetTagItem(A.StatusCode));
+        Assert.Single(setup.Events, e => e.Name == SipEventNames.Ringing);
+        Assert.Equal(ActivityKind.Client, teardown.Kind);
+        Assert.Equal(200, teardown.GetTagItem(A.StatusCode));
+        Assert.Equal(TimeSpan.FromMilliseconds(3), teardown.Duration);
+        Assert.Equal(1, h.Counter(M.ResponseCount.Name, (A.StatusCode, 180)));
+        Assert.Equal(1, h.Counter(M.ResponseCount.Name, (A.StatusCode, 200), (A.Method, "BYE")));
+        Assert.Equal(1, h.HistogramCount(M.CallTeardownDuration.Name));
+        Assert.Equal(0, h.Counter(M.MessageRetransmissions.Name));
+        Assert.Equal(0, h.Listener.PacketsDropped);
+    }
+
     [Fact]
     public async Task Without_node_endpoints_the_side_the_HEP_packet_came_from_is_the_node()
     {
@@ -416,5 +469,13 @@ public sealed class HepCaptureListenerTests
             HepBuilder.Capture(S.Response(200, "OK", CallId, cseq: 2, method: "BYE", branch: "z9hG4bKbyenode"), Callee, Node, bye.AddMilliseconds(50), agent),
             HepBuilder.Capture(S.Response(200, "OK", CallId, cseq: 2, method: "BYE", branch: "z9hG4bKbyeup"), Node, Caller, bye.AddMilliseconds(51), agent),
         ];
+    }
+
+    // The copy a proxy on Node relays (or receives back): its own Via on top of the message's.
+    private static byte[] WithNodeVia(byte[] message)
+    {
+        string text = System.Text.Encoding.ASCII.GetString(message);
+        int line = text.IndexOf("\r\n", StringComparison.Ordinal) + 2;
+        return System.Text.Encoding.ASCII.GetBytes(text.Insert(line, $"Via: SIP/2.0/UDP {Node};branch=z9hG4bKnode\r\n"));
     }
 }

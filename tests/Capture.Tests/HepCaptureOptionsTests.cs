@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -89,6 +90,34 @@ public sealed class HepCaptureOptionsTests
         Activity setup = Assert.Single(spans);
         Assert.Equal(ActivityKind.Server, setup.Kind);
         Assert.Equal("<sip:***@atlanta.example.com>;tag=1928301774", setup.GetTagItem(A.From));
+    }
+
+    [Theory]
+    [InlineData("00:00:00", true)]
+    [InlineData("00:00:05", true)]
+    [InlineData("-00:00:00.001", false)]
+    [InlineData("00:00:05.001", false)]
+    public async Task The_reorder_window_binds_and_is_checked(string window, bool valid)
+    {
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["HepCapture:Port"] = "0",
+            ["HepCapture:ReorderWindow"] = window,
+        }).Build();
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddHepCaptureListener();
+        builder.Services.Configure<HepCaptureOptions>(configuration.GetSection("HepCapture"));
+        using IHost host = builder.Build();
+        if (valid)
+        {
+            await host.StartAsync();
+            Assert.Equal(TimeSpan.Parse(window, CultureInfo.InvariantCulture), host.Services.GetRequiredService<IOptions<HepCaptureOptions>>().Value.ReorderWindow);
+            await host.StopAsync();
+            return;
+        }
+
+        OptionsValidationException e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.StartsWith("HepCaptureOptions.ReorderWindow = ", Assert.Single(e.Failures), StringComparison.Ordinal);
     }
 
     [Fact]
