@@ -63,10 +63,12 @@ public sealed partial class HepCaptureListener
         };
     }
 
-    private void Hold(QueuedPacket packet, CaptureNode node, in ViaDirection.Scan scan, bool hasScan)
+    private void Hold(QueuedPacket packet, byte[]? inflated, int inflatedLength, CaptureNode node, in ViaDirection.Scan scan, bool hasScan)
     {
         HeldPacket held = _spareHeld.Count > 0 ? _spareHeld.Pop() : new HeldPacket();
         held.Packet = packet;
+        held.Inflated = inflated;
+        held.InflatedLength = inflatedLength;
         held.Node = node;
         held.Scan = scan;
         held.HasScan = hasScan;
@@ -140,7 +142,7 @@ public sealed partial class HepCaptureListener
         QueuedPacket queued = packet.Packet;
         try
         {
-            Deliver(queued.Buffer.AsSpan(0, queued.Length), queued.Sender, packet.Node!, packet.HasScan ? packet.Scan : null, packet.ArrivedUtc);
+            Deliver(queued.Buffer.AsSpan(0, queued.Length), packet.Inflated.AsSpan(0, packet.Inflated is null ? 0 : packet.InflatedLength), queued.Sender, packet.Node!, packet.HasScan ? packet.Scan : null, packet.ArrivedUtc);
         }
 #pragma warning disable CA1031 // One bad packet (or a throwing listener of the SDK) must not stop the capture.
         catch (Exception exception)
@@ -151,7 +153,13 @@ public sealed partial class HepCaptureListener
         finally
         {
             ArrayPool<byte>.Shared.Return(queued.Buffer);
+            if (packet.Inflated is not null)
+            {
+                ArrayPool<byte>.Shared.Return(packet.Inflated);
+            }
+
             packet.Packet = default;
+            packet.Inflated = null;
         }
     }
 
@@ -208,6 +216,10 @@ public sealed partial class HepCaptureListener
     private sealed class HeldPacket
     {
         public QueuedPacket Packet;
+
+        /// <summary>The inflated payload of a compressed packet (pooled), else null.</summary>
+        public byte[]? Inflated;
+        public int InflatedLength;
         public CaptureNode? Node;
         public ViaDirection.Scan Scan;
         public bool HasScan;

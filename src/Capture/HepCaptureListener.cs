@@ -466,42 +466,82 @@ public sealed partial class HepCaptureListener : BackgroundService
             return false;
         }
 
+        // A compressed payload is inflated into a buffer of its own, kept with the packet while it waits.
+        byte[]? inflated = null;
+        ReadOnlySpan<byte> payload = hep.Payload;
         if (hep.IsPayloadCompressed)
         {
-            Drop(HepDropReason.Compressed);
-            return false;
+            inflated = Inflate(packet, payload, out int length);
+            if (inflated is null)
+            {
+                Drop(HepDropReason.Compressed);
+                return false;
+            }
+
+            payload = inflated.AsSpan(0, length);
         }
 
-        CaptureNode? node = GetNode(hep.CaptureAgentId);
-        if (node is null)
+        bool held = false;
+        try
         {
-            Drop(HepDropReason.TooManyAgents);
-            return false;
+            CaptureNode? node = GetNode(hep.CaptureAgentId);
+            if (node is null)
+            {
+                Drop(HepDropReason.TooManyAgents);
+                return false;
+            }
+
+            node.LastPacket = _timeProvider.GetTimestamp();
+
+            // The Via rule sees every copy in the order they arrive, even those another rule decides, so
+            // that it can pair them; a user's resolver replaces every rule.
+            var message = new SipMessageReader(payload);
+            bool hasScan = ViaDirection.TryScan(in message, out ViaDirection.Scan scan);
+            if (hasScan && _directionResolver is null)
+            {
+                node.Via.Observe(in scan);
+            }
+
+            if (_reorderWindow <= TimeSpan.Zero)
+            {
+                Record(in hep, payload, packet.Sender, node, in message, hasScan ? scan : null, _timeProvider.GetUtcNow());
+                return false;
+            }
+
+            Hold(packet, inflated, payload.Length, node, in scan, hasScan);
+            held = true;
+            return true;
         }
-
-        node.LastPacket = _timeProvider.GetTimestamp();
-
-        // The Via rule sees every copy in the order they arrive, even those another rule decides, so
-        // that it can pair them; a user's resolver replaces every rule.
-        var message = new SipMessageReader(hep.Payload);
-        bool hasScan = ViaDirection.TryScan(in message, out ViaDirection.Scan scan);
-        if (hasScan && _directionResolver is null)
+        finally
         {
-            node.Via.Observe(in scan);
+            if (!held && inflated is not null)
+            {
+                ArrayPool<byte>.Shared.Return(inflated);
+            }
         }
+    }
 
-        if (_reorderWindow <= TimeSpan.Zero)
+    private static byte[]? Inflate(QueuedPacket packet, ReadOnlySpan<byte> compressed, out int length)
+    {
+        length = 0;
+        if (!packet.Buffer.AsSpan(0, packet.Length).Overlaps(compressed, out int offset))
         {
-            Record(in hep, sender: packet.Sender, node, in message, hasScan ? scan : null, _timeProvider.GetUtcNow());
-            return false;
+            return null;
         }
 
-        Hold(packet, node, in scan, hasScan);
-        return true;
+        byte[] inflated = ArrayPool<byte>.Shared.Rent(HepPayloadInflater.MaxInflatedLength + 1);
+        length = HepPayloadInflater.TryInflate(packet.Buffer, offset, compressed.Length, inflated);
+        if (length <= 0)
+        {
+            ArrayPool<byte>.Shared.Return(inflated);
+            return null;
+        }
+
+        return inflated;
     }
 
     /// <summary>Records a packet that waited in the reorder window: decoded and read again, as it was when it arrived.</summary>
-    private void Deliver(ReadOnlySpan<byte> datagram, IPAddress? sender, CaptureNode node, ViaDirection.Scan? scan, DateTimeOffset arrived)
+    private void Deliver(ReadOnlySpan<byte> datagram, ReadOnlySpan<byte> inflated, IPAddress? sender, CaptureNode node, ViaDirection.Scan? scan, DateTimeOffset arrived)
     {
         _ = HepPacket.Decode(datagram, out HepPacket hep);
         if (node.Closed)
@@ -510,11 +550,12 @@ public sealed partial class HepCaptureListener : BackgroundService
             node = GetNode(hep.CaptureAgentId) ?? node;
         }
 
-        var message = new SipMessageReader(hep.Payload);
-        Record(in hep, sender, node, in message, scan, arrived);
+        ReadOnlySpan<byte> payload = hep.IsPayloadCompressed ? inflated : hep.Payload;
+        var message = new SipMessageReader(payload);
+        Record(in hep, payload, sender, node, in message, scan, arrived);
     }
 
-    private void Record(in HepPacket hep, IPAddress? sender, CaptureNode node, in SipMessageReader message, ViaDirection.Scan? scan, DateTimeOffset arrived)
+    private void Record(in HepPacket hep, ReadOnlySpan<byte> payload, IPAddress? sender, CaptureNode node, in SipMessageReader message, ViaDirection.Scan? scan, DateTimeOffset arrived)
     {
         if (node.Closed)
         {
@@ -526,7 +567,6 @@ public sealed partial class HepCaptureListener : BackgroundService
         DateTimeOffset timestamp = (hep.Fields & HepFields.TimestampSeconds) != 0 ? hep.Timestamp : arrived;
 
         // Only a message that can start a span pays for its tags.
-        ReadOnlySpan<byte> payload = hep.Payload;
         int count = payload.StartsWith(InviteStart) || payload.StartsWith(ByeStart) ? FillSpanTags(in hep, node, direction) : 0;
         node.Tracer.Record(in message, direction, timestamp, _spanTags.AsSpan(0, count));
 

@@ -323,7 +323,10 @@ public enum HepDropReason
     /// <summary>The payload is another protocol than SIP.</summary>
     NotSip,
 
-    /// <summary>The payload is compressed (chunk 16), which the listener does not decode.</summary>
+    /// <summary>
+    /// The payload is compressed (chunk 16) and does not inflate (zlib or gzip) to a whole message of at
+    /// most 64 KiB: corrupt, or a zip bomb, inflated no further than that bound.
+    /// </summary>
     Compressed,
 
     /// <summary>The capture agent is beyond <see cref="HepCaptureOptions.MaxCaptureAgents"/>.</summary>

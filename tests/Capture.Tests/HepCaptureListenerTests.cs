@@ -119,6 +119,82 @@ public sealed class HepCaptureListenerTests
     }
 
     [Theory]
+    [InlineData("zlib", 0)]
+    [InlineData("gzip", 0)]
+    [InlineData("zlib", 50)]
+    public async Task Compressed_payloads_are_inflated_and_recorded(string format, int windowMilliseconds)
+    {
+        await using CaptureHarness h = await CaptureHarness.StartAsync(o =>
+        {
+            o.NodeEndPoints.Add(Node.ToString());
+            o.ReorderWindow = TimeSpan.FromMilliseconds(windowMilliseconds);
+        });
+        h.Send(
+            Compressed(S.Invite(CallId), Caller, Node, T0, format),
+            Compressed(S.Response(486, "Busy Here", CallId), Node, Caller, T0.AddMilliseconds(250), format));
+        await h.WaitForAsync(2);
+        h.FlushSpans();
+
+        Activity setup = Assert.Single(h.Spans);
+        Assert.Equal(ActivityKind.Server, setup.Kind);
+        Assert.Equal(486, setup.GetTagItem(A.StatusCode));
+        Assert.Equal(TimeSpan.FromMilliseconds(250), setup.Duration);
+        Assert.Equal(0, h.Listener.PacketsDropped);
+    }
+
+    [Fact]
+    public async Task A_zip_bomb_or_a_corrupt_payload_is_a_counted_drop()
+    {
+        await using CaptureHarness h = await CaptureHarness.StartAsync(o => o.NodeEndPoints.Add(Node.ToString()));
+
+        // 16 MiB of zeros deflate to about 16 KiB: one datagram that would inflate to 256 times the
+        // largest SIP message. Inflating stops at the bound.
+        byte[] bomb = Deflate(new byte[16 * 1024 * 1024], "zlib");
+        Assert.True(bomb.Length < 60_000);
+        byte[] message = Deflate(S.Invite(CallId), "zlib");
+        byte[] corrupt = [.. message[..2], .. message[2..].Select(b => (byte)~b)];
+        byte[] tooLong = Deflate([.. S.Invite(CallId), .. new byte[65_536]], "gzip");
+        h.Send(
+            CompressedChunk(bomb),
+            CompressedChunk(corrupt),
+            CompressedChunk(tooLong),
+            CompressedChunk([0x78]),
+            HepBuilder.Capture(S.Invite(CallId), Caller, Node, T0));
+        await h.WaitForAsync(5);
+        h.FlushSpans();
+
+        Assert.Equal(4, h.Listener.GetPacketsDropped(HepDropReason.Compressed));
+        Assert.Equal(4, h.Counter(M.CapturePacketDropped.Name, (A.CaptureDropReason, "compressed")));
+        Assert.Equal(1, h.Listener.PacketsRecorded);
+    }
+
+    private static byte[] Compressed(byte[] sip, IPEndPoint source, IPEndPoint destination, DateTimeOffset time, string format)
+    {
+        // The packet Capture builds, with chunk 15 replaced by the compressed chunk 16.
+        byte[] plain = HepBuilder.Capture(sip, source, destination, time);
+        byte[] chunk15 = HepBuilder.Chunk(0, 15, sip);
+        int at = plain.AsSpan().IndexOf(chunk15);
+        byte[] body = [.. plain[6..at], .. HepBuilder.Chunk(0, 16, Deflate(sip, format)), .. plain[(at + chunk15.Length)..]];
+        return HepBuilder.Build([body]);
+    }
+
+    private static byte[] CompressedChunk(byte[] payload) =>
+        new HepBuilder().U8(11, 1).U32(12, 2001).Add(3, Caller.Address.GetAddressBytes()).Add(4, Node.Address.GetAddressBytes()).Add(16, payload).Build();
+
+    private static byte[] Deflate(byte[] data, string format)
+    {
+        using var output = new MemoryStream();
+        using (Stream compressor = format == "gzip"
+            ? new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Optimal)
+            : new System.IO.Compression.ZLibStream(output, System.IO.Compression.CompressionLevel.Optimal))
+        {
+            compressor.Write(data);
+        }
+
+        return output.ToArray();
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public async Task Messages_that_arrive_before_the_message_they_follow_land_on_the_right_span(bool windowed)

@@ -298,7 +298,7 @@ public static class SipAttributes
         /// <remarks>Value <c>not_sip</c>, stability <c>development</c>.</remarks>
         public const string NotSip = "not_sip";
 
-        /// <summary>The packet carries a compressed payload (chunk 16), which is not decoded.</summary>
+        /// <summary>The packet's compressed payload (chunk 16) does not inflate to a message of at most 64 KiB (corrupt, or a zip bomb).</summary>
         /// <remarks>Value <c>compressed</c>, stability <c>development</c>.</remarks>
         public const string Compressed = "compressed";
 
