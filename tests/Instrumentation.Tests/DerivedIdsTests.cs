@@ -52,7 +52,7 @@ public sealed class DerivedIdsTests
     public Property Each_hop_names_the_previous_hops_span_as_its_parent() =>
         Prop.ForAll(Paths.ToArbitrary(), path =>
         {
-            var derived = new DerivedIds(Key);
+            using var derived = new DerivedIds(Key);
 
             // The originator sends [b0]; proxy i receives [b(i-1) .. b0] and sends [bi .. b0]; the UAS
             // receives [bN .. b0]. Each node's ids come from real messages through ViaBranches.
@@ -79,8 +79,10 @@ public sealed class DerivedIdsTests
     public Property Different_keys_give_different_ids_for_the_same_message() =>
         Prop.ForAll(Paths.ToArbitrary(), Keys.ToArbitrary(), Keys.ToArbitrary(), (path, key1, key2) =>
         {
-            DerivedCallIds one = Derive(new DerivedIds(key1), path, SipDirection.In, stack: path.Branches.Length);
-            DerivedCallIds two = Derive(new DerivedIds(key2), path, SipDirection.In, stack: path.Branches.Length);
+            using var first = new DerivedIds(key1);
+            using var second = new DerivedIds(key2);
+            DerivedCallIds one = Derive(first, path, SipDirection.In, stack: path.Branches.Length);
+            DerivedCallIds two = Derive(second, path, SipDirection.In, stack: path.Branches.Length);
             return key1.AsSpan().SequenceEqual(key2)
                 ? (one.TraceId == two.TraceId && one.SpanId == two.SpanId && one.ParentSpanId == two.ParentSpanId).Label("same key")
                 : (one.TraceId != two.TraceId && one.SpanId != two.SpanId && one.ParentSpanId != two.ParentSpanId).Label("other key");
@@ -90,7 +92,7 @@ public sealed class DerivedIdsTests
     public Property Ids_are_never_zero() =>
         Prop.ForAll(CallIds.ToArbitrary(), Tokens.ToArbitrary(), Keys.ToArbitrary(), (callId, branch, key) =>
         {
-            var derived = new DerivedIds(key);
+            using var derived = new DerivedIds(key);
             byte[] call = Encoding.UTF8.GetBytes(callId);
             byte[] b = Encoding.UTF8.GetBytes(branch);
             return derived.TryTraceId(CorrelatorKind.CallId, call, out ActivityTraceId trace) && trace != default
@@ -105,7 +107,7 @@ public sealed class DerivedIdsTests
             // RFC 3261 §20.8: Call-IDs are compared byte by byte. §7.3.1: parameter values and tokens
             // are case-insensitive unless a header says otherwise, and Via's branch does not (§17.2.3
             // only asks the branch to be "equal").
-            var derived = new DerivedIds(Key);
+            using var derived = new DerivedIds(Key);
             int stack = path.Branches.Length;
             DerivedCallIds original = Derive(derived, path, SipDirection.In, stack);
             DerivedCallIds branchCase = Derive(derived, path with { Branches = [.. path.Branches.Select(Swap)] }, SipDirection.In, stack);
@@ -122,7 +124,7 @@ public sealed class DerivedIdsTests
     [Fact]
     public void Trace_hop_and_origin_derivations_are_kept_apart()
     {
-        var derived = new DerivedIds(Key);
+        using var derived = new DerivedIds(Key);
         byte[] callId = "a84b4c76e66710@pc33.atlanta.example.com"u8.ToArray();
         byte[] branch = "z9hG4bK776asdhds"u8.ToArray();
 
@@ -148,7 +150,7 @@ public sealed class DerivedIdsTests
     [Fact]
     public void Field_boundaries_are_part_of_the_input()
     {
-        var derived = new DerivedIds(Key);
+        using var derived = new DerivedIds(Key);
         Assert.True(derived.TryHopSpanId("ab"u8, "c"u8, out ActivitySpanId one));
         Assert.True(derived.TryHopSpanId("a"u8, "bc"u8, out ActivitySpanId two));
         Assert.NotEqual(one, two);
@@ -158,7 +160,7 @@ public sealed class DerivedIdsTests
     public void Missing_inputs_and_short_keys_derive_nothing()
     {
         Assert.Throws<ArgumentException>(() => new DerivedIds(new byte[DerivedIds.MinimumKeyLength - 1]));
-        var derived = new DerivedIds(Key);
+        using var derived = new DerivedIds(Key);
         Assert.False(derived.TryHopSpanId("call"u8, default, out _));
         Assert.False(derived.TryHopSpanId(default, "z9hG4bK1"u8, out _));
         Assert.False(derived.TryTraceId(CorrelatorKind.CallId, default, out _));
@@ -174,7 +176,7 @@ public sealed class DerivedIdsTests
     [Fact]
     public void Long_call_ids_are_derived_too()
     {
-        var derived = new DerivedIds(Key);
+        using var derived = new DerivedIds(Key);
         byte[] longCallId = Encoding.ASCII.GetBytes(new string('x', 2000));
         Assert.True(derived.TryHopSpanId(longCallId, "z9hG4bK1"u8, out ActivitySpanId one));
         longCallId[^1] = (byte)'y';
@@ -228,7 +230,7 @@ public sealed class DerivedIdsTests
             .AddInMemoryExporter(exported)
             .Build();
 
-        var derived = new DerivedIds(Key);
+        using var derived = new DerivedIds(Key);
         var path = new Path("f81d4fae-7dec-11d0-a765-00a0c91e6bf6@foo.example.com", ["z9hG4bKuac", "z9hG4bKp1", "z9hG4bKp2"], [false, false, false]);
         var expected = new List<DerivedCallIds>();
         Activity? ambient = Activity.Current;

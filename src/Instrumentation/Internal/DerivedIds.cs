@@ -62,7 +62,7 @@ internal readonly struct DerivedCallIds
 /// originator, which received nothing, is <c>Origin(b0)</c> and has no derived parent.
 /// </para>
 /// </remarks>
-internal sealed class DerivedIds
+internal sealed class DerivedIds : IDisposable
 {
     /// <summary>The shortest deployment key accepted: 16 bytes (128 bits).</summary>
     public const int MinimumKeyLength = 16;
@@ -80,6 +80,11 @@ internal sealed class DerivedIds
     private static ReadOnlySpan<byte> OriginLabel => "siptracecontext/v1/origin"u8;
 
     private readonly byte[] _key;
+#if NET
+    // One keyed HMAC state per thread: HMACSHA256.HashData sets the key up again on every call (about
+    // 1.9 us per call in DerivedIdsBenchmarks on Linux); a reused IncrementalHash keeps the keyed state (0.9 us).
+    private readonly ThreadLocal<IncrementalHash> _hmac;
+#endif
 
     /// <summary>Creates the derivation under <paramref name="key"/> (copied), at least <see cref="MinimumKeyLength"/> bytes.</summary>
     public DerivedIds(ReadOnlySpan<byte> key)
@@ -90,6 +95,22 @@ internal sealed class DerivedIds
         }
 
         _key = key.ToArray();
+#if NET
+        _hmac = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key), trackAllValues: true);
+#endif
+    }
+
+    /// <summary>Releases the per-thread HMAC states (net10.0); derivation must not be used after.</summary>
+    public void Dispose()
+    {
+#if NET
+        foreach (IncrementalHash hmac in _hmac.Values)
+        {
+            hmac.Dispose();
+        }
+
+        _hmac.Dispose();
+#endif
     }
 
     /// <summary>
@@ -197,7 +218,13 @@ internal sealed class DerivedIds
             input[at++] = 0;
             at = Append(input, at, first, lowerFirst);
             at = Append(input, at, second, lowerSecond);
+#if NET
+            IncrementalHash hmac = _hmac.Value!;
+            hmac.AppendData(input[..at]);
+            hmac.GetHashAndReset(mac);
+#else
             HMACSHA256.HashData(_key, input[..at], mac);
+#endif
         }
         finally
         {
