@@ -218,9 +218,9 @@ public sealed class DerivedIdsTests
     [Fact]
     public void The_sdk_exports_derived_hops_as_one_chain()
     {
-        // Three proxies, each its own node, in one process only for the test: each span is started
-        // the way the tracer would (a root for the sampler, the derived parent set before Start, the
-        // derived span id set after), and the SDK exports what the next hop names as its parent.
+        // The originator and three proxies, each its own node, in one process only for the test, each
+        // span started as the tracer will (DerivedSpans): the SDK exports what the next hop names as
+        // its parent, and the originator as the root.
         string sourceName = "DerivedIdsTests." + Guid.NewGuid().ToString("N");
         var exported = new List<Activity>();
         using var source = new ActivitySource(new ActivitySourceOptions(sourceName));
@@ -232,41 +232,89 @@ public sealed class DerivedIdsTests
 
         using var derived = new DerivedIds(Key);
         var path = new Path("f81d4fae-7dec-11d0-a765-00a0c91e6bf6@foo.example.com", ["z9hG4bKuac", "z9hG4bKp1", "z9hG4bKp2"], [false, false, false]);
-        var expected = new List<DerivedCallIds>();
-        Activity? ambient = Activity.Current;
-        Activity.Current = null;
-        try
+        var expected = new List<DerivedCallIds> { Derive(derived, path, SipDirection.Out, stack: 1) };
+        for (int hop = 1; hop <= 3; hop++)
         {
-            for (int hop = 1; hop <= 3; hop++)
+            expected.Add(Derive(derived, path, SipDirection.In, stack: hop));
+        }
+
+        WithoutAmbient(() =>
+        {
+            foreach (DerivedCallIds ids in expected)
             {
-                DerivedCallIds ids = Derive(derived, path, SipDirection.In, stack: hop);
-                expected.Add(ids);
-                Activity activity = source.CreateActivity("sip.call.setup", ActivityKind.Server, default(ActivityContext))!;
-                activity.SetParentId(ids.TraceId, ids.ParentSpanId, activity.ActivityTraceFlags);
-                activity.Start();
-                Assert.True(ActivitySpanIds.TrySet(activity, ids.SpanId));
+                Activity activity = DerivedSpans.Start(source, "sip.call.setup", ActivityKind.Server, in ids, DateTimeOffset.UtcNow)!;
                 Assert.Equal(ids.SpanId, activity.Context.SpanId);
                 Assert.Equal($"00-{ids.TraceId.ToHexString()}-{ids.SpanId.ToHexString()}-01", activity.Id);
                 activity.Stop();
             }
+        });
+
+        provider.ForceFlush();
+        Assert.Equal(4, exported.Count);
+        Assert.Equal(default, exported[0].ParentSpanId);
+        for (int node = 0; node < 4; node++)
+        {
+            Activity span = exported[node];
+            Assert.Equal(expected[node].TraceId, span.TraceId);
+            Assert.Equal(expected[node].SpanId, span.SpanId);
+            Assert.Equal(expected[node].ParentSpanId, span.ParentSpanId);
+            if (node > 0)
+            {
+                Assert.Equal(exported[node - 1].SpanId, span.ParentSpanId);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_ratio_sampler_decides_alike_on_every_hop_of_a_call()
+    {
+        // Every node derives the same trace id and the sampler sees it as a root's: the decision is a
+        // function of the call, the same on every hop, with no shared state.
+        string sourceName = "DerivedIdsTests." + Guid.NewGuid().ToString("N");
+        var sampler = new TraceIdRatioBasedSampler(0.5);
+        using var source = new ActivitySource(new ActivitySourceOptions(sourceName));
+        using TracerProvider provider = Sdk.CreateTracerProviderBuilder()
+            .AddSource(sourceName)
+            .SetSampler(new ParentBasedSampler(sampler))
+            .Build();
+        using var derived = new DerivedIds(Key);
+
+        int sampled = 0;
+        const int Calls = 200;
+        WithoutAmbient(() =>
+        {
+            for (int call = 0; call < Calls; call++)
+            {
+                var path = new Path($"call-{call.ToString(CultureInfo.InvariantCulture)}@example.com", ["z9hG4bKa", "z9hG4bKb", "z9hG4bKc"], [false, false, false]);
+                DerivedCallIds first = Derive(derived, path, SipDirection.In, stack: 1);
+                DerivedCallIds third = Derive(derived, path, SipDirection.In, stack: 3);
+                bool expected = sampler.ShouldSample(new SamplingParameters(default, first.TraceId, "sip.call.setup", ActivityKind.Server)).Decision == SamplingDecision.RecordAndSample;
+
+                // Start makes each span current: detach it, as the tracer does, so the next is a root too.
+                using Activity? one = DerivedSpans.Start(source, "sip.call.setup", ActivityKind.Server, in first, default);
+                Activity.Current = null;
+                using Activity? three = DerivedSpans.Start(source, "sip.call.setup", ActivityKind.Server, in third, default);
+                Activity.Current = null;
+                Assert.Equal(expected, one?.Recorded ?? false);
+                Assert.Equal(expected, three?.Recorded ?? false);
+                sampled += expected ? 1 : 0;
+            }
+        });
+
+        Assert.InRange(sampled, Calls / 4, Calls * 3 / 4);
+    }
+
+    private static void WithoutAmbient(Action action)
+    {
+        Activity? ambient = Activity.Current;
+        Activity.Current = null;
+        try
+        {
+            action();
         }
         finally
         {
             Activity.Current = ambient;
-        }
-
-        provider.ForceFlush();
-        Assert.Equal(3, exported.Count);
-        for (int hop = 0; hop < 3; hop++)
-        {
-            Activity span = exported[hop];
-            Assert.Equal(expected[hop].TraceId, span.TraceId);
-            Assert.Equal(expected[hop].SpanId, span.SpanId);
-            Assert.Equal(expected[hop].ParentSpanId, span.ParentSpanId);
-            if (hop > 0)
-            {
-                Assert.Equal(exported[hop - 1].SpanId, span.ParentSpanId);
-            }
         }
     }
 
