@@ -1,0 +1,106 @@
+using System.Diagnostics;
+
+namespace SipTraceContext.Instrumentation.Internal;
+
+/// <summary>
+/// Starts a span with derived ids (<see cref="DerivedCallIds"/>) so that the OpenTelemetry sampler
+/// decides on the derived trace id as for a root span, the derived parent is the exported parent, and
+/// the derived span id is the exported span id (docs/zero-touch-call-trees.md, "Sampling" and
+/// "Choosing an Activity's span id").
+/// </summary>
+/// <remarks>
+/// <para>
+/// The sampler sees the trace id a root span would get from <see cref="Activity.TraceIdGenerator"/>.
+/// That hook is process-wide: it is installed once, answers the derived id only on the thread that is
+/// creating a derived span (a thread-static slot set around the creation), and otherwise defers to the
+/// generator that was installed before it, or draws a random id as .NET does without one. Should some
+/// other component replace the generator later, the sampler sees a random id; the span still gets the
+/// derived ids (from <see cref="Activity.SetParentId(ActivityTraceId, ActivitySpanId, ActivityTraceFlags)"/>),
+/// only the sampling decision is then per node.
+/// </para>
+/// <para>
+/// The caller detaches <see cref="Activity.Current"/> first, as <c>CallSpans</c> does for every received
+/// request: a span with an ambient parent would not be a root for the sampler.
+/// </para>
+/// </remarks>
+internal static class DerivedSpans
+{
+    [ThreadStatic]
+    private static ActivityTraceId t_pending;
+
+    private static readonly object s_gate = new();
+    private static bool s_installed;
+    private static Func<ActivityTraceId>? s_previous;
+
+    /// <summary>
+    /// Creates, and when the sampler keeps it starts, a span of <paramref name="source"/> with
+    /// <paramref name="ids"/>; <see langword="null"/> when no listener wants it. The span id is the
+    /// derived one when <see cref="ActivitySpanIds.IsSupported"/>, else random.
+    /// </summary>
+    public static Activity? Start(ActivitySource source, string name, ActivityKind kind, in DerivedCallIds ids, DateTimeOffset startTime, IEnumerable<ActivityLink>? links = null)
+    {
+        EnsureInstalled();
+        ActivityTraceId previous = t_pending;
+        t_pending = ids.TraceId;
+        Activity? activity;
+        try
+        {
+            activity = source.CreateActivity(name, kind, default(ActivityContext), tags: null, links);
+            if (activity is null)
+            {
+                return null;
+            }
+
+            if (ids.HasParent)
+            {
+                // Public and allowed until Start; the flags are the sampler's decision.
+                activity.SetParentId(ids.TraceId, ids.ParentSpanId, activity.ActivityTraceFlags);
+            }
+
+            if (startTime != default)
+            {
+                activity.SetStartTime(startTime.UtcDateTime);
+            }
+
+            // A root (the originator's span) takes its trace id from the generator in Start.
+            activity.Start();
+        }
+        finally
+        {
+            t_pending = previous;
+        }
+
+        _ = ActivitySpanIds.TrySet(activity, ids.SpanId);
+        return activity;
+    }
+
+    private static void EnsureInstalled()
+    {
+        if (Volatile.Read(ref s_installed))
+        {
+            return;
+        }
+
+        lock (s_gate)
+        {
+            if (!s_installed)
+            {
+                s_previous = Activity.TraceIdGenerator;
+                Activity.TraceIdGenerator = Generate;
+                Volatile.Write(ref s_installed, true);
+            }
+        }
+    }
+
+    private static ActivityTraceId Generate()
+    {
+        ActivityTraceId pending = t_pending;
+        if (pending != default)
+        {
+            return pending;
+        }
+
+        Func<ActivityTraceId>? previous = s_previous;
+        return previous is null ? ActivityTraceId.CreateRandom() : previous();
+    }
+}
