@@ -1,3 +1,4 @@
+using SipTraceContext.Instrumentation.Internal;
 using SipTraceContext.Propagation;
 
 namespace SipTraceContext.Instrumentation;
@@ -100,6 +101,22 @@ public sealed class SipCallTracerOptions
     /// </summary>
     public byte[]? HashKey { get; set; }
 
+    /// <summary>
+    /// Whether setup spans get ids derived from the SIP messages so that a call is one tree across nodes
+    /// that send no trace headers. Default <see cref="SipIdDerivation.Derive"/>.
+    /// </summary>
+    public SipIdDerivation IdDerivation { get; set; } = SipIdDerivation.Derive;
+
+    /// <summary>
+    /// The deployment key of derived ids (at least 16 bytes, secret, the same on every node and collector
+    /// of the deployment; base64 in configuration): without it an outsider who writes a Call-ID can neither
+    /// choose nor predict our ids, and deployments with different keys never share ids. When
+    /// <see langword="null"/>, one random key per process: the tracers of one process (a HEP collector's
+    /// capture agents) assemble whole calls, separate processes do not, and a forwarded trace header is
+    /// taken as the parent as it is (hops chain under it only with a shared key).
+    /// </summary>
+    public byte[]? DerivationKey { get; set; }
+
     /// <summary>Whether 100 Trying adds a <c>sip.provisional</c> event (it is hop-by-hop, so off by default).</summary>
     public bool RecordTrying { get; set; }
 
@@ -149,6 +166,16 @@ public sealed class SipCallTracerOptions
         if (SweepInterval <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(SweepInterval), SweepInterval, "The sweep interval must be positive.");
+        }
+
+        if (IdDerivation is not (SipIdDerivation.Off or SipIdDerivation.Derive or SipIdDerivation.DeriveAndLink))
+        {
+            throw new ArgumentOutOfRangeException(nameof(IdDerivation), IdDerivation, "Unknown id derivation.");
+        }
+
+        if (DerivationKey is { Length: < DerivedIds.MinimumKeyLength })
+        {
+            throw new ArgumentException($"The derivation key needs at least {DerivedIds.MinimumKeyLength} bytes.", nameof(DerivationKey));
         }
 
         ArgumentNullException.ThrowIfNull(Propagation);

@@ -34,7 +34,8 @@ public sealed class OptionsTests
     [Fact]
     public void Link_mode_starts_a_new_trace_linked_to_the_remote_one()
     {
-        using var h = new TracerHarness(new SipCallTracerOptions { TrustMode = SipTrustMode.Link });
+        // Random ids, so the new trace is a root (derived ids, whose trace has a derived parent, are DerivedIdsTests').
+        using var h = new TracerHarness(new SipCallTracerOptions { TrustMode = SipTrustMode.Link, IdDerivation = SipIdDerivation.Off });
         h.In(Sip.Invite(CallId, extra: "P-OTel-Traceparent: " + Sip.TraceParent));
         h.Out(Sip.Response(486, "Busy Here", CallId));
 
@@ -54,6 +55,7 @@ public sealed class OptionsTests
         using var h = new TracerHarness(new SipCallTracerOptions
         {
             TrustSelector = (in SipMessageReader request) => ++calls == 1 ? SipTrustMode.Ignore : throw new InvalidOperationException("selector bug"),
+            IdDerivation = SipIdDerivation.Off,
         });
         h.In(Sip.Invite("first@x", extra: "X-OTel-traceparent: " + Sip.TraceParent));
         h.Out(Sip.Response(404, "Not Found", "first@x"));
@@ -80,7 +82,7 @@ public sealed class OptionsTests
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
         };
         ActivitySource.AddActivityListener(listener);
-        using var h = new TracerHarness();
+        using var h = new TracerHarness(new SipCallTracerOptions { IdDerivation = SipIdDerivation.Off });
         using Activity ambient = ambientSource.StartActivity("host-work")!;
 
         h.In(Sip.Invite("in@x"));

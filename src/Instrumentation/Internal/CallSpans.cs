@@ -30,6 +30,12 @@ internal sealed class CallSpans : IDisposable
     private readonly SipCallFilter? _filter;
     private readonly SipActivityEnricher? _enrichWithRequest;
     private readonly SipActivityEnricher? _enrichWithResponse;
+    private readonly SipIdDerivation _derivation;
+    private readonly DerivedIds? _derivedIds;
+
+    // Hops chain under a forwarded trace header only with a deployment key: a node that rewrote the
+    // header names its own span, which equals the derived one only when both share the key.
+    private readonly bool _chainUnderHeader;
 
     public CallSpans(SipCallTracerOptions options)
     {
@@ -44,10 +50,31 @@ internal sealed class CallSpans : IDisposable
         _filter = options.Filter;
         _enrichWithRequest = options.EnrichWithRequest;
         _enrichWithResponse = options.EnrichWithResponse;
+        _derivation = options.IdDerivation;
+        if (_derivation != SipIdDerivation.Off && ActivitySpanIds.IsSupported)
+        {
+            _derivedIds = new DerivedIds(options.DerivationKey ?? ProcessKey.Value);
+            _chainUnderHeader = options.DerivationKey is not null;
+        }
+
         _source = InstrumentationIdentity.CreateActivitySource();
     }
 
-    public void Dispose() => _source.Dispose();
+    // One random key per process when none is configured: every tracer of the process (a HEP
+    // collector's capture agents) derives the same ids, other processes do not.
+    private static readonly Lazy<byte[]> ProcessKey = new(static () =>
+    {
+        byte[] key = new byte[32];
+        using var random = System.Security.Cryptography.RandomNumberGenerator.Create();
+        random.GetBytes(key);
+        return key;
+    });
+
+    public void Dispose()
+    {
+        _source.Dispose();
+        _derivedIds?.Dispose();
+    }
 
     /// <summary>Whether the call gets spans: the filter's answer, <see langword="true"/> without a filter.</summary>
     public bool RunFilter(in RecordedMessage message)
@@ -357,6 +384,7 @@ internal sealed class CallSpans : IDisposable
         }
 
         ActivityContext parent = dialogParent;
+        ActivityContext header = default;
         ActivityLink[]? links = null;
         bool detachFromAmbient = true;
         if (!fromDialog)
@@ -381,6 +409,7 @@ internal sealed class CallSpans : IDisposable
                     SipTrustBoundary boundary = SipTrustBoundary.Resolve(remote, mode);
                     parent = boundary.Parent;
                     links = boundary.CreateLinks();
+                    header = remote;
                 }
             }
             else if (TryExtract(in message, out ActivityContext written))
@@ -396,12 +425,20 @@ internal sealed class CallSpans : IDisposable
         }
 
         Activity? ambient = Activity.Current;
+        if (!detachFromAmbient && ambient is not null)
+        {
+            // A request the host originates under its own span: that span is the parent, ids random.
+            fromDialog = true;
+        }
+
         if (detachFromAmbient && ambient is not null)
         {
             Activity.Current = null;
         }
 
-        Activity? activity = _source.StartActivity(name, KindFor(message.Direction), parent, tags: null, links, message.Timestamp);
+        Activity? activity = _derivedIds is not null && !fromDialog && message.Facts.Method == SipMethodKind.Invite
+            ? StartDerived(name, in message, parent, header, links)
+            : _source.StartActivity(name, KindFor(message.Direction), parent, tags: null, links, message.Timestamp);
 
         // StartActivity makes the new span current; the host's context must not change under it.
         if (!ReferenceEquals(Activity.Current, ambient))
@@ -410,6 +447,117 @@ internal sealed class CallSpans : IDisposable
         }
 
         return activity;
+    }
+
+    /// <summary>
+    /// Starts a setup span with derived ids (docs/zero-touch-call-trees.md): under a trusted header's
+    /// context in its trace (Derive), else in the trace derived from the call's correlator. Falls back
+    /// to random ids when the message gives nothing to derive from (no branch).
+    /// </summary>
+    private Activity? StartDerived(string name, in RecordedMessage message, ActivityContext parent, ActivityContext header, ActivityLink[]? links)
+    {
+        DerivedIds derived = _derivedIds!;
+        ref readonly SipMessageFacts facts = ref message.Facts;
+        ViaBranches vias = ViaBranches.Read(in message.Reader);
+        int skip = message.Direction == SipDirection.Out ? 1 : 0;
+        int received = vias.Count - skip;
+        ActivityKind kind = KindFor(message.Direction);
+        bool underHeader = parent != default && _derivation == SipIdDerivation.Derive;
+        if (underHeader && !_chainUnderHeader)
+        {
+            // Without a shared key the header's span is the parent as it is.
+            return _source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
+        }
+
+        if (underHeader)
+        {
+            // The header's trace; the parent is the previous hop's derived span (the header's writer
+            // when we are the first hop after it). When that is not the header's span, link the header.
+            if (received < 1 || !derived.TryHopSpanId(facts.CallId, vias[skip], out ActivitySpanId span))
+            {
+                return _source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
+            }
+
+            ActivitySpanId previous = parent.SpanId;
+            if (received > 1 && derived.TryHopSpanId(facts.CallId, vias[skip + 1], out ActivitySpanId hop))
+            {
+                previous = hop;
+            }
+
+            var chained = new ActivityContext(parent.TraceId, previous, parent.TraceFlags, parent.TraceState, isRemote: true);
+            ActivityLink[]? withHeader = previous == parent.SpanId ? links : Append(links, header);
+            Activity? activity = _source.StartActivity(name, kind, chained, tags: null, withHeader, message.Timestamp);
+            if (activity is not null)
+            {
+                _ = ActivitySpanIds.TrySet(activity, span);
+            }
+
+            return activity;
+        }
+
+        // No trusted parent (or DeriveAndLink): the derived trace, parent and span.
+        CorrelatorKind correlatorKind = CorrelatorKind.CallId;
+        ReadOnlySpan<byte> correlator = facts.CallId;
+        if (SipMessageFacts.TryGet(in message.Reader, "X-CID"u8, out ReadOnlySpan<byte> xcid) && !xcid.IsEmpty)
+        {
+            // A B2BUA's original Call-ID: its B leg joins the A leg's trace.
+            correlator = xcid;
+        }
+
+        if (received < 0 || !derived.TryTraceId(correlatorKind, correlator, out ActivityTraceId traceId))
+        {
+            return _source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
+        }
+
+        if (parent != default)
+        {
+            // DeriveAndLink: the header's context is a link, never the parent.
+            links = Append(links, header);
+        }
+
+        Activity? created;
+        using (DerivedSpans.BeginTraceId(traceId))
+        {
+            created = _source.CreateActivity(name, kind, default(ActivityContext), tags: null, links);
+            if (created is null)
+            {
+                return null;
+            }
+
+            // The span ids cost a MAC each: only for a span some listener keeps.
+            if (!derived.TryDerive(message.Direction, in vias, facts.CallId, correlatorKind, correlator, out DerivedCallIds ids))
+            {
+                ids = new DerivedCallIds(traceId, default, default);
+            }
+
+            DerivedSpans.StartCreated(created, traceId, ids.ParentSpanId, message.Timestamp);
+            if (ids.SpanId != default)
+            {
+                _ = ActivitySpanIds.TrySet(created, ids.SpanId);
+            }
+        }
+
+        // Derived trace ids are MAC output: uniformly random, as W3C's random flag says.
+        created.ActivityTraceFlags |= DerivedIds.RandomTraceFlag;
+        return created;
+    }
+
+    private static ActivityLink[] Append(ActivityLink[]? links, ActivityContext context)
+    {
+        if (links is null)
+        {
+            return [new ActivityLink(context)];
+        }
+
+        foreach (ActivityLink link in links)
+        {
+            if (link.Context == context)
+            {
+                return links;
+            }
+        }
+
+        return [.. links, new ActivityLink(context)];
     }
 
     private bool TryExtract(in RecordedMessage message, out ActivityContext context)

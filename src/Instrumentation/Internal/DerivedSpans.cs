@@ -39,11 +39,8 @@ internal static class DerivedSpans
     /// </summary>
     public static Activity? Start(ActivitySource source, string name, ActivityKind kind, in DerivedCallIds ids, DateTimeOffset startTime, IEnumerable<ActivityLink>? links = null)
     {
-        EnsureInstalled();
-        ActivityTraceId previous = t_pending;
-        t_pending = ids.TraceId;
         Activity? activity;
-        try
+        using (BeginTraceId(ids.TraceId))
         {
             activity = source.CreateActivity(name, kind, default(ActivityContext), tags: null, links);
             if (activity is null)
@@ -51,27 +48,55 @@ internal static class DerivedSpans
                 return null;
             }
 
-            if (ids.HasParent)
-            {
-                // Public and allowed until Start; the flags are the sampler's decision.
-                activity.SetParentId(ids.TraceId, ids.ParentSpanId, activity.ActivityTraceFlags);
-            }
-
-            if (startTime != default)
-            {
-                activity.SetStartTime(startTime.UtcDateTime);
-            }
-
-            // A root (the originator's span) takes its trace id from the generator in Start.
-            activity.Start();
-        }
-        finally
-        {
-            t_pending = previous;
+            StartCreated(activity, ids.TraceId, ids.ParentSpanId, startTime);
         }
 
         _ = ActivitySpanIds.TrySet(activity, ids.SpanId);
         return activity;
+    }
+
+    /// <summary>
+    /// Until the scope is disposed, a root span created on this thread gets <paramref name="traceId"/>
+    /// (and the sampler sees it). Create the span, and <see cref="StartCreated"/> it, inside the scope.
+    /// </summary>
+    public static TraceIdScope BeginTraceId(ActivityTraceId traceId)
+    {
+        EnsureInstalled();
+        ActivityTraceId previous = t_pending;
+        t_pending = traceId;
+        return new TraceIdScope(previous);
+    }
+
+    /// <summary>
+    /// Starts a span created as a root inside a <see cref="BeginTraceId"/> scope, under
+    /// <paramref name="parentSpanId"/> in <paramref name="traceId"/> (none when default), at <paramref name="startTime"/>.
+    /// </summary>
+    public static void StartCreated(Activity activity, ActivityTraceId traceId, ActivitySpanId parentSpanId, DateTimeOffset startTime)
+    {
+        if (parentSpanId != default)
+        {
+            // Public and allowed until Start; the flags are the sampler's decision.
+            activity.SetParentId(traceId, parentSpanId, activity.ActivityTraceFlags);
+        }
+
+        if (startTime != default)
+        {
+            activity.SetStartTime(startTime.UtcDateTime);
+        }
+
+        // A root (the originator's span) takes its trace id from the generator in Start.
+        activity.Start();
+    }
+
+    /// <summary>Restores the pending trace id a <see cref="BeginTraceId"/> replaced.</summary>
+    public readonly ref struct TraceIdScope
+    {
+        private readonly ActivityTraceId _previous;
+
+        internal TraceIdScope(ActivityTraceId previous) => _previous = previous;
+
+        /// <summary>Ends the scope.</summary>
+        public void Dispose() => t_pending = _previous;
     }
 
     private static void EnsureInstalled()
