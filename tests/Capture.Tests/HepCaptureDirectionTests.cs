@@ -138,6 +138,22 @@ public sealed class HepCaptureDirectionTests
     }
 
     [Fact]
+    public void Copies_pair_although_the_proxy_added_received_and_rport_to_the_previous_Via()
+    {
+        // As Kamailio relays: the caller's Via gains received= and rport=N (RFC 3261 §18.2.1, RFC 3581),
+        // and its parameters may be reordered; sent-by and branch still name the same entry.
+        var rule = new ViaDirection();
+        string[] hop = ["SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bKc1;rport"];
+        string[] relayed = ["SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK11", "SIP/2.0/UDP 127.0.0.1:5071;received=127.0.0.1;branch=z9hG4bKc1;rport=5071"];
+        Assert.Null(Observe(rule, Request("INVITE", 1, hop)));
+        Assert.Equal(SipDirection.Out, Observe(rule, Request("INVITE", 1, relayed)));
+        Assert.Equal(1, rule.SentBysLearnt);
+
+        // So the node's own 100 Trying to the caller, a single copy, is read by the learnt sent-by.
+        Assert.Equal(SipDirection.Out, Observe(rule, Response(100, 1, "INVITE", ["SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bKc1;rport=5071;received=127.0.0.1"])));
+    }
+
+    [Fact]
     public void A_fresh_node_pairs_copies_captured_relayed_first()
     {
         var rule = new ViaDirection();

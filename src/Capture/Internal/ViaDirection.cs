@@ -163,12 +163,12 @@ internal sealed class ViaDirection
                     {
                         if (viaCount == 0)
                         {
-                            topVia = Hash(FnvOffset, via, lower: false);
+                            topVia = ViaIdentity(via);
                             topSentBy = Hash(FnvOffset, SentBy(via), lower: true);
                         }
                         else if (viaCount == 1)
                         {
-                            secondVia = Hash(FnvOffset, via, lower: false);
+                            secondVia = ViaIdentity(via);
                         }
 
                         viaCount++;
@@ -208,6 +208,12 @@ internal sealed class ViaDirection
         return true;
     }
 
+
+    // What identifies a Via entry across the copies of a message: its sent-by and branch. A proxy adds
+    // received= and rport= to the Via it relays (RFC 3261 §18.2.1, RFC 3581), so the previous hop's Via
+    // is not byte for byte the same in the copy received and the copy relayed.
+    private static ulong ViaIdentity(ReadOnlySpan<byte> via) =>
+        Hash(Hash(FnvOffset, SentBy(via), lower: true), SipSyntax.Parameter(via, "branch"u8), lower: true);
 
     // "SIP/2.0/UDP 192.0.2.5:5060;branch=..." -> "192.0.2.5:5060"
     private static ReadOnlySpan<byte> SentBy(ReadOnlySpan<byte> via)
