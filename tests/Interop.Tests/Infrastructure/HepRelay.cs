@@ -10,8 +10,8 @@ namespace SipTraceContext.Interop.Tests.Infrastructure;
 /// <summary>
 /// Stands between the capture agents and a <see cref="HepCaptureListener"/>: forwards every datagram
 /// unchanged, one at a time in the order it came, and keeps what a test needs of each (capture agent,
-/// SIP ports, capture time, start line, CSeq, To tag). A test can then count one message's copies per
-/// node and direction from the nodes' known sockets without setting a
+/// SIP ports, capture time, start line, CSeq, To tag, Vias). A test can then count one message's
+/// copies per node and direction from the nodes' known sockets without setting a
 /// <see cref="HepCaptureOptions.DirectionResolver"/>, which would replace the direction rules under
 /// test; and the transcript of a failing test shows the order the packets reached the listener in.
 /// </summary>
@@ -112,7 +112,8 @@ internal sealed class HepRelay : IAsyncDisposable
 /// <param name="Status">The response's status code, or 0 for a request.</param>
 /// <param name="CSeq">The CSeq value (<c>1 INVITE</c>).</param>
 /// <param name="ToTag">The To tag, empty when none.</param>
-internal sealed record HepCopy(int Index, uint AgentId, DateTimeOffset CaptureTime, int SourcePort, int DestinationPort, string StartLine, string? Method, int Status, string CSeq, string ToTag)
+/// <param name="Vias">Each Via without its protocol, top first, joined by <c> | </c> (<c>127.0.0.1:5060;branch=z9hG4bK...</c>).</param>
+internal sealed record HepCopy(int Index, uint AgentId, DateTimeOffset CaptureTime, int SourcePort, int DestinationPort, string StartLine, string? Method, int Status, string CSeq, string ToTag, string Vias)
 {
     /// <summary>The method of the CSeq (<c>INVITE</c> of <c>1 INVITE</c>).</summary>
     public string CSeqMethod => CSeq.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? string.Empty;
@@ -140,6 +141,7 @@ internal sealed record HepCopy(int Index, uint AgentId, DateTimeOffset CaptureTi
 
         string cseq = string.Empty;
         string toTag = string.Empty;
+        var vias = new List<string>();
         foreach (string line in lines.Skip(1))
         {
             if (line.Length == 0)
@@ -155,7 +157,17 @@ internal sealed record HepCopy(int Index, uint AgentId, DateTimeOffset CaptureTi
 
             string name = line[..colon].Trim();
             string value = line[(colon + 1)..].Trim();
-            if (name.Equals("CSeq", StringComparison.OrdinalIgnoreCase))
+            if (name.Equals("Via", StringComparison.OrdinalIgnoreCase) || name.Equals("v", StringComparison.OrdinalIgnoreCase))
+            {
+                // "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK..;rport" -> "127.0.0.1:5060;branch=z9hG4bK..;rport":
+                // the parameters whole, as the Via rule compares them.
+                foreach (string via in value.Split(','))
+                {
+                    string[] parts = via.Trim().Split(' ', 2, StringSplitOptions.RemoveEmptyEntries);
+                    vias.Add(parts.Length > 1 ? parts[1].Trim() : parts[0]);
+                }
+            }
+            else if (name.Equals("CSeq", StringComparison.OrdinalIgnoreCase))
             {
                 cseq = value;
             }
@@ -171,9 +183,9 @@ internal sealed record HepCopy(int Index, uint AgentId, DateTimeOffset CaptureTi
             }
         }
 
-        return new HepCopy(index, hep.CaptureAgentId, hep.Timestamp, hep.SourcePort, hep.DestinationPort, startLine, method, status, cseq, toTag);
+        return new HepCopy(index, hep.CaptureAgentId, hep.Timestamp, hep.SourcePort, hep.DestinationPort, startLine, method, status, cseq, toTag, string.Join(" | ", vias));
     }
 
     public override string ToString() =>
-        $"#{Index} agent {AgentId} at {CaptureTime:HH:mm:ss.ffffff} :{SourcePort} -> :{DestinationPort} {StartLine} (CSeq {CSeq}{(ToTag.Length > 0 ? ", To tag " + ToTag : string.Empty)})";
+        $"#{Index} agent {AgentId} at {CaptureTime:HH:mm:ss.ffffff} :{SourcePort} -> :{DestinationPort} {StartLine} (CSeq {CSeq}{(ToTag.Length > 0 ? ", To tag " + ToTag : string.Empty)}) Via {Vias}";
 }
