@@ -36,6 +36,7 @@ public class SipCallTracerBenchmarks
     private int[] _callIdOffsets = [];
     private long _call;
     private SipCallTracer _tracer = null!;
+    private SipCallTracer _randomIds = null!;
     private TracerProvider? _tracerProvider;
     private MeterProvider? _meterProvider;
 
@@ -66,6 +67,7 @@ public class SipCallTracerBenchmarks
         }
 
         _tracer = new SipCallTracer();
+        _randomIds = new SipCallTracer(new SipCallTracerOptions { IdDerivation = SipIdDerivation.Off });
         _messages =
         [
             Request("INVITE", 1, "z9hG4bKinv", toTag: null),
@@ -83,6 +85,7 @@ public class SipCallTracerBenchmarks
     public void Cleanup()
     {
         _tracer.Dispose();
+        _randomIds.Dispose();
         _tracerProvider?.Dispose();
         _meterProvider?.Dispose();
     }
@@ -104,11 +107,17 @@ public class SipCallTracerBenchmarks
         return length;
     }
 
+    /// <summary>The default tracer: setup span ids derived from the messages (a MAC per id).</summary>
     [Benchmark(OperationsPerInvoke = MessagesPerCall)]
-    public bool AnsweredCall()
+    public bool AnsweredCall() => Answer(_tracer);
+
+    /// <summary>The same with <c>IdDerivation = Off</c>: random ids, what the tracer cost before derivation.</summary>
+    [Benchmark(OperationsPerInvoke = MessagesPerCall)]
+    public bool AnsweredCallRandomIds() => Answer(_randomIds);
+
+    private bool Answer(SipCallTracer tracer)
     {
         NextCall();
-        SipCallTracer tracer = _tracer;
         byte[][] m = _messages;
         tracer.Record(m[0], SipDirection.In);
         tracer.Record(m[1], SipDirection.Out);

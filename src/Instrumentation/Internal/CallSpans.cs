@@ -504,7 +504,7 @@ internal sealed class CallSpans : IDisposable
             correlator = xcid;
         }
 
-        if (received < 0 || !derived.TryTraceId(correlatorKind, correlator, out ActivityTraceId traceId))
+        if (received < 0)
         {
             return _source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
         }
@@ -515,8 +515,15 @@ internal sealed class CallSpans : IDisposable
             links = Append(links, header);
         }
 
+        // The trace id is derived only when the sampler or a kept span asks for it, the span ids only
+        // for a kept span: a call no listener keeps pays no MAC.
         Activity? created;
-        using (DerivedSpans.BeginTraceId(traceId))
+        if (!DerivedSpans.TryBeginLazyTraceId(derived, correlatorKind, correlator, out DerivedSpans.LazyTraceIdScope scope))
+        {
+            return _source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
+        }
+
+        using (scope)
         {
             created = _source.CreateActivity(name, kind, default(ActivityContext), tags: null, links);
             if (created is null)
@@ -524,16 +531,17 @@ internal sealed class CallSpans : IDisposable
                 return null;
             }
 
-            // The span ids cost a MAC each: only for a span some listener keeps.
-            if (!derived.TryDerive(message.Direction, in vias, facts.CallId, correlatorKind, correlator, out DerivedCallIds ids))
+            ActivityTraceId traceId = scope.TraceId;
+            if (!derived.TrySpanIds(message.Direction, in vias, facts.CallId, out ActivitySpanId span, out ActivitySpanId derivedParent) || traceId == default)
             {
-                ids = new DerivedCallIds(traceId, default, default);
+                span = default;
+                derivedParent = default;
             }
 
-            DerivedSpans.StartCreated(created, traceId, ids.ParentSpanId, message.Timestamp);
-            if (ids.SpanId != default)
+            DerivedSpans.StartCreated(created, traceId, derivedParent, message.Timestamp);
+            if (span != default)
             {
-                _ = ActivitySpanIds.TrySet(created, ids.SpanId);
+                _ = ActivitySpanIds.TrySet(created, span);
             }
         }
 

@@ -127,38 +127,53 @@ internal sealed class DerivedIds : IDisposable
             return false;
         }
 
+        if (!TrySpanIds(direction, in vias, callId, out ActivitySpanId span, out ActivitySpanId parent))
+        {
+            return false;
+        }
+
+        ids = new DerivedCallIds(traceId, span, parent);
+        return true;
+    }
+
+    /// <summary>
+    /// The span id and derived parent (default when there is none) of the setup span of the node that
+    /// received (<paramref name="direction"/> In) or sent (Out) an INVITE with <paramref name="vias"/>,
+    /// as <see cref="TryDerive"/> gives them without the trace id.
+    /// </summary>
+    public bool TrySpanIds(SipDirection direction, in ViaBranches vias, ReadOnlySpan<byte> callId, out ActivitySpanId span, out ActivitySpanId parent)
+    {
+        parent = default;
+        span = default;
+        if (callId.IsEmpty || vias.Count == 0)
+        {
+            return false;
+        }
+
         // What this node received: the whole stack for a received INVITE, the stack under its own Via
         // for one it sent.
         int skip = direction == SipDirection.Out ? 1 : 0;
         int received = vias.Count - skip;
-        ActivitySpanId span;
-        ActivitySpanId parent = default;
         if (received == 0)
         {
             // The originator: its span is the one the first hop names as its parent.
-            if (!TryOriginSpanId(callId, vias.Top, out span))
-            {
-                return false;
-            }
+            return TryOriginSpanId(callId, vias.Top, out span);
+        }
+
+        if (!TryHopSpanId(callId, vias[skip], out span))
+        {
+            return false;
+        }
+
+        if (received == 1)
+        {
+            _ = TryOriginSpanId(callId, vias[skip], out parent);
         }
         else
         {
-            if (!TryHopSpanId(callId, vias[skip], out span))
-            {
-                return false;
-            }
-
-            if (received == 1)
-            {
-                _ = TryOriginSpanId(callId, vias[skip], out parent);
-            }
-            else
-            {
-                _ = TryHopSpanId(callId, vias[skip + 1], out parent);
-            }
+            _ = TryHopSpanId(callId, vias[skip + 1], out parent);
         }
 
-        ids = new DerivedCallIds(traceId, span, parent);
         return true;
     }
 

@@ -28,6 +28,9 @@ internal static class DerivedSpans
     [ThreadStatic]
     private static ActivityTraceId t_pending;
 
+    [ThreadStatic]
+    private static LazyTraceId? t_lazy;
+
     private static readonly object s_gate = new();
     private static bool s_installed;
     private static Func<ActivityTraceId>? s_previous;
@@ -88,6 +91,77 @@ internal static class DerivedSpans
         activity.Start();
     }
 
+    /// <summary>
+    /// Like <see cref="BeginTraceId"/>, but the trace id is derived from <paramref name="correlator"/>
+    /// only when something asks for it: the sampler (a ratio sampler does, <c>AlwaysOff</c> and
+    /// <c>AlwaysOn</c> do not), or <see cref="LazyTraceIdScope.TraceId"/> once a span was created. A
+    /// call no listener keeps pays no MAC. Not nestable on one thread: <see langword="null"/> when a
+    /// scope is already open (<see langword="false"/>; derive eagerly then).
+    /// </summary>
+    public static bool TryBeginLazyTraceId(DerivedIds derivation, CorrelatorKind kind, ReadOnlySpan<byte> correlator, out LazyTraceIdScope scope)
+    {
+        EnsureInstalled();
+        scope = default;
+        LazyTraceId lazy = t_lazy ??= new LazyTraceId();
+        if (lazy.Derivation is not null || t_pending != default)
+        {
+            return false;
+        }
+
+        if (lazy.Correlator.Length < correlator.Length)
+        {
+            lazy.Correlator = new byte[correlator.Length];
+        }
+
+        correlator.CopyTo(lazy.Correlator);
+        lazy.Length = correlator.Length;
+        lazy.Kind = kind;
+        lazy.TraceId = default;
+        lazy.Derivation = derivation;
+        scope = new LazyTraceIdScope(lazy);
+        return true;
+    }
+
+    /// <summary>A lazily derived trace id, pending for root spans created on this thread until disposed.</summary>
+    public readonly ref struct LazyTraceIdScope
+    {
+        private readonly LazyTraceId _lazy;
+
+        internal LazyTraceIdScope(LazyTraceId lazy) => _lazy = lazy;
+
+        /// <summary>The derived trace id (derived now if the sampler did not ask); default when the correlator gives none.</summary>
+        public ActivityTraceId TraceId => _lazy?.Get() ?? default;
+
+        /// <summary>Ends the scope.</summary>
+        public void Dispose()
+        {
+            if (_lazy is not null)
+            {
+                _lazy.Derivation = null;
+            }
+        }
+    }
+
+    /// <summary>The per-thread state of a <see cref="LazyTraceIdScope"/>.</summary>
+    internal sealed class LazyTraceId
+    {
+        public DerivedIds? Derivation;
+        public CorrelatorKind Kind;
+        public byte[] Correlator = new byte[128];
+        public int Length;
+        public ActivityTraceId TraceId;
+
+        public ActivityTraceId Get()
+        {
+            if (TraceId == default && Derivation is not null)
+            {
+                _ = Derivation.TryTraceId(Kind, Correlator.AsSpan(0, Length), out TraceId);
+            }
+
+            return TraceId;
+        }
+    }
+
     /// <summary>Restores the pending trace id a <see cref="BeginTraceId"/> replaced.</summary>
     public readonly ref struct TraceIdScope
     {
@@ -123,6 +197,11 @@ internal static class DerivedSpans
         if (pending != default)
         {
             return pending;
+        }
+
+        if (t_lazy is { Derivation: not null } lazy && lazy.Get() is { } derived && derived != default)
+        {
+            return derived;
         }
 
         Func<ActivityTraceId>? previous = s_previous;
