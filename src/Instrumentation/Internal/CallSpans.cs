@@ -531,6 +531,15 @@ internal sealed class CallSpans : IDisposable
                 return null;
             }
 
+            if (!created.IsAllDataRequested)
+            {
+                // Created only to propagate (the SDK does so for a root its sampler drops): nobody
+                // exports its ids, so none is derived that the sampler did not ask for.
+                scope.Dispose();
+                DerivedSpans.StartCreated(created, default, default, message.Timestamp);
+                return created;
+            }
+
             ActivityTraceId traceId = scope.TraceId;
             if (!derived.TrySpanIds(message.Direction, in vias, facts.CallId, out ActivitySpanId span, out ActivitySpanId derivedParent) || traceId == default)
             {
