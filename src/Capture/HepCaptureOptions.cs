@@ -63,7 +63,7 @@ public sealed class HepCaptureOptions
     /// <summary>
     /// With <see cref="HepTransports.Tcp"/>, how many TCP connections are open at a time; a connection
     /// past it is closed as soon as it is accepted and counted
-    /// (logged at most once a minute). Each open
+    /// (<see cref="HepCaptureListener.TcpConnectionsRejected"/>, logged at most once a minute). Each open
     /// connection holds one buffer of at most 64 KiB. 64 by default.
     /// </summary>
     public int MaxTcpConnections { get; set; } = DefaultMaxTcpConnections;
