@@ -48,6 +48,7 @@ public sealed partial class HepCaptureListener
         {
             PollKernelDrops();
             LogDrops(force: false);
+            CloseIdleConnections();
 
             // Under a flood the consumer holds the lock nearly always; an idle sweep can wait a tick.
             if (_agentIdleTimeout != Timeout.InfiniteTimeSpan && Monitor.TryEnter(_recordLock, TimeSpan.FromTicks(HousekeepingInterval.Ticks / 10)))

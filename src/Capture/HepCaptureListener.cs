@@ -12,7 +12,7 @@ using SipTraceContext.Sip;
 namespace SipTraceContext.Capture;
 
 /// <summary>
-/// A hosted UDP listener for HEPv3 (Homer) capture packets: it decodes each one and feeds the SIP message
+/// A hosted UDP (and optionally TCP) listener for HEP (Homer) capture packets: it decodes each one and feeds the SIP message
 /// in it to a <see cref="SipCallTracer"/> of the capture agent that sent it, with the capture timestamp,
 /// so that the spans are the spans of the node that saw the messages, timed as it saw them.
 /// </summary>
@@ -25,6 +25,18 @@ namespace SipTraceContext.Capture;
 /// <c>sip.capture.packet.dropped</c> metric by reason; so do the datagrams the kernel dropped because the
 /// socket's receive buffer was full (<see cref="HepDropReason.SocketBuffer"/>), on Linux, where the
 /// kernel tells (read from /proc/net/udp every second and when the listener stops).
+/// </para>
+/// <para>
+/// With <see cref="HepTransports.Tcp"/> in <see cref="HepCaptureOptions.Transports"/> it also accepts TCP
+/// connections on the same address and port. Each connection has a read loop of its own that cuts the
+/// stream into HEPv3 packets by their length field, in one buffer of at most 64 KiB, and puts a pooled
+/// copy of each on the same queue, as from UDP (a full queue drops them the same way): a slow sender or
+/// a half-sent packet holds up only its own connection. A stream that does not start each packet with
+/// <c>HEP3</c> and a length of at least 6 is closed and counts one <see cref="HepDropReason.Malformed"/>
+/// packet, as do the bytes of a packet a connection ends inside of. At most
+/// <see cref="HepCaptureOptions.MaxTcpConnections"/> are open (more are closed on accept and counted in
+/// <see cref="TcpConnectionsRejected"/>); one that sends nothing for
+/// <see cref="HepCaptureOptions.TcpIdleTimeout"/> is closed; stopping closes them all.
 /// </para>
 /// <para>
 /// Memory is bounded for the whole listener, not per agent: at most
@@ -61,7 +73,7 @@ namespace SipTraceContext.Capture;
 public sealed partial class HepCaptureListener : BackgroundService
 {
     // The largest UDP payload: a datagram is received whole or not at all.
-    private const int MaxDatagramLength = 65_535;
+    private const int MaxDatagramLength = HepStreamFramer.MaxPacketLength;
     private const int MaxSpanTags = 5;
 
     // How often kernel drops are read and idle agents looked for.
@@ -90,6 +102,10 @@ public sealed partial class HepCaptureListener : BackgroundService
     private readonly int _requestedReceiveBufferSize;
     private readonly TimeSpan _reorderWindow;
     private readonly int _queueCapacity;
+    private readonly bool _listenUdp;
+    private readonly bool _listenTcp;
+    private readonly int _maxTcpConnections;
+    private readonly TimeSpan _tcpIdleTimeout;
     private readonly Dictionary<uint, CaptureNode> _nodes = [];
     private readonly object _nodesLock = new();
 
@@ -103,6 +119,7 @@ public sealed partial class HepCaptureListener : BackgroundService
     private readonly LogRateLimiter _processingErrors;
     private readonly LogRateLimiter _resolverErrors;
     private readonly LogRateLimiter _housekeepingErrors;
+    private readonly LogRateLimiter _tcpRejections;
 
     // The drop counts as of the last drop summary in the log, and when it was; under the lock.
     private readonly long[] _droppedLogged = new long[s_dropReasons.Length];
@@ -136,6 +153,7 @@ public sealed partial class HepCaptureListener : BackgroundService
         _processingErrors = new LogRateLimiter(_timeProvider, LogInterval);
         _resolverErrors = new LogRateLimiter(_timeProvider, LogInterval);
         _housekeepingErrors = new LogRateLimiter(_timeProvider, LogInterval);
+        _tcpRejections = new LogRateLimiter(_timeProvider, LogInterval);
         _bindEndPoint = new IPEndPoint(options.ParseAddress(), options.Port);
         // Each agent's share of the listener's call budget; a lower per-tracer limit still applies.
         _tracerOptions = options.Tracer.Clone();
@@ -151,35 +169,48 @@ public sealed partial class HepCaptureListener : BackgroundService
         _reorderWindow = options.ReorderWindow;
         _reorderWindowTimestamp = (long)(_reorderWindow.Ticks * (double)_timeProvider.TimestampFrequency / TimeSpan.TicksPerSecond);
         _queueCapacity = options.QueueCapacity;
+        _listenUdp = (options.Transports & HepTransports.Udp) != 0;
+        _listenTcp = (options.Transports & HepTransports.Tcp) != 0;
+        _maxTcpConnections = options.MaxTcpConnections;
+        _tcpIdleTimeout = options.TcpIdleTimeout;
         _metrics = new CaptureMetrics();
         _queue = Channel.CreateBounded<QueuedPacket>(
             new BoundedChannelOptions(options.QueueCapacity)
             {
                 FullMode = options.QueueFullMode == HepQueueFullMode.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.DropWrite,
                 SingleReader = true,
-                SingleWriter = true,
+
+                // Every TCP connection writes from its own loop.
+                SingleWriter = !_listenTcp,
             },
             OnQueueFull);
     }
 
-    /// <summary>The address and port the socket is bound to once started (the actual port when 0 was configured); <see langword="null"/> before.</summary>
+    /// <summary>
+    /// The address and port the listener is bound to once started (the actual port when 0 was configured:
+    /// UDP and TCP share it); <see langword="null"/> before.
+    /// </summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
     /// <summary>
-    /// The socket's receive buffer size in bytes as the OS reports it once started (after asking for
-    /// <see cref="HepCaptureOptions.ReceiveBufferSize"/>); <see langword="null"/> before. Linux reports twice
+    /// The UDP socket's receive buffer size in bytes as the OS reports it once started (after asking for
+    /// <see cref="HepCaptureOptions.ReceiveBufferSize"/>); <see langword="null"/> before, and without UDP. Linux reports twice
     /// what it grants (the other half is its bookkeeping) and grants at most <c>net.core.rmem_max</c>.
     /// </summary>
     public int? ReceiveBufferSize { get; private set; }
 
-    /// <summary>Datagrams the listener read from its socket, dropped ones included (not those the kernel dropped before, see <see cref="HepDropReason.SocketBuffer"/>).</summary>
+    /// <summary>
+    /// HEP packets the listener read: UDP datagrams and packets framed from TCP streams, dropped ones
+    /// included (not those the kernel dropped before, see <see cref="HepDropReason.SocketBuffer"/>; a TCP
+    /// stream cut short or not HEPv3 counts one packet).
+    /// </summary>
     public long PacketsReceived => Interlocked.Read(ref _received);
 
     /// <summary>SIP messages handed to a call tracer.</summary>
     public long PacketsRecorded => Interlocked.Read(ref _recorded);
 
     /// <summary>
-    /// Datagrams dropped for any reason (see <see cref="GetPacketsDropped"/>): the sum of
+    /// Packets dropped for any reason (see <see cref="GetPacketsDropped"/>): the sum of
     /// <c>sip.capture.packet.dropped</c>, so one number says whether captures are lost. Kernel drops
     /// (<see cref="HepDropReason.SocketBuffer"/>) are in it but not in <see cref="PacketsReceived"/>.
     /// </summary>
@@ -209,7 +240,7 @@ public sealed partial class HepCaptureListener : BackgroundService
         }
     }
 
-    /// <summary>Datagrams dropped for one reason.</summary>
+    /// <summary>Packets dropped for one reason.</summary>
     /// <param name="reason">The reason.</param>
     /// <returns>The count since the listener was created.</returns>
     public long GetPacketsDropped(HepDropReason reason) => Interlocked.Read(ref _dropped[(int)reason]);
@@ -225,32 +256,22 @@ public sealed partial class HepCaptureListener : BackgroundService
         }
     }
 
-    /// <summary>Binds the socket, then starts receiving.</summary>
+    /// <summary>Binds the UDP socket, then the TCP one on the same port (as <see cref="HepCaptureOptions.Transports"/> asks), then starts receiving.</summary>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The start.</returns>
     /// <exception cref="SocketException">
-    /// The address and port cannot be bound (in use, not an address of this host, not permitted). The
-    /// failure is logged with the address first. Thrown rather than swallowed so that a host fails to start
-    /// instead of running without capturing anything.
+    /// The address and port cannot be bound (in use, not an address of this host, not permitted), for UDP
+    /// or for TCP (with port 0, TCP binds the port UDP got, or both try another free port). The failure is
+    /// logged with the address and transport first. Thrown rather than swallowed so that a host fails to
+    /// start instead of running without capturing anything.
     /// </exception>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        var socket = new Socket(_bindEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        try
-        {
-            SetReceiveBuffer(socket);
-            socket.Bind(_bindEndPoint);
-        }
-        catch (Exception exception)
-        {
-            socket.Dispose();
-            CaptureLog.BindFailed(_logger, exception, _bindEndPoint.ToString(), (exception as SocketException)?.SocketErrorCode ?? SocketError.SocketError);
-            throw;
-        }
-
+        (Socket? socket, Socket? tcpListener) = Bind();
         _socket = socket;
-        LocalEndPoint = (IPEndPoint?)socket.LocalEndPoint;
-        string listening = LocalEndPoint?.ToString() ?? _bindEndPoint.ToString();
+        _tcpListener = tcpListener;
+        LocalEndPoint = (IPEndPoint?)(socket ?? tcpListener)?.LocalEndPoint;
+        string listening = (LocalEndPoint?.ToString() ?? _bindEndPoint.ToString()) + " over " + (_listenUdp ? (_listenTcp ? "UDP and TCP" : "UDP") : "TCP");
         CaptureEventSource.Log.Listening(listening);
         CaptureLog.Listening(_logger, listening);
         lock (_dropSummaryLock)
@@ -258,10 +279,13 @@ public sealed partial class HepCaptureListener : BackgroundService
             _lastDropSummary = _timeProvider.GetTimestamp();
         }
 
-        _kernelDrops = KernelDropReader.TryCreate(socket, out string? unavailable);
-        if (unavailable is not null)
+        if (socket is not null)
         {
-            CaptureEventSource.Log.KernelDropsUnavailable(unavailable);
+            _kernelDrops = KernelDropReader.TryCreate(socket, out string? unavailable);
+            if (unavailable is not null)
+            {
+                CaptureEventSource.Log.KernelDropsUnavailable(unavailable);
+            }
         }
 
         _housekeeping = _timeProvider.CreateTimer(static state => ((HepCaptureListener)state!).Housekeep(), this, HousekeepingInterval, HousekeepingInterval);
@@ -269,7 +293,7 @@ public sealed partial class HepCaptureListener : BackgroundService
         return base.StartAsync(cancellationToken);
     }
 
-    /// <summary>Stops receiving, records what is already queued, ends the tracers' open spans, logs the drops not logged yet.</summary>
+    /// <summary>Stops receiving (closing the TCP connections), records what is already queued, ends the tracers' open spans, logs the drops not logged yet.</summary>
     /// <param name="cancellationToken">Stops waiting for the queue to drain.</param>
     /// <returns>The stop.</returns>
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -281,6 +305,7 @@ public sealed partial class HepCaptureListener : BackgroundService
 
         // Closing the socket ends a receive in progress at once, on every platform.
         _socket?.Dispose();
+        CloseTcp();
         try
         {
             await base.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -299,6 +324,7 @@ public sealed partial class HepCaptureListener : BackgroundService
         _housekeeping?.Dispose();
         _reorderTimer?.Dispose();
         _socket?.Dispose();
+        CloseTcp();
         CloseNodes();
         _metrics.Dispose();
     }
@@ -306,11 +332,18 @@ public sealed partial class HepCaptureListener : BackgroundService
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        Socket socket = _socket ?? throw new InvalidOperationException("StartAsync binds the socket first.");
+        if (_socket is null && _tcpListener is null)
+        {
+            throw new InvalidOperationException("StartAsync binds the socket first.");
+        }
+
         Task consumer = Task.Run(ConsumeAsync, CancellationToken.None);
         try
         {
-            await ReceiveAsync(socket, stoppingToken).ConfigureAwait(false);
+            // The accept loop returns once every connection's read loop has: nothing writes after.
+            Task udp = _socket is null ? Task.CompletedTask : ReceiveAsync(_socket, stoppingToken);
+            Task tcp = _tcpListener is null ? Task.CompletedTask : AcceptAsync(_tcpListener, stoppingToken);
+            await Task.WhenAll(udp, tcp).ConfigureAwait(false);
         }
         finally
         {
@@ -369,25 +402,29 @@ public sealed partial class HepCaptureListener : BackgroundService
                     return;
                 }
 
-                Interlocked.Increment(ref _received);
-                _metrics.Received();
-
-                // Each queued packet holds a pooled buffer of its own size; the receive buffer is reused.
-                int length = result.ReceivedBytes;
-                byte[] copy = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-                receiveBuffer.AsSpan(0, length).CopyTo(copy);
-                var packet = new QueuedPacket(copy, length, (result.RemoteEndPoint as IPEndPoint)?.Address);
-                if (!_queue.Writer.TryWrite(packet))
-                {
-                    // Only after the writer completed: the bounded channel drops through OnQueueFull otherwise.
-                    ArrayPool<byte>.Shared.Return(copy);
-                    Drop(HepDropReason.QueueFull);
-                }
+                Enqueue(receiveBuffer.AsSpan(0, result.ReceivedBytes), (result.RemoteEndPoint as IPEndPoint)?.Address);
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(receiveBuffer);
+        }
+    }
+
+    /// <summary>Counts a packet read (a datagram, or one framed from a TCP stream) and queues a pooled copy of it.</summary>
+    private void Enqueue(ReadOnlySpan<byte> data, IPAddress? sender)
+    {
+        Interlocked.Increment(ref _received);
+        _metrics.Received();
+
+        // Each queued packet holds a pooled buffer of its own size; the receive buffer is reused.
+        byte[] copy = ArrayPool<byte>.Shared.Rent(Math.Max(data.Length, 1));
+        data.CopyTo(copy);
+        if (!_queue.Writer.TryWrite(new QueuedPacket(copy, data.Length, sender)))
+        {
+            // Only after the writer completed: the bounded channel drops through OnQueueFull otherwise.
+            ArrayPool<byte>.Shared.Return(copy);
+            Drop(HepDropReason.QueueFull);
         }
     }
 

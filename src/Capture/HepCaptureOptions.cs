@@ -9,7 +9,8 @@ namespace SipTraceContext.Capture;
 /// <remarks>
 /// Bindable from <c>IConfiguration</c> (<c>services.Configure&lt;HepCaptureOptions&gt;(section)</c>):
 /// <see cref="Address"/>, <see cref="NodeEndPoints"/> and <see cref="NodeEndPointsByAgent"/> are strings
-/// (the last a section per capture agent id), parsed and checked when the host starts; the enums bind by name, <see cref="CaptureAgentIdleTimeout"/> as <c>hh:mm:ss</c>, and
+/// (the last a section per capture agent id), parsed and checked when the host starts; the enums bind by name (<see cref="Transports"/> as <c>"Udp, Tcp"</c> for both),
+/// <see cref="CaptureAgentIdleTimeout"/> and <see cref="TcpIdleTimeout"/> as <c>hh:mm:ss</c>, and
 /// <see cref="Tracer"/> as a subsection. <see cref="DirectionResolver"/> (and the tracer's callbacks) are
 /// set in code.
 /// </remarks>
@@ -30,6 +31,11 @@ public sealed class HepCaptureOptions
     // of its own size, so the worst case is this many maximum-size datagrams.
     private const int DefaultQueueCapacity = 10_000;
 
+    // Far more agents than one listener serves (MaxCaptureAgents is 16), and each connection holds at
+    // most one 64 KiB buffer: 4 MiB at this bound.
+    private const int DefaultMaxTcpConnections = 64;
+
+    private static readonly TimeSpan DefaultTcpIdleTimeout = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan DefaultReorderWindow = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxReorderWindow = TimeSpan.FromSeconds(5);
 
@@ -40,8 +46,34 @@ public sealed class HepCaptureOptions
     /// </summary>
     public string Address { get; set; } = "127.0.0.1";
 
-    /// <summary>The UDP port to listen on; <see cref="DefaultPort"/> (9060) by default, 0 for any free port (see <see cref="HepCaptureListener.LocalEndPoint"/>).</summary>
+    /// <summary>
+    /// The port to listen on, UDP and TCP alike (see <see cref="Transports"/>); <see cref="DefaultPort"/>
+    /// (9060) by default, 0 for any free port (see <see cref="HepCaptureListener.LocalEndPoint"/>).
+    /// </summary>
     public int Port { get; set; } = DefaultPort;
+
+    /// <summary>
+    /// What to listen on at <see cref="Address"/> and <see cref="Port"/>: UDP (<see cref="HepTransports.Udp"/>,
+    /// the default, what capture agents send unless told otherwise), TCP (<see cref="HepTransports.Tcp"/>,
+    /// HEPv3 only), or both (<c>Udp | Tcp</c>; <c>"Udp, Tcp"</c> in configuration). Packets from either go
+    /// to the same queue and tracers. Not <see cref="HepTransports.None"/>.
+    /// </summary>
+    public HepTransports Transports { get; set; } = HepTransports.Udp;
+
+    /// <summary>
+    /// With <see cref="HepTransports.Tcp"/>, how many TCP connections are open at a time; a connection
+    /// past it is closed as soon as it is accepted and counted
+    /// (<see cref="HepCaptureListener.TcpConnectionsRejected"/>, logged at most once a minute). Each open
+    /// connection holds one buffer of at most 64 KiB. 64 by default.
+    /// </summary>
+    public int MaxTcpConnections { get; set; } = DefaultMaxTcpConnections;
+
+    /// <summary>
+    /// With <see cref="HepTransports.Tcp"/>, how long a connection may send nothing (not a byte) before
+    /// the listener closes it; checked every second. Capture agents reconnect when they next send.
+    /// 5 minutes by default; <see cref="Timeout.InfiniteTimeSpan"/> keeps quiet connections open.
+    /// </summary>
+    public TimeSpan TcpIdleTimeout { get; set; } = DefaultTcpIdleTimeout;
 
     /// <summary>How many received packets may wait for the call tracer; past it packets are dropped and counted. 10,000 by default.</summary>
     public int QueueCapacity { get; set; } = DefaultQueueCapacity;
@@ -157,6 +189,17 @@ public sealed class HepCaptureOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxCaptureAgents, 1, nameof(MaxCaptureAgents));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxTrackedCalls, 1, nameof(MaxTrackedCalls));
         ArgumentOutOfRangeException.ThrowIfNegative(ReceiveBufferSize, nameof(ReceiveBufferSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxTcpConnections, 1, nameof(MaxTcpConnections));
+        if (Transports == HepTransports.None || (Transports & ~(HepTransports.Udp | HepTransports.Tcp)) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Transports), Transports, "Listen on Udp, Tcp, or both (\"Udp, Tcp\").");
+        }
+
+        if (TcpIdleTimeout <= TimeSpan.Zero && TcpIdleTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TcpIdleTimeout), TcpIdleTimeout, "The TCP idle timeout must be positive, or infinite.");
+        }
+
         if (CaptureAgentIdleTimeout <= TimeSpan.Zero && CaptureAgentIdleTimeout != Timeout.InfiniteTimeSpan)
         {
             throw new ArgumentOutOfRangeException(nameof(CaptureAgentIdleTimeout), CaptureAgentIdleTimeout, "The idle timeout must be positive, or infinite.");
@@ -299,6 +342,23 @@ public sealed class HepCaptureOptions
         endPoint = new IPEndPoint(address, portNumber);
         return true;
     }
+}
+
+/// <summary>The transports a <see cref="HepCaptureListener"/> listens on (<see cref="HepCaptureOptions.Transports"/>).</summary>
+[Flags]
+public enum HepTransports
+{
+    /// <summary>None: not a valid setting, the listener would capture nothing.</summary>
+    None = 0,
+
+    /// <summary>UDP: one HEP packet (v1, v2 or v3) per datagram.</summary>
+    Udp = 1,
+
+    /// <summary>
+    /// TCP: a stream of HEPv3 packets, each framed by its own length field (HEPv1 and v2 have none). A
+    /// stream that does not start each packet with <c>HEP3</c> and a length of at least 6 is closed.
+    /// </summary>
+    Tcp = 2,
 }
 
 /// <summary>What a <see cref="HepCaptureListener"/> drops when its queue is full.</summary>

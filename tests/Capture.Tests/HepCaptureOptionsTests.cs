@@ -53,6 +53,9 @@ public sealed class HepCaptureOptionsTests
             ["HepCapture:MaxTrackedCalls"] = "4000",
             ["HepCapture:CaptureAgentIdleTimeout"] = "00:05:00",
             ["HepCapture:ReceiveBufferSize"] = "0",
+            ["HepCapture:Transports"] = "Udp, Tcp",
+            ["HepCapture:MaxTcpConnections"] = "8",
+            ["HepCapture:TcpIdleTimeout"] = "00:01:30",
             ["HepCapture:NodeEndPoints:0"] = "[2001:db8::5]:5060",
             ["HepCapture:NodeEndPoints:1"] = "127.0.0.1:5060",
             ["HepCapture:NodeEndPoints:2"] = "192.0.2.7",
@@ -76,6 +79,9 @@ public sealed class HepCaptureOptionsTests
         Assert.Equal(4000, options.MaxTrackedCalls);
         Assert.Equal(TimeSpan.FromMinutes(5), options.CaptureAgentIdleTimeout);
         Assert.Equal(0, options.ReceiveBufferSize);
+        Assert.Equal(HepTransports.Udp | HepTransports.Tcp, options.Transports);
+        Assert.Equal(8, options.MaxTcpConnections);
+        Assert.Equal(TimeSpan.FromSeconds(90), options.TcpIdleTimeout);
         Assert.Equal(["[2001:db8::5]:5060", "127.0.0.1:5060", "192.0.2.7"], options.NodeEndPoints);
         Assert.Equal(SipDirection.Out, options.DefaultDirection);
         Assert.Equal(TimeSpan.FromSeconds(5), options.Tracer.TimerB);
@@ -118,6 +124,38 @@ public sealed class HepCaptureOptionsTests
 
         OptionsValidationException e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         Assert.StartsWith("HepCaptureOptions.ReorderWindow = ", Assert.Single(e.Failures), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Transports", "None")]
+    [InlineData("Transports", "4")]
+    [InlineData("MaxTcpConnections", "0")]
+    [InlineData("TcpIdleTimeout", "00:00:00")]
+    [InlineData("TcpIdleTimeout", "-00:00:01")]
+    public async Task Tcp_settings_out_of_range_fail_at_host_start(string setting, string value)
+    {
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["HepCapture:Port"] = "0",
+            ["HepCapture:Transports"] = "Tcp",
+            ["HepCapture:" + setting] = value,
+        }).Build();
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddHepCaptureListener();
+        builder.Services.Configure<HepCaptureOptions>(configuration.GetSection("HepCapture"));
+        using IHost host = builder.Build();
+
+        OptionsValidationException e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.StartsWith($"HepCaptureOptions.{setting} = ", Assert.Single(e.Failures), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_tcp_defaults_are_udp_only_64_connections_and_5_minutes()
+    {
+        var options = new HepCaptureOptions();
+        Assert.Equal(HepTransports.Udp, options.Transports);
+        Assert.Equal(64, options.MaxTcpConnections);
+        Assert.Equal(TimeSpan.FromMinutes(5), options.TcpIdleTimeout);
     }
 
     [Fact]

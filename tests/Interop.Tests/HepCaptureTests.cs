@@ -76,6 +76,27 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
     });
 
     [InteropFact]
+    public Task Answered_call_captured_from_Kamailio_over_TCP() => RunAsync(async () =>
+    {
+        // siptrace with duplicate_uri "sip:...;transport=tcp": Kamailio opens one TCP connection to the
+        // listener and writes its HEPv3 packets on it back to back; the listener listens on TCP only.
+        Flow flow = await RunFlowAsync("uac-answered.xml", "uas-answer-checked.xml", hepOverTcp: true);
+        Output.WriteLine($"over TCP: received {flow.Listener.PacketsReceived}, recorded {flow.Listener.PacketsRecorded}, connections open {flow.Listener.TcpConnections}");
+
+        Activity setup = flow.SetupSpan();
+        Assert.Equal(200, setup.GetTagItem("sip.status_code"));
+        Assert.Contains(setup.Events, e => e.Name == "sip.answered");
+        Activity teardown = Assert.Single(flow.Spans, s => s.DisplayName == "sip.call.teardown");
+        Assert.Equal(setup.SpanId, teardown.ParentSpanId);
+        Assert.Equal(1, HistogramCount("sip.call.setup_latency"));
+        Assert.Equal(1, CounterSum("sip.response.count", ("sip.status_code", "200"), ("sip.method", "INVITE")));
+        Assert.Equal(0, CounterSum("sip.calls.active"));
+        Assert.Equal(0, CounterSum("sip.message.retransmissions"));
+        Assert.Equal(0, flow.Listener.TcpConnectionsRejected);
+        flow.AssertNothingDropped();
+    });
+
+    [InteropFact]
     public Task Busy_call_captured_from_Kamailio() => RunAsync(async () =>
     {
         Flow flow = await RunFlowAsync("uac-busy.xml", "uas-busy-checked.xml");
@@ -171,7 +192,7 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
         flow.AssertNothingDropped();
     });
 
-    private async Task<Flow> RunFlowAsync(string callerScenario, string calleeScenario, Dictionary<string, string>? replacements = null, Copies? counted = null, int hepVersion = 3)
+    private async Task<Flow> RunFlowAsync(string callerScenario, string calleeScenario, Dictionary<string, string>? replacements = null, Copies? counted = null, int hepVersion = 3, bool hepOverTcp = false)
     {
         TraceContextSample sent = TraceContextSample.Create();
         replacements ??= [];
@@ -184,8 +205,15 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
         // The listener's port is chosen first so that Kamailio's config can name it; the listener starts
         // once Kamailio's own ports are known, to tell what Kamailio received from what it sent.
         var collector = new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort());
-        KamailioProcess kamailio = await StartKamailioAsync(callee.EndPoint, hepCollector: collector, hepVersion: hepVersion);
-        var options = new HepCaptureOptions { Address = collector.Address.ToString(), Port = collector.Port };
+        KamailioProcess kamailio = await StartKamailioAsync(callee.EndPoint, hepCollector: collector, hepVersion: hepVersion, hepOverTcp: hepOverTcp);
+        var options = new HepCaptureOptions
+        {
+            Address = collector.Address.ToString(),
+            Port = collector.Port,
+
+            // TCP alone when Kamailio sends over TCP: a packet recorded is a packet that came over TCP.
+            Transports = hepOverTcp ? HepTransports.Tcp : HepTransports.Udp,
+        };
         options.NodeEndPoints.Add(kamailio.Trusted.ToString());
         options.NodeEndPoints.Add(kamailio.Untrusted.ToString());
         var versions = new ConcurrentDictionary<byte, int>();

@@ -23,6 +23,8 @@ internal sealed class CaptureEventSource : EventSource
     private const int ReceiveBufferCappedEventId = 7;
     private const int CaptureAgentRemovedEventId = 8;
     private const int KernelDropsUnavailableEventId = 9;
+    private const int TcpConnectionRejectedEventId = 10;
+    private const int TcpConnectionClosedEventId = 11;
 
     /// <summary>The listener bound its socket.</summary>
     [Event(ListeningEventId, Message = "Listening for HEP on {0}", Level = EventLevel.Informational)]
@@ -71,4 +73,12 @@ internal sealed class CaptureEventSource : EventSource
     /// <summary>Kernel drops of the listener's socket cannot be counted here.</summary>
     [Event(KernelDropsUnavailableEventId, Message = "HEP socket: kernel drops are not counted: {0}", Level = EventLevel.Informational)]
     public void KernelDropsUnavailable(string reason) => WriteEvent(KernelDropsUnavailableEventId, reason);
+
+    /// <summary>A TCP connection was closed as soon as it was accepted: the connection limit was reached.</summary>
+    [Event(TcpConnectionRejectedEventId, Message = "HEP over TCP: connection from {0} closed at once, {1} are open", Level = EventLevel.Warning)]
+    public void TcpConnectionRejected(string peer, int open) => WriteEvent(TcpConnectionRejectedEventId, peer, open);
+
+    /// <summary>A TCP connection ended: closed by its sender, idle, not HEPv3, or the listener stopped.</summary>
+    [Event(TcpConnectionClosedEventId, Message = "HEP over TCP: connection from {0} ended: {1}", Level = EventLevel.Informational)]
+    public void TcpConnectionClosed(string peer, string reason) => WriteEvent(TcpConnectionClosedEventId, peer, reason);
 }

@@ -37,4 +37,8 @@ internal static partial class CaptureLog
     [LoggerMessage(EventId = 7, EventName = "HepHousekeepingFailed", Level = LogLevel.Error,
         Message = "HEP listener housekeeping (kernel drops, idle agents) threw ({SuppressedCount} more failures since the last one logged)")]
     public static partial void HousekeepingFailed(ILogger logger, Exception exception, long suppressedCount);
+
+    [LoggerMessage(EventId = 8, EventName = "HepTcpConnectionRejected", Level = LogLevel.Warning,
+        Message = "HEP over TCP: closed a connection from {Peer} at once, {OpenCount} are open (HepCaptureOptions.MaxTcpConnections) ({SuppressedCount} more rejected since the last one logged)")]
+    public static partial void TcpConnectionRejected(ILogger logger, string peer, int openCount, long suppressedCount);
 }

@@ -51,11 +51,15 @@ internal sealed class KamailioProcess : IAsyncDisposable
     /// </param>
     /// <param name="hepVersion">The HEP version siptrace sends (<c>hep_version</c>: 1, 2 or 3).</param>
     /// <param name="hepCaptureId">The capture agent id siptrace sends (<c>hep_capture_id</c>); <see cref="HepCaptureId"/> by default.</param>
-    public static async Task<KamailioProcess> StartAsync(SipTranscript transcript, IPEndPoint? nextHop = null, bool copyTraceHeaders = true, IPEndPoint? hepCollector = null, int hepVersion = 3, uint hepCaptureId = HepCaptureId)
+    /// <param name="hepOverTcp">
+    /// Whether siptrace sends HEP over TCP (<c>;transport=tcp</c> in <c>duplicate_uri</c>); Kamailio then
+    /// also listens on TCP on the trusted port, the socket it sends from.
+    /// </param>
+    public static async Task<KamailioProcess> StartAsync(SipTranscript transcript, IPEndPoint? nextHop = null, bool copyTraceHeaders = true, IPEndPoint? hepCollector = null, int hepVersion = 3, uint hepCaptureId = HepCaptureId, bool hepOverTcp = false)
     {
         for (int attempt = 1; ; attempt++)
         {
-            KamailioProcess instance = await StartOnceAsync(transcript, nextHop, copyTraceHeaders, hepCollector, hepVersion, hepCaptureId).ConfigureAwait(false);
+            KamailioProcess instance = await StartOnceAsync(transcript, nextHop, copyTraceHeaders, hepCollector, hepVersion, hepCaptureId, hepOverTcp).ConfigureAwait(false);
             bool ready;
             try
             {
@@ -85,7 +89,7 @@ internal sealed class KamailioProcess : IAsyncDisposable
         }
     }
 
-    private static async Task<KamailioProcess> StartOnceAsync(SipTranscript transcript, IPEndPoint? nextHop, bool copyTraceHeaders, IPEndPoint? hepCollector, int hepVersion, uint hepCaptureId)
+    private static async Task<KamailioProcess> StartOnceAsync(SipTranscript transcript, IPEndPoint? nextHop, bool copyTraceHeaders, IPEndPoint? hepCollector, int hepVersion, uint hepCaptureId, bool hepOverTcp)
     {
         string kamailio = InteropTools.Kamailio;
         string modules = InteropTools.KamailioModules;
@@ -95,6 +99,10 @@ internal sealed class KamailioProcess : IAsyncDisposable
 
         string template = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Kamailio", "proxy.cfg")).ConfigureAwait(false);
         string config = template
+            .Replace(
+                "{{TCP}}",
+                hepOverTcp ? "disable_tcp=no\nlisten=tcp:127.0.0.1:{{TRUSTED_PORT}}" : "disable_tcp=yes",
+                StringComparison.Ordinal)
             .Replace("{{TRUSTED_PORT}}", trustedPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{{UNTRUSTED_PORT}}", untrustedPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{{MODULES_DIR}}", modules, StringComparison.Ordinal)
@@ -102,7 +110,7 @@ internal sealed class KamailioProcess : IAsyncDisposable
                 "{{AC_EXTRA_HDRS}}",
                 copyTraceHeaders ? "modparam(\"tm\", \"ac_extra_hdrs\", \"X-OTel-\")" : "# ac_extra_hdrs left unset: tm's own CANCEL and non-2xx ACK carry no trace headers.",
                 StringComparison.Ordinal)
-            .Replace("{{SIPTRACE}}", hepCollector is null ? "# No HEP capture." : SiptraceConfig(hepCollector, hepVersion, hepCaptureId), StringComparison.Ordinal)
+            .Replace("{{SIPTRACE}}", hepCollector is null ? "# No HEP capture." : SiptraceConfig(hepCollector, hepVersion, hepCaptureId, hepOverTcp), StringComparison.Ordinal)
             .Replace(
                 "{{NEXT_HOP_ACTION}}",
                 nextHop is null ? "# No fixed next hop: relay to the Request-URI." : $"$du = \"sip:{nextHop.Address}:{nextHop.Port}\";",
@@ -123,11 +131,11 @@ internal sealed class KamailioProcess : IAsyncDisposable
     /// <summary>The HEP capture agent id Kamailio's siptrace sends (<c>hep_capture_id</c>).</summary>
     public const uint HepCaptureId = 2001;
 
-    private static string SiptraceConfig(IPEndPoint collector, int hepVersion, uint hepCaptureId) =>
+    private static string SiptraceConfig(IPEndPoint collector, int hepVersion, uint hepCaptureId, bool overTcp) =>
         string.Join(
             "\n",
             "loadmodule \"siptrace.so\"",
-            $"modparam(\"siptrace\", \"duplicate_uri\", \"sip:{collector.Address}:{collector.Port}\")",
+            $"modparam(\"siptrace\", \"duplicate_uri\", \"sip:{collector.Address}:{collector.Port}{(overTcp ? ";transport=tcp" : string.Empty)}\")",
             "modparam(\"siptrace\", \"trace_to_database\", 0)",
             "modparam(\"siptrace\", \"hep_mode_on\", 1)",
             $"modparam(\"siptrace\", \"hep_version\", {hepVersion})",
