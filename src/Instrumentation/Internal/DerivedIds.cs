@@ -43,7 +43,8 @@ internal readonly struct DerivedCallIds
 }
 
 /// <summary>
-/// Derives trace and span ids from SIP with HMAC-SHA256 under a deployment key, so that every node
+/// Derives trace and span ids from SIP with a keyed pseudorandom function (SipHash-2-4-128, its key
+/// condensed from the deployment key by HMAC-SHA256), so that every node
 /// holding the key computes the same ids from the same message and the next hop can name the
 /// previous hop's span with no shared state. Without the key the ids can be neither chosen nor
 /// predicted from a Call-ID an outsider writes.
@@ -79,14 +80,13 @@ internal sealed class DerivedIds : IDisposable
 
     private static ReadOnlySpan<byte> OriginLabel => "siptracecontext/v1/origin"u8;
 
-    private readonly byte[] _key;
-#if NET
-    // One keyed HMAC state per thread: HMACSHA256.HashData sets the key up again on every call (about
-    // 1.9 us per call in DerivedIdsBenchmarks on Linux); a reused IncrementalHash keeps the keyed state (0.9 us).
-    private readonly ThreadLocal<IncrementalHash> _hmac;
-#endif
+    private static ReadOnlySpan<byte> SipHashKeyLabel => "siptracecontext/v1/siphash-key"u8;
 
-    /// <summary>Creates the derivation under <paramref name="key"/> (copied), at least <see cref="MinimumKeyLength"/> bytes.</summary>
+    // The SipHash key: the deployment key condensed by HMAC-SHA256 once, so every key byte counts.
+    private readonly ulong _k0;
+    private readonly ulong _k1;
+
+    /// <summary>Creates the derivation under <paramref name="key"/>, at least <see cref="MinimumKeyLength"/> bytes.</summary>
     public DerivedIds(ReadOnlySpan<byte> key)
     {
         if (key.Length < MinimumKeyLength)
@@ -94,23 +94,15 @@ internal sealed class DerivedIds : IDisposable
             throw new ArgumentException($"The deployment key needs at least {MinimumKeyLength} bytes.", nameof(key));
         }
 
-        _key = key.ToArray();
-#if NET
-        _hmac = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key), trackAllValues: true);
-#endif
+        using var hmac = new HMACSHA256(key.ToArray());
+        byte[] condensed = hmac.ComputeHash(SipHashKeyLabel.ToArray());
+        _k0 = BinaryPrimitives.ReadUInt64LittleEndian(condensed);
+        _k1 = BinaryPrimitives.ReadUInt64LittleEndian(condensed.AsSpan(8));
     }
 
-    /// <summary>Releases the per-thread HMAC states (net10.0); derivation must not be used after.</summary>
+    /// <summary>Nothing to release; kept so that owners can dispose the derivation as before.</summary>
     public void Dispose()
     {
-#if NET
-        foreach (IncrementalHash hmac in _hmac.Values)
-        {
-            hmac.Dispose();
-        }
-
-        _hmac.Dispose();
-#endif
     }
 
     /// <summary>
@@ -190,7 +182,7 @@ internal sealed class DerivedIds : IDisposable
         bool lower = kind != CorrelatorKind.CallId;
         Span<byte> kindByte = stackalloc byte[1];
         kindByte[0] = (byte)kind;
-        Span<byte> mac = stackalloc byte[32];
+        Span<byte> mac = stackalloc byte[16];
         Mac(TraceLabel, kindByte, lowerFirst: false, correlator, lowerSecond: lower, mac);
         traceId = ActivityTraceId.CreateFromBytes(NonZero(mac, 16));
         return true;
@@ -212,13 +204,13 @@ internal sealed class DerivedIds : IDisposable
             return false;
         }
 
-        Span<byte> mac = stackalloc byte[32];
+        Span<byte> mac = stackalloc byte[16];
         Mac(label, callId, lowerFirst: false, branch, lowerSecond: true, mac);
         spanId = ActivitySpanId.CreateFromBytes(NonZero(mac, 8));
         return true;
     }
 
-    /// <summary>HMAC-SHA256 over <c>label 0x00 len(first) first len(second) second</c>, lengths as 32-bit big-endian.</summary>
+    /// <summary>SipHash-2-4-128 over <c>label 0x00 len(first) first len(second) second</c>, lengths as 32-bit big-endian.</summary>
     private void Mac(ReadOnlySpan<byte> label, ReadOnlySpan<byte> first, bool lowerFirst, ReadOnlySpan<byte> second, bool lowerSecond, Span<byte> mac)
     {
         int length = label.Length + 1 + 4 + first.Length + 4 + second.Length;
@@ -233,13 +225,7 @@ internal sealed class DerivedIds : IDisposable
             input[at++] = 0;
             at = Append(input, at, first, lowerFirst);
             at = Append(input, at, second, lowerSecond);
-#if NET
-            IncrementalHash hmac = _hmac.Value!;
-            hmac.AppendData(input[..at]);
-            hmac.GetHashAndReset(mac);
-#else
-            HMACSHA256.HashData(_key, input[..at], mac);
-#endif
+            SipHash.Hash128(_k0, _k1, input[..at], mac);
         }
         finally
         {
@@ -284,7 +270,7 @@ internal sealed class DerivedIds : IDisposable
             }
         }
 
-        // Every window zero: a 2^-256 event, still given a valid id.
+        // Every window zero: a 2^-128 event, still given a valid id.
         mac[size - 1] = 1;
         return mac[..size];
     }
