@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using SipTraceContext.Instrumentation;
 using SipTraceContext.Propagation;
 
 namespace CallTraceDemo;
@@ -18,10 +19,14 @@ public sealed class Callee : IAsyncDisposable
     private readonly ActivitySource _source;
     private readonly ConcurrentDictionary<string, Dialog> _dialogs = new(StringComparer.Ordinal);
 
-    public Callee(SipPropagationOptions propagation, ActivitySource source)
+    // Without trace headers the callee's spans come from its own call tracer, as any node's.
+    private readonly SipCallTracer? _tracer;
+
+    public Callee(SipPropagationOptions propagation, ActivitySource source, bool traceHeaders = true)
     {
         _propagator = new SipRawPropagator(propagation);
         _source = source;
+        _tracer = traceHeaders ? null : DemoRunner.NodeTracer("callee", propagation);
         _node.Start(OnDatagram);
     }
 
@@ -29,10 +34,15 @@ public sealed class Callee : IAsyncDisposable
 
     public ConcurrentErrors Errors => _node.Errors;
 
-    public ValueTask DisposeAsync() => _node.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _node.DisposeAsync();
+        _tracer?.Dispose();
+    }
 
     private void OnDatagram(byte[] data, IPEndPoint from)
     {
+        _tracer?.Record(data, SipDirection.In);
         string method = SipText.Method(data);
         string callId = SipText.Header(data, "Call-ID") ?? string.Empty;
         switch (method)
@@ -89,7 +99,7 @@ public sealed class Callee : IAsyncDisposable
         _propagator.TryExtract(invite, out ActivityContext parent);
         string uri = SipText.Header(invite, "To") ?? string.Empty;
         string behaviour = uri[(uri.IndexOf("sip:", StringComparison.Ordinal) + 4)..uri.IndexOf('@', StringComparison.Ordinal)];
-        dialog.Activity = _source.StartActivity("callee INVITE", ActivityKind.Server, parent);
+        dialog.Activity = _tracer is not null ? null : _source.StartActivity("callee INVITE", ActivityKind.Server, parent);
         dialog.Activity?.SetTag(DemoRunner.NodeTag, "callee");
 
         if (behaviour == "slow")
@@ -159,6 +169,7 @@ public sealed class Callee : IAsyncDisposable
     private void Reply(byte[] response)
     {
         string via = SipText.Header(response, "Via") ?? string.Empty;
+        _tracer?.Record(response, SipDirection.Out);
         _node.Send(response, SipText.ViaEndPoint(via));
     }
 

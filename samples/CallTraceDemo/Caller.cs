@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Threading.Channels;
+using SipTraceContext.Instrumentation;
 using SipTraceContext.Propagation;
 
 namespace CallTraceDemo;
@@ -39,12 +40,17 @@ public sealed class Caller : IAsyncDisposable
     private readonly ActivitySource _source;
     private readonly ConcurrentDictionary<string, Channel<byte[]>> _calls = new(StringComparer.Ordinal);
 
-    public Caller(SipPropagationOptions propagation, ActivitySource source)
+    // Without trace headers the caller's spans come from its own call tracer, as any node's.
+    private readonly SipCallTracer? _tracer;
+
+    public Caller(SipPropagationOptions propagation, ActivitySource source, bool traceHeaders = true)
     {
         _propagator = new SipRawPropagator(propagation);
         _source = source;
+        _tracer = traceHeaders ? null : DemoRunner.NodeTracer("caller", propagation);
         _node.Start((data, _) =>
         {
+            _tracer?.Record(data, SipDirection.In);
             if (_calls.TryGetValue(SipText.Header(data, "Call-ID") ?? string.Empty, out Channel<byte[]>? inbox))
             {
                 inbox.Writer.TryWrite(data);
@@ -54,13 +60,17 @@ public sealed class Caller : IAsyncDisposable
 
     public ConcurrentErrors Errors => _node.Errors;
 
-    public ValueTask DisposeAsync() => _node.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _node.DisposeAsync();
+        _tracer?.Dispose();
+    }
 
     /// <summary>Places one call through <paramref name="edge"/> then <paramref name="core"/> to the callee; returns its trace id.</summary>
     public async Task<ActivityTraceId> PlaceAsync(int index, CallScenario scenario, IPEndPoint edge, IPEndPoint core, IPEndPoint callee)
     {
         Activity.Current = null; // every call is its own trace
-        using Activity? call = _source.StartActivity($"call {index + 1}: {Describe(scenario)}", ActivityKind.Client);
+        using Activity? call = _tracer is not null ? null : _source.StartActivity($"call {index + 1}: {Describe(scenario)}", ActivityKind.Client);
         call?.SetTag(DemoRunner.NodeTag, "caller");
         call?.SetTag(DemoRunner.ScenarioTag, scenario.ToString());
         call?.SetTag(DemoRunner.IndexTag, index);
@@ -89,6 +99,7 @@ public sealed class Caller : IAsyncDisposable
             };
 
             byte[] invite = Request("INVITE", d.RequestUri, d.InviteBranch, d.InviteRoute, d.To, d, 1, context);
+            ActivityTraceId traceId = call?.TraceId ?? _tracer?.Record(invite, SipDirection.Out).TraceId ?? default;
             _node.Send(invite, edge);
 
             byte[] first;
@@ -99,7 +110,7 @@ public sealed class Caller : IAsyncDisposable
                 byte[]? early = await TryReadAsync(inbox, t1.Token);
                 if (early is null)
                 {
-                    _node.Send(invite, edge);
+                    Send(invite, edge);
                     call?.AddEvent(new ActivityEvent("INVITE retransmitted"));
                 }
 
@@ -119,7 +130,7 @@ public sealed class Caller : IAsyncDisposable
                 if (method == "INVITE" && code == 180 && scenario == CallScenario.Cancelled && !cancelSent)
                 {
                     await Task.Delay(DemoTimings.RingBeforeCancel);
-                    _node.Send(Request("CANCEL", d.RequestUri, d.InviteBranch, d.InviteRoute, d.To, d, 1, context), edge);
+                    Send(Request("CANCEL", d.RequestUri, d.InviteBranch, d.InviteRoute, d.To, d, 1, context), edge);
                     call?.AddEvent(new ActivityEvent("CANCEL sent"));
                     cancelSent = true;
                 }
@@ -138,7 +149,7 @@ public sealed class Caller : IAsyncDisposable
             if (final >= 300)
             {
                 // ACK for a non-2xx: same branch and route as the INVITE.
-                _node.Send(Request("ACK", d.RequestUri, d.InviteBranch, d.InviteRoute, to, d, 1, context), edge);
+                Send(Request("ACK", d.RequestUri, d.InviteBranch, d.InviteRoute, to, d, 1, context), edge);
                 // A Client span: Error for a 4xx-6xx, except the 487 that answers its own CANCEL
                 // (docs/semantic-conventions.md, "Span status").
                 if (!(final == 487 && cancelSent))
@@ -146,7 +157,7 @@ public sealed class Caller : IAsyncDisposable
                     call?.SetStatus(ActivityStatusCode.Error, $"{final} {ReasonOf(response)}");
                 }
 
-                return call?.TraceId ?? default;
+                return traceId;
             }
 
             call?.AddEvent(new ActivityEvent("answered"));
@@ -161,9 +172,9 @@ public sealed class Caller : IAsyncDisposable
             string target = contact.Trim('<', '>', ' ');
             IPEndPoint next = routeSet.Count > 0 ? SipText.UriEndPoint(routeSet[0]) : SipText.UriEndPoint(target);
 
-            _node.Send(Request("ACK", target, NewBranch(), route, to, d, 1, context), next);
+            Send(Request("ACK", target, NewBranch(), route, to, d, 1, context), next);
             await Task.Delay(DemoTimings.Talk);
-            _node.Send(Request("BYE", target, NewBranch(), route, to, d, 2, context), next);
+            Send(Request("BYE", target, NewBranch(), route, to, d, 2, context), next);
             call?.AddEvent(new ActivityEvent("BYE sent"));
             while (true)
             {
@@ -174,7 +185,7 @@ public sealed class Caller : IAsyncDisposable
                 }
             }
 
-            return call?.TraceId ?? default;
+            return traceId;
         }
         finally
         {
@@ -207,8 +218,19 @@ public sealed class Caller : IAsyncDisposable
             (method == "INVITE" ? $"Contact: <sip:caller@{_node.HostPort}>\r\n" : string.Empty) +
             "Content-Length: 0\r\n\r\n";
         byte[] plain = SipText.Bytes(text);
+        if (_tracer is not null)
+        {
+            return plain; // no trace headers
+        }
+
         byte[] buffer = new byte[plain.Length + _propagator.MaxAddedBytes];
         return _propagator.TryInject(plain, context, buffer, out int written) ? buffer[..written] : plain;
+    }
+
+    private void Send(byte[] message, IPEndPoint to)
+    {
+        _tracer?.Record(message, SipDirection.Out);
+        _node.Send(message, to);
     }
 
     private static string ReasonOf(byte[] response)

@@ -71,7 +71,10 @@ public static class DemoConsole
         string path = options.Flow == DemoFlow.Ims
             ? "IMS: UE-A registers, then calls UE-B through P-CSCF, S-CSCF, AS, I-CSCF"
             : "caller -> P-CSCF -> S-CSCF -> callee";
-        console.MarkupLine($"[bold]CallTraceDemo[/] {Markup.Escape(path)} over UDP on 127.0.0.1, [bold]{headers}[/] trace headers");
+        string carried = options.TraceHeaders
+            ? $"[bold]{headers}[/] trace headers"
+            : "[bold]no trace headers[/] (each node's ids derived from the SIP messages)";
+        console.MarkupLine($"[bold]CallTraceDemo[/] {Markup.Escape(path)} over UDP on 127.0.0.1, {carried}");
 
         List<CallTrace> ordered = [.. result.Calls.OrderBy(c => c.Index).ThenBy(c => c.Scenario)];
         foreach (CallTrace call in ordered.Take(ShownTraces))

@@ -4,8 +4,10 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using SipTraceContext.Conventions;
+using SipTraceContext.Instrumentation;
 using SipTraceContext.Instrumentation.Ims;
 using SipTraceContext.Propagation;
+using SipTraceContext.Sip;
 
 namespace CallTraceDemo;
 
@@ -30,6 +32,13 @@ public sealed record DemoOptions
 
     /// <summary>The trace header style; null for the flow's usual one (X-OTel between proxies, P-OTel inside an IMS core).</summary>
     public SipHeaderStyle? Style { get; init; }
+
+    /// <summary>
+    /// Whether the nodes send trace headers. Without them (proxies flow only) nothing carries a context
+    /// from node to node: every node's call tracer derives its span ids from the SIP messages, and each
+    /// call is still one tree.
+    /// </summary>
+    public bool TraceHeaders { get; init; } = true;
 
     /// <summary>An OTLP endpoint (e.g. http://localhost:4317) to export the same traces and metrics to; null for none.</summary>
     public Uri? OtlpEndpoint { get; init; }
@@ -148,10 +157,11 @@ public static class DemoRunner
         var propagation = new SipPropagationOptions { Style = options.EffectiveStyle };
         var traceIds = new ActivityTraceId[options.Calls];
         var errors = new List<string>();
-        await using (var core = new Proxy(ImsRoles.Scscf, propagation))
-        await using (var edge = new Proxy(ImsRoles.Pcscf, propagation))
-        await using (var callee = new Callee(propagation, source))
-        await using (var caller = new Caller(propagation, source))
+        bool headers = options.TraceHeaders;
+        await using (var core = new Proxy(ImsRoles.Scscf, propagation, headers))
+        await using (var edge = new Proxy(ImsRoles.Pcscf, propagation, headers))
+        await using (var callee = new Callee(propagation, source, headers))
+        await using (var caller = new Caller(propagation, source, headers))
         {
             await ForEachCallAsync(options, errors, async i =>
                 traceIds[i] = await caller.PlaceAsync(i, Scenarios[i % Scenarios.Length], edge.EndPoint, core.EndPoint, callee.EndPoint));
@@ -175,7 +185,8 @@ public static class DemoRunner
             ActivityTraceId traceId = traceIds[i];
             if (traceId != default)
             {
-                flows.Add((i, Scenarios[i % Scenarios.Length], s => s.TraceId == traceId && s.Source.Name == SourceName));
+                // Without trace headers the root is the caller's own call tracer's setup span.
+                flows.Add((i, Scenarios[i % Scenarios.Length], s => s.TraceId == traceId && (s.Source.Name == SourceName || !options.TraceHeaders)));
             }
         }
 
@@ -263,6 +274,14 @@ public static class DemoRunner
             }
         }));
     }
+
+    /// <summary>A node's call tracer: its spans tagged with the node, its measurements in the node's own series.</summary>
+    public static SipCallTracer NodeTracer(string role, SipPropagationOptions propagation) => new(new SipCallTracerOptions
+    {
+        Propagation = propagation,
+        MetricTags = NodeMetricsCollector.TagsOf(role),
+        EnrichWithRequest = (Activity activity, in SipMessageReader _) => activity.SetTag(NodeTag, role),
+    });
 
     private static List<CallTrace> BuildTraces(List<Activity> spans, List<(int Index, CallScenario Scenario, Func<Activity, bool> IsRoot)> flows)
     {

@@ -3,7 +3,7 @@ using CallTraceDemo;
 using SipTraceContext.Propagation;
 using Spectre.Console;
 
-const string Usage = "usage: CallTraceDemo [--ims | --flow proxies|ims] [--calls N] [--concurrency N] [--style xotel|potel] [--otlp <endpoint>]";
+const string Usage = "usage: CallTraceDemo [--ims | --flow proxies|ims] [--calls N] [--concurrency N] [--style xotel|potel] [--no-trace-headers] [--otlp <endpoint>]";
 
 var options = new DemoOptions();
 for (int i = 0; i < args.Length; i++)
@@ -30,6 +30,9 @@ for (int i = 0; i < args.Length; i++)
             options = options with { Style = value == "potel" ? SipHeaderStyle.POTel : SipHeaderStyle.XOTel };
             i++;
             break;
+        case "--no-trace-headers":
+            options = options with { TraceHeaders = false };
+            break;
         case "--otlp" when Uri.TryCreate(value, UriKind.Absolute, out Uri? endpoint):
             options = options with { OtlpEndpoint = endpoint };
             i++;
@@ -41,6 +44,12 @@ for (int i = 0; i < args.Length; i++)
             Console.Error.WriteLine(Usage);
             return 2;
     }
+}
+
+if (!options.TraceHeaders && options.Flow == DemoFlow.Ims)
+{
+    Console.Error.WriteLine("--no-trace-headers applies to the proxies flow; the IMS helpers carry P-OTel-* headers by design.");
+    return 2;
 }
 
 IAnsiConsole console = DemoConsole.ForStandardOutput();

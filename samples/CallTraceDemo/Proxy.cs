@@ -18,18 +18,18 @@ public sealed class Proxy : IAsyncDisposable
     private readonly UdpNode _node;
     private readonly SipRawPropagator _propagator;
     private readonly SipCallTracer _tracer;
+    private readonly bool _injectTraceHeaders;
 
-    public Proxy(string role, SipPropagationOptions propagation)
+    /// <param name="role">The node's name.</param>
+    /// <param name="propagation">The trace header style.</param>
+    /// <param name="injectTraceHeaders">Whether to put this node's context in what it relays; without, it relays as a stock proxy does.</param>
+    public Proxy(string role, SipPropagationOptions propagation, bool injectTraceHeaders = true)
     {
         Role = role;
         _node = new UdpNode(role);
         _propagator = new SipRawPropagator(propagation);
-        _tracer = new SipCallTracer(new SipCallTracerOptions
-        {
-            Propagation = propagation,
-            MetricTags = NodeMetricsCollector.TagsOf(role), // this proxy's series in the SDK's merged streams
-            EnrichWithRequest = (Activity activity, in SipMessageReader _) => activity.SetTag(DemoRunner.NodeTag, role),
-        });
+        _tracer = DemoRunner.NodeTracer(role, propagation);
+        _injectTraceHeaders = injectTraceHeaders;
         _node.Start(OnDatagram);
     }
 
@@ -75,6 +75,12 @@ public sealed class Proxy : IAsyncDisposable
 
         // Record first: the context returned is the span this request belongs to; inject it.
         ActivityContext context = _tracer.Record(data, SipDirection.In);
+        if (!_injectTraceHeaders)
+        {
+            _tracer.Record(routed.Message, SipDirection.Out);
+            return (routed.Message, routed.Next);
+        }
+
         if (context == default)
         {
             _propagator.TryExtract(data, out context); // outside a tracked call: pass the caller's on

@@ -333,6 +333,39 @@ public sealed class CallTraceDemoTests
         Assert.Equal(LatencySummary.Empty, LatencySummary.FromBuckets(0, 0, 0, bounds, [0, 0, 0, 0]));
     }
 
+    [Fact]
+    public async Task WithoutTraceHeadersEveryCallIsStillOneTreeAcrossAllFourNodes()
+    {
+        // No node sends a trace header: each node's call tracer derives its ids from the SIP it saw
+        // (issue 25), and the waterfall is the same chain as with headers.
+        DemoResult result = await DemoRunner.RunAsync(new DemoOptions { Calls = 4, TraceHeaders = false });
+
+        Assert.Empty(result.Errors);
+        Assert.True(result.Succeeded);
+        Assert.Equal(4, result.Calls.Select(c => c.TraceId).Distinct().Count());
+        foreach (CallTrace call in result.Calls)
+        {
+            SpanNode root = call.Root;
+            Assert.Equal("caller", root.Node);
+            Assert.Equal("sip.call.setup", root.Name);
+            Assert.Equal(ActivityKind.Client, root.Kind);
+            SpanNode edge = Single(root, "sip.call.setup", "P-CSCF");
+            SpanNode core = Single(edge, "sip.call.setup", "S-CSCF");
+            SpanNode callee = Single(core, "sip.call.setup", "callee");
+            Assert.Equal(ActivityKind.Server, callee.Kind);
+            if (call.Scenario == CallScenario.Answered)
+            {
+                // Each node's teardown under its own setup span.
+                foreach (SpanNode setup in new[] { root, edge, core, callee })
+                {
+                    Assert.Single(setup.Children, s => s.Name == "sip.call.teardown" && s.Node == setup.Node);
+                }
+            }
+        }
+
+        Assert.Contains("no trace headers", result.Text, StringComparison.Ordinal);
+    }
+
     private static SpanNode Single(SpanNode parent, string name, string node) =>
         Assert.Single(parent.Children, s => s.Name == name && s.Node == node);
 
