@@ -116,8 +116,9 @@ public abstract class InteropTest : IAsyncLifetime
         string scenario,
         System.Net.IPEndPoint? remote = null,
         IReadOnlyDictionary<string, string>? variables = null,
-        IReadOnlyDictionary<string, string>? replacements = null) =>
-        Own(await SippProcess.StartAsync(Transcript, name, scenario, remote, variables, replacements).ConfigureAwait(false));
+        IReadOnlyDictionary<string, string>? replacements = null,
+        IReadOnlyList<string>? omitLinesContaining = null) =>
+        Own(await SippProcess.StartAsync(Transcript, name, scenario, remote, variables, replacements, omitLinesContaining: omitLinesContaining).ConfigureAwait(false));
 
     /// <summary>Runs the test body; on failure writes the transcript to the output and rethrows.</summary>
     protected async Task RunAsync(Func<Task> body)
