@@ -108,8 +108,8 @@ public abstract class InteropTest : IAsyncLifetime
         return endpoint;
     }
 
-    internal async Task<KamailioProcess> StartKamailioAsync(System.Net.IPEndPoint? nextHop = null, bool copyTraceHeaders = true, System.Net.IPEndPoint? hepCollector = null, int hepVersion = 3, uint hepCaptureId = KamailioProcess.HepCaptureId) =>
-        Own(await KamailioProcess.StartAsync(Transcript, nextHop, copyTraceHeaders, hepCollector, hepVersion, hepCaptureId).ConfigureAwait(false));
+    internal async Task<KamailioProcess> StartKamailioAsync(System.Net.IPEndPoint? nextHop = null, bool copyTraceHeaders = true, System.Net.IPEndPoint? hepCollector = null, int hepVersion = 3, uint hepCaptureId = KamailioProcess.HepCaptureId, TopologyHiding hideTopology = TopologyHiding.None) =>
+        Own(await KamailioProcess.StartAsync(Transcript, nextHop, copyTraceHeaders, hepCollector, hepVersion, hepCaptureId, hideTopology).ConfigureAwait(false));
 
     internal async Task<SippProcess> StartSippAsync(
         string name,

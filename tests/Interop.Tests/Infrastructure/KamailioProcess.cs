@@ -51,11 +51,12 @@ internal sealed class KamailioProcess : IAsyncDisposable
     /// </param>
     /// <param name="hepVersion">The HEP version siptrace sends (<c>hep_version</c>: 1, 2 or 3).</param>
     /// <param name="hepCaptureId">The capture agent id siptrace sends (<c>hep_capture_id</c>); <see cref="HepCaptureId"/> by default.</param>
-    public static async Task<KamailioProcess> StartAsync(SipTranscript transcript, IPEndPoint? nextHop = null, bool copyTraceHeaders = true, IPEndPoint? hepCollector = null, int hepVersion = 3, uint hepCaptureId = HepCaptureId)
+    /// <param name="hideTopology">Whether and how it hides the topology, as a B2BUA's leg change would (<see cref="TopologyHiding"/>).</param>
+    public static async Task<KamailioProcess> StartAsync(SipTranscript transcript, IPEndPoint? nextHop = null, bool copyTraceHeaders = true, IPEndPoint? hepCollector = null, int hepVersion = 3, uint hepCaptureId = HepCaptureId, TopologyHiding hideTopology = TopologyHiding.None)
     {
         for (int attempt = 1; ; attempt++)
         {
-            KamailioProcess instance = await StartOnceAsync(transcript, nextHop, copyTraceHeaders, hepCollector, hepVersion, hepCaptureId).ConfigureAwait(false);
+            KamailioProcess instance = await StartOnceAsync(transcript, nextHop, copyTraceHeaders, hepCollector, hepVersion, hepCaptureId, hideTopology).ConfigureAwait(false);
             bool ready;
             try
             {
@@ -85,7 +86,7 @@ internal sealed class KamailioProcess : IAsyncDisposable
         }
     }
 
-    private static async Task<KamailioProcess> StartOnceAsync(SipTranscript transcript, IPEndPoint? nextHop, bool copyTraceHeaders, IPEndPoint? hepCollector, int hepVersion, uint hepCaptureId)
+    private static async Task<KamailioProcess> StartOnceAsync(SipTranscript transcript, IPEndPoint? nextHop, bool copyTraceHeaders, IPEndPoint? hepCollector, int hepVersion, uint hepCaptureId, TopologyHiding hideTopology)
     {
         string kamailio = InteropTools.Kamailio;
         string modules = InteropTools.KamailioModules;
@@ -103,6 +104,11 @@ internal sealed class KamailioProcess : IAsyncDisposable
                 copyTraceHeaders ? "modparam(\"tm\", \"ac_extra_hdrs\", \"X-OTel-\")" : "# ac_extra_hdrs left unset: tm's own CANCEL and non-2xx ACK carry no trace headers.",
                 StringComparison.Ordinal)
             .Replace("{{SIPTRACE}}", hepCollector is null ? "# No HEP capture." : SiptraceConfig(hepCollector, hepVersion, hepCaptureId), StringComparison.Ordinal)
+            .Replace("{{TOPOLOGY_HIDING}}", hideTopology != TopologyHiding.None ? TopologyHidingConfig : "# No topology hiding.", StringComparison.Ordinal)
+            .Replace(
+                "{{INITIAL_REQUEST_ACTION}}",
+                hideTopology == TopologyHiding.MaskCallIdAddXCid ? "append_hf(\"X-CID: $ci\\r\\n\");" : "# Initial requests are relayed as received.",
+                StringComparison.Ordinal)
             .Replace(
                 "{{NEXT_HOP_ACTION}}",
                 nextHop is null ? "# No fixed next hop: relay to the Request-URI." : $"$du = \"sip:{nextHop.Address}:{nextHop.Port}\";",
@@ -116,12 +122,21 @@ internal sealed class KamailioProcess : IAsyncDisposable
             directory.FullName);
         var instance = new KamailioProcess(process, directory, trustedPort, untrustedPort);
         transcript.AttachLog($"kamailio (pid {process.Id}, trusted {instance.Trusted}, untrusted {instance.Untrusted}) log", () => process.Output);
-        transcript.Note($"started kamailio pid {process.Id}: trusted {instance.Trusted}, untrusted {instance.Untrusted}, next hop {nextHop?.ToString() ?? "Request-URI"}");
+        transcript.Note($"started kamailio pid {process.Id}: trusted {instance.Trusted}, untrusted {instance.Untrusted}, next hop {nextHop?.ToString() ?? "Request-URI"}{(hideTopology != TopologyHiding.None ? $", topology hiding {hideTopology}" : string.Empty)}");
         return instance;
     }
 
     /// <summary>The HEP capture agent id Kamailio's siptrace sends (<c>hep_capture_id</c>).</summary>
     public const uint HepCaptureId = 2001;
+
+    // mask_ip: the address topoh writes into masked Contact, Record-Route and Via headers (its default);
+    // peers reach it only through the Record-Route of this node, never directly.
+    private static readonly string TopologyHidingConfig = string.Join(
+        "\n",
+        "loadmodule \"topoh.so\"",
+        "modparam(\"topoh\", \"mask_key\", \"siptracecontext-interop\")",
+        "modparam(\"topoh\", \"mask_ip\", \"127.0.0.8\")",
+        "modparam(\"topoh\", \"mask_callid\", 1)");
 
     private static string SiptraceConfig(IPEndPoint collector, int hepVersion, uint hepCaptureId) =>
         string.Join(
@@ -185,4 +200,20 @@ internal sealed class KamailioProcess : IAsyncDisposable
 
         throw new TimeoutException($"kamailio did not answer OPTIONS on {socket} within {StartTimeout.TotalSeconds} s:\n{_process.Output}");
     }
+}
+
+/// <summary>What a <see cref="KamailioProcess"/> hides of the topology (the <c>topoh</c> module), as a B2BUA's leg change would.</summary>
+internal enum TopologyHiding
+{
+    /// <summary>Nothing: a plain proxy.</summary>
+    None,
+
+    /// <summary>
+    /// <c>topoh</c> masks the Vias under its own, Contact, Record-Route and the Call-ID
+    /// (<c>mask_callid</c>) of what it relays, and unmasks what comes back.
+    /// </summary>
+    MaskCallId,
+
+    /// <summary>As <see cref="MaskCallId"/>, and every initial request it relays gets <c>X-CID</c> with the Call-ID it received (the B2BUA's "original Call-ID").</summary>
+    MaskCallIdAddXCid,
 }

@@ -55,7 +55,7 @@ public abstract class TwoProxyTest(ITestOutputHelper output) : InteropTest(outpu
         var collectorA = new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort());
         IPEndPoint collectorB = flowOptions.TwoCollectors ? new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort()) : collectorA;
         KamailioProcess k2 = await StartKamailioAsync(callee.EndPoint, hepCollector: collectorB, hepCaptureId: K2Id);
-        KamailioProcess k1 = await StartKamailioAsync(k2.Trusted, hepCollector: collectorA, hepCaptureId: K1Id);
+        KamailioProcess k1 = await StartKamailioAsync(k2.Trusted, hepCollector: collectorA, hepCaptureId: K1Id, hideTopology: flowOptions.K1TopologyHiding);
 
         var listeners = new List<HepCaptureListener>();
         var relays = new List<HepRelay>();
@@ -177,6 +177,9 @@ public abstract class TwoProxyTest(ITestOutputHelper output) : InteropTest(outpu
 
         /// <summary>With <see cref="TwoCollectors"/>, K2's listener's key when not <see cref="DerivationKey"/>.</summary>
         public byte[]? SecondCollectorDerivationKey { get; init; }
+
+        /// <summary>What K1 hides of the topology (topoh).</summary>
+        public TopologyHiding K1TopologyHiding { get; init; }
     }
 
     private protected sealed record Flow(
