@@ -13,7 +13,8 @@ namespace SipTraceContext.Interop.Tests;
 /// one tree: one trace id (from the Call-ID), K2's setup span the child of K1's (K2 derives K1's span id
 /// from the Via under its top), K1's the child of the untraced caller's <c>Origin</c> span, which nobody
 /// exports. Also: a caller's forwarded <c>X-OTel-traceparent</c> with a shared derivation key (the hops
-/// chain under the caller's span), and two collectors sharing the key (the same tree).
+/// chain under the caller's span), two collectors sharing the key (the same tree), and a topology-hiding
+/// K1 that masks the Call-ID and adds <c>X-CID</c> (a leg change).
 /// </summary>
 [Collection(CallTracerTests.Name)]
 public sealed class ZeroTouchTreeTests(ITestOutputHelper output) : TwoProxyTest(output)
@@ -115,6 +116,45 @@ public sealed class ZeroTouchTreeTests(ITestOutputHelper output) : TwoProxyTest(
         Assert.NotEqual(k1.SpanId, k2.ParentSpanId);
     });
 
+    [InteropTheory]
+    [InlineData(CallKind.Answered, NodeRule.PerAgent)]
+    [InlineData(CallKind.Busy, NodeRule.PerAgent)]
+    [InlineData(CallKind.Cancelled, NodeRule.PerAgent)]
+    public Task Leg_change_with_X_CID_keeps_both_legs_in_one_trace(CallKind call, NodeRule rule) => RunAsync(async () =>
+    {
+        // K1 hides the topology (topoh, mask_callid) and adds X-CID: <the caller's Call-ID> to what it
+        // relays. On the wire (the HEP transcript): K1 keeps its own Via on top and replaces the caller's
+        // by one masked Via, host topoh's mask_ip and branch "z9hG4bKsr-" plus an encoding of the whole
+        // caller Via; the Call-ID downstream of K1 is masked ("!!:..."). siptrace mirrors K1's copies as
+        // on the wire (masked going to K2 and coming from it), so K1's tracer sees two calls: the caller's
+        // (a Server span) and the masked leg it originates (a Client span; its received stack is the masked
+        // Via, so its span id is Hop(masked branch), its parent Origin(masked branch)). K2 names that same
+        // Hop as its parent: the chain goes on from the hiding node's outgoing leg. The X-CID puts the
+        // masked leg's spans in the caller's Call-ID's trace. The two legs of K1 are not linked: that needs
+        // an X-CID -> A-leg map in the tracer (a future item of the design): two roots, one trace.
+        // Only with each agent's own sockets (PerAgent): the Via rule (ViaOnly, or SharedList for K1-K2
+        // messages) pairs a node's received and relayed copies by Call-ID and by the relayed copy's second
+        // Via being the received copy's top one; topoh changes both, so nothing pairs, K1's sent-by is
+        // never learnt, and its masked INVITE to K2 falls to the default direction (In): K1's agent then
+        // exports a Server span with K2's ids (seen with ViaOnly).
+        LegChange leg = await RunLegChangeAsync(call, rule, TopologyHiding.MaskCallIdAddXCid);
+        Assert.Contains($"X-CID: {leg.CallerCallId}", leg.Flow.Callee.Messages, StringComparison.Ordinal);
+
+        ActivityTraceId[] traces = [.. leg.Flow.Spans.Select(s => s.TraceId).Distinct()];
+        Assert.True(traces.Length == 1, $"expected one trace across both legs, got {traces.Length}: {string.Join(", ", traces)}");
+    });
+
+    [InteropFact]
+    public Task Leg_change_without_X_CID_splits_the_trace_at_the_hiding_node() => RunAsync(async () =>
+    {
+        // The control: the same topoh without X-CID. The masked leg's trace comes from the masked Call-ID,
+        // so K1's outgoing leg and K2 form a tree in a trace of their own; the caller's leg keeps its trace.
+        LegChange leg = await RunLegChangeAsync(CallKind.Answered, NodeRule.PerAgent, TopologyHiding.MaskCallId);
+        Assert.DoesNotContain("X-CID", leg.Flow.Callee.Messages, StringComparison.OrdinalIgnoreCase);
+        Assert.NotEqual(leg.K1In.TraceId, leg.K1Out.TraceId);
+        Assert.Equal(leg.K1Out.TraceId, leg.K2.TraceId);
+    });
+
     private Task<Flow> RunCallAsync(CallKind call, NodeRule rule, FlowOptions options) => call switch
     {
         CallKind.Answered => RunFlowAsync(rule, "uac-answered.xml", "uas-answer-checked.xml", flowOptions: options),
@@ -174,4 +214,61 @@ public sealed class ZeroTouchTreeTests(ITestOutputHelper output) : TwoProxyTest(
         Assert.Same(k1, root);
         return (k1, k2);
     }
+
+    /// <summary>
+    /// Runs a call through a topology-hiding K1 and checks what does not depend on X-CID: the masked
+    /// Call-ID and Via on K1-K2, K1's two legs (Server for the caller's, Client for the masked one), K2's
+    /// setup span the child of K1's outgoing leg, neither leg's parent exported, teardowns under setups.
+    /// </summary>
+    private async Task<LegChange> RunLegChangeAsync(CallKind call, NodeRule rule, TopologyHiding hiding)
+    {
+        bool answered = call is CallKind.Answered or CallKind.RetransmittedInvite;
+        Flow flow = await RunCallAsync(call, rule, new FlowOptions { TraceHeaders = false, K1TopologyHiding = hiding });
+        AssertNoTraceHeaderOnTheWire(flow);
+
+        // The wire: the caller's INVITE reached K1 with its one Via; K1's INVITE to K2 has K1's Via over a
+        // masked one that carries neither the caller's address nor its branch.
+        HepCopy fromCaller = Assert.Single(flow.CopiesOf(K1Id), c => c.Method == "INVITE" && c.SourcePort == flow.Caller.EndPoint.Port && c.CSeq == "1 INVITE");
+        string callerBranch = Branch(Assert.Single(fromCaller.Vias.Split(" | ")));
+        HepCopy toK2 = flow.CopiesOf(K2Id).First(c => c.Method == "INVITE" && c.SourcePort == flow.K1.Trusted.Port);
+        string[] vias = toK2.Vias.Split(" | ");
+        Assert.Equal(2, vias.Length);
+        Assert.StartsWith($"{flow.K1.Trusted};branch=", vias[0], StringComparison.Ordinal);
+        Assert.StartsWith("127.0.0.8;branch=z9hG4bKsr-", vias[1], StringComparison.Ordinal);
+        Assert.DoesNotContain(callerBranch, vias[1], StringComparison.OrdinalIgnoreCase);
+
+        Activity[] k1Setups = [.. flow.SpansOf(K1Id).Where(s => s.DisplayName == "sip.call.setup")];
+        Assert.Equal(2, k1Setups.Length);
+        Activity k1In = Assert.Single(k1Setups, s => s.Kind == ActivityKind.Server);
+        Activity k1Out = Assert.Single(k1Setups, s => s.Kind == ActivityKind.Client);
+        Activity k2 = Assert.Single(flow.SpansOf(K2Id), s => s.DisplayName == "sip.call.setup");
+        Assert.Equal(ActivityKind.Server, k2.Kind);
+        string callerCallId = Assert.IsType<string>(k1In.GetTagItem("sip.call_id"));
+        string maskedCallId = Assert.IsType<string>(k1Out.GetTagItem("sip.call_id"));
+        Assert.Contains($"Call-ID: {callerCallId}", flow.Caller.Messages, StringComparison.Ordinal);
+        Assert.NotEqual(callerCallId, maskedCallId);
+        Assert.Equal(maskedCallId, k2.GetTagItem("sip.call_id"));
+        Assert.DoesNotContain($"Call-ID: {callerCallId}", flow.Callee.Messages, StringComparison.Ordinal);
+
+        Assert.True(k1Out.SpanId == k2.ParentSpanId, $"K2's setup span's parent {k2.ParentSpanId} is not K1's outgoing leg's setup span {k1Out.SpanId}");
+        Assert.DoesNotContain(ExportedSpans, s => s.SpanId == k1In.ParentSpanId);
+        Assert.DoesNotContain(ExportedSpans, s => s.SpanId == k1Out.ParentSpanId);
+        foreach (Activity setup in new[] { k1In, k1Out, k2 })
+        {
+            Activity[] teardowns = [.. flow.Spans.Where(s => s.DisplayName == "sip.call.teardown" && s.ParentSpanId == setup.SpanId)];
+            Assert.Equal(answered ? 1 : 0, teardowns.Length);
+        }
+
+        Assert.Equal(answered ? 6 : 3, flow.Spans.Count);
+        return new LegChange(flow, callerCallId, k1In, k1Out, k2);
+    }
+
+    private static string Branch(string via)
+    {
+        int start = via.IndexOf("branch=", StringComparison.OrdinalIgnoreCase) + "branch=".Length;
+        int end = via.IndexOf(';', start);
+        return end < 0 ? via[start..] : via[start..end];
+    }
+
+    private sealed record LegChange(Flow Flow, string CallerCallId, Activity K1In, Activity K1Out, Activity K2);
 }
