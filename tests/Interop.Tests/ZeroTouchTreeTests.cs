@@ -155,6 +155,29 @@ public sealed class ZeroTouchTreeTests(ITestOutputHelper output) : TwoProxyTest(
         Assert.Equal(leg.K1Out.TraceId, leg.K2.TraceId);
     });
 
+    [InteropFact]
+    public Task Topology_hiding_that_keeps_the_Call_ID_breaks_the_chain_at_the_hiding_node() => RunAsync(async () =>
+    {
+        // topoh without mask_callid: K1 masks the caller's Via (as in the leg change) but keeps the
+        // Call-ID, so its tracer sees its received and relayed copies as one call and names its one span
+        // from the received stack, Hop(caller's branch); K2 names Hop(masked branch), which nobody exports.
+        // As the design says for topology hiding: one trace (the Call-ID), the chain restarts at K2 under a
+        // missing parent (until the hiding node's tracer gives its outgoing leg a span of its own).
+        Flow flow = await RunCallAsync(CallKind.Answered, NodeRule.PerAgent, new FlowOptions { TraceHeaders = false, K1TopologyHiding = TopologyHiding.MaskViasKeepCallId });
+        AssertNoTraceHeaderOnTheWire(flow);
+        HepCopy toK2 = flow.CopiesOf(K2Id).First(c => c.Method == "INVITE" && c.SourcePort == flow.K1.Trusted.Port);
+        Assert.StartsWith("127.0.0.8;branch=z9hG4bKsr-", toK2.Vias.Split(" | ")[^1], StringComparison.Ordinal);
+
+        Activity k1 = Assert.Single(flow.SpansOf(K1Id), s => s.DisplayName == "sip.call.setup");
+        Activity k2 = Assert.Single(flow.SpansOf(K2Id), s => s.DisplayName == "sip.call.setup");
+        Assert.Equal(ActivityKind.Server, k1.Kind);
+        Assert.Equal(k1.GetTagItem("sip.call_id"), k2.GetTagItem("sip.call_id"));
+        Assert.Single(flow.Spans.Select(s => s.TraceId).Distinct());
+        Assert.NotEqual(k1.SpanId, k2.ParentSpanId);
+        Assert.DoesNotContain(ExportedSpans, s => s.SpanId == k2.ParentSpanId);
+        Assert.Equal(4, flow.Spans.Count);
+    });
+
     private Task<Flow> RunCallAsync(CallKind call, NodeRule rule, FlowOptions options) => call switch
     {
         CallKind.Answered => RunFlowAsync(rule, "uac-answered.xml", "uas-answer-checked.xml", flowOptions: options),

@@ -104,7 +104,7 @@ internal sealed class KamailioProcess : IAsyncDisposable
                 copyTraceHeaders ? "modparam(\"tm\", \"ac_extra_hdrs\", \"X-OTel-\")" : "# ac_extra_hdrs left unset: tm's own CANCEL and non-2xx ACK carry no trace headers.",
                 StringComparison.Ordinal)
             .Replace("{{SIPTRACE}}", hepCollector is null ? "# No HEP capture." : SiptraceConfig(hepCollector, hepVersion, hepCaptureId), StringComparison.Ordinal)
-            .Replace("{{TOPOLOGY_HIDING}}", hideTopology != TopologyHiding.None ? TopologyHidingConfig : "# No topology hiding.", StringComparison.Ordinal)
+            .Replace("{{TOPOLOGY_HIDING}}", hideTopology != TopologyHiding.None ? TopologyHidingConfig.Replace("MASKCALLID", hideTopology == TopologyHiding.MaskViasKeepCallId ? "0" : "1", StringComparison.Ordinal) : "# No topology hiding.", StringComparison.Ordinal)
             .Replace(
                 "{{INITIAL_REQUEST_ACTION}}",
                 hideTopology == TopologyHiding.MaskCallIdAddXCid ? "append_hf(\"X-CID: $ci\\r\\n\");" : "# Initial requests are relayed as received.",
@@ -130,13 +130,13 @@ internal sealed class KamailioProcess : IAsyncDisposable
     public const uint HepCaptureId = 2001;
 
     // mask_ip: the address topoh writes into masked Contact, Record-Route and Via headers (its default);
-    // peers reach it only through the Record-Route of this node, never directly.
+    // peers reach it only through the Record-Route of this node, never directly. MASKCALLID: 1 or 0.
     private static readonly string TopologyHidingConfig = string.Join(
         "\n",
         "loadmodule \"topoh.so\"",
         "modparam(\"topoh\", \"mask_key\", \"siptracecontext-interop\")",
         "modparam(\"topoh\", \"mask_ip\", \"127.0.0.8\")",
-        "modparam(\"topoh\", \"mask_callid\", 1)");
+        "modparam(\"topoh\", \"mask_callid\", MASKCALLID)");
 
     private static string SiptraceConfig(IPEndPoint collector, int hepVersion, uint hepCaptureId) =>
         string.Join(
@@ -207,6 +207,12 @@ internal enum TopologyHiding
 {
     /// <summary>Nothing: a plain proxy.</summary>
     None,
+
+    /// <summary>
+    /// <c>topoh</c> masks the Vias under its own, Contact and Record-Route of what it relays, and unmasks
+    /// what comes back; the Call-ID is kept (<c>mask_callid</c> 0).
+    /// </summary>
+    MaskViasKeepCallId,
 
     /// <summary>
     /// <c>topoh</c> masks the Vias under its own, Contact, Record-Route and the Call-ID
