@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using SipTraceContext.Capture;
 using SipTraceContext.Interop.Tests.Infrastructure;
-using Xunit.Sdk;
 
 namespace SipTraceContext.Interop.Tests;
 
@@ -18,24 +16,8 @@ namespace SipTraceContext.Interop.Tests;
 /// (the nodes' Vias alone).
 /// </summary>
 [Collection(CallTracerTests.Name)]
-public sealed class TwoProxyCaptureTests(ITestOutputHelper output) : InteropTest(output, sipInstrumentation: true)
+public sealed class TwoProxyCaptureTests(ITestOutputHelper output) : TwoProxyTest(output)
 {
-    private const uint K1Id = 2001;
-    private const uint K2Id = 2002;
-
-    /// <summary>What the listener is told about the nodes.</summary>
-    public enum NodeRule
-    {
-        /// <summary><see cref="HepCaptureOptions.NodeEndPoints"/>: both nodes' sockets in one list.</summary>
-        SharedList,
-
-        /// <summary><see cref="HepCaptureOptions.NodeEndPointsByAgent"/>: each agent its own node's sockets.</summary>
-        PerAgent,
-
-        /// <summary>Nothing: the nodes' own Vias decide (all nodes share one address, so the HEP sender cannot).</summary>
-        ViaOnly,
-    }
-
     [InteropTheory]
     [InlineData(NodeRule.SharedList)]
     [InlineData(NodeRule.PerAgent)]
@@ -208,109 +190,6 @@ public sealed class TwoProxyCaptureTests(ITestOutputHelper output) : InteropTest
         flow.AssertNothingDropped();
     });
 
-    /// <summary>
-    /// Starts the callee, K2 (next hop the callee), K1 (next hop K2), the listener told about the nodes as
-    /// <paramref name="rule"/> says, a relay in front of it, then the caller; waits until the capture is
-    /// quiet. Returns the spans of the trace the caller sent, and the listener and copies to check.
-    /// </summary>
-    private async Task<Flow> RunFlowAsync(NodeRule rule, string callerScenario, string calleeScenario, Dictionary<string, string>? replacements = null)
-    {
-        TraceContextSample sent = TraceContextSample.Create();
-        replacements ??= [];
-        replacements["TRACE_HEADER"] = "X-OTel-traceparent";
-        replacements["TRACEPARENT_REGEX"] = $"00-{sent.TraceId.ToHexString()}-[0-9a-f]{{16}}-[0-9a-f]{{2}}";
-        replacements["TRACESTATE_HEADER"] = "X-OTel-tracestate";
-        replacements["TRACESTATE_REGEX"] = sent.TraceState;
-        SippProcess callee = await StartSippAsync("callee", calleeScenario, replacements: replacements);
-
-        // Both nodes mirror to the collector port, chosen first so that their configs can name it; the
-        // relay binds it once the nodes are up (their readiness probes are not part of the call).
-        var collector = new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort());
-        KamailioProcess k2 = await StartKamailioAsync(callee.EndPoint, hepCollector: collector, hepCaptureId: K2Id);
-        KamailioProcess k1 = await StartKamailioAsync(k2.Trusted, hepCollector: collector, hepCaptureId: K1Id);
-        var options = new HepCaptureOptions { Address = IPAddress.Loopback.ToString(), Port = 0 };
-        switch (rule)
-        {
-            case NodeRule.PerAgent:
-                options.NodeEndPointsByAgent[K1Id] = [k1.Trusted.ToString(), k1.Untrusted.ToString()];
-                options.NodeEndPointsByAgent[K2Id] = [k2.Trusted.ToString(), k2.Untrusted.ToString()];
-                break;
-            case NodeRule.SharedList:
-                foreach (KamailioProcess node in new[] { k1, k2 })
-                {
-                    options.NodeEndPoints.Add(node.Trusted.ToString());
-                    options.NodeEndPoints.Add(node.Untrusted.ToString());
-                }
-
-                break;
-            case NodeRule.ViaOnly:
-                break;
-        }
-
-        HepCaptureListener listener = OwnDisposable(new HepCaptureListener(options));
-        Own(new StopOnDispose(listener));
-        await listener.StartAsync(CancellationToken.None);
-        HepRelay relay = Own(HepRelay.Start(collector, listener.LocalEndPoint!, Transcript));
-        Transcript.Note($"HEP relay on {collector} -> listener on {listener.LocalEndPoint} ({rule}), K1 {k1.Trusted} / {k1.Untrusted}, K2 {k2.Trusted} / {k2.Untrusted}");
-
-        SippProcess caller = await StartSippAsync(
-            "caller",
-            callerScenario,
-            k1.Trusted,
-            new Dictionary<string, string>
-            {
-                ["traceparent"] = sent.TraceParent,
-                ["tracestate"] = sent.TraceState,
-                ["uas_port"] = callee.EndPoint.Port.ToString(CultureInfo.InvariantCulture),
-            });
-        int callerExit = await caller.WaitForExitCodeAsync();
-        int calleeExit = await callee.WaitForExitCodeAsync();
-        Assert.True(callerExit == 0 && calleeExit == 0, $"SIPp exit codes: caller {callerExit}, callee {calleeExit} (0 = scenario completed)");
-
-        // Kamailio mirrors asynchronously, and tm may still resend a final response (Timer G, 0.5 s) after
-        // SIPp exited: wait until no packet came for two 400 ms rounds and every one is handled. The
-        // listener keeps running: the spans must have been ended by the messages, not by a stop.
-        long seen = -1;
-        int quietRounds = 0;
-        var clock = Stopwatch.StartNew();
-        while (quietRounds < 2 && clock.Elapsed < TimeSpan.FromSeconds(8))
-        {
-            await Task.Delay(400);
-            long received = listener.PacketsReceived;
-            bool handled = listener.PacketsRecorded + listener.PacketsDropped >= received;
-            quietRounds = received == seen && handled ? quietRounds + 1 : 0;
-            seen = received;
-        }
-
-        Transcript.Note($"HEP listener received {listener.PacketsReceived}, recorded {listener.PacketsRecorded}, dropped {listener.PacketsDropped}");
-        FlushSpans();
-        List<Activity> spans = [.. ExportedSpans.Where(s => s.TraceId == sent.TraceId)];
-        foreach (Activity span in spans)
-        {
-            Transcript.Note($"span {span.DisplayName} {span.Kind} agent {span.GetTagItem("sip.capture.agent_id")} status {span.GetTagItem("sip.status_code")} {span.Status} parent {span.ParentSpanId} events {string.Join(", ", span.Events.Select(e => e.Name + (e.Name == "sip.retransmission" ? $" ({string.Join(" ", e.Tags.Select(t => $"{t.Key}={t.Value}"))}) at {e.Timestamp:HH:mm:ss.ffffff}" : string.Empty)))}");
-        }
-
-        return new Flow(sent, listener, relay, caller, k1, k2, spans);
-    }
-
-    /// <summary>Runs the checks of each node, naming the node in a failure.</summary>
-    private static void ForEachNode(Flow flow, Action<uint, string> check)
-    {
-        foreach (uint agent in new[] { K1Id, K2Id })
-        {
-            try
-            {
-                check(agent, agent.ToString(CultureInfo.InvariantCulture));
-            }
-            catch (XunitException e)
-            {
-                throw new XunitException($"node {(agent == K1Id ? "K1" : "K2")} (agent {agent}): {e.Message}");
-            }
-        }
-
-        Assert.Equal(2, flow.Listener.CaptureAgents);
-    }
-
     /// <summary>The node's one setup span: Server, child of what the caller sent, the status given, Unset, from its upstream peer.</summary>
     private static Activity AssertSetupSpan(Flow flow, uint agent, int status)
     {
@@ -357,88 +236,5 @@ public sealed class TwoProxyCaptureTests(ITestOutputHelper output) : InteropTest
         }
 
         AssertCounter(0, "sip.calls.active", ("sip.capture.agent_id", tag));
-    }
-
-    private void AssertCounter(long expected, string name, params (string Key, string Value)[] tags)
-    {
-        long actual = CounterSum(name, tags);
-        Assert.True(expected == actual, $"{name}{{{string.Join(", ", tags.Select(t => $"{t.Key}={t.Value}"))}}}: expected {expected}, got {actual}");
-    }
-
-    private sealed record Flow(
-        TraceContextSample Sent,
-        HepCaptureListener Listener,
-        HepRelay Relay,
-        SippProcess Caller,
-        KamailioProcess K1,
-        KamailioProcess K2,
-        List<Activity> Spans)
-    {
-        public Activity[] SpansOf(uint agent) => [.. Spans.Where(s => Equals(s.GetTagItem("sip.capture.agent_id"), (long)agent))];
-
-        /// <summary>The port of the hop the node receives the caller's requests from: the caller for K1, K1 for K2.</summary>
-        public int UpstreamPort(uint agent) => agent == K1Id ? Caller.EndPoint.Port : K1.Trusted.Port;
-
-        public HepCopy[] CopiesOf(uint agent) => [.. Relay.Copies.Where(c => c.AgentId == agent)];
-
-        /// <summary>How many copies matching <paramref name="match"/> the agent mirrored as received and as sent, by its node's sockets.</summary>
-        public (int Received, int Sent) Copies(uint agent, Func<HepCopy, bool> match)
-        {
-            int received = 0, sent = 0;
-            foreach (HepCopy copy in CopiesOf(agent).Where(match))
-            {
-                if (Sends(agent, copy))
-                {
-                    sent++;
-                }
-                else
-                {
-                    received++;
-                }
-            }
-
-            return (received, sent);
-        }
-
-        /// <summary>
-        /// The retransmissions of one CSeq method the node should count: per message (a request by method
-        /// and CSeq, a response by status, CSeq and To tag; ACKs are never counted), max(received,
-        /// sent) - 1 of its copies.
-        /// </summary>
-        public int ExpectedRetransmissions(uint agent, string cseqMethod)
-        {
-            int expected = 0;
-            foreach (IGrouping<string, HepCopy> message in CopiesOf(agent)
-                .Where(c => c.CSeqMethod == cseqMethod && c.Method != "ACK")
-                .GroupBy(c => c.Method is null ? $"{c.Status} {c.CSeq} {c.ToTag}" : $"{c.Method} {c.CSeq}"))
-            {
-                (int received, int sent) = Copies(agent, c => message.Contains(c));
-                expected += Math.Max(received, sent) - 1;
-            }
-
-            return expected;
-        }
-
-        public void AssertNothingDropped()
-        {
-            Assert.True(Listener.PacketsRecorded > 0, "Kamailio sent no HEP packet");
-            Assert.Equal(0, Listener.PacketsDropped);
-        }
-
-        private bool Sends(uint agent, HepCopy copy)
-        {
-            KamailioProcess node = agent == K1Id ? K1 : K2;
-            return copy.SourcePort == node.Trusted.Port || copy.SourcePort == node.Untrusted.Port;
-        }
-    }
-
-    /// <summary>Stops the listener (if the test did not) before it is disposed.</summary>
-    private sealed class StopOnDispose(HepCaptureListener listener) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await listener.StopAsync(limit.Token).ConfigureAwait(false);
-        }
     }
 }

@@ -108,16 +108,17 @@ public abstract class InteropTest : IAsyncLifetime
         return endpoint;
     }
 
-    internal async Task<KamailioProcess> StartKamailioAsync(System.Net.IPEndPoint? nextHop = null, bool copyTraceHeaders = true, System.Net.IPEndPoint? hepCollector = null, int hepVersion = 3, uint hepCaptureId = KamailioProcess.HepCaptureId, bool hepOverTcp = false) =>
-        Own(await KamailioProcess.StartAsync(Transcript, nextHop, copyTraceHeaders, hepCollector, hepVersion, hepCaptureId, hepOverTcp).ConfigureAwait(false));
+    internal async Task<KamailioProcess> StartKamailioAsync(System.Net.IPEndPoint? nextHop = null, bool copyTraceHeaders = true, System.Net.IPEndPoint? hepCollector = null, int hepVersion = 3, uint hepCaptureId = KamailioProcess.HepCaptureId, bool hepOverTcp = false, TopologyHiding hideTopology = TopologyHiding.None) =>
+        Own(await KamailioProcess.StartAsync(Transcript, nextHop, copyTraceHeaders, hepCollector, hepVersion, hepCaptureId, hepOverTcp, hideTopology).ConfigureAwait(false));
 
     internal async Task<SippProcess> StartSippAsync(
         string name,
         string scenario,
         System.Net.IPEndPoint? remote = null,
         IReadOnlyDictionary<string, string>? variables = null,
-        IReadOnlyDictionary<string, string>? replacements = null) =>
-        Own(await SippProcess.StartAsync(Transcript, name, scenario, remote, variables, replacements).ConfigureAwait(false));
+        IReadOnlyDictionary<string, string>? replacements = null,
+        IReadOnlyList<string>? omitLinesContaining = null) =>
+        Own(await SippProcess.StartAsync(Transcript, name, scenario, remote, variables, replacements, omitLinesContaining: omitLinesContaining).ConfigureAwait(false));
 
     /// <summary>Runs the test body; on failure writes the transcript to the output and rethrows.</summary>
     protected async Task RunAsync(Func<Task> body)

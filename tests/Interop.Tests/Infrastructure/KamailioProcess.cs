@@ -55,11 +55,12 @@ internal sealed class KamailioProcess : IAsyncDisposable
     /// Whether siptrace sends HEP over TCP (<c>;transport=tcp</c> in <c>duplicate_uri</c>); Kamailio then
     /// also listens on TCP on the trusted port, the socket it sends from.
     /// </param>
-    public static async Task<KamailioProcess> StartAsync(SipTranscript transcript, IPEndPoint? nextHop = null, bool copyTraceHeaders = true, IPEndPoint? hepCollector = null, int hepVersion = 3, uint hepCaptureId = HepCaptureId, bool hepOverTcp = false)
+    /// <param name="hideTopology">Whether and how it hides the topology, as a B2BUA's leg change would (<see cref="TopologyHiding"/>).</param>
+    public static async Task<KamailioProcess> StartAsync(SipTranscript transcript, IPEndPoint? nextHop = null, bool copyTraceHeaders = true, IPEndPoint? hepCollector = null, int hepVersion = 3, uint hepCaptureId = HepCaptureId, bool hepOverTcp = false, TopologyHiding hideTopology = TopologyHiding.None)
     {
         for (int attempt = 1; ; attempt++)
         {
-            KamailioProcess instance = await StartOnceAsync(transcript, nextHop, copyTraceHeaders, hepCollector, hepVersion, hepCaptureId, hepOverTcp).ConfigureAwait(false);
+            KamailioProcess instance = await StartOnceAsync(transcript, nextHop, copyTraceHeaders, hepCollector, hepVersion, hepCaptureId, hepOverTcp, hideTopology).ConfigureAwait(false);
             bool ready;
             try
             {
@@ -89,7 +90,7 @@ internal sealed class KamailioProcess : IAsyncDisposable
         }
     }
 
-    private static async Task<KamailioProcess> StartOnceAsync(SipTranscript transcript, IPEndPoint? nextHop, bool copyTraceHeaders, IPEndPoint? hepCollector, int hepVersion, uint hepCaptureId, bool hepOverTcp)
+    private static async Task<KamailioProcess> StartOnceAsync(SipTranscript transcript, IPEndPoint? nextHop, bool copyTraceHeaders, IPEndPoint? hepCollector, int hepVersion, uint hepCaptureId, bool hepOverTcp, TopologyHiding hideTopology)
     {
         string kamailio = InteropTools.Kamailio;
         string modules = InteropTools.KamailioModules;
@@ -111,6 +112,11 @@ internal sealed class KamailioProcess : IAsyncDisposable
                 copyTraceHeaders ? "modparam(\"tm\", \"ac_extra_hdrs\", \"X-OTel-\")" : "# ac_extra_hdrs left unset: tm's own CANCEL and non-2xx ACK carry no trace headers.",
                 StringComparison.Ordinal)
             .Replace("{{SIPTRACE}}", hepCollector is null ? "# No HEP capture." : SiptraceConfig(hepCollector, hepVersion, hepCaptureId, hepOverTcp), StringComparison.Ordinal)
+            .Replace("{{TOPOLOGY_HIDING}}", hideTopology != TopologyHiding.None ? TopologyHidingConfig.Replace("MASKCALLID", hideTopology == TopologyHiding.MaskViasKeepCallId ? "0" : "1", StringComparison.Ordinal) : "# No topology hiding.", StringComparison.Ordinal)
+            .Replace(
+                "{{INITIAL_REQUEST_ACTION}}",
+                hideTopology == TopologyHiding.MaskCallIdAddXCid ? "append_hf(\"X-CID: $ci\\r\\n\");" : "# Initial requests are relayed as received.",
+                StringComparison.Ordinal)
             .Replace(
                 "{{NEXT_HOP_ACTION}}",
                 nextHop is null ? "# No fixed next hop: relay to the Request-URI." : $"$du = \"sip:{nextHop.Address}:{nextHop.Port}\";",
@@ -124,12 +130,21 @@ internal sealed class KamailioProcess : IAsyncDisposable
             directory.FullName);
         var instance = new KamailioProcess(process, directory, trustedPort, untrustedPort);
         transcript.AttachLog($"kamailio (pid {process.Id}, trusted {instance.Trusted}, untrusted {instance.Untrusted}) log", () => process.Output);
-        transcript.Note($"started kamailio pid {process.Id}: trusted {instance.Trusted}, untrusted {instance.Untrusted}, next hop {nextHop?.ToString() ?? "Request-URI"}");
+        transcript.Note($"started kamailio pid {process.Id}: trusted {instance.Trusted}, untrusted {instance.Untrusted}, next hop {nextHop?.ToString() ?? "Request-URI"}{(hideTopology != TopologyHiding.None ? $", topology hiding {hideTopology}" : string.Empty)}");
         return instance;
     }
 
     /// <summary>The HEP capture agent id Kamailio's siptrace sends (<c>hep_capture_id</c>).</summary>
     public const uint HepCaptureId = 2001;
+
+    // mask_ip: the address topoh writes into masked Contact, Record-Route and Via headers (its default);
+    // peers reach it only through the Record-Route of this node, never directly. MASKCALLID: 1 or 0.
+    private static readonly string TopologyHidingConfig = string.Join(
+        "\n",
+        "loadmodule \"topoh.so\"",
+        "modparam(\"topoh\", \"mask_key\", \"siptracecontext-interop\")",
+        "modparam(\"topoh\", \"mask_ip\", \"127.0.0.8\")",
+        "modparam(\"topoh\", \"mask_callid\", MASKCALLID)");
 
     private static string SiptraceConfig(IPEndPoint collector, int hepVersion, uint hepCaptureId, bool overTcp) =>
         string.Join(
@@ -193,4 +208,26 @@ internal sealed class KamailioProcess : IAsyncDisposable
 
         throw new TimeoutException($"kamailio did not answer OPTIONS on {socket} within {StartTimeout.TotalSeconds} s:\n{_process.Output}");
     }
+}
+
+/// <summary>What a <see cref="KamailioProcess"/> hides of the topology (the <c>topoh</c> module), as a B2BUA's leg change would.</summary>
+internal enum TopologyHiding
+{
+    /// <summary>Nothing: a plain proxy.</summary>
+    None,
+
+    /// <summary>
+    /// <c>topoh</c> masks the Vias under its own, Contact and Record-Route of what it relays, and unmasks
+    /// what comes back; the Call-ID is kept (<c>mask_callid</c> 0).
+    /// </summary>
+    MaskViasKeepCallId,
+
+    /// <summary>
+    /// <c>topoh</c> masks the Vias under its own, Contact, Record-Route and the Call-ID
+    /// (<c>mask_callid</c>) of what it relays, and unmasks what comes back.
+    /// </summary>
+    MaskCallId,
+
+    /// <summary>As <see cref="MaskCallId"/>, and every initial request it relays gets <c>X-CID</c> with the Call-ID it received (the B2BUA's "original Call-ID").</summary>
+    MaskCallIdAddXCid,
 }

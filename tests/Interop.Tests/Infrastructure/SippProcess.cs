@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text.RegularExpressions;
 
 namespace SipTraceContext.Interop.Tests.Infrastructure;
 
@@ -8,7 +9,7 @@ namespace SipTraceContext.Interop.Tests.Infrastructure;
 /// (<c>-nostdin</c>), a global timeout that makes it exit with an error, message and error traces kept
 /// for the failure dump. Stopped by its PID on dispose if it is still running.
 /// </summary>
-internal sealed class SippProcess : IAsyncDisposable
+internal sealed partial class SippProcess : IAsyncDisposable
 {
     /// <summary>SIPp's own limit on the whole run; the test waits a little longer.</summary>
     public static readonly TimeSpan GlobalTimeout = TimeSpan.FromSeconds(20);
@@ -42,7 +43,10 @@ internal sealed class SippProcess : IAsyncDisposable
     /// <summary>
     /// Starts SIPp with a scenario. <paramref name="replacements"/> fill <c>{{NAME}}</c> placeholders in
     /// the scenario file (for values a regular expression must contain); <paramref name="variables"/>
-    /// are passed with <c>-set</c>.
+    /// are passed with <c>-set</c>. Lines of the scenario file that contain one of
+    /// <paramref name="omitLinesContaining"/> are left out before that: a caller that sends no trace
+    /// headers (its <c>X-OTel-</c> header lines), a callee that checks none (its lines naming
+    /// <c>{{TRACE_HEADER}}</c>, each a one-line action).
     /// </summary>
     public static async Task<SippProcess> StartAsync(
         SipTranscript transcript,
@@ -51,11 +55,12 @@ internal sealed class SippProcess : IAsyncDisposable
         IPEndPoint? remote = null,
         IReadOnlyDictionary<string, string>? variables = null,
         IReadOnlyDictionary<string, string>? replacements = null,
-        string service = "callee")
+        string service = "callee",
+        IReadOnlyList<string>? omitLinesContaining = null)
     {
         for (int attempt = 1; ; attempt++)
         {
-            SippProcess instance = await StartOnceAsync(transcript, name, scenario, remote, variables, replacements, service).ConfigureAwait(false);
+            SippProcess instance = await StartOnceAsync(transcript, name, scenario, remote, variables, replacements, service, omitLinesContaining).ConfigureAwait(false);
             if (!instance._process.HasExited || instance._process.ExitCode != BindFailedExitCode || attempt == StartAttempts)
             {
                 return instance;
@@ -73,11 +78,26 @@ internal sealed class SippProcess : IAsyncDisposable
         IPEndPoint? remote,
         IReadOnlyDictionary<string, string>? variables,
         IReadOnlyDictionary<string, string>? replacements,
-        string service)
+        string service,
+        IReadOnlyList<string>? omitLinesContaining)
     {
         string sipp = InteropTools.Sipp;
         DirectoryInfo directory = Directory.CreateTempSubdirectory("siptracecontext-sipp-");
         string text = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Scenarios", scenario)).ConfigureAwait(false);
+        if (omitLinesContaining is { Count: > 0 })
+        {
+            text = string.Join('\n', text.Split('\n').Where(line => !omitLinesContaining.Any(omit => line.Contains(omit, StringComparison.Ordinal))));
+
+            // SIPp refuses a global variable the scenario declares but never uses: drop those only the
+            // omitted lines used (pass no -set for them either).
+            string used = text;
+            text = GlobalVariables().Replace(text, match =>
+            {
+                string[] kept = [.. match.Groups[2].Value.Split(',').Where(name => used.Contains("[$" + name.Trim() + "]", StringComparison.Ordinal))];
+                return match.Groups[1].Value + string.Join(',', kept) + match.Groups[3].Value;
+            });
+        }
+
         foreach ((string key, string value) in replacements ?? new Dictionary<string, string>())
         {
             text = text.Replace("{{" + key + "}}", value, StringComparison.Ordinal);
@@ -158,6 +178,9 @@ internal sealed class SippProcess : IAsyncDisposable
         {
         }
     }
+
+    [GeneratedRegex("(<Global variables=\")([^\"]*)(\")")]
+    private static partial Regex GlobalVariables();
 
     private string ReadIfExists(string file)
     {
