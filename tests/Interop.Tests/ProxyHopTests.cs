@@ -86,7 +86,8 @@ public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output
         Flow flow = await RunFlowAsync("uac-cancel.xml", "uas-cancel-checked.xml");
 
         // Kamailio builds the downstream CANCEL and the ACK for the 487 itself; both keep the context.
-        Assert.Equal(["INVITE", "CANCEL", "ACK"], flow.Hop.Requests.Select(r => r.Method).ToArray());
+        // (On a loaded machine Kamailio's timer A may resend the INVITE first: a repeat, left out.)
+        Assert.Equal(["INVITE", "CANCEL", "ACK"], flow.Hop.Requests.Where(r => !r.Retransmission).Select(r => r.Method).ToArray());
         flow.AssertEveryRequestCarriedTheCallersContext();
         HopRequest[] requests = [.. flow.Hop.Requests];
         Assert.All(requests, r => Assert.Equal(requests[0].Branch, r.Branch));
@@ -113,7 +114,8 @@ public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output
 
         // What the README's deployment note is for: tm rebuilt the CANCEL and the ACK for the 487
         // without the caller's X-OTel headers.
-        HopRequest[] requests = [.. flow.Hop.Requests];
+        // (On a loaded machine Kamailio's timer A may resend the INVITE first: a repeat, left out.)
+        HopRequest[] requests = [.. flow.Hop.Requests.Where(r => !r.Retransmission)];
         Assert.Equal(["INVITE", "CANCEL", "ACK"], requests.Select(r => r.Method).ToArray());
         Assert.True(requests[0].Extracted);
         Assert.False(requests[1].Extracted, "Kamailio's own CANCEL carried trace headers without ac_extra_hdrs");
