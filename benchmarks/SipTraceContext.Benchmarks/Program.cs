@@ -10,5 +10,12 @@ if (args.Length > 0 && args[0] == "--side-by-side")
     return SideBySide.Run(args[1..]);
 }
 
+// A load test of the HEP listener: rising rates, the highest loss-free one (see Capture/HepFlood.cs):
+// dotnet run -c Release --project benchmarks/SipTraceContext.Benchmarks -- --hep-flood [seconds per rate] [rates...]
+if (args.Length > 0 && args[0] == "--hep-flood")
+{
+    return SipTraceContext.Benchmarks.Capture.HepFlood.Run(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -1,0 +1,245 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using SipTraceContext.Capture;
+
+namespace SipTraceContext.Benchmarks.Capture;
+
+/// <summary>
+/// A load test, not a timed test: floods a <see cref="HepCaptureListener"/> on 127.0.0.1 with HEPv3
+/// packets of answered calls (a proxy's 12 mirrored copies each, a new Call-ID per call) at rising
+/// rates, and reports per rate what was sent, received and recorded and what was dropped (the
+/// kernel's socket buffer, the listener's queue), then the highest rate with no loss. Each stage of the
+/// pipeline is measured apart by running the same flood with less of it listening: no OpenTelemetry
+/// provider (socket, decode, reorder, tracer state), then with the SDK sampling every span and a
+/// discarding exporter.
+/// </summary>
+/// <remarks>
+/// <c>dotnet run -c Release --project benchmarks/SipTraceContext.Benchmarks -- --hep-flood [seconds per rate] [rates...]</c>.
+/// One sender thread paces the datagrams; on a loaded machine the sender itself may fall short of the
+/// rate asked for, which the table shows (sent per second).
+/// </remarks>
+internal static class HepFlood
+{
+    private const int PacketsPerCall = 12;
+    private const string CallIdTemplate = "0000000000-flood@192.0.2.10";
+
+    public static int Run(string[] args)
+    {
+        double seconds = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 3;
+        int[] rates = args.Length > 1
+            ? [.. args[1..].Select(a => int.Parse(a, CultureInfo.InvariantCulture))]
+            : [20_000, 40_000, 60_000, 80_000, 100_000, 120_000, 160_000, 200_000];
+        foreach (bool sdk in new[] { false, true })
+        {
+            Console.WriteLine(sdk
+                ? "With the OpenTelemetry SDK: every span sampled, a batch processor, a discarding exporter; metrics collected"
+                : "No OpenTelemetry provider: socket, decode, reorder window, call tracer state");
+            Console.WriteLine("| rate asked | sent/s | received | recorded | socket buffer drops | queue drops | loss-free |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|---:|:---:|");
+            int best = 0;
+            foreach (int rate in rates)
+            {
+                Step step = RunStep(rate, seconds, sdk);
+                bool lossFree = step.Received == step.Sent && step.Recorded == step.Sent && step.SocketDrops == 0 && step.QueueDrops == 0;
+                if (lossFree)
+                {
+                    best = Math.Max(best, (int)step.SentPerSecond);
+                }
+
+                Console.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"| {rate:N0} | {step.SentPerSecond:N0} | {step.Received:N0} | {step.Recorded:N0} | {step.SocketDrops:N0} | {step.QueueDrops:N0} | {(lossFree ? "yes" : "no")} |"));
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"highest loss-free rate: {best:N0} packets/s"));
+            Console.WriteLine();
+        }
+
+        return 0;
+    }
+
+    private static Step RunStep(int rate, double seconds, bool sdk)
+    {
+        using TracerProvider? tracing = sdk
+            ? Sdk.CreateTracerProviderBuilder().SetSampler(new AlwaysOnSampler()).AddSipInstrumentation().AddProcessor(new BatchActivityExportProcessor(new DiscardingExporter())).Build()
+            : null;
+        using MeterProvider? metrics = sdk
+            ? Sdk.CreateMeterProviderBuilder().AddSipInstrumentation().AddReader(new PeriodicExportingMetricReader(new DiscardingMetricExporter(), 10_000)).Build()
+            : null;
+        var options = new HepCaptureOptions { Port = 0, MaxTrackedCalls = 1_000_000 };
+        options.Tracer.MaxTrackedCalls = 1_000_000;
+        using var listener = new HepCaptureListener(options);
+        listener.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+        IPEndPoint target = listener.LocalEndPoint!;
+        byte[][] packets = CallPackets();
+        int[] offsets = [.. packets.Select(p => p.AsSpan().IndexOf(Encoding.ASCII.GetBytes(CallIdTemplate)))];
+        using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        sender.Connect(target);
+
+        long total = (long)(rate * seconds);
+        long sent = 0;
+        long call = 0;
+        var clock = Stopwatch.StartNew();
+        while (sent < total)
+        {
+            // Pace: the packets due by now, in bursts of at most one call.
+            long due = (long)(clock.Elapsed.TotalSeconds * rate);
+            if (sent >= due)
+            {
+                Thread.SpinWait(50);
+                continue;
+            }
+
+            if (sent % PacketsPerCall == 0)
+            {
+                NextCall(packets, offsets, ++call);
+            }
+
+            sender.Send(packets[sent % PacketsPerCall]);
+            sent++;
+        }
+
+        double elapsed = clock.Elapsed.TotalSeconds;
+
+        // Until the listener has handled everything it received (and the reorder window has passed).
+        long last = -1;
+        var quiet = Stopwatch.StartNew();
+        while (quiet.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            Thread.Sleep(200);
+            long handled = listener.PacketsRecorded + listener.PacketsDropped;
+            if (handled == last && handled >= listener.PacketsReceived)
+            {
+                break;
+            }
+
+            last = handled;
+        }
+
+        listener.StopAsync(CancellationToken.None).GetAwaiter().GetResult();
+        return new Step(
+            sent,
+            sent / elapsed,
+            listener.PacketsReceived,
+            listener.PacketsRecorded,
+            listener.GetPacketsDropped(HepDropReason.SocketBuffer),
+            listener.GetPacketsDropped(HepDropReason.QueueFull));
+    }
+
+    private static void NextCall(byte[][] packets, int[] offsets, long n)
+    {
+        for (int i = 9; i >= 0; i--)
+        {
+            byte digit = (byte)('0' + (n % 10));
+            n /= 10;
+            for (int p = 0; p < packets.Length; p++)
+            {
+                packets[p][offsets[p] + i] = digit;
+            }
+        }
+    }
+
+    // A proxy's mirrored copies of an answered call: INVITE, 180, 200, ACK, BYE, 200, each received and relayed.
+    private static byte[][] CallPackets()
+    {
+        var caller = new IPEndPoint(IPAddress.Parse("192.0.2.10"), 5070);
+        var node = new IPEndPoint(IPAddress.Parse("192.0.2.5"), 5060);
+        var callee = new IPEndPoint(IPAddress.Parse("192.0.2.20"), 5080);
+        string callerVia = "SIP/2.0/UDP 192.0.2.10:5070;branch=z9hG4bKc";
+        string nodeVia = "SIP/2.0/UDP 192.0.2.5:5060;branch=z9hG4bKn";
+        var packets = new List<byte[]>();
+        void Through(Func<string[], string> message, bool request)
+        {
+            string[] outer = [callerVia];
+            string[] inner = [nodeVia, callerVia];
+            packets.Add(Hep(message(request ? outer : inner), request ? caller : callee, node));
+            packets.Add(Hep(message(request ? inner : outer), node, request ? callee : caller));
+        }
+
+        Through(v => Request("INVITE", 1, v, toTag: false), request: true);
+        Through(v => Response(180, "Ringing", 1, "INVITE", v), request: false);
+        Through(v => Response(200, "OK", 1, "INVITE", v), request: false);
+        Through(v => Request("ACK", 1, v, toTag: true), request: true);
+        Through(v => Request("BYE", 2, v, toTag: true), request: true);
+        Through(v => Response(200, "OK", 2, "BYE", v), request: false);
+        return [.. packets];
+    }
+
+    private static string Request(string method, int cseq, string[] vias, bool toTag) =>
+        $"{method} sip:bob@192.0.2.20:5080 SIP/2.0\r\n" +
+        string.Concat(vias.Select(v => $"Via: {v}{cseq}{method}\r\n")) +
+        "Max-Forwards: 70\r\nFrom: <sip:alice@192.0.2.10>;tag=a1\r\n" +
+        $"To: <sip:bob@192.0.2.20>{(toTag ? ";tag=b1" : string.Empty)}\r\nCall-ID: {CallIdTemplate}\r\nCSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n";
+
+    private static string Response(int status, string reason, int cseq, string method, string[] vias) =>
+        $"SIP/2.0 {status} {reason}\r\n" +
+        string.Concat(vias.Select(v => $"Via: {v}{cseq}{method}\r\n")) +
+        $"From: <sip:alice@192.0.2.10>;tag=a1\r\nTo: <sip:bob@192.0.2.20>;tag=b1\r\nCall-ID: {CallIdTemplate}\r\nCSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n";
+
+    private static byte[] Hep(string sip, IPEndPoint source, IPEndPoint destination)
+    {
+        byte[] payload = Encoding.ASCII.GetBytes(sip);
+        var chunks = new List<byte[]>
+        {
+            Chunk(1, [2]), Chunk(2, [17]),
+            Chunk(3, source.Address.GetAddressBytes()), Chunk(4, destination.Address.GetAddressBytes()),
+            Chunk(7, U16((ushort)source.Port)), Chunk(8, U16((ushort)destination.Port)),
+            Chunk(9, U32((uint)DateTimeOffset.UtcNow.ToUnixTimeSeconds())), Chunk(10, U32(0)),
+            Chunk(11, [1]), Chunk(12, U32(2001)), Chunk(15, payload),
+        };
+        int length = 6 + chunks.Sum(c => c.Length);
+        var packet = new byte[length];
+        "HEP3"u8.CopyTo(packet);
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(4), (ushort)length);
+        int offset = 6;
+        foreach (byte[] chunk in chunks)
+        {
+            chunk.CopyTo(packet, offset);
+            offset += chunk.Length;
+        }
+
+        return packet;
+    }
+
+    private static byte[] Chunk(ushort type, byte[] value)
+    {
+        var chunk = new byte[6 + value.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(chunk.AsSpan(2), type);
+        BinaryPrimitives.WriteUInt16BigEndian(chunk.AsSpan(4), (ushort)chunk.Length);
+        value.CopyTo(chunk, 6);
+        return chunk;
+    }
+
+    private static byte[] U16(ushort value)
+    {
+        var bytes = new byte[2];
+        BinaryPrimitives.WriteUInt16BigEndian(bytes, value);
+        return bytes;
+    }
+
+    private static byte[] U32(uint value)
+    {
+        var bytes = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
+        return bytes;
+    }
+
+    private readonly record struct Step(long Sent, double SentPerSecond, long Received, long Recorded, long SocketDrops, long QueueDrops);
+
+    private sealed class DiscardingExporter : BaseExporter<Activity>
+    {
+        public override ExportResult Export(in Batch<Activity> batch) => ExportResult.Success;
+    }
+
+    private sealed class DiscardingMetricExporter : BaseExporter<Metric>
+    {
+        public override ExportResult Export(in Batch<Metric> batch) => ExportResult.Success;
+    }
+}
