@@ -290,7 +290,7 @@ public static class SipAttributes
         /// <remarks>Value <c>queue_full</c>, stability <c>development</c>.</remarks>
         public const string QueueFull = "queue_full";
 
-        /// <summary>The datagram is not a well-formed HEP packet (v3, v2 or v1).</summary>
+        /// <summary>Not a well-formed HEP packet (v3, v2 or v1), or a TCP stream that is not HEPv3.</summary>
         /// <remarks>Value <c>malformed</c>, stability <c>development</c>.</remarks>
         public const string Malformed = "malformed";
 
