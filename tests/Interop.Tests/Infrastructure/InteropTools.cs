@@ -9,6 +9,9 @@ public enum InteropTool
 
     /// <summary>SIPp (<c>sipp</c>): the Debian package <c>sip-tester</c>.</summary>
     Sipp = 2,
+
+    /// <summary>tcpdump (<c>tcpdump</c>): the Debian package <c>tcpdump</c>; capturing needs root (or CAP_NET_RAW).</summary>
+    Tcpdump = 4,
 }
 
 /// <summary>Finds the external programs the interoperability tests run.</summary>
@@ -28,7 +31,9 @@ internal static class InteropTools
     public const string SippVariable = "SIPTRACECONTEXT_SIPP";
 
     /// <summary>The one command that installs every program the interoperability tests need (see .ci/apt-packages).</summary>
-    public const string InstallCommand = "sudo apt-get install -y kamailio sip-tester";
+    public const string InstallCommand = "sudo apt-get install -y kamailio sip-tester tcpdump";
+
+    public const string TcpdumpVariable = "SIPTRACECONTEXT_TCPDUMP";
 
     private const string InstallHint =
         "Install it with: " + InstallCommand + " (.ci/run does this from .ci/apt-packages), or set " +
@@ -37,6 +42,8 @@ internal static class InteropTools
     private static readonly string[] KamailioWellKnown = ["/usr/sbin/kamailio", "/usr/local/sbin/kamailio"];
 
     private static readonly string[] SippWellKnown = ["/usr/bin/sipp", "/usr/local/bin/sipp"];
+
+    private static readonly string[] TcpdumpWellKnown = ["/usr/bin/tcpdump", "/usr/sbin/tcpdump"];
 
     private static readonly string[] KamailioModuleDirectories =
     [
@@ -56,6 +63,8 @@ internal static class InteropTools
     public static string Kamailio => Require(FindKamailio(out string? problem), problem);
 
     public static string Sipp => Require(FindSipp(out string? problem), problem);
+
+    public static string Tcpdump => Require(FindTcpdump(out string? problem), problem);
 
     /// <summary>The module directory of the installed Kamailio (Debian's multiarch path first).</summary>
     public static string KamailioModules => Require(FindKamailioModules(out string? problem), problem);
@@ -94,6 +103,18 @@ internal static class InteropTools
             missing.Add(sippProblem!);
         }
 
+        if (tools.HasFlag(InteropTool.Tcpdump))
+        {
+            if (FindTcpdump(out string? tcpdumpProblem) is null)
+            {
+                missing.Add(tcpdumpProblem!);
+            }
+            else if (!Environment.IsPrivilegedProcess)
+            {
+                missing.Add("tcpdump needs root (or CAP_NET_RAW) to capture on the loopback interface, and the tests do not run as root");
+            }
+        }
+
         return missing.Count == 0
             ? null
             : $"Skipped: {string.Join("; ", missing)}. Install what the interoperability tests need with: {InstallCommand} (with CI=true a missing program fails the test instead).";
@@ -105,6 +126,8 @@ internal static class InteropTools
     private static string? FindKamailio(out string? problem) => Find("kamailio", KamailioVariable, KamailioWellKnown, out problem);
 
     private static string? FindSipp(out string? problem) => Find("sipp", SippVariable, SippWellKnown, out problem);
+
+    private static string? FindTcpdump(out string? problem) => Find("tcpdump", TcpdumpVariable, TcpdumpWellKnown, out problem);
 
     private static string? FindKamailioModules(out string? problem)
     {
