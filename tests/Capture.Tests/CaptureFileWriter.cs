@@ -54,6 +54,9 @@ internal sealed class CaptureFileWriter : IDisposable
 
     public ushort VlanId { get; set; }
 
+    /// <summary>Linux cooked captures: mark frames as the outgoing copy of a loopback packet.</summary>
+    public bool Outgoing { get; set; }
+
     public byte[] ToArray() => _file.ToArray();
 
     public void Dispose() => _file.Dispose();
@@ -119,7 +122,7 @@ internal sealed class CaptureFileWriter : IDisposable
                 frame.AddRange(Be16(etherType));
                 break;
             case 113:
-                frame.AddRange(Be16(0));
+                frame.AddRange(Be16(Outgoing ? (ushort)4 : (ushort)0));
                 frame.AddRange(Be16(772));
                 frame.AddRange(Be16(6));
                 frame.AddRange(new byte[8]);
@@ -130,7 +133,7 @@ internal sealed class CaptureFileWriter : IDisposable
                 frame.AddRange(Be16(0));
                 frame.AddRange(new byte[] { 0, 0, 0, 1 });
                 frame.AddRange(Be16(772));
-                frame.Add(0);
+                frame.Add(Outgoing ? (byte)4 : (byte)0);
                 frame.Add(6);
                 frame.AddRange(new byte[8]);
                 break;

@@ -45,6 +45,27 @@ public sealed class SipCaptureFileTests
         AssertCallSpans(spans, Caller);
     }
 
+    [Theory]
+    [InlineData(113)]
+    [InlineData(276)]
+    public void A_capture_on_any_keeps_one_copy_of_each_loopback_packet(int linkType)
+    {
+        // tcpdump -i any sees a loopback packet leave and arrive: the outgoing copy is skipped.
+        using var writer = new CaptureFileWriter(pcapng: false, linkType);
+        using var outgoing = new CaptureFileWriter(pcapng: false, linkType) { Outgoing = true };
+        WriteCall(writer, Caller, Node, "any@test");
+        WriteCall(outgoing, Caller, Node, "any@test");
+        byte[] header = writer.ToArray()[..24];
+        byte[] received = writer.ToArray()[24..], sent = outgoing.ToArray()[24..];
+
+        (SipCaptureReplayResult result, List<Activity> spans) = Replay([.. header, .. sent, .. received]);
+
+        Assert.Equal(12, result.Frames);
+        Assert.Equal(6, result.Skipped);
+        Assert.Equal(6, result.Recorded);
+        AssertCallSpans(spans, Caller);
+    }
+
     [Fact]
     public void An_IPv6_call_is_replayed_too()
     {

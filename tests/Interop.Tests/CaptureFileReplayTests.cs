@@ -19,11 +19,41 @@ public sealed class CaptureFileReplayTests(ITestOutputHelper output) : InteropTe
 {
     private static readonly TimeSpan TimeTolerance = TimeSpan.FromMilliseconds(50);
 
+    public static TheoryData<string, string, string> TcpdumpRuns()
+    {
+        var runs = new TheoryData<string, string, string>();
+        foreach (string device in new[] { "lo", "any" })
+        {
+            runs.Add(device, "uac-answered.xml", "uas-answer-checked.xml");
+            runs.Add(device, "uac-busy.xml", "uas-busy-checked.xml");
+            runs.Add(device, "uac-cancel.xml", "uas-cancel-checked.xml");
+        }
+
+        return runs;
+    }
+
+    /// <summary>
+    /// tcpdump on <c>lo</c> (Ethernet frames) or <c>any</c> (Linux cooked v2 frames, each loopback packet
+    /// twice: sent and received); tcpdump writes pcap (libpcap has no pcapng writer).
+    /// </summary>
     [InteropTheory(InteropTool.Kamailio | InteropTool.Sipp | InteropTool.Tcpdump)]
+    [MemberData(nameof(TcpdumpRuns))]
+    public Task A_tcpdump_capture_of_a_Kamailio_call_replays_into_the_spans_of_its_HEP_feed(string device, string callerScenario, string calleeScenario) => RunAsync(() =>
+        CaptureAndCompareAsync(callerScenario, calleeScenario, ".pcap", "listening on", (file, filter) =>
+            ChildProcess.Start(
+                InteropTools.Tcpdump,
+                ["-i", device, "-n", "-U", "-Z", "root", "--time-stamp-precision", "nano", "-w", file, filter],
+                Path.GetTempPath())));
+
+    /// <summary>dumpcap (what tshark and Wireshark capture with) writes pcapng.</summary>
+    [InteropTheory(InteropTool.Kamailio | InteropTool.Sipp | InteropTool.Dumpcap)]
     [InlineData("uac-answered.xml", "uas-answer-checked.xml")]
-    [InlineData("uac-busy.xml", "uas-busy-checked.xml")]
     [InlineData("uac-cancel.xml", "uas-cancel-checked.xml")]
-    public Task A_tcpdump_capture_of_a_Kamailio_call_replays_into_the_spans_of_its_HEP_feed(string callerScenario, string calleeScenario) => RunAsync(async () =>
+    public Task A_dumpcap_pcapng_capture_of_a_Kamailio_call_replays_into_the_spans_of_its_HEP_feed(string callerScenario, string calleeScenario) => RunAsync(() =>
+        CaptureAndCompareAsync(callerScenario, calleeScenario, ".pcapng", "Capturing on", (file, filter) =>
+            ChildProcess.Start(InteropTools.Dumpcap, ["-i", "lo", "-n", "-q", "-w", file, "-f", filter], Path.GetTempPath())));
+
+    private async Task CaptureAndCompareAsync(string callerScenario, string calleeScenario, string extension, string readyText, Func<string, string, ChildProcess> startCapture)
     {
         TraceContextSample sent = TraceContextSample.Create();
         var replacements = new Dictionary<string, string>
@@ -46,20 +76,16 @@ public sealed class CaptureFileReplayTests(ITestOutputHelper output) : InteropTe
         // (-U); it says "listening on" once it captures. siptrace sends its HEP copies from those ports
         // too: the replay skips them as datagrams that are not SIP. tcpdump writes pcap (libpcap has no
         // pcapng writer); the pcapng reader is proven by the unit tests and, where tshark is installed, below.
-        string file = Path.Combine(Path.GetTempPath(), $"siptracecontext-{Guid.NewGuid():N}.pcap");
+        string file = Path.Combine(Path.GetTempPath(), $"siptracecontext-{Guid.NewGuid():N}{extension}");
         string filter = $"udp and (port {kamailio.Trusted.Port} or port {kamailio.Untrusted.Port})";
-        ChildProcess tcpdump = ChildProcess.Start(
-            InteropTools.Tcpdump,
-            ["-i", "lo", "-n", "-U", "-Z", "root", "--time-stamp-precision", "nano", "-w", file, filter],
-            Path.GetTempPath());
-        Own(tcpdump);
+        ChildProcess tcpdump = Own(startCapture(file, filter));
         try
         {
             var ready = Stopwatch.StartNew();
-            while (!tcpdump.Output.Contains("listening on", StringComparison.Ordinal))
+            while (!tcpdump.Output.Contains(readyText, StringComparison.Ordinal))
             {
-                Assert.False(tcpdump.HasExited, "tcpdump exited: " + tcpdump.Output);
-                Assert.True(ready.Elapsed < TimeSpan.FromSeconds(10), "tcpdump did not start capturing: " + tcpdump.Output);
+                Assert.False(tcpdump.HasExited, "the capture program exited: " + tcpdump.Output);
+                Assert.True(ready.Elapsed < TimeSpan.FromSeconds(10), "the capture did not start: " + tcpdump.Output);
                 await Task.Delay(50);
             }
 
@@ -78,13 +104,13 @@ public sealed class CaptureFileReplayTests(ITestOutputHelper output) : InteropTe
             Assert.True(callerExit == 0 && calleeExit == 0, $"SIPp exit codes: caller {callerExit}, callee {calleeExit}");
             await WaitForQuietAsync(listener);
 
-            // SIGINT: tcpdump flushes and closes the file, then exits.
+            // SIGINT: tcpdump (and dumpcap) flushes and closes the file, then exits.
             using (var interrupt = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-INT", tcpdump.Id.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false }))
             {
                 await interrupt!.WaitForExitAsync();
             }
 
-            Assert.True(await tcpdump.WaitForExitAsync(TimeSpan.FromSeconds(10)), "tcpdump did not exit on SIGINT");
+            Assert.True(await tcpdump.WaitForExitAsync(TimeSpan.FromSeconds(10)), "the capture program did not exit on SIGINT");
             Transcript.Note("tcpdump: " + tcpdump.Output.Replace('\n', ' '));
 
             using (var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
@@ -116,7 +142,7 @@ public sealed class CaptureFileReplayTests(ITestOutputHelper output) : InteropTe
         {
             File.Delete(file);
         }
-    });
+    }
 
     private static void AssertSameSpans(List<Activity> hep, List<Activity> replayed, TraceContextSample sent)
     {

@@ -24,6 +24,12 @@ internal enum FrameSkip
 
     /// <summary>The frame was captured shorter than the packet (snapshot length).</summary>
     CutShort,
+
+    /// <summary>
+    /// A Linux cooked capture's outgoing copy of a loopback packet: capturing on <c>any</c> sees each
+    /// loopback packet twice, sent and received; the received copy is kept.
+    /// </summary>
+    LoopbackDuplicate,
 }
 
 /// <summary>The IP and transport layers of one captured frame, decoded in place: addresses, ports, payload.</summary>
@@ -103,6 +109,11 @@ internal ref struct CapturedPacket
                     return FrameSkip.NotIP;
                 }
 
+                if (IsLoopbackOutgoing(BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(2)), BinaryPrimitives.ReadUInt16BigEndian(frame)))
+                {
+                    return FrameSkip.LoopbackDuplicate;
+                }
+
                 ip = frame.Slice(16);
                 break;
             case LinkLinuxSll2:
@@ -114,6 +125,11 @@ internal ref struct CapturedPacket
                 if (BinaryPrimitives.ReadUInt16BigEndian(frame) is not (0x0800 or 0x86DD))
                 {
                     return FrameSkip.NotIP;
+                }
+
+                if (IsLoopbackOutgoing(BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(8)), frame[10]))
+                {
+                    return FrameSkip.LoopbackDuplicate;
                 }
 
                 ip = frame.Slice(20);
@@ -140,6 +156,9 @@ internal ref struct CapturedPacket
 
         return DecodeIP(ip, ref packet);
     }
+
+    // ARPHRD_LOOPBACK (772) and PACKET_OUTGOING (4).
+    private static bool IsLoopbackOutgoing(int hardwareType, int packetType) => hardwareType == 772 && packetType == 4;
 
     private static FrameSkip DecodeIP(ReadOnlySpan<byte> ip, ref CapturedPacket packet)
     {

@@ -12,6 +12,9 @@ public enum InteropTool
 
     /// <summary>tcpdump (<c>tcpdump</c>): the Debian package <c>tcpdump</c>; capturing needs root (or CAP_NET_RAW).</summary>
     Tcpdump = 4,
+
+    /// <summary>dumpcap (<c>dumpcap</c>), the capture engine of tshark and Wireshark, which writes pcapng: the Debian package <c>tshark</c>; capturing needs root.</summary>
+    Dumpcap = 8,
 }
 
 /// <summary>Finds the external programs the interoperability tests run.</summary>
@@ -31,9 +34,11 @@ internal static class InteropTools
     public const string SippVariable = "SIPTRACECONTEXT_SIPP";
 
     /// <summary>The one command that installs every program the interoperability tests need (see .ci/apt-packages).</summary>
-    public const string InstallCommand = "sudo apt-get install -y kamailio sip-tester tcpdump";
+    public const string InstallCommand = "sudo apt-get install -y kamailio sip-tester tcpdump tshark";
 
     public const string TcpdumpVariable = "SIPTRACECONTEXT_TCPDUMP";
+
+    public const string DumpcapVariable = "SIPTRACECONTEXT_DUMPCAP";
 
     private const string InstallHint =
         "Install it with: " + InstallCommand + " (.ci/run does this from .ci/apt-packages), or set " +
@@ -44,6 +49,8 @@ internal static class InteropTools
     private static readonly string[] SippWellKnown = ["/usr/bin/sipp", "/usr/local/bin/sipp"];
 
     private static readonly string[] TcpdumpWellKnown = ["/usr/bin/tcpdump", "/usr/sbin/tcpdump"];
+
+    private static readonly string[] DumpcapWellKnown = ["/usr/bin/dumpcap", "/usr/local/bin/dumpcap"];
 
     private static readonly string[] KamailioModuleDirectories =
     [
@@ -65,6 +72,8 @@ internal static class InteropTools
     public static string Sipp => Require(FindSipp(out string? problem), problem);
 
     public static string Tcpdump => Require(FindTcpdump(out string? problem), problem);
+
+    public static string Dumpcap => Require(FindDumpcap(out string? problem), problem);
 
     /// <summary>The module directory of the installed Kamailio (Debian's multiarch path first).</summary>
     public static string KamailioModules => Require(FindKamailioModules(out string? problem), problem);
@@ -115,6 +124,18 @@ internal static class InteropTools
             }
         }
 
+        if (tools.HasFlag(InteropTool.Dumpcap))
+        {
+            if (FindDumpcap(out string? dumpcapProblem) is null)
+            {
+                missing.Add(dumpcapProblem!);
+            }
+            else if (!Environment.IsPrivilegedProcess)
+            {
+                missing.Add("dumpcap needs root (or CAP_NET_RAW) to capture on the loopback interface, and the tests do not run as root");
+            }
+        }
+
         return missing.Count == 0
             ? null
             : $"Skipped: {string.Join("; ", missing)}. Install what the interoperability tests need with: {InstallCommand} (with CI=true a missing program fails the test instead).";
@@ -128,6 +149,8 @@ internal static class InteropTools
     private static string? FindSipp(out string? problem) => Find("sipp", SippVariable, SippWellKnown, out problem);
 
     private static string? FindTcpdump(out string? problem) => Find("tcpdump", TcpdumpVariable, TcpdumpWellKnown, out problem);
+
+    private static string? FindDumpcap(out string? problem) => Find("dumpcap", DumpcapVariable, DumpcapWellKnown, out problem);
 
     private static string? FindKamailioModules(out string? problem)
     {
