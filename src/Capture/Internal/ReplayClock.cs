@@ -26,16 +26,8 @@ internal sealed class ReplayClock : TimeProvider
 
     public override long GetTimestamp() => _now.UtcTicks;
 
-    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => new IdleTimer();
-
-    private sealed class IdleTimer : ITimer
-    {
-        public bool Change(TimeSpan dueTime, TimeSpan period) => true;
-
-        public void Dispose()
-        {
-        }
-
-        public ValueTask DisposeAsync() => default;
-    }
+    // A system timer that is never due: implementing ITimer here would bind the netstandard2.0 build to
+    // Microsoft.Bcl.AsyncInterfaces (ITimer is IAsyncDisposable there), which a host may not load.
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        => TimeProvider.System.CreateTimer(callback, state, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 }
