@@ -41,6 +41,7 @@ public static class SipCaptureFile
     /// <returns>What was read, recorded and skipped.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> or <paramref name="options"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A port of <see cref="SipCaptureFileOptions.SipPorts"/> or <see cref="SipCaptureFileOptions.MaxTcpFlows"/> is out of range.</exception>
+    /// <exception cref="ArgumentException">A value in <paramref name="options"/> is invalid, as <see cref="HepCaptureListener"/>'s constructor says.</exception>
     /// <exception cref="InvalidDataException">The file is not a pcap or pcapng file.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static SipCaptureReplayResult Replay(string path, HepCaptureOptions options, SipCaptureFileOptions? fileOptions)
@@ -57,6 +58,7 @@ public static class SipCaptureFile
     /// <returns>What was read, recorded and skipped.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="capture"/> or <paramref name="options"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A port of <see cref="SipCaptureFileOptions.SipPorts"/> or <see cref="SipCaptureFileOptions.MaxTcpFlows"/> is out of range.</exception>
+    /// <exception cref="ArgumentException">A value in <paramref name="options"/> is invalid, as <see cref="HepCaptureListener"/>'s constructor says.</exception>
     /// <exception cref="InvalidDataException">The stream does not start as a pcap or pcapng file.</exception>
     /// <exception cref="IOException">The stream cannot be read.</exception>
     public static SipCaptureReplayResult Replay(Stream capture, HepCaptureOptions options, SipCaptureFileOptions? fileOptions)
@@ -93,8 +95,10 @@ public static class SipCaptureFile
 
             listener.FinishReplay();
             replay.Result.Recorded = listener.PacketsRecorded;
+            replay.Result.Dropped = listener.PacketsDropped;
         }
 
+        replay.Result.Frames += reader.FramesSkipped;
         replay.Result.Skipped += reader.FramesSkipped;
         replay.Result.TcpBytesDiscarded = replay.Tcp.BytesDiscarded;
         replay.Result.Error = reader.Error;

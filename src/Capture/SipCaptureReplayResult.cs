@@ -16,6 +16,13 @@ public sealed class SipCaptureReplayResult
     /// <summary>Messages handed to a call tracer (as <see cref="HepCaptureListener.PacketsRecorded"/> counts them).</summary>
     public long Recorded { get; internal set; }
 
+    /// <summary>
+    /// Messages the listener's pipeline dropped (as <see cref="HepCaptureListener.PacketsDropped"/> counts
+    /// them): <see cref="HepDropReason.ProcessingError"/> when recording one threw,
+    /// <see cref="HepDropReason.TooManyAgents"/>. 0 when every message found was recorded.
+    /// </summary>
+    public long Dropped { get; internal set; }
+
     /// <summary>IPv4 and IPv6 fragments, skipped: fragments are not reassembled.</summary>
     public long Fragments { get; internal set; }
 

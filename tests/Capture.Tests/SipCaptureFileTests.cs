@@ -42,6 +42,7 @@ public sealed class SipCaptureFileTests
         Assert.Equal(6, result.Frames);
         Assert.Equal(6, result.Messages);
         Assert.Equal(6, result.Recorded);
+        Assert.Equal(0, result.Dropped);
         AssertCallSpans(spans, Caller);
     }
 

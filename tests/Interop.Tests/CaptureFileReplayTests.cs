@@ -135,6 +135,9 @@ public sealed class CaptureFileReplayTests(ITestOutputHelper output) : InteropTe
             Assert.Null(result.Error);
             Assert.Equal(0, result.Fragments);
             Assert.True(result.Recorded > 0, "the capture held no SIP message");
+
+            // The wire and siptrace saw the same messages: each of Kamailio's, received or sent.
+            Assert.Equal(listener.PacketsRecorded, result.Recorded);
             Assert.NotEmpty(hep);
             AssertSameSpans(hep, replayed, sent);
         }
