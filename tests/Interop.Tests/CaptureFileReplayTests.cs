@@ -53,7 +53,21 @@ public sealed class CaptureFileReplayTests(ITestOutputHelper output) : InteropTe
         CaptureAndCompareAsync(callerScenario, calleeScenario, ".pcapng", "Capturing on", (file, filter) =>
             ChildProcess.Start(InteropTools.Dumpcap, ["-i", "lo", "-n", "-q", "-w", file, "-f", filter], Path.GetTempPath())));
 
-    private async Task CaptureAndCompareAsync(string callerScenario, string calleeScenario, string extension, string readyText, Func<string, string, ChildProcess> startCapture)
+    /// <summary>
+    /// The caller over TCP to Kamailio (which relays over UDP to the callee, and sends its HEP over TCP):
+    /// the replay cuts the caller's messages out of the captured TCP stream by their Content-Length.
+    /// </summary>
+    [InteropTheory(InteropTool.Kamailio | InteropTool.Sipp | InteropTool.Tcpdump)]
+    [InlineData("uac-answered.xml", "uas-answer-checked.xml")]
+    [InlineData("uac-cancel.xml", "uas-cancel-checked.xml")]
+    public Task A_tcpdump_capture_of_a_call_over_TCP_replays_into_the_spans_of_its_HEP_feed(string callerScenario, string calleeScenario) => RunAsync(() =>
+        CaptureAndCompareAsync(callerScenario, calleeScenario, ".pcap", "listening on", (file, filter) =>
+            ChildProcess.Start(
+                InteropTools.Tcpdump,
+                ["-i", "lo", "-n", "-U", "-Z", "root", "--time-stamp-precision", "nano", "-w", file, filter],
+                Path.GetTempPath()), callerOverTcp: true));
+
+    private async Task CaptureAndCompareAsync(string callerScenario, string calleeScenario, string extension, string readyText, Func<string, string, ChildProcess> startCapture, bool callerOverTcp = false)
     {
         TraceContextSample sent = TraceContextSample.Create();
         var replacements = new Dictionary<string, string>
@@ -65,8 +79,13 @@ public sealed class CaptureFileReplayTests(ITestOutputHelper output) : InteropTe
         };
         SippProcess callee = await StartSippAsync("callee", calleeScenario, replacements: replacements);
         var collector = new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort());
-        KamailioProcess kamailio = await StartKamailioAsync(callee.EndPoint, hepCollector: collector);
-        var options = new HepCaptureOptions { Address = collector.Address.ToString(), Port = collector.Port };
+        KamailioProcess kamailio = await StartKamailioAsync(callee.EndPoint, hepCollector: collector, hepOverTcp: callerOverTcp);
+        var options = new HepCaptureOptions
+        {
+            Address = collector.Address.ToString(),
+            Port = collector.Port,
+            Transports = callerOverTcp ? HepTransports.Tcp : HepTransports.Udp,
+        };
         options.NodeEndPoints.Add(kamailio.Trusted.ToString());
         options.NodeEndPoints.Add(kamailio.Untrusted.ToString());
         HepCaptureListener listener = OwnDisposable(new HepCaptureListener(options));
@@ -77,7 +96,7 @@ public sealed class CaptureFileReplayTests(ITestOutputHelper output) : InteropTe
         // too: the replay skips them as datagrams that are not SIP. tcpdump writes pcap (libpcap has no
         // pcapng writer); the pcapng reader is proven by the unit tests and, where tshark is installed, below.
         string file = Path.Combine(Path.GetTempPath(), $"siptracecontext-{Guid.NewGuid():N}{extension}");
-        string filter = $"udp and (port {kamailio.Trusted.Port} or port {kamailio.Untrusted.Port})";
+        string filter = $"(udp or tcp) and (port {kamailio.Trusted.Port} or port {kamailio.Untrusted.Port})";
         ChildProcess tcpdump = Own(startCapture(file, filter));
         try
         {
@@ -98,7 +117,8 @@ public sealed class CaptureFileReplayTests(ITestOutputHelper output) : InteropTe
                     ["traceparent"] = sent.TraceParent,
                     ["tracestate"] = sent.TraceState,
                     ["uas_port"] = callee.EndPoint.Port.ToString(CultureInfo.InvariantCulture),
-                });
+                },
+                overTcp: callerOverTcp);
             int callerExit = await caller.WaitForExitCodeAsync();
             int calleeExit = await callee.WaitForExitCodeAsync();
             Assert.True(callerExit == 0 && calleeExit == 0, $"SIPp exit codes: caller {callerExit}, callee {calleeExit}");

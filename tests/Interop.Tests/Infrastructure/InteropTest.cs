@@ -117,8 +117,9 @@ public abstract class InteropTest : IAsyncLifetime
         System.Net.IPEndPoint? remote = null,
         IReadOnlyDictionary<string, string>? variables = null,
         IReadOnlyDictionary<string, string>? replacements = null,
-        IReadOnlyList<string>? omitLinesContaining = null) =>
-        Own(await SippProcess.StartAsync(Transcript, name, scenario, remote, variables, replacements, omitLinesContaining: omitLinesContaining).ConfigureAwait(false));
+        IReadOnlyList<string>? omitLinesContaining = null,
+        bool overTcp = false) =>
+        Own(await SippProcess.StartAsync(Transcript, name, scenario, remote, variables, replacements, omitLinesContaining: omitLinesContaining, overTcp: overTcp).ConfigureAwait(false));
 
     /// <summary>Runs the test body; on failure writes the transcript to the output and rethrows.</summary>
     protected async Task RunAsync(Func<Task> body)

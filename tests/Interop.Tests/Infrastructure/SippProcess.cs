@@ -56,11 +56,12 @@ internal sealed partial class SippProcess : IAsyncDisposable
         IReadOnlyDictionary<string, string>? variables = null,
         IReadOnlyDictionary<string, string>? replacements = null,
         string service = "callee",
-        IReadOnlyList<string>? omitLinesContaining = null)
+        IReadOnlyList<string>? omitLinesContaining = null,
+        bool overTcp = false)
     {
         for (int attempt = 1; ; attempt++)
         {
-            SippProcess instance = await StartOnceAsync(transcript, name, scenario, remote, variables, replacements, service, omitLinesContaining).ConfigureAwait(false);
+            SippProcess instance = await StartOnceAsync(transcript, name, scenario, remote, variables, replacements, service, omitLinesContaining, overTcp).ConfigureAwait(false);
             if (!instance._process.HasExited || instance._process.ExitCode != BindFailedExitCode || attempt == StartAttempts)
             {
                 return instance;
@@ -79,7 +80,8 @@ internal sealed partial class SippProcess : IAsyncDisposable
         IReadOnlyDictionary<string, string>? variables,
         IReadOnlyDictionary<string, string>? replacements,
         string service,
-        IReadOnlyList<string>? omitLinesContaining)
+        IReadOnlyList<string>? omitLinesContaining,
+        bool overTcp)
     {
         string sipp = InteropTools.Sipp;
         DirectoryInfo directory = Directory.CreateTempSubdirectory("siptracecontext-sipp-");
@@ -133,6 +135,12 @@ internal sealed partial class SippProcess : IAsyncDisposable
         foreach ((string key, string value) in variables ?? new Dictionary<string, string>())
         {
             arguments.AddRange(["-set", key, value]);
+        }
+
+        if (overTcp)
+        {
+            // One TCP connection for the call (SIPp's default transport is UDP, u1).
+            arguments.AddRange(["-t", "t1"]);
         }
 
         ChildProcess process = ChildProcess.Start(sipp, arguments, directory.FullName);
