@@ -107,6 +107,13 @@ internal static class CollectorCommand
         });
 
         ParseResult result = root.Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            // Reported as the other command-line mistakes are, with exit code 2, rather than with the whole help text.
+            await error.WriteLineAsync($"siptracecontext-collector: {string.Join("; ", result.Errors.Select(e => e.Message))} (--help lists the options)");
+            return 2;
+        }
+
         var invocation = new InvocationConfiguration
         {
             Output = output,
@@ -121,15 +128,20 @@ internal static class CollectorCommand
     /// <summary>Builds and runs the host; a start that fails is reported with its message, not a stack trace.</summary>
     public static async Task<int> RunAsync(CollectorSettings settings, TextWriter error, CancellationToken cancellationToken)
     {
+        string hep = "HepCapture:Address and HepCapture:Port";
         try
         {
             using IHost host = CollectorHost.Build(settings);
+            var configuration = (Microsoft.Extensions.Configuration.IConfiguration)host.Services.GetService(typeof(Microsoft.Extensions.Configuration.IConfiguration))!;
+            hep = $"HEP on {configuration["HepCapture:Address"] ?? "127.0.0.1"}:{configuration["HepCapture:Port"] ?? "9060"}, {hep}";
             await host.RunAsync(cancellationToken);
             return 0;
         }
         catch (Exception exception) when (IsStartFailure(exception))
         {
-            await error.WriteLineAsync($"siptracecontext-collector: cannot start: {exception.Message}");
+            // A socket error alone does not say which socket.
+            string message = exception is System.Net.Sockets.SocketException ? $"{exception.Message} ({hep})" : exception.Message;
+            await error.WriteLineAsync($"siptracecontext-collector: cannot start: {message}");
             return 1;
         }
     }
