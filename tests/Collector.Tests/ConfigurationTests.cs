@@ -56,6 +56,21 @@ public sealed class ConfigurationTests
         }
     }
 
+    [Fact]
+    public void The_example_configuration_in_deploy_binds()
+    {
+        string root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "SipTraceContext.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("no SipTraceContext.sln above the test");
+        }
+
+        HepCaptureOptions options = Collector.Options("--config", Path.Combine(root, "deploy/collector/appsettings.json"));
+
+        Assert.Equal(["127.0.0.1:5060"], options.NodeEndPointsByAgent[2001]);
+        Assert.Equal(SipTraceContext.Instrumentation.SipAddressPrivacy.RedactUser, options.Tracer.AddressPrivacy);
+    }
+
     [Theory]
     [InlineData(new[] { "--port", "not-a-number" }, "not-a-number")]
     [InlineData(new[] { "--node", "kamailio=192.0.2.5:5060" }, "'kamailio' is not a capture agent id")]
