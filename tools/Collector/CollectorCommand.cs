@@ -125,24 +125,42 @@ internal static class CollectorCommand
         return await result.InvokeAsync(invocation, cancellationToken);
     }
 
-    /// <summary>Builds and runs the host; a start that fails is reported with its message, not a stack trace.</summary>
+    /// <summary>
+    /// Builds, starts and runs the host until it stops; a start that fails is reported with its message,
+    /// not a stack trace. A failure once started is not caught: it ends the process as any crash does.
+    /// </summary>
     public static async Task<int> RunAsync(CollectorSettings settings, TextWriter error, CancellationToken cancellationToken)
     {
-        string hep = "HepCapture:Address and HepCapture:Port";
+        IHost host;
         try
         {
-            using IHost host = CollectorHost.Build(settings);
-            var configuration = (Microsoft.Extensions.Configuration.IConfiguration)host.Services.GetService(typeof(Microsoft.Extensions.Configuration.IConfiguration))!;
-            hep = $"HEP on {configuration["HepCapture:Address"] ?? "127.0.0.1"}:{configuration["HepCapture:Port"] ?? "9060"}, {hep}";
-            await host.RunAsync(cancellationToken);
-            return 0;
+            host = CollectorHost.Build(settings);
         }
         catch (Exception exception) when (IsStartFailure(exception))
         {
-            // A socket error alone does not say which socket.
-            string message = exception is System.Net.Sockets.SocketException ? $"{exception.Message} ({hep})" : exception.Message;
-            await error.WriteLineAsync($"siptracecontext-collector: cannot start: {message}");
+            await error.WriteLineAsync($"siptracecontext-collector: cannot start: {exception.Message}");
             return 1;
+        }
+
+        using (host)
+        {
+            try
+            {
+                await host.StartAsync(cancellationToken);
+            }
+            catch (Exception exception) when (IsStartFailure(exception))
+            {
+                // A socket error alone does not say which socket.
+                var configuration = (Microsoft.Extensions.Configuration.IConfiguration)host.Services.GetService(typeof(Microsoft.Extensions.Configuration.IConfiguration))!;
+                string message = exception is System.Net.Sockets.SocketException
+                    ? $"{exception.Message} (HEP on {configuration["HepCapture:Address"] ?? "127.0.0.1"}:{configuration["HepCapture:Port"] ?? "9060"}, HepCapture:Address and HepCapture:Port)"
+                    : exception.Message;
+                await error.WriteLineAsync($"siptracecontext-collector: cannot start: {message}");
+                return 1;
+            }
+
+            await host.WaitForShutdownAsync(cancellationToken);
+            return 0;
         }
     }
 
