@@ -30,7 +30,10 @@ mkdir -p "$work/rows" "$NUGET_PACKAGES"
 shopt -s nullglob
 nupkgs=()
 for f in "$packages"/SipTraceContext.*.nupkg; do
-  case "$f" in *.symbols.nupkg) ;; *) nupkgs+=("$f") ;; esac
+  case "$f" in *.symbols.nupkg) continue ;; esac
+  # A dotnet tool (SipTraceContext.Collector) is no library: apps do not reference it.
+  unzip -p "$f" '*.nuspec' | grep -q '<packageType name="DotnetTool"' && continue
+  nupkgs+=("$f")
 done
 if [ ${#nupkgs[@]} -eq 0 ]; then echo "no SipTraceContext .nupkg in $packages" >&2; exit 1; fi
 

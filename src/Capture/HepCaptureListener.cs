@@ -274,6 +274,7 @@ public sealed partial class HepCaptureListener : BackgroundService
         string listening = (LocalEndPoint?.ToString() ?? _bindEndPoint.ToString()) + " over " + (_listenUdp ? (_listenTcp ? "UDP and TCP" : "UDP") : "TCP");
         CaptureEventSource.Log.Listening(listening);
         CaptureLog.Listening(_logger, listening);
+        _metrics.RecordZeros();
         lock (_dropSummaryLock)
         {
             _lastDropSummary = _timeProvider.GetTimestamp();

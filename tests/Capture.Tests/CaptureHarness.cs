@@ -99,6 +99,9 @@ internal sealed class CaptureHarness : IAsyncDisposable
     public long Counter(string name, params (string Key, object Value)[] tags) =>
         Points(name, tags).Sum(p => p.GetSumLong());
 
+    /// <summary>How many points (series) of an instrument have tags that include these.</summary>
+    public int PointCount(string name, params (string Key, object Value)[] tags) => Points(name, tags).Count;
+
     public long HistogramCount(string name, params (string Key, object Value)[] tags) => Points(name, tags).Sum(p => p.GetHistogramCount());
 
     public async ValueTask DisposeAsync()

@@ -329,6 +329,22 @@ public sealed class HepCaptureListenerTests
         Assert.Equal(1, h.Counter(M.MessageMalformed.Name));
     }
 
+    [Fact]
+    public async Task Every_capture_series_exists_at_zero_before_the_first_packet()
+    {
+        await using CaptureHarness h = await CaptureHarness.StartAsync();
+
+        // A scrape right after start shows each series at 0, so rate() and the alert rules have a first sample.
+        Assert.Equal(1, h.PointCount(M.CapturePackets.Name));
+        Assert.Equal(0, h.Counter(M.CapturePackets.Name));
+        foreach (HepDropReason reason in Enum.GetValues<HepDropReason>())
+        {
+            string name = SipTraceContext.Capture.Internal.CaptureMetrics.ReasonName(reason);
+            Assert.Equal(1, h.PointCount(M.CapturePacketDropped.Name, (A.CaptureDropReason, name)));
+            Assert.Equal(0, h.Counter(M.CapturePacketDropped.Name, (A.CaptureDropReason, name)));
+        }
+    }
+
     [Theory]
     [InlineData(HepQueueFullMode.DropNewest, new[] { "call-0", "call-1", "call-2" })]
     [InlineData(HepQueueFullMode.DropOldest, new[] { "call-0", "call-4", "call-5" })]

@@ -40,6 +40,20 @@ internal sealed class CaptureMetrics : IDisposable
     /// <summary>The <c>sip.capture.drop_reason</c> value of a reason, for logs that name reasons as the metric does.</summary>
     public static string ReasonName(HepDropReason reason) => (string)s_reasonTags[(int)reason].Value!;
 
+    /// <summary>
+    /// Records zero on <c>sip.capture.packets</c> and on <c>sip.capture.packet.dropped</c> for every reason,
+    /// so that each series exists from the start: a scrape before the first packet shows 0, not nothing,
+    /// and rate() and alerts on them have a first sample. Seen by the meter listeners enabled by then.
+    /// </summary>
+    public void RecordZeros()
+    {
+        _packets.Add(0);
+        foreach (KeyValuePair<string, object?> reason in s_reasonTags)
+        {
+            _dropped.Add(0, reason);
+        }
+    }
+
     public void Received() => _packets.Add(1);
 
     public void Dropped(HepDropReason reason, long count = 1) => _dropped.Add(count, s_reasonTags[(int)reason]);

@@ -1,0 +1,3 @@
+using SipTraceContext.Collector;
+
+return await CollectorCommand.InvokeAsync(args, Console.Out, Console.Error, CancellationToken.None);
