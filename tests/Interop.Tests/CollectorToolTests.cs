@@ -186,7 +186,8 @@ public sealed class CollectorToolTests(ITestOutputHelper output) : InteropTest(o
     /// (counters and histograms growing by their scraped value each minute, gauges constant), with the
     /// <c>job</c> and <c>instance</c> labels Prometheus adds. The rules' expressions must select the
     /// series (the 486 and the setup latency count over 5 minutes), and at that volume (3 final
-    /// responses a minute, under the error-ratio rule's 30 per 5 minutes) no alert fires.
+    /// responses a minute, under the error-ratio rule's 30 per 5 minutes) no alert fires. Ten times
+    /// the traffic, the busy call's 486 makes the error-ratio alert fire, with its annotations, and no other.
     /// </summary>
     private async Task AssertRulesAsync(string scrape, string instance)
     {
@@ -196,25 +197,14 @@ public sealed class CollectorToolTests(ITestOutputHelper output) : InteropTest(o
 
         var yaml = new StringBuilder();
         yaml.AppendLine("rule_files:").AppendLine(CultureInfo.InvariantCulture, $"  - '{rules}'");
-        yaml.AppendLine("evaluation_interval: 1m").AppendLine("tests:").AppendLine("  - interval: 1m").AppendLine("    input_series:");
-        foreach (Sample sample in Sample.Parse(scrape))
-        {
-            if (sample.Name == "target_info" || !double.IsFinite(sample.Value))
-            {
-                continue;
-            }
-
-            string value = sample.Value.ToString("0.############", CultureInfo.InvariantCulture);
-            string labels = $"job=\"{Job}\",instance=\"{instance}\"" + (sample.Labels.Length > 0 ? "," + sample.Labels : string.Empty);
-            yaml.AppendLine(CultureInfo.InvariantCulture, $"      - series: '{sample.Name}{{{labels.Replace("'", "''", StringComparison.Ordinal)}}}'");
-            yaml.AppendLine(CultureInfo.InvariantCulture, $"        values: '{(sample.IsGauge ? value + "+0" : "0+" + value)}x30'");
-        }
-
+        yaml.AppendLine("evaluation_interval: 1m").AppendLine("tests:");
+        List<Sample> samples = Sample.Parse(scrape);
+        AppendSeries(1);
         yaml.AppendLine("    promql_expr_test:");
-        foreach ((string expr, string metric) in new[]
+        foreach (string expr in new[]
         {
-            ("sum by (job) (increase(sip_response_count_total{sip_status_code=\"486\"}[5m]))", "sip_response_count_total"),
-            ("sum by (job) (increase(sip_call_setup_latency_milliseconds_count[5m]))", "sip_call_setup_latency_milliseconds_count"),
+            "sum by (job) (increase(sip_response_count_total{sip_status_code=\"486\"}[5m]))",
+            "sum by (job) (increase(sip_call_setup_latency_milliseconds_count[5m]))",
         })
         {
             yaml.AppendLine("      - expr: '" + expr + "'").AppendLine("        eval_time: 10m").AppendLine("        exp_samples:")
@@ -224,7 +214,50 @@ public sealed class CollectorToolTests(ITestOutputHelper output) : InteropTest(o
         yaml.AppendLine("    alert_rule_test:");
         foreach (string alert in alerts)
         {
-            yaml.AppendLine(CultureInfo.InvariantCulture, $"      - eval_time: 20m").AppendLine(CultureInfo.InvariantCulture, $"        alertname: {alert}").AppendLine("        exp_alerts: []");
+            yaml.AppendLine("      - eval_time: 20m").AppendLine(CultureInfo.InvariantCulture, $"        alertname: {alert}").AppendLine("        exp_alerts: []");
+        }
+
+        // The same mix ten times a minute: 150 final responses in 5 minutes, a third of them the busy
+        // call's 486. The error-ratio rule fires (sustained past its 10 minutes), and no other rule does.
+        AppendSeries(10);
+        double errors = samples.Where(s => s.Name == "sip_response_count_total" && IsStatus(s, "[45][0-9][0-9]", "401|407|487")).Sum(s => s.Value);
+        double finals = samples.Where(s => s.Name == "sip_response_count_total" && IsStatus(s, "[2-6][0-9][0-9]", "401|407")).Sum(s => s.Value);
+        Assert.True(errors / finals > 0.05, $"expected the 486 to be more than 5 % of the final responses, {errors} of {finals}");
+        string percentage = (errors / finals * 100).ToString("G4", CultureInfo.InvariantCulture) + "%";
+        yaml.AppendLine("    alert_rule_test:");
+        foreach (string alert in alerts)
+        {
+            yaml.AppendLine("      - eval_time: 20m").AppendLine(CultureInfo.InvariantCulture, $"        alertname: {alert}");
+            if (alert != "SipErrorResponseRatioHigh")
+            {
+                yaml.AppendLine("        exp_alerts: []");
+                continue;
+            }
+
+            yaml.AppendLine("        exp_alerts:")
+                .AppendLine("          - exp_labels:")
+                .AppendLine("              severity: warning")
+                .AppendLine(CultureInfo.InvariantCulture, $"              job: {Job}")
+                .AppendLine("            exp_annotations:")
+                .AppendLine(CultureInfo.InvariantCulture, $"              summary: \"SIP 4xx/5xx responses are above 5 % of final responses on {Job}\"")
+                .AppendLine(CultureInfo.InvariantCulture, $"              description: \"{percentage} of the final SIP responses on {Job} over the last 5 minutes were 4xx/5xx (excluding 401, 407 and 487; threshold 5 %, sustained for 10 minutes). Usually a misconfigured trunk, routing or authentication problem; break sip_response_count_total down by sip_status_code and sip_method.\"");
+        }
+
+        void AppendSeries(int callsPerMinute)
+        {
+            yaml.AppendLine("  - interval: 1m").AppendLine("    input_series:");
+            foreach (Sample sample in samples)
+            {
+                if (sample.Name == "target_info" || !double.IsFinite(sample.Value))
+                {
+                    continue;
+                }
+
+                string value = (sample.IsGauge ? sample.Value : sample.Value * callsPerMinute).ToString("0.############", CultureInfo.InvariantCulture);
+                string labels = $"job=\"{Job}\",instance=\"{instance}\"" + (sample.Labels.Length > 0 ? "," + sample.Labels : string.Empty);
+                yaml.AppendLine(CultureInfo.InvariantCulture, $"      - series: '{sample.Name}{{{labels.Replace("'", "''", StringComparison.Ordinal)}}}'");
+                yaml.AppendLine(CultureInfo.InvariantCulture, $"        values: '{(sample.IsGauge ? value + "+0" : "0+" + value)}x30'");
+            }
         }
 
         string test = Path.Combine(Path.GetTempPath(), $"collector-rules-{Guid.NewGuid():N}.test.yml");
@@ -246,6 +279,14 @@ public sealed class CollectorToolTests(ITestOutputHelper output) : InteropTest(o
         {
             File.Delete(test);
         }
+    }
+
+    private static bool IsStatus(Sample sample, string pattern, string excluded)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(sample.Labels, "sip_status_code=\"([^\"]*)\"");
+        return match.Success
+            && System.Text.RegularExpressions.Regex.IsMatch(match.Groups[1].Value, $"^(?:{pattern})$")
+            && !System.Text.RegularExpressions.Regex.IsMatch(match.Groups[1].Value, $"^(?:{excluded})$");
     }
 
     private static double Value(List<Sample> samples, string name, params (string Key, string Value)[] labels) =>
