@@ -55,7 +55,11 @@ internal sealed class ToolPackage : IDisposable
 #endif
             // The tool is built already (the test project references it); pack what was built.
             string packages = Path.Combine(package.Work, "packages");
-            await package.RunAsync(dotnet, root, "pack", "tools/Collector", "-c", configuration, "--no-build", "-o", packages);
+            using (await LockPackingAsync(root))
+            {
+                await package.RunAsync(dotnet, root, "pack", "tools/Collector", "-c", configuration, "--no-build", "-o", packages);
+            }
+
             string name = Path.GetFileNameWithoutExtension(Assert.Single(Directory.GetFiles(packages, "SipTraceContext.Collector.*.nupkg")));
             string version = name["SipTraceContext.Collector.".Length..];
             await package.RunAsync(dotnet, root, "tool", "install", "--tool-path", package.ToolPath, "--add-source", packages, "SipTraceContext.Collector", "--version", version);
@@ -65,6 +69,29 @@ internal sealed class ToolPackage : IDisposable
         {
             package.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// One pack at a time: the test projects run in parallel (dotnet test of the solution), and two
+    /// packs of the same project write the same files under its obj/. The lock file is held open
+    /// exclusively (an advisory lock on Linux, honoured by every .NET process).
+    /// </summary>
+    private static async Task<FileStream> LockPackingAsync(string root)
+    {
+        string file = Path.Combine(root, "artifacts", "collector-pack.lock");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (clock.Elapsed < Limit)
+            {
+                await Task.Delay(250);
+            }
         }
     }
 
