@@ -69,7 +69,7 @@ internal static class CollectorHost
                 metrics.AddSipInstrumentation();
                 if (exporters.Otlp is { } otlp)
                 {
-                    metrics.AddOtlpExporter(o => ConfigureOtlp(o, otlp, exporters.OtlpProtocol));
+                    metrics.AddOtlpExporter(o => ConfigureOtlp(o, otlp, exporters.OtlpProtocol, "v1/metrics"));
                 }
 
                 if (exporters.Prometheus is { } prometheus)
@@ -87,7 +87,7 @@ internal static class CollectorHost
             // Spans go out with OTLP only; without a trace exporter the tracers make no spans at all.
             builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing
                 .AddSipInstrumentation()
-                .AddOtlpExporter(o => ConfigureOtlp(o, traces, exporters.OtlpProtocol)));
+                .AddOtlpExporter(o => ConfigureOtlp(o, traces, exporters.OtlpProtocol, "v1/traces")));
         }
 
         builder.Services.AddHepCaptureListener();
@@ -102,12 +102,20 @@ internal static class CollectorHost
     /// <summary>The built host, ready to start.</summary>
     public static IHost Build(CollectorSettings settings) => CreateBuilder(settings).Build();
 
-    private static void ConfigureOtlp(OtlpExporterOptions options, Uri endpoint, OtlpExportProtocol? protocol)
+    /// <summary>
+    /// The endpoint as given for gRPC; over HTTP, a base address (path <c>/</c>, as <c>http://host:4318</c>)
+    /// gets the signal's path: the exporter appends <c>v1/traces</c> or <c>v1/metrics</c> only to an endpoint
+    /// from <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>, not to one set in code, and would post both signals to <c>/</c>.
+    /// </summary>
+    private static void ConfigureOtlp(OtlpExporterOptions options, Uri endpoint, OtlpExportProtocol? protocol, string signalPath)
     {
-        options.Endpoint = endpoint;
         if (protocol is { } p)
         {
             options.Protocol = p;
         }
+
+        options.Endpoint = options.Protocol == OtlpExportProtocol.HttpProtobuf && endpoint.AbsolutePath == "/"
+            ? new Uri(endpoint, signalPath)
+            : endpoint;
     }
 }

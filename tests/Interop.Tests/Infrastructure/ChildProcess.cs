@@ -40,7 +40,7 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    public static ChildProcess Start(string fileName, IEnumerable<string> arguments, string workingDirectory)
+    public static ChildProcess Start(string fileName, IEnumerable<string> arguments, string workingDirectory, Action<IDictionary<string, string?>>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -54,6 +54,8 @@ internal sealed class ChildProcess : IAsyncDisposable
         {
             info.ArgumentList.Add(argument);
         }
+
+        environment?.Invoke(info.Environment);
 
         var process = new Process { StartInfo = info };
         var child = new ChildProcess(process) { Name = Path.GetFileName(fileName) };
