@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -78,7 +77,7 @@ internal static class HepFlood
         using var listener = new HepCaptureListener(options);
         listener.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
         IPEndPoint target = listener.LocalEndPoint!;
-        byte[][] packets = CallPackets();
+        byte[][] packets = HepSamples.MirroredAnsweredCall(CallIdTemplate, (uint)DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         int[] offsets = [.. packets.Select(p => p.AsSpan().IndexOf(Encoding.ASCII.GetBytes(CallIdTemplate)))];
         using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         sender.Connect(target);
@@ -99,7 +98,7 @@ internal static class HepFlood
 
             if (sent % PacketsPerCall == 0)
             {
-                NextCall(packets, offsets, ++call);
+                HepSamples.NextCall(packets, offsets, ++call);
             }
 
             sender.Send(packets[sent % PacketsPerCall]);
@@ -131,104 +130,6 @@ internal static class HepFlood
             listener.PacketsRecorded,
             listener.GetPacketsDropped(HepDropReason.SocketBuffer),
             listener.GetPacketsDropped(HepDropReason.QueueFull));
-    }
-
-    private static void NextCall(byte[][] packets, int[] offsets, long n)
-    {
-        for (int i = 9; i >= 0; i--)
-        {
-            byte digit = (byte)('0' + (n % 10));
-            n /= 10;
-            for (int p = 0; p < packets.Length; p++)
-            {
-                packets[p][offsets[p] + i] = digit;
-            }
-        }
-    }
-
-    // A proxy's mirrored copies of an answered call: INVITE, 180, 200, ACK, BYE, 200, each received and relayed.
-    private static byte[][] CallPackets()
-    {
-        var caller = new IPEndPoint(IPAddress.Parse("192.0.2.10"), 5070);
-        var node = new IPEndPoint(IPAddress.Parse("192.0.2.5"), 5060);
-        var callee = new IPEndPoint(IPAddress.Parse("192.0.2.20"), 5080);
-        string callerVia = "SIP/2.0/UDP 192.0.2.10:5070;branch=z9hG4bKc";
-        string nodeVia = "SIP/2.0/UDP 192.0.2.5:5060;branch=z9hG4bKn";
-        var packets = new List<byte[]>();
-        void Through(Func<string[], string> message, bool request)
-        {
-            string[] outer = [callerVia];
-            string[] inner = [nodeVia, callerVia];
-            packets.Add(Hep(message(request ? outer : inner), request ? caller : callee, node));
-            packets.Add(Hep(message(request ? inner : outer), node, request ? callee : caller));
-        }
-
-        Through(v => Request("INVITE", 1, v, toTag: false), request: true);
-        Through(v => Response(180, "Ringing", 1, "INVITE", v), request: false);
-        Through(v => Response(200, "OK", 1, "INVITE", v), request: false);
-        Through(v => Request("ACK", 1, v, toTag: true), request: true);
-        Through(v => Request("BYE", 2, v, toTag: true), request: true);
-        Through(v => Response(200, "OK", 2, "BYE", v), request: false);
-        return [.. packets];
-    }
-
-    private static string Request(string method, int cseq, string[] vias, bool toTag) =>
-        $"{method} sip:bob@192.0.2.20:5080 SIP/2.0\r\n" +
-        string.Concat(vias.Select(v => $"Via: {v}{cseq}{method}\r\n")) +
-        "Max-Forwards: 70\r\nFrom: <sip:alice@192.0.2.10>;tag=a1\r\n" +
-        $"To: <sip:bob@192.0.2.20>{(toTag ? ";tag=b1" : string.Empty)}\r\nCall-ID: {CallIdTemplate}\r\nCSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n";
-
-    private static string Response(int status, string reason, int cseq, string method, string[] vias) =>
-        $"SIP/2.0 {status} {reason}\r\n" +
-        string.Concat(vias.Select(v => $"Via: {v}{cseq}{method}\r\n")) +
-        $"From: <sip:alice@192.0.2.10>;tag=a1\r\nTo: <sip:bob@192.0.2.20>;tag=b1\r\nCall-ID: {CallIdTemplate}\r\nCSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n";
-
-    private static byte[] Hep(string sip, IPEndPoint source, IPEndPoint destination)
-    {
-        byte[] payload = Encoding.ASCII.GetBytes(sip);
-        var chunks = new List<byte[]>
-        {
-            Chunk(1, [2]), Chunk(2, [17]),
-            Chunk(3, source.Address.GetAddressBytes()), Chunk(4, destination.Address.GetAddressBytes()),
-            Chunk(7, U16((ushort)source.Port)), Chunk(8, U16((ushort)destination.Port)),
-            Chunk(9, U32((uint)DateTimeOffset.UtcNow.ToUnixTimeSeconds())), Chunk(10, U32(0)),
-            Chunk(11, [1]), Chunk(12, U32(2001)), Chunk(15, payload),
-        };
-        int length = 6 + chunks.Sum(c => c.Length);
-        var packet = new byte[length];
-        "HEP3"u8.CopyTo(packet);
-        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(4), (ushort)length);
-        int offset = 6;
-        foreach (byte[] chunk in chunks)
-        {
-            chunk.CopyTo(packet, offset);
-            offset += chunk.Length;
-        }
-
-        return packet;
-    }
-
-    private static byte[] Chunk(ushort type, byte[] value)
-    {
-        var chunk = new byte[6 + value.Length];
-        BinaryPrimitives.WriteUInt16BigEndian(chunk.AsSpan(2), type);
-        BinaryPrimitives.WriteUInt16BigEndian(chunk.AsSpan(4), (ushort)chunk.Length);
-        value.CopyTo(chunk, 6);
-        return chunk;
-    }
-
-    private static byte[] U16(ushort value)
-    {
-        var bytes = new byte[2];
-        BinaryPrimitives.WriteUInt16BigEndian(bytes, value);
-        return bytes;
-    }
-
-    private static byte[] U32(uint value)
-    {
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
-        return bytes;
     }
 
     private readonly record struct Step(long Sent, double SentPerSecond, long Received, long Recorded, long SocketDrops, long QueueDrops);

@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using System.Net;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using SipTraceContext.Capture;
@@ -33,30 +33,7 @@ public class HepPacketBenchmarks
             "X-OTel-tracestate: congo=t61rcWkgMzE\r\n" +
             "Content-Type: application/sdp\r\n" +
             "Content-Length: 0\r\n\r\n");
-        var chunks = new List<byte[]>
-        {
-            Chunk(1, [2]),
-            Chunk(2, [17]),
-            Chunk(3, [192, 0, 2, 10]),
-            Chunk(4, [192, 0, 2, 5]),
-            Chunk(7, U16(5060)),
-            Chunk(8, U16(5060)),
-            Chunk(9, U32(1_700_000_000)),
-            Chunk(10, U32(123_456)),
-            Chunk(11, [1]),
-            Chunk(12, U32(2001)),
-            Chunk(15, _sip),
-        };
-        int length = 6 + chunks.Sum(c => c.Length);
-        _packet = new byte[length];
-        "HEP3"u8.CopyTo(_packet);
-        BinaryPrimitives.WriteUInt16BigEndian(_packet.AsSpan(4), (ushort)length);
-        int offset = 6;
-        foreach (byte[] chunk in chunks)
-        {
-            chunk.CopyTo(_packet, offset);
-            offset += chunk.Length;
-        }
+        _packet = HepSamples.Encode(_sip, new IPEndPoint(IPAddress.Parse("192.0.2.10"), 5060), new IPEndPoint(IPAddress.Parse("192.0.2.5"), 5060));
     }
 
     /// <summary>Reads the SIP message alone and finds its Call-ID: what any tracer fed raw bytes pays.</summary>
@@ -78,28 +55,5 @@ public class HepPacketBenchmarks
 
         var reader = new SipMessageReader(hep.Payload);
         return reader.TryGetHeader(KnownSipHeader.CallId, out ReadOnlySpan<byte> callId) ? callId.Length + (int)hep.CaptureAgentId : 0;
-    }
-
-    private static byte[] Chunk(ushort type, byte[] value)
-    {
-        var chunk = new byte[6 + value.Length];
-        BinaryPrimitives.WriteUInt16BigEndian(chunk.AsSpan(2), type);
-        BinaryPrimitives.WriteUInt16BigEndian(chunk.AsSpan(4), (ushort)chunk.Length);
-        value.CopyTo(chunk, 6);
-        return chunk;
-    }
-
-    private static byte[] U16(ushort value)
-    {
-        var bytes = new byte[2];
-        BinaryPrimitives.WriteUInt16BigEndian(bytes, value);
-        return bytes;
-    }
-
-    private static byte[] U32(uint value)
-    {
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
-        return bytes;
     }
 }
