@@ -1,10 +1,7 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
 using SipTraceContext.Collector.Tests;
 using SipTraceContext.Interop.Tests.Infrastructure;
 
@@ -27,7 +24,7 @@ public sealed class CollectorToolTests(ITestOutputHelper output) : InteropTest(o
     public Task Installed_tool_traces_Kamailio_calls_to_Prometheus_and_OTLP() => RunAsync(async () =>
     {
         using ToolPackage tool = await ToolPackage.PackAndInstallAsync();
-        using var otlp = new OtlpReceiver(NextTcpPort());
+        using var otlp = new OtlpReceiver(CollectorProcess.NextTcpPort());
 
         // Two Kamailio nodes (one per call: each relays to a fixed callee), one capture id, one collector.
         var hep = new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort());
@@ -42,8 +39,7 @@ public sealed class CollectorToolTests(ITestOutputHelper output) : InteropTest(o
         KamailioProcess answeredProxy = await StartKamailioAsync(answeredCallee.EndPoint, hepCollector: hep);
         KamailioProcess busyProxy = await StartKamailioAsync(busyCallee.EndPoint, hepCollector: hep);
 
-        int prometheusPort = NextTcpPort(), healthPort = NextTcpPort();
-        string config = Path.Combine(tool.Work, "collector.json");
+        int prometheusPort = CollectorProcess.NextTcpPort();
         var settings = new Dictionary<string, object>
         {
             ["HepCapture"] = new Dictionary<string, object>
@@ -61,17 +57,13 @@ public sealed class CollectorToolTests(ITestOutputHelper output) : InteropTest(o
                 ["Prometheus"] = new Dictionary<string, string> { ["Prefix"] = $"http://127.0.0.1:{prometheusPort}/" },
                 ["Otlp"] = new Dictionary<string, string> { ["Endpoint"] = $"http://127.0.0.1:{otlp.Port}/", ["Protocol"] = "HttpProtobuf" },
             },
-            ["Health"] = new Dictionary<string, string> { ["Prefix"] = $"http://127.0.0.1:{healthPort}/" },
         };
-        await File.WriteAllTextAsync(config, JsonSerializer.Serialize(settings));
 
         // One command.
-        ChildProcess collector = Own(ChildProcess.Start(tool.Command, ["--config", config], tool.Work, tool.SetEnvironment));
-        Transcript.Note($"collector pid {collector.Id}: {tool.Command} --config {config} ({File.ReadAllText(config)})");
+        CollectorProcess collectorProcess = await CollectorProcess.StartAsync(tool, "collector", settings, Transcript, Own);
+        ChildProcess collector = collectorProcess.Process;
         try
         {
-            await WaitForHealthAsync(collector, $"http://127.0.0.1:{healthPort}/healthz");
-
             await RunCallAsync("caller-answered", "uac-answered.xml", answeredProxy, answeredCallee, answeredSent);
             await RunCallAsync("caller-busy", "uac-busy.xml", busyProxy, busyCallee, busySent);
 
@@ -99,19 +91,20 @@ public sealed class CollectorToolTests(ITestOutputHelper output) : InteropTest(o
         }
 
         // A graceful stop: SIGINT, exit code 0, the last exports flushed.
-        using (Process kill = Process.Start("kill", ["-INT", collector.Id.ToString(CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
-
-        Assert.True(await collector.WaitForExitAsync(TimeSpan.FromSeconds(10)), "the collector did not stop within 10 s of SIGINT");
-        Assert.True(collector.ExitCode == 0, $"the collector exited {collector.ExitCode}:\n{collector.Output}");
+        await collectorProcess.InterruptAsync();
         Assert.Contains("Ready: receiving HEP on 127.0.0.1:" + hep.Port.ToString(CultureInfo.InvariantCulture), collector.Output, StringComparison.Ordinal);
 
         Transcript.Note($"OTLP requests: {string.Join(", ", otlp.Requests)}");
-        Assert.Contains(otlp.Requests, r => r.Path == "/v1/traces" && r.ContentType == "application/x-protobuf" && r.Length > 0);
-        Assert.Contains(otlp.Requests, r => r.Path == "/v1/metrics" && r.ContentType == "application/x-protobuf" && r.Length > 0);
+        Assert.Contains(otlp.Requests, r => r.Path == "/v1/traces" && r.ContentType == "application/x-protobuf" && r.Body.Length > 0);
+        Assert.Contains(otlp.Requests, r => r.Path == "/v1/metrics" && r.ContentType == "application/x-protobuf" && r.Body.Length > 0);
         Assert.All(otlp.Requests, r => Assert.Contains(r.Path, new[] { "/v1/traces", "/v1/metrics" }));
+
+        // Each call's setup span, and the answered call's teardown span, read back from the protobuf.
+        IReadOnlyList<OtlpSpan> spans = otlp.Spans;
+        Transcript.Note($"OTLP spans: {string.Join("; ", spans)}");
+        Assert.Equal(2, spans.Count(s => s.Name == "sip.call.setup" && s.Kind == 2));
+        Assert.Single(spans, s => s.Name == "sip.call.teardown");
+        Assert.Contains(spans, s => s.Name == "sip.call.setup" && Equals(s.Attributes.GetValueOrDefault("sip.status_code"), 486L));
     });
 
     private static Dictionary<string, string> Checked(Dictionary<string, string> common, TraceContextSample sent) => new(common)
@@ -135,31 +128,6 @@ public sealed class CollectorToolTests(ITestOutputHelper output) : InteropTest(o
         int callerExit = await caller.WaitForExitCodeAsync();
         int calleeExit = await callee.WaitForExitCodeAsync();
         Assert.True(callerExit == 0 && calleeExit == 0, $"{name}: SIPp exit codes: caller {callerExit}, callee {calleeExit} (0 = scenario completed)");
-    }
-
-    private static async Task WaitForHealthAsync(ChildProcess collector, string uri)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            Assert.False(collector.HasExited, $"the collector exited at start:\n{collector.Output}");
-            try
-            {
-                using HttpResponseMessage response = await Http.GetAsync(new Uri(uri));
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(200);
-        }
-
-        Assert.Fail($"{uri} did not answer 200 within 30 s:\n{collector.Output}");
     }
 
     /// <summary>Scrapes until the HEP packet count stayed the same over two 500 ms rounds (Kamailio mirrors asynchronously; tm may resend).</summary>
@@ -292,13 +260,6 @@ public sealed class CollectorToolTests(ITestOutputHelper output) : InteropTest(o
     private static double Value(List<Sample> samples, string name, params (string Key, string Value)[] labels) =>
         samples.Where(s => s.Name == name && labels.All(l => s.Labels.Contains($"{l.Key}=\"{l.Value}\"", StringComparison.Ordinal))).Sum(s => s.Value);
 
-    private static int NextTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>One line of the Prometheus text format: name, the label text inside the braces, value, and whether its family is a gauge.</summary>
     private sealed record Sample(string Name, string Labels, double Value, bool IsGauge)
     {
@@ -347,51 +308,6 @@ public sealed class CollectorToolTests(ITestOutputHelper output) : InteropTest(o
             }
 
             return samples;
-        }
-    }
-
-    /// <summary>An OTLP/HTTP receiver: answers every POST 200 with an empty protobuf response and records its path, content type and length.</summary>
-    private sealed class OtlpReceiver : IDisposable
-    {
-        private readonly HttpListener _listener = new();
-        private readonly ConcurrentQueue<(string Path, string? ContentType, long Length)> _requests = new();
-
-        public OtlpReceiver(int port)
-        {
-            Port = port;
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            _listener.Start();
-            _ = Task.Run(ServeAsync);
-        }
-
-        public int Port { get; }
-
-        public IReadOnlyList<(string Path, string? ContentType, long Length)> Requests => [.. _requests];
-
-        public void Dispose() => _listener.Close();
-
-        private async Task ServeAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-                {
-                    return;
-                }
-
-                using var body = new MemoryStream();
-                await context.Request.InputStream.CopyToAsync(body);
-                _requests.Enqueue((context.Request.Url!.AbsolutePath, context.Request.ContentType, body.Length));
-                context.Response.StatusCode = 200;
-                context.Response.ContentType = "application/x-protobuf";
-                context.Response.ContentLength64 = 0;
-                context.Response.Close();
-            }
         }
     }
 }

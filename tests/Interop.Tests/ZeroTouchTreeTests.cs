@@ -1,6 +1,10 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using SipTraceContext.Capture;
+using SipTraceContext.Collector.Tests;
 using SipTraceContext.Interop.Tests.Infrastructure;
 
 namespace SipTraceContext.Interop.Tests;
@@ -14,7 +18,8 @@ namespace SipTraceContext.Interop.Tests;
 /// from the Via under its top), K1's the child of the untraced caller's <c>Origin</c> span, which nobody
 /// exports. Also: a caller's forwarded <c>X-OTel-traceparent</c> with a shared derivation key (the hops
 /// chain under the caller's span), two collectors sharing the key (the same tree), and a topology-hiding
-/// K1 that masks the Call-ID and adds <c>X-CID</c> (a leg change).
+/// K1 that masks the Call-ID and adds <c>X-CID</c> (a leg change); and two collector processes (the
+/// installed tool, one per node) exporting over OTLP what one collector exports.
 /// </summary>
 [Collection(CallTracerTests.Name)]
 public sealed class ZeroTouchTreeTests(ITestOutputHelper output) : TwoProxyTest(output)
@@ -96,6 +101,116 @@ public sealed class ZeroTouchTreeTests(ITestOutputHelper output) : TwoProxyTest(
 
         (Activity k1, _) = AssertChain(flow, answered: call == CallKind.Answered);
         Assert.DoesNotContain(ExportedSpans, s => s.SpanId == k1.ParentSpanId);
+    });
+
+    [InteropTheory]
+    [InlineData(CallKind.Answered)]
+    [InlineData(CallKind.Busy)]
+    public Task Two_collector_processes_export_the_tree_one_collector_exports(CallKind call) => RunAsync(async () =>
+    {
+        // Across processes: the installed collector tool twice, K1's HEP to one and K2's to the other,
+        // each configured with its own node only and the deployment's key, each exporting OTLP/HTTP to a
+        // receiver of its own. What they export must be the very spans (ids, parents, names, kinds) that
+        // one collector exports from all the same packets, and those form the call's one tree.
+        using ToolPackage tool = await ToolPackage.PackAndInstallAsync();
+        using var otlpK1 = new OtlpReceiver(CollectorProcess.NextTcpPort());
+        using var otlpK2 = new OtlpReceiver(CollectorProcess.NextTcpPort());
+        byte[] key = RandomNumberGenerator.GetBytes(32);
+        var processes = new List<CollectorProcess>();
+        Flow flow = await RunCallAsync(call, NodeRule.PerAgent, new FlowOptions
+        {
+            TraceHeaders = false,
+            StartCollectorProcesses = async (k1, k2) =>
+            {
+                var targets = new List<IPEndPoint>();
+                foreach ((uint agent, KamailioProcess node, OtlpReceiver otlp) in new[] { (K1Id, k1, otlpK1), (K2Id, k2, otlpK2) })
+                {
+                    var hep = new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort());
+                    var settings = new Dictionary<string, object>
+                    {
+                        ["HepCapture"] = new Dictionary<string, object>
+                        {
+                            ["Address"] = "127.0.0.1",
+                            ["Port"] = hep.Port,
+                            ["NodeEndPointsByAgent"] = new Dictionary<string, string[]>
+                            {
+                                [agent.ToString(CultureInfo.InvariantCulture)] = [node.Trusted.ToString(), node.Untrusted.ToString()],
+                            },
+                            ["Tracer"] = new Dictionary<string, string> { ["DerivationKey"] = Convert.ToBase64String(key) },
+                        },
+                        ["Exporters"] = new Dictionary<string, object>
+                        {
+                            ["Otlp"] = new Dictionary<string, string> { ["Endpoint"] = $"http://127.0.0.1:{otlp.Port}/", ["Protocol"] = "HttpProtobuf" },
+                            ["Prometheus"] = new Dictionary<string, string> { ["Prefix"] = string.Empty },
+                        },
+                    };
+                    processes.Add(await CollectorProcess.StartAsync(tool, $"collector-{agent}", settings, Transcript, Own));
+                    targets.Add(hep);
+                }
+
+                return [.. targets];
+            },
+        });
+
+        // SIGINT flushes each process's last spans.
+        foreach (CollectorProcess process in processes)
+        {
+            Transcript.Note($"collector {process.Config} output:\n{process.Process.Output}");
+            await process.InterruptAsync();
+        }
+
+        AssertNoTraceHeaderOnTheWire(flow);
+        var exported = new List<(uint Agent, OtlpSpan Span)>();
+        foreach ((uint agent, OtlpReceiver otlp) in new[] { (K1Id, otlpK1), (K2Id, otlpK2) })
+        {
+            IReadOnlyList<OtlpSpan> spans = otlp.Spans;
+            Transcript.Note($"collector of agent {agent} exported: {string.Join("; ", spans)}");
+            Assert.NotEmpty(spans);
+            Assert.All(spans, s => Assert.Equal((long)agent, s.Attributes.GetValueOrDefault("sip.capture.agent_id")));
+            exported.AddRange(spans.Select(s => (agent, s)));
+        }
+
+        // One collector: every copy either relay passed on, in capture order, to one listener that knows
+        // both nodes and has the same key.
+        var options = new HepCaptureOptions { Address = IPAddress.Loopback.ToString(), Port = 0 };
+        options.Tracer.DerivationKey = key;
+        options.NodeEndPointsByAgent[K1Id] = [flow.K1.Trusted.ToString(), flow.K1.Untrusted.ToString()];
+        options.NodeEndPointsByAgent[K2Id] = [flow.K2.Trusted.ToString(), flow.K2.Untrusted.ToString()];
+        HepCaptureListener listener = OwnDisposable(new HepCaptureListener(options));
+        await listener.StartAsync(CancellationToken.None);
+        HepCopy[] copies = [.. flow.Relays.SelectMany(r => r.Copies).OrderBy(c => c.CaptureTime)];
+        using (var sender = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+        {
+            foreach (HepCopy copy in copies)
+            {
+                await sender.SendAsync(copy.Datagram, listener.LocalEndPoint!);
+            }
+        }
+
+        var clock = Stopwatch.StartNew();
+        while (listener.PacketsRecorded + listener.PacketsDropped < copies.Length && clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(copies.Length, listener.PacketsRecorded);
+        FlushSpans();
+        List<Activity> oneCollector = [.. ExportedSpans.Where(s => s.GetTagItem("sip.capture.agent_id") is not null)];
+        AssertChain(flow with { Listeners = [listener], Spans = oneCollector }, answered: call == CallKind.Answered);
+
+        string[] expected = [.. oneCollector.Select(s => Describe((uint)(long)s.GetTagItem("sip.capture.agent_id")!, s.DisplayName, s.Kind == ActivityKind.Server ? 2 : s.Kind == ActivityKind.Client ? 3 : -1, s.TraceId.ToHexString(), s.SpanId.ToHexString(), s.ParentSpanId == default ? string.Empty : s.ParentSpanId.ToHexString())).Order()];
+        string[] actual = [.. exported.Select(e => Describe(e.Agent, e.Span.Name, e.Span.Kind, e.Span.TraceId, e.Span.SpanId, e.Span.ParentSpanId)).Order()];
+        Assert.Equal(expected, actual);
+
+        using (var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            await listener.StopAsync(limit.Token);
+        }
+
+        // A teardown span's own id is random (its parent, the setup span, comes from the call state;
+        // docs/zero-touch-call-trees.md): compared by trace and parent only.
+        static string Describe(uint agent, string name, int kind, string trace, string span, string parent) =>
+            $"agent {agent} {name} kind {kind} trace {trace} span {(name == "sip.call.teardown" ? "(random)" : span)} parent {parent}";
     });
 
     [InteropFact]

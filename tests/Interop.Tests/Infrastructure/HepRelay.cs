@@ -115,6 +115,9 @@ internal sealed class HepRelay : IAsyncDisposable
 /// <param name="Vias">Each Via without its protocol, top first, joined by <c> | </c> (<c>127.0.0.1:5060;branch=z9hG4bK...</c>).</param>
 internal sealed record HepCopy(int Index, uint AgentId, DateTimeOffset CaptureTime, int SourcePort, int DestinationPort, string StartLine, string? Method, int Status, string CSeq, string ToTag, string Vias)
 {
+    /// <summary>The HEP datagram as it came, to send again.</summary>
+    public byte[] Datagram { get; init; } = [];
+
     /// <summary>The method of the CSeq (<c>INVITE</c> of <c>1 INVITE</c>).</summary>
     public string CSeqMethod => CSeq.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? string.Empty;
 
@@ -183,7 +186,10 @@ internal sealed record HepCopy(int Index, uint AgentId, DateTimeOffset CaptureTi
             }
         }
 
-        return new HepCopy(index, hep.CaptureAgentId, hep.Timestamp, hep.SourcePort, hep.DestinationPort, startLine, method, status, cseq, toTag, string.Join(" | ", vias));
+        return new HepCopy(index, hep.CaptureAgentId, hep.Timestamp, hep.SourcePort, hep.DestinationPort, startLine, method, status, cseq, toTag, string.Join(" | ", vias))
+        {
+            Datagram = datagram.ToArray(),
+        };
     }
 
     public override string ToString() =>

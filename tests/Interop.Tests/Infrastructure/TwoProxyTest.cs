@@ -53,13 +53,22 @@ public abstract class TwoProxyTest(ITestOutputHelper output) : InteropTest(outpu
         // The nodes mirror to the collector ports, chosen first so that their configs can name them; the
         // relays bind them once the nodes are up (their readiness probes are not part of the call).
         var collectorA = new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort());
-        IPEndPoint collectorB = flowOptions.TwoCollectors ? new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort()) : collectorA;
+        IPEndPoint collectorB = flowOptions.TwoCollectors || flowOptions.StartCollectorProcesses is not null ? new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort()) : collectorA;
         KamailioProcess k2 = await StartKamailioAsync(callee.EndPoint, hepCollector: collectorB, hepCaptureId: K2Id);
         KamailioProcess k1 = await StartKamailioAsync(k2.Trusted, hepCollector: collectorA, hepCaptureId: K1Id, hideTopology: flowOptions.K1TopologyHiding);
 
         var listeners = new List<HepCaptureListener>();
         var relays = new List<HepRelay>();
-        foreach ((IPEndPoint collector, byte[]? key) in flowOptions.TwoCollectors
+        if (flowOptions.StartCollectorProcesses is { } startProcesses)
+        {
+            IPEndPoint[] targets = await startProcesses(k1, k2);
+            relays.Add(Own(HepRelay.Start(collectorA, targets[0], Transcript)));
+            relays.Add(Own(HepRelay.Start(collectorB, targets[1], Transcript)));
+            Transcript.Note($"HEP relays on {collectorA} -> {targets[0]} and {collectorB} -> {targets[1]} (collector processes)");
+        }
+
+        foreach ((IPEndPoint collector, byte[]? key) in flowOptions.StartCollectorProcesses is not null ? []
+            : flowOptions.TwoCollectors
             ? new[] { (collectorA, flowOptions.DerivationKey), (collectorB, flowOptions.SecondCollectorDerivationKey ?? flowOptions.DerivationKey) }
             : [(collectorA, flowOptions.DerivationKey)])
         {
@@ -118,7 +127,7 @@ public abstract class TwoProxyTest(ITestOutputHelper output) : InteropTest(outpu
         while (quietRounds < 2 && clock.Elapsed < TimeSpan.FromSeconds(8))
         {
             await Task.Delay(400);
-            long received = listeners.Sum(l => l.PacketsReceived);
+            long received = listeners.Count > 0 ? listeners.Sum(l => l.PacketsReceived) : relays.Sum(r => r.Copies.Count);
             bool handled = listeners.All(l => l.PacketsRecorded + l.PacketsDropped >= l.PacketsReceived);
             quietRounds = received == seen && handled ? quietRounds + 1 : 0;
             seen = received;
@@ -177,6 +186,13 @@ public abstract class TwoProxyTest(ITestOutputHelper output) : InteropTest(outpu
 
         /// <summary>With <see cref="TwoCollectors"/>, K2's listener's key when not <see cref="DerivationKey"/>.</summary>
         public byte[]? SecondCollectorDerivationKey { get; init; }
+
+        /// <summary>
+        /// Starts collectors outside the test process once the nodes are up (so that their configs can
+        /// name the nodes' sockets), and gives the HEP endpoints K1's and K2's relays forward to. When set,
+        /// no listener runs in the test process and the flow's spans are the caller's to collect.
+        /// </summary>
+        public Func<KamailioProcess, KamailioProcess, Task<IPEndPoint[]>>? StartCollectorProcesses { get; init; }
 
         /// <summary>What K1 hides of the topology (topoh).</summary>
         public TopologyHiding K1TopologyHiding { get; init; }
