@@ -77,7 +77,7 @@ internal sealed class ToolPackage : IDisposable
     /// packs of the same project write the same files under its obj/. The lock file is held open
     /// exclusively (an advisory lock on Linux, honoured by every .NET process).
     /// </summary>
-    private static async Task<FileStream> LockPackingAsync(string root)
+    internal static async Task<FileStream> LockPackingAsync(string root)
     {
         string file = Path.Combine(root, "artifacts", "collector-pack.lock");
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
