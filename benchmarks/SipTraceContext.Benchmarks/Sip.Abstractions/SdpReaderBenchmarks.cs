@@ -2,6 +2,7 @@ using System.Text;
 using BenchmarkDotNet.Attributes;
 using SipTraceContext.Sip.Ims;
 using SipTraceContext.Sip.Sdp;
+using SipTraceContext.Sip.Syntax;
 
 namespace SipTraceContext.Benchmarks.SipAbstractions;
 

@@ -1,7 +1,7 @@
 using SipTraceContext.Instrumentation;
 using SipTraceContext.Instrumentation.Internal;
 using SipTraceContext.Sip;
-using SipTraceContext.Sip.Ims;
+using SipTraceContext.Sip.Syntax;
 
 namespace SipTraceContext.Capture.Internal;
 
@@ -181,7 +181,7 @@ internal sealed class ViaDirection
                     hasCallId = true;
                     break;
                 case KnownSipHeader.CSeq when !hasCSeq:
-                    if (!SipSyntax.TryParseCSeq(field.UnfoldedValue(), out cseqNumber, out cseqMethod))
+                    if (!SipValueScanner.TryParseCSeq(field.UnfoldedValue(), out cseqNumber, out cseqMethod))
                     {
                         return false;
                     }
@@ -213,7 +213,7 @@ internal sealed class ViaDirection
     // received= and rport= to the Via it relays (RFC 3261 §18.2.1, RFC 3581), so the previous hop's Via
     // is not byte for byte the same in the copy received and the copy relayed.
     private static ulong ViaIdentity(ReadOnlySpan<byte> via) =>
-        Hash(Hash(FnvOffset, SentBy(via), lower: true), SipSyntax.Parameter(via, "branch"u8), lower: true);
+        Hash(Hash(FnvOffset, SentBy(via), lower: true), SipValueScanner.FindParameter(via, "branch"u8), lower: true);
 
     // "SIP/2.0/UDP 192.0.2.5:5060;branch=..." -> "192.0.2.5:5060"
     private static ReadOnlySpan<byte> SentBy(ReadOnlySpan<byte> via)

@@ -7,6 +7,7 @@ using SipTraceContext.Instrumentation.Internal;
 using SipTraceContext.Sip;
 using SipTraceContext.Sip.Ims;
 using SipTraceContext.Sip.Sdp;
+using SipTraceContext.Sip.Syntax;
 
 namespace SipTraceContext.Instrumentation.Ims;
 
@@ -141,7 +142,7 @@ internal static class ImsTelemetry
         // with one malformed parameter): the same header must give the same ims.icid on both kinds of span.
         if ((facts & ImsFacts.Icid) != 0 && reader.TryGetHeader(KnownSipHeader.PChargingVector, out ReadOnlySpan<byte> pcv))
         {
-            ReadOnlySpan<byte> icid = SipSyntax.ChargingId(pcv);
+            ReadOnlySpan<byte> icid = SipValueScanner.FindChargingId(pcv);
             if (!icid.IsEmpty)
             {
                 activity.SetTag(ImsAttributes.Icid, Text(icid));

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using SipTraceContext.Sip.Syntax;
 
 namespace SipTraceContext.Instrumentation.Internal;
 
@@ -32,7 +33,7 @@ internal sealed class AddressFormatter
             return Encoding.UTF8.GetString(value);
         }
 
-        SipSyntax.FindUser(value, out int uriStart, out int userStart, out int userLength);
+        SipValueScanner.FindUser(value, out int uriStart, out int userStart, out int userLength);
 
         // The display name before the URI names the person as plainly as the number does: both go.
         return Replace(value[uriStart..], userStart - uriStart, userLength);
@@ -49,7 +50,7 @@ internal sealed class AddressFormatter
             return Encoding.UTF8.GetString(uri);
         }
 
-        SipSyntax.FindUserInUri(uri, out int userStart, out int userLength);
+        SipValueScanner.FindUserInUri(uri, out int userStart, out int userLength);
         return Replace(uri, userStart, userLength);
     }
 

@@ -3,6 +3,7 @@ using System.Text;
 using SipTraceContext.Conventions;
 using SipTraceContext.Propagation;
 using SipTraceContext.Sip;
+using SipTraceContext.Sip.Syntax;
 
 namespace SipTraceContext.Instrumentation.Internal;
 
@@ -521,12 +522,12 @@ internal sealed partial class CallSpans : IDisposable
         }
 
         activity.SetTag(SipAttributes.Direction, DirectionValue(message.Direction));
-        if (SipSyntax.Transport(facts.TopVia) is { } transport)
+        if (NetworkTransport.FromVia(facts.TopVia) is { } transport)
         {
             activity.SetTag(OtelAttributes.NetworkTransport, transport);
         }
 
-        if (SipSyntax.TryGetHostPort(facts.RequestUri, out ReadOnlySpan<byte> host, out int port))
+        if (SipValueScanner.TryGetHostPort(facts.RequestUri, out ReadOnlySpan<byte> host, out int port))
         {
             activity.SetTag(OtelAttributes.ServerAddress, Text(host));
             if (port > 0)
@@ -538,7 +539,7 @@ internal sealed partial class CallSpans : IDisposable
         // Cross-leg correlators: a B2BUA changes the Call-ID, these survive it.
         if (!headers.SessionId.IsEmpty)
         {
-            activity.SetTag(SipAttributes.SessionId, Text(SipSyntax.SessionUuid(headers.SessionId)));
+            activity.SetTag(SipAttributes.SessionId, Text(SipValueScanner.FindSessionUuid(headers.SessionId)));
         }
 
         if (!headers.XCid.IsEmpty)
@@ -548,7 +549,7 @@ internal sealed partial class CallSpans : IDisposable
 
         if (!headers.ChargingVector.IsEmpty)
         {
-            ReadOnlySpan<byte> icid = SipSyntax.ChargingId(headers.ChargingVector);
+            ReadOnlySpan<byte> icid = SipValueScanner.FindChargingId(headers.ChargingVector);
             if (!icid.IsEmpty)
             {
                 activity.SetTag(ImsAttributes.Icid, Text(icid));

@@ -64,7 +64,7 @@ internal sealed class CallStateMachine
             return default;
         }
 
-        bool isNew = call.NoteResponse(facts.CSeq, facts.Method, status, SipSyntax.Hash(facts.ToTag), message.Direction, out bool retransmission, out bool countRetransmission);
+        bool isNew = call.NoteResponse(facts.CSeq, facts.Method, status, CallStateHash.Of(facts.ToTag), message.Direction, out bool retransmission, out bool countRetransmission);
         if (isNew)
         {
             _metrics.Response(status, method);
@@ -307,7 +307,7 @@ internal sealed class CallStateMachine
     private void OnRequestRepeat(SipTransaction transaction, in RecordedMessage message)
     {
         SipDirection direction = message.Direction;
-        ulong branch = SipSyntax.Hash(message.Facts.Branch);
+        ulong branch = CallStateHash.Of(message.Facts.Branch);
         byte bit = SipTransaction.DirectionBit(direction);
         if ((transaction.RequestDirections & bit) == 0)
         {
@@ -415,8 +415,8 @@ internal sealed class CallStateMachine
         transaction.Start = message.Timestamp;
         transaction.TrackedAtTicks = message.Now;
         transaction.DeadlineTicks = message.Now + _timerBTicks;
-        transaction.Transport = SipSyntax.Transport(facts.TopVia);
-        transaction.SetBranch(message.Direction, SipSyntax.Hash(facts.Branch));
+        transaction.Transport = NetworkTransport.FromVia(facts.TopVia);
+        transaction.SetBranch(message.Direction, CallStateHash.Of(facts.Branch));
         return transaction;
     }
 

@@ -1,5 +1,5 @@
 using SipTraceContext.Sip;
-using SipTraceContext.Sip.Ims;
+using SipTraceContext.Sip.Syntax;
 
 namespace SipTraceContext.Instrumentation.Internal;
 
@@ -53,7 +53,7 @@ internal ref struct SipMessageFacts
         // An unparsable CSeq is reported before a missing header, as a walk in message order would.
         bool hasCSeq = reader.TryGetFirstField(KnownSipHeader.CSeq, out SipHeaderField field);
         ReadOnlySpan<byte> cseqMethod = default;
-        if (hasCSeq && !SipSyntax.TryParseCSeq(field.UnfoldedValue(), out facts.CSeq, out cseqMethod))
+        if (hasCSeq && !SipValueScanner.TryParseCSeq(field.UnfoldedValue(), out facts.CSeq, out cseqMethod))
         {
             problem = "invalid CSeq";
             return false;
@@ -117,7 +117,7 @@ internal ref struct SipMessageFacts
             }
 
             // Only requests are matched by branch (retransmissions, a proxy's copies).
-            facts.Branch = SipSyntax.Parameter(facts.TopVia, "branch"u8);
+            facts.Branch = SipValueScanner.FindParameter(facts.TopVia, "branch"u8);
         }
         else
         {
@@ -127,7 +127,7 @@ internal ref struct SipMessageFacts
         }
 
         facts.Method = SipMethods.Classify(facts.MethodName);
-        facts.ToTag = SipSyntax.Parameter(facts.To, "tag"u8);
+        facts.ToTag = SipValueScanner.FindParameter(facts.To, "tag"u8);
         problem = null;
         return true;
     }
@@ -164,7 +164,7 @@ internal ref struct SipSpanHeaders
     public static SipSpanHeaders Read(in SipMessageReader reader, ReadOnlySpan<byte> from, bool userAgent)
     {
         var headers = default(SipSpanHeaders);
-        headers.FromTag = SipSyntax.Parameter(from, "tag"u8);
+        headers.FromTag = SipValueScanner.FindParameter(from, "tag"u8);
         SipMessageFacts.TryGet(in reader, "Session-ID"u8, out headers.SessionId);
         SipMessageFacts.TryGet(in reader, "X-CID"u8, out headers.XCid);
         SipMessageFacts.TryGet(in reader, "P-Charging-Vector"u8, out headers.ChargingVector);

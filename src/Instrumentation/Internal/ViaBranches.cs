@@ -1,5 +1,5 @@
 using SipTraceContext.Sip;
-using SipTraceContext.Sip.Ims;
+using SipTraceContext.Sip.Syntax;
 
 namespace SipTraceContext.Instrumentation.Internal;
 
@@ -45,7 +45,7 @@ internal ref struct ViaBranches
         {
             foreach (ReadOnlySpan<byte> entry in new SipValueList(field.UnfoldedValue()))
             {
-                if (!branches.Add(SipSyntax.Parameter(entry, "branch"u8)))
+                if (!branches.Add(SipValueScanner.FindParameter(entry, "branch"u8)))
                 {
                     return branches;
                 }

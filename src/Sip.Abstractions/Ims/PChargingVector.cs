@@ -1,4 +1,5 @@
 using SipTraceContext.Sip.Internal;
+using SipTraceContext.Sip.Syntax;
 
 namespace SipTraceContext.Sip.Ims;
 

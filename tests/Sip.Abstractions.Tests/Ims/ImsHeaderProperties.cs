@@ -3,6 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using SipTraceContext.Sip.Ims;
+using SipTraceContext.Sip.Syntax;
 
 namespace SipTraceContext.Sip.Tests.Ims;
 
@@ -77,6 +78,20 @@ public sealed class ImsHeaderProperties
                     Text(a.OrigIoi) == (v.OrigIoi ?? "") && Text(b.OrigIoi) == (v.OrigIoi ?? "") &&
                     Text(a.TermIoi) == (v.TermIoi ?? "") && Text(b.TermIoi) == (v.TermIoi ?? "") &&
                     Text(a.IcidGeneratedAt) == (v.GeneratedAt ?? "") && Text(b.IcidGeneratedAt) == (v.GeneratedAt ?? "");
+            });
+
+    [Property(MaxTest = 300)]
+    public Property The_lenient_icid_is_the_strict_one_wherever_the_strict_mode_accepts() =>
+        Prop.ForAll(
+            Vectors.ToArbitrary(),
+            Gen.ArrayOf(Gen.Choose(0, 9), 8).ToArbitrary(),
+            Gen.Elements(("", false), (" ", true), ("\t", false), ("", true)).ToArbitrary(),
+            (v, order, layout) =>
+            {
+                (string space, bool quote) = layout;
+                byte[] value = Encoding.ASCII.GetBytes(Render(v, quoteIcid: quote, quoteIoi: !quote, order, space));
+                return PChargingVector.TryParse(value, out PChargingVector strict)
+                    && Text(SipValueScanner.FindChargingId(value)) == Text(strict.IcidValue);
             });
 
     private sealed record Identity(string Uri, string? Display, bool Angle, string Parameters);

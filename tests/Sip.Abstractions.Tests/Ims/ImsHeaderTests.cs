@@ -1,5 +1,6 @@
 using System.Text;
 using SipTraceContext.Sip.Ims;
+using SipTraceContext.Sip.Syntax;
 
 namespace SipTraceContext.Sip.Tests.Ims;
 
@@ -171,8 +172,8 @@ public sealed class ImsHeaderTests
     [Fact]
     public void Strict_parsers_reject_these_values_whole()
     {
-        // One malformed part makes the whole value invalid here; the call tracer's lenient reader
-        // still reads these (Instrumentation.Tests, SipSyntaxTests).
+        // One malformed part makes the whole value invalid in the strict mode; the lenient mode still
+        // reads these (LenientValueTests).
         Assert.False(SipNameAddress.TryParse("<sip:bob@biloxi.example.com>;tag=a1;x-info=two words"u8, out _));
         Assert.False(PChargingVector.TryParse("icid-value=AyretyU0dm+6O2IrT5tAFrbHLso=;orig-ioi=home1.net"u8, out _));
         Assert.False(SipSessionId.TryParse("ab30317f1a784dc48ff824d0d3715d86;remote=unknown"u8, out _));

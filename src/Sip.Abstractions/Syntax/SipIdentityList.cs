@@ -1,4 +1,4 @@
-namespace SipTraceContext.Sip.Ims;
+namespace SipTraceContext.Sip.Syntax;
 
 /// <summary>
 /// Reads the identities of a <c>P-Asserted-Identity</c> (RFC 3325 §9.1) or <c>P-Preferred-Identity</c>

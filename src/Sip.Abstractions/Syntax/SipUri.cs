@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace SipTraceContext.Sip.Ims;
+namespace SipTraceContext.Sip.Syntax;
 
 /// <summary>The parts of a SIP, SIPS or TEL URI that tracing needs: the scheme and the user part (to redact it).</summary>
 internal static class SipUri

@@ -1,25 +1,19 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
-using SipTraceContext.Conventions;
-using SipTraceContext.Sip.Ims;
 
-namespace SipTraceContext.Instrumentation.Internal;
+namespace SipTraceContext.Sip.Syntax;
 
 /// <summary>
-/// The few pieces of SIP header grammar the tracer needs (RFC 3261 §25.1), read from UTF-8 spans
-/// without allocating. They are lenient: they find what they need and never throw.
+/// The lenient mode of the value grammar: read what can be read and never reject a whole value for
+/// one malformed part. The tracer's tags, redaction and correlators use it, because a message the
+/// strict mode refuses (one bad parameter, an unquoted base64 icid) is still a message to trace.
+/// Both modes share the lexical pieces: quoted strings, separators outside quotes and brackets.
 /// </summary>
-internal static class SipSyntax
+internal static partial class SipValueScanner
 {
-    private const byte Semicolon = (byte)';';
-    private const byte Quote = (byte)'"';
-    private const byte LessThan = (byte)'<';
-    private const byte GreaterThan = (byte)'>';
-    private const byte Slash = (byte)'/';
     private const byte Colon = (byte)':';
     private const byte At = (byte)'@';
-    private const byte Equal = (byte)'=';
 
     private static readonly SearchValues<byte> s_whitespace = SearchValues.Create(" \t\r\n"u8);
     private static readonly SearchValues<byte> s_notInUri = SearchValues.Create(" \t\r\n\"<>"u8);
@@ -29,124 +23,31 @@ internal static class SipSyntax
     private static readonly SearchValues<byte> s_parameterEnd = SearchValues.Create(";, \t\r\n"u8);
 
     /// <summary>
-    /// The transport of a via-parm (<c>SIP/2.0/UDP host</c>) as the <c>network.transport</c> value:
-    /// TLS and WebSocket run over TCP; <see langword="null"/> when unknown.
-    /// </summary>
-    public static string? Transport(ReadOnlySpan<byte> via)
-    {
-        int end = via.IndexOfAny(s_whitespace);
-        ReadOnlySpan<byte> protocol = end < 0 ? via : via[..end];
-        int slash = protocol.LastIndexOf(Slash);
-        if (slash < 0)
-        {
-            return null;
-        }
-
-        ReadOnlySpan<byte> transport = protocol[(slash + 1)..];
-        if (Ascii.EqualsIgnoreCase(transport, "UDP"u8))
-        {
-            return OtelAttributes.NetworkTransportValues.Udp;
-        }
-
-        if (Ascii.EqualsIgnoreCase(transport, "TCP"u8) || Ascii.EqualsIgnoreCase(transport, "TLS"u8)
-            || Ascii.EqualsIgnoreCase(transport, "WS"u8) || Ascii.EqualsIgnoreCase(transport, "WSS"u8))
-        {
-            return OtelAttributes.NetworkTransportValues.Tcp;
-        }
-
-        // The conventions record SCTP (and TLS over SCTP) as 'sctp', which has no generated constant.
-        return Ascii.EqualsIgnoreCase(transport, "SCTP"u8) || Ascii.EqualsIgnoreCase(transport, "TLS-SCTP"u8)
-            ? "sctp"
-            : null;
-    }
-
-    /// <summary>
     /// A header parameter (<c>;name=value</c>) of a value, outside any &lt;URI&gt; and quoted string
-    /// (URI parameters are not header parameters). Empty when absent or valueless.
+    /// (URI parameters are not header parameters), without its quotes. Empty when absent, valueless,
+    /// or behind an unterminated quote or bracket. Lenient: other parameters may be malformed.
     /// </summary>
-    // Not SipNameAddress.TryGetParameter: it rejects the whole value for one bad parameter, and a tag must survive that.
-    public static ReadOnlySpan<byte> Parameter(ReadOnlySpan<byte> value, ReadOnlySpan<byte> name)
+    public static ReadOnlySpan<byte> FindParameter(ReadOnlySpan<byte> value, ReadOnlySpan<byte> name)
     {
-        // A quoted display name may hold ';', '<' or '>': walk it byte by byte. Otherwise jump from
-        // one ';' to the next past the URI, which is what nearly every header looks like.
-        if (value.Contains(Quote))
-        {
-            return QuotedParameter(value, name);
-        }
-
         ReadOnlySpan<byte> rest = value;
-        int angle = rest.IndexOf(LessThan);
-        if (angle >= 0)
-        {
-            int close = rest[angle..].IndexOf(GreaterThan);
-            if (close < 0)
-            {
-                return default;
-            }
-
-            rest = rest[(angle + close + 1)..];
-        }
-
         while (true)
         {
-            int semicolon = rest.IndexOf(Semicolon);
+            int semicolon = IndexOfSeparator(rest, Semicolon);
             if (semicolon < 0)
             {
                 return default;
             }
 
             rest = rest[(semicolon + 1)..];
-            if (TryMatch(rest, name, out ReadOnlySpan<byte> parameter))
+            if (TryMatchParameter(rest, name, out ReadOnlySpan<byte> parameter))
             {
                 return parameter;
             }
         }
-    }
-
-    private static ReadOnlySpan<byte> QuotedParameter(ReadOnlySpan<byte> value, ReadOnlySpan<byte> name)
-    {
-        int i = 0;
-        bool inQuotes = false;
-        bool inAngle = false;
-        while (i < value.Length)
-        {
-            byte b = value[i];
-            if (inQuotes)
-            {
-                if (b == (byte)'\\')
-                {
-                    i++;
-                }
-                else if (b == Quote)
-                {
-                    inQuotes = false;
-                }
-            }
-            else if (b == Quote)
-            {
-                inQuotes = true;
-            }
-            else if (b == LessThan)
-            {
-                inAngle = true;
-            }
-            else if (b == GreaterThan)
-            {
-                inAngle = false;
-            }
-            else if (b == Semicolon && !inAngle && TryMatch(value[(i + 1)..], name, out ReadOnlySpan<byte> parameter))
-            {
-                return parameter;
-            }
-
-            i++;
-        }
-
-        return default;
     }
 
     // Whether a parameter list continuing at 'rest' starts with name=value; the value without quotes.
-    private static bool TryMatch(ReadOnlySpan<byte> rest, ReadOnlySpan<byte> name, out ReadOnlySpan<byte> parameter)
+    private static bool TryMatchParameter(ReadOnlySpan<byte> rest, ReadOnlySpan<byte> name, out ReadOnlySpan<byte> parameter)
     {
         parameter = default;
         rest = rest.TrimStart(" \t"u8);
@@ -162,13 +63,15 @@ internal static class SipSyntax
         }
 
         parameter = after[1..].TrimStart(" \t"u8);
-        int end = parameter.IndexOfAny(s_parameterEnd);
-        parameter = end < 0 ? parameter : parameter[..end];
-        if (parameter.Length >= 2 && parameter[0] == Quote && parameter[^1] == Quote)
+        if (!parameter.IsEmpty && parameter[0] == Quote)
         {
-            parameter = parameter[1..^1];
+            // A quoted value may hold ';', ',' and spaces; an unterminated one runs to the end.
+            parameter = Unquote(parameter);
+            return true;
         }
 
+        int end = parameter.IndexOfAny(s_parameterEnd);
+        parameter = end < 0 ? parameter : parameter[..end];
         return true;
     }
 
@@ -203,20 +106,19 @@ internal static class SipSyntax
     /// <param name="uriStart">Offset of the URI, or of the '&lt;' that encloses it.</param>
     /// <param name="userStart">Offset of the user part.</param>
     /// <param name="userLength">Length of the user part; 0 when there is none.</param>
-    // Not SipNameAddress: it rejects a value with any malformed part, and redaction must not depend on the rest being valid.
     public static void FindUser(ReadOnlySpan<byte> value, out int uriStart, out int userStart, out int userLength)
     {
         uriStart = 0;
         userStart = 0;
         userLength = 0;
-        int angle = IndexOfOutsideQuotes(value, LessThan);
+        int angle = IndexOfOutsideQuotes(value, LeftAngle);
         int uriEnd;
         int schemeFrom;
         if (angle >= 0)
         {
             uriStart = angle;
             schemeFrom = angle + 1;
-            int close = value[schemeFrom..].IndexOf(GreaterThan);
+            int close = value[schemeFrom..].IndexOf(RightAngle);
             uriEnd = close < 0 ? value.Length : schemeFrom + close;
         }
         else
@@ -280,7 +182,7 @@ internal static class SipSyntax
         if (SipUri.TryGetUserPart(uri, out userStart, out userLength))
         {
             // SipUri ends a SIP user at the first '@'; a lenient 'sip:john@corp.example@sbc' would leave
-            // 'corp.example' readable. No '@' follows the host unescaped, and server.address is read after the last one too.
+            // 'corp.example' readable. No '@' follows the host unescaped, and the host is read after the last one too.
             if (scheme != SipUriScheme.Tel)
             {
                 userLength = uri.LastIndexOf(At) - userStart;
@@ -304,7 +206,7 @@ internal static class SipSyntax
         }
     }
 
-    /// <summary>The host and port of a request URI (<c>sip:user@host:port;params</c>), for <c>server.address</c>/<c>server.port</c>.</summary>
+    /// <summary>The host and port of a SIP or SIPS URI (<c>sip:user@host:port;params</c>); a TEL URI names no host.</summary>
     public static bool TryGetHostPort(ReadOnlySpan<byte> uri, out ReadOnlySpan<byte> host, out int port)
     {
         host = default;
@@ -317,10 +219,10 @@ internal static class SipSyntax
             return false;
         }
 
-        // SipUri reads no host, so it is found here. The user part may hold ';', '?', ',' and '/' (RFC 3261
-        // user-unreserved; number portability writes sip:+15551234567;npdi;rn=+15550000000@host): only '@' ends it,
-        // and cutting at the first ';' instead made the number the host. '@' appears nowhere after the host
-        // unescaped; taking the last one also keeps a lenient 'sip:john@corp.example@sbc' user out of the host.
+        // The user part may hold ';', '?', ',' and '/' (RFC 3261 user-unreserved; number portability writes
+        // sip:+15551234567;npdi;rn=+15550000000@host): only '@' ends it, and cutting at the first ';' instead
+        // made the number the host. '@' appears nowhere after the host unescaped; taking the last one also keeps
+        // a lenient 'sip:john@corp.example@sbc' user out of the host.
         ReadOnlySpan<byte> rest = uri[(uri.IndexOf(Colon) + 1)..];
         ReadOnlySpan<byte> hostPort = rest[(rest.LastIndexOf(At) + 1)..];
         int end;
@@ -380,11 +282,11 @@ internal static class SipSyntax
 
     /// <summary>
     /// The icid-value of a P-Charging-Vector value (RFC 7315 §4.6), which is its first parameter: a quoted-string
-    /// without its quotes (escapes as written), or the unquoted value up to the next <c>;</c>. Both the call tracer and
-    /// the IMS helpers read <c>ims.icid</c> here, so the same header gives the same value.
+    /// without its quotes (escapes as written), or the unquoted value up to the next <c>;</c>. The call tracer and
+    /// the IMS helpers both read <c>ims.icid</c> here, so the same header gives the same value; the strict
+    /// <c>PChargingVector</c> refuses an unquoted base64 icid ('=' is not a token character).
     /// </summary>
-    // Not PChargingVector: it rejects the value for one bad parameter, or for an unquoted base64 icid ('=' is not a token character).
-    public static ReadOnlySpan<byte> ChargingId(ReadOnlySpan<byte> value)
+    public static ReadOnlySpan<byte> FindChargingId(ReadOnlySpan<byte> value)
     {
         ReadOnlySpan<byte> name = "icid-value"u8;
         ReadOnlySpan<byte> rest = value;
@@ -405,6 +307,16 @@ internal static class SipSyntax
         return default;
     }
 
+    /// <summary>
+    /// The local-uuid of a Session-ID value (RFC 7989): everything before its parameters, as sent (the strict
+    /// <c>SipSessionId</c> refuses a value whose UUIDs or parameters are malformed).
+    /// </summary>
+    public static ReadOnlySpan<byte> FindSessionUuid(ReadOnlySpan<byte> value)
+    {
+        int semicolon = value.IndexOf(Semicolon);
+        return (semicolon < 0 ? value : value[..semicolon]).Trim(" \t"u8);
+    }
+
     // A quoted-string runs to its closing quote; an unterminated one to the end. An unquoted value is returned as it
     // is: '=' ends no value, which keeps an unquoted base64 icid whole.
     private static ReadOnlySpan<byte> Unquote(ReadOnlySpan<byte> written)
@@ -414,56 +326,12 @@ internal static class SipSyntax
             return written;
         }
 
-        int close = ClosingQuote(written);
-        return close < 0 ? written[1..] : written[1..close];
+        int length = QuotedStringLength(written);
+        return length < 0 ? written[1..] : written[1..(length - 1)];
     }
 
-    // The offset of the quote that closes the quoted-string opening at value[0] (a backslash escapes the next
-    // byte, RFC 3261 quoted-pair); -1 when it is unterminated.
-    private static int ClosingQuote(ReadOnlySpan<byte> value)
-    {
-        for (int i = 1; i < value.Length; i++)
-        {
-            if (value[i] == (byte)'\\')
-            {
-                i++;
-            }
-            else if (value[i] == Quote)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    /// <summary>The local-uuid of a Session-ID value (RFC 7989): everything before its parameters.</summary>
-    // Not SipSessionId: it rejects a value whose UUIDs or parameters are malformed; the tracer records the correlator as sent.
-    public static ReadOnlySpan<byte> SessionUuid(ReadOnlySpan<byte> value)
-    {
-        int semicolon = value.IndexOf(Semicolon);
-        return (semicolon < 0 ? value : value[..semicolon]).Trim(" \t"u8);
-    }
-
-    /// <summary>
-    /// A 64-bit FNV-1a hash: transaction branches and To tags are compared by hash, so call state
-    /// keeps no copy of them. A collision could only make a copy of a message look like a
-    /// retransmission, never lose a span.
-    /// </summary>
-    public static ulong Hash(ReadOnlySpan<byte> value)
-    {
-        const ulong OffsetBasis = 14695981039346656037UL;
-        const ulong Prime = 1099511628211UL;
-        ulong hash = OffsetBasis;
-        foreach (byte b in value)
-        {
-            hash = (hash ^ b) * Prime;
-        }
-
-        // 0 means "absent" in call state.
-        return hash == 0 ? 1 : hash;
-    }
-
+    // The offset of the first 'wanted' outside quoted-strings (angle brackets are not special); -1 when none,
+    // or when an unterminated quote comes first.
     private static int IndexOfOutsideQuotes(ReadOnlySpan<byte> value, byte wanted)
     {
         // One vectorized search to the next quote or wanted byte; a quoted-string is stepped over whole.
@@ -482,13 +350,13 @@ internal static class SipSyntax
                 return found;
             }
 
-            int close = ClosingQuote(value[found..]);
-            if (close < 0)
+            int length = QuotedStringLength(value[found..]);
+            if (length < 0)
             {
                 return -1;
             }
 
-            from = found + close + 1;
+            from = found + length;
         }
     }
 }

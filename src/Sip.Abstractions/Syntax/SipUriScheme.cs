@@ -1,4 +1,4 @@
-namespace SipTraceContext.Sip.Ims;
+namespace SipTraceContext.Sip.Syntax;
 
 /// <summary>The URI schemes an IMS identity is written in.</summary>
 internal enum SipUriScheme

@@ -1,12 +1,12 @@
 using SipTraceContext.Sip.Internal;
 
-namespace SipTraceContext.Sip.Ims;
+namespace SipTraceContext.Sip.Syntax;
 
 /// <summary>
 /// Scanning of RFC 3261 header values that the IMS header parsers share: separators outside
 /// quoted strings and angle brackets, quoted-string bounds, and <c>;name=value</c> parameters.
 /// </summary>
-internal static class SipValueScanner
+internal static partial class SipValueScanner
 {
     public const byte Quote = (byte)'"';
     public const byte Backslash = (byte)'\\';

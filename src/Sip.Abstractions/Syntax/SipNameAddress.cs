@@ -1,6 +1,6 @@
 using SipTraceContext.Sip.Internal;
 
-namespace SipTraceContext.Sip.Ims;
+namespace SipTraceContext.Sip.Syntax;
 
 /// <summary>
 /// A <c>name-addr</c> or <c>addr-spec</c> with its header parameters, as in From, To, Contact and the

@@ -1,4 +1,4 @@
-namespace SipTraceContext.Sip.Ims;
+namespace SipTraceContext.Sip.Syntax;
 
 /// <summary>
 /// Enumerates the comma-separated elements of a header value (RFC 3261 §7.3.1), skipping commas

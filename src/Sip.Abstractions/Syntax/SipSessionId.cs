@@ -1,6 +1,6 @@
 using SipTraceContext.Sip.Internal;
 
-namespace SipTraceContext.Sip.Ims;
+namespace SipTraceContext.Sip.Syntax;
 
 /// <summary>A <c>Session-ID</c> header value (RFC 7989): the local and remote UUIDs of an end-to-end session.</summary>
 internal readonly ref struct SipSessionId
