@@ -98,7 +98,14 @@ public abstract class ImsCscf : IAsyncDisposable
     }
 
     /// <summary>Ends a span with the final response to the request it forwarded.</summary>
-    protected static Action<byte[]> EndOn(ImsSpan span) => response => span.EndWithResponse(response);
+    protected static Action<byte[]> EndOn(ImsSpan span) => response => End(span, SipText.Status(response));
+
+    /// <summary>Records a span's outcome and ends it: here the outcome and the end arrive together.</summary>
+    protected static void End(ImsSpan span, int resultCode)
+    {
+        span.SetResultCode(resultCode);
+        span.Dispose();
+    }
 
     /// <summary>The flow's options with this node's metric tags, so its IMS measurements are its own series.</summary>
     protected static ImsNodeOptions ForNode(ImsNodeOptions options, string node)
@@ -183,7 +190,7 @@ public sealed class PcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Pcscf)
             using (ImsSpan ipsec = Mark(_ims.StartIpsecSetup(register)))
             {
                 await Task.Delay(ImsTimings.Ipsec);
-                ipsec.End(0x1000 + Interlocked.Increment(ref _securityAssociations)); // the SPI of the new association
+                ipsec.SetResultCode(0x1000 + Interlocked.Increment(ref _securityAssociations)); // the SPI of the new association
             }
 
             Relay(register.Forward.ToArray(), new SipHop.RequestEdits { PushRoutes = [IcscfRoute] }, EndOn(register));
@@ -199,7 +206,7 @@ public sealed class PcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Pcscf)
             using (ImsSpan rx = Mark(_ims.StartRxAar(invite, $"pcscf.demo;{session};1")))
             {
                 await Task.Delay(ImsTimings.Rx);
-                rx.End(2001); // DIAMETER_SUCCESS
+                rx.SetResultCode(2001); // DIAMETER_SUCCESS
             }
 
             Relay(invite.Forward.ToArray(), new SipHop.RequestEdits { PushRoutes = [ScscfRoute], RecordRoute = true }, EndOn(invite));
@@ -248,7 +255,7 @@ public sealed class IcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Icscf)
             if (Locate(called) is not { } location)
             {
                 Reply(request, 404, "Not Found");
-                invite.End(404);
+                End(invite, 404);
                 return;
             }
 
@@ -264,7 +271,7 @@ public sealed class IcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Icscf)
     {
         using ImsSpan query = Mark(_ims.StartHssQuery(parent, command));
         await Task.Delay(ImsTimings.Hss);
-        query.End(2001); // DIAMETER_SUCCESS
+        query.SetResultCode(2001); // DIAMETER_SUCCESS
     }
 }
 
@@ -297,7 +304,7 @@ public sealed class ScscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Scscf)
             using (ImsSpan sar = Mark(_ims.StartHssQuery(request, ImsAttributes.HssCommandValues.Sar)))
             {
                 await Task.Delay(ImsTimings.Hss);
-                sar.End(2001);
+                sar.SetResultCode(2001);
             }
 
             Reply(request, 200, "OK");
@@ -305,8 +312,8 @@ public sealed class ScscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Scscf)
         else if (method == "INVITE" && returning is not null && _atApplicationServer.TryRemove(returning, out Invocation? returned))
         {
             // The AS routed the request back: its part is done, and so is the filter evaluation (one match).
-            returned.AsInvoke.End();
-            returned.FilterEvaluation.End(1);
+            returned.AsInvoke.Dispose();
+            End(returned.FilterEvaluation, 1);
             byte[] onward = returned.Invite.Inject(request);
             Relay(onward, new SipHop.RequestEdits { PushRoutes = [IcscfRoute] }, EndOn(returned.Invite));
         }
@@ -316,7 +323,7 @@ public sealed class ScscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Scscf)
             using (ImsSpan profile = Mark(_ims.StartHssQuery(invite, ImsAttributes.HssCommandValues.Sar)))
             {
                 await Task.Delay(ImsTimings.Hss);
-                profile.End(2001);
+                profile.SetResultCode(2001);
             }
 
             ImsSpan filters = Mark(_ims.StartIfcEvaluation(invite));
@@ -336,9 +343,9 @@ public sealed class ScscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Scscf)
             {
                 if (_atApplicationServer.TryRemove(token, out Invocation? answeredByAs))
                 {
-                    answeredByAs.AsInvoke.EndWithResponse(response);
-                    answeredByAs.FilterEvaluation.End(1);
-                    answeredByAs.Invite.EndWithResponse(response);
+                    End(answeredByAs.AsInvoke, SipText.Status(response));
+                    End(answeredByAs.FilterEvaluation, 1);
+                    End(answeredByAs.Invite, SipText.Status(response));
                 }
             });
         }

@@ -38,8 +38,8 @@ public sealed class IcscfInstrumentation : ImsNode
         StartHop(request, ImsSpanNames.IcscfInvite, ImsSpanRole.CscfRequest, ImsFacts.CalledParty | ImsFacts.Icid, CoreTrust, injectOnForward: true);
 
     /// <summary>
-    /// Starts <c>ims.icscf.hss_query</c> under one of this node's spans; end it with the Diameter Result-Code,
-    /// which records <c>ims.hss.query_latency</c>.
+    /// Starts <c>ims.icscf.hss_query</c> under one of this node's spans; its result code is the Diameter Result-Code,
+    /// and ending it records <c>ims.hss.query_latency</c>.
     /// </summary>
     /// <param name="parent">The <c>ims.icscf.register</c> or <c>ims.icscf.invite</c> span.</param>
     /// <param name="command">The Cx command, one of <see cref="ImsAttributes.HssCommandValues"/> (UAR or LIR).</param>

@@ -6,11 +6,15 @@ namespace SipTraceContext.Instrumentation.Ims;
 
 /// <summary>
 /// One span an IMS node helper started: the <see cref="System.Diagnostics.Activity"/> (or <c>null</c> when
-/// nobody listens or it was not sampled), the bytes the node forwards, and how to end it. Ending records the
-/// IMS metric of the span, if it has one.
+/// nobody listens or it was not sampled), its outcome, and the trace headers of the messages the node sends for
+/// it. Disposing it ends it and records the IMS metric of the span, if it has one.
 /// </summary>
 /// <remarks>
-/// <para>The meaning of the code passed to <see cref="End(int)"/> depends on the span:</para>
+/// <para>
+/// End it by disposing it, best with a <c>using</c> declaration, after recording its outcome with
+/// <see cref="SetResultCode"/> and, for a failure the node itself sees, <see cref="SetErrorType"/>. The meaning of
+/// the result code depends on the span:
+/// </para>
 /// <list type="bullet">
 /// <item><description>CSCF request spans (<c>ims.pcscf.register</c>, <c>ims.pcscf.invite</c>, <c>ims.icscf.*</c> requests,
 /// <c>ims.scscf.invite</c>): the SIP status code of the final response, recorded as <c>ims.response_code</c>.</description></item>
@@ -20,7 +24,10 @@ namespace SipTraceContext.Instrumentation.Ims;
 /// <item><description><c>ims.scscf.ifc_eval</c>: the number of matching filter criteria, <c>ims.ifc.matching_count</c>.</description></item>
 /// <item><description><c>ims.scscf.as_invoke</c>: the status code of the application server's response, <c>ims.as.response</c>.</description></item>
 /// </list>
-/// <para>An instance is ended once; later calls to <c>End</c> are ignored. It is not meant to be ended from two threads at once.</para>
+/// <para>
+/// It ends once: disposing it again does nothing, and neither does recording an outcome after it ended. Recording
+/// and ending are not meant to race on two threads.
+/// </para>
 /// </remarks>
 public sealed class ImsSpan : IDisposable
 {
@@ -32,6 +39,8 @@ public sealed class ImsSpan : IDisposable
     private readonly bool _recordMetrics;
     private readonly long _started;
     private string? _errorType;
+    private int _code;
+    private bool _hasCode;
     private int _ended;
 
     internal ImsSpan(ImsNode node, Activity? activity, ImsSpanRole role, ReadOnlyMemory<byte> forward, bool recordMetrics, in ActivityContext fallback = default)
@@ -85,55 +94,63 @@ public sealed class ImsSpan : IDisposable
     /// <returns>The message to send.</returns>
     public byte[] Inject(ReadOnlySpan<byte> message) => _node.Inject(message, _context);
 
-    /// <summary>Marks the span failed: sets <c>error.type</c> and the error status (a failure the node itself
-    /// reports, such as a timeout, is Error on any span kind). End it afterwards.</summary>
-    /// <param name="errorType">A low-cardinality error type, such as a timeout or a Diameter result name.</param>
-    public void Fail(string errorType)
+    /// <summary>
+    /// Records the outcome of the span, applied when it ends: a code whose meaning depends on the span (see the
+    /// remarks of <see cref="ImsSpan"/>). A later call replaces an earlier one; a call after the span ended is ignored.
+    /// </summary>
+    /// <param name="code">The result code: for a CSCF request span, the status code of the final SIP response.</param>
+    public void SetResultCode(int code)
     {
-        ArgumentException.ThrowIfNullOrEmpty(errorType);
-        _errorType = errorType;
-        if (Activity is { } activity)
+        if (Volatile.Read(ref _ended) == 0)
         {
-            activity.SetTag(OtelAttributes.ErrorType, errorType);
-            activity.SetStatus(ActivityStatusCode.Error);
+            _code = code;
+            _hasCode = true;
         }
     }
 
-    /// <summary>Ends the span with a result code whose meaning depends on the span (see the remarks of <see cref="ImsSpan"/>).</summary>
-    /// <param name="code">The result code.</param>
-    public void End(int code) => EndCore(code, hasCode: true);
-
-    /// <summary>Ends a CSCF request span with the raw SIP response the node returns (its status code is recorded).</summary>
-    /// <param name="response">The raw SIP response.</param>
-    public void EndWithResponse(ReadOnlySpan<byte> response)
+    /// <summary>
+    /// Marks the span failed, applied when it ends: <c>error.type</c> and the Error status (a failure the node
+    /// itself reports, such as a timeout, is an error on any span kind). It takes precedence over the error type a
+    /// failed <see cref="SetResultCode"/> would record. A call after the span ended is ignored.
+    /// </summary>
+    /// <param name="errorType">A low-cardinality error type, such as a timeout or a Diameter result name.</param>
+    /// <exception cref="ArgumentException"><paramref name="errorType"/> is <see langword="null"/> or empty.</exception>
+    public void SetErrorType(string errorType)
     {
-        int status = ImsTelemetry.ReadStatusCode(response);
-        EndCore(status, hasCode: status > 0);
+        ArgumentException.ThrowIfNullOrEmpty(errorType);
+        if (Volatile.Read(ref _ended) == 0)
+        {
+            _errorType = errorType;
+        }
     }
 
-    /// <summary>Ends the span without a result code.</summary>
-    public void End() => EndCore(0, hasCode: false);
-
-    /// <summary>Ends the span without a result code if it was not ended yet.</summary>
-    public void Dispose() => End();
-
-    private void EndCore(int code, bool hasCode)
+    /// <summary>
+    /// Ends the span with the outcome recorded so far, and records its IMS metric if it has one. Only the first
+    /// call ends it; later calls do nothing.
+    /// </summary>
+    public void Dispose()
     {
         if (Interlocked.Exchange(ref _ended, 1) != 0)
         {
             return;
         }
 
-        if (hasCode)
+        if (_errorType is not null && Activity is { } activity)
         {
-            ApplyCode(code);
+            activity.SetTag(OtelAttributes.ErrorType, _errorType);
+            activity.SetStatus(ActivityStatusCode.Error);
+        }
+
+        if (_hasCode)
+        {
+            ApplyCode(_code);
         }
 
         Activity?.Stop();
         double elapsed = Stopwatch.GetElapsedTime(_started).TotalSeconds * MillisecondsPerSecond;
         if (_recordMetrics)
         {
-            Record(elapsed, code, hasCode);
+            Record(elapsed, _code, _hasCode);
         }
     }
 

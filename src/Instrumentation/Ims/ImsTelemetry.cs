@@ -175,13 +175,6 @@ internal static class ImsTelemetry
             : null;
     }
 
-    /// <summary>The status code of a raw SIP response, or 0 when it is not a readable response.</summary>
-    public static int ReadStatusCode(ReadOnlySpan<byte> response)
-    {
-        var reader = new SipMessageReader(response);
-        return reader.IsResponse ? reader.StatusCode : 0;
-    }
-
     private static bool TryGetAddressUri(ReadOnlySpan<byte> value, out ReadOnlySpan<byte> uri)
     {
         if (SipNameAddress.TryParse(value, out SipNameAddress address) && !address.Uri.IsEmpty)

@@ -29,25 +29,25 @@ public sealed class ImsNodeOptionsTests
         for (int i = 0; i < 2; i++)
         {
             ImsSpan invite = east.StartInvite(Invite($"east-{i}@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}"));
-            east.StartHssQuery(invite, ImsAttributes.HssCommandValues.Sar).End(2001);
-            invite.End(200);
+            east.StartHssQuery(invite, ImsAttributes.HssCommandValues.Sar).EndWith(2001);
+            invite.EndWith(200);
         }
 
         ImsSpan westInvite = west.StartInvite(Invite("west@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}"));
-        west.StartHssQuery(westInvite, ImsAttributes.HssCommandValues.Sar).End(5001);
+        west.StartHssQuery(westInvite, ImsAttributes.HssCommandValues.Sar).EndWith(5001);
         ImsSpan ifc = west.StartIfcEvaluation(westInvite);
-        west.StartAsInvoke(ifc, westInvite.Forward.Span, "sip:as.ims.example.com;lr", "mmtel").End(200);
-        ifc.End(1);
-        westInvite.End(200);
-        untagged.StartInvite(Invite("untagged@192.0.2.10")).End(200);
+        west.StartAsInvoke(ifc, westInvite.Forward.Span, "sip:as.ims.example.com;lr", "mmtel").EndWith(200);
+        ifc.EndWith(1);
+        westInvite.EndWith(200);
+        untagged.StartInvite(Invite("untagged@192.0.2.10")).EndWith(200);
         east.EndSession();
 
-        edgeA.StartRegister(Register("reg-a@192.0.2.10")).End(200);
-        edgeA.StartInvite(Invite("a@192.0.2.10")).End(200);
-        edgeB.StartRegister(Register("reg-b1@192.0.2.10")).End(200);
-        edgeB.StartRegister(Register("reg-b2@192.0.2.10")).End(403);
+        edgeA.StartRegister(Register("reg-a@192.0.2.10")).EndWith(200);
+        edgeA.StartInvite(Invite("a@192.0.2.10")).EndWith(200);
+        edgeB.StartRegister(Register("reg-b1@192.0.2.10")).EndWith(200);
+        edgeB.StartRegister(Register("reg-b2@192.0.2.10")).EndWith(403);
         ImsSpan rx = edgeB.StartRxAar(edgeB.StartInvite(Invite("b@192.0.2.10")));
-        rx.End(2001);
+        rx.EndWith(2001);
 
         MetricPoints m = harness.Collect();
         Assert.Equal(2, m.HistogramCount(ImsMetrics.HssQueryLatency.Name, (Node, "scscf-east"), (ImsAttributes.HssCommand, ImsAttributes.HssCommandValues.Sar)));
@@ -80,7 +80,7 @@ public sealed class ImsNodeOptionsTests
         tags[0] = new(Node, "changed");
         options.MetricTags = [new(Node, "changed too")];
 
-        pcscf.StartRegister(Register("reg-copied@192.0.2.10")).End(200);
+        pcscf.StartRegister(Register("reg-copied@192.0.2.10")).EndWith(200);
 
         MetricPoints m = harness.Collect();
         Assert.Equal(1, m.HistogramCount(ImsMetrics.RegistrationLatency.Name, (Node, "pcscf-1")));
@@ -110,12 +110,12 @@ public sealed class ImsNodeOptionsTests
             ImsSpan asInvoke = scscf.StartAsInvoke(session, invite, "sip:as.ims.example.com;lr", "mmtel");
 
             long before = GC.GetAllocatedBytesForCurrentThread();
-            registration.End(200);
-            rx.End(2001);
-            origination.EndWithResponse(ok);
-            hss.End(2001);
-            asInvoke.End(200);
-            session.End(200);
+            registration.EndWith(200);
+            rx.EndWith(2001);
+            origination.EndWithStatusOf(ok);
+            hss.EndWith(2001);
+            asInvoke.EndWith(200);
+            session.EndWith(200);
             scscf.EndSession();
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             if (round == 1)
@@ -210,7 +210,7 @@ public sealed class ImsNodeOptionsTests
         ImsSpan npdiInvite = scscf.StartInvite(npdi);
         foreach (ImsSpan span in new[] { register, icscfRegister, invite, scscfInvite, icscfInvite, npdiInvite })
         {
-            span.End(200);
+            span.EndWith(200);
         }
 
         Assert.Contains("<tel:+15551234567>", Text(invite.Forward), StringComparison.Ordinal); // the wire keeps the identity

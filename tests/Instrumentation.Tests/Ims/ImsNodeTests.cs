@@ -19,7 +19,7 @@ public sealed class ImsNodeTests
 
         ImsSpan span = scscf.StartInvite(Invite("call-unrecorded@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}"));
         string forwarded = Text(span.Forward);
-        span.End(200);
+        span.EndWith(200);
 
         Assert.Null(span.Activity);
         Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", span.Context.TraceId.ToHexString());
@@ -28,7 +28,7 @@ public sealed class ImsNodeTests
         ImsSpan child = scscf.StartIfcEvaluation(span);
         Assert.Null(child.Activity);
         Assert.Equal(span.Context, child.Context);
-        child.End(0);
+        child.EndWith(0);
 
         Assert.Equal(1, harness.Collect().Value(ImsMetrics.SessionActiveCount.Name));
         scscf.EndSession();
@@ -41,7 +41,7 @@ public sealed class ImsNodeTests
         var pcscf = new PcscfInstrumentation();
 
         ImsSpan span = pcscf.StartInvite(Invite("call-unrecorded-ue@192.0.2.10", $"P-OTel-Traceparent: {ForgedTraceParent}"));
-        span.End(180);
+        span.EndWith(180);
 
         Assert.Null(span.Activity);
         Assert.DoesNotContain("OTel", Text(span.Forward), StringComparison.OrdinalIgnoreCase);
@@ -54,9 +54,9 @@ public sealed class ImsNodeTests
         var pcscf = new PcscfInstrumentation();
 
         ImsSpan challenged = pcscf.StartRegister(Register("reg-challenge@192.0.2.10"));
-        challenged.End(401);
+        challenged.EndWith(401);
         ImsSpan refused = pcscf.StartRegister(Register("reg-refused@192.0.2.10"));
-        refused.End(403);
+        refused.EndWith(403);
 
         Activity first = harness.Spans.Single(s => Equals(s.GetTagItem(SipAttributes.CallId), "reg-challenge@192.0.2.10"));
         Assert.Equal(401, first.GetTagItem(ImsAttributes.ResponseCode));
@@ -82,9 +82,9 @@ public sealed class ImsNodeTests
 
         ImsSpan invite = icscf.StartInvite(Invite("call-lir@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}"));
         ImsSpan lir = icscf.StartHssQuery(invite, ImsAttributes.HssCommandValues.Lir);
-        lir.End(5001);
-        invite.Fail("user_unknown");
-        invite.End(404);
+        lir.EndWith(5001);
+        invite.SetErrorType("user_unknown");
+        invite.EndWith(404);
 
         Activity query = harness.Single(ImsSpanNames.IcscfHssQuery);
         Assert.Equal("5001", query.GetTagItem(OtelAttributes.ErrorType));
@@ -110,8 +110,8 @@ public sealed class ImsNodeTests
         ImsSpan span = pcscf.StartInvite(Invite("call-twice@192.0.2.10"));
         Assert.Same(ambient, Activity.Current);
         Assert.NotEqual(ambient.TraceId, span.Activity!.TraceId);
-        span.End(200);
-        span.End(500);
+        span.EndWith(200);
+        span.EndWith(500);
         span.Dispose();
 
         Assert.Equal(200, harness.Single(ImsSpanNames.PcscfInvite).GetTagItem(ImsAttributes.ResponseCode));
@@ -131,8 +131,8 @@ public sealed class ImsNodeTests
 
         harness.In(invite);
         harness.Out(Tests.Sip.Response(486, "Busy Here", CallId));
-        new ScscfInstrumentation().StartInvite(invite).End(486);
-        new PcscfInstrumentation().StartInvite(invite).End(486);
+        new ScscfInstrumentation().StartInvite(invite).EndWith(486);
+        new PcscfInstrumentation().StartInvite(invite).EndWith(486);
 
         Assert.Equal(icid, harness.Single(SipSpanNames.CallSetup).GetTagItem(ImsAttributes.Icid));
         Assert.Equal(icid, harness.Single(ImsSpanNames.ScscfInvite).GetTagItem(ImsAttributes.Icid));

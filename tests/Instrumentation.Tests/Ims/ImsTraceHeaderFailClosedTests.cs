@@ -41,7 +41,7 @@ public sealed class ImsTraceHeaderFailClosedTests
 
         ImsSpan span = pcscf.StartInvite(Invite("call-forged-17@192.0.2.10", forged));
         byte[] forward = span.Forward.ToArray();
-        span.End(200);
+        span.EndWith(200);
 
         Assert.DoesNotContain("deaddead", Encoding.UTF8.GetString(forward), StringComparison.Ordinal);
         List<(string Name, string Value)> trace = TraceHeaders(forward);
