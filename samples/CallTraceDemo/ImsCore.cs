@@ -75,8 +75,14 @@ public abstract class ImsCscf : IAsyncDisposable
     }
 
     /// <summary>Relays a request and, when <paramref name="onFinal"/> is given, calls it with the final response before relaying that upstream.</summary>
-    protected void Relay(byte[] request, SipHop.RequestEdits edits, Action<byte[]>? onFinal = null)
+    protected void Relay(byte[]? request, SipHop.RequestEdits edits, Action<byte[]>? onFinal = null)
     {
+        if (request is null)
+        {
+            Errors.Add($"{Node.Name}: a request the reader rejects is not forwarded");
+            return;
+        }
+
         if (SipHop.Request(request, Node, edits, Errors) is not { } forwarded)
         {
             return;
@@ -95,6 +101,20 @@ public abstract class ImsCscf : IAsyncDisposable
     {
         byte[] response = SipText.Response(request, code, reason, Guid.NewGuid().ToString("N")[..8], EndPoint);
         Node.Send(response, SipText.ViaEndPoint(SipText.Header(response, "Via") ?? string.Empty));
+    }
+
+    /// <summary>A request as a span's node sends it on, its trace headers rewritten; <c>null</c> when it must not go on.</summary>
+    protected static byte[]? Outgoing(ImsNode node, ImsSpan span, byte[] request)
+    {
+        byte[] destination = new byte[request.Length + node.MaxAddedBytes];
+        return span.TryRewriteTraceHeaders(request, destination, out int written) ? destination[..written] : null;
+    }
+
+    /// <summary>A request without any trace header; <c>null</c> when it must not go on.</summary>
+    protected static byte[]? Stripped(ImsNode node, byte[] request)
+    {
+        byte[] destination = new byte[request.Length];
+        return node.TryStripTraceHeaders(request, destination, out int written) ? destination[..written] : null;
     }
 
     /// <summary>Ends a span with the final response to the request it forwarded.</summary>
@@ -193,7 +213,7 @@ public sealed class PcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Pcscf)
                 ipsec.SetResultCode(0x1000 + Interlocked.Increment(ref _securityAssociations)); // the SPI of the new association
             }
 
-            Relay(register.Forward.ToArray(), new SipHop.RequestEdits { PushRoutes = [IcscfRoute] }, EndOn(register));
+            Relay(Outgoing(_ims, register, request), new SipHop.RequestEdits { PushRoutes = [IcscfRoute] }, EndOn(register));
         }
         else if (method == "INVITE" && initial && !fromCore)
         {
@@ -209,17 +229,17 @@ public sealed class PcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Pcscf)
                 rx.SetResultCode(2001); // DIAMETER_SUCCESS
             }
 
-            Relay(invite.Forward.ToArray(), new SipHop.RequestEdits { PushRoutes = [ScscfRoute], RecordRoute = true }, EndOn(invite));
+            Relay(Outgoing(_ims, invite, asserted), new SipHop.RequestEdits { PushRoutes = [ScscfRoute], RecordRoute = true }, EndOn(invite));
         }
         else if (method == "INVITE" && initial)
         {
             ImsSpan invite = Mark(_ims.StartInvite(request, ImsLeg.Terminating));
-            Relay(invite.Forward.ToArray(), new SipHop.RequestEdits { RecordRoute = true }, EndOn(invite));
+            Relay(Outgoing(_ims, invite, request), new SipHop.RequestEdits { RecordRoute = true }, EndOn(invite));
         }
         else
         {
             // In-dialog requests have no P-CSCF span to carry; the trust edge still applies both ways.
-            Relay(_ims.StripTraceHeaders(request), new SipHop.RequestEdits());
+            Relay(Stripped(_ims, request), new SipHop.RequestEdits());
         }
     }
 }
@@ -245,7 +265,7 @@ public sealed class IcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Icscf)
         {
             ImsSpan register = Mark(_ims.StartRegister(request));
             await QueryHssAsync(register, ImsAttributes.HssCommandValues.Uar);
-            Relay(register.Forward.ToArray(), new SipHop.RequestEdits { PushRoutes = [ScscfRoute] }, EndOn(register));
+            Relay(Outgoing(_ims, register, request), new SipHop.RequestEdits { PushRoutes = [ScscfRoute] }, EndOn(register));
         }
         else if (method == "INVITE")
         {
@@ -259,7 +279,7 @@ public sealed class IcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Icscf)
                 return;
             }
 
-            Relay(invite.Forward.ToArray(), new SipHop.RequestEdits { PushRoutes = [location.Route], RequestUri = location.Contact }, EndOn(invite));
+            Relay(Outgoing(_ims, invite, request), new SipHop.RequestEdits { PushRoutes = [location.Route], RequestUri = location.Contact }, EndOn(invite));
         }
         else
         {
@@ -314,7 +334,7 @@ public sealed class ScscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Scscf)
             // The AS routed the request back: its part is done, and so is the filter evaluation (one match).
             returned.AsInvoke.Dispose();
             End(returned.FilterEvaluation, 1);
-            byte[] onward = returned.Invite.Inject(request);
+            byte[]? onward = Outgoing(_ims, returned.Invite, request);
             Relay(onward, new SipHop.RequestEdits { PushRoutes = [IcscfRoute] }, EndOn(returned.Invite));
         }
         else if (method == "INVITE" && SipText.Param(SipText.Header(request, "To") ?? string.Empty, "tag") is null)
@@ -327,7 +347,7 @@ public sealed class ScscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Scscf)
             }
 
             ImsSpan filters = Mark(_ims.StartIfcEvaluation(invite));
-            ImsSpan asInvoke = Mark(_ims.StartAsInvoke(filters, invite.Forward.Span, AsUri, "mmtel"));
+            ImsSpan asInvoke = Mark(_ims.StartAsInvoke(filters, AsUri, "mmtel"));
             string token = Guid.NewGuid().ToString("N")[..12];
             var invocation = new Invocation(invite, filters, asInvoke);
             _atApplicationServer[token] = invocation;
@@ -339,7 +359,7 @@ public sealed class ScscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Scscf)
 
             // A final response that arrives here instead of the request coming back means the AS answered
             // the call itself (rejected or redirected it).
-            Relay(asInvoke.Forward.ToArray(), edits, response =>
+            Relay(Outgoing(_ims, asInvoke, request), edits, response =>
             {
                 if (_atApplicationServer.TryRemove(token, out Invocation? answeredByAs))
                 {

@@ -167,7 +167,7 @@ public sealed class SpanStatusTests
         using var h = new TracerHarness();
         var scscf = new ScscfInstrumentation();
         ImsSpan invite = scscf.StartInvite(Ims.ImsMessages.Invite("ims-status@192.0.2.10"));
-        ImsSpan asInvoke = scscf.StartAsInvoke(invite, invite.Forward.Span, "sip:as.ims.example.com;lr", "mmtel");
+        ImsSpan asInvoke = scscf.StartAsInvoke(invite, "sip:as.ims.example.com;lr", "mmtel");
         asInvoke.EndWith(status);
         invite.EndWith(status);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using SipTraceContext.Conventions;
 using SipTraceContext.Instrumentation.Internal;
+using SipTraceContext.Propagation;
 
 namespace SipTraceContext.Instrumentation.Ims;
 
@@ -37,20 +38,23 @@ public sealed class ImsSpan : IDisposable
     private readonly ImsSpanRole _role;
     private readonly ActivityContext _context;
     private readonly bool _recordMetrics;
+
+    // Whether the messages of this span carry its context; not on a span towards a handset.
+    private readonly bool _injects;
     private readonly long _started;
     private string? _errorType;
     private int _code;
     private bool _hasCode;
     private int _ended;
 
-    internal ImsSpan(ImsNode node, Activity? activity, ImsSpanRole role, ReadOnlyMemory<byte> forward, bool recordMetrics, in ActivityContext fallback = default)
+    internal ImsSpan(ImsNode node, Activity? activity, ImsSpanRole role, bool injects, bool recordMetrics, in ActivityContext fallback = default)
     {
+        _injects = injects;
         _node = node;
         Activity = activity;
         _role = role;
         _context = activity?.Context ?? fallback;
         _recordMetrics = recordMetrics;
-        Forward = forward;
         _started = Stopwatch.GetTimestamp();
     }
 
@@ -62,13 +66,6 @@ public sealed class ImsSpan : IDisposable
     /// (the trusted parent), so the trace is not cut at an unsampled node.
     /// </summary>
     public ActivityContext Context => _context;
-
-    /// <summary>
-    /// The bytes the node forwards for the request that started this span: the request with its trace headers
-    /// replaced by this span's context (into the core), or with them removed (towards a handset).
-    /// Empty for spans that were not started from a request.
-    /// </summary>
-    public ReadOnlyMemory<byte> Forward { get; private set; }
 
     /// <summary>The access type read from P-Access-Network-Info, tagged on the registration and session metrics.</summary>
     internal string? AccessType { get; init; }
@@ -82,17 +79,24 @@ public sealed class ImsSpan : IDisposable
     /// <summary>Whether ending an originating INVITE with a 2xx records <c>ims.session.setup_time</c>.</summary>
     internal bool RecordsSetupTime { get; init; }
 
-    /// <summary>Sets the bytes to forward (a span started for a request the node sends rather than receives).</summary>
-    internal ImsSpan WithForward(ReadOnlyMemory<byte> forward)
-    {
-        Forward = forward;
-        return this;
-    }
-
-    /// <summary>Returns <paramref name="message"/> with its trace headers replaced by this span's context.</summary>
-    /// <param name="message">A raw SIP message the node sends on behalf of this span.</param>
-    /// <returns>The message to send.</returns>
-    public byte[] Inject(ReadOnlySpan<byte> message) => _node.Inject(message, _context);
+    /// <summary>
+    /// Writes a message the node sends for this span (the request that started it, or a later one such as the
+    /// request an application server routed back) to <paramref name="destination"/> with its trace headers
+    /// rewritten: every one it came with removed and this span's <see cref="Context"/> written, or none written on
+    /// a span towards a handset (<see cref="ImsLeg.Terminating"/>), whose messages leave the trust domain.
+    /// </summary>
+    /// <param name="message">The raw SIP message.</param>
+    /// <param name="destination">
+    /// Where the message goes; <paramref name="message"/>'s length plus the node's <see cref="ImsNode.MaxAddedBytes"/>
+    /// is always enough. It must not overlap <paramref name="message"/>.
+    /// </param>
+    /// <param name="bytesWritten">The length written, or 0 when this returns <see langword="false"/>.</param>
+    /// <returns>
+    /// <see langword="false"/> when <paramref name="destination"/> is too small (it is then left as it was), or when
+    /// the message must not be forwarded at all, as <see cref="ImsNode.TryStripTraceHeaders"/> decides.
+    /// </returns>
+    public bool TryRewriteTraceHeaders(ReadOnlySpan<byte> message, Span<byte> destination, out int bytesWritten) =>
+        _node.TryRewrite(message, _context, _injects && TraceParent.FromActivityContext(_context).IsValid, destination, out bytesWritten);
 
     /// <summary>
     /// Records the outcome of the span, applied when it ends: a code whose meaning depends on the span (see the

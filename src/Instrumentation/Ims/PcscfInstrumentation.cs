@@ -29,7 +29,7 @@ public sealed class PcscfInstrumentation : ImsNode
     /// the final response; one that is not a 401/407 challenge records <c>ims.registration.latency</c>.
     /// </summary>
     /// <param name="request">The raw REGISTER as received.</param>
-    /// <returns>The span; its <see cref="ImsSpan.Forward"/> is the REGISTER to send to the I-CSCF.</returns>
+    /// <returns>The span; its <see cref="ImsSpan.TryRewriteTraceHeaders"/> writes the REGISTER to send to the I-CSCF.</returns>
     public ImsSpan StartRegister(ReadOnlySpan<byte> request) =>
         StartHop(request, ImsSpanNames.PcscfRegister, ImsSpanRole.PcscfRegister, ImsFacts.Impu | ImsFacts.AccessType, AccessTrust, injectOnForward: true);
 
@@ -43,7 +43,7 @@ public sealed class PcscfInstrumentation : ImsNode
     /// <see cref="ImsLeg.Originating"/> (from a handset, forwarded into the core with this span's context) or
     /// <see cref="ImsLeg.Terminating"/> (from the core, forwarded to the handset without trace headers).
     /// </param>
-    /// <returns>The span; its <see cref="ImsSpan.Forward"/> is the INVITE to send on.</returns>
+    /// <returns>The span; its <see cref="ImsSpan.TryRewriteTraceHeaders"/> writes the INVITE to send on (towards a handset, without trace headers).</returns>
     public ImsSpan StartInvite(ReadOnlySpan<byte> request, ImsLeg leg = ImsLeg.Originating)
     {
         const ImsFacts facts = ImsFacts.CallingParty | ImsFacts.CalledParty | ImsFacts.AccessType | ImsFacts.Icid | ImsFacts.Sdp;

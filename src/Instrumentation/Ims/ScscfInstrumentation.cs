@@ -28,7 +28,7 @@ public sealed class ScscfInstrumentation : ImsNode
     /// (<see cref="ImsSpan.SetResultCode"/>) adds one to <c>ims.session.active_count</c>; call <see cref="EndSession"/> when that session ends.
     /// </summary>
     /// <param name="request">The raw INVITE as received.</param>
-    /// <returns>The span; its <see cref="ImsSpan.Forward"/> is the INVITE with this span's context, to route on.</returns>
+    /// <returns>The span; its <see cref="ImsSpan.TryRewriteTraceHeaders"/> writes the INVITE to route on, with this span's context.</returns>
     public ImsSpan StartInvite(ReadOnlySpan<byte> request) =>
         StartHop(request, ImsSpanNames.ScscfInvite, ImsSpanRole.ScscfInvite, ImsFacts.CallingParty | ImsFacts.CalledParty | ImsFacts.Icid, CoreTrust, injectOnForward: true);
 
@@ -66,11 +66,10 @@ public sealed class ScscfInstrumentation : ImsNode
     /// status code of the server's response, and ending it records <c>ims.as.invocation_latency</c>.
     /// </summary>
     /// <param name="parent">The span the invocation belongs to, usually <c>ims.scscf.ifc_eval</c>.</param>
-    /// <param name="request">The raw request to send to the application server.</param>
     /// <param name="asUri">The application server's SIP URI.</param>
     /// <param name="service">The service it provides, if known.</param>
-    /// <returns>The span; its <see cref="ImsSpan.Forward"/> is the request to send, carrying this span's context.</returns>
-    public ImsSpan StartAsInvoke(ImsSpan parent, ReadOnlySpan<byte> request, string asUri, string? service = null)
+    /// <returns>The span; its <see cref="ImsSpan.TryRewriteTraceHeaders"/> writes the request to send to the server, with this span's context.</returns>
+    public ImsSpan StartAsInvoke(ImsSpan parent, string asUri, string? service = null)
     {
         ArgumentNullException.ThrowIfNull(parent);
         ArgumentException.ThrowIfNullOrEmpty(asUri);
@@ -84,7 +83,7 @@ public sealed class ScscfInstrumentation : ImsNode
             }
         }
 
-        return span.WithForward(span.Inject(request));
+        return span;
     }
 
     /// <summary>

@@ -29,11 +29,12 @@ public sealed class ImsEndToEndTests
         ImsSpan ipsec = _pcscf.StartIpsecSetup(pcscfRegister);
         ipsec.EndWith(3929102);
 
-        ImsSpan icscfRegister = _icscf.StartRegister(pcscfRegister.Forward.Span);
+        byte[] toIcscf = pcscfRegister.Rewrite(register);
+        ImsSpan icscfRegister = _icscf.StartRegister(toIcscf);
         ImsSpan uar = _icscf.StartHssQuery(icscfRegister, ImsAttributes.HssCommandValues.Uar);
         uar.EndWith(2001);
 
-        ImsSpan sar = _scscf.StartHssQuery(icscfRegister.Forward.Span, ImsAttributes.HssCommandValues.Sar);
+        ImsSpan sar = _scscf.StartHssQuery(icscfRegister.Rewrite(toIcscf), ImsAttributes.HssCommandValues.Sar);
         sar.EndWith(2001);
 
         byte[] registered = Ok("reg-1@192.0.2.10", "REGISTER");
@@ -42,29 +43,34 @@ public sealed class ImsEndToEndTests
 
         // Call: UE-A -> P-CSCF -> S-CSCF (-> MMTel AS -> S-CSCF) -> I-CSCF -> terminating P-CSCF -> UE-B.
         const string CallId = "call-1@192.0.2.10";
-        ImsSpan pcscfInvite = _pcscf.StartInvite(Invite(CallId));
+        byte[] fromUe = Invite(CallId);
+        ImsSpan pcscfInvite = _pcscf.StartInvite(fromUe);
         ImsSpan rx = _pcscf.StartRxAar(pcscfInvite, "pcscf1.ims.example.com;1096298391;1");
         rx.EndWith(2001);
 
-        ImsSpan scscfInvite = _scscf.StartInvite(pcscfInvite.Forward.Span);
+        byte[] toScscf = pcscfInvite.Rewrite(fromUe);
+        ImsSpan scscfInvite = _scscf.StartInvite(toScscf);
         ImsSpan profile = _scscf.StartHssQuery(scscfInvite, ImsAttributes.HssCommandValues.Sar);
         profile.EndWith(2001);
         ImsSpan ifc = _scscf.StartIfcEvaluation(scscfInvite);
-        ImsSpan asInvoke = _scscf.StartAsInvoke(ifc, scscfInvite.Forward.Span, "sip:mmtel-as.ims.example.com;lr", "mmtel");
+        ImsSpan asInvoke = _scscf.StartAsInvoke(ifc, "sip:mmtel-as.ims.example.com;lr", "mmtel");
+        byte[] toAs = asInvoke.Rewrite(toScscf);
 
-        ActivityContext atAs = _as.Receive(asInvoke.Forward.Span);
+        ActivityContext atAs = _as.Receive(toAs);
         Assert.Equal(asInvoke.Activity!.SpanId, atAs.SpanId);
         Assert.Equal(asInvoke.Activity.TraceId, atAs.TraceId);
-        byte[] backFromAs = asInvoke.Forward.ToArray();
+        byte[] backFromAs = toAs;
         asInvoke.EndWith(200);
         ifc.EndWith(1);
 
-        ImsSpan icscfInvite = _icscf.StartInvite(scscfInvite.Inject(backFromAs));
+        byte[] toIcscfInvite = scscfInvite.Rewrite(backFromAs);
+        ImsSpan icscfInvite = _icscf.StartInvite(toIcscfInvite);
         ImsSpan lir = _icscf.StartHssQuery(icscfInvite, ImsAttributes.HssCommandValues.Lir);
         lir.EndWith(2001);
 
-        ImsSpan terminating = _terminatingPcscf.StartInvite(icscfInvite.Forward.Span, ImsLeg.Terminating);
-        string toUeB = Text(terminating.Forward);
+        byte[] toTerminating = icscfInvite.Rewrite(toIcscfInvite);
+        ImsSpan terminating = _terminatingPcscf.StartInvite(toTerminating, ImsLeg.Terminating);
+        string toUeB = Text(terminating.Rewrite(toTerminating));
         Assert.DoesNotContain("OTel", toUeB, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("a=rtpmap:97 AMR-WB/16000/1", toUeB, StringComparison.Ordinal);
 
@@ -184,8 +190,9 @@ public sealed class ImsEndToEndTests
             "P-OTel-Tracestate: evil=1",
             $"X-OTel-Traceparent: {ForgedTraceParent}");
         ImsSpan pcscfInvite = _pcscf.StartInvite(forged);
-        string intoCore = Text(pcscfInvite.Forward);
-        ImsSpan scscfInvite = _scscf.StartInvite(pcscfInvite.Forward.Span);
+        byte[] intoCoreBytes = pcscfInvite.Rewrite(forged);
+        string intoCore = Text(intoCoreBytes);
+        ImsSpan scscfInvite = _scscf.StartInvite(intoCoreBytes);
         scscfInvite.EndWith(486);
         pcscfInvite.EndWith(486);
 

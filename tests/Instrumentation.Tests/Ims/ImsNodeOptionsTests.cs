@@ -36,7 +36,7 @@ public sealed class ImsNodeOptionsTests
         ImsSpan westInvite = west.StartInvite(Invite("west@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}"));
         west.StartHssQuery(westInvite, ImsAttributes.HssCommandValues.Sar).EndWith(5001);
         ImsSpan ifc = west.StartIfcEvaluation(westInvite);
-        west.StartAsInvoke(ifc, westInvite.Forward.Span, "sip:as.ims.example.com;lr", "mmtel").EndWith(200);
+        west.StartAsInvoke(ifc, "sip:as.ims.example.com;lr", "mmtel").EndWith(200);
         ifc.EndWith(1);
         westInvite.EndWith(200);
         untagged.StartInvite(Invite("untagged@192.0.2.10")).EndWith(200);
@@ -98,7 +98,7 @@ public sealed class ImsNodeOptionsTests
         byte[] invite = Invite("alloc@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}");
         byte[] ok = Ok("alloc@192.0.2.10", "INVITE");
 
-        // Spans are made before measuring (starting one allocates its forwarded bytes); ending records the metric.
+        // Spans are made before measuring (starting one allocates its activity); ending records the metric.
         // The first round is a warm-up: the SDK allocates once per new series.
         for (int round = 0; round < 2; round++)
         {
@@ -107,7 +107,7 @@ public sealed class ImsNodeOptionsTests
             ImsSpan rx = pcscf.StartRxAar(origination);
             ImsSpan session = scscf.StartInvite(invite);
             ImsSpan hss = scscf.StartHssQuery(session, ImsAttributes.HssCommandValues.Sar);
-            ImsSpan asInvoke = scscf.StartAsInvoke(session, invite, "sip:as.ims.example.com;lr", "mmtel");
+            ImsSpan asInvoke = scscf.StartAsInvoke(session, "sip:as.ims.example.com;lr", "mmtel");
 
             long before = GC.GetAllocatedBytesForCurrentThread();
             registration.EndWith(200);
@@ -200,11 +200,14 @@ public sealed class ImsNodeOptionsTests
         var icscf = new IcscfInstrumentation(options);
         var scscf = new ScscfInstrumentation(options);
 
-        ImsSpan register = pcscf.StartRegister(Register("reg-privacy@192.0.2.10"));
-        ImsSpan icscfRegister = icscf.StartRegister(register.Forward.Span);
-        ImsSpan invite = pcscf.StartInvite(Invite("privacy@192.0.2.10"));
-        ImsSpan scscfInvite = scscf.StartInvite(invite.Forward.Span);
-        ImsSpan icscfInvite = icscf.StartInvite(scscfInvite.Forward.Span);
+        byte[] fromUe = Register("reg-privacy@192.0.2.10");
+        ImsSpan register = pcscf.StartRegister(fromUe);
+        ImsSpan icscfRegister = icscf.StartRegister(register.Rewrite(fromUe));
+        byte[] inviteFromUe = Invite("privacy@192.0.2.10");
+        ImsSpan invite = pcscf.StartInvite(inviteFromUe);
+        byte[] toScscf = invite.Rewrite(inviteFromUe);
+        ImsSpan scscfInvite = scscf.StartInvite(toScscf);
+        ImsSpan icscfInvite = icscf.StartInvite(scscfInvite.Rewrite(toScscf));
         byte[] npdi = Encoding.UTF8.GetBytes(Text(Invite("privacy-npdi@192.0.2.10"))
             .Replace("P-Asserted-Identity: \"Alice\" <tel:+15551234567>", "P-Asserted-Identity: <sip:+15551234567;npdi@ims.example.com;user=phone>", StringComparison.Ordinal));
         ImsSpan npdiInvite = scscf.StartInvite(npdi);
@@ -213,7 +216,7 @@ public sealed class ImsNodeOptionsTests
             span.EndWith(200);
         }
 
-        Assert.Contains("<tel:+15551234567>", Text(invite.Forward), StringComparison.Ordinal); // the wire keeps the identity
+        Assert.Contains("<tel:+15551234567>", Text(toScscf), StringComparison.Ordinal); // the wire keeps the identity
         return new Identities(
             Tag(register, ImsAttributes.Impu),
             Tag(icscfRegister, ImsAttributes.Impu),

@@ -17,8 +17,9 @@ public sealed class ImsNodeTests
         using var harness = new TracerHarness(traces: false);
         var scscf = new ScscfInstrumentation();
 
-        ImsSpan span = scscf.StartInvite(Invite("call-unrecorded@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}"));
-        string forwarded = Text(span.Forward);
+        byte[] request = Invite("call-unrecorded@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}");
+        ImsSpan span = scscf.StartInvite(request);
+        string forwarded = Text(span.Rewrite(request));
         span.EndWith(200);
 
         Assert.Null(span.Activity);
@@ -40,11 +41,13 @@ public sealed class ImsNodeTests
         using var harness = new TracerHarness(traces: false);
         var pcscf = new PcscfInstrumentation();
 
-        ImsSpan span = pcscf.StartInvite(Invite("call-unrecorded-ue@192.0.2.10", $"P-OTel-Traceparent: {ForgedTraceParent}"));
+        byte[] request = Invite("call-unrecorded-ue@192.0.2.10", $"P-OTel-Traceparent: {ForgedTraceParent}");
+        ImsSpan span = pcscf.StartInvite(request);
+        string forwarded = Text(span.Rewrite(request));
         span.EndWith(180);
 
         Assert.Null(span.Activity);
-        Assert.DoesNotContain("OTel", Text(span.Forward), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("OTel", forwarded, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -145,7 +148,7 @@ public sealed class ImsNodeTests
         var icscf = new IcscfInstrumentation();
         byte[] message = Invite("call-egress@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}", "P-OTel-Tracestate: a=1", $"X-OTel-Traceparent: {TrustedParent}");
 
-        string stripped = Encoding.UTF8.GetString(icscf.StripTraceHeaders(message));
+        string stripped = Encoding.UTF8.GetString(icscf.StripToArray(message));
 
         Assert.DoesNotContain("OTel", stripped, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("P-Charging-Vector: icid-value=", stripped, StringComparison.Ordinal);
