@@ -75,8 +75,14 @@ public abstract class ImsCscf : IAsyncDisposable
     }
 
     /// <summary>Relays a request and, when <paramref name="onFinal"/> is given, calls it with the final response before relaying that upstream.</summary>
-    protected void Relay(byte[] request, SipHop.RequestEdits edits, Action<byte[]>? onFinal = null)
+    protected void Relay(byte[]? request, SipHop.RequestEdits edits, Action<byte[]>? onFinal = null)
     {
+        if (request is null)
+        {
+            Errors.Add($"{Node.Name}: a request the reader rejects is not forwarded");
+            return;
+        }
+
         if (SipHop.Request(request, Node, edits, Errors) is not { } forwarded)
         {
             return;
@@ -97,8 +103,29 @@ public abstract class ImsCscf : IAsyncDisposable
         Node.Send(response, SipText.ViaEndPoint(SipText.Header(response, "Via") ?? string.Empty));
     }
 
+    /// <summary>A request as a span's node sends it on, its trace headers rewritten; <c>null</c> when it must not go on.</summary>
+    protected static byte[]? Outgoing(ImsNode node, ImsSpan span, byte[] request)
+    {
+        byte[] destination = new byte[request.Length + node.MaxAddedBytes];
+        return span.TryRewriteTraceHeaders(request, destination, out int written) ? destination[..written] : null;
+    }
+
+    /// <summary>A request without any trace header; <c>null</c> when it must not go on.</summary>
+    protected static byte[]? Stripped(ImsNode node, byte[] request)
+    {
+        byte[] destination = new byte[request.Length];
+        return node.TryStripTraceHeaders(request, destination, out int written) ? destination[..written] : null;
+    }
+
     /// <summary>Ends a span with the final response to the request it forwarded.</summary>
-    protected static Action<byte[]> EndOn(ImsSpan span) => response => span.EndWithResponse(response);
+    protected static Action<byte[]> EndOn(ImsSpan span) => response => End(span, SipText.Status(response));
+
+    /// <summary>Records a span's outcome and ends it: here the outcome and the end arrive together.</summary>
+    protected static void End(ImsSpan span, int resultCode)
+    {
+        span.SetResultCode(resultCode);
+        span.Dispose();
+    }
 
     /// <summary>The flow's options with this node's metric tags, so its IMS measurements are its own series.</summary>
     protected static ImsNodeOptions ForNode(ImsNodeOptions options, string node)
@@ -183,10 +210,10 @@ public sealed class PcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Pcscf)
             using (ImsSpan ipsec = Mark(_ims.StartIpsecSetup(register)))
             {
                 await Task.Delay(ImsTimings.Ipsec);
-                ipsec.End(0x1000 + Interlocked.Increment(ref _securityAssociations)); // the SPI of the new association
+                ipsec.SetResultCode(0x1000 + Interlocked.Increment(ref _securityAssociations)); // the SPI of the new association
             }
 
-            Relay(register.Forward.ToArray(), new SipHop.RequestEdits { PushRoutes = [IcscfRoute] }, EndOn(register));
+            Relay(Outgoing(_ims, register, request), new SipHop.RequestEdits { PushRoutes = [IcscfRoute] }, EndOn(register));
         }
         else if (method == "INVITE" && initial && !fromCore)
         {
@@ -199,20 +226,20 @@ public sealed class PcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Pcscf)
             using (ImsSpan rx = Mark(_ims.StartRxAar(invite, $"pcscf.demo;{session};1")))
             {
                 await Task.Delay(ImsTimings.Rx);
-                rx.End(2001); // DIAMETER_SUCCESS
+                rx.SetResultCode(2001); // DIAMETER_SUCCESS
             }
 
-            Relay(invite.Forward.ToArray(), new SipHop.RequestEdits { PushRoutes = [ScscfRoute], RecordRoute = true }, EndOn(invite));
+            Relay(Outgoing(_ims, invite, asserted), new SipHop.RequestEdits { PushRoutes = [ScscfRoute], RecordRoute = true }, EndOn(invite));
         }
         else if (method == "INVITE" && initial)
         {
             ImsSpan invite = Mark(_ims.StartInvite(request, ImsLeg.Terminating));
-            Relay(invite.Forward.ToArray(), new SipHop.RequestEdits { RecordRoute = true }, EndOn(invite));
+            Relay(Outgoing(_ims, invite, request), new SipHop.RequestEdits { RecordRoute = true }, EndOn(invite));
         }
         else
         {
             // In-dialog requests have no P-CSCF span to carry; the trust edge still applies both ways.
-            Relay(_ims.StripTraceHeaders(request), new SipHop.RequestEdits());
+            Relay(Stripped(_ims, request), new SipHop.RequestEdits());
         }
     }
 }
@@ -238,7 +265,7 @@ public sealed class IcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Icscf)
         {
             ImsSpan register = Mark(_ims.StartRegister(request));
             await QueryHssAsync(register, ImsAttributes.HssCommandValues.Uar);
-            Relay(register.Forward.ToArray(), new SipHop.RequestEdits { PushRoutes = [ScscfRoute] }, EndOn(register));
+            Relay(Outgoing(_ims, register, request), new SipHop.RequestEdits { PushRoutes = [ScscfRoute] }, EndOn(register));
         }
         else if (method == "INVITE")
         {
@@ -248,11 +275,11 @@ public sealed class IcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Icscf)
             if (Locate(called) is not { } location)
             {
                 Reply(request, 404, "Not Found");
-                invite.End(404);
+                End(invite, 404);
                 return;
             }
 
-            Relay(invite.Forward.ToArray(), new SipHop.RequestEdits { PushRoutes = [location.Route], RequestUri = location.Contact }, EndOn(invite));
+            Relay(Outgoing(_ims, invite, request), new SipHop.RequestEdits { PushRoutes = [location.Route], RequestUri = location.Contact }, EndOn(invite));
         }
         else
         {
@@ -264,7 +291,7 @@ public sealed class IcscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Icscf)
     {
         using ImsSpan query = Mark(_ims.StartHssQuery(parent, command));
         await Task.Delay(ImsTimings.Hss);
-        query.End(2001); // DIAMETER_SUCCESS
+        query.SetResultCode(2001); // DIAMETER_SUCCESS
     }
 }
 
@@ -297,7 +324,7 @@ public sealed class ScscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Scscf)
             using (ImsSpan sar = Mark(_ims.StartHssQuery(request, ImsAttributes.HssCommandValues.Sar)))
             {
                 await Task.Delay(ImsTimings.Hss);
-                sar.End(2001);
+                sar.SetResultCode(2001);
             }
 
             Reply(request, 200, "OK");
@@ -305,9 +332,9 @@ public sealed class ScscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Scscf)
         else if (method == "INVITE" && returning is not null && _atApplicationServer.TryRemove(returning, out Invocation? returned))
         {
             // The AS routed the request back: its part is done, and so is the filter evaluation (one match).
-            returned.AsInvoke.End();
-            returned.FilterEvaluation.End(1);
-            byte[] onward = returned.Invite.Inject(request);
+            returned.AsInvoke.Dispose();
+            End(returned.FilterEvaluation, 1);
+            byte[]? onward = Outgoing(_ims, returned.Invite, request);
             Relay(onward, new SipHop.RequestEdits { PushRoutes = [IcscfRoute] }, EndOn(returned.Invite));
         }
         else if (method == "INVITE" && SipText.Param(SipText.Header(request, "To") ?? string.Empty, "tag") is null)
@@ -316,11 +343,11 @@ public sealed class ScscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Scscf)
             using (ImsSpan profile = Mark(_ims.StartHssQuery(invite, ImsAttributes.HssCommandValues.Sar)))
             {
                 await Task.Delay(ImsTimings.Hss);
-                profile.End(2001);
+                profile.SetResultCode(2001);
             }
 
             ImsSpan filters = Mark(_ims.StartIfcEvaluation(invite));
-            ImsSpan asInvoke = Mark(_ims.StartAsInvoke(filters, invite.Forward.Span, AsUri, "mmtel"));
+            ImsSpan asInvoke = Mark(_ims.StartAsInvoke(filters, AsUri, "mmtel"));
             string token = Guid.NewGuid().ToString("N")[..12];
             var invocation = new Invocation(invite, filters, asInvoke);
             _atApplicationServer[token] = invocation;
@@ -332,13 +359,13 @@ public sealed class ScscfNode(ImsNodeOptions options) : ImsCscf(ImsRoles.Scscf)
 
             // A final response that arrives here instead of the request coming back means the AS answered
             // the call itself (rejected or redirected it).
-            Relay(asInvoke.Forward.ToArray(), edits, response =>
+            Relay(Outgoing(_ims, asInvoke, request), edits, response =>
             {
                 if (_atApplicationServer.TryRemove(token, out Invocation? answeredByAs))
                 {
-                    answeredByAs.AsInvoke.EndWithResponse(response);
-                    answeredByAs.FilterEvaluation.End(1);
-                    answeredByAs.Invite.EndWithResponse(response);
+                    End(answeredByAs.AsInvoke, SipText.Status(response));
+                    End(answeredByAs.FilterEvaluation, 1);
+                    End(answeredByAs.Invite, SipText.Status(response));
                 }
             });
         }

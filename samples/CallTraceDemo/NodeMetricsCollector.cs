@@ -10,8 +10,8 @@ namespace CallTraceDemo;
 /// exporter, next to the OTLP one when <c>--otlp</c> is given).
 /// </summary>
 /// <remarks>
-/// Every node records into instruments of the same names (each call tracer has its own meter, the IMS helpers
-/// share one; all under one instrumentation name), so the SDK merges them into one set of streams. What keeps the
+/// Every node records into the same instruments (the call tracers and the IMS helpers share one meter), so their
+/// measurements land in one set of streams. What keeps the
 /// nodes apart is the tag each is created with: <c>SipCallTracerOptions.MetricTags</c> on a proxy's call
 /// tracer and <c>ImsNodeOptions.MetricTags</c> on an IMS helper, both <see cref="TagsOf"/> its node name. The
 /// summary is then a group-by on that tag, exactly what a backend does with the exported streams.

@@ -166,7 +166,7 @@ public sealed class SipCallTracer : IDisposable
         }
     }
 
-    /// <summary>Stops the timer, ends every open span, and releases the activity source and meter.</summary>
+    /// <summary>Stops the timer, ends every open span, and takes the tracer's capacity out of <c>sip.call.limit</c>.</summary>
     public void Dispose()
     {
         if (_disposed)

@@ -2,14 +2,15 @@ using SipTraceContext.Conventions;
 
 namespace OpenTelemetry.Metrics;
 
-/// <summary>Registers the SIP call tracer's metrics with an OpenTelemetry meter provider.</summary>
+/// <summary>Registers the metrics of the SIP call tracer and the IMS node helpers with an OpenTelemetry meter provider.</summary>
 public static class SipInstrumentationMeterProviderBuilderExtensions
 {
     /// <summary>
     /// Subscribes the provider to the metrics of every <c>SipTraceContext.Instrumentation.SipCallTracer</c>
     /// (meter <see cref="SipSemanticConventions.InstrumentationName"/>): call setup and teardown
     /// latency, responses, active calls, failures, retransmissions, malformed messages, evictions and
-    /// capacity. Histograms carry their bucket advice, so no view is needed. It only subscribes: the
+    /// capacity; and those of the IMS node helpers (<c>ims.*</c>), which share the meter. Histograms carry their
+    /// bucket advice, so no view is needed. It only subscribes: the
     /// tracer is the one <c>AddSipInstrumentation</c> on the tracer provider registers (or one the host
     /// creates), never a second one.
     /// </summary>

@@ -10,7 +10,8 @@ namespace OpenTelemetry.Trace;
 /// <remarks>
 /// <para>
 /// <c>AddSipInstrumentation</c> does what OpenTelemetry's <c>AddXxxInstrumentation</c> methods do: it
-/// subscribes the provider to the activity source <see cref="SipSemanticConventions.InstrumentationName"/>,
+/// subscribes the provider to the activity source <see cref="SipSemanticConventions.InstrumentationName"/>
+/// (the call tracer's spans and the IMS node helpers', which need no registration of their own),
 /// registers <see cref="SipCallTracerOptions"/> as options of the given name (so
 /// <c>services.Configure&lt;SipCallTracerOptions&gt;(...)</c>, before or after this call, and binding from
 /// <c>IConfiguration</c> apply), and registers a <see cref="SipCallTracer"/> singleton built from those

@@ -50,7 +50,7 @@ public sealed class SnippetCompilationTests
             byte[] datagram = [];
             byte[] received = [];
             byte[] packet = [];
-            byte[] responseBytes = [];
+            int finalStatus = 200;
             byte[] bytesFromUe = [];
             byte[] buffer = new byte[2048];
             string rxSessionId = "pcscf.example.net;1;1";

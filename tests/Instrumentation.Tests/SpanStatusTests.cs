@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using SipTraceContext.Conventions;
 using SipTraceContext.Instrumentation.Ims;
+using SipTraceContext.Instrumentation.Tests.Ims;
 using A = SipTraceContext.Conventions.SipAttributes;
 using M = SipTraceContext.Conventions.SipMetrics;
 using O = SipTraceContext.Conventions.OtelAttributes;
@@ -166,9 +167,9 @@ public sealed class SpanStatusTests
         using var h = new TracerHarness();
         var scscf = new ScscfInstrumentation();
         ImsSpan invite = scscf.StartInvite(Ims.ImsMessages.Invite("ims-status@192.0.2.10"));
-        ImsSpan asInvoke = scscf.StartAsInvoke(invite, invite.Forward.Span, "sip:as.ims.example.com;lr", "mmtel");
-        asInvoke.End(status);
-        invite.End(status);
+        ImsSpan asInvoke = scscf.StartAsInvoke(invite, "sip:as.ims.example.com;lr", "mmtel");
+        asInvoke.EndWith(status);
+        invite.EndWith(status);
 
         Activity server = h.Single(ImsSpanNames.ScscfInvite);
         Activity client = h.Single(ImsSpanNames.ScscfAsInvoke);
@@ -187,8 +188,8 @@ public sealed class SpanStatusTests
         using var h = new TracerHarness();
         var scscf = new ScscfInstrumentation();
         ImsSpan invite = scscf.StartInvite(Ims.ImsMessages.Invite("ims-timeout@192.0.2.10"));
-        invite.Fail(OtelAttributes.ErrorTypeValues.Timeout);
-        invite.End(408);
+        invite.SetErrorType(OtelAttributes.ErrorTypeValues.Timeout);
+        invite.EndWith(408);
 
         Activity server = h.Single(ImsSpanNames.ScscfInvite);
         Assert.Equal(ActivityStatusCode.Error, server.Status);

@@ -24,7 +24,7 @@ public sealed class IcscfInstrumentation : ImsNode
     /// with <c>ims.impu</c>, <c>sip.call_id</c> and <c>sip.method</c>.
     /// </summary>
     /// <param name="request">The raw REGISTER as received.</param>
-    /// <returns>The span; its <see cref="ImsSpan.Forward"/> is the REGISTER to send to the S-CSCF.</returns>
+    /// <returns>The span; its <see cref="ImsSpan.TryRewriteTraceHeaders"/> writes the REGISTER to send to the S-CSCF.</returns>
     public ImsSpan StartRegister(ReadOnlySpan<byte> request) =>
         StartHop(request, ImsSpanNames.IcscfRegister, ImsSpanRole.CscfRequest, ImsFacts.Impu, CoreTrust, injectOnForward: true);
 
@@ -33,13 +33,13 @@ public sealed class IcscfInstrumentation : ImsNode
     /// <c>ims.icid</c>, <c>sip.call_id</c> and <c>sip.method</c>.
     /// </summary>
     /// <param name="request">The raw INVITE as received.</param>
-    /// <returns>The span; its <see cref="ImsSpan.Forward"/> is the INVITE to send to the serving S-CSCF or P-CSCF.</returns>
+    /// <returns>The span; its <see cref="ImsSpan.TryRewriteTraceHeaders"/> writes the INVITE to send to the serving S-CSCF or P-CSCF.</returns>
     public ImsSpan StartInvite(ReadOnlySpan<byte> request) =>
         StartHop(request, ImsSpanNames.IcscfInvite, ImsSpanRole.CscfRequest, ImsFacts.CalledParty | ImsFacts.Icid, CoreTrust, injectOnForward: true);
 
     /// <summary>
-    /// Starts <c>ims.icscf.hss_query</c> under one of this node's spans; end it with the Diameter Result-Code,
-    /// which records <c>ims.hss.query_latency</c>.
+    /// Starts <c>ims.icscf.hss_query</c> under one of this node's spans; its result code is the Diameter Result-Code,
+    /// and ending it records <c>ims.hss.query_latency</c>.
     /// </summary>
     /// <param name="parent">The <c>ims.icscf.register</c> or <c>ims.icscf.invite</c> span.</param>
     /// <param name="command">The Cx command, one of <see cref="ImsAttributes.HssCommandValues"/> (UAR or LIR).</param>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 using SipTraceContext.Conventions;
@@ -51,13 +52,25 @@ public abstract class ImsNode
     internal ImsNodeMetrics Metrics { get; }
 
     /// <summary>
-    /// Returns <paramref name="message"/> with every trace header (<c>P-OTel-*</c>, <c>X-OTel-*</c> and fallbacks)
-    /// removed: for egress to handsets and to other networks.
+    /// The most bytes <see cref="TryInject"/> adds to a message: a destination of the message's length plus this
+    /// is always large enough. Removing trace headers adds none.
+    /// </summary>
+    public int MaxAddedBytes => _propagator.MaxAddedBytes;
+
+    /// <summary>
+    /// Writes <paramref name="message"/> to <paramref name="destination"/> with every trace header (<c>P-OTel-*</c>,
+    /// <c>X-OTel-*</c> and fallbacks, baggage included) removed: for egress to handsets and to other networks.
     /// </summary>
     /// <param name="message">The raw SIP message.</param>
+    /// <param name="destination">
+    /// Where the message goes, as <see cref="SipMessageReader"/> reads it; the length of <paramref name="message"/>
+    /// is always enough. It must not overlap <paramref name="message"/>.
+    /// </param>
+    /// <param name="bytesWritten">The length written, or 0 when this returns <see langword="false"/>.</param>
     /// <returns>
-    /// The message without trace headers, as <see cref="SipMessageReader"/> reads it; <b>empty</b> when the reader
-    /// does not read one complete SIP message (see the remarks).
+    /// <see langword="false"/> when <paramref name="destination"/> is too small (it is then left as it was), or when
+    /// the message must not be forwarded at all because the reader does not read one complete SIP message from it
+    /// (see the remarks).
     /// </returns>
     /// <remarks>
     /// <para>
@@ -67,116 +80,184 @@ public abstract class ImsNode
     /// the fast path give up.
     /// </para>
     /// <para>
-    /// A message the reader rejects (malformed, over a reader limit, cut short) is not forwarded: the result is
-    /// empty. Where such bytes end their header section, and so which trace headers they carry, depends on who
-    /// reads them, so no rewrite of them could be shown free of trace headers; and the next SIP stack would
-    /// reject them as well. Bytes after the end of the message (per Content-Length) are not forwarded either:
-    /// on a stream they would be read as another message. Both fallbacks and refusals are counted in
-    /// <c>ims.trace_headers.fallbacks</c>.
+    /// A message the reader rejects (malformed, over a reader limit, cut short) is not forwarded. Where such bytes
+    /// end their header section, and so which trace headers they carry, depends on who reads them, so no rewrite
+    /// of them could be shown free of trace headers; and the next SIP stack would reject them as well. Bytes after
+    /// the end of the message (per Content-Length) are not forwarded either: on a stream they would be read as
+    /// another message. Both fallbacks and refusals are counted in <c>ims.trace_headers.fallbacks</c>.
     /// </para>
     /// </remarks>
-    public byte[] StripTraceHeaders(ReadOnlySpan<byte> message) => Rewrite(message, default);
+    public bool TryStripTraceHeaders(ReadOnlySpan<byte> message, Span<byte> destination, out int bytesWritten) =>
+        TryRewrite(message, default, inject: false, destination, out bytesWritten);
 
     /// <summary>
-    /// Returns <paramref name="message"/> with its trace headers replaced by <paramref name="context"/>'s;
-    /// without trace headers when the context is not valid.
+    /// Writes <paramref name="message"/> to <paramref name="destination"/> with its trace headers replaced by
+    /// <paramref name="context"/>'s: every trace header it came with removed, as <see cref="TryStripTraceHeaders"/>
+    /// removes them, and the context's written in the node's style. When the context is not valid the message goes
+    /// without trace headers.
     /// </summary>
     /// <param name="message">The raw SIP message.</param>
     /// <param name="context">The context to send.</param>
+    /// <param name="destination">
+    /// Where the message goes; <paramref name="message"/>'s length plus <see cref="MaxAddedBytes"/> is always
+    /// enough. It must not overlap <paramref name="message"/>.
+    /// </param>
+    /// <param name="bytesWritten">The length written, or 0 when this returns <see langword="false"/>.</param>
     /// <returns>
-    /// The message to forward; <b>empty</b> when <see cref="SipMessageReader"/> does not read one complete SIP
-    /// message (see <see cref="StripTraceHeaders"/>). When neither path can write the context, the message goes
-    /// without trace headers rather than with the ones it came with.
+    /// <see langword="false"/> when <paramref name="destination"/> is too small (it is then left as it was), or when
+    /// the message must not be forwarded at all (see <see cref="TryStripTraceHeaders"/>). When neither path can
+    /// write the context, the message goes without trace headers rather than with the ones it came with.
     /// </returns>
-    public byte[] Inject(ReadOnlySpan<byte> message, in ActivityContext context) => Rewrite(message, context);
+    public bool TryInject(ReadOnlySpan<byte> message, in ActivityContext context, Span<byte> destination, out int bytesWritten) =>
+        TryRewrite(message, context, TraceParent.FromActivityContext(context).IsValid, destination, out bytesWritten);
 
-    /// <summary>The message stripped of every trace header and, for a valid <paramref name="context"/>, given its own.</summary>
-    private byte[] Rewrite(ReadOnlySpan<byte> message, in ActivityContext context)
+    /// <summary>Writes the message stripped of every trace header and, when <paramref name="inject"/> is set, given <paramref name="context"/>'s.</summary>
+    internal bool TryRewrite(ReadOnlySpan<byte> message, in ActivityContext context, bool inject, Span<byte> destination, out int bytesWritten)
+    {
+        int bound = message.Length + (inject ? MaxAddedBytes : 0);
+        if (destination.Length >= bound)
+        {
+            return TryRewriteInto(message, context, inject, destination, out bytesWritten);
+        }
+
+        // A smaller destination may still hold the result. It is written elsewhere first, so that one that turns
+        // out too small is left as it was rather than half written.
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(bound);
+        try
+        {
+            if (TryRewriteInto(message, context, inject, scratch.AsSpan(0, bound), out int length) && scratch.AsSpan(0, length).TryCopyTo(destination))
+            {
+                bytesWritten = length;
+                return true;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+
+        bytesWritten = 0;
+        return false;
+    }
+
+    /// <summary><see cref="TryRewrite"/> into a destination with room for the largest result.</summary>
+    private bool TryRewriteInto(ReadOnlySpan<byte> message, in ActivityContext context, bool inject, Span<byte> destination, out int bytesWritten)
     {
         // The raw propagator refuses every message that SipMessageReader would read differently, so its
         // result is what the reader sees; only what it refuses goes the reader's way.
-        bool inject = TraceParent.FromActivityContext(context).IsValid;
-        byte[] stripped = new byte[message.Length];
-        if (_propagator.TryStrip(message, SipTraceHeaderScope.All, stripped, out int strippedLength))
+        if (!inject)
         {
-            if (!inject)
+            if (_propagator.TryStrip(message, SipTraceHeaderScope.All, destination, out bytesWritten))
             {
-                return stripped.AsSpan(0, strippedLength).ToArray();
+                return true;
             }
-
-            byte[] injected = new byte[strippedLength + _propagator.MaxAddedBytes];
-            if (_propagator.TryInject(stripped.AsSpan(0, strippedLength), context, injected, out int written))
+        }
+        else
+        {
+            // The raw inject replaces the trace headers it finds but keeps baggage headers, so the untrusted
+            // headers are stripped first, into a pooled buffer: the hop allocates nothing of its own.
+            byte[] stripped = ArrayPool<byte>.Shared.Rent(message.Length);
+            try
             {
-                return injected.AsSpan(0, written).ToArray();
+                if (_propagator.TryStrip(message, SipTraceHeaderScope.All, stripped, out int strippedLength)
+                    && _propagator.TryInject(stripped.AsSpan(0, strippedLength), context, destination, out bytesWritten))
+                {
+                    return true;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(stripped);
             }
         }
 
-        return RewriteByReader(message, context, inject);
+        return TryRewriteByReader(message, context, inject, destination, out bytesWritten);
     }
 
     /// <summary>The fail-closed path for what the raw propagator refuses: the reader and the editor, or nothing.</summary>
-    private byte[] RewriteByReader(ReadOnlySpan<byte> message, in ActivityContext context, bool inject)
+    private bool TryRewriteByReader(ReadOnlySpan<byte> message, in ActivityContext context, bool inject, Span<byte> destination, out int bytesWritten)
     {
+        bytesWritten = 0;
         var reader = new SipMessageReader(message);
         if (!reader.IsComplete)
         {
             Metrics.TraceHeadersFallback(ImsAttributes.TraceHeadersOutcomeValues.Refused);
-            return [];
+            return false;
         }
 
         Metrics.TraceHeadersFallback(ImsAttributes.TraceHeadersOutcomeValues.ReaderStrip);
-        byte[]? stripped = StripByReader(message[..reader.MessageLength]);
-        if (stripped is null)
+        int length = reader.MessageLength;
+        byte[] first = ArrayPool<byte>.Shared.Rent(length);
+        byte[] second = ArrayPool<byte>.Shared.Rent(length);
+        try
         {
-            // Not reached for a message the reader accepted; refused rather than forwarded as it came.
-            Metrics.TraceHeadersFallback(ImsAttributes.TraceHeadersOutcomeValues.Refused);
-            return [];
-        }
+            if (!TryStripByReader(message[..length], first, second, out ReadOnlySpan<byte> stripped))
+            {
+                // Not reached for a message the reader accepted; refused rather than forwarded as it came.
+                Metrics.TraceHeadersFallback(ImsAttributes.TraceHeadersOutcomeValues.Refused);
+                return false;
+            }
 
-        if (!inject)
+            if (inject)
+            {
+                bool injected = TryInjectByReader(stripped, context, destination, out bytesWritten);
+                Metrics.TraceHeadersFallback(injected ? ImsAttributes.TraceHeadersOutcomeValues.ReaderInject : ImsAttributes.TraceHeadersOutcomeValues.NoContext);
+                if (injected)
+                {
+                    return true;
+                }
+            }
+
+            stripped.CopyTo(destination);
+            bytesWritten = stripped.Length;
+            return true;
+        }
+        finally
         {
-            return stripped;
+            ArrayPool<byte>.Shared.Return(second);
+            ArrayPool<byte>.Shared.Return(first);
         }
-
-        byte[]? injected = InjectByReader(stripped, context);
-        Metrics.TraceHeadersFallback(injected is null ? ImsAttributes.TraceHeadersOutcomeValues.NoContext : ImsAttributes.TraceHeadersOutcomeValues.ReaderInject);
-        return injected ?? stripped;
     }
 
-    /// <summary>Removes every trace header name of the options from a message the reader accepted; <c>null</c> if the editor refuses.</summary>
-    private byte[]? StripByReader(ReadOnlySpan<byte> message)
+    /// <summary>
+    /// Removes every trace header name of the options from a message the reader accepted, through two buffers of
+    /// at least its length; <see langword="false"/> if the editor refuses.
+    /// </summary>
+    private bool TryStripByReader(ReadOnlySpan<byte> message, byte[] first, byte[] second, out ReadOnlySpan<byte> stripped)
     {
-        // Removing only shrinks the message. An edit list holds a few names, so the names go in rounds,
-        // each reading the previous round's output.
-        byte[] current = message.ToArray();
-        byte[] next = new byte[message.Length];
-        int length = message.Length;
-        for (int first = 0; first < _traceHeaderNames.Length; first += SipHeaderEditList.Capacity)
+        // Removing only shrinks the message. An edit list holds a few names, so the names go in rounds, each
+        // reading the previous round's output and writing to the other buffer.
+        stripped = message;
+        byte[] next = first;
+        for (int from = 0; from < _traceHeaderNames.Length; from += SipHeaderEditList.Capacity)
         {
             scoped SipHeaderEditList edits = default;
-            for (int i = first; i < Math.Min(first + SipHeaderEditList.Capacity, _traceHeaderNames.Length); i++)
+            for (int i = from; i < Math.Min(from + SipHeaderEditList.Capacity, _traceHeaderNames.Length); i++)
             {
                 edits.Remove(_traceHeaderNames[i]);
             }
 
-            if (!SipMessageEditor.TryApply(current.AsSpan(0, length), edits, next, out length, out _))
+            if (!SipMessageEditor.TryApply(stripped, edits, next.AsSpan(0, message.Length), out int length, out _))
             {
-                return null;
+                stripped = default;
+                return false;
             }
 
-            (current, next) = (next, current);
+            stripped = next.AsSpan(0, length);
+            next = next == first ? second : first;
         }
 
-        return current.AsSpan(0, length).ToArray();
+        return true;
     }
 
-    /// <summary>Writes the context's traceparent and tracestate into a message without trace headers; <c>null</c> if the editor refuses.</summary>
-    private byte[]? InjectByReader(byte[] stripped, in ActivityContext context)
+    /// <summary>Writes the context's traceparent and tracestate into a message without trace headers; <see langword="false"/> if the editor refuses.</summary>
+    private bool TryInjectByReader(ReadOnlySpan<byte> stripped, in ActivityContext context, Span<byte> destination, out int bytesWritten)
     {
         Span<byte> traceParent = stackalloc byte[TraceParent.Length];
         if (!TraceParent.FromActivityContext(context).TryFormat(traceParent, out int traceParentLength))
         {
-            return null;
+            bytesWritten = 0;
+            return false;
         }
 
         string? traceState = TraceState.Normalize(context.TraceState, _maxTraceStateLength);
@@ -188,17 +269,14 @@ public abstract class ImsNode
             edits.Set(_traceStateName, traceStateBytes);
         }
 
-        byte[] destination = new byte[SipMessageEditor.GetMaxOutputLength(stripped.Length, edits)];
-        return SipMessageEditor.TryApply(stripped, edits, destination, out int written, out _)
-            ? destination.AsSpan(0, written).ToArray()
-            : null;
+        return SipMessageEditor.TryApply(stripped, edits, destination, out bytesWritten, out _);
     }
 
     /// <summary>Resolves the context of a received request under a trust mode.</summary>
     private protected SipTrustBoundary Resolve(ReadOnlySpan<byte> request, SipTrustMode trust) =>
         _propagator.TryExtract(request, out ActivityContext remote) ? SipTrustBoundary.Resolve(remote, trust) : default;
 
-    /// <summary>Starts the span of a request this node received and prepares the bytes it forwards.</summary>
+    /// <summary>Starts the span of a request this node received; <paramref name="injectOnForward"/> is false for a hop towards a handset.</summary>
     private protected ImsSpan StartHop(ReadOnlySpan<byte> request, string name, ImsSpanRole role, ImsFacts facts, SipTrustMode trust, bool injectOnForward, bool recordsSetupTime = false)
     {
         SipTrustBoundary boundary = Resolve(request, trust);
@@ -214,9 +292,7 @@ public abstract class ImsNode
             accessType = ImsTelemetry.ReadAccessType(request);
         }
 
-        ActivityContext sent = activity?.Context ?? boundary.Parent;
-        byte[] forward = injectOnForward ? Inject(request, sent) : StripTraceHeaders(request);
-        return new ImsSpan(this, activity, role, forward, recordMetrics: true, boundary.Parent)
+        return new ImsSpan(this, activity, role, injectOnForward, recordMetrics: true, boundary.Parent)
         {
             AccessType = accessType,
             RecordsSetupTime = recordsSetupTime,
@@ -234,7 +310,7 @@ public abstract class ImsNode
     private protected ImsSpan StartUnder(in ActivityContext parent, string name, ActivityKind kind, ImsSpanRole role, string? hssCommand = null, string? asService = null)
     {
         Activity? activity = ImsTelemetry.Start(name, kind, parent, links: null);
-        return new ImsSpan(this, activity, role, ReadOnlyMemory<byte>.Empty, recordMetrics: true, parent)
+        return new ImsSpan(this, activity, role, injects: true, recordMetrics: true, parent)
         {
             HssCommand = hssCommand,
             AsService = asService,

@@ -1,20 +1,14 @@
 using System.Diagnostics;
 using SipTraceContext.Conventions;
+using SipTraceContext.Instrumentation.Internal;
 
 namespace SipTraceContext.Instrumentation.Ims;
 
 /// <summary>
-/// What one IMS node records into the process-wide IMS instruments of <see cref="ImsTelemetry"/>: every
-/// measurement carries the node's own tags (<see cref="ImsNodeOptions.MetricTags"/>) first, so two nodes of the
-/// same role in one process keep separate series.
+/// What one IMS node records into the package's instruments (<see cref="SipTelemetry"/>), as
+/// <see cref="SipCallMetrics"/> does for a call tracer: every measurement carries the node's own tags
+/// (<see cref="ImsNodeOptions.MetricTags"/>) first, so two nodes of the same role in one process keep separate series.
 /// </summary>
-/// <remarks>
-/// The instruments stay static, one set under one <see cref="System.Diagnostics.Metrics.Meter"/> per process, and
-/// only the tags are per node. A Meter per node would need every node helper to be disposed (an undisposed Meter
-/// stays registered with every listener for the life of the process), and would gain nothing: meters of the same
-/// name and version are merged into the same streams by the OpenTelemetry SDK anyway, so tags are what keeps nodes
-/// apart either way.
-/// </remarks>
 internal sealed class ImsNodeMetrics
 {
     // The node's tags, first in every measurement. TagList keeps up to 8 tags inline: with up to 4 node tags and
@@ -25,25 +19,25 @@ internal sealed class ImsNodeMetrics
     public ImsNodeMetrics(IEnumerable<KeyValuePair<string, object?>>? tags) => _tags = tags is null ? [] : [.. tags];
 
     public void RegistrationLatency(double milliseconds, string? accessType, string? errorType) =>
-        ImsTelemetry.RegistrationLatency.Record(milliseconds, With(ImsAttributes.AccessType, accessType, errorType));
+        SipTelemetry.RegistrationLatency.Record(milliseconds, With(ImsAttributes.AccessType, accessType, errorType));
 
     public void SessionSetupTime(double milliseconds, string? accessType) =>
-        ImsTelemetry.SessionSetupTime.Record(milliseconds, With(ImsAttributes.AccessType, accessType, errorType: null));
+        SipTelemetry.SessionSetupTime.Record(milliseconds, With(ImsAttributes.AccessType, accessType, errorType: null));
 
     public void HssQueryLatency(double milliseconds, string? command, string? errorType) =>
-        ImsTelemetry.HssQueryLatency.Record(milliseconds, With(ImsAttributes.HssCommand, command, errorType));
+        SipTelemetry.HssQueryLatency.Record(milliseconds, With(ImsAttributes.HssCommand, command, errorType));
 
     public void AsInvocationLatency(double milliseconds, string? service, string? errorType) =>
-        ImsTelemetry.AsInvocationLatency.Record(milliseconds, With(ImsAttributes.AsService, service, errorType));
+        SipTelemetry.AsInvocationLatency.Record(milliseconds, With(ImsAttributes.AsService, service, errorType));
 
     public void RxAarLatency(double milliseconds, string? errorType) =>
-        ImsTelemetry.RxAarLatency.Record(milliseconds, With(key: null, value: null, errorType));
+        SipTelemetry.RxAarLatency.Record(milliseconds, With(key: null, value: null, errorType));
 
-    public void SessionActiveChanged(long delta) => ImsTelemetry.SessionActiveCount.Add(delta, new TagList(_tags));
+    public void SessionActiveChanged(long delta) => SipTelemetry.SessionActiveCount.Add(delta, new TagList(_tags));
 
     /// <summary>Counts a message whose trace headers the fast path could not rewrite; <paramref name="outcome"/> is an <see cref="ImsAttributes.TraceHeadersOutcomeValues"/> value.</summary>
     public void TraceHeadersFallback(string outcome) =>
-        ImsTelemetry.TraceHeadersFallbacks.Add(1, With(ImsAttributes.TraceHeadersOutcome, outcome, errorType: null));
+        SipTelemetry.TraceHeadersFallbacks.Add(1, With(ImsAttributes.TraceHeadersOutcome, outcome, errorType: null));
 
     private TagList With(string? key, string? value, string? errorType)
     {

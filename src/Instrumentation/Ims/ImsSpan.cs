@@ -1,16 +1,21 @@
 using System.Diagnostics;
 using SipTraceContext.Conventions;
 using SipTraceContext.Instrumentation.Internal;
+using SipTraceContext.Propagation;
 
 namespace SipTraceContext.Instrumentation.Ims;
 
 /// <summary>
 /// One span an IMS node helper started: the <see cref="System.Diagnostics.Activity"/> (or <c>null</c> when
-/// nobody listens or it was not sampled), the bytes the node forwards, and how to end it. Ending records the
-/// IMS metric of the span, if it has one.
+/// nobody listens or it was not sampled), its outcome, and the trace headers of the messages the node sends for
+/// it. Disposing it ends it and records the IMS metric of the span, if it has one.
 /// </summary>
 /// <remarks>
-/// <para>The meaning of the code passed to <see cref="End(int)"/> depends on the span:</para>
+/// <para>
+/// End it by disposing it, best with a <c>using</c> declaration, after recording its outcome with
+/// <see cref="SetResultCode"/> and, for a failure the node itself sees, <see cref="SetErrorType"/>. The meaning of
+/// the result code depends on the span:
+/// </para>
 /// <list type="bullet">
 /// <item><description>CSCF request spans (<c>ims.pcscf.register</c>, <c>ims.pcscf.invite</c>, <c>ims.icscf.*</c> requests,
 /// <c>ims.scscf.invite</c>): the SIP status code of the final response, recorded as <c>ims.response_code</c>.</description></item>
@@ -20,7 +25,10 @@ namespace SipTraceContext.Instrumentation.Ims;
 /// <item><description><c>ims.scscf.ifc_eval</c>: the number of matching filter criteria, <c>ims.ifc.matching_count</c>.</description></item>
 /// <item><description><c>ims.scscf.as_invoke</c>: the status code of the application server's response, <c>ims.as.response</c>.</description></item>
 /// </list>
-/// <para>An instance is ended once; later calls to <c>End</c> are ignored. It is not meant to be ended from two threads at once.</para>
+/// <para>
+/// It ends once: disposing it again does nothing, and neither does recording an outcome after it ended. Recording
+/// and ending are not meant to race on two threads.
+/// </para>
 /// </remarks>
 public sealed class ImsSpan : IDisposable
 {
@@ -30,18 +38,23 @@ public sealed class ImsSpan : IDisposable
     private readonly ImsSpanRole _role;
     private readonly ActivityContext _context;
     private readonly bool _recordMetrics;
+
+    // Whether the messages of this span carry its context; not on a span towards a handset.
+    private readonly bool _injects;
     private readonly long _started;
     private string? _errorType;
+    private int _code;
+    private bool _hasCode;
     private int _ended;
 
-    internal ImsSpan(ImsNode node, Activity? activity, ImsSpanRole role, ReadOnlyMemory<byte> forward, bool recordMetrics, in ActivityContext fallback = default)
+    internal ImsSpan(ImsNode node, Activity? activity, ImsSpanRole role, bool injects, bool recordMetrics, in ActivityContext fallback = default)
     {
+        _injects = injects;
         _node = node;
         Activity = activity;
         _role = role;
         _context = activity?.Context ?? fallback;
         _recordMetrics = recordMetrics;
-        Forward = forward;
         _started = Stopwatch.GetTimestamp();
     }
 
@@ -53,13 +66,6 @@ public sealed class ImsSpan : IDisposable
     /// (the trusted parent), so the trace is not cut at an unsampled node.
     /// </summary>
     public ActivityContext Context => _context;
-
-    /// <summary>
-    /// The bytes the node forwards for the request that started this span: the request with its trace headers
-    /// replaced by this span's context (into the core), or with them removed (towards a handset).
-    /// Empty for spans that were not started from a request.
-    /// </summary>
-    public ReadOnlyMemory<byte> Forward { get; private set; }
 
     /// <summary>The access type read from P-Access-Network-Info, tagged on the registration and session metrics.</summary>
     internal string? AccessType { get; init; }
@@ -73,67 +79,82 @@ public sealed class ImsSpan : IDisposable
     /// <summary>Whether ending an originating INVITE with a 2xx records <c>ims.session.setup_time</c>.</summary>
     internal bool RecordsSetupTime { get; init; }
 
-    /// <summary>Sets the bytes to forward (a span started for a request the node sends rather than receives).</summary>
-    internal ImsSpan WithForward(ReadOnlyMemory<byte> forward)
-    {
-        Forward = forward;
-        return this;
-    }
+    /// <summary>
+    /// Writes a message the node sends for this span (the request that started it, or a later one such as the
+    /// request an application server routed back) to <paramref name="destination"/> with its trace headers
+    /// rewritten: every one it came with removed and this span's <see cref="Context"/> written, or none written on
+    /// a span towards a handset (<see cref="ImsLeg.Terminating"/>), whose messages leave the trust domain.
+    /// </summary>
+    /// <param name="message">The raw SIP message.</param>
+    /// <param name="destination">
+    /// Where the message goes; <paramref name="message"/>'s length plus the node's <see cref="ImsNode.MaxAddedBytes"/>
+    /// is always enough. It must not overlap <paramref name="message"/>.
+    /// </param>
+    /// <param name="bytesWritten">The length written, or 0 when this returns <see langword="false"/>.</param>
+    /// <returns>
+    /// <see langword="false"/> when <paramref name="destination"/> is too small (it is then left as it was), or when
+    /// the message must not be forwarded at all, as <see cref="ImsNode.TryStripTraceHeaders"/> decides.
+    /// </returns>
+    public bool TryRewriteTraceHeaders(ReadOnlySpan<byte> message, Span<byte> destination, out int bytesWritten) =>
+        _node.TryRewrite(message, _context, _injects && TraceParent.FromActivityContext(_context).IsValid, destination, out bytesWritten);
 
-    /// <summary>Returns <paramref name="message"/> with its trace headers replaced by this span's context.</summary>
-    /// <param name="message">A raw SIP message the node sends on behalf of this span.</param>
-    /// <returns>The message to send.</returns>
-    public byte[] Inject(ReadOnlySpan<byte> message) => _node.Inject(message, _context);
-
-    /// <summary>Marks the span failed: sets <c>error.type</c> and the error status (a failure the node itself
-    /// reports, such as a timeout, is Error on any span kind). End it afterwards.</summary>
-    /// <param name="errorType">A low-cardinality error type, such as a timeout or a Diameter result name.</param>
-    public void Fail(string errorType)
+    /// <summary>
+    /// Records the outcome of the span, applied when it ends: a code whose meaning depends on the span (see the
+    /// remarks of <see cref="ImsSpan"/>). A later call replaces an earlier one; a call after the span ended is ignored.
+    /// </summary>
+    /// <param name="code">The result code: for a CSCF request span, the status code of the final SIP response.</param>
+    public void SetResultCode(int code)
     {
-        ArgumentException.ThrowIfNullOrEmpty(errorType);
-        _errorType = errorType;
-        if (Activity is { } activity)
+        if (Volatile.Read(ref _ended) == 0)
         {
-            activity.SetTag(OtelAttributes.ErrorType, errorType);
-            activity.SetStatus(ActivityStatusCode.Error);
+            _code = code;
+            _hasCode = true;
         }
     }
 
-    /// <summary>Ends the span with a result code whose meaning depends on the span (see the remarks of <see cref="ImsSpan"/>).</summary>
-    /// <param name="code">The result code.</param>
-    public void End(int code) => EndCore(code, hasCode: true);
-
-    /// <summary>Ends a CSCF request span with the raw SIP response the node returns (its status code is recorded).</summary>
-    /// <param name="response">The raw SIP response.</param>
-    public void EndWithResponse(ReadOnlySpan<byte> response)
+    /// <summary>
+    /// Marks the span failed, applied when it ends: <c>error.type</c> and the Error status (a failure the node
+    /// itself reports, such as a timeout, is an error on any span kind). It takes precedence over the error type a
+    /// failed <see cref="SetResultCode"/> would record. A call after the span ended is ignored.
+    /// </summary>
+    /// <param name="errorType">A low-cardinality error type, such as a timeout or a Diameter result name.</param>
+    /// <exception cref="ArgumentException"><paramref name="errorType"/> is <see langword="null"/> or empty.</exception>
+    public void SetErrorType(string errorType)
     {
-        int status = ImsTelemetry.ReadStatusCode(response);
-        EndCore(status, hasCode: status > 0);
+        ArgumentException.ThrowIfNullOrEmpty(errorType);
+        if (Volatile.Read(ref _ended) == 0)
+        {
+            _errorType = errorType;
+        }
     }
 
-    /// <summary>Ends the span without a result code.</summary>
-    public void End() => EndCore(0, hasCode: false);
-
-    /// <summary>Ends the span without a result code if it was not ended yet.</summary>
-    public void Dispose() => End();
-
-    private void EndCore(int code, bool hasCode)
+    /// <summary>
+    /// Ends the span with the outcome recorded so far, and records its IMS metric if it has one. Only the first
+    /// call ends it; later calls do nothing.
+    /// </summary>
+    public void Dispose()
     {
         if (Interlocked.Exchange(ref _ended, 1) != 0)
         {
             return;
         }
 
-        if (hasCode)
+        if (_errorType is not null && Activity is { } activity)
         {
-            ApplyCode(code);
+            activity.SetTag(OtelAttributes.ErrorType, _errorType);
+            activity.SetStatus(ActivityStatusCode.Error);
+        }
+
+        if (_hasCode)
+        {
+            ApplyCode(_code);
         }
 
         Activity?.Stop();
         double elapsed = Stopwatch.GetElapsedTime(_started).TotalSeconds * MillisecondsPerSecond;
         if (_recordMetrics)
         {
-            Record(elapsed, code, hasCode);
+            Record(elapsed, _code, _hasCode);
         }
     }
 

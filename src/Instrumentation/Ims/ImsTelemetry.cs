@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
 using SipTraceContext.Conventions;
@@ -12,42 +11,11 @@ using SipTraceContext.Sip.Syntax;
 namespace SipTraceContext.Instrumentation.Ims;
 
 /// <summary>
-/// The activity source and the IMS instruments, created once per process under the instrumentation
-/// name the call tracer uses, so <c>AddSipInstrumentation()</c> enables them too. Nodes record into them
-/// through their own <see cref="ImsNodeMetrics"/>, which adds each node's tags (see there why the
-/// instruments are not per node).
+/// Starting the IMS spans on the package's one activity source (<see cref="SipTelemetry"/>) and reading their
+/// attributes from the SIP message.
 /// </summary>
 internal static class ImsTelemetry
 {
-    public static readonly ActivitySource Source = InstrumentationIdentity.CreateActivitySource();
-
-    private static readonly Meter s_meter = InstrumentationIdentity.CreateMeter();
-
-    public static readonly Histogram<double> RegistrationLatency = s_meter.CreateHistogram(
-        ImsMetrics.RegistrationLatency.Name, ImsMetrics.RegistrationLatency.Unit, ImsMetrics.RegistrationLatency.Description, ImsMetrics.RegistrationLatency.ExplicitBucketBoundaries);
-
-    public static readonly Histogram<double> SessionSetupTime = s_meter.CreateHistogram(
-        ImsMetrics.SessionSetupTime.Name, ImsMetrics.SessionSetupTime.Unit, ImsMetrics.SessionSetupTime.Description, ImsMetrics.SessionSetupTime.ExplicitBucketBoundaries);
-
-    public static readonly Histogram<double> HssQueryLatency = s_meter.CreateHistogram(
-        ImsMetrics.HssQueryLatency.Name, ImsMetrics.HssQueryLatency.Unit, ImsMetrics.HssQueryLatency.Description, ImsMetrics.HssQueryLatency.ExplicitBucketBoundaries);
-
-    public static readonly Histogram<double> AsInvocationLatency = s_meter.CreateHistogram(
-        ImsMetrics.AsInvocationLatency.Name, ImsMetrics.AsInvocationLatency.Unit, ImsMetrics.AsInvocationLatency.Description, ImsMetrics.AsInvocationLatency.ExplicitBucketBoundaries);
-
-    public static readonly Histogram<double> RxAarLatency = s_meter.CreateHistogram(
-        ImsMetrics.RxAarLatency.Name, ImsMetrics.RxAarLatency.Unit, ImsMetrics.RxAarLatency.Description, ImsMetrics.RxAarLatency.ExplicitBucketBoundaries);
-
-    public static readonly UpDownCounter<long> SessionActiveCount = s_meter.CreateUpDownCounter<long>(
-        ImsMetrics.SessionActiveCount.Name,
-        ImsMetrics.SessionActiveCount.Unit,
-        ImsMetrics.SessionActiveCount.Description);
-
-    public static readonly Counter<long> TraceHeadersFallbacks = s_meter.CreateCounter<long>(
-        ImsMetrics.TraceHeadersFallbacks.Name,
-        ImsMetrics.TraceHeadersFallbacks.Unit,
-        ImsMetrics.TraceHeadersFallbacks.Description);
-
     /// <summary>
     /// Starts an activity with exactly the given parent (a root when it is <c>default</c>), never the
     /// ambient <see cref="Activity.Current"/>, and leaves <see cref="Activity.Current"/> as it was.
@@ -58,7 +26,7 @@ internal static class ImsTelemetry
         Activity.Current = null;
         try
         {
-            return Source.StartActivity(name, kind, parent, tags: null, links);
+            return SipTelemetry.Source.StartActivity(name, kind, parent, tags: null, links);
         }
         finally
         {
@@ -174,13 +142,6 @@ internal static class ImsTelemetry
             && !info.AccessType.IsEmpty
             ? Text(info.AccessType)
             : null;
-    }
-
-    /// <summary>The status code of a raw SIP response, or 0 when it is not a readable response.</summary>
-    public static int ReadStatusCode(ReadOnlySpan<byte> response)
-    {
-        var reader = new SipMessageReader(response);
-        return reader.IsResponse ? reader.StatusCode : 0;
     }
 
     private static bool TryGetAddressUri(ReadOnlySpan<byte> value, out ReadOnlySpan<byte> uri)

@@ -25,25 +25,25 @@ public sealed class PcscfInstrumentation : ImsNode
 
     /// <summary>
     /// Starts <c>ims.pcscf.register</c> for a REGISTER from a handset, with <c>ims.impu</c> (P-Preferred-Identity,
-    /// else From), <c>sip.call_id</c>, <c>sip.method</c> and <c>ims.access_type</c>. Ending it with the final
-    /// response (not a 401/407 challenge) records <c>ims.registration.latency</c>.
+    /// else From), <c>sip.call_id</c>, <c>sip.method</c> and <c>ims.access_type</c>. Its result code (<see cref="ImsSpan.SetResultCode"/>) is the status of
+    /// the final response; one that is not a 401/407 challenge records <c>ims.registration.latency</c>.
     /// </summary>
     /// <param name="request">The raw REGISTER as received.</param>
-    /// <returns>The span; its <see cref="ImsSpan.Forward"/> is the REGISTER to send to the I-CSCF.</returns>
+    /// <returns>The span; its <see cref="ImsSpan.TryRewriteTraceHeaders"/> writes the REGISTER to send to the I-CSCF.</returns>
     public ImsSpan StartRegister(ReadOnlySpan<byte> request) =>
         StartHop(request, ImsSpanNames.PcscfRegister, ImsSpanRole.PcscfRegister, ImsFacts.Impu | ImsFacts.AccessType, AccessTrust, injectOnForward: true);
 
     /// <summary>
     /// Starts <c>ims.pcscf.invite</c> with <c>ims.calling_party</c>, <c>ims.called_party</c>, <c>sip.call_id</c>,
     /// <c>ims.access_type</c>, <c>ims.icid</c>, <c>ims.sdp.codec</c> and <c>ims.sdp.bandwidth</c>. On the
-    /// originating leg, ending it with a 2xx records <c>ims.session.setup_time</c>.
+    /// originating leg, a 2xx result code records <c>ims.session.setup_time</c>.
     /// </summary>
     /// <param name="request">The raw INVITE as received.</param>
     /// <param name="leg">
     /// <see cref="ImsLeg.Originating"/> (from a handset, forwarded into the core with this span's context) or
     /// <see cref="ImsLeg.Terminating"/> (from the core, forwarded to the handset without trace headers).
     /// </param>
-    /// <returns>The span; its <see cref="ImsSpan.Forward"/> is the INVITE to send on.</returns>
+    /// <returns>The span; its <see cref="ImsSpan.TryRewriteTraceHeaders"/> writes the INVITE to send on (towards a handset, without trace headers).</returns>
     public ImsSpan StartInvite(ReadOnlySpan<byte> request, ImsLeg leg = ImsLeg.Originating)
     {
         const ImsFacts facts = ImsFacts.CallingParty | ImsFacts.CalledParty | ImsFacts.AccessType | ImsFacts.Icid | ImsFacts.Sdp;
@@ -52,14 +52,15 @@ public sealed class PcscfInstrumentation : ImsNode
             : StartHop(request, ImsSpanNames.PcscfInvite, ImsSpanRole.PcscfInvite, facts, AccessTrust, injectOnForward: true, recordsSetupTime: true);
     }
 
-    /// <summary>Starts <c>ims.pcscf.ipsec_setup</c> under a registration; end it with the SPI of the association.</summary>
+    /// <summary>Starts <c>ims.pcscf.ipsec_setup</c> under a registration; its result code is the SPI of the association.</summary>
     /// <param name="register">The <c>ims.pcscf.register</c> span.</param>
     /// <returns>The span.</returns>
     public ImsSpan StartIpsecSetup(ImsSpan register) =>
         StartChild(register, ImsSpanNames.PcscfIpsecSetup, ActivityKind.Internal, ImsSpanRole.IpsecSetup);
 
     /// <summary>
-    /// Starts <c>ims.pcscf.rx_aar</c> under an INVITE; end it with the Result-Code of the AA-Answer, which records
+    /// Starts <c>ims.pcscf.rx_aar</c> under an INVITE; its result code is the Result-Code of the AA-Answer, and ending it
+    /// records
     /// <c>ims.rx.aar_latency</c>.
     /// </summary>
     /// <param name="invite">The <c>ims.pcscf.invite</c> span.</param>

@@ -24,17 +24,17 @@ public sealed class ScscfInstrumentation : ImsNode
 
     /// <summary>
     /// Starts <c>ims.scscf.invite</c> under the context of the INVITE, with <c>ims.calling_party</c>,
-    /// <c>ims.called_party</c>, <c>ims.icid</c>, <c>sip.call_id</c> and <c>sip.method</c>. Ending it with a 2xx
-    /// adds one to <c>ims.session.active_count</c>; call <see cref="EndSession"/> when that session ends.
+    /// <c>ims.called_party</c>, <c>ims.icid</c>, <c>sip.call_id</c> and <c>sip.method</c>. A 2xx result code
+    /// (<see cref="ImsSpan.SetResultCode"/>) adds one to <c>ims.session.active_count</c>; call <see cref="EndSession"/> when that session ends.
     /// </summary>
     /// <param name="request">The raw INVITE as received.</param>
-    /// <returns>The span; its <see cref="ImsSpan.Forward"/> is the INVITE with this span's context, to route on.</returns>
+    /// <returns>The span; its <see cref="ImsSpan.TryRewriteTraceHeaders"/> writes the INVITE to route on, with this span's context.</returns>
     public ImsSpan StartInvite(ReadOnlySpan<byte> request) =>
         StartHop(request, ImsSpanNames.ScscfInvite, ImsSpanRole.ScscfInvite, ImsFacts.CallingParty | ImsFacts.CalledParty | ImsFacts.Icid, CoreTrust, injectOnForward: true);
 
     /// <summary>
-    /// Starts <c>ims.scscf.hss_query</c> under one of this node's spans; end it with the Diameter Result-Code,
-    /// which records <c>ims.hss.query_latency</c>.
+    /// Starts <c>ims.scscf.hss_query</c> under one of this node's spans; its result code is the Diameter Result-Code,
+    /// and ending it records <c>ims.hss.query_latency</c>.
     /// </summary>
     /// <param name="parent">The span the query belongs to, usually <c>ims.scscf.invite</c>.</param>
     /// <param name="command">The Cx command, one of <see cref="ImsAttributes.HssCommandValues"/>.</param>
@@ -55,22 +55,21 @@ public sealed class ScscfInstrumentation : ImsNode
     public ImsSpan StartHssQuery(ReadOnlySpan<byte> request, string command) =>
         StartHssQuery(Resolve(request, CoreTrust).Parent, command);
 
-    /// <summary>Starts <c>ims.scscf.ifc_eval</c> under an INVITE; end it with the number of matching filter criteria.</summary>
+    /// <summary>Starts <c>ims.scscf.ifc_eval</c> under an INVITE; its result code is the number of matching filter criteria.</summary>
     /// <param name="invite">The <c>ims.scscf.invite</c> span.</param>
     /// <returns>The span.</returns>
     public ImsSpan StartIfcEvaluation(ImsSpan invite) =>
         StartChild(invite, ImsSpanNames.ScscfIfcEval, ActivityKind.Internal, ImsSpanRole.IfcEval);
 
     /// <summary>
-    /// Starts <c>ims.scscf.as_invoke</c> for routing a request through one application server; end it with the
-    /// status code of the server's response, which records <c>ims.as.invocation_latency</c>.
+    /// Starts <c>ims.scscf.as_invoke</c> for routing a request through one application server; its result code is the
+    /// status code of the server's response, and ending it records <c>ims.as.invocation_latency</c>.
     /// </summary>
     /// <param name="parent">The span the invocation belongs to, usually <c>ims.scscf.ifc_eval</c>.</param>
-    /// <param name="request">The raw request to send to the application server.</param>
     /// <param name="asUri">The application server's SIP URI.</param>
     /// <param name="service">The service it provides, if known.</param>
-    /// <returns>The span; its <see cref="ImsSpan.Forward"/> is the request to send, carrying this span's context.</returns>
-    public ImsSpan StartAsInvoke(ImsSpan parent, ReadOnlySpan<byte> request, string asUri, string? service = null)
+    /// <returns>The span; its <see cref="ImsSpan.TryRewriteTraceHeaders"/> writes the request to send to the server, with this span's context.</returns>
+    public ImsSpan StartAsInvoke(ImsSpan parent, string asUri, string? service = null)
     {
         ArgumentNullException.ThrowIfNull(parent);
         ArgumentException.ThrowIfNullOrEmpty(asUri);
@@ -84,7 +83,7 @@ public sealed class ScscfInstrumentation : ImsNode
             }
         }
 
-        return span.WithForward(span.Inject(request));
+        return span;
     }
 
     /// <summary>

@@ -22,7 +22,7 @@ internal sealed partial class CallSpans
         if (underHeader && !_chainUnderHeader)
         {
             // Without a shared key the header's span is the parent as it is.
-            return _source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
+            return SipTelemetry.Source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
         }
 
         if (underHeader)
@@ -31,7 +31,7 @@ internal sealed partial class CallSpans
             // when we are the first hop after it). When that is not the header's span, link the header.
             if (received < 1 || !derived.TryHopSpanId(facts.CallId, vias[skip], out ActivitySpanId span))
             {
-                return _source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
+                return SipTelemetry.Source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
             }
 
             ActivitySpanId previous = parent.SpanId;
@@ -42,7 +42,7 @@ internal sealed partial class CallSpans
 
             var chained = new ActivityContext(parent.TraceId, previous, parent.TraceFlags, parent.TraceState, isRemote: true);
             ActivityLink[]? withHeader = previous == parent.SpanId ? links : Append(links, header);
-            Activity? activity = _source.StartActivity(name, kind, chained, tags: null, withHeader, message.Timestamp);
+            Activity? activity = SipTelemetry.Source.StartActivity(name, kind, chained, tags: null, withHeader, message.Timestamp);
             if (activity is not null)
             {
                 _ = ActivitySpanIds.TrySet(activity, span);
@@ -62,7 +62,7 @@ internal sealed partial class CallSpans
 
         if (received < 0)
         {
-            return _source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
+            return SipTelemetry.Source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
         }
 
         if (parent != default)
@@ -76,12 +76,12 @@ internal sealed partial class CallSpans
         Activity? created;
         if (!DerivedSpans.TryBeginLazyTraceId(derived, correlatorKind, correlator, out DerivedSpans.LazyTraceIdScope scope))
         {
-            return _source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
+            return SipTelemetry.Source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
         }
 
         using (scope)
         {
-            created = _source.CreateActivity(name, kind, default(ActivityContext), tags: null, links);
+            created = SipTelemetry.Source.CreateActivity(name, kind, default(ActivityContext), tags: null, links);
             if (created is null)
             {
                 return null;

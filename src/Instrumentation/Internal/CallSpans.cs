@@ -19,7 +19,6 @@ namespace SipTraceContext.Instrumentation.Internal;
 /// </remarks>
 internal sealed partial class CallSpans : IDisposable
 {
-    private readonly ActivitySource _source;
     private readonly SipRawPropagator _rawPropagator;
     private readonly SipTextMapPropagator _textMapPropagator;
     private readonly AddressFormatter _addresses;
@@ -58,7 +57,6 @@ internal sealed partial class CallSpans : IDisposable
             _chainUnderHeader = options.DerivationKey is not null;
         }
 
-        _source = InstrumentationIdentity.CreateActivitySource();
     }
 
     // One random key per process when none is configured: every tracer of the process (a HEP
@@ -73,7 +71,6 @@ internal sealed partial class CallSpans : IDisposable
 
     public void Dispose()
     {
-        _source.Dispose();
         _derivedIds?.Dispose();
     }
 
@@ -379,7 +376,7 @@ internal sealed partial class CallSpans : IDisposable
     private Activity? StartSpan(string name, ActivityContext dialogParent, bool fromDialog, in RecordedMessage message, out string? trustMode)
     {
         trustMode = null;
-        if (!_source.HasListeners())
+        if (!SipTelemetry.Source.HasListeners())
         {
             return null;
         }
@@ -439,7 +436,7 @@ internal sealed partial class CallSpans : IDisposable
 
         Activity? activity = _derivedIds is not null && !fromDialog && message.Facts.Method == SipMethodKind.Invite
             ? StartDerived(name, in message, parent, header, links)
-            : _source.StartActivity(name, KindFor(message.Direction), parent, tags: null, links, message.Timestamp);
+            : SipTelemetry.Source.StartActivity(name, KindFor(message.Direction), parent, tags: null, links, message.Timestamp);
 
         // StartActivity makes the new span current; the host's context must not change under it.
         if (!ReferenceEquals(Activity.Current, ambient))

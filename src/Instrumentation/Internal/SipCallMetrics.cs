@@ -5,7 +5,9 @@ using SipTraceContext.Conventions;
 namespace SipTraceContext.Instrumentation.Internal;
 
 /// <summary>
-/// The tracer's instruments. Every tag value is a constant or comes from a table built once, so
+/// What one call tracer records into the package's instruments (<see cref="SipTelemetry"/>): every measurement
+/// carries the tracer's own tags (<see cref="SipCallTracerOptions.MetricTags"/>) first, and its capacity is in
+/// <c>sip.call.limit</c> until it is disposed. Every tag value is a constant or comes from a table built once, so
 /// recording a measurement allocates nothing; no instrument carries a Call-ID or an address.
 /// </summary>
 internal sealed class SipCallMetrics : IDisposable
@@ -20,35 +22,22 @@ internal sealed class SipCallMetrics : IDisposable
     // error.type of a final error response is its status code as a string, made once per code.
     private static readonly string[] s_statusText = CreateStatusText();
 
-    private readonly Meter _meter;
-
     // The tracer's own tags (SipCallTracerOptions.MetricTags), first in every measurement.
     private readonly KeyValuePair<string, object?>[] _tags;
-    private readonly Histogram<double> _setupLatency;
-    private readonly Histogram<double> _teardownDuration;
-    private readonly Counter<long> _responses;
-    private readonly UpDownCounter<long> _active;
-    private readonly Counter<long> _failed;
-    private readonly Counter<long> _retransmissions;
-    private readonly Counter<long> _malformed;
-    private readonly Counter<long> _evictions;
+    private int _disposed;
 
     public SipCallMetrics(int capacity, IEnumerable<KeyValuePair<string, object?>>? tags = null)
     {
         _tags = tags is null ? [] : [.. tags];
-        _meter = InstrumentationIdentity.CreateMeter();
-        _setupLatency = _meter.CreateHistogram(
-            SipMetrics.CallSetupLatency.Name, SipMetrics.CallSetupLatency.Unit, SipMetrics.CallSetupLatency.Description, SipMetrics.CallSetupLatency.ExplicitBucketBoundaries);
-        _teardownDuration = _meter.CreateHistogram(
-            SipMetrics.CallTeardownDuration.Name, SipMetrics.CallTeardownDuration.Unit, SipMetrics.CallTeardownDuration.Description, SipMetrics.CallTeardownDuration.ExplicitBucketBoundaries);
-        _responses = _meter.CreateCounter<long>(SipMetrics.ResponseCount.Name, SipMetrics.ResponseCount.Unit, SipMetrics.ResponseCount.Description);
-        _active = _meter.CreateUpDownCounter<long>(SipMetrics.CallsActive.Name, SipMetrics.CallsActive.Unit, SipMetrics.CallsActive.Description);
-        _failed = _meter.CreateCounter<long>(SipMetrics.CallFailed.Name, SipMetrics.CallFailed.Unit, SipMetrics.CallFailed.Description);
-        _retransmissions = _meter.CreateCounter<long>(SipMetrics.MessageRetransmissions.Name, SipMetrics.MessageRetransmissions.Unit, SipMetrics.MessageRetransmissions.Description);
-        _malformed = _meter.CreateCounter<long>(SipMetrics.MessageMalformed.Name, SipMetrics.MessageMalformed.Unit, SipMetrics.MessageMalformed.Description);
-        _evictions = _meter.CreateCounter<long>(SipMetrics.CallEvictions.Name, SipMetrics.CallEvictions.Unit, SipMetrics.CallEvictions.Description);
-        _meter.CreateObservableGauge(SipMetrics.CallLimit.Name, () => new Measurement<long>(capacity, _tags), SipMetrics.CallLimit.Unit, SipMetrics.CallLimit.Description);
+        Capacity = capacity;
+        SipTelemetry.AddTracer(this);
     }
+
+    /// <summary>The tracer's <see cref="SipCallTracerOptions.MaxTrackedCalls"/>, its <c>sip.call.limit</c>.</summary>
+    public int Capacity { get; }
+
+    /// <summary>The tracer's tags.</summary>
+    public ReadOnlySpan<KeyValuePair<string, object?>> Tags => _tags;
 
     /// <summary>The status code as the <c>error.type</c> value of a failed call.</summary>
     public static string StatusText(int status) => status is >= MinStatus and <= MaxStatus ? s_statusText[status - MinStatus] : OtelAttributes.ErrorTypeValues.Other;
@@ -58,28 +47,35 @@ internal sealed class SipCallMetrics : IDisposable
 
     public void Response(int status, string method)
     {
-        if (_responses.Enabled)
+        if (SipTelemetry.ResponseCount.Enabled)
         {
-            _responses.Add(1, With(new(SipAttributes.StatusCode, BoxedStatus(status)), new(SipAttributes.Method, method)));
+            SipTelemetry.ResponseCount.Add(1, With(new(SipAttributes.StatusCode, BoxedStatus(status)), new(SipAttributes.Method, method)));
         }
     }
 
-    public void SetupLatency(double milliseconds, string? transport) => RecordLatency(_setupLatency, milliseconds, transport);
+    public void SetupLatency(double milliseconds, string? transport) => RecordLatency(SipTelemetry.CallSetupLatency, milliseconds, transport);
 
     /// <summary>Records <c>sip.call.teardown.duration</c>, in seconds (its unit is <c>s</c>, unlike the seed's setup latency in ms).</summary>
-    public void TeardownDuration(double milliseconds, string? transport) => RecordLatency(_teardownDuration, milliseconds / MillisecondsPerSecond, transport);
+    public void TeardownDuration(double milliseconds, string? transport) => RecordLatency(SipTelemetry.CallTeardownDuration, milliseconds / MillisecondsPerSecond, transport);
 
-    public void ActiveChanged(long delta) => _active.Add(delta, With());
+    public void ActiveChanged(long delta) => SipTelemetry.CallsActive.Add(delta, With());
 
-    public void Failed(string reason) => _failed.Add(1, With(new(OtelAttributes.ErrorType, reason)));
+    public void Failed(string reason) => SipTelemetry.CallFailed.Add(1, With(new(OtelAttributes.ErrorType, reason)));
 
-    public void Retransmission(string method) => _retransmissions.Add(1, With(new(SipAttributes.Method, method)));
+    public void Retransmission(string method) => SipTelemetry.MessageRetransmissions.Add(1, With(new(SipAttributes.Method, method)));
 
-    public void Malformed() => _malformed.Add(1, With());
+    public void Malformed() => SipTelemetry.MessageMalformed.Add(1, With());
 
-    public void Evicted(string reason) => _evictions.Add(1, With(new(SipAttributes.EvictionReason, reason)));
+    public void Evicted(string reason) => SipTelemetry.CallEvictions.Add(1, With(new(SipAttributes.EvictionReason, reason)));
 
-    public void Dispose() => _meter.Dispose();
+    /// <summary>Takes the tracer's capacity out of <c>sip.call.limit</c>.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            SipTelemetry.RemoveTracer(this);
+        }
+    }
 
     private void RecordLatency(Histogram<double> histogram, double value, string? transport)
     {

@@ -27,52 +27,58 @@ public sealed class ImsEndToEndTests
         byte[] register = Register("reg-1@192.0.2.10");
         ImsSpan pcscfRegister = _pcscf.StartRegister(register);
         ImsSpan ipsec = _pcscf.StartIpsecSetup(pcscfRegister);
-        ipsec.End(3929102);
+        ipsec.EndWith(3929102);
 
-        ImsSpan icscfRegister = _icscf.StartRegister(pcscfRegister.Forward.Span);
+        byte[] toIcscf = pcscfRegister.Rewrite(register);
+        ImsSpan icscfRegister = _icscf.StartRegister(toIcscf);
         ImsSpan uar = _icscf.StartHssQuery(icscfRegister, ImsAttributes.HssCommandValues.Uar);
-        uar.End(2001);
+        uar.EndWith(2001);
 
-        ImsSpan sar = _scscf.StartHssQuery(icscfRegister.Forward.Span, ImsAttributes.HssCommandValues.Sar);
-        sar.End(2001);
+        ImsSpan sar = _scscf.StartHssQuery(icscfRegister.Rewrite(toIcscf), ImsAttributes.HssCommandValues.Sar);
+        sar.EndWith(2001);
 
         byte[] registered = Ok("reg-1@192.0.2.10", "REGISTER");
-        icscfRegister.EndWithResponse(registered);
-        pcscfRegister.EndWithResponse(registered);
+        icscfRegister.EndWithStatusOf(registered);
+        pcscfRegister.EndWithStatusOf(registered);
 
         // Call: UE-A -> P-CSCF -> S-CSCF (-> MMTel AS -> S-CSCF) -> I-CSCF -> terminating P-CSCF -> UE-B.
         const string CallId = "call-1@192.0.2.10";
-        ImsSpan pcscfInvite = _pcscf.StartInvite(Invite(CallId));
+        byte[] fromUe = Invite(CallId);
+        ImsSpan pcscfInvite = _pcscf.StartInvite(fromUe);
         ImsSpan rx = _pcscf.StartRxAar(pcscfInvite, "pcscf1.ims.example.com;1096298391;1");
-        rx.End(2001);
+        rx.EndWith(2001);
 
-        ImsSpan scscfInvite = _scscf.StartInvite(pcscfInvite.Forward.Span);
+        byte[] toScscf = pcscfInvite.Rewrite(fromUe);
+        ImsSpan scscfInvite = _scscf.StartInvite(toScscf);
         ImsSpan profile = _scscf.StartHssQuery(scscfInvite, ImsAttributes.HssCommandValues.Sar);
-        profile.End(2001);
+        profile.EndWith(2001);
         ImsSpan ifc = _scscf.StartIfcEvaluation(scscfInvite);
-        ImsSpan asInvoke = _scscf.StartAsInvoke(ifc, scscfInvite.Forward.Span, "sip:mmtel-as.ims.example.com;lr", "mmtel");
+        ImsSpan asInvoke = _scscf.StartAsInvoke(ifc, "sip:mmtel-as.ims.example.com;lr", "mmtel");
+        byte[] toAs = asInvoke.Rewrite(toScscf);
 
-        ActivityContext atAs = _as.Receive(asInvoke.Forward.Span);
+        ActivityContext atAs = _as.Receive(toAs);
         Assert.Equal(asInvoke.Activity!.SpanId, atAs.SpanId);
         Assert.Equal(asInvoke.Activity.TraceId, atAs.TraceId);
-        byte[] backFromAs = asInvoke.Forward.ToArray();
-        asInvoke.End(200);
-        ifc.End(1);
+        byte[] backFromAs = toAs;
+        asInvoke.EndWith(200);
+        ifc.EndWith(1);
 
-        ImsSpan icscfInvite = _icscf.StartInvite(scscfInvite.Inject(backFromAs));
+        byte[] toIcscfInvite = scscfInvite.Rewrite(backFromAs);
+        ImsSpan icscfInvite = _icscf.StartInvite(toIcscfInvite);
         ImsSpan lir = _icscf.StartHssQuery(icscfInvite, ImsAttributes.HssCommandValues.Lir);
-        lir.End(2001);
+        lir.EndWith(2001);
 
-        ImsSpan terminating = _terminatingPcscf.StartInvite(icscfInvite.Forward.Span, ImsLeg.Terminating);
-        string toUeB = Text(terminating.Forward);
+        byte[] toTerminating = icscfInvite.Rewrite(toIcscfInvite);
+        ImsSpan terminating = _terminatingPcscf.StartInvite(toTerminating, ImsLeg.Terminating);
+        string toUeB = Text(terminating.Rewrite(toTerminating));
         Assert.DoesNotContain("OTel", toUeB, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("a=rtpmap:97 AMR-WB/16000/1", toUeB, StringComparison.Ordinal);
 
         byte[] answered = Ok(CallId, "INVITE");
-        terminating.EndWithResponse(answered);
-        icscfInvite.EndWithResponse(answered);
-        scscfInvite.EndWithResponse(answered);
-        pcscfInvite.EndWithResponse(answered);
+        terminating.EndWithStatusOf(answered);
+        icscfInvite.EndWithStatusOf(answered);
+        scscfInvite.EndWithStatusOf(answered);
+        pcscfInvite.EndWithStatusOf(answered);
 
         // Traces: one per flow, with exactly the seed's tree.
         Activity registerSpan = harness.Single(ImsSpanNames.PcscfRegister);
@@ -184,10 +190,11 @@ public sealed class ImsEndToEndTests
             "P-OTel-Tracestate: evil=1",
             $"X-OTel-Traceparent: {ForgedTraceParent}");
         ImsSpan pcscfInvite = _pcscf.StartInvite(forged);
-        string intoCore = Text(pcscfInvite.Forward);
-        ImsSpan scscfInvite = _scscf.StartInvite(pcscfInvite.Forward.Span);
-        scscfInvite.End(486);
-        pcscfInvite.End(486);
+        byte[] intoCoreBytes = pcscfInvite.Rewrite(forged);
+        string intoCore = Text(intoCoreBytes);
+        ImsSpan scscfInvite = _scscf.StartInvite(intoCoreBytes);
+        scscfInvite.EndWith(486);
+        pcscfInvite.EndWith(486);
 
         Activity root = harness.Single(ImsSpanNames.PcscfInvite);
         Activity core = harness.Single(ImsSpanNames.ScscfInvite);
@@ -223,7 +230,7 @@ public sealed class ImsEndToEndTests
         var trusting = new PcscfInstrumentation(new ImsNodeOptions { AccessTrust = Propagation.SipTrustMode.Parent });
 
         ImsSpan span = trusting.StartInvite(Invite("call-trusted@192.0.2.10", $"P-OTel-Traceparent: {ForgedTraceParent}"));
-        span.End(200);
+        span.EndWith(200);
 
         Activity root = harness.Single(ImsSpanNames.PcscfInvite);
         Assert.Equal(ForgedTraceId, root.TraceId.ToHexString());

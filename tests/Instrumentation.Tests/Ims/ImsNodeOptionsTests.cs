@@ -29,25 +29,25 @@ public sealed class ImsNodeOptionsTests
         for (int i = 0; i < 2; i++)
         {
             ImsSpan invite = east.StartInvite(Invite($"east-{i}@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}"));
-            east.StartHssQuery(invite, ImsAttributes.HssCommandValues.Sar).End(2001);
-            invite.End(200);
+            east.StartHssQuery(invite, ImsAttributes.HssCommandValues.Sar).EndWith(2001);
+            invite.EndWith(200);
         }
 
         ImsSpan westInvite = west.StartInvite(Invite("west@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}"));
-        west.StartHssQuery(westInvite, ImsAttributes.HssCommandValues.Sar).End(5001);
+        west.StartHssQuery(westInvite, ImsAttributes.HssCommandValues.Sar).EndWith(5001);
         ImsSpan ifc = west.StartIfcEvaluation(westInvite);
-        west.StartAsInvoke(ifc, westInvite.Forward.Span, "sip:as.ims.example.com;lr", "mmtel").End(200);
-        ifc.End(1);
-        westInvite.End(200);
-        untagged.StartInvite(Invite("untagged@192.0.2.10")).End(200);
+        west.StartAsInvoke(ifc, "sip:as.ims.example.com;lr", "mmtel").EndWith(200);
+        ifc.EndWith(1);
+        westInvite.EndWith(200);
+        untagged.StartInvite(Invite("untagged@192.0.2.10")).EndWith(200);
         east.EndSession();
 
-        edgeA.StartRegister(Register("reg-a@192.0.2.10")).End(200);
-        edgeA.StartInvite(Invite("a@192.0.2.10")).End(200);
-        edgeB.StartRegister(Register("reg-b1@192.0.2.10")).End(200);
-        edgeB.StartRegister(Register("reg-b2@192.0.2.10")).End(403);
+        edgeA.StartRegister(Register("reg-a@192.0.2.10")).EndWith(200);
+        edgeA.StartInvite(Invite("a@192.0.2.10")).EndWith(200);
+        edgeB.StartRegister(Register("reg-b1@192.0.2.10")).EndWith(200);
+        edgeB.StartRegister(Register("reg-b2@192.0.2.10")).EndWith(403);
         ImsSpan rx = edgeB.StartRxAar(edgeB.StartInvite(Invite("b@192.0.2.10")));
-        rx.End(2001);
+        rx.EndWith(2001);
 
         MetricPoints m = harness.Collect();
         Assert.Equal(2, m.HistogramCount(ImsMetrics.HssQueryLatency.Name, (Node, "scscf-east"), (ImsAttributes.HssCommand, ImsAttributes.HssCommandValues.Sar)));
@@ -80,7 +80,7 @@ public sealed class ImsNodeOptionsTests
         tags[0] = new(Node, "changed");
         options.MetricTags = [new(Node, "changed too")];
 
-        pcscf.StartRegister(Register("reg-copied@192.0.2.10")).End(200);
+        pcscf.StartRegister(Register("reg-copied@192.0.2.10")).EndWith(200);
 
         MetricPoints m = harness.Collect();
         Assert.Equal(1, m.HistogramCount(ImsMetrics.RegistrationLatency.Name, (Node, "pcscf-1")));
@@ -98,7 +98,7 @@ public sealed class ImsNodeOptionsTests
         byte[] invite = Invite("alloc@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}");
         byte[] ok = Ok("alloc@192.0.2.10", "INVITE");
 
-        // Spans are made before measuring (starting one allocates its forwarded bytes); ending records the metric.
+        // Spans are made before measuring (starting one allocates its activity); ending records the metric.
         // The first round is a warm-up: the SDK allocates once per new series.
         for (int round = 0; round < 2; round++)
         {
@@ -107,15 +107,15 @@ public sealed class ImsNodeOptionsTests
             ImsSpan rx = pcscf.StartRxAar(origination);
             ImsSpan session = scscf.StartInvite(invite);
             ImsSpan hss = scscf.StartHssQuery(session, ImsAttributes.HssCommandValues.Sar);
-            ImsSpan asInvoke = scscf.StartAsInvoke(session, invite, "sip:as.ims.example.com;lr", "mmtel");
+            ImsSpan asInvoke = scscf.StartAsInvoke(session, "sip:as.ims.example.com;lr", "mmtel");
 
             long before = GC.GetAllocatedBytesForCurrentThread();
-            registration.End(200);
-            rx.End(2001);
-            origination.EndWithResponse(ok);
-            hss.End(2001);
-            asInvoke.End(200);
-            session.End(200);
+            registration.EndWith(200);
+            rx.EndWith(2001);
+            origination.EndWithStatusOf(ok);
+            hss.EndWith(2001);
+            asInvoke.EndWith(200);
+            session.EndWith(200);
             scscf.EndSession();
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             if (round == 1)
@@ -200,20 +200,23 @@ public sealed class ImsNodeOptionsTests
         var icscf = new IcscfInstrumentation(options);
         var scscf = new ScscfInstrumentation(options);
 
-        ImsSpan register = pcscf.StartRegister(Register("reg-privacy@192.0.2.10"));
-        ImsSpan icscfRegister = icscf.StartRegister(register.Forward.Span);
-        ImsSpan invite = pcscf.StartInvite(Invite("privacy@192.0.2.10"));
-        ImsSpan scscfInvite = scscf.StartInvite(invite.Forward.Span);
-        ImsSpan icscfInvite = icscf.StartInvite(scscfInvite.Forward.Span);
+        byte[] fromUe = Register("reg-privacy@192.0.2.10");
+        ImsSpan register = pcscf.StartRegister(fromUe);
+        ImsSpan icscfRegister = icscf.StartRegister(register.Rewrite(fromUe));
+        byte[] inviteFromUe = Invite("privacy@192.0.2.10");
+        ImsSpan invite = pcscf.StartInvite(inviteFromUe);
+        byte[] toScscf = invite.Rewrite(inviteFromUe);
+        ImsSpan scscfInvite = scscf.StartInvite(toScscf);
+        ImsSpan icscfInvite = icscf.StartInvite(scscfInvite.Rewrite(toScscf));
         byte[] npdi = Encoding.UTF8.GetBytes(Text(Invite("privacy-npdi@192.0.2.10"))
             .Replace("P-Asserted-Identity: \"Alice\" <tel:+15551234567>", "P-Asserted-Identity: <sip:+15551234567;npdi@ims.example.com;user=phone>", StringComparison.Ordinal));
         ImsSpan npdiInvite = scscf.StartInvite(npdi);
         foreach (ImsSpan span in new[] { register, icscfRegister, invite, scscfInvite, icscfInvite, npdiInvite })
         {
-            span.End(200);
+            span.EndWith(200);
         }
 
-        Assert.Contains("<tel:+15551234567>", Text(invite.Forward), StringComparison.Ordinal); // the wire keeps the identity
+        Assert.Contains("<tel:+15551234567>", Text(toScscf), StringComparison.Ordinal); // the wire keeps the identity
         return new Identities(
             Tag(register, ImsAttributes.Impu),
             Tag(icscfRegister, ImsAttributes.Impu),

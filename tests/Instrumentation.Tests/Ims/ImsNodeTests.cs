@@ -17,9 +17,10 @@ public sealed class ImsNodeTests
         using var harness = new TracerHarness(traces: false);
         var scscf = new ScscfInstrumentation();
 
-        ImsSpan span = scscf.StartInvite(Invite("call-unrecorded@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}"));
-        string forwarded = Text(span.Forward);
-        span.End(200);
+        byte[] request = Invite("call-unrecorded@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}");
+        ImsSpan span = scscf.StartInvite(request);
+        string forwarded = Text(span.Rewrite(request));
+        span.EndWith(200);
 
         Assert.Null(span.Activity);
         Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", span.Context.TraceId.ToHexString());
@@ -28,7 +29,7 @@ public sealed class ImsNodeTests
         ImsSpan child = scscf.StartIfcEvaluation(span);
         Assert.Null(child.Activity);
         Assert.Equal(span.Context, child.Context);
-        child.End(0);
+        child.EndWith(0);
 
         Assert.Equal(1, harness.Collect().Value(ImsMetrics.SessionActiveCount.Name));
         scscf.EndSession();
@@ -40,11 +41,13 @@ public sealed class ImsNodeTests
         using var harness = new TracerHarness(traces: false);
         var pcscf = new PcscfInstrumentation();
 
-        ImsSpan span = pcscf.StartInvite(Invite("call-unrecorded-ue@192.0.2.10", $"P-OTel-Traceparent: {ForgedTraceParent}"));
-        span.End(180);
+        byte[] request = Invite("call-unrecorded-ue@192.0.2.10", $"P-OTel-Traceparent: {ForgedTraceParent}");
+        ImsSpan span = pcscf.StartInvite(request);
+        string forwarded = Text(span.Rewrite(request));
+        span.EndWith(180);
 
         Assert.Null(span.Activity);
-        Assert.DoesNotContain("OTel", Text(span.Forward), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("OTel", forwarded, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -54,9 +57,9 @@ public sealed class ImsNodeTests
         var pcscf = new PcscfInstrumentation();
 
         ImsSpan challenged = pcscf.StartRegister(Register("reg-challenge@192.0.2.10"));
-        challenged.End(401);
+        challenged.EndWith(401);
         ImsSpan refused = pcscf.StartRegister(Register("reg-refused@192.0.2.10"));
-        refused.End(403);
+        refused.EndWith(403);
 
         Activity first = harness.Spans.Single(s => Equals(s.GetTagItem(SipAttributes.CallId), "reg-challenge@192.0.2.10"));
         Assert.Equal(401, first.GetTagItem(ImsAttributes.ResponseCode));
@@ -82,9 +85,9 @@ public sealed class ImsNodeTests
 
         ImsSpan invite = icscf.StartInvite(Invite("call-lir@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}"));
         ImsSpan lir = icscf.StartHssQuery(invite, ImsAttributes.HssCommandValues.Lir);
-        lir.End(5001);
-        invite.Fail("user_unknown");
-        invite.End(404);
+        lir.EndWith(5001);
+        invite.SetErrorType("user_unknown");
+        invite.EndWith(404);
 
         Activity query = harness.Single(ImsSpanNames.IcscfHssQuery);
         Assert.Equal("5001", query.GetTagItem(OtelAttributes.ErrorType));
@@ -110,8 +113,8 @@ public sealed class ImsNodeTests
         ImsSpan span = pcscf.StartInvite(Invite("call-twice@192.0.2.10"));
         Assert.Same(ambient, Activity.Current);
         Assert.NotEqual(ambient.TraceId, span.Activity!.TraceId);
-        span.End(200);
-        span.End(500);
+        span.EndWith(200);
+        span.EndWith(500);
         span.Dispose();
 
         Assert.Equal(200, harness.Single(ImsSpanNames.PcscfInvite).GetTagItem(ImsAttributes.ResponseCode));
@@ -131,8 +134,8 @@ public sealed class ImsNodeTests
 
         harness.In(invite);
         harness.Out(Tests.Sip.Response(486, "Busy Here", CallId));
-        new ScscfInstrumentation().StartInvite(invite).End(486);
-        new PcscfInstrumentation().StartInvite(invite).End(486);
+        new ScscfInstrumentation().StartInvite(invite).EndWith(486);
+        new PcscfInstrumentation().StartInvite(invite).EndWith(486);
 
         Assert.Equal(icid, harness.Single(SipSpanNames.CallSetup).GetTagItem(ImsAttributes.Icid));
         Assert.Equal(icid, harness.Single(ImsSpanNames.ScscfInvite).GetTagItem(ImsAttributes.Icid));
@@ -145,7 +148,7 @@ public sealed class ImsNodeTests
         var icscf = new IcscfInstrumentation();
         byte[] message = Invite("call-egress@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}", "P-OTel-Tracestate: a=1", $"X-OTel-Traceparent: {TrustedParent}");
 
-        string stripped = Encoding.UTF8.GetString(icscf.StripTraceHeaders(message));
+        string stripped = Encoding.UTF8.GetString(icscf.StripToArray(message));
 
         Assert.DoesNotContain("OTel", stripped, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("P-Charging-Vector: icid-value=", stripped, StringComparison.Ordinal);

@@ -39,9 +39,10 @@ public sealed class ImsTraceHeaderFailClosedTests
         var pcscf = new PcscfInstrumentation();
         string[] forged = [.. Enumerable.Repeat($"P-OTel-Traceparent: {Forged}", lines)];
 
-        ImsSpan span = pcscf.StartInvite(Invite("call-forged-17@192.0.2.10", forged));
-        byte[] forward = span.Forward.ToArray();
-        span.End(200);
+        byte[] request = Invite("call-forged-17@192.0.2.10", forged);
+        ImsSpan span = pcscf.StartInvite(request);
+        byte[] forward = span.Rewrite(request);
+        span.EndWith(200);
 
         Assert.DoesNotContain("deaddead", Encoding.UTF8.GetString(forward), StringComparison.Ordinal);
         List<(string Name, string Value)> trace = TraceHeaders(forward);
@@ -60,8 +61,8 @@ public sealed class ImsTraceHeaderFailClosedTests
         var pcscf = new PcscfInstrumentation();
         byte[] message = Encoding.ASCII.GetBytes($"\r\n\r\nBYE sip:b@x SIP/2.0\r\nP-OTel-Traceparent: {Forged}\r\n\r\n");
 
-        byte[] stripped = pcscf.StripTraceHeaders(message);
-        byte[] injected = pcscf.Inject(message, Own);
+        byte[] stripped = pcscf.StripToArray(message);
+        byte[] injected = pcscf.InjectToArray(message, Own);
 
         Assert.True(new SipMessageReader(stripped).IsComplete);
         Assert.Empty(TraceHeaders(stripped));
@@ -78,8 +79,8 @@ public sealed class ImsTraceHeaderFailClosedTests
         byte[] message = Encoding.ASCII.GetBytes($"BYE sip:b@x SIP/2.0\r\nl: {body.Length}\n\n{body}");
         Assert.Equal(79, body.Length);
 
-        byte[] stripped = pcscf.StripTraceHeaders(message);
-        byte[] injected = pcscf.Inject(message, Own);
+        byte[] stripped = pcscf.StripToArray(message);
+        byte[] injected = pcscf.InjectToArray(message, Own);
 
         Assert.Empty(TraceHeaders(stripped));
         Assert.Equal(OwnHeaders, TraceHeaders(injected));
@@ -98,8 +99,8 @@ public sealed class ImsTraceHeaderFailClosedTests
         var pcscf = new PcscfInstrumentation();
         byte[] message = Encoding.ASCII.GetBytes(text);
 
-        Assert.Empty(pcscf.StripTraceHeaders(message));
-        Assert.Empty(pcscf.Inject(message, Own));
+        Assert.Empty(pcscf.StripToArray(message));
+        Assert.Empty(pcscf.InjectToArray(message, Own));
         Assert.Equal(2, harness.Collect().Value(
             ImsMetrics.TraceHeadersFallbacks.Name,
             (ImsAttributes.TraceHeadersOutcome, ImsAttributes.TraceHeadersOutcomeValues.Refused)));
@@ -112,7 +113,7 @@ public sealed class ImsTraceHeaderFailClosedTests
         const string First = "BYE sip:b@x SIP/2.0\r\nContent-Length: 0\r\n\r\n";
         byte[] message = Encoding.ASCII.GetBytes(First + $"INVITE sip:b@x SIP/2.0\r\nP-OTel-Traceparent: {Forged}\r\n\r\n");
 
-        Assert.Equal(First, Encoding.ASCII.GetString(pcscf.StripTraceHeaders(message)));
+        Assert.Equal(First, Encoding.ASCII.GetString(pcscf.StripToArray(message)));
     }
 
     [Fact]
@@ -124,7 +125,7 @@ public sealed class ImsTraceHeaderFailClosedTests
         // 17 lines refuse the fast path; the custom fallback spelling must still go.
         string[] extra = [.. Enumerable.Repeat($"X-OTel-traceparent: {Forged}", 16), $"zz-TRACEPARENT: {Forged}", "Zz-Baggage: k=v"];
 
-        string stripped = Encoding.UTF8.GetString(pcscf.StripTraceHeaders(Invite("call-custom@192.0.2.10", extra)));
+        string stripped = Encoding.UTF8.GetString(pcscf.StripToArray(Invite("call-custom@192.0.2.10", extra)));
 
         Assert.DoesNotContain("zz-", stripped, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("deaddead", stripped, StringComparison.Ordinal);
@@ -143,7 +144,7 @@ public sealed class ImsTraceHeaderFailClosedTests
             var pcscf = new PcscfInstrumentation();
             byte[] message = Encoding.UTF8.GetBytes(text);
             var source = new SipMessageReader(message);
-            byte[] forward = inject ? pcscf.Inject(message, Own) : pcscf.StripTraceHeaders(message);
+            byte[] forward = inject ? pcscf.InjectToArray(message, Own) : pcscf.StripToArray(message);
             if (!source.IsComplete)
             {
                 return forward.Length == 0;
@@ -154,6 +155,32 @@ public sealed class ImsTraceHeaderFailClosedTests
             return reader.IsComplete
                 && reader.Body.SequenceEqual(source.Body)
                 && TraceHeaders(forward).SequenceEqual(expected);
+        });
+
+    /// <summary>
+    /// Where the raw propagator takes a message, the node's rewrite is exactly its strip of every trace header
+    /// followed by its inject, as the node did before it wrote into the caller's buffer, and the reader reads it.
+    /// </summary>
+    [Property(MaxTest = 400)]
+    public Property InjectIsTheRawStripThenInjectWhereTheFastPathTakesTheMessage() =>
+        Prop.ForAll(WellFramedMessages.ToArbitrary(), text =>
+        {
+            var pcscf = new PcscfInstrumentation();
+            var raw = new SipRawPropagator(new ImsNodeOptions().Propagation);
+            byte[] message = Encoding.UTF8.GetBytes(text);
+            byte[] stripped = new byte[message.Length];
+            byte[] expected = new byte[message.Length + raw.MaxAddedBytes];
+            if (!raw.TryStrip(message, SipTraceHeaderScope.All, stripped, out int strippedLength)
+                || !raw.TryInject(stripped.AsSpan(0, strippedLength), Own, expected, out int expectedLength))
+            {
+                return true.Label("fast path refused");
+            }
+
+            byte[] actual = new byte[message.Length + pcscf.MaxAddedBytes];
+            bool done = pcscf.TryInject(message, Own, actual, out int written);
+            return (done
+                && actual.AsSpan(0, written).SequenceEqual(expected.AsSpan(0, expectedLength))
+                && new SipMessageReader(actual.AsSpan(0, written)).IsComplete).Label("fast path taken");
         });
 
     private static List<(string Name, string Value)> OwnHeaders =>
@@ -185,17 +212,24 @@ public sealed class ImsTraceHeaderFailClosedTests
     private static Gen<string> OtherLines =>
         Gen.Elements("Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK1", "Max-Forwards: 70", "From: <sip:a@x>;tag=1", "To: <sip:b@x>", "Call-ID: c1", "CSeq: 2 BYE", "X-Trace: 1", "P-OTel-Other: 2", "Subject: a\r\n b");
 
-    private static Gen<string> HandsetMessages =>
+    private static Gen<string> HandsetMessages => Messages(
+        Gen.Elements("\r\n", "\r\n", "\r\n", "\n"), Gen.Elements(0, 0, 0, 0, 3, -1), Gen.Elements("", "", "", "", "\r", "\0"));
+
+    // What the raw propagator takes when there are at most 16 trace header lines: one line ending, the body its
+    // Content-Length says, no byte the reader rejects.
+    private static Gen<string> WellFramedMessages => Messages(Gen.Constant("\r\n"), Gen.Constant(0), Gen.Constant(string.Empty));
+
+    private static Gen<string> Messages(Gen<string> lineEnd, Gen<int> lengthErrors, Gen<string> damages) =>
         from blankLines in Gen.Elements("", "", "\r\n", "\n", "\r\n\r\n")
         from startLine in Gen.Elements("BYE sip:b@x SIP/2.0", "INVITE tel:+15557654321 SIP/2.0", "SIP/2.0 200 OK")
         from traceCount in Gen.OneOf(Gen.Choose(0, 4), Gen.Choose(15, 20))
         from traces in Gen.ArrayOf(TraceLines, traceCount)
         from others in Gen.ArrayOf(OtherLines, 6)
         from order in Gen.ArrayOf(Gen.Choose(0, 100), traceCount + 6)
-        from lineEnds in Gen.ArrayOf(Gen.Elements("\r\n", "\r\n", "\r\n", "\n"), traceCount + 9)
+        from lineEnds in Gen.ArrayOf(lineEnd, traceCount + 9)
         from body in Gen.Elements("", "v=0\r\n", $"X-OTel-traceparent: {Forged}\r\n\r\n", $"\nP-OTel-Traceparent: {Forged}\n")
-        from lengthError in Gen.Elements(0, 0, 0, 0, 3, -1)
-        from damage in Gen.Elements("", "", "", "", "\r", "\0")
+        from lengthError in lengthErrors
+        from damage in damages
         select Render(blankLines, startLine, [.. traces.Concat(others).Zip(order).OrderBy(p => p.Second).Select(p => p.First)], lineEnds, body, lengthError, damage);
 
     private static string Render(string blankLines, string startLine, string[] headers, string[] lineEnds, string body, int lengthError, string damage)
