@@ -143,11 +143,8 @@ public sealed partial class SipRawPropagator
     /// </summary>
     /// <remarks>
     /// The new length is known before anything is written, so the destination is checked once and every
-    /// piece goes to an offset held in a local. The writer struct this replaced kept its position in
-    /// memory, as its address was passed on, and checked for room at every piece. Measured together
-    /// with the inlined narrowing of the ids, about 3% of an inject. Since the length and the lines'
-    /// order are checked up front, the pieces are sliced without a check each: side by side, inject
-    /// another 2.5-3% faster.
+    /// piece goes to an offset held in a local. Since the length and the lines' order are checked up
+    /// front, the pieces are sliced without a check each.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryWriteMessage(

@@ -9,8 +9,8 @@ namespace SipTraceContext.Propagation.Internal;
 /// <remarks>
 /// <para>
 /// <see cref="ActivityTraceId"/> and <see cref="ActivitySpanId"/> each hold a hex string, so making
-/// one from bytes allocates that string and hex-encodes into it: about 30 ns and 144 B per context,
-/// the largest part of extracting one. A proxy extracts the same context again and again (every
+/// one from bytes allocates that string and hex-encodes into it, the largest part of extracting a
+/// context. A proxy extracts the same context again and again (every
 /// request and response of a call carries the caller's traceparent: INVITE, its retransmissions,
 /// CANCEL, ACK, PRACK, BYE), so a small direct-mapped table per thread answers most extractions with
 /// the id already made: no allocation, no encoding. A miss costs one compare more than no cache.

@@ -24,8 +24,7 @@ namespace SipTraceContext.Propagation.Internal;
 /// <para>
 /// The traceparent table is per thread, so that an entry (several fields) is never read half-written
 /// by another thread, with no locks on the hot path: about 4 KB a thread, made on its first use. A
-/// thread-static read is a call into the runtime (about 3 ns here), so an extraction reads it once and
-/// passes it on.
+/// thread-static read is a call into the runtime, so an extraction reads it once and passes it on.
 /// </para>
 /// <para>
 /// <b>Tracestate strings</b>: only lists that were already normalised when they arrived are kept. For

@@ -343,7 +343,7 @@ internal static partial class TraceHeaderScanner
     /// </summary>
     /// <remarks>
     /// Only for <see cref="AnyLayout"/>, whose loop makes calls anyway: in the usual layout's loop, the
-    /// extra code made the common case, a line with 64 bytes after it, measurably slower (the body-less
+    /// extra code slows the common case, a line with 64 bytes after it (the body-less
     /// case then hands over to the general form, as for any line that form has to judge).
     /// </remarks>
     private static ulong LineFeedsToEnd(ReadOnlySpan<byte> message, int from)
