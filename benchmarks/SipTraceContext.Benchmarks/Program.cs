@@ -11,7 +11,7 @@ if (args.Length > 0 && args[0] == "--side-by-side")
 }
 
 // A load test of the HEP listener: rising rates, the highest loss-free one (see Capture/HepFlood.cs):
-// dotnet run -c Release --project benchmarks/SipTraceContext.Benchmarks -- --hep-flood [seconds per rate] [rates...]
+// dotnet run -c Release --project benchmarks/SipTraceContext.Benchmarks -- --hep-flood [--agents N] [--consumers N] [seconds per rate] [rates...]
 if (args.Length > 0 && args[0] == "--hep-flood")
 {
     return SipTraceContext.Benchmarks.Capture.HepFlood.Run(args[1..]);

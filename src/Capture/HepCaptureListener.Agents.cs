@@ -7,7 +7,8 @@ namespace SipTraceContext.Capture;
 // One call tracer per capture agent: created on first packet, bounded, released when idle.
 public sealed partial class HepCaptureListener
 {
-    private CaptureNode? GetNode(uint agentId)
+    /// <summary>The agent's node, created on its first packet; called by its shard's consumer, under the shard's record lock.</summary>
+    private CaptureNode? GetNode(uint agentId, ConsumerShard shard)
     {
         lock (_nodesLock)
         {
@@ -41,7 +42,7 @@ public sealed partial class HepCaptureListener
             }
 
             NodeEndPoint[] endPoints = _nodeEndPointsByAgent.TryGetValue(agentId, out NodeEndPoint[]? own) ? own : [];
-            node = new CaptureNode(new SipCallTracer(options, _timeProvider), agentId, agentId == 0 ? null : (long)agentId, endPoints)
+            node = new CaptureNode(new SipCallTracer(options, _timeProvider), agentId, agentId == 0 ? null : (long)agentId, endPoints, shard)
             {
                 LastPacket = _timeProvider.GetTimestamp(),
             };
@@ -68,7 +69,10 @@ public sealed partial class HepCaptureListener
         }
     }
 
-    /// <summary>Releases the agents idle for the timeout; called under both the record lock and the nodes lock.</summary>
+    /// <summary>
+    /// Releases the agents idle for the timeout whose shard's record lock this thread holds or can take
+    /// without waiting (an agent of a busy shard waits for the next sweep); called under the nodes lock.
+    /// </summary>
     private void ReleaseIdleNodes()
     {
         if (_agentIdleTimeout == Timeout.InfiniteTimeSpan || _nodesClosed)
@@ -92,24 +96,47 @@ public sealed partial class HepCaptureListener
 
         foreach (CaptureNode node in idle)
         {
-            _nodes.Remove(node.AgentId);
-            node.Closed = true;
+            // Never waits here: the nodes lock is held, and consumers take it after their shard's lock.
+            object shardLock = node.Shard.RecordLock;
+            bool entered = false;
+            if (!Monitor.IsEntered(shardLock) && !(entered = Monitor.TryEnter(shardLock)))
+            {
+                continue;
+            }
 
-            // Its open spans end as evictions and its live calls count in sip.call.evictions, rather
-            // than ending silently as they would at a stop.
-            node.Tracer.EvictAll(SipAttributes.EvictionReasonValues.AgentIdle);
-            node.Tracer.Dispose();
-            CaptureEventSource.Log.CaptureAgentRemoved(node.AgentId);
+            try
+            {
+                _nodes.Remove(node.AgentId);
+                node.Closed = true;
+
+                // Its open spans end as evictions and its live calls count in sip.call.evictions, rather
+                // than ending silently as they would at a stop.
+                node.Tracer.EvictAll(SipAttributes.EvictionReasonValues.AgentIdle);
+                node.Tracer.Dispose();
+                CaptureEventSource.Log.CaptureAgentRemoved(node.AgentId);
+            }
+            finally
+            {
+                if (entered)
+                {
+                    Monitor.Exit(shardLock);
+                }
+            }
         }
     }
 
-    /// <summary>A capture agent's call tracer, its id (boxed once for the span tag), its node's direction state and when it last sent.</summary>
-    private sealed class CaptureNode(SipCallTracer tracer, uint agentId, object? agentTag, NodeEndPoint[] endPoints)
+    /// <summary>A capture agent's call tracer, its id (boxed once for the span tag), its node's direction state, its shard and when it last sent.</summary>
+    private sealed class CaptureNode(SipCallTracer tracer, uint agentId, object? agentTag, NodeEndPoint[] endPoints, ConsumerShard shard)
     {
+        private long _lastPacket;
+
+        /// <summary>The shard whose consumer records the agent's packets.</summary>
+        public ConsumerShard Shard { get; } = shard;
+
         /// <summary>The node's own endpoints (<see cref="HepCaptureOptions.NodeEndPointsByAgent"/>), empty when none.</summary>
         public NodeEndPoint[] EndPoints { get; } = endPoints;
 
-        /// <summary>The node's Via rule; used under the record lock.</summary>
+        /// <summary>The node's Via rule; used under its shard's record lock.</summary>
         public ViaDirection Via { get; } = new();
 
         public SipCallTracer Tracer { get; } = tracer;
@@ -118,8 +145,12 @@ public sealed partial class HepCaptureListener
 
         public object? AgentTag { get; } = agentTag;
 
-        /// <summary>The <see cref="TimeProvider.GetTimestamp"/> of its last packet; written and read under the record lock.</summary>
-        public long LastPacket { get; set; }
+        /// <summary>The <see cref="TimeProvider.GetTimestamp"/> of its last packet; written by its shard's consumer, read by whoever sweeps idle agents.</summary>
+        public long LastPacket
+        {
+            get => Volatile.Read(ref _lastPacket);
+            set => Volatile.Write(ref _lastPacket, value);
+        }
 
         /// <summary>Released (idle agent or listener stopped): its tracer is disposed.</summary>
         public bool Closed { get; set; }

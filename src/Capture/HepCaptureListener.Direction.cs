@@ -8,12 +8,13 @@ namespace SipTraceContext.Capture;
 // Which way a captured message went, and the span tags a capture adds.
 public sealed partial class HepCaptureListener
 {
-    private int FillSpanTags(in HepPacket hep, CaptureNode node, SipDirection direction)
+    private static int FillSpanTags(ConsumerShard shard, in HepPacket hep, CaptureNode node, SipDirection direction)
     {
+        KeyValuePair<string, object?>[] tags = shard.SpanTags;
         int count = 0;
         if (node.AgentTag is not null)
         {
-            _spanTags[count++] = new(SipAttributes.CaptureAgentId, node.AgentTag);
+            tags[count++] = new(SipAttributes.CaptureAgentId, node.AgentTag);
         }
 
         bool sent = direction == SipDirection.Out;
@@ -24,22 +25,22 @@ public sealed partial class HepCaptureListener
         int peerPort = sent ? hep.DestinationPort : hep.SourcePort;
         if (!peer.IsEmpty)
         {
-            _spanTags[count++] = new(OtelAttributes.NetworkPeerAddress, ToAddress(peer).ToString());
+            tags[count++] = new(OtelAttributes.NetworkPeerAddress, ToAddress(peer).ToString());
         }
 
         if (hasPorts)
         {
-            _spanTags[count++] = new(OtelAttributes.NetworkPeerPort, peerPort);
+            tags[count++] = new(OtelAttributes.NetworkPeerPort, peerPort);
         }
 
         if (!local.IsEmpty)
         {
-            _spanTags[count++] = new(OtelAttributes.NetworkLocalAddress, ToAddress(local).ToString());
+            tags[count++] = new(OtelAttributes.NetworkLocalAddress, ToAddress(local).ToString());
         }
 
         if (hasPorts)
         {
-            _spanTags[count++] = new(OtelAttributes.NetworkLocalPort, localPort);
+            tags[count++] = new(OtelAttributes.NetworkLocalPort, localPort);
         }
 
         return count;

@@ -50,19 +50,29 @@ public sealed partial class HepCaptureListener
             LogDrops(force: false);
             CloseIdleConnections();
 
-            // Under a flood the consumer holds the lock nearly always; an idle sweep can wait a tick.
-            if (_agentIdleTimeout != Timeout.InfiniteTimeSpan && Monitor.TryEnter(_recordLock, TimeSpan.FromTicks(HousekeepingInterval.Ticks / 10)))
+            // Under a flood a consumer holds its shard's lock nearly always; an idle sweep can wait a tick.
+            // The shard's lock is taken before the nodes lock, in the consumers' order.
+            if (_agentIdleTimeout != Timeout.InfiniteTimeSpan)
             {
-                try
+                TimeSpan wait = TimeSpan.FromTicks(HousekeepingInterval.Ticks / 10 / _shards.Length);
+                foreach (ConsumerShard shard in _shards)
                 {
-                    lock (_nodesLock)
+                    if (!Monitor.TryEnter(shard.RecordLock, wait))
                     {
-                        ReleaseIdleNodes();
+                        continue;
                     }
-                }
-                finally
-                {
-                    Monitor.Exit(_recordLock);
+
+                    try
+                    {
+                        lock (_nodesLock)
+                        {
+                            ReleaseIdleNodes();
+                        }
+                    }
+                    finally
+                    {
+                        Monitor.Exit(shard.RecordLock);
+                    }
                 }
             }
         }

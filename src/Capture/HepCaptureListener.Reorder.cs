@@ -10,17 +10,13 @@ namespace SipTraceContext.Capture;
 // that arrived later but comes first in SIP terms.
 public sealed partial class HepCaptureListener
 {
-    private readonly Queue<HeldPacket> _held = new();
-    private readonly Dictionary<HeldCall, List<HeldPacket>> _heldByCall = [];
-    private readonly Stack<HeldPacket> _spareHeld = new();
-    private readonly Stack<List<HeldPacket>> _spareHeldLists = new();
     private ITimer? _reorderTimer;
 
     // The window in the units of TimeProvider.GetTimestamp.
     private readonly long _reorderWindowTimestamp;
 
-    /// <summary>How many packets wait in the reorder window now.</summary>
-    internal int PacketsHeld => _held.Count;
+    /// <summary>How many packets wait in the reorder windows now (read without the shards' locks: a snapshot).</summary>
+    internal int PacketsHeld => _shards.Sum(shard => shard.Held.Count);
 
     /// <summary>
     /// Whether <paramref name="earlier"/>, which arrived after <paramref name="later"/>, must be recorded
@@ -63,9 +59,9 @@ public sealed partial class HepCaptureListener
         };
     }
 
-    private void Hold(QueuedPacket packet, byte[]? inflated, int inflatedLength, CaptureNode node, in ViaDirection.Scan scan, bool hasScan)
+    private void Hold(ConsumerShard shard, QueuedPacket packet, byte[]? inflated, int inflatedLength, CaptureNode node, in ViaDirection.Scan scan, bool hasScan)
     {
-        HeldPacket held = _spareHeld.Count > 0 ? _spareHeld.Pop() : new HeldPacket();
+        HeldPacket held = shard.SpareHeld.Count > 0 ? shard.SpareHeld.Pop() : new HeldPacket();
         held.Packet = packet;
         held.Inflated = inflated;
         held.InflatedLength = inflatedLength;
@@ -75,46 +71,59 @@ public sealed partial class HepCaptureListener
         held.ArrivedAt = _timeProvider.GetTimestamp();
         held.ArrivedUtc = _timeProvider.GetUtcNow();
         held.State = HeldState.Waiting;
-        _held.Enqueue(held);
+        shard.Held.Enqueue(held);
         if (hasScan)
         {
             var call = new HeldCall(node, scan.CallKey);
-            if (!_heldByCall.TryGetValue(call, out List<HeldPacket>? list))
+            if (!shard.HeldByCall.TryGetValue(call, out List<HeldPacket>? list))
             {
-                list = _spareHeldLists.Count > 0 ? _spareHeldLists.Pop() : [];
-                _heldByCall.Add(call, list);
+                list = shard.SpareHeldLists.Count > 0 ? shard.SpareHeldLists.Pop() : [];
+                shard.HeldByCall.Add(call, list);
             }
 
             list.Add(held);
         }
     }
 
-    /// <summary>Records the held packets whose window has passed (all of them with <paramref name="all"/>), and any held beyond the bound.</summary>
+    /// <summary>In every shard, under its record lock: records the held packets whose window has passed (all of them with <paramref name="all"/>), and any held beyond the bound.</summary>
     internal void ReleaseHeld(bool all)
     {
-        while (_held.Count > 0)
+        foreach (ConsumerShard shard in _shards)
         {
-            HeldPacket head = _held.Peek();
+            lock (shard.RecordLock)
+            {
+                ReleaseHeld(shard, all);
+            }
+        }
+    }
+
+    /// <summary>Records the shard's held packets whose window has passed (all of them with <paramref name="all"/>), and any held beyond the bound; under its record lock.</summary>
+    private void ReleaseHeld(ConsumerShard shard, bool all)
+    {
+        Queue<HeldPacket> held = shard.Held;
+        while (held.Count > 0)
+        {
+            HeldPacket head = held.Peek();
             if (head.State == HeldState.Recorded)
             {
-                Recycle(_held.Dequeue());
+                Recycle(shard, held.Dequeue());
                 continue;
             }
 
             // The window bounds the wait; the queue capacity bounds what waits (a flood releases early).
-            if (!all && _held.Count <= _queueCapacity && _timeProvider.GetElapsedTime(head.ArrivedAt) < _reorderWindow)
+            if (!all && held.Count <= _queueCapacity && _timeProvider.GetElapsedTime(head.ArrivedAt) < _reorderWindow)
             {
                 return;
             }
 
-            Release(head);
+            Release(shard, head);
         }
     }
 
-    private void Release(HeldPacket packet)
+    private void Release(ConsumerShard shard, HeldPacket packet)
     {
         packet.State = HeldState.Releasing;
-        if (packet.HasScan && _heldByCall.TryGetValue(new HeldCall(packet.Node!, packet.Scan.CallKey), out List<HeldPacket>? call))
+        if (packet.HasScan && shard.HeldByCall.TryGetValue(new HeldCall(packet.Node!, packet.Scan.CallKey), out List<HeldPacket>? call))
         {
             // What arrived later, within the window, but comes first goes first, itself after what comes
             // before it. Later than the window it is another exchange (a retransmission), not this one's.
@@ -125,7 +134,7 @@ public sealed partial class HepCaptureListener
                     && other.ArrivedAt - packet.ArrivedAt <= _reorderWindowTimestamp
                     && MustPrecede(in other.Scan, in packet.Scan))
                 {
-                    Release(other);
+                    Release(shard, other);
                     i = -1;
                 }
             }
@@ -133,8 +142,8 @@ public sealed partial class HepCaptureListener
             call.Remove(packet);
             if (call.Count == 0)
             {
-                _heldByCall.Remove(new HeldCall(packet.Node!, packet.Scan.CallKey));
-                _spareHeldLists.Push(call);
+                shard.HeldByCall.Remove(new HeldCall(packet.Node!, packet.Scan.CallKey));
+                shard.SpareHeldLists.Push(call);
             }
         }
 
@@ -142,7 +151,7 @@ public sealed partial class HepCaptureListener
         QueuedPacket queued = packet.Packet;
         try
         {
-            Deliver(queued.Buffer.AsSpan(0, queued.Length), packet.Inflated.AsSpan(0, packet.Inflated is null ? 0 : packet.InflatedLength), queued.Sender, packet.Node!, packet.HasScan ? packet.Scan : null, packet.ArrivedUtc);
+            Deliver(shard, queued.Buffer.AsSpan(0, queued.Length), packet.Inflated.AsSpan(0, packet.Inflated is null ? 0 : packet.InflatedLength), queued.Sender, packet.Node!, packet.HasScan ? packet.Scan : null, packet.ArrivedUtc);
         }
 #pragma warning disable CA1031 // One bad packet (or a throwing listener of the SDK) must not stop the capture.
         catch (Exception exception)
@@ -163,12 +172,12 @@ public sealed partial class HepCaptureListener
         }
     }
 
-    private void Recycle(HeldPacket packet)
+    private static void Recycle(ConsumerShard shard, HeldPacket packet)
     {
         packet.Node = null;
-        if (_spareHeld.Count < 1024)
+        if (shard.SpareHeld.Count < 1024)
         {
-            _spareHeld.Push(packet);
+            shard.SpareHeld.Push(packet);
         }
     }
 
@@ -184,23 +193,26 @@ public sealed partial class HepCaptureListener
 
     private void ReleaseDue()
     {
-        // A busy consumer releases what is due after each batch: a tick that finds the lock taken has
-        // nothing to do, and must not hold a pool thread waiting for it.
-        if (_held.Count == 0 || !Monitor.TryEnter(_recordLock))
+        // A busy consumer releases what is due after each batch: a tick that finds a shard's lock taken
+        // has nothing to do there, and must not hold a pool thread waiting for it.
+        foreach (ConsumerShard shard in _shards)
         {
-            return;
-        }
-
-        try
-        {
-            if (!_nodesClosed)
+            if (shard.Held.Count == 0 || !Monitor.TryEnter(shard.RecordLock))
             {
-                ReleaseHeld(all: false);
+                continue;
             }
-        }
-        finally
-        {
-            Monitor.Exit(_recordLock);
+
+            try
+            {
+                if (!_nodesClosed)
+                {
+                    ReleaseHeld(shard, all: false);
+                }
+            }
+            finally
+            {
+                Monitor.Exit(shard.RecordLock);
+            }
         }
     }
 

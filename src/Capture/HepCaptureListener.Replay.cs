@@ -61,12 +61,21 @@ public sealed partial class HepCaptureListener
 
         Interlocked.Increment(ref _received);
         _metrics.Received();
-        lock (_recordLock)
+        ConsumerShard own = ShardOf(agentId);
+        lock (own.RecordLock)
         {
-            Ingest(new QueuedPacket(buffer, at, Sender: null));
-            if (_held.Count > 0)
+            Ingest(own, new QueuedPacket(buffer, at, Sender: null));
+        }
+
+        // Every shard's due packets, not only this agent's: the replay clock moved for all of them.
+        foreach (ConsumerShard shard in _shards)
+        {
+            if (shard.Held.Count > 0)
             {
-                ReleaseHeld(all: false);
+                lock (shard.RecordLock)
+                {
+                    ReleaseHeld(shard, all: false);
+                }
             }
         }
 
@@ -76,11 +85,7 @@ public sealed partial class HepCaptureListener
     /// <summary>Ends a replay: records what waits in the reorder window, then ends the tracers' open spans (at the clock's time, the last capture's).</summary>
     internal void FinishReplay()
     {
-        lock (_recordLock)
-        {
-            ReleaseHeld(all: true);
-        }
-
+        ReleaseHeld(all: true);
         CloseNodes();
     }
 

@@ -18,8 +18,11 @@ namespace SipTraceContext.Capture;
 /// </summary>
 /// <remarks>
 /// <para>
-/// One socket task receives datagrams into a pooled buffer each and puts them on a bounded queue; one
-/// consumer task decodes and records them in arrival order. When the queue is full a packet is dropped
+/// One socket task receives datagrams into a pooled buffer each and puts them on a bounded queue; a
+/// consumer task decodes and records them in arrival order. With <see cref="HepCaptureOptions.ConsumerCount"/>
+/// above 1 there are that many queues and consumers, and every packet of a capture agent goes to the same
+/// one (by its agent id), so each agent's packets are still recorded in arrival order, one at a time,
+/// while different agents' are recorded in parallel. When a queue is full a packet is dropped
 /// (<see cref="HepCaptureOptions.QueueFullMode"/>) and counted, so memory stays bounded whatever the
 /// capture rate. Every dropped packet counts in <see cref="PacketsDropped"/> and in the
 /// <c>sip.capture.packet.dropped</c> metric by reason; so do the datagrams the kernel dropped because the
@@ -88,7 +91,7 @@ public sealed partial class HepCaptureListener : BackgroundService
     private static ReadOnlySpan<byte> ByeStart => "BYE "u8;
 
     private readonly IPEndPoint _bindEndPoint;
-    private readonly Channel<QueuedPacket> _queue;
+    private readonly ConsumerShard[] _shards;
     private readonly CaptureMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly SipCallTracerOptions _tracerOptions;
@@ -108,12 +111,7 @@ public sealed partial class HepCaptureListener : BackgroundService
     private readonly TimeSpan _tcpIdleTimeout;
     private readonly Dictionary<uint, CaptureNode> _nodes = [];
     private readonly object _nodesLock = new();
-
-    // Held by the consumer while it records a packet and by the housekeeping timer while it releases
-    // idle agents, so a tracer is never disposed under a packet being recorded into it.
-    private readonly object _recordLock = new();
     private readonly object _kernelDropsLock = new();
-    private readonly KeyValuePair<string, object?>[] _spanTags = new KeyValuePair<string, object?>[MaxSpanTags];
     private readonly long[] _dropped = new long[s_dropReasons.Length];
     private readonly ILogger _logger;
     private readonly LogRateLimiter _processingErrors;
@@ -174,16 +172,11 @@ public sealed partial class HepCaptureListener : BackgroundService
         _maxTcpConnections = options.MaxTcpConnections;
         _tcpIdleTimeout = options.TcpIdleTimeout;
         _metrics = new CaptureMetrics();
-        _queue = Channel.CreateBounded<QueuedPacket>(
-            new BoundedChannelOptions(options.QueueCapacity)
-            {
-                FullMode = options.QueueFullMode == HepQueueFullMode.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.DropWrite,
-                SingleReader = true,
-
-                // Every TCP connection writes from its own loop.
-                SingleWriter = !_listenTcp,
-            },
-            OnQueueFull);
+        _shards = new ConsumerShard[options.ConsumerCount];
+        for (int i = 0; i < _shards.Length; i++)
+        {
+            _shards[i] = new ConsumerShard(CreateQueue(options.QueueCapacity, options.QueueFullMode));
+        }
     }
 
     /// <summary>
@@ -338,7 +331,7 @@ public sealed partial class HepCaptureListener : BackgroundService
             throw new InvalidOperationException("StartAsync binds the socket first.");
         }
 
-        Task consumer = Task.Run(ConsumeAsync, CancellationToken.None);
+        Task[] consumers = [.. _shards.Select(shard => Task.Run(() => ConsumeAsync(shard), CancellationToken.None))];
         try
         {
             // The accept loop returns once every connection's read loop has: nothing writes after.
@@ -348,15 +341,16 @@ public sealed partial class HepCaptureListener : BackgroundService
         }
         finally
         {
-            _queue.Writer.TryComplete();
-            await consumer.ConfigureAwait(false);
+            foreach (ConsumerShard shard in _shards)
+            {
+                shard.Queue.Writer.TryComplete();
+            }
+
+            await Task.WhenAll(consumers).ConfigureAwait(false);
             _reorderTimer?.Dispose();
 
-            // What still waits in the reorder window is recorded before the tracers end their spans.
-            lock (_recordLock)
-            {
-                ReleaseHeld(all: true);
-            }
+            // What still waits in the reorder windows is recorded before the tracers end their spans.
+            ReleaseHeld(all: true);
 
             CloseNodes();
         }
@@ -421,7 +415,8 @@ public sealed partial class HepCaptureListener : BackgroundService
         // Each queued packet holds a pooled buffer of its own size; the receive buffer is reused.
         byte[] copy = ArrayPool<byte>.Shared.Rent(Math.Max(data.Length, 1));
         data.CopyTo(copy);
-        if (!_queue.Writer.TryWrite(new QueuedPacket(copy, data.Length, sender)))
+        ConsumerShard shard = _shards.Length == 1 ? _shards[0] : ShardOf(PeekCaptureAgentId(data));
+        if (!shard.Queue.Writer.TryWrite(new QueuedPacket(copy, data.Length, sender)))
         {
             // Only after the writer completed: the bounded channel drops through OnQueueFull otherwise.
             ArrayPool<byte>.Shared.Return(copy);
@@ -435,37 +430,47 @@ public sealed partial class HepCaptureListener : BackgroundService
         Drop(HepDropReason.QueueFull);
     }
 
-    private async Task ConsumeAsync()
+    private async Task ConsumeAsync(ConsumerShard shard)
     {
-        ChannelReader<QueuedPacket> reader = _queue.Reader;
+        ChannelReader<QueuedPacket> reader = shard.Queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            lock (_recordLock)
+            lock (shard.RecordLock)
             {
                 while (reader.TryRead(out QueuedPacket packet))
                 {
-                    Ingest(packet);
+                    Ingest(shard, packet);
                 }
 
-                if (_held.Count > 0)
+                if (shard.Held.Count > 0)
                 {
-                    ReleaseHeld(all: false);
+                    ReleaseHeld(shard, all: false);
                 }
             }
+        }
+    }
+
+    /// <summary>Ingests a packet synchronously in the shard of its agent, under the shard's record lock (for tests).</summary>
+    internal void Ingest(QueuedPacket packet)
+    {
+        ConsumerShard shard = ShardOf(PeekCaptureAgentId(packet.Buffer.AsSpan(0, packet.Length)));
+        lock (shard.RecordLock)
+        {
+            Ingest(shard, packet);
         }
     }
 
     /// <summary>
     /// Checks a received datagram, and records it (<see cref="HepCaptureOptions.ReorderWindow"/> zero) or
     /// holds it for the window. Takes the packet's buffer: returns it to the pool or keeps it while held.
-    /// Called under the record lock.
+    /// Called under the shard's record lock.
     /// </summary>
-    internal void Ingest(QueuedPacket packet)
+    private void Ingest(ConsumerShard shard, QueuedPacket packet)
     {
         bool held = false;
         try
         {
-            held = Admit(packet);
+            held = Admit(shard, packet);
         }
 #pragma warning disable CA1031 // One bad packet (or a throwing listener of the SDK) must not stop the capture.
         catch (Exception exception)
@@ -482,7 +487,7 @@ public sealed partial class HepCaptureListener : BackgroundService
         }
     }
 
-    private bool Admit(QueuedPacket packet)
+    private bool Admit(ConsumerShard shard, QueuedPacket packet)
     {
         ReadOnlySpan<byte> datagram = packet.Buffer.AsSpan(0, packet.Length);
         if (HepPacket.Decode(datagram, out HepPacket hep) != HepDecodeStatus.Ok)
@@ -522,7 +527,7 @@ public sealed partial class HepCaptureListener : BackgroundService
         bool held = false;
         try
         {
-            CaptureNode? node = GetNode(hep.CaptureAgentId);
+            CaptureNode? node = GetNode(hep.CaptureAgentId, shard);
             if (node is null)
             {
                 Drop(HepDropReason.TooManyAgents);
@@ -542,11 +547,11 @@ public sealed partial class HepCaptureListener : BackgroundService
 
             if (_reorderWindow <= TimeSpan.Zero)
             {
-                Record(in hep, payload, packet.Sender, node, in message, hasScan ? scan : null, _timeProvider.GetUtcNow());
+                Record(shard, in hep, payload, packet.Sender, node, in message, hasScan ? scan : null, _timeProvider.GetUtcNow());
                 return false;
             }
 
-            Hold(packet, inflated, payload.Length, node, in scan, hasScan);
+            Hold(shard, packet, inflated, payload.Length, node, in scan, hasScan);
             held = true;
             return true;
         }
@@ -579,21 +584,21 @@ public sealed partial class HepCaptureListener : BackgroundService
     }
 
     /// <summary>Records a packet that waited in the reorder window: decoded and read again, as it was when it arrived.</summary>
-    private void Deliver(ReadOnlySpan<byte> datagram, ReadOnlySpan<byte> inflated, IPAddress? sender, CaptureNode node, ViaDirection.Scan? scan, DateTimeOffset arrived)
+    private void Deliver(ConsumerShard shard, ReadOnlySpan<byte> datagram, ReadOnlySpan<byte> inflated, IPAddress? sender, CaptureNode node, ViaDirection.Scan? scan, DateTimeOffset arrived)
     {
         _ = HepPacket.Decode(datagram, out HepPacket hep);
         if (node.Closed)
         {
             // Its agent went idle and was released while the packet waited: the agent's new tracer takes it.
-            node = GetNode(hep.CaptureAgentId) ?? node;
+            node = GetNode(hep.CaptureAgentId, shard) ?? node;
         }
 
         ReadOnlySpan<byte> payload = hep.IsPayloadCompressed ? inflated : hep.Payload;
         var message = new SipMessageReader(payload);
-        Record(in hep, payload, sender, node, in message, scan, arrived);
+        Record(shard, in hep, payload, sender, node, in message, scan, arrived);
     }
 
-    private void Record(in HepPacket hep, ReadOnlySpan<byte> payload, IPAddress? sender, CaptureNode node, in SipMessageReader message, ViaDirection.Scan? scan, DateTimeOffset arrived)
+    private void Record(ConsumerShard shard, in HepPacket hep, ReadOnlySpan<byte> payload, IPAddress? sender, CaptureNode node, in SipMessageReader message, ViaDirection.Scan? scan, DateTimeOffset arrived)
     {
         if (node.Closed)
         {
@@ -605,8 +610,8 @@ public sealed partial class HepCaptureListener : BackgroundService
         DateTimeOffset timestamp = (hep.Fields & HepFields.TimestampSeconds) != 0 ? hep.Timestamp : arrived;
 
         // Only a message that can start a span pays for its tags.
-        int count = payload.StartsWith(InviteStart) || payload.StartsWith(ByeStart) ? FillSpanTags(in hep, node, direction) : 0;
-        node.Tracer.Record(in message, direction, timestamp, _spanTags.AsSpan(0, count));
+        int count = payload.StartsWith(InviteStart) || payload.StartsWith(ByeStart) ? FillSpanTags(shard, in hep, node, direction) : 0;
+        node.Tracer.Record(in message, direction, timestamp, shard.SpanTags.AsSpan(0, count));
 
         Interlocked.Increment(ref _recorded);
     }

@@ -35,6 +35,11 @@ public sealed class HepCaptureOptions
     // most one 64 KiB buffer: 4 MiB at this bound.
     private const int DefaultMaxTcpConnections = 64;
 
+    // Consumers beyond the cores leave nothing to run them; beyond a few, the one receive loop feeding
+    // them is the limit.
+    private const int MaxDefaultConsumerCount = 4;
+    private const int MaxConsumerCount = 64;
+
     private static readonly TimeSpan DefaultTcpIdleTimeout = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan DefaultReorderWindow = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxReorderWindow = TimeSpan.FromSeconds(5);
@@ -75,8 +80,22 @@ public sealed class HepCaptureOptions
     /// </summary>
     public TimeSpan TcpIdleTimeout { get; set; } = DefaultTcpIdleTimeout;
 
-    /// <summary>How many received packets may wait for the call tracer; past it packets are dropped and counted. 10,000 by default.</summary>
+    /// <summary>
+    /// How many received packets may wait for a consumer, in each consumer's queue (see
+    /// <see cref="ConsumerCount"/>: at most this many times that many wait in all); past it packets are
+    /// dropped and counted. 10,000 by default.
+    /// </summary>
     public int QueueCapacity { get; set; } = DefaultQueueCapacity;
+
+    /// <summary>
+    /// How many consumers decode and record packets in parallel, each with a queue of its own. Every
+    /// packet of a capture agent goes to the same consumer (the agent id modulo this count, so
+    /// consecutive agent ids spread evenly), which keeps each agent's packets in arrival order and its
+    /// reorder window and direction state on one thread; several agents are needed for several consumers
+    /// to help. The number of processors, at most 4, by default; 1 to 64. With more than 1, a
+    /// <see cref="DirectionResolver"/> is called from several threads at once.
+    /// </summary>
+    public int ConsumerCount { get; set; } = Math.Min(Environment.ProcessorCount, MaxDefaultConsumerCount);
 
     /// <summary>Which packet goes when the queue is full: the one just received (<see cref="HepQueueFullMode.DropNewest"/>, the default) or the oldest waiting.</summary>
     public HepQueueFullMode QueueFullMode { get; set; } = HepQueueFullMode.DropNewest;
@@ -142,7 +161,8 @@ public sealed class HepCaptureOptions
 
     /// <summary>
     /// Decides the direction of every packet instead of <see cref="NodeEndPointsByAgent"/>, <see cref="NodeEndPoints"/> and the built-in
-    /// rules. A resolver that throws makes the listener use <see cref="DefaultDirection"/>.
+    /// rules. A resolver that throws makes the listener use <see cref="DefaultDirection"/>. It is called
+    /// from each consumer's thread (see <see cref="ConsumerCount"/>), for one agent from one at a time.
     /// </summary>
     public HepDirectionResolver? DirectionResolver { get; set; }
 
@@ -186,6 +206,8 @@ public sealed class HepCaptureOptions
         ArgumentOutOfRangeException.ThrowIfNegative(Port, nameof(Port));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Port, IPEndPoint.MaxPort, nameof(Port));
         ArgumentOutOfRangeException.ThrowIfLessThan(QueueCapacity, 1, nameof(QueueCapacity));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ConsumerCount, 1, nameof(ConsumerCount));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ConsumerCount, MaxConsumerCount, nameof(ConsumerCount));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxCaptureAgents, 1, nameof(MaxCaptureAgents));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxTrackedCalls, 1, nameof(MaxTrackedCalls));
         ArgumentOutOfRangeException.ThrowIfNegative(ReceiveBufferSize, nameof(ReceiveBufferSize));

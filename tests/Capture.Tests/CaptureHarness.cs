@@ -40,7 +40,8 @@ internal sealed class CaptureHarness : IAsyncDisposable
         TimeProvider? timeProvider = null,
         ILogger<HepCaptureListener>? logger = null)
     {
-        var options = new HepCaptureOptions { Port = 0 };
+        // Several consumers whatever the cores: every test runs the sharded path (a test may set 1).
+        var options = new HepCaptureOptions { Port = 0, ConsumerCount = 3 };
         if (timeProvider is not null)
         {
             // The reorder window runs on the listener's clock: a test that holds the clock still records

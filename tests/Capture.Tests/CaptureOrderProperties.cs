@@ -212,7 +212,8 @@ public sealed class CaptureOrderProperties
         var time = new FakeTimeProvider(T0 - TimeSpan.FromSeconds(1));
         using (TracerProvider provider = Sdk.CreateTracerProviderBuilder().SetSampler(new AlwaysOnSampler()).AddSipInstrumentation().AddInMemoryExporter(spans).Build()!)
         {
-            var options = new HepCaptureOptions { Port = 0 };
+            // Several consumers: the agent's packets still take one, in order.
+            var options = new HepCaptureOptions { Port = 0, ConsumerCount = 3 };
             if (window is { } w)
             {
                 options.ReorderWindow = w;

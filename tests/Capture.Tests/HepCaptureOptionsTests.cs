@@ -48,6 +48,7 @@ public sealed class HepCaptureOptionsTests
             ["HepCapture:Address"] = "127.0.0.1",
             ["HepCapture:Port"] = "0",
             ["HepCapture:QueueCapacity"] = "500",
+            ["HepCapture:ConsumerCount"] = "3",
             ["HepCapture:QueueFullMode"] = "DropOldest",
             ["HepCapture:MaxCaptureAgents"] = "4",
             ["HepCapture:MaxTrackedCalls"] = "4000",
@@ -74,6 +75,7 @@ public sealed class HepCaptureOptionsTests
         HepCaptureOptions options = host.Services.GetRequiredService<IOptions<HepCaptureOptions>>().Value;
         Assert.Equal("127.0.0.1", options.Address);
         Assert.Equal(500, options.QueueCapacity);
+        Assert.Equal(3, options.ConsumerCount);
         Assert.Equal(HepQueueFullMode.DropOldest, options.QueueFullMode);
         Assert.Equal(4, options.MaxCaptureAgents);
         Assert.Equal(4000, options.MaxTrackedCalls);
@@ -148,6 +150,30 @@ public sealed class HepCaptureOptionsTests
         OptionsValidationException e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         Assert.StartsWith($"HepCaptureOptions.{setting} = ", Assert.Single(e.Failures), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("65")]
+    public async Task A_consumer_count_out_of_range_fails_at_host_start(string value)
+    {
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["HepCapture:Port"] = "0",
+            ["HepCapture:ConsumerCount"] = value,
+        }).Build();
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddHepCaptureListener();
+        builder.Services.Configure<HepCaptureOptions>(configuration.GetSection("HepCapture"));
+        using IHost host = builder.Build();
+
+        OptionsValidationException e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.StartsWith("HepCaptureOptions.ConsumerCount = ", Assert.Single(e.Failures), StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new HepCaptureListener(new HepCaptureOptions { ConsumerCount = int.Parse(value, CultureInfo.InvariantCulture) }));
+    }
+
+    [Fact]
+    public void One_consumer_per_processor_up_to_4_by_default() =>
+        Assert.Equal(Math.Min(Environment.ProcessorCount, 4), new HepCaptureOptions().ConsumerCount);
 
     [Fact]
     public void The_tcp_defaults_are_udp_only_64_connections_and_5_minutes()

@@ -123,6 +123,24 @@ public sealed class HepPacketProperties
             return true;
         });
 
+    [Property(MaxTest = 500)]
+    public Property The_listener_picks_a_consumer_by_the_agent_id_the_decoder_reads() =>
+        Prop.ForAll(FieldValues.ToArbitrary(), ArbMap.Default.ArbFor<(int, byte)[]>(), Gen.Elements<byte>(2, 3).ToArbitrary(), (fields, edits, version) =>
+        {
+            // Corrupted packets too: whatever decodes must go to its agent's consumer, or two consumers
+            // would share an agent's state.
+            byte[] data = version == 3
+                ? HepBuilder.Build(Encode(fields, 2))
+                : HepBuilder.Version1Or2(version, fields.Source, fields.Destination, fields.Payload, agent: (ushort)fields.Agent);
+            foreach ((int at, byte value) in edits)
+            {
+                data[(int)((uint)at % (uint)data.Length)] = value;
+            }
+
+            uint peeked = HepCaptureListener.PeekCaptureAgentId(data);
+            return HepPacket.Decode(data, out HepPacket p) != HepDecodeStatus.Ok || peeked == p.CaptureAgentId;
+        });
+
     [Property(MaxTest = 300)]
     public Property Encode_then_decode_round_trips() =>
         Prop.ForAll(FieldValues.ToArbitrary(), Gen.Choose(0, 5).ToArbitrary(), (fields, extras) =>

@@ -71,6 +71,20 @@ public sealed class ConfigurationTests
         Assert.Equal(SipTraceContext.Instrumentation.SipAddressPrivacy.RedactUser, options.Tracer.AddressPrivacy);
     }
 
+    [Fact]
+    public async Task Help_lists_the_switches_and_the_pass_through_of_any_key()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        int exitCode = await CollectorCommand.InvokeAsync(["--help"], output, error, CancellationToken.None);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("--node <agent=ip:port>", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("  --<Section>:<Key> <value>  Sets that configuration key, e.g. --HepCapture:QueueCapacity 20000", output.ToString(), StringComparison.Ordinal);
+        Assert.Empty(error.ToString());
+    }
+
     [Theory]
     [InlineData(new[] { "--port", "not-a-number" }, "not-a-number")]
     [InlineData(new[] { "--node", "kamailio=192.0.2.5:5060" }, "'kamailio' is not a capture agent id")]

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -88,6 +90,14 @@ internal static class CollectorCommand
 
         // The rest is .NET's command-line configuration (--HepCapture:QueueCapacity 20000), checked in ToSettings.
         root.TreatUnmatchedTokensAsErrors = false;
+        foreach (Option option in root.Options)
+        {
+            if (option is HelpOption help && help.Action is HelpAction standard)
+            {
+                help.Action = new HelpWithSettings(standard);
+            }
+        }
+
         return root;
     }
 
@@ -262,6 +272,25 @@ internal static class CollectorCommand
         if (value is not null)
         {
             switches[key] = value;
+        }
+    }
+
+    /// <summary>
+    /// The standard help, then the pass-through of any configuration key on one line of its own: the
+    /// standard "Additional Arguments" section does not say what the unmatched tokens are for.
+    /// </summary>
+    private sealed class HelpWithSettings(HelpAction standard) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parseResult)
+        {
+            int exitCode = standard.Invoke(parseResult);
+            TextWriter output = parseResult.InvocationConfiguration.Output;
+            output.WriteLine("Any other setting (the additional arguments):");
+            output.WriteLine("  --<Section>:<Key> <value>  Sets that configuration key, e.g. --HepCapture:QueueCapacity 20000 (the tool's README lists them).");
+            output.WriteLine();
+            return exitCode;
         }
     }
 }

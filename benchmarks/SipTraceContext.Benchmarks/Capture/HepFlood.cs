@@ -20,7 +20,10 @@ namespace SipTraceContext.Benchmarks.Capture;
 /// discarding exporter.
 /// </summary>
 /// <remarks>
-/// <c>dotnet run -c Release --project benchmarks/SipTraceContext.Benchmarks -- --hep-flood [seconds per rate] [rates...]</c>.
+/// <c>dotnet run -c Release --project benchmarks/SipTraceContext.Benchmarks -- --hep-flood [--agents N] [--consumers N] [seconds per rate] [rates...]</c>.
+/// With <c>--agents N</c> the calls take turns among N capture agent ids (2001, 2002, ...), a whole call
+/// per agent, as several proxies' agents would send them; the default is one agent. <c>--consumers N</c>
+/// sets <see cref="HepCaptureOptions.ConsumerCount"/> (the default otherwise).
 /// One sender thread paces the datagrams; on a loaded machine the sender itself may fall short of the
 /// rate asked for, which the table shows (sent per second).
 /// </remarks>
@@ -31,12 +34,32 @@ internal static class HepFlood
 
     public static int Run(string[] args)
     {
+        int agents = 1;
+        int? consumers = null;
+        while (args.Length > 1 && args[0] is "--agents" or "--consumers")
+        {
+            int value = int.Parse(args[1], CultureInfo.InvariantCulture);
+            if (args[0] == "--agents")
+            {
+                agents = value;
+            }
+            else
+            {
+                consumers = value;
+            }
+
+            args = args[2..];
+        }
+
+        int consumerCount = consumers ?? new HepCaptureOptions().ConsumerCount;
+
         double seconds = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 3;
         int[] rates = args.Length > 1
             ? [.. args[1..].Select(a => int.Parse(a, CultureInfo.InvariantCulture))]
             : [20_000, 40_000, 60_000, 80_000, 100_000, 120_000, 160_000, 200_000];
         foreach (bool sdk in new[] { false, true })
         {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{agents} capture agent(s), {consumerCount} consumer(s), {Environment.ProcessorCount} processors"));
             Console.WriteLine(sdk
                 ? "With the OpenTelemetry SDK: every span sampled, a batch processor, a discarding exporter; metrics collected"
                 : "No OpenTelemetry provider: socket, decode, reorder window, call tracer state");
@@ -45,7 +68,7 @@ internal static class HepFlood
             int best = 0;
             foreach (int rate in rates)
             {
-                Step step = RunStep(rate, seconds, sdk);
+                Step step = RunStep(rate, seconds, sdk, agents, consumerCount);
                 bool lossFree = step.Received == step.Sent && step.Recorded == step.Sent && step.SocketDrops == 0 && step.QueueDrops == 0;
                 if (lossFree)
                 {
@@ -64,7 +87,7 @@ internal static class HepFlood
         return 0;
     }
 
-    private static Step RunStep(int rate, double seconds, bool sdk)
+    private static Step RunStep(int rate, double seconds, bool sdk, int agents, int consumers)
     {
         using TracerProvider? tracing = sdk
             ? Sdk.CreateTracerProviderBuilder().SetSampler(new AlwaysOnSampler()).AddSipInstrumentation().AddProcessor(new BatchActivityExportProcessor(new DiscardingExporter())).Build()
@@ -72,13 +95,15 @@ internal static class HepFlood
         using MeterProvider? metrics = sdk
             ? Sdk.CreateMeterProviderBuilder().AddSipInstrumentation().AddReader(new PeriodicExportingMetricReader(new DiscardingMetricExporter(), 10_000)).Build()
             : null;
-        var options = new HepCaptureOptions { Port = 0, MaxTrackedCalls = 1_000_000 };
+        var options = new HepCaptureOptions { Port = 0, MaxTrackedCalls = 1_000_000, ConsumerCount = consumers };
         options.Tracer.MaxTrackedCalls = 1_000_000;
         using var listener = new HepCaptureListener(options);
         listener.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
         IPEndPoint target = listener.LocalEndPoint!;
-        byte[][] packets = HepSamples.MirroredAnsweredCall(CallIdTemplate, (uint)DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-        int[] offsets = [.. packets.Select(p => p.AsSpan().IndexOf(Encoding.ASCII.GetBytes(CallIdTemplate)))];
+        uint now = (uint)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        byte[][][] packetsByAgent = [.. Enumerable.Range(0, agents).Select(a => HepSamples.MirroredAnsweredCall(CallIdTemplate, now, (uint)(2001 + a)))];
+        int[] offsets = [.. packetsByAgent[0].Select(p => p.AsSpan().IndexOf(Encoding.ASCII.GetBytes(CallIdTemplate)))];
+        byte[][] packets = packetsByAgent[0];
         using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         sender.Connect(target);
 
@@ -98,6 +123,7 @@ internal static class HepFlood
 
             if (sent % PacketsPerCall == 0)
             {
+                packets = packetsByAgent[call % agents];
                 HepSamples.NextCall(packets, offsets, ++call);
             }
 

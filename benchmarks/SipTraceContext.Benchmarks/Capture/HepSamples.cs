@@ -34,10 +34,10 @@ internal static class HepSamples
 
     /// <summary>
     /// An answered call as a proxy's agent mirrors it (INVITE, 180, 200, ACK, BYE, 200, each received and
-    /// relayed: 12 packets), with <paramref name="callId"/> as the Call-ID; a request gains the node's Via
-    /// when relayed, a response loses it.
+    /// relayed: 12 packets), with <paramref name="callId"/> as the Call-ID, from capture agent
+    /// <paramref name="agent"/>; a request gains the node's Via when relayed, a response loses it.
     /// </summary>
-    public static byte[][] MirroredAnsweredCall(string callId, uint seconds = 1_700_000_000)
+    public static byte[][] MirroredAnsweredCall(string callId, uint seconds = 1_700_000_000, uint agent = 2001)
     {
         var caller = new IPEndPoint(IPAddress.Parse("192.0.2.10"), 5070);
         var node = new IPEndPoint(IPAddress.Parse("192.0.2.5"), 5060);
@@ -49,8 +49,8 @@ internal static class HepSamples
         {
             string[] outer = [callerVia];
             string[] inner = [nodeVia, callerVia];
-            packets.Add(Encode(Encoding.ASCII.GetBytes(message(request ? outer : inner)), request ? caller : callee, node, seconds));
-            packets.Add(Encode(Encoding.ASCII.GetBytes(message(request ? inner : outer)), node, request ? callee : caller, seconds));
+            packets.Add(Encode(Encoding.ASCII.GetBytes(message(request ? outer : inner)), request ? caller : callee, node, seconds, agent: agent));
+            packets.Add(Encode(Encoding.ASCII.GetBytes(message(request ? inner : outer)), node, request ? callee : caller, seconds, agent: agent));
         }
 
         string Request(string method, int cseq, string[] vias, bool toTag) =>
