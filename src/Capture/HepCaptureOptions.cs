@@ -35,9 +35,6 @@ public sealed class HepCaptureOptions
     // most one 64 KiB buffer: 4 MiB at this bound.
     private const int DefaultMaxTcpConnections = 64;
 
-    // Consumers beyond the cores leave nothing to run them; beyond a few, the one receive loop feeding
-    // them is the limit.
-    private const int MaxDefaultConsumerCount = 4;
     private const int MaxConsumerCount = 64;
 
     private static readonly TimeSpan DefaultTcpIdleTimeout = TimeSpan.FromMinutes(5);
@@ -92,10 +89,11 @@ public sealed class HepCaptureOptions
     /// packet of a capture agent goes to the same consumer (the agent id modulo this count, so
     /// consecutive agent ids spread evenly), which keeps each agent's packets in arrival order and its
     /// reorder window and direction state on one thread; several agents are needed for several consumers
-    /// to help. The number of processors, at most 4, by default; 1 to 64. With more than 1, a
-    /// <see cref="DirectionResolver"/> is called from several threads at once.
+    /// to help. 1 by default (every packet in arrival order on one thread); 1 to 64. With more than 1, a
+    /// <see cref="DirectionResolver"/> is called from several threads at once. The collector tool sets
+    /// the number of processors, at most 4, when its configuration names none.
     /// </summary>
-    public int ConsumerCount { get; set; } = Math.Min(Environment.ProcessorCount, MaxDefaultConsumerCount);
+    public int ConsumerCount { get; set; } = 1;
 
     /// <summary>Which packet goes when the queue is full: the one just received (<see cref="HepQueueFullMode.DropNewest"/>, the default) or the oldest waiting.</summary>
     public HepQueueFullMode QueueFullMode { get; set; } = HepQueueFullMode.DropNewest;

@@ -172,8 +172,8 @@ public sealed class HepCaptureOptionsTests
     }
 
     [Fact]
-    public void One_consumer_per_processor_up_to_4_by_default() =>
-        Assert.Equal(Math.Min(Environment.ProcessorCount, 4), new HepCaptureOptions().ConsumerCount);
+    public void One_consumer_by_default() =>
+        Assert.Equal(1, new HepCaptureOptions().ConsumerCount);
 
     [Fact]
     public void The_tcp_defaults_are_udp_only_64_connections_and_5_minutes()

@@ -29,6 +29,15 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public void The_tool_records_on_one_consumer_per_processor_unless_configured()
+    {
+        // The library's default is one consumer (a user's DirectionResolver is never called
+        // concurrently); the tool sets none, so it uses the cores, at most 4.
+        Assert.Equal(Math.Min(Environment.ProcessorCount, 4), Collector.Options().ConsumerCount);
+        Assert.Equal(7, Collector.Options("--HepCapture:ConsumerCount", "7").ConsumerCount);
+    }
+
+    [Fact]
     public void A_config_file_then_the_environment_then_the_command_line_win_in_that_order()
     {
         string file = Path.Combine(Path.GetTempPath(), $"collector-{Guid.NewGuid():N}.json");

@@ -19,6 +19,8 @@ internal static class CollectorHost
     /// <summary>The OpenTelemetry <c>service.name</c> unless <c>OTEL_SERVICE_NAME</c> or <c>OTEL_RESOURCE_ATTRIBUTES</c> say otherwise.</summary>
     public const string ServiceName = "siptracecontext-collector";
 
+    private const int MaxDefaultConsumers = 4;
+
     /// <summary>
     /// The host: configuration in this order, later sources winning: <c>appsettings.json</c> next to the
     /// tool, the <c>--config</c> file, <c>SIPTRACECONTEXT_</c> environment variables, the
@@ -91,6 +93,10 @@ internal static class CollectorHost
         }
 
         builder.Services.AddHepCaptureListener();
+
+        // The tool sets no DirectionResolver, so its consumers can run in parallel: one per processor
+        // (at most 4: the one receive loop feeding them is the limit) unless the configuration says otherwise.
+        builder.Services.Configure<HepCaptureOptions>(o => o.ConsumerCount = Math.Min(Environment.ProcessorCount, MaxDefaultConsumers));
         builder.Services.Configure<HepCaptureOptions>(builder.Configuration.GetSection("HepCapture"));
         builder.Services.AddSingleton(exporters);
         builder.Services.AddSingleton(new HealthSettings(HttpPrefix.Read(builder.Configuration, "Health:Prefix")));
