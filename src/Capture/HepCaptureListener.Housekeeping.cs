@@ -115,14 +115,14 @@ public sealed partial class HepCaptureListener
             long added = total - _kernelDropsSeen;
             _kernelDropsSeen = total;
             Interlocked.Add(ref _dropped[(int)HepDropReason.SocketBuffer], added);
-            _metrics.Dropped(HepDropReason.SocketBuffer, added);
+            CaptureMetrics.Dropped(HepDropReason.SocketBuffer, added);
         }
     }
 
     private void Drop(HepDropReason reason)
     {
         Interlocked.Increment(ref _dropped[(int)reason]);
-        _metrics.Dropped(reason);
+        CaptureMetrics.Dropped(reason);
     }
 
     private void ProcessingFailed(Exception exception)

@@ -60,7 +60,7 @@ public sealed partial class HepCaptureListener
         BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(4), (ushort)at);
 
         Interlocked.Increment(ref _received);
-        _metrics.Received();
+        CaptureMetrics.Received();
         ConsumerShard own = ShardOf(agentId);
         lock (own.RecordLock)
         {

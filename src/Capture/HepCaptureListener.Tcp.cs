@@ -268,7 +268,7 @@ public sealed partial class HepCaptureListener
             if (!malformed && framer.Buffered > 0)
             {
                 Interlocked.Increment(ref _received);
-                _metrics.Received();
+                CaptureMetrics.Received();
                 Drop(HepDropReason.Malformed);
             }
 
@@ -299,7 +299,7 @@ public sealed partial class HepCaptureListener
                     return true;
                 default:
                     Interlocked.Increment(ref _received);
-                    _metrics.Received();
+                    CaptureMetrics.Received();
                     Drop(HepDropReason.Malformed);
                     return false;
             }

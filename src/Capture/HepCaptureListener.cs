@@ -92,7 +92,6 @@ public sealed partial class HepCaptureListener : BackgroundService
 
     private readonly IPEndPoint _bindEndPoint;
     private readonly ConsumerShard[] _shards;
-    private readonly CaptureMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly SipCallTracerOptions _tracerOptions;
     private readonly NodeEndPoint[] _nodeEndPoints;
@@ -171,7 +170,6 @@ public sealed partial class HepCaptureListener : BackgroundService
         _listenTcp = (options.Transports & HepTransports.Tcp) != 0;
         _maxTcpConnections = options.MaxTcpConnections;
         _tcpIdleTimeout = options.TcpIdleTimeout;
-        _metrics = new CaptureMetrics();
         _shards = new ConsumerShard[options.ConsumerCount];
         for (int i = 0; i < _shards.Length; i++)
         {
@@ -267,7 +265,7 @@ public sealed partial class HepCaptureListener : BackgroundService
         string listening = (LocalEndPoint?.ToString() ?? _bindEndPoint.ToString()) + " over " + (_listenUdp ? (_listenTcp ? "UDP and TCP" : "UDP") : "TCP");
         CaptureEventSource.Log.Listening(listening);
         CaptureLog.Listening(_logger, listening);
-        _metrics.RecordZeros();
+        CaptureMetrics.RecordZeros();
         lock (_dropSummaryLock)
         {
             _lastDropSummary = _timeProvider.GetTimestamp();
@@ -320,7 +318,6 @@ public sealed partial class HepCaptureListener : BackgroundService
         _socket?.Dispose();
         CloseTcp();
         CloseNodes();
-        _metrics.Dispose();
     }
 
     /// <inheritdoc/>
@@ -410,7 +407,7 @@ public sealed partial class HepCaptureListener : BackgroundService
     private void Enqueue(ReadOnlySpan<byte> data, IPAddress? sender)
     {
         Interlocked.Increment(ref _received);
-        _metrics.Received();
+        CaptureMetrics.Received();
 
         // Each queued packet holds a pooled buffer of its own size; the receive buffer is reused.
         byte[] copy = ArrayPool<byte>.Shared.Rent(Math.Max(data.Length, 1));

@@ -1,13 +1,14 @@
-using System.Diagnostics.Metrics;
 using SipTraceContext.Conventions;
+using SipTraceContext.Instrumentation.Internal;
 
 namespace SipTraceContext.Capture.Internal;
 
 /// <summary>
-/// The listener's instruments, on a meter named like the call tracer's so that one
-/// <c>AddSipInstrumentation()</c> collects both. Tag values are constants: recording allocates nothing.
+/// The listener's measurements, on the instruments of the one SipTraceContext meter the call tracers
+/// and IMS helpers use (<c>SipTelemetry</c>), so that one <c>AddSipInstrumentation()</c> collects all.
+/// Tag values are constants: recording allocates nothing.
 /// </summary>
-internal sealed class CaptureMetrics : IDisposable
+internal static class CaptureMetrics
 {
     private static readonly KeyValuePair<string, object?>[] s_reasonTags =
     [
@@ -21,21 +22,6 @@ internal sealed class CaptureMetrics : IDisposable
         new(SipAttributes.CaptureDropReason, SipAttributes.CaptureDropReasonValues.ProcessingError),
     ];
 
-    private readonly Meter _meter;
-    private readonly Counter<long> _packets;
-    private readonly Counter<long> _dropped;
-
-    public CaptureMetrics()
-    {
-        Version? version = typeof(CaptureMetrics).Assembly.GetName().Version;
-        _meter = new Meter(new MeterOptions(SipSemanticConventions.InstrumentationName)
-        {
-            Version = version is null ? "0.0.0" : version.ToString(3),
-            TelemetrySchemaUrl = SipSemanticConventions.SchemaUrl,
-        });
-        _packets = _meter.CreateCounter<long>(SipMetrics.CapturePackets.Name, SipMetrics.CapturePackets.Unit, SipMetrics.CapturePackets.Description);
-        _dropped = _meter.CreateCounter<long>(SipMetrics.CapturePacketDropped.Name, SipMetrics.CapturePacketDropped.Unit, SipMetrics.CapturePacketDropped.Description);
-    }
 
     /// <summary>The <c>sip.capture.drop_reason</c> value of a reason, for logs that name reasons as the metric does.</summary>
     public static string ReasonName(HepDropReason reason) => (string)s_reasonTags[(int)reason].Value!;
@@ -45,18 +31,16 @@ internal sealed class CaptureMetrics : IDisposable
     /// so that each series exists from the start: a scrape before the first packet shows 0, not nothing,
     /// and rate() and alerts on them have a first sample. Seen by the meter listeners enabled by then.
     /// </summary>
-    public void RecordZeros()
+    public static void RecordZeros()
     {
-        _packets.Add(0);
+        SipTelemetry.CapturePackets.Add(0);
         foreach (KeyValuePair<string, object?> reason in s_reasonTags)
         {
-            _dropped.Add(0, reason);
+            SipTelemetry.CapturePacketDropped.Add(0, reason);
         }
     }
 
-    public void Received() => _packets.Add(1);
+    public static void Received() => SipTelemetry.CapturePackets.Add(1);
 
-    public void Dropped(HepDropReason reason, long count = 1) => _dropped.Add(count, s_reasonTags[(int)reason]);
-
-    public void Dispose() => _meter.Dispose();
+    public static void Dropped(HepDropReason reason, long count = 1) => SipTelemetry.CapturePacketDropped.Add(count, s_reasonTags[(int)reason]);
 }

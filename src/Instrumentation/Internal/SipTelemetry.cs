@@ -70,6 +70,13 @@ internal static class SipTelemetry
     public static readonly ObservableGauge<long> CallLimit = s_meter.CreateObservableGauge(
         SipMetrics.CallLimit.Name, ObserveCallLimits, SipMetrics.CallLimit.Unit, SipMetrics.CallLimit.Description);
 
+    // The HEP listener's instruments (SipTraceContext.Capture, through InternalsVisibleTo).
+    public static readonly Counter<long> CapturePackets = s_meter.CreateCounter<long>(
+        SipMetrics.CapturePackets.Name, SipMetrics.CapturePackets.Unit, SipMetrics.CapturePackets.Description);
+
+    public static readonly Counter<long> CapturePacketDropped = s_meter.CreateCounter<long>(
+        SipMetrics.CapturePacketDropped.Name, SipMetrics.CapturePacketDropped.Unit, SipMetrics.CapturePacketDropped.Description);
+
     // The IMS helpers' instruments.
     public static readonly Histogram<double> RegistrationLatency = s_meter.CreateHistogram(
         ImsMetrics.RegistrationLatency.Name, ImsMetrics.RegistrationLatency.Unit, ImsMetrics.RegistrationLatency.Description, ImsMetrics.RegistrationLatency.ExplicitBucketBoundaries);
