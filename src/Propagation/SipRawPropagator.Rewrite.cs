@@ -384,6 +384,85 @@ public sealed partial class SipRawPropagator
         return true;
     }
 
+    /// <summary>
+    /// <see cref="TryInject(ReadOnlySpan{byte}, in ActivityContext, Span{byte}, out int)"/> that also removes every
+    /// trace and baggage header in <paramref name="strip"/>, in the same pass: what <see cref="TryStrip"/> then
+    /// <c>TryInject</c> write, without the message in between (the IMS hop from an untrusted side).
+    /// </summary>
+    /// <returns>
+    /// <see langword="false"/> as either of those would, and when the lines to remove are more than
+    /// <see cref="TraceHeaderScanner.MaxTraceHeaders"/> (the caller then takes its fail-closed path).
+    /// </returns>
+    internal bool TryStripAndInject(ReadOnlySpan<byte> source, SipTraceHeaderScope strip, in ActivityContext context, Span<byte> destination, out int bytesWritten)
+    {
+        bytesWritten = 0;
+        if (!TraceParent.HasValidIds(context))
+        {
+            SipPropagationEventSource.Log.InjectFailed("invalid context");
+            return false;
+        }
+
+#if NET
+        Unsafe.SkipInit(out TraceHeaderLines foundBuffer);
+        Unsafe.SkipInit(out TraceHeaderLines removedBuffer);
+        Span<TraceHeaderLine> found = foundBuffer;
+        Span<TraceHeaderLine> removed = removedBuffer;
+#else
+        Span<TraceHeaderLine> found = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        Span<TraceHeaderLine> removed = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+#endif
+        if (TraceHeaderScanner.ScanMessage(source, _headers.Prefixes, found, default, out int count, out int headersEnd, out ReadOnlySpan<byte> lineEnding, out _) != MessageFraming.WholeMessage)
+        {
+            SipPropagationEventSource.Log.InjectFailed(NotOneWholeMessage);
+            return false;
+        }
+
+        // The lines to remove, in message order: the trace headers inject replaces (the scanner's) and every
+        // header of the scope, baggage included, found by the walk TryStrip makes.
+        found = found[..count];
+        int next = 0;
+        int removing = 0;
+        int startLine = ReaderFraming.StartLineOffset(source);
+        int lineStart = startLine + source[startLine..].IndexOf((byte)'\n') + 1;
+        while (lineStart < headersEnd)
+        {
+            int lineEnd = lineStart;
+            do
+            {
+                int lf = source[lineEnd..headersEnd].IndexOf((byte)'\n');
+                lineEnd = lf < 0 ? headersEnd : lineEnd + lf + 1;
+            }
+            while (lineEnd < headersEnd && source[lineEnd] is (byte)' ' or (byte)'\t');
+
+            bool scanned = next < found.Length && found[next].LineStart == lineStart;
+            next += scanned ? 1 : 0;
+            ReadOnlySpan<byte> line = source[lineStart..lineEnd];
+            int colon = line.IndexOf((byte)':');
+            if (scanned || (colon > 0 && IsStrippedName(line[..colon].TrimEnd(" \t"u8), strip)))
+            {
+                if (removing == removed.Length)
+                {
+                    SipPropagationEventSource.Log.InjectFailed("too many trace header lines");
+                    return false;
+                }
+
+                removed[removing++] = new TraceHeaderLine(0, default, lineStart, lineEnd, lineEnd, lineEnd, isFolded: false);
+            }
+
+            lineStart = lineEnd;
+        }
+
+        // Every line the scanner found is a header line of the walk; a line it found that the walk did not is
+        // a disagreement between the two, refused rather than written around.
+        if (next != found.Length)
+        {
+            SipPropagationEventSource.Log.InjectFailed(NotOneWholeMessage);
+            return false;
+        }
+
+        return TryInjectFrom(source, removed[..removing], headersEnd, lineEnding, copiedEnd: 0, context, destination, out bytesWritten);
+    }
+
     private bool IsStrippedName(ReadOnlySpan<byte> name, SipTraceHeaderScope scope)
     {
         for (int prefix = 0; prefix < _headers.ExtractPrefixesLower.Length; prefix++)

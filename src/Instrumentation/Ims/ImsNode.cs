@@ -154,20 +154,10 @@ public abstract class ImsNode
         }
         else
         {
-            // The raw inject replaces the trace headers it finds but keeps baggage headers, so the untrusted
-            // headers are stripped first, into a pooled buffer: the hop allocates nothing of its own.
-            byte[] stripped = ArrayPool<byte>.Shared.Rent(message.Length);
-            try
+            // One pass: every trace and baggage header it came with removed, the context's written.
+            if (_propagator.TryStripAndInject(message, SipTraceHeaderScope.All, context, destination, out bytesWritten))
             {
-                if (_propagator.TryStrip(message, SipTraceHeaderScope.All, stripped, out int strippedLength)
-                    && _propagator.TryInject(stripped.AsSpan(0, strippedLength), context, destination, out bytesWritten))
-                {
-                    return true;
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(stripped);
+                return true;
             }
         }
 
