@@ -244,7 +244,7 @@ public sealed class SipCallTracer : IDisposable
         Encoding.Latin1.GetChars(facts.CallId, callId);
 
         var message = new RecordedMessage(in reader, in facts, direction, timestamp, now, carrier, spanTags);
-        int shardIndex = _table.ShardIndex(callId);
+        int shardIndex = _table.ShardIndex(facts.CallId);
         CallShard shard = _table.Shard(shardIndex);
         ActivityContext result;
         CallState? added = null;

@@ -24,48 +24,32 @@ internal static partial class SipValueScanner
     // quoted-pair   = "\" (%x00-09 / %x0B-0C / %x0E-7F)
     public static int IndexOfSeparator(ReadOnlySpan<byte> value, byte separator)
     {
-        // Fast path: no quote or bracket before the separator (the usual case) is one vectorized search.
-        int first = value.IndexOfAny(separator, Quote, LeftAngle);
-        if (first < 0 || value[first] == separator)
+        // Vectorized searches from one separator, quote or bracket to the next; a bracketed URI (quotes in it
+        // are not special) and a quoted-string are stepped over whole.
+        int at = 0;
+        while (true)
         {
-            return first;
-        }
+            int found = value[at..].IndexOfAny(separator, Quote, LeftAngle);
+            if (found < 0)
+            {
+                return -1;
+            }
 
-        bool inQuote = false;
-        bool inAngle = false;
-        for (int i = first; i < value.Length; i++)
-        {
-            byte b = value[i];
-            if (inQuote)
+            at += found;
+            byte b = value[at];
+            if (b == separator)
             {
-                if (b == Backslash)
-                {
-                    i++; // the escaped byte, whatever it is, is part of the string
-                }
-                else if (b == Quote)
-                {
-                    inQuote = false;
-                }
+                return at;
             }
-            else if (inAngle)
-            {
-                inAngle = b != RightAngle;
-            }
-            else if (b == separator)
-            {
-                return i;
-            }
-            else if (b == Quote)
-            {
-                inQuote = true;
-            }
-            else if (b == LeftAngle)
-            {
-                inAngle = true;
-            }
-        }
 
-        return -1;
+            int length = b == Quote ? QuotedStringLength(value[at..]) : value[(at + 1)..].IndexOf(RightAngle) + 2;
+            if (length < 2)
+            {
+                return -1;
+            }
+
+            at += length;
+        }
     }
 
     /// <summary>
