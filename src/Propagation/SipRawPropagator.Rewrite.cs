@@ -351,18 +351,10 @@ public sealed partial class SipRawPropagator
         // header line rather than only the ones the trace scanner finds.
         var writer = new SpanWriter(destination);
         int copyFrom = 0;
-        int startLine = ReaderFraming.StartLineOffset(source);
-        int lineStart = startLine + source[startLine..].IndexOf((byte)'\n') + 1;
+        int lineStart = FirstHeaderLine(source);
         while (lineStart < headersEnd)
         {
-            int lineEnd = lineStart;
-            do
-            {
-                int lf = source[lineEnd..headersEnd].IndexOf((byte)'\n');
-                lineEnd = lf < 0 ? headersEnd : lineEnd + lf + 1;
-            }
-            while (lineEnd < headersEnd && source[lineEnd] is (byte)' ' or (byte)'\t');
-
+            int lineEnd = HeaderLineEnd(source, lineStart, headersEnd);
             ReadOnlySpan<byte> line = source[lineStart..lineEnd];
             int colon = line.IndexOf((byte)':');
             if (colon > 0 && IsStrippedName(line[..colon].TrimEnd(" \t"u8), scope))
@@ -422,18 +414,10 @@ public sealed partial class SipRawPropagator
         found = found[..count];
         int next = 0;
         int removing = 0;
-        int startLine = ReaderFraming.StartLineOffset(source);
-        int lineStart = startLine + source[startLine..].IndexOf((byte)'\n') + 1;
+        int lineStart = FirstHeaderLine(source);
         while (lineStart < headersEnd)
         {
-            int lineEnd = lineStart;
-            do
-            {
-                int lf = source[lineEnd..headersEnd].IndexOf((byte)'\n');
-                lineEnd = lf < 0 ? headersEnd : lineEnd + lf + 1;
-            }
-            while (lineEnd < headersEnd && source[lineEnd] is (byte)' ' or (byte)'\t');
-
+            int lineEnd = HeaderLineEnd(source, lineStart, headersEnd);
             bool scanned = next < found.Length && found[next].LineStart == lineStart;
             next += scanned ? 1 : 0;
             ReadOnlySpan<byte> line = source[lineStart..lineEnd];
@@ -461,6 +445,27 @@ public sealed partial class SipRawPropagator
         }
 
         return TryInjectFrom(source, removed[..removing], headersEnd, lineEnding, copiedEnd: 0, context, destination, out bytesWritten);
+    }
+
+    /// <summary>Where the first header line of a message the scanner framed starts: after its start line.</summary>
+    private static int FirstHeaderLine(ReadOnlySpan<byte> source)
+    {
+        int startLine = ReaderFraming.StartLineOffset(source);
+        return startLine + source[startLine..].IndexOf((byte)'\n') + 1;
+    }
+
+    /// <summary>Where the header line starting at <paramref name="lineStart"/> ends, its continuation lines included.</summary>
+    private static int HeaderLineEnd(ReadOnlySpan<byte> source, int lineStart, int headersEnd)
+    {
+        int lineEnd = lineStart;
+        do
+        {
+            int lf = source[lineEnd..headersEnd].IndexOf((byte)'\n');
+            lineEnd = lf < 0 ? headersEnd : lineEnd + lf + 1;
+        }
+        while (lineEnd < headersEnd && source[lineEnd] is (byte)' ' or (byte)'\t');
+
+        return lineEnd;
     }
 
     private bool IsStrippedName(ReadOnlySpan<byte> name, SipTraceHeaderScope scope)
