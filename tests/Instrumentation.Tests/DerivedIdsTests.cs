@@ -121,6 +121,38 @@ public sealed class DerivedIdsTests
                 .Label("Call-ID case kept"));
         });
 
+    [Property(MaxTest = 300)]
+    public Property Teardown_ids_name_each_node_alike_on_either_side_and_apart_from_setup_ids() =>
+        Prop.ForAll(Paths.ToArbitrary(), path =>
+        {
+            // The node that hangs up sends [b0]; proxy i receives [b(i-1) .. b0] and sends [bi .. b0].
+            // Whichever copy a collector sees, a node's teardown span gets one id, and no two nodes,
+            // nor any setup span of the call, share it.
+            using var derived = new DerivedIds(Key);
+            var teardowns = new List<ActivitySpanId> { Teardown(derived, path, SipDirection.Out, stack: 1) };
+            bool alike = true;
+            for (int hop = 1; hop <= path.Branches.Length; hop++)
+            {
+                ActivitySpanId received = Teardown(derived, path, SipDirection.In, stack: hop);
+                if (hop < path.Branches.Length)
+                {
+                    alike &= Teardown(derived, path, SipDirection.Out, stack: hop + 1) == received;
+                }
+
+                teardowns.Add(received);
+            }
+
+            var setups = new HashSet<ActivitySpanId> { Derive(derived, path, SipDirection.Out, stack: 1).SpanId };
+            for (int hop = 1; hop <= path.Branches.Length; hop++)
+            {
+                setups.Add(Derive(derived, path, SipDirection.In, stack: hop).SpanId);
+            }
+
+            return alike.Label("either side")
+                .And((teardowns.Distinct().Count() == teardowns.Count).Label("one per node"))
+                .And(teardowns.All(t => t != default && !setups.Contains(t)).Label("apart from setup ids"));
+        });
+
     [Fact]
     public void Trace_hop_and_origin_derivations_are_kept_apart()
     {
@@ -327,6 +359,16 @@ public sealed class DerivedIdsTests
         ViaBranches branches = ViaBranches.Read(in reader);
         Assert.True(derived.TryDerive(direction, in branches, facts.CallId, CorrelatorKind.CallId, facts.CallId, out DerivedCallIds ids));
         return ids;
+    }
+
+    /// <summary>The teardown span id of the node that received or sent a BYE whose Via stack holds the top <paramref name="stack"/> senders.</summary>
+    private static ActivitySpanId Teardown(DerivedIds derived, Path path, SipDirection direction, int stack)
+    {
+        byte[] message = Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(path.Invite(stack)).Replace("INVITE", "BYE", StringComparison.Ordinal));
+        var reader = new SipMessageReader(message);
+        Assert.True(SipMessageFacts.TryRead(in reader, out SipMessageFacts facts, out _));
+        Assert.True(derived.TryTeardownSpanId(direction, ViaBranches.Read(in reader), facts.CallId, out ActivitySpanId span));
+        return span;
     }
 
     private static string Swap(string value) =>

@@ -207,10 +207,8 @@ public sealed class ZeroTouchTreeTests(ITestOutputHelper output) : TwoProxyTest(
             await listener.StopAsync(limit.Token);
         }
 
-        // A teardown span's own id is random (its parent, the setup span, comes from the call state;
-        // docs/zero-touch-call-trees.md): compared by trace and parent only.
         static string Describe(uint agent, string name, int kind, string trace, string span, string parent) =>
-            $"agent {agent} {name} kind {kind} trace {trace} span {(name == "sip.call.teardown" ? "(random)" : span)} parent {parent}";
+            $"agent {agent} {name} kind {kind} trace {trace} span {span} parent {parent}";
     });
 
     [InteropFact]

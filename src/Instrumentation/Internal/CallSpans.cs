@@ -149,6 +149,13 @@ internal sealed partial class CallSpans : IDisposable
             return null;
         }
 
+        if (_derivedIds is not null && activity.IsAllDataRequested
+            && _derivedIds.TryTeardownSpanId(message.Direction, ViaBranches.Read(in message.Reader), message.Facts.CallId, out ActivitySpanId derived))
+        {
+            // Derived like the setup span's, so that every collector that sees this BYE names the span alike.
+            _ = ActivitySpanIds.TrySet(activity, derived);
+        }
+
         context = activity.Context;
         if (activity.IsAllDataRequested)
         {

@@ -80,6 +80,10 @@ internal sealed class DerivedIds : IDisposable
 
     private static ReadOnlySpan<byte> OriginLabel => "siptracecontext/v1/origin"u8;
 
+    private static ReadOnlySpan<byte> TeardownLabel => "siptracecontext/v1/teardown"u8;
+
+    private static ReadOnlySpan<byte> TeardownOriginLabel => "siptracecontext/v1/teardown-origin"u8;
+
     private static ReadOnlySpan<byte> SipHashKeyLabel => "siptracecontext/v1/siphash-key"u8;
 
     // The SipHash key: the deployment key condensed by HMAC-SHA256 once, so every key byte counts.
@@ -167,6 +171,25 @@ internal sealed class DerivedIds : IDisposable
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The teardown span id of the node that received (<paramref name="direction"/> In) or sent (Out) a BYE
+    /// with <paramref name="vias"/>: keyed by the branch it was reached by, or, for the node that hung up,
+    /// by its own (under a label of its own, as the first hop is reached by that same branch).
+    /// </summary>
+    public bool TryTeardownSpanId(SipDirection direction, in ViaBranches vias, ReadOnlySpan<byte> callId, out ActivitySpanId span)
+    {
+        span = default;
+        if (vias.Count == 0)
+        {
+            return false;
+        }
+
+        int skip = direction == SipDirection.Out ? 1 : 0;
+        return vias.Count - skip == 0
+            ? TrySpanId(TeardownOriginLabel, callId, vias.Top, out span)
+            : TrySpanId(TeardownLabel, callId, vias[skip], out span);
     }
 
     /// <summary>The trace id of a call from its correlator; never all zeros.</summary>
