@@ -108,20 +108,7 @@ public sealed class CaptureFileReplayTests(ITestOutputHelper output) : InteropTe
                 await Task.Delay(50);
             }
 
-            SippProcess caller = await StartSippAsync(
-                "caller",
-                callerScenario,
-                kamailio.Trusted,
-                new Dictionary<string, string>
-                {
-                    ["traceparent"] = sent.TraceParent,
-                    ["tracestate"] = sent.TraceState,
-                    ["uas_port"] = callee.EndPoint.Port.ToString(CultureInfo.InvariantCulture),
-                },
-                overTcp: callerOverTcp);
-            int callerExit = await caller.WaitForExitCodeAsync();
-            int calleeExit = await callee.WaitForExitCodeAsync();
-            Assert.True(callerExit == 0 && calleeExit == 0, $"SIPp exit codes: caller {callerExit}, callee {calleeExit}");
+            await RunSippCallAsync("caller", callerScenario, kamailio.Trusted, callee, sent, overTcp: callerOverTcp);
             await WaitForQuietAsync(listener);
 
             // SIGINT: tcpdump (and dumpcap) flushes and closes the file, then exits.

@@ -115,19 +115,7 @@ public sealed class CollectorToolTests(ITestOutputHelper output) : InteropTest(o
 
     private async Task RunCallAsync(string name, string scenario, KamailioProcess proxy, SippProcess callee, TraceContextSample sent)
     {
-        SippProcess caller = await StartSippAsync(
-            name,
-            scenario,
-            proxy.Trusted,
-            new Dictionary<string, string>
-            {
-                ["traceparent"] = sent.TraceParent,
-                ["tracestate"] = sent.TraceState,
-                ["uas_port"] = callee.EndPoint.Port.ToString(CultureInfo.InvariantCulture),
-            });
-        int callerExit = await caller.WaitForExitCodeAsync();
-        int calleeExit = await callee.WaitForExitCodeAsync();
-        Assert.True(callerExit == 0 && calleeExit == 0, $"{name}: SIPp exit codes: caller {callerExit}, callee {calleeExit} (0 = scenario completed)");
+        await RunSippCallAsync(name, scenario, proxy.Trusted, callee, sent);
     }
 
     /// <summary>Scrapes until the HEP packet count stayed the same over two 500 ms rounds (Kamailio mirrors asynchronously; tm may resend).</summary>

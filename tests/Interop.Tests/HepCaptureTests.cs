@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using SipTraceContext.Capture;
 using SipTraceContext.Instrumentation;
@@ -237,20 +236,7 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
         Transcript.Note($"HEP listener on {listener.LocalEndPoint}, Kamailio node {kamailio.Trusted} / {kamailio.Untrusted}");
 
         DateTime started = DateTime.UtcNow;
-        SippProcess caller = await StartSippAsync(
-            "caller",
-            callerScenario,
-            kamailio.Trusted,
-            new Dictionary<string, string>
-            {
-                ["traceparent"] = sent.TraceParent,
-                ["tracestate"] = sent.TraceState,
-                ["uas_port"] = callee.EndPoint.Port.ToString(CultureInfo.InvariantCulture),
-            });
-
-        int callerExit = await caller.WaitForExitCodeAsync();
-        int calleeExit = await callee.WaitForExitCodeAsync();
-        Assert.True(callerExit == 0 && calleeExit == 0, $"SIPp exit codes: caller {callerExit}, callee {calleeExit} (0 = scenario completed)");
+        SippProcess caller = await RunSippCallAsync("caller", callerScenario, kamailio.Trusted, callee, sent);
 
         // Kamailio mirrors asynchronously, and tm may still resend a final response (Timer G, 0.5 s) after
         // SIPp exited: wait until no packet came for two 400 ms rounds and every one is handled. The

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using SipTraceContext.Instrumentation;
 using SipTraceContext.Interop.Tests.Infrastructure;
 using SipTraceContext.Propagation;
@@ -183,20 +182,7 @@ public sealed class ProxyHopTests(ITestOutputHelper output) : InteropTest(output
         replacements["TRACESTATE_HEADER"] = "X-OTel-tracestate";
         replacements["TRACESTATE_REGEX"] = sent.TraceState;
         SippProcess callee = await StartSippAsync("callee", calleeScenario, replacements: replacements);
-        SippProcess caller = await StartSippAsync(
-            "caller",
-            callerScenario,
-            kamailio.Trusted,
-            new Dictionary<string, string>
-            {
-                ["traceparent"] = sent.TraceParent,
-                ["tracestate"] = sent.TraceState,
-                ["uas_port"] = callee.EndPoint.Port.ToString(CultureInfo.InvariantCulture),
-            });
-
-        int callerExit = await caller.WaitForExitCodeAsync();
-        int calleeExit = await callee.WaitForExitCodeAsync();
-        Assert.True(callerExit == 0 && calleeExit == 0, $"SIPp exit codes: caller {callerExit}, callee {calleeExit} (0 = scenario completed)");
+        await RunSippCallAsync("caller", callerScenario, kamailio.Trusted, callee, sent);
         Assert.Empty(hop.Dropped);
         FlushSpans();
         List<Activity> spans = [.. ExportedSpans.Where(s => s.TraceId == sent.TraceId)];

@@ -121,6 +121,34 @@ public abstract class InteropTest : IAsyncLifetime
         bool overTcp = false) =>
         Own(await SippProcess.StartAsync(Transcript, name, scenario, remote, variables, replacements, omitLinesContaining: omitLinesContaining, overTcp: overTcp).ConfigureAwait(false));
 
+    /// <summary>
+    /// Runs a SIPp caller scenario against <paramref name="remote"/>, its calls answered by the SIPp
+    /// <paramref name="callee"/>, sending <paramref name="sent"/>'s trace headers unless it is null, and
+    /// asserts that both scenarios completed (exit code 0). Returns the caller, for its message trace.
+    /// </summary>
+    internal async Task<SippProcess> RunSippCallAsync(
+        string name,
+        string scenario,
+        System.Net.IPEndPoint remote,
+        SippProcess callee,
+        TraceContextSample? sent,
+        IReadOnlyList<string>? omitLinesContaining = null,
+        bool overTcp = false)
+    {
+        var variables = new Dictionary<string, string> { ["uas_port"] = callee.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (sent is not null)
+        {
+            variables["traceparent"] = sent.TraceParent;
+            variables["tracestate"] = sent.TraceState;
+        }
+
+        SippProcess caller = await StartSippAsync(name, scenario, remote, variables, omitLinesContaining: omitLinesContaining, overTcp: overTcp).ConfigureAwait(false);
+        int callerExit = await caller.WaitForExitCodeAsync().ConfigureAwait(false);
+        int calleeExit = await callee.WaitForExitCodeAsync().ConfigureAwait(false);
+        Assert.True(callerExit == 0 && calleeExit == 0, $"{name}: SIPp exit codes: caller {callerExit}, callee {calleeExit} (0 = scenario completed)");
+        return caller;
+    }
+
     /// <summary>Runs the test body; on failure writes the transcript to the output and rethrows.</summary>
     protected async Task RunAsync(Func<Task> body)
     {

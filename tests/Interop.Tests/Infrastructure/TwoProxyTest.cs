@@ -101,22 +101,7 @@ public abstract class TwoProxyTest(ITestOutputHelper output) : InteropTest(outpu
         }
 
         Transcript.Note($"K1 {k1.Trusted} / {k1.Untrusted} -> {collectorA}, K2 {k2.Trusted} / {k2.Untrusted} -> {collectorB}");
-        SippProcess caller = await StartSippAsync(
-            "caller",
-            callerScenario,
-            k1.Trusted,
-            flowOptions.TraceHeaders
-                ? new Dictionary<string, string>
-                {
-                    ["traceparent"] = sent.TraceParent,
-                    ["tracestate"] = sent.TraceState,
-                    ["uas_port"] = callee.EndPoint.Port.ToString(CultureInfo.InvariantCulture),
-                }
-                : new Dictionary<string, string> { ["uas_port"] = callee.EndPoint.Port.ToString(CultureInfo.InvariantCulture) },
-            omitLinesContaining: omit);
-        int callerExit = await caller.WaitForExitCodeAsync();
-        int calleeExit = await callee.WaitForExitCodeAsync();
-        Assert.True(callerExit == 0 && calleeExit == 0, $"SIPp exit codes: caller {callerExit}, callee {calleeExit} (0 = scenario completed)");
+        SippProcess caller = await RunSippCallAsync("caller", callerScenario, k1.Trusted, callee, flowOptions.TraceHeaders ? sent : null, omit);
 
         // Kamailio mirrors asynchronously, and tm may still resend a final response (Timer G, 0.5 s) after
         // SIPp exited: wait until no packet came for two 400 ms rounds and every one is handled. The
