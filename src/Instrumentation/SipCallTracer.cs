@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Text;
 using SipTraceContext.Instrumentation.Internal;
 using SipTraceContext.Sip;
 
@@ -27,9 +26,6 @@ namespace SipTraceContext.Instrumentation;
 /// </remarks>
 public sealed class SipCallTracer : IDisposable
 {
-    // Call-IDs up to this many bytes are looked up through a stack buffer.
-    private const int StackCallIdLength = 256;
-
     private readonly SipCallMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly CallSpans _spans;
@@ -236,15 +232,9 @@ public sealed class SipCallTracer : IDisposable
             return default;
         }
 
-        // Call-IDs are case-sensitive byte strings (RFC 3261 §20.8); widening each byte to a char
-        // keeps them distinct and gives the dictionary a key without decoding.
-        Span<char> callId = facts.CallId.Length <= StackCallIdLength
-            ? stackalloc char[facts.CallId.Length]
-            : new char[facts.CallId.Length];
-        Encoding.Latin1.GetChars(facts.CallId, callId);
-
         var message = new RecordedMessage(in reader, in facts, direction, timestamp, now, carrier, spanTags);
-        int shardIndex = _table.ShardIndex(facts.CallId);
+        int callIdHash = CallIdKey.Hash(facts.CallId);
+        int shardIndex = _table.ShardIndex(callIdHash);
         CallShard shard = _table.Shard(shardIndex);
         ActivityContext result;
         CallState? added = null;
@@ -253,8 +243,8 @@ public sealed class SipCallTracer : IDisposable
             lock (shard.Lock)
             {
                 result = facts.IsRequest
-                    ? _calls.OnRequest(shard, callId, in message, ref added)
-                    : _calls.OnResponse(shard, callId, in message);
+                    ? _calls.OnRequest(shard, callIdHash, in message, ref added)
+                    : _calls.OnResponse(shard, callIdHash, in message);
             }
         }
 #pragma warning disable CA1031 // Other ActivityListeners run inside StartActivity/Stop: whatever they throw must not reach the proxy's message loop.

@@ -16,24 +16,16 @@ internal sealed class CallShard
 
     private readonly Stack<CallState> _spare = new();
 
-#if NET
-    private readonly Dictionary<string, CallState> _calls = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, CallState>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
-
-    public CallShard()
-    {
-        _bySpan = _calls.GetAlternateLookup<ReadOnlySpan<char>>();
-    }
-#else
-    // netstandard2.0's Dictionary has no span lookup: its keys are CallIdKey, a stored call's Call-ID or,
-    // to look one up without a string per message, the Call-ID copied into the shard's probe buffer.
-    // Nor can it tell its capacity or trim to one: the shard keeps the most it has held since the
-    // dictionary was made (what the capacity grew to, give or take the prime it rounds to) and trims by
-    // copying into a smaller one.
+    // Keyed by the Call-ID's bytes, held in each call's own reusable buffer: no string per call, so a
+    // table of a hundred thousand calls leaves nothing young for every garbage collection to promote.
     private Dictionary<CallIdKey, CallState> _calls = new(CallIdKeyComparer.Instance);
-    private char[] _probe = new char[64];
+
+    // Lookups copy the Call-ID here (under the lock) to make a key without allocating.
+    private byte[] _probe = new byte[64];
+
+    // netstandard2.0's Dictionary can neither tell its capacity nor trim to one: the shard keeps the
+    // most it has held since the dictionary was made and trims by copying into a smaller one.
     private int _capacity;
-#endif
 
 #if NET9_0_OR_GREATER
     public Lock Lock { get; } = new();
@@ -47,33 +39,30 @@ internal sealed class CallShard
 
     public int Count => _calls.Count;
 
-    public CallState? Find(ReadOnlySpan<char> callId)
+    /// <summary>The call with this Call-ID; <paramref name="hash"/> is <see cref="CallIdKey.Hash(ReadOnlySpan{byte})"/> of it.</summary>
+    public CallState? Find(ReadOnlySpan<byte> callId, int hash)
     {
-#if NET
-        return _bySpan.TryGetValue(callId, out CallState? call) ? call : null;
-#else
         if (callId.Length > _probe.Length)
         {
-            _probe = new char[Math.Max(callId.Length, _probe.Length * 2)];
+            _probe = new byte[Math.Max(callId.Length, _probe.Length * 2)];
         }
 
         callId.CopyTo(_probe);
-        return _calls.TryGetValue(new CallIdKey(_probe, callId.Length), out CallState? call) ? call : null;
-#endif
+        return _calls.TryGetValue(new CallIdKey(_probe, callId.Length, hash), out CallState? call) ? call : null;
     }
 
     /// <summary>Adds a new call, reusing the state of a dropped one when there is one.</summary>
-    public CallState Add(string callId, long createdTicks)
+    public CallState Add(ReadOnlySpan<byte> callId, int hash, long createdTicks)
     {
         CallState call;
         if (_spare.Count > 0)
         {
             call = _spare.Pop();
-            call.Reuse(callId, createdTicks);
+            call.Reuse(callId, hash, createdTicks);
         }
         else
         {
-            call = new CallState(callId, createdTicks);
+            call = new CallState(callId, hash, createdTicks);
         }
 
         Add(call);
@@ -82,22 +71,14 @@ internal sealed class CallShard
 
     private void Add(CallState call)
     {
-#if NET
-        _calls.Add(call.CallId, call);
-#else
-        _calls.Add(new CallIdKey(call.CallId), call);
+        _calls.Add(call.Key, call);
         _capacity = Math.Max(_capacity, _calls.Count);
-#endif
         Append(call);
     }
 
     public void Remove(CallState call)
     {
-#if NET
-        _calls.Remove(call.CallId);
-#else
-        _calls.Remove(new CallIdKey(call.CallId));
-#endif
+        _calls.Remove(call.Key);
         Unlink(call);
         call.Release();
         if (_spare.Count < MaxSpareCalls)
@@ -125,21 +106,13 @@ internal sealed class CallShard
     /// <returns>Whether the dictionary was trimmed.</returns>
     public bool TrimIfMostlyEmpty()
     {
-#if NET
-        // EnsureCapacity(0) reads the capacity without changing it (net8.0 has no Capacity property).
-        int capacity = _calls.EnsureCapacity(0);
-#else
         int capacity = _capacity;
-#endif
         int count = _calls.Count;
         if (capacity <= MinTrimmedCapacity || count >= capacity / 4)
         {
             return false;
         }
 
-#if NET
-        _calls.TrimExcess(Math.Max(count * 2, MinTrimmedCapacity));
-#else
         _capacity = Math.Max(count * 2, MinTrimmedCapacity);
         var trimmed = new Dictionary<CallIdKey, CallState>(_capacity, CallIdKeyComparer.Instance);
         foreach (KeyValuePair<CallIdKey, CallState> entry in _calls)
@@ -148,7 +121,6 @@ internal sealed class CallShard
         }
 
         _calls = trimmed;
-#endif
         return true;
     }
 
@@ -200,34 +172,4 @@ internal sealed class CallShard
         call.Previous = null;
         call.Next = null;
     }
-
-#if !NET
-    /// <summary>A stored call's Call-ID, or (a probe) the first <c>length</c> chars of a shard's buffer.</summary>
-    private readonly struct CallIdKey
-    {
-        private readonly string? _value;
-        private readonly char[]? _probe;
-        private readonly int _length;
-
-        public CallIdKey(string value) => _value = value;
-
-        public CallIdKey(char[] probe, int length)
-        {
-            _probe = probe;
-            _length = length;
-        }
-
-        public ReadOnlySpan<char> Chars => _value is not null ? _value.AsSpan() : _probe.AsSpan(0, _length);
-    }
-
-    /// <summary>Ordinal, as the net10.0 build's <see cref="StringComparer.Ordinal"/>.</summary>
-    private sealed class CallIdKeyComparer : IEqualityComparer<CallIdKey>
-    {
-        public static readonly CallIdKeyComparer Instance = new();
-
-        public bool Equals(CallIdKey x, CallIdKey y) => x.Chars.SequenceEqual(y.Chars);
-
-        public int GetHashCode(CallIdKey obj) => string.GetHashCode(obj.Chars);
-    }
-#endif
 }

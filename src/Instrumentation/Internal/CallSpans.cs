@@ -99,7 +99,7 @@ internal sealed partial class CallSpans : IDisposable
     /// Starts the setup span of an initial INVITE and, when it is recorded, writes its tags.
     /// <paramref name="context"/> is the span's context as started, before any enricher could drop it.
     /// </summary>
-    public Activity? StartSetup(string callId, in RecordedMessage message, out ActivityContext context)
+    public Activity? StartSetup(in RecordedMessage message, out ActivityContext context)
     {
         Activity? activity = StartSpan(SipSpanNames.CallSetup, default, fromDialog: false, in message, out string? trustMode);
         if (activity is null)
@@ -113,7 +113,7 @@ internal sealed partial class CallSpans : IDisposable
         {
             ref readonly SipMessageFacts facts = ref message.Facts;
             SipSpanHeaders headers = SipSpanHeaders.Read(in message.Reader, facts.From, _recordUserAgent);
-            activity.SetTag(SipAttributes.CallId, callId);
+            activity.SetTag(SipAttributes.CallId, CallIdText(message.Facts.CallId));
             activity.SetTag(SipAttributes.Method, SipAttributes.MethodValues.Invite);
             activity.SetTag(SipAttributes.From, _addresses.Format(facts.From));
             activity.SetTag(SipAttributes.To, _addresses.Format(facts.To));
@@ -140,7 +140,7 @@ internal sealed partial class CallSpans : IDisposable
     /// Starts the teardown span of a BYE under <paramref name="setup"/> (when <paramref name="knownDialog"/>)
     /// and, when it is recorded, writes its tags. <paramref name="context"/> is as for <see cref="StartSetup"/>.
     /// </summary>
-    public Activity? StartTeardown(string callId, ActivityContext setup, bool knownDialog, in RecordedMessage message, out ActivityContext context)
+    public Activity? StartTeardown(ActivityContext setup, bool knownDialog, in RecordedMessage message, out ActivityContext context)
     {
         Activity? activity = StartSpan(SipSpanNames.CallTeardown, setup, knownDialog, in message, out string? trustMode);
         if (activity is null)
@@ -160,7 +160,7 @@ internal sealed partial class CallSpans : IDisposable
         if (activity.IsAllDataRequested)
         {
             SipSpanHeaders headers = SipSpanHeaders.Read(in message.Reader, message.Facts.From, userAgent: false);
-            activity.SetTag(SipAttributes.CallId, callId);
+            activity.SetTag(SipAttributes.CallId, CallIdText(message.Facts.CallId));
             activity.SetTag(SipAttributes.Method, SipAttributes.MethodValues.Bye);
             activity.SetTag(SipAttributes.InitiatedBy, _addresses.Format(message.Facts.From));
             SetCommonRequestTags(activity, in message, in headers, trustMode);
@@ -358,6 +358,9 @@ internal sealed partial class CallSpans : IDisposable
         direction == SipDirection.In ? SipAttributes.DirectionValues.In : SipAttributes.DirectionValues.Out;
 
     private static string Text(ReadOnlySpan<byte> value) => Encoding.UTF8.GetString(value);
+
+    // Each byte widened to a char: distinct Call-IDs stay distinct whatever bytes they hold.
+    private static string CallIdText(ReadOnlySpan<byte> callId) => Encoding.Latin1.GetString(callId);
 
     private static void EndSpan(Activity activity, DateTimeOffset end)
     {

@@ -155,7 +155,7 @@ internal sealed class SipTransaction
 /// <remarks>
 /// A shard reuses the state of a call it dropped for a new call (<see cref="Reuse"/>), and a call reuses
 /// the record of its previous INVITE or BYE transaction for the next one (<see cref="BeginTransaction"/>):
-/// nothing refers to either once it is replaced, so a busy table allocates no state but the Call-ID.
+/// nothing refers to either once it is replaced, so a busy table allocates no call state at all.
 /// </remarks>
 internal sealed class CallState
 {
@@ -169,13 +169,17 @@ internal sealed class CallState
     private SipTransaction? _inviteRecord;
     private SipTransaction? _byeRecord;
 
-    public CallState(string callId, long createdTicks)
+    // The Call-ID's bytes, kept in a buffer that is reused with the state.
+    private byte[] _callId = [];
+
+    public CallState(ReadOnlySpan<byte> callId, int hash, long createdTicks)
     {
-        CallId = callId;
+        SetCallId(callId, hash);
         CreatedTicks = createdTicks;
     }
 
-    public string CallId { get; private set; }
+    /// <summary>The call's key in its shard's table; valid until the state is released.</summary>
+    public CallIdKey Key { get; private set; }
 
     public long CreatedTicks { get; private set; }
 
@@ -212,9 +216,9 @@ internal sealed class CallState
     }
 
     /// <summary>Makes this dropped call's state a new call's.</summary>
-    public void Reuse(string callId, long createdTicks)
+    public void Reuse(ReadOnlySpan<byte> callId, int hash, long createdTicks)
     {
-        CallId = callId;
+        SetCallId(callId, hash);
         Previous = null;
         Next = null;
         Restart(createdTicks);
@@ -223,7 +227,7 @@ internal sealed class CallState
     /// <summary>Drops every reference the call holds (spans, contexts, the Call-ID) once its shard has let it go.</summary>
     public void Release()
     {
-        CallId = string.Empty;
+        Key = default;
         Restart(0);
         _inviteRecord?.Clear();
         _byeRecord?.Clear();
@@ -233,6 +237,17 @@ internal sealed class CallState
     /// A cleared record for the call's new INVITE or BYE transaction, now its <see cref="Invite"/> or
     /// <see cref="Bye"/>; the record of the previous transaction of that method, when there was one.
     /// </summary>
+    private void SetCallId(ReadOnlySpan<byte> callId, int hash)
+    {
+        if (callId.Length > _callId.Length)
+        {
+            _callId = new byte[Math.Max(callId.Length, 64)];
+        }
+
+        callId.CopyTo(_callId);
+        Key = new CallIdKey(_callId, callId.Length, hash);
+    }
+
     public SipTransaction BeginTransaction(SipMethodKind method)
     {
         if (method == SipMethodKind.Invite)

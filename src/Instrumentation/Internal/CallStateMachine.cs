@@ -31,15 +31,15 @@ internal sealed class CallStateMachine
     /// Applies a request to its call, creating the call in <paramref name="shard"/> when the request
     /// starts one (then set in <paramref name="added"/>). Returns the context of the span the request belongs to.
     /// </summary>
-    public ActivityContext OnRequest(CallShard shard, scoped ReadOnlySpan<char> callId, in RecordedMessage message, ref CallState? added)
+    public ActivityContext OnRequest(CallShard shard, int callIdHash, in RecordedMessage message, ref CallState? added)
     {
-        CallState? call = shard.Find(callId);
+        CallState? call = shard.Find(message.Facts.CallId, callIdHash);
         switch (message.Facts.Method)
         {
             case SipMethodKind.Invite:
-                return OnInvite(shard, call, callId, in message, ref added);
+                return OnInvite(shard, call, callIdHash, in message, ref added);
             case SipMethodKind.Bye:
-                return OnBye(shard, call, callId, in message, ref added);
+                return OnBye(shard, call, callIdHash, in message, ref added);
             case SipMethodKind.Cancel:
                 OnCancel(call, in message);
                 return call?.SetupContext ?? default;
@@ -51,12 +51,12 @@ internal sealed class CallStateMachine
     }
 
     /// <summary>Applies a response to its call. Returns the context of the span the response belongs to.</summary>
-    public ActivityContext OnResponse(CallShard shard, scoped ReadOnlySpan<char> callId, in RecordedMessage message)
+    public ActivityContext OnResponse(CallShard shard, int callIdHash, in RecordedMessage message)
     {
         ref readonly SipMessageFacts facts = ref message.Facts;
         int status = facts.StatusCode;
         string method = SipMethods.MetricValue(facts.MethodName);
-        CallState? call = shard.Find(callId);
+        CallState? call = shard.Find(message.Facts.CallId, callIdHash);
         if (call is null)
         {
             // Outside any tracked call (OPTIONS pings, REGISTER): nothing to pair copies with.
@@ -176,7 +176,7 @@ internal sealed class CallStateMachine
         CallSpans.EndOpen(call.Bye, now, evictionReason);
     }
 
-    private ActivityContext OnInvite(CallShard shard, CallState? call, scoped ReadOnlySpan<char> callId, in RecordedMessage message, ref CallState? added)
+    private ActivityContext OnInvite(CallShard shard, CallState? call, int callIdHash, in RecordedMessage message, ref CallState? added)
     {
         ref readonly SipMessageFacts facts = ref message.Facts;
 
@@ -207,7 +207,7 @@ internal sealed class CallStateMachine
         }
         else
         {
-            call = shard.Add(callId.ToString(), message.Now);
+            call = shard.Add(message.Facts.CallId, callIdHash, message.Now);
             added = call;
         }
 
@@ -218,7 +218,7 @@ internal sealed class CallStateMachine
         call.Traced = _spans.RunFilter(in message);
         if (call.Traced)
         {
-            Activity? activity = _spans.StartSetup(call.CallId, in message, out ActivityContext context);
+            Activity? activity = _spans.StartSetup(in message, out ActivityContext context);
             if (activity is not null)
             {
                 transaction.Activity = activity;
@@ -230,7 +230,7 @@ internal sealed class CallStateMachine
         return transaction.Context;
     }
 
-    private ActivityContext OnBye(CallShard shard, CallState? call, scoped ReadOnlySpan<char> callId, in RecordedMessage message, ref CallState? added)
+    private ActivityContext OnBye(CallShard shard, CallState? call, int callIdHash, in RecordedMessage message, ref CallState? added)
     {
         bool knownDialog = call is not null;
         if (call is not null)
@@ -253,7 +253,7 @@ internal sealed class CallStateMachine
         {
             // A BYE for a dialog this node never saw the INVITE of (it started before the tracer,
             // or the INVITE took another path): a teardown span without a setup span.
-            call = shard.Add(callId.ToString(), message.Now);
+            call = shard.Add(message.Facts.CallId, callIdHash, message.Now);
             call.Phase = CallPhase.Confirmed;
             added = call;
             call.Traced = _spans.RunFilter(in message);
@@ -262,7 +262,7 @@ internal sealed class CallStateMachine
         SipTransaction transaction = BeginTransaction(call, in message);
         if (call.Traced)
         {
-            Activity? activity = _spans.StartTeardown(call.CallId, call.SetupContext, knownDialog, in message, out ActivityContext context);
+            Activity? activity = _spans.StartTeardown(call.SetupContext, knownDialog, in message, out ActivityContext context);
             if (activity is not null)
             {
                 transaction.Activity = activity;

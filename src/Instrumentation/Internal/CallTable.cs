@@ -43,35 +43,9 @@ internal sealed class CallTable
     /// <summary>How many calls are tracked now.</summary>
     public int Count => Volatile.Read(ref _count);
 
-    /// <summary>The index of the shard that holds the call with this Call-ID.</summary>
-    public int ShardIndex(ReadOnlySpan<byte> callId)
-    {
-        if (_shardMask == 0)
-        {
-            return 0;
-        }
-
-#if NET
-        // Randomly seeded per process like string hashing, over the Call-ID's bytes rather than its widened chars.
-        var hash = default(HashCode);
-        hash.AddBytes(callId);
-        return hash.ToHashCode() & _shardMask;
-#else
-        var hash = default(HashCode);
-        int i = 0;
-        for (; i + sizeof(int) <= callId.Length; i += sizeof(int))
-        {
-            hash.Add(System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(callId[i..]));
-        }
-
-        for (; i < callId.Length; i++)
-        {
-            hash.Add(callId[i]);
-        }
-
-        return hash.ToHashCode() & _shardMask;
-#endif
-    }
+    /// <summary>The index of the shard that holds the call whose Call-ID has this <see cref="CallIdKey.Hash(ReadOnlySpan{byte})"/>.</summary>
+    // The high bits: the shard's dictionary spreads its keys by the low ones.
+    public int ShardIndex(int callIdHash) => (int)((uint)callIdHash >> 16) & _shardMask;
 
     /// <summary>The shard at an index from <see cref="ShardIndex"/>; use it under its lock.</summary>
     public CallShard Shard(int index) => _shards[index];
