@@ -20,6 +20,9 @@ internal readonly struct CallIdKey
 
     public int Length { get; }
 
+    /// <summary>Whether both keys are views of the same buffer (a call's key compared with itself on removal).</summary>
+    public bool SameBuffer(CallIdKey other) => ReferenceEquals(_bytes, other._bytes) && Length == other.Length;
+
     public int HashCode { get; }
 
     public ReadOnlySpan<byte> Bytes => _bytes.AsSpan(0, Length);
@@ -41,7 +44,8 @@ internal sealed class CallIdKeyComparer : IEqualityComparer<CallIdKey>
 {
     public static readonly CallIdKeyComparer Instance = new();
 
-    public bool Equals(CallIdKey x, CallIdKey y) => x.HashCode == y.HashCode && x.Bytes.SequenceEqual(y.Bytes);
+    // Same buffer first: removing an evicted call then never reads its (long cold) bytes.
+    public bool Equals(CallIdKey x, CallIdKey y) => x.HashCode == y.HashCode && (x.SameBuffer(y) || x.Bytes.SequenceEqual(y.Bytes));
 
     public int GetHashCode(CallIdKey obj) => obj.HashCode;
 }
