@@ -73,7 +73,7 @@ public sealed class SipCallTracer : IDisposable
     {
         DateTimeOffset now = _timeProvider.GetUtcNow();
         var reader = new SipMessageReader(message);
-        return RecordCore(in reader, direction, now, carrier: null, now.UtcTicks, spanTags: default);
+        return RecordCore(in reader, direction, now, now.UtcTicks, spanTags: default);
     }
 
     /// <summary>Records a raw SIP message (UTF-8 bytes) with the time it was received or sent (capture pipelines).</summary>
@@ -84,7 +84,7 @@ public sealed class SipCallTracer : IDisposable
     public ActivityContext Record(ReadOnlySpan<byte> message, SipDirection direction, DateTimeOffset timestamp)
     {
         var reader = new SipMessageReader(message);
-        return RecordCore(in reader, direction, timestamp, carrier: null, _timeProvider.GetUtcNow().UtcTicks, spanTags: default);
+        return RecordCore(in reader, direction, timestamp, _timeProvider.GetUtcNow().UtcTicks, spanTags: default);
     }
 
     /// <summary>
@@ -110,7 +110,7 @@ public sealed class SipCallTracer : IDisposable
 
     /// <summary>Records a message its caller has read already (the HEP listener reads each packet once).</summary>
     internal ActivityContext Record(in SipMessageReader reader, SipDirection direction, DateTimeOffset timestamp, ReadOnlySpan<KeyValuePair<string, object?>> spanTags) =>
-        RecordCore(in reader, direction, timestamp, carrier: null, _timeProvider.GetUtcNow().UtcTicks, spanTags);
+        RecordCore(in reader, direction, timestamp, _timeProvider.GetUtcNow().UtcTicks, spanTags);
 
     /// <summary>Records a SIP message given through a carrier adapter, received or sent now.</summary>
     /// <param name="message">The message.</param>
@@ -133,7 +133,7 @@ public sealed class SipCallTracer : IDisposable
         int length;
         try
         {
-            buffer = CarrierMessage.Render(message, out length);
+            buffer = CarrierMessage.Render(message, _spans.ExtractedHeaderNames, out length);
         }
 #pragma warning disable CA1031 // A carrier is host code: whatever it throws is logged, never rethrown into the host.
         catch (Exception exception)
@@ -154,7 +154,7 @@ public sealed class SipCallTracer : IDisposable
         try
         {
             var reader = new SipMessageReader(buffer.AsSpan(0, length));
-            return RecordCore(in reader, direction, timestamp, message, _timeProvider.GetUtcNow().UtcTicks, spanTags: default);
+            return RecordCore(in reader, direction, timestamp, _timeProvider.GetUtcNow().UtcTicks, spanTags: default);
         }
         finally
         {
@@ -218,7 +218,7 @@ public sealed class SipCallTracer : IDisposable
 
     // 'now' is the tracer's clock (timers, age); 'timestamp' is when the message was sent or received
     // (span times). They are the same reading unless the caller passed a timestamp.
-    private ActivityContext RecordCore(in SipMessageReader reader, SipDirection direction, DateTimeOffset timestamp, ISipMessageCarrier? carrier, long now, ReadOnlySpan<KeyValuePair<string, object?>> spanTags)
+    private ActivityContext RecordCore(in SipMessageReader reader, SipDirection direction, DateTimeOffset timestamp, long now, ReadOnlySpan<KeyValuePair<string, object?>> spanTags)
     {
         if (_disposed)
         {
@@ -232,7 +232,7 @@ public sealed class SipCallTracer : IDisposable
             return default;
         }
 
-        var message = new RecordedMessage(in reader, in facts, direction, timestamp, now, carrier, spanTags);
+        var message = new RecordedMessage(in reader, in facts, direction, timestamp, now, spanTags);
         int callIdHash = CallIdKey.Hash(facts.CallId);
         int shardIndex = _table.ShardIndex(callIdHash);
         CallShard shard = _table.Shard(shardIndex);

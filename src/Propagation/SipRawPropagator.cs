@@ -171,6 +171,12 @@ public sealed partial class SipRawPropagator
     /// <returns>The message with its trace headers found; check <see cref="SipRawScan.IsComplete"/>.</returns>
     public SipRawScan Scan(ReadOnlySpan<byte> message) => new(this, message, _headers.Prefixes);
 
+    /// <summary>
+    /// Every header name extraction reads (traceparent and tracestate of each accepted prefix): what the
+    /// call tracer renders from a carrier so that it extracts from the rendered message.
+    /// </summary>
+    internal IReadOnlyList<string> ExtractedHeaderNames => _headers.ExtractedNames;
+
     /// <summary>The traceparent of the trace headers <paramref name="found"/> in <paramref name="message"/>.</summary>
     internal bool TryExtractFrom(ReadOnlySpan<byte> message, ReadOnlySpan<TraceHeaderLine> found, out TraceParent traceParent) =>
         TrySelectTraceParent(message, found, withIds: false, out traceParent, out _, out _, out _);

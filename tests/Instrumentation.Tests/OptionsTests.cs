@@ -318,7 +318,7 @@ public sealed class OptionsTests
     }
 
     /// <summary>An adapter that, like many hand-written ones, passes values through unchecked; one header overridden.</summary>
-    private sealed class NaiveCarrier(SipHeaderCollection inner, string overriddenName, string overriddenValue) : ISipMessageCarrier
+    internal sealed class NaiveCarrier(SipHeaderCollection inner, string overriddenName, string overriddenValue) : ISipMessageCarrier
     {
         public bool IsRequest => inner.IsRequest;
 

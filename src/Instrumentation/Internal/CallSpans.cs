@@ -20,7 +20,6 @@ namespace SipTraceContext.Instrumentation.Internal;
 internal sealed partial class CallSpans : IDisposable
 {
     private readonly SipRawPropagator _rawPropagator;
-    private readonly SipTextMapPropagator _textMapPropagator;
     private readonly AddressFormatter _addresses;
     private readonly SipTrustMode _trustMode;
     private readonly SipTrustSelector? _trustSelector;
@@ -40,7 +39,6 @@ internal sealed partial class CallSpans : IDisposable
     public CallSpans(SipCallTracerOptions options)
     {
         _rawPropagator = new SipRawPropagator(options.Propagation);
-        _textMapPropagator = new SipTextMapPropagator(options.Propagation);
         _addresses = new AddressFormatter(options.AddressPrivacy, options.HashKey);
         _trustMode = options.TrustMode;
         _trustSelector = options.TrustSelector;
@@ -457,27 +455,12 @@ internal sealed partial class CallSpans : IDisposable
         return activity;
     }
 
-    private bool TryExtract(in RecordedMessage message, out ActivityContext context)
-    {
-        if (message.Carrier is null)
-        {
-            return _rawPropagator.TryExtract(in message.Reader, out context);
-        }
+    // Carriers included: the tracer rendered a carrier's trace headers into the message it reads.
+    private bool TryExtract(in RecordedMessage message, out ActivityContext context) =>
+        _rawPropagator.TryExtract(in message.Reader, out context);
 
-        try
-        {
-            context = _textMapPropagator.Extract(default, message.Carrier, SipHeaderCarrier.Getter).ActivityContext;
-            return context.TraceId != default;
-        }
-#pragma warning disable CA1031 // The carrier is host code; a throwing getter means no context, not a failure of the host.
-        catch (Exception exception)
-#pragma warning restore CA1031
-        {
-            SipInstrumentationEventSource.Log.CallbackFailed("carrier", exception);
-            context = default;
-            return false;
-        }
-    }
+    /// <summary>The trace headers to render from a carrier: every one extraction reads.</summary>
+    public IReadOnlyList<string> ExtractedHeaderNames => _rawPropagator.ExtractedHeaderNames;
 
     private SipTrustMode SelectTrust(in SipMessageReader reader)
     {

@@ -24,9 +24,6 @@ internal readonly ref struct RecordedMessage
     /// <summary>The tracer's clock when it was recorded (UTC ticks): the time base of timers and ages.</summary>
     public readonly long Now;
 
-    /// <summary>The carrier it came from, whose getter extraction uses; <see langword="null"/> for raw bytes.</summary>
-    public readonly ISipMessageCarrier? Carrier;
-
     /// <summary>The caller's tags for the span this message starts, if it starts one.</summary>
     public readonly ReadOnlySpan<KeyValuePair<string, object?>> SpanTags;
 
@@ -36,7 +33,6 @@ internal readonly ref struct RecordedMessage
         SipDirection direction,
         DateTimeOffset timestamp,
         long now,
-        ISipMessageCarrier? carrier,
         ReadOnlySpan<KeyValuePair<string, object?>> spanTags)
     {
         Reader = reader;
@@ -44,7 +40,6 @@ internal readonly ref struct RecordedMessage
         Direction = direction;
         Timestamp = timestamp;
         Now = now;
-        Carrier = carrier;
         SpanTags = spanTags;
     }
 }

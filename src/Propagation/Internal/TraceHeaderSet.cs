@@ -68,6 +68,7 @@ internal sealed class TraceHeaderSet
         }
 
         Prefixes = new TraceHeaderPrefixes(ExtractPrefixesLower);
+        ExtractedNames = [.. TraceParentNames, .. TraceStateNames];
         TraceParentName = TraceParentNames[0];
         TraceStateName = TraceStateNames[0];
         BaggageName = BaggageNames[0];
@@ -105,6 +106,9 @@ internal sealed class TraceHeaderSet
 
     /// <summary>baggage header names, parallel to <see cref="ExtractPrefixesLower"/>.</summary>
     public string[] BaggageNames { get; }
+
+    /// <summary>Every header name extraction reads: the traceparent and tracestate names of each prefix.</summary>
+    public string[] ExtractedNames { get; }
 
     /// <summary>The injected traceparent header name.</summary>
     public string TraceParentName { get; }
