@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using SipTraceContext.Propagation.Internal;
+using SipTraceContext.Sip;
 
 namespace SipTraceContext.Propagation;
 
@@ -39,18 +40,15 @@ public sealed partial class SipRawPropagator
         Unsafe.SkipInit(out TraceHeaderLines buffer);
         Span<TraceHeaderLine> lines = buffer;
 #else
-        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderFinder.MaxTraceHeaders];
 #endif
-        // A destination with room for the whole source (as MaxAddedBytes advises) is filled by the scan
-        // itself up to where it stopped; otherwise everything is copied below.
-        Span<byte> copy = destination.Length >= source.Length ? destination : default;
-        if (TraceHeaderScanner.ScanMessage(source, _headers.Prefixes, lines, copy, out int count, out int headersEnd, out ReadOnlySpan<byte> lineEnding, out int copiedEnd) != MessageFraming.WholeMessage)
+        if (TraceHeaderFinder.ScanRaw(source, _headers.ExtractPrefixesLower, lines, out int count, out int headersEnd, out ReadOnlySpan<byte> lineEnding) != MessageFraming.WholeMessage)
         {
             SipPropagationEventSource.Log.InjectFailed(NotOneWholeMessage);
             return false;
         }
 
-        return TryInjectFrom(source, lines[..count], headersEnd, lineEnding, copiedEnd, context, destination, out bytesWritten);
+        return TryInjectFrom(source, lines[..count], headersEnd, lineEnding, context, destination, out bytesWritten);
     }
 
     /// <summary>
@@ -61,7 +59,6 @@ public sealed partial class SipRawPropagator
     /// <param name="found">Its trace header lines.</param>
     /// <param name="headersEnd">The offset of its empty line.</param>
     /// <param name="lineEnding">Its line terminator.</param>
-    /// <param name="copiedEnd">How many of its first bytes are in <paramref name="destination"/> already.</param>
     /// <param name="context">The context to send.</param>
     /// <param name="destination">Where the new message goes.</param>
     /// <param name="bytesWritten">The length of the new message, or 0 on failure.</param>
@@ -70,7 +67,6 @@ public sealed partial class SipRawPropagator
         ReadOnlySpan<TraceHeaderLine> found,
         int headersEnd,
         ReadOnlySpan<byte> lineEnding,
-        int copiedEnd,
         in ActivityContext context,
         Span<byte> destination,
         out int bytesWritten)
@@ -81,7 +77,7 @@ public sealed partial class SipRawPropagator
         {
             if (traceState.Length > _headers.MaxTraceStateLength || !RecentHeaderValues.IsKnownNormalised(traceState))
             {
-                return TryInjectNormalisingTraceState(source, found, headersEnd, lineEnding, copiedEnd, context, traceState, destination, out bytesWritten);
+                return TryInjectNormalisingTraceState(source, found, headersEnd, lineEnding, context, traceState, destination, out bytesWritten);
             }
 
             // A string extracted from the last hop (a proxy forwards the context it received) or
@@ -91,7 +87,7 @@ public sealed partial class SipRawPropagator
         }
 
         // One call site, so the write is inlined once.
-        return TryWriteMessage(source, found, headersEnd, lineEnding, copiedEnd, context, knownTraceState, destination, out bytesWritten);
+        return TryWriteMessage(source, found, headersEnd, lineEnding, context, knownTraceState, destination, out bytesWritten);
     }
 
     /// <summary><see cref="TryInjectFrom"/> for a tracestate that has to be validated and trimmed to the budget first.</summary>
@@ -102,7 +98,6 @@ public sealed partial class SipRawPropagator
         ReadOnlySpan<TraceHeaderLine> found,
         int headersEnd,
         ReadOnlySpan<byte> lineEnding,
-        int copiedEnd,
         in ActivityContext context,
         string traceState,
         Span<byte> destination,
@@ -125,7 +120,7 @@ public sealed partial class SipRawPropagator
                 RecentHeaderValues.AddTraceState(traceState);
             }
 
-            return TryWriteMessage(source, found, headersEnd, lineEnding, copiedEnd, context, normalised[..length], destination, out bytesWritten);
+            return TryWriteMessage(source, found, headersEnd, lineEnding, context, normalised[..length], destination, out bytesWritten);
         }
         finally
         {
@@ -152,7 +147,6 @@ public sealed partial class SipRawPropagator
         ReadOnlySpan<TraceHeaderLine> found,
         int headersEnd,
         ReadOnlySpan<byte> lineEnding,
-        int copiedEnd,
         in ActivityContext context,
         scoped ReadOnlySpan<char> traceState,
         Span<byte> destination,
@@ -163,11 +157,11 @@ public sealed partial class SipRawPropagator
         int traceParentLineLength = traceParentLineStart.Length + TraceParent.Length + lineEnding.Length;
         int traceStateLineLength = traceState.IsEmpty ? 0 : traceStateLineStart.Length + traceState.Length + lineEnding.Length;
         // The pieces are written without bounds checks below, which is sound only for lines in message
-        // order within the header section, as the scanner records them: checked here, where it costs
+        // order within the header section, as the finder records them: checked here, where it costs
         // three compares a line, rather than trusted.
         int removed = 0;
         int previousEnd = 0;
-        bool inOrder = (uint)headersEnd <= (uint)source.Length && (uint)copiedEnd <= (uint)source.Length;
+        bool inOrder = (uint)headersEnd <= (uint)source.Length;
         foreach (TraceHeaderLine line in found)
         {
             inOrder &= line.LineStart >= previousEnd && line.LineEnd >= line.LineStart && line.LineEnd <= headersEnd;
@@ -183,43 +177,28 @@ public sealed partial class SipRawPropagator
             return false;
         }
 
-        // The copy is in place up to the first trace header; from there the output is shifted.
+        // The message up to the empty line without the old trace header lines, then the new lines.
 #if NET
         ref byte from = ref MemoryMarshal.GetReference(source);
 #endif
         ref byte to = ref MemoryMarshal.GetReference(destination);
-        int written;
-        int firstStart = found.IsEmpty ? headersEnd : found[0].LineStart;
-        if (!found.IsEmpty && removed == headersEnd - firstStart && copiedEnd >= firstStart)
+        int written = 0;
+        int position = 0;
+        foreach (TraceHeaderLine line in found)
         {
-            // The usual shape (injection puts the lines there): in order, the lines' lengths add up to
-            // the bytes from the first one to the empty line only when they are one run that ends the
-            // header section. The new lines then go where the old ones started. Taken as a predicted
-            // branch, their offset is the first line's start, known as soon as its name is, rather
-            // than a sum over every line's end and the section's end, which come last from the scan:
-            // the lines are then written while those are still read.
-            written = firstStart;
-        }
-        else
-        {
-            int position = Math.Min(firstStart, copiedEnd);
-            written = position;
-            foreach (TraceHeaderLine line in found)
-            {
 #if NET
-                written += CopyRun(ref from, position, line.LineStart, ref to, written);
+            written += CopyRun(ref from, position, line.LineStart, ref to, written);
 #else
-                written += CopyRun(source, position, line.LineStart, destination, written);
+            written += CopyRun(source, position, line.LineStart, destination, written);
 #endif
-                position = line.LineEnd;
-            }
+            position = line.LineEnd;
+        }
 
 #if NET
-            written += CopyRun(ref from, position, headersEnd, ref to, written);
+        written += CopyRun(ref from, position, headersEnd, ref to, written);
 #else
-            written += CopyRun(source, position, headersEnd, destination, written);
+        written += CopyRun(source, position, headersEnd, destination, written);
 #endif
-        }
 
 #if NET
         // Each added line is filled in place: fewer copies, each of which is a call.
@@ -336,34 +315,35 @@ public sealed partial class SipRawPropagator
     public bool TryStrip(ReadOnlySpan<byte> source, SipTraceHeaderScope scope, Span<byte> destination, out int bytesWritten)
     {
         bytesWritten = 0;
+        var reader = new SipMessageReader(source);
 #if NET
         Unsafe.SkipInit(out TraceHeaderLines buffer);
         Span<TraceHeaderLine> lines = buffer;
 #else
-        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderFinder.MaxTraceHeaders];
 #endif
-        if (TraceHeaderScanner.ScanMessage(source, _headers.Prefixes, lines, default, out _, out int headersEnd, out _, out _) != MessageFraming.WholeMessage)
+
+        // Refused as inject refuses it: the same message, the same answer from every raw API.
+        if (TraceHeaderFinder.FrameRaw(in reader, out _) != MessageFraming.WholeMessage
+            || !TraceHeaderFinder.TryFind(in reader, _headers.ExtractPrefixesLower, lines, out _))
         {
             return false;
         }
 
         // Unlike extraction, stripping also removes the baggage headers of the scope, so it walks every
-        // header line rather than only the ones the trace scanner finds.
+        // header field the reader recorded.
         var writer = new SpanWriter(destination);
         int copyFrom = 0;
-        int lineStart = FirstHeaderLine(source);
-        while (lineStart < headersEnd)
+        SipHeaderEnumerator fields = reader.Headers;
+        while (fields.MoveNextLine(out int lineStart, out int lineEnd))
         {
-            int lineEnd = HeaderLineEnd(source, lineStart, headersEnd);
             ReadOnlySpan<byte> line = source[lineStart..lineEnd];
             int colon = line.IndexOf((byte)':');
-            if (colon > 0 && IsStrippedName(line[..colon].TrimEnd(" \t"u8), scope))
+            if (IsStrippedName(line[..colon].TrimEnd(" \t"u8), scope))
             {
                 writer.Write(source[copyFrom..lineStart]);
                 copyFrom = lineEnd;
             }
-
-            lineStart = lineEnd;
         }
 
         writer.Write(source[copyFrom..]);
@@ -383,7 +363,7 @@ public sealed partial class SipRawPropagator
     /// </summary>
     /// <returns>
     /// <see langword="false"/> as either of those would, and when the lines to remove are more than
-    /// <see cref="TraceHeaderScanner.MaxTraceHeaders"/> (the caller then takes its fail-closed path).
+    /// <see cref="TraceHeaderFinder.MaxTraceHeaders"/> (the caller then takes its fail-closed path).
     /// </returns>
     internal bool TryStripAndInject(ReadOnlySpan<byte> source, SipTraceHeaderScope strip, in ActivityContext context, Span<byte> destination, out int bytesWritten)
     {
@@ -400,29 +380,30 @@ public sealed partial class SipRawPropagator
         Span<TraceHeaderLine> found = foundBuffer;
         Span<TraceHeaderLine> removed = removedBuffer;
 #else
-        Span<TraceHeaderLine> found = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
-        Span<TraceHeaderLine> removed = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        Span<TraceHeaderLine> found = stackalloc TraceHeaderLine[TraceHeaderFinder.MaxTraceHeaders];
+        Span<TraceHeaderLine> removed = stackalloc TraceHeaderLine[TraceHeaderFinder.MaxTraceHeaders];
 #endif
-        if (TraceHeaderScanner.ScanMessage(source, _headers.Prefixes, found, default, out int count, out int headersEnd, out ReadOnlySpan<byte> lineEnding, out _) != MessageFraming.WholeMessage)
+        var reader = new SipMessageReader(source);
+        if (TraceHeaderFinder.FrameRaw(in reader, out ReadOnlySpan<byte> lineEnding) != MessageFraming.WholeMessage
+            || !TraceHeaderFinder.TryFind(in reader, _headers.ExtractPrefixesLower, found, out int count))
         {
             SipPropagationEventSource.Log.InjectFailed(NotOneWholeMessage);
             return false;
         }
 
-        // The lines to remove, in message order: the trace headers inject replaces (the scanner's) and every
-        // header of the scope, baggage included, found by the walk TryStrip makes.
+        // The lines to remove, in message order: the trace headers inject replaces (the ones found) and every
+        // header of the scope, baggage included, from one walk over the fields the reader recorded.
         found = found[..count];
         int next = 0;
         int removing = 0;
-        int lineStart = FirstHeaderLine(source);
-        while (lineStart < headersEnd)
+        SipHeaderEnumerator fields = reader.Headers;
+        while (fields.MoveNextLine(out int lineStart, out int lineEnd))
         {
-            int lineEnd = HeaderLineEnd(source, lineStart, headersEnd);
-            bool scanned = next < found.Length && found[next].LineStart == lineStart;
-            next += scanned ? 1 : 0;
+            bool traceHeader = next < found.Length && found[next].LineStart == lineStart;
+            next += traceHeader ? 1 : 0;
             ReadOnlySpan<byte> line = source[lineStart..lineEnd];
             int colon = line.IndexOf((byte)':');
-            if (scanned || (colon > 0 && IsStrippedName(line[..colon].TrimEnd(" \t"u8), strip)))
+            if (traceHeader || IsStrippedName(line[..colon].TrimEnd(" \t"u8), strip))
             {
                 if (removing == removed.Length)
                 {
@@ -432,40 +413,9 @@ public sealed partial class SipRawPropagator
 
                 removed[removing++] = new TraceHeaderLine(0, default, lineStart, lineEnd, lineEnd, lineEnd, isFolded: false);
             }
-
-            lineStart = lineEnd;
         }
 
-        // Every line the scanner found is a header line of the walk; a line it found that the walk did not is
-        // a disagreement between the two, refused rather than written around.
-        if (next != found.Length)
-        {
-            SipPropagationEventSource.Log.InjectFailed(NotOneWholeMessage);
-            return false;
-        }
-
-        return TryInjectFrom(source, removed[..removing], headersEnd, lineEnding, copiedEnd: 0, context, destination, out bytesWritten);
-    }
-
-    /// <summary>Where the first header line of a message the scanner framed starts: after its start line.</summary>
-    private static int FirstHeaderLine(ReadOnlySpan<byte> source)
-    {
-        int startLine = ReaderFraming.StartLineOffset(source);
-        return startLine + source[startLine..].IndexOf((byte)'\n') + 1;
-    }
-
-    /// <summary>Where the header line starting at <paramref name="lineStart"/> ends, its continuation lines included.</summary>
-    private static int HeaderLineEnd(ReadOnlySpan<byte> source, int lineStart, int headersEnd)
-    {
-        int lineEnd = lineStart;
-        do
-        {
-            int lf = source[lineEnd..headersEnd].IndexOf((byte)'\n');
-            lineEnd = lf < 0 ? headersEnd : lineEnd + lf + 1;
-        }
-        while (lineEnd < headersEnd && source[lineEnd] is (byte)' ' or (byte)'\t');
-
-        return lineEnd;
+        return TryInjectFrom(source, removed[..removing], reader.HeadersEnd, lineEnding, context, destination, out bytesWritten);
     }
 
     private bool IsStrippedName(ReadOnlySpan<byte> name, SipTraceHeaderScope scope)

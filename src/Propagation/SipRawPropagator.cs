@@ -25,8 +25,9 @@ namespace SipTraceContext.Propagation;
 /// the characters the tracestate grammar allows: never CR, LF or NUL.
 /// </para>
 /// <para>
-/// Every method reads a message exactly as <c>SipMessageReader</c> (with its default limits) does, or
-/// refuses it: a trust boundary must not act on bytes that a SIP parser downstream reads differently.
+/// Every method reads the message with <c>SipMessageReader</c> (its default limits), the one SIP reader of
+/// these packages, and finds the trace headers in what it recorded, or refuses the message: a trust
+/// boundary must not act on bytes that a SIP parser downstream reads differently.
 /// Extract, inject and strip return <see langword="false"/> for a message the reader rejects (a bare CR,
 /// a control byte, a malformed start line or header name, more than 512 header lines, a header section
 /// over 64 KiB, a line over 8 KiB, an invalid or repeated Content-Length, a body over 1 MiB), for one
@@ -93,9 +94,9 @@ public sealed partial class SipRawPropagator
         Unsafe.SkipInit(out TraceHeaderLines buffer);
         Span<TraceHeaderLine> lines = buffer;
 #else
-        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderFinder.MaxTraceHeaders];
 #endif
-        if (TraceHeaderScanner.ScanMessage(message, _headers.Prefixes, lines, default, out int count, out _, out _, out _) == MessageFraming.Refused)
+        if (TraceHeaderFinder.ScanRaw(message, _headers.ExtractPrefixesLower, lines, out int count, out _, out _) == MessageFraming.Refused)
         {
             traceParent = default;
             return false;
@@ -123,9 +124,9 @@ public sealed partial class SipRawPropagator
         Unsafe.SkipInit(out TraceHeaderLines buffer);
         Span<TraceHeaderLine> lines = buffer;
 #else
-        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderFinder.MaxTraceHeaders];
 #endif
-        if (TraceHeaderScanner.ScanMessage(message, _headers.Prefixes, lines, default, out int count, out _, out _, out _) == MessageFraming.Refused)
+        if (TraceHeaderFinder.ScanRaw(message, _headers.ExtractPrefixesLower, lines, out int count, out _, out _) == MessageFraming.Refused)
         {
             context = default;
             return false;
@@ -136,14 +137,14 @@ public sealed partial class SipRawPropagator
 
     /// <summary>
     /// Extracts the trace context of a message that <paramref name="reader"/> has read and validated
-    /// already: as <see cref="TryExtract(ReadOnlySpan{byte}, out ActivityContext)"/> on
-    /// <c>reader.Message</c>, without checking the message's framing a second time.
+    /// already, from the fields it recorded: as <see cref="TryExtract(ReadOnlySpan{byte}, out ActivityContext)"/>
+    /// on <c>reader.Message</c>, without reading the message a second time. A message whose lines mix CRLF
+    /// and bare LF, which the byte overloads refuse, is read here as the reader read it.
     /// </summary>
     /// <param name="reader">A reader over the whole message, as received.</param>
     /// <param name="context">The remote context (<see cref="ActivityContext.IsRemote"/> set), or <c>default</c>.</param>
     /// <returns>
-    /// Whether a valid context was found; <c>false</c> also when the reader rejected the message, or when
-    /// its lines mix CRLF and bare LF such that the header section would end elsewhere by the start line's.
+    /// Whether a valid context was found; <c>false</c> also when the reader rejected the message.
     /// </returns>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public bool TryExtract(scoped in SipMessageReader reader, out ActivityContext context)
@@ -152,9 +153,9 @@ public sealed partial class SipRawPropagator
         Unsafe.SkipInit(out TraceHeaderLines buffer);
         Span<TraceHeaderLine> lines = buffer;
 #else
-        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
+        Span<TraceHeaderLine> lines = stackalloc TraceHeaderLine[TraceHeaderFinder.MaxTraceHeaders];
 #endif
-        if (TraceHeaderScanner.ScanReadMessage(in reader, _headers.Prefixes, lines, out int count) == MessageFraming.Refused)
+        if (TraceHeaderFinder.Frame(in reader) == MessageFraming.Refused || !TraceHeaderFinder.TryFind(in reader, _headers.ExtractPrefixesLower, lines, out int count))
         {
             context = default;
             return false;
@@ -169,7 +170,7 @@ public sealed partial class SipRawPropagator
     /// </summary>
     /// <param name="message">The raw SIP message (at least its complete header section); the result refers to it.</param>
     /// <returns>The message with its trace headers found; check <see cref="SipRawScan.IsComplete"/>.</returns>
-    public SipRawScan Scan(ReadOnlySpan<byte> message) => new(this, message, _headers.Prefixes);
+    public SipRawScan Scan(ReadOnlySpan<byte> message) => new(this, message, _headers.ExtractPrefixesLower);
 
     /// <summary>
     /// Every header name extraction reads (traceparent and tracestate of each accepted prefix): what the

@@ -41,16 +41,16 @@ public ref struct SipRawScan
     private readonly MessageFraming _framing;
     private TraceHeaderLines _lines;
 
-    internal SipRawScan(SipRawPropagator propagator, ReadOnlySpan<byte> message, TraceHeaderPrefixes prefixes)
+    internal SipRawScan(SipRawPropagator propagator, ReadOnlySpan<byte> message, byte[][] lowerCasePrefixes)
     {
         _message = message;
 
-        // Only the lines the scanner writes (its count) are ever read.
+        // Only the lines the finder writes (its count) are ever read.
         Unsafe.SkipInit(out _lines);
 #if NET
-        _framing = TraceHeaderScanner.ScanMessage(message, prefixes, _lines, default, out _count, out _headersEnd, out ReadOnlySpan<byte> lineEnding, out _);
+        _framing = TraceHeaderFinder.ScanRaw(message, lowerCasePrefixes, _lines, out _count, out _headersEnd, out ReadOnlySpan<byte> lineEnding);
 #else
-        _framing = TraceHeaderScanner.ScanMessage(message, prefixes, _lines.AsStackSpan(), default, out _count, out _headersEnd, out ReadOnlySpan<byte> lineEnding, out _);
+        _framing = TraceHeaderFinder.ScanRaw(message, lowerCasePrefixes, _lines.AsStackSpan(), out _count, out _headersEnd, out ReadOnlySpan<byte> lineEnding);
 #endif
         _propagator = _framing == MessageFraming.Refused ? null : propagator;
         _crlf = lineEnding.Length == 2;
@@ -126,7 +126,7 @@ public ref struct SipRawScan
             return false;
         }
 
-        return _propagator.TryInjectFrom(_message, Lines, _headersEnd, _crlf ? "\r\n"u8 : "\n"u8, copiedEnd: 0, context, destination, out bytesWritten);
+        return _propagator.TryInjectFrom(_message, Lines, _headersEnd, _crlf ? "\r\n"u8 : "\n"u8, context, destination, out bytesWritten);
     }
 
     /// <summary>

@@ -132,24 +132,9 @@ public sealed class ReaderAgreementProperties
         return new Shape(message.AsSpan(0, Math.Max(0, message.Length - cut)).ToArray());
     }
 
-#if LIBRARY_NETSTANDARD2_0
-    // The netstandard2.0 build has one scalar scan instead of the three vector widths below.
     [Property(MaxTest = ScanCases)]
-    public Property The_scalar_scan_frames_every_message_as_the_reader_does_or_refuses_it() =>
+    public Property The_raw_scan_frames_every_message_as_the_reader_does_or_refuses_it() =>
         Prop.ForAll(Messages.ToArbitrary(), s => ScanAgrees(s.Message));
-#else
-    [Property(MaxTest = ScanCases)]
-    public Property The_64_byte_scan_frames_every_message_as_the_reader_does_or_refuses_it() =>
-        Prop.ForAll(Messages.ToArbitrary(), s => ScanAgrees<TraceHeaderScanner.Block512>(s.Message));
-
-    [Property(MaxTest = ScanCases)]
-    public Property The_32_byte_scan_frames_every_message_as_the_reader_does_or_refuses_it() =>
-        Prop.ForAll(Messages.ToArbitrary(), s => ScanAgrees<TraceHeaderScanner.Block256>(s.Message));
-
-    [Property(MaxTest = ScanCases)]
-    public Property The_16_byte_scan_frames_every_message_as_the_reader_does_or_refuses_it() =>
-        Prop.ForAll(Messages.ToArbitrary(), s => ScanAgrees<TraceHeaderScanner.Block128>(s.Message));
-#endif
 
     [Property(MaxTest = 10_000)]
     public Property Extract_reads_what_the_reader_reads_or_nothing() =>
@@ -300,44 +285,7 @@ public sealed class ReaderAgreementProperties
         Assert.False(s_propagator.TryInject(message, Context(), new byte[message.Length + s_propagator.MaxAddedBytes], out _));
     }
 
-#if !LIBRARY_NETSTANDARD2_0
-    // The netstandard2.0 build has no vector widths; its scalar bits are the tail path every width shares.
-    [Fact]
-    public void Every_block_width_classifies_every_byte_value_as_the_grammar_does()
-    {
-        const string TokenCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~";
-        byte[] bytes = new byte[256 + 4];
-        for (int i = 0; i < 256; i++)
-        {
-            bytes[i] = (byte)i;
-        }
-
-        for (int block = 0; block < 4; block++)
-        {
-            FramingMasks m512 = TraceHeaderScanner.Block512.FramingBits(ref bytes[0], (nuint)(block * 64));
-            FramingMasks m256 = TraceHeaderScanner.Block256.FramingBits(ref bytes[0], (nuint)(block * 64));
-            FramingMasks m128 = TraceHeaderScanner.Block128.FramingBits(ref bytes[0], (nuint)(block * 64));
-            for (int bit = 0; bit < 64; bit++)
-            {
-                byte b = (byte)((block * 64) + bit);
-                bool control = (b < 0x20 && b is not ((byte)'\t' or (byte)'\r' or (byte)'\n')) || b == 0x7F;
-                bool nonToken = !TokenCharacters.Contains((char)b, StringComparison.Ordinal);
-                foreach ((ulong c, ulong lf, ulong cr, ulong nt, ulong colon) in new[] { m512, m256, m128 }.Select(m => (m.Controls, m.LineFeeds, m.CarriageReturns, m.NonToken, m.Colons)))
-                {
-                    Assert.True(((c >> bit) & 1) == (control ? 1UL : 0UL), $"control 0x{b:X2}");
-                    Assert.True(((lf >> bit) & 1) == (b == '\n' ? 1UL : 0UL), $"LF 0x{b:X2}");
-                    Assert.True(((cr >> bit) & 1) == (b == '\r' ? 1UL : 0UL), $"CR 0x{b:X2}");
-                    Assert.True(((nt >> bit) & 1) == (nonToken ? 1UL : 0UL), $"token 0x{b:X2}");
-                    Assert.True(((colon >> bit) & 1) == (b == ':' ? 1UL : 0UL), $"colon 0x{b:X2}");
-                }
-            }
-        }
-    }
-
-#endif
-
-    // The reader's limits and the block edges, where the framing check counts and measures lines
-    // across 64-byte blocks rather than one line at a time.
+    // The reader's limits, where a message the reader refuses must be refused by every raw API.
     [Theory]
     [InlineData("line", 8 * 1024)]
     [InlineData("line", (8 * 1024) + 1)]
@@ -404,15 +352,8 @@ public sealed class ReaderAgreementProperties
             text.Append("X-OTel-traceparent: ").Append(Tp).Append(ending).Append(ending);
             byte[] message = Ascii(text.ToString());
             byte[] cut = message.AsSpan(0, message.Length - 1).ToArray();
-#if LIBRARY_NETSTANDARD2_0
             Assert.True(ScanAgrees(message));
             Assert.True(ScanAgrees(cut));
-#else
-            Assert.True(ScanAgrees<TraceHeaderScanner.Block512>(message));
-            Assert.True(ScanAgrees<TraceHeaderScanner.Block256>(message));
-            Assert.True(ScanAgrees<TraceHeaderScanner.Block128>(message));
-            Assert.True(ScanAgrees<TraceHeaderScanner.Block512>(cut));
-#endif
         }
     }
 
@@ -421,7 +362,7 @@ public sealed class ReaderAgreementProperties
     private static ActivityContext Context() =>
         new(ActivityTraceId.CreateFromString("4bf92f3577b34da6a3ce929d0e0e4736"), ActivitySpanId.CreateFromString("00f067aa0ba902b7"), ActivityTraceFlags.Recorded, "rojo=00f067aa0ba902b7");
 
-    /// <summary>What the scanner must say of a message, from the reader's reading of it.</summary>
+    /// <summary>What the raw APIs must say of a message, from the reader's reading of it.</summary>
     private static MessageFraming ExpectedFraming(byte[] message)
     {
         var reader = new SipMessageReader(message);
@@ -431,8 +372,8 @@ public sealed class ReaderAgreementProperties
         }
 
         // Refused on purpose, although the reader reads them: a mix of line endings, and more trace
-        // header lines than the scanner keeps.
-        if (!LineEndingsAgree(message, reader) || ReaderTraceLines(reader).Count > TraceHeaderScanner.MaxTraceHeaders)
+        // header lines than the raw APIs keep.
+        if (!LineEndingsAgree(message, reader) || ReaderTraceLines(reader).Count > TraceHeaderFinder.MaxTraceHeaders)
         {
             return MessageFraming.Refused;
         }
@@ -442,7 +383,8 @@ public sealed class ReaderAgreementProperties
 
     private static bool LineEndingsAgree(byte[] message, SipMessageReader reader)
     {
-        int start = ReaderFraming.StartLineOffset(message);
+        // Blank lines before the start line hold no start line.
+        int start = message.AsSpan().IndexOf(reader.StartLine);
         int startLineEnd = Array.IndexOf(message, (byte)'\n', start);
         bool crlf = message[startLineEnd - 1] == '\r';
         for (int i = start; i < reader.BodyOffset; i++)
@@ -476,19 +418,10 @@ public sealed class ReaderAgreementProperties
         return found;
     }
 
-#if LIBRARY_NETSTANDARD2_0
     private static bool ScanAgrees(byte[] message)
-#else
-    private static bool ScanAgrees<TBlock>(byte[] message)
-        where TBlock : struct, TraceHeaderScanner.ICandidateBlock
-#endif
     {
-        var lines = new TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
-#if LIBRARY_NETSTANDARD2_0
-        MessageFraming framing = TraceHeaderScanner.ScanMessage(message, s_headers.Prefixes, lines, default, out int count, out int headersEnd, out _, out _);
-#else
-        MessageFraming framing = TraceHeaderScanner.ScanMessage<TBlock>(message, s_headers.Prefixes, lines, default, out int count, out int headersEnd, out _, out _);
-#endif
+        var lines = new TraceHeaderLine[TraceHeaderFinder.MaxTraceHeaders];
+        MessageFraming framing = TraceHeaderFinder.ScanRaw(message, s_headers.ExtractPrefixesLower, lines, out int count, out int headersEnd, out _);
         MessageFraming expected = ExpectedFraming(message);
         if (framing != expected)
         {
@@ -501,46 +434,34 @@ public sealed class ReaderAgreementProperties
         }
 
         var reader = new SipMessageReader(message);
-        var expectedLines = ReaderTraceLines(reader);
-        bool same = headersEnd == reader.HeadersEnd && count == expectedLines.Count
-            && expectedLines.Select((l, i) => l.Offset == lines[i].LineStart && l.Field == lines[i].Field && l.Prefix == lines[i].PrefixIndex).All(x => x);
-
-        // The copying scan (inject's) frames it the same way, and copies at least up to its first trace line.
-        var copied = new TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
-        byte[] copy = new byte[message.Length];
-#if LIBRARY_NETSTANDARD2_0
-        MessageFraming copyFraming = TraceHeaderScanner.ScanMessage(
-#else
-        MessageFraming copyFraming = TraceHeaderScanner.ScanMessage<TBlock>(
-#endif
-            message, s_headers.Prefixes, copied, copy, out int copiedCount, out int copiedHeadersEnd, out _, out int copiedEnd);
-        same &= copyFraming == framing && copiedHeadersEnd == headersEnd && copiedCount == count
-            && copiedEnd >= (count > 0 ? lines[0].LineStart : headersEnd)
-            && copy.AsSpan(0, copiedEnd).SequenceEqual(message.AsSpan(0, copiedEnd))
-            && copied.Take(count).Select((l, i) => l.LineStart == lines[i].LineStart && l.LineEnd == lines[i].LineEnd).All(x => x);
-        return same ? true : throw new InvalidOperationException($"different lines: {Printable(message)}");
+        return headersEnd == reader.HeadersEnd && SameLines(ReaderTraceLines(reader), lines, count)
+            ? true
+            : throw new InvalidOperationException($"different lines: {Printable(message)}");
     }
 
     private static bool ReadScanAgrees(byte[] message)
     {
         var reader = new SipMessageReader(message);
-        var lines = new TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
-        MessageFraming framing = TraceHeaderScanner.ScanReadMessage(in reader, s_headers.Prefixes, lines, out int count);
-        MessageFraming checkedFraming = TraceHeaderScanner.ScanMessage(message, s_headers.Prefixes, new TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders], default, out _, out _, out _, out _);
+        var lines = new TraceHeaderLine[TraceHeaderFinder.MaxTraceHeaders];
+        MessageFraming framing = TraceHeaderFinder.Frame(in reader);
         if (framing == MessageFraming.Refused)
         {
-            // Refused here only where the full check refuses too: the reader rejects it, or its endings mix.
-            return checkedFraming == MessageFraming.Refused ? true : throw new InvalidOperationException($"read scan refused: {Printable(message)}");
+            // Refused only where the reader rejects the message, and then the raw APIs refuse it too.
+            return ExpectedFraming(message) == MessageFraming.Refused ? true : throw new InvalidOperationException($"read message refused: {Printable(message)}");
         }
 
-        var expectedLines = ReaderTraceLines(reader);
+        List<(int Offset, TraceField Field, int Prefix)> expectedLines = ReaderTraceLines(reader);
+        bool found = TraceHeaderFinder.TryFind(in reader, s_headers.ExtractPrefixesLower, lines, out int count);
         MessageFraming expected = reader.IsComplete && reader.MessageLength == message.Length ? MessageFraming.WholeMessage : MessageFraming.HeaderSection;
-        bool same = reader.HeadersComplete && reader.Status is not (SipParseStatus.Malformed or SipParseStatus.LimitExceeded)
-            && framing == expected && (checkedFraming == MessageFraming.Refused || checkedFraming == framing)
-            && count == expectedLines.Count
-            && expectedLines.Select((l, i) => l.Offset == lines[i].LineStart && l.Field == lines[i].Field && l.Prefix == lines[i].PrefixIndex).All(x => x);
-        return same ? true : throw new InvalidOperationException($"read scan differs from the reader: {Printable(message)}");
+        bool same = framing == expected
+            && found == (expectedLines.Count <= TraceHeaderFinder.MaxTraceHeaders)
+            && (!found || SameLines(expectedLines, lines, count));
+        return same ? true : throw new InvalidOperationException($"read message found differently from the reader: {Printable(message)}");
     }
+
+    private static bool SameLines(List<(int Offset, TraceField Field, int Prefix)> expected, TraceHeaderLine[] lines, int count) =>
+        count == expected.Count
+        && expected.Select((l, i) => l.Offset == lines[i].LineStart && l.Field == lines[i].Field && l.Prefix == lines[i].PrefixIndex).All(x => x);
 
     /// <summary>The message as the reader reads it, written out plainly: CRLF, one line a field, unfolded.</summary>
     private static byte[] Canonical(SipMessageReader reader)

@@ -300,32 +300,31 @@ public sealed class SipRawPropagatorTests
     }
 
     // The write slices its pieces without checks, trusting only lines it has checked are in order within
-    // the header section: lines that are not (which the scanner never records) are refused, not written.
+    // the header section: lines that are not (which the finder never records) are refused, not written.
     [Fact]
     public void Inject_refuses_trace_header_lines_out_of_order_or_outside_the_header_section()
     {
         byte[] source = SipMessages.Invite($"X-OTel-traceparent: {SipMessages.TraceParent}", "X-OTel-tracestate: a=1");
-        var lines = new TraceHeaderLine[TraceHeaderScanner.MaxTraceHeaders];
-        Assert.True(TraceHeaderScanner.TryScan(source, new TraceHeaderSet(new SipPropagationOptions()).Prefixes, lines, out int count, out int headersEnd, out ReadOnlySpan<byte> lineEnding));
+        var lines = new TraceHeaderLine[TraceHeaderFinder.MaxTraceHeaders];
+        Assert.Equal(MessageFraming.WholeMessage, TraceHeaderFinder.ScanRaw(source, new TraceHeaderSet(new SipPropagationOptions()).ExtractPrefixesLower, lines, out int count, out int headersEnd, out ReadOnlySpan<byte> lineEnding));
         Assert.Equal(2, count);
         ActivityContext context = TraceParent.Parse(SipMessages.TraceParent).ToActivityContext("b=2");
         byte[] destination = new byte[source.Length + s_xotel.MaxAddedBytes];
         TraceHeaderLine first = lines[0];
         TraceHeaderLine second = lines[1];
 
-        Assert.True(s_xotel.TryInjectFrom(source, [first, second], headersEnd, lineEnding, 0, context, destination, out int written));
+        Assert.True(s_xotel.TryInjectFrom(source, [first, second], headersEnd, lineEnding, context, destination, out int written));
         Assert.True(written > 0);
 
         TraceHeaderLine backwards = new(0, TraceField.TraceState, second.LineEnd, second.LineStart, second.ValueStart, second.ValueEnd, false);
         TraceHeaderLine pastTheEnd = new(0, TraceField.TraceState, second.LineStart, source.Length + 1, second.ValueStart, second.ValueEnd, false);
         foreach (TraceHeaderLine[] found in new TraceHeaderLine[][] { [second, first], [first, backwards], [first, pastTheEnd] })
         {
-            Assert.False(s_xotel.TryInjectFrom(source, found, headersEnd, lineEnding, 0, context, destination, out written));
+            Assert.False(s_xotel.TryInjectFrom(source, found, headersEnd, lineEnding, context, destination, out written));
             Assert.Equal(0, written);
         }
 
-        Assert.False(s_xotel.TryInjectFrom(source, [first, second], source.Length + 1, lineEnding, 0, context, destination, out written));
-        Assert.False(s_xotel.TryInjectFrom(source, [first, second], headersEnd, lineEnding, source.Length + 1, context, destination, out written));
+        Assert.False(s_xotel.TryInjectFrom(source, [first, second], source.Length + 1, lineEnding, context, destination, out written));
     }
 
     [Fact]

@@ -54,7 +54,7 @@ internal readonly struct TraceHeaderLine
     public bool IsFolded { get; }
 }
 
-/// <summary>Room for <see cref="TraceHeaderScanner.MaxTraceHeaders"/> lines, as a local.</summary>
+/// <summary>Room for <see cref="TraceHeaderFinder.MaxTraceHeaders"/> lines, as a local.</summary>
 /// <remarks>
 /// A fixed-size local rather than <c>stackalloc</c>: a method that allocates on the stack is compiled
 /// without tiering, and the JIT then copied its span arguments through memory in a way that stalled
@@ -62,7 +62,7 @@ internal readonly struct TraceHeaderLine
 /// zeroing: only the lines the scanner has written (its count) are ever read.
 /// </remarks>
 #if NET
-[InlineArray(TraceHeaderScanner.MaxTraceHeaders)]
+[InlineArray(TraceHeaderFinder.MaxTraceHeaders)]
 internal struct TraceHeaderLines
 {
     private TraceHeaderLine _element;
@@ -81,6 +81,6 @@ internal struct TraceHeaderLines
     /// <summary>The lines, for a <see cref="TraceHeaderLines"/> on the stack only (a local or a ref struct's field).</summary>
     [System.Diagnostics.CodeAnalysis.UnscopedRef]
     public unsafe Span<TraceHeaderLine> AsStackSpan() =>
-        new(Unsafe.AsPointer(ref _element0), TraceHeaderScanner.MaxTraceHeaders);
+        new(Unsafe.AsPointer(ref _element0), TraceHeaderFinder.MaxTraceHeaders);
 }
 #endif

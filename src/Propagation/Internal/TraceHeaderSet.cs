@@ -67,7 +67,6 @@ internal sealed class TraceHeaderSet
             BaggageNames[i] = prefix + (capitalise ? "Baggage" : "baggage");
         }
 
-        Prefixes = new TraceHeaderPrefixes(ExtractPrefixesLower);
         ExtractedNames = [.. TraceParentNames, .. TraceStateNames];
         TraceParentName = TraceParentNames[0];
         TraceStateName = TraceStateNames[0];
@@ -91,9 +90,6 @@ internal sealed class TraceHeaderSet
 
     /// <summary>Lower-case prefixes in extraction precedence order; index 0 is the injected style.</summary>
     public byte[][] ExtractPrefixesLower { get; }
-
-    /// <summary><see cref="ExtractPrefixesLower"/> prepared for the trace-header scanner.</summary>
-    public TraceHeaderPrefixes Prefixes { get; }
 
     /// <summary>The scope each prefix belongs to, parallel to <see cref="ExtractPrefixesLower"/>.</summary>
     public SipTraceHeaderScope[] PrefixScopes { get; }

@@ -59,6 +59,16 @@ internal struct SipMessageLayout
     public uint FoldedMask;
 
     /// <summary>
+    /// Bit i set: the name of indexed field i may be a trace header's (it ends in <c>traceparent</c> or
+    /// <c>tracestate</c>, letters in any case, give or take a byte that folds onto a letter). A field
+    /// without its bit is not one.
+    /// </summary>
+    public uint TraceFieldMask;
+
+    /// <summary>Whether a field past the index may be a trace header's, as <see cref="TraceFieldMask"/> tells of indexed ones.</summary>
+    public bool TraceFieldPastIndex;
+
+    /// <summary>
     /// Where the first Call-ID, CSeq, Via, From and To fields are (see <see cref="FirstFields"/>),
     /// recorded as the parser classifies each name, so the fields every message must carry are found
     /// without a walk.

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Text;
 using static SipTraceContext.Sip.Internal.SipGrammar;
@@ -305,6 +306,18 @@ internal static partial class SipMessageParser
                     return false;
                 }
 
+                if (MayBeTraceField(content[..nameLength]))
+                {
+                    if (layout.HeaderCount < HeaderOffsets.Capacity)
+                    {
+                        layout.TraceFieldMask |= 1u << layout.HeaderCount;
+                    }
+                    else
+                    {
+                        layout.TraceFieldPastIndex = true;
+                    }
+                }
+
                 switch (Classify(content[..nameLength]))
                 {
                     case NameClass.Other:
@@ -420,6 +433,26 @@ internal static partial class SipMessageParser
         14 when Ascii.EqualsIgnoreCase(name, SipHeaderNames.ContentLengthUtf8) => NameClass.ContentLength,
         _ => NameClass.Other,
     };
+
+    // The propagator's trace headers are named <prefix>traceparent and <prefix>tracestate. The last eight
+    // bytes, letters folded to lower case, decide: a cheap test per field that lets the propagator look at
+    // the few fields it may want instead of every one. It may say yes to a name that is not one (a byte
+    // that folds onto a letter); the propagator compares the whole name.
+    private const ulong LowerCaseLetters = 0x2020202020202020UL;
+    private static readonly ulong s_traceParentEnd = BinaryPrimitives.ReadUInt64LittleEndian("ceparent"u8);
+    private static readonly ulong s_traceStateEnd = BinaryPrimitives.ReadUInt64LittleEndian("acestate"u8);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool MayBeTraceField(ReadOnlySpan<byte> name)
+    {
+        if (name.Length < "tracestate".Length)
+        {
+            return false;
+        }
+
+        ulong end = BinaryPrimitives.ReadUInt64LittleEndian(name[^sizeof(ulong)..]) | LowerCaseLetters;
+        return end == s_traceParentEnd || end == s_traceStateEnd;
+    }
 
     /// <summary>Records field <paramref name="index"/> as the header's first unless an earlier one was.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
