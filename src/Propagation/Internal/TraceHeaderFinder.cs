@@ -53,19 +53,14 @@ internal static class TraceHeaderFinder
             return framing;
         }
 
-        ReadOnlySpan<byte> message = reader.Message;
-        int startLine = reader.Layout.StartLineOffset;
-        int startLineEnd = startLine + reader.Layout.StartLineLength;
-        ReadOnlySpan<byte> section = message[startLine..reader.BodyOffset];
-        bool crlf = message[startLineEnd] == CR;
-
-        // The reader refuses a bare CR, so lines end alike exactly when every LF has a CR before it
-        // (CRLF) or none has (LF).
-        if (crlf ? Count(section, CR) != Count(section, LF) : section.IndexOf(CR) >= 0)
+        // The reader noted each kind of line ending it read, from the start line to the empty line.
+        LineEndingKinds endings = reader.Layout.LineEndings;
+        if (endings is not (LineEndingKinds.Crlf or LineEndingKinds.BareLf))
         {
             return MessageFraming.Refused;
         }
 
+        bool crlf = endings == LineEndingKinds.Crlf;
         lineEnding = crlf ? "\r\n"u8 : "\n"u8;
         return framing;
     }
@@ -217,20 +212,5 @@ internal static class TraceHeaderFinder
         }
 
         return false;
-    }
-
-    private static int Count(ReadOnlySpan<byte> span, byte value)
-    {
-#if NET
-        return span.Count(value);
-#else
-        int count = 0;
-        foreach (byte b in span)
-        {
-            count += b == value ? 1 : 0;
-        }
-
-        return count;
-#endif
     }
 }

@@ -68,12 +68,29 @@ internal struct SipMessageLayout
     /// <summary>Whether a field past the index may be a trace header's, as <see cref="TraceFieldMask"/> tells of indexed ones.</summary>
     public bool TraceFieldPastIndex;
 
+    /// <summary>How the start line and the lines of the header section (the empty line included) end.</summary>
+    public LineEndingKinds LineEndings;
+
     /// <summary>
     /// Where the first Call-ID, CSeq, Via, From and To fields are (see <see cref="FirstFields"/>),
     /// recorded as the parser classifies each name, so the fields every message must carry are found
     /// without a walk.
     /// </summary>
     public FirstFields First;
+}
+
+/// <summary>The line terminators a message's start line and header section use (both when they mix).</summary>
+[Flags]
+internal enum LineEndingKinds : byte
+{
+    /// <summary>None read yet.</summary>
+    None = 0,
+
+    /// <summary>CRLF, as RFC 3261 requires.</summary>
+    Crlf = 1,
+
+    /// <summary>A bare LF, which the reader accepts too.</summary>
+    BareLf = 2,
 }
 
 /// <summary>

@@ -97,6 +97,7 @@ internal static partial class SipMessageParser
         }
 
         layout.StartLineLength = lineLength;
+        layout.LineEndings |= next - pos - lineLength == 2 ? LineEndingKinds.Crlf : LineEndingKinds.BareLf;
         if (!ParseStartLine(message.Slice(pos, lineLength), pos, ref layout))
         {
             return;
@@ -147,6 +148,7 @@ internal static partial class SipMessageParser
                 if (first == LF)
                 {
                     bodyOffset = pos + 1;
+                    layout.LineEndings |= LineEndingKinds.BareLf;
                 }
                 else if (pos + 1 == message.Length)
                 {
@@ -165,6 +167,7 @@ internal static partial class SipMessageParser
                 else
                 {
                     bodyOffset = pos + 2;
+                    layout.LineEndings |= LineEndingKinds.Crlf;
                 }
 
                 if (bodyOffset > maxSection)
@@ -217,6 +220,7 @@ internal static partial class SipMessageParser
             if (rest[contentLength] == LF)
             {
                 lineLength = contentLength + 1;
+                layout.LineEndings |= LineEndingKinds.BareLf;
             }
             else if (pos + contentLength + 1 == message.Length)
             {
@@ -226,6 +230,7 @@ internal static partial class SipMessageParser
             else if (message[pos + contentLength + 1] == LF)
             {
                 lineLength = contentLength + 2;
+                layout.LineEndings |= LineEndingKinds.Crlf;
             }
             else
             {
