@@ -16,15 +16,15 @@ internal sealed class CallShard
 
     private readonly Stack<CallState> _spare = new();
 
-    // Keyed by the Call-ID's bytes, held in each call's own reusable buffer: no string per call, so a
-    // table of a hundred thousand calls leaves nothing young for every garbage collection to promote.
+    // Keyed by the Call-ID's bytes, held in each call's own reusable buffer: no string per call for a
+    // full table to keep alive and every garbage collection to promote.
     private Dictionary<CallIdKey, CallState> _calls = new(CallIdKeyComparer.Instance);
 
     // Lookups copy the Call-ID here (under the lock) to make a key without allocating.
     private byte[] _probe = new byte[64];
 
-    // netstandard2.0's Dictionary can neither tell its capacity nor trim to one: the shard keeps the
-    // most it has held since the dictionary was made and trims by copying into a smaller one.
+    // Dictionary tells its capacity only on newer .NET, and netstandard2.0's cannot trim to one: the shard
+    // keeps the most it has held since the dictionary was made and trims by copying into a smaller one.
     private int _capacity;
 
 #if NET9_0_OR_GREATER
