@@ -32,11 +32,8 @@ namespace SipTraceContext.Benchmarks.Instrumentation;
 public class SipCallTracerBenchmarks
 {
     private const int MessagesPerCall = 7;
-    private const string CallIdTemplate = "0000000000-a84b4c76e66710@pc33.atlanta.example.com";
 
-    private byte[][] _messages = [];
-    private int[] _callIdOffsets = [];
-    private long _call;
+    private AnsweredCallMessages _call = null!;
     private SipCallTracer _tracer = null!;
     private SipCallTracer _randomIds = null!;
     private SipCallMetrics _floorMetrics = null!;
@@ -72,17 +69,7 @@ public class SipCallTracerBenchmarks
         _floorMetrics = new SipCallMetrics(capacity: 1000);
         _tracer = new SipCallTracer();
         _randomIds = new SipCallTracer(new SipCallTracerOptions { IdDerivation = SipIdDerivation.Off });
-        _messages =
-        [
-            Request("INVITE", 1, "z9hG4bKinv", toTag: null),
-            Response(100, "Trying", 1, "INVITE", "z9hG4bKinv", toTag: null),
-            Response(180, "Ringing", 1, "INVITE", "z9hG4bKinv", "b1"),
-            Response(200, "OK", 1, "INVITE", "z9hG4bKinv", "b1"),
-            Request("ACK", 1, "z9hG4bKack", "b1"),
-            Request("BYE", 2, "z9hG4bKbye", "b1"),
-            Response(200, "OK", 2, "BYE", "z9hG4bKbye", "b1"),
-        ];
-        _callIdOffsets = _messages.Select(m => m.AsSpan().IndexOf(Encoding.ASCII.GetBytes(CallIdTemplate))).ToArray();
+        _call = new AnsweredCallMessages();
     }
 
     [GlobalCleanup]
@@ -98,9 +85,8 @@ public class SipCallTracerBenchmarks
     [Benchmark(Baseline = true, OperationsPerInvoke = MessagesPerCall)]
     public int ReadMessagesOnly()
     {
-        NextCall();
         int length = 0;
-        foreach (byte[] message in _messages)
+        foreach (byte[] message in _call.Next())
         {
             var reader = new SipMessageReader(message);
             if (reader.TryGetHeader(KnownSipHeader.CallId, out ReadOnlySpan<byte> callId))
@@ -114,11 +100,11 @@ public class SipCallTracerBenchmarks
 
     /// <summary>The default tracer: setup span ids derived from the messages (a MAC per id).</summary>
     [Benchmark(OperationsPerInvoke = MessagesPerCall)]
-    public bool AnsweredCall() => Answer(_tracer);
+    public bool AnsweredCall() => _call.RecordNext(_tracer);
 
     /// <summary>The same with <c>IdDerivation = Off</c>: random ids, what the tracer cost before derivation.</summary>
     [Benchmark(OperationsPerInvoke = MessagesPerCall)]
-    public bool AnsweredCallRandomIds() => Answer(_randomIds);
+    public bool AnsweredCallRandomIds() => _call.RecordNext(_randomIds);
 
     /// <summary>
     /// What the OpenTelemetry API costs an answered call whatever a tracer does around it: the setup
@@ -130,7 +116,7 @@ public class SipCallTracerBenchmarks
     [Benchmark(OperationsPerInvoke = MessagesPerCall)]
     public bool OpenTelemetryApiFloor()
     {
-        NextCall();
+        _call.Next();
         DateTimeOffset now = DateTimeOffset.UtcNow;
         Activity? host = Activity.Current;
         Activity? setup = SipTelemetry.Source.StartActivity("sip.call.setup", ActivityKind.Server, default(ActivityContext), tags: null, links: null, now);
@@ -151,10 +137,44 @@ public class SipCallTracerBenchmarks
         return setup is null;
     }
 
-    private bool Answer(SipCallTracer tracer)
+    /// <summary>Collects metrics (so instruments are enabled and aggregate) and throws them away.</summary>
+    private sealed class DiscardingMetricExporter : BaseExporter<Metric>
     {
-        NextCall();
-        byte[][] m = _messages;
+        public override ExportResult Export(in Batch<Metric> batch) => ExportResult.Success;
+    }
+}
+
+/// <summary>
+/// A full answered call (INVITE, 100, 180, 200, ACK, BYE, 200; about 450 bytes each) as a UAS sees it,
+/// with a new Call-ID for each call.
+/// </summary>
+internal sealed class AnsweredCallMessages
+{
+    private const string CallIdTemplate = "0000000000-a84b4c76e66710@pc33.atlanta.example.com";
+
+    private readonly byte[][] _messages;
+    private readonly int[] _callIdOffsets;
+    private long _call;
+
+    public AnsweredCallMessages()
+    {
+        _messages =
+        [
+            Request("INVITE", 1, "z9hG4bKinv", toTag: null),
+            Response(100, "Trying", 1, "INVITE", "z9hG4bKinv", toTag: null),
+            Response(180, "Ringing", 1, "INVITE", "z9hG4bKinv", "b1"),
+            Response(200, "OK", 1, "INVITE", "z9hG4bKinv", "b1"),
+            Request("ACK", 1, "z9hG4bKack", "b1"),
+            Request("BYE", 2, "z9hG4bKbye", "b1"),
+            Response(200, "OK", 2, "BYE", "z9hG4bKbye", "b1"),
+        ];
+        _callIdOffsets = _messages.Select(m => m.AsSpan().IndexOf(Encoding.ASCII.GetBytes(CallIdTemplate))).ToArray();
+    }
+
+    /// <summary>Feeds the next call's seven messages to <paramref name="tracer"/>, received and sent as a UAS does.</summary>
+    public bool RecordNext(SipCallTracer tracer)
+    {
+        byte[][] m = Next();
         tracer.Record(m[0], SipDirection.In);
         tracer.Record(m[1], SipDirection.Out);
         tracer.Record(m[2], SipDirection.Out);
@@ -164,8 +184,8 @@ public class SipCallTracerBenchmarks
         return tracer.Record(m[6], SipDirection.Out).IsRemote;
     }
 
-    // A fresh Call-ID per call: ten decimal digits of a counter written into every message.
-    private void NextCall()
+    /// <summary>The seven messages with the next call's Call-ID: ten decimal digits of a counter written into every message.</summary>
+    public byte[][] Next()
     {
         long n = ++_call;
         for (int i = 9; i >= 0; i--)
@@ -177,6 +197,8 @@ public class SipCallTracerBenchmarks
                 _messages[m][_callIdOffsets[m] + i] = digit;
             }
         }
+
+        return _messages;
     }
 
     private static byte[] Request(string method, int cseq, string branch, string? toTag) => Encoding.ASCII.GetBytes(
@@ -200,10 +222,4 @@ public class SipCallTracerBenchmarks
         $"CSeq: {cseq} {method}\r\n" +
         "Contact: <sip:bob@192.0.2.4>\r\n" +
         "Content-Length: 0\r\n\r\n");
-
-    /// <summary>Collects metrics (so instruments are enabled and aggregate) and throws them away.</summary>
-    private sealed class DiscardingMetricExporter : BaseExporter<Metric>
-    {
-        public override ExportResult Export(in Batch<Metric> batch) => ExportResult.Success;
-    }
 }

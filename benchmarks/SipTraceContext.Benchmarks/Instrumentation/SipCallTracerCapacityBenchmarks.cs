@@ -1,0 +1,42 @@
+using BenchmarkDotNet.Attributes;
+using SipTraceContext.Instrumentation;
+
+namespace SipTraceContext.Benchmarks.Instrumentation;
+
+/// <summary>
+/// What the size of the call table costs the tracer per message: the answered call of
+/// <see cref="SipCallTracerBenchmarks"/>, with no provider listening (nothing allocated, no span, no
+/// measurement), in a table of 1,000 calls against one of 100,000 (the default). Every call is new and
+/// the table is full, so each INVITE evicts the oldest call and reuses its state: in the large table that
+/// state has long left the processor's caches.
+/// </summary>
+[MemoryDiagnoser]
+public class SipCallTracerCapacityBenchmarks
+{
+    private const int MessagesPerCall = 7;
+
+    private AnsweredCallMessages _call = null!;
+    private SipCallTracer _small = null!;
+    private SipCallTracer _large = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _small = new SipCallTracer(new SipCallTracerOptions { MaxTrackedCalls = 1_000 });
+        _large = new SipCallTracer(new SipCallTracerOptions { MaxTrackedCalls = SipCallTracerOptions.DefaultMaxTrackedCalls });
+        _call = new AnsweredCallMessages();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _small.Dispose();
+        _large.Dispose();
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = MessagesPerCall)]
+    public bool Table_of_1_000_calls() => _call.RecordNext(_small);
+
+    [Benchmark(OperationsPerInvoke = MessagesPerCall)]
+    public bool Table_of_100_000_calls() => _call.RecordNext(_large);
+}
