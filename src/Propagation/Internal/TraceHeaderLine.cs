@@ -13,10 +13,8 @@ internal enum TraceField : byte
 }
 
 /// <summary>One trace header found in a raw message.</summary>
-/// <remarks>Not a positional record: its constructor must inline where the scanner builds it (see <c>TryConfirm</c>).</remarks>
 internal readonly struct TraceHeaderLine
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TraceHeaderLine(int prefixIndex, TraceField field, int lineStart, int lineEnd, int valueStart, int valueEnd, bool isFolded)
     {
         PrefixIndex = prefixIndex;
@@ -41,13 +39,9 @@ internal readonly struct TraceHeaderLine
     public int LineEnd { get; }
 
     /// <summary>Offset of the value's first byte (after the colon and whitespace).</summary>
-    /// <remarks>
-    /// From the copying scan (injection, which reads only a line's bounds), a line in the usual layout
-    /// has its value untrimmed: from just after the colon to the line feed.
-    /// </remarks>
     public int ValueStart { get; }
 
-    /// <summary>Offset just past the value's last non-whitespace byte (see <see cref="ValueStart"/> for the copying scan).</summary>
+    /// <summary>Offset just past the value's last non-whitespace byte.</summary>
     public int ValueEnd { get; }
 
     /// <summary>Whether the value continues on folded lines (RFC 3261 §7.3.1).</summary>
@@ -59,7 +53,7 @@ internal readonly struct TraceHeaderLine
 /// A fixed-size local rather than <c>stackalloc</c>: a method that allocates on the stack is compiled
 /// without tiering, and the JIT then copied its span arguments through memory in a way that stalled
 /// the processor (two 8-byte stores read back as one 16-byte load) at every call. Callers skip its
-/// zeroing: only the lines the scanner has written (its count) are ever read.
+/// zeroing: only the lines the finder has written (its count) are ever read.
 /// </remarks>
 #if NET
 [InlineArray(TraceHeaderFinder.MaxTraceHeaders)]
