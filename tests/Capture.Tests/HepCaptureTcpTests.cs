@@ -250,7 +250,7 @@ public sealed class HepCaptureTcpTests
         var clock = Stopwatch.StartNew();
         other.Send(Packet("flowing@x", agent: 2002));
         await h.WaitForAsync(1);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
         Assert.NotNull(h.Listener.GetTracer(2002));
         Assert.Null(h.Listener.GetTracer(2001));
 
@@ -360,7 +360,7 @@ public sealed class HepCaptureTcpTests
 
         var clock = Stopwatch.StartNew();
         await h.StopAsync();
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"stop took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"stop took {clock.Elapsed}");
 
         Assert.Equal(0, h.Listener.TcpConnections);
         Assert.True(ClosedByListener(idle));
