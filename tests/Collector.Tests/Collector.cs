@@ -1,9 +1,8 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using SipTraceContext.Capture;
+using SipTraceContext.Tests.Shared;
 
 namespace SipTraceContext.Collector.Tests;
 
@@ -25,13 +24,8 @@ internal static class Collector
         return host.Services.GetRequiredService<IOptions<HepCaptureOptions>>().Value;
     }
 
-    /// <summary>A TCP port free on 127.0.0.1 a moment ago.</summary>
-    public static int FreeTcpPort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
+    /// <summary>A TCP port free on 127.0.0.1 a moment ago (see <see cref="LoopbackPorts"/>).</summary>
+    public static int FreeTcpPort() => LoopbackPorts.NextTcp();
 
     /// <summary>
     /// The arguments that keep a test off the ports appsettings.json names (9060, 9464, 9465), then

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using SipTraceContext.Collector.Tests;
+using SipTraceContext.Tests.Shared;
 
 namespace SipTraceContext.Interop.Tests.Infrastructure;
 
@@ -58,13 +58,8 @@ internal sealed class CollectorProcess
         Assert.True(Process.ExitCode == 0, $"the collector exited {Process.ExitCode}:\n{Process.Output}");
     }
 
-    /// <summary>A TCP port on 127.0.0.1 the kernel just handed out (closed again; see <see cref="LocalPorts"/>).</summary>
-    public static int NextTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A TCP port on 127.0.0.1 that was free a moment ago (see <see cref="LoopbackPorts"/>).</summary>
+    public static int NextTcpPort() => LoopbackPorts.NextTcp();
 
     private static async Task WaitForHealthAsync(ChildProcess collector, string uri)
     {
