@@ -37,8 +37,7 @@ public class SipCallTracerBenchmarks
     private SipCallTracer _tracer = null!;
     private SipCallTracer _randomIds = null!;
     private SipCallMetrics _floorMetrics = null!;
-    private TracerProvider? _tracerProvider;
-    private MeterProvider? _meterProvider;
+    private ListeningProviders _providers = null!;
 
     /// <summary>Which OpenTelemetry providers listen.</summary>
     public enum Listening
@@ -54,18 +53,7 @@ public class SipCallTracerBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        if (Mode != Listening.NoListener)
-        {
-            _tracerProvider = Sdk.CreateTracerProviderBuilder()
-                .AddSipInstrumentation()
-                .SetSampler(Mode == Listening.Sampled ? new AlwaysOnSampler() : new AlwaysOffSampler())
-                .Build();
-            _meterProvider = Sdk.CreateMeterProviderBuilder()
-                .AddSipInstrumentation()
-                .AddReader(new BaseExportingMetricReader(new DiscardingMetricExporter()))
-                .Build();
-        }
-
+        _providers = new ListeningProviders(Mode);
         _floorMetrics = new SipCallMetrics(capacity: 1000);
         _tracer = new SipCallTracer();
         _randomIds = new SipCallTracer(new SipCallTracerOptions { IdDerivation = SipIdDerivation.Off });
@@ -78,8 +66,7 @@ public class SipCallTracerBenchmarks
         _tracer.Dispose();
         _randomIds.Dispose();
         _floorMetrics.Dispose();
-        _tracerProvider?.Dispose();
-        _meterProvider?.Dispose();
+        _providers.Dispose();
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = MessagesPerCall)]
@@ -135,6 +122,36 @@ public class SipCallTracerBenchmarks
         setup?.Stop();
         Activity.Current = host;
         return setup is null;
+    }
+}
+
+/// <summary>The OpenTelemetry providers a <see cref="SipCallTracerBenchmarks.Listening"/> mode runs.</summary>
+internal sealed class ListeningProviders : IDisposable
+{
+    private readonly TracerProvider? _tracerProvider;
+    private readonly MeterProvider? _meterProvider;
+
+    public ListeningProviders(SipCallTracerBenchmarks.Listening mode)
+    {
+        if (mode == SipCallTracerBenchmarks.Listening.NoListener)
+        {
+            return;
+        }
+
+        _tracerProvider = Sdk.CreateTracerProviderBuilder()
+            .AddSipInstrumentation()
+            .SetSampler(mode == SipCallTracerBenchmarks.Listening.Sampled ? new AlwaysOnSampler() : new AlwaysOffSampler())
+            .Build();
+        _meterProvider = Sdk.CreateMeterProviderBuilder()
+            .AddSipInstrumentation()
+            .AddReader(new BaseExportingMetricReader(new DiscardingMetricExporter()))
+            .Build();
+    }
+
+    public void Dispose()
+    {
+        _tracerProvider?.Dispose();
+        _meterProvider?.Dispose();
     }
 
     /// <summary>Collects metrics (so instruments are enabled and aggregate) and throws them away.</summary>
