@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using SipTraceContext.Tests.Shared;
 
 namespace SipTraceContext.Sip.Tests;
 
@@ -384,12 +385,12 @@ public sealed class SipMessageEditorTests
         }
 
         Assert.True(Work() > 0);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
+        Allocations.AssertNone(() =>
         {
-            Work();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (int i = 0; i < 100; i++)
+            {
+                Work();
+            }
+        });
     }
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using SipTraceContext.Tests.Shared;
 
 namespace SipTraceContext.Sip.Tests;
 
@@ -527,12 +528,12 @@ public sealed class SipMessageReaderTests
         }
 
         Work();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
+        Allocations.AssertNone(() =>
         {
-            Work();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (int i = 0; i < 100; i++)
+            {
+                Work();
+            }
+        });
     }
 }

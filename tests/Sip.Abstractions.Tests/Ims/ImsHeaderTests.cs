@@ -1,6 +1,7 @@
 using System.Text;
 using SipTraceContext.Sip.Ims;
 using SipTraceContext.Sip.Syntax;
+using SipTraceContext.Tests.Shared;
 
 namespace SipTraceContext.Sip.Tests.Ims;
 
@@ -317,12 +318,12 @@ public sealed class ImsHeaderTests
         }
 
         Run();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
+        Allocations.AssertNone(() =>
         {
-            Run();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (int i = 0; i < 100; i++)
+            {
+                Run();
+            }
+        });
     }
 }

@@ -1,5 +1,6 @@
 using static SipTraceContext.Sip.Tests.Sdp.SdpBodies;
 using SipTraceContext.Sip.Sdp;
+using SipTraceContext.Tests.Shared;
 
 namespace SipTraceContext.Sip.Tests.Sdp;
 
@@ -218,15 +219,15 @@ public sealed class SdpReaderTests
         byte[] answer = Bytes(VideoFirstEvsAnswer);
         SdpReader.TryGetFirstAudioCodec(offer, out _);
         SdpReader.TryGetBandwidthKbps(offer, out _);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
+        Allocations.AssertNone(() =>
         {
-            SdpReader.TryGetFirstAudioCodec(offer, out _);
-            SdpReader.TryGetBandwidthKbps(offer, out _);
-            SdpReader.TryGetFirstAudioCodec(answer, out _);
-            SdpReader.TryGetBandwidthKbps(answer, out _);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (int i = 0; i < 100; i++)
+            {
+                SdpReader.TryGetFirstAudioCodec(offer, out _);
+                SdpReader.TryGetBandwidthKbps(offer, out _);
+                SdpReader.TryGetFirstAudioCodec(answer, out _);
+                SdpReader.TryGetBandwidthKbps(answer, out _);
+            }
+        });
     }
 }
