@@ -194,6 +194,14 @@ internal sealed class CallState
     public bool Traced = true;
 
     public long LingerUntilTicks;
+
+    /// <summary>
+    /// No pending transaction of the call times out before this (a lower bound, <see cref="long.MaxValue"/>
+    /// when none is pending): the sweep reads the transaction records only from then on, so a call that
+    /// only lingers costs it one object, not three.
+    /// </summary>
+    public long EarliestDeadlineTicks = long.MaxValue;
+
     public SipTransaction? Invite;
     public SipTransaction? Bye;
 
@@ -208,6 +216,7 @@ internal sealed class CallState
         CountedActive = false;
         Traced = true;
         LingerUntilTicks = 0;
+        EarliestDeadlineTicks = long.MaxValue;
         Invite = null;
         Bye = null;
         SetupContext = default;

@@ -141,8 +141,16 @@ internal sealed class CallStateMachine
     /// <summary>Ends the call's pending transactions whose timer (B, C or F) has fired by <paramref name="now"/>.</summary>
     public void TimeOut(CallState call, long now)
     {
+        if (now < call.EarliestDeadlineTicks)
+        {
+            return;
+        }
+
         TimeOut(call, call.Invite, now);
         TimeOut(call, call.Bye, now);
+        call.EarliestDeadlineTicks = Math.Min(PendingDeadline(call.Invite), PendingDeadline(call.Bye));
+
+        static long PendingDeadline(SipTransaction? transaction) => transaction is { IsPending: true } ? transaction.DeadlineTicks : long.MaxValue;
     }
 
     /// <summary>
@@ -415,6 +423,9 @@ internal sealed class CallStateMachine
         transaction.Start = message.Timestamp;
         transaction.TrackedAtTicks = message.Now;
         transaction.DeadlineTicks = message.Now + _timerBTicks;
+
+        // A provisional response later moves an INVITE's deadline out to Timer C; the bound stays valid.
+        call.EarliestDeadlineTicks = Math.Min(call.EarliestDeadlineTicks, transaction.DeadlineTicks);
         transaction.Transport = NetworkTransport.FromVia(facts.TopVia);
         transaction.SetBranch(message.Direction, CallStateHash.Of(facts.Branch));
         return transaction;
