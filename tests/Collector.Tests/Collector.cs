@@ -24,17 +24,14 @@ internal static class Collector
         return host.Services.GetRequiredService<IOptions<HepCaptureOptions>>().Value;
     }
 
-    /// <summary>A TCP port free on 127.0.0.1 a moment ago (see <see cref="LoopbackPorts"/>).</summary>
-    public static int FreeTcpPort() => LoopbackPorts.NextTcp();
-
     /// <summary>
     /// The arguments that keep a test off the ports appsettings.json names (9060, 9464, 9465), then
     /// <paramref name="args"/> (option and value pairs), which replace the defaults they name.
     /// </summary>
     public static string[] OnFreePorts(out string prometheus, out string health, params string[] args)
     {
-        prometheus = $"http://127.0.0.1:{FreeTcpPort()}/";
-        health = $"http://127.0.0.1:{FreeTcpPort()}/";
+        prometheus = $"http://127.0.0.1:{LoopbackPorts.NextTcp()}/";
+        health = $"http://127.0.0.1:{LoopbackPorts.NextTcp()}/";
         var options = new Dictionary<string, string>
         {
             ["--address"] = "127.0.0.1",

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using SipTraceContext.Capture;
 using SipTraceContext.Interop.Tests.Infrastructure;
+using SipTraceContext.Tests.Shared;
 
 namespace SipTraceContext.Interop.Tests;
 
@@ -78,7 +79,7 @@ public sealed class CaptureFileReplayTests(ITestOutputHelper output) : InteropTe
             ["TRACESTATE_REGEX"] = sent.TraceState,
         };
         SippProcess callee = await StartSippAsync("callee", calleeScenario, replacements: replacements);
-        var collector = new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort());
+        var collector = new IPEndPoint(IPAddress.Loopback, LoopbackPorts.NextUdp());
         KamailioProcess kamailio = await StartKamailioAsync(callee.EndPoint, hepCollector: collector, hepOverTcp: callerOverTcp);
         var options = new HepCaptureOptions
         {

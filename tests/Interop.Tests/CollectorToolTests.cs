@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using SipTraceContext.Collector.Tests;
 using SipTraceContext.Interop.Tests.Infrastructure;
+using SipTraceContext.Tests.Shared;
 
 namespace SipTraceContext.Interop.Tests;
 
@@ -24,10 +25,10 @@ public sealed class CollectorToolTests(ITestOutputHelper output) : InteropTest(o
     public Task Installed_tool_traces_Kamailio_calls_to_Prometheus_and_OTLP() => RunAsync(async () =>
     {
         using ToolPackage tool = await ToolPackage.PackAndInstallAsync();
-        using var otlp = new OtlpReceiver(CollectorProcess.NextTcpPort());
+        using var otlp = new OtlpReceiver(LoopbackPorts.NextTcp());
 
         // Two Kamailio nodes (one per call: each relays to a fixed callee), one capture id, one collector.
-        var hep = new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort());
+        var hep = new IPEndPoint(IPAddress.Loopback, LoopbackPorts.NextUdp());
         var replacements = new Dictionary<string, string>
         {
             ["TRACE_HEADER"] = "X-OTel-traceparent",
@@ -39,7 +40,7 @@ public sealed class CollectorToolTests(ITestOutputHelper output) : InteropTest(o
         KamailioProcess answeredProxy = await StartKamailioAsync(answeredCallee.EndPoint, hepCollector: hep);
         KamailioProcess busyProxy = await StartKamailioAsync(busyCallee.EndPoint, hepCollector: hep);
 
-        int prometheusPort = CollectorProcess.NextTcpPort();
+        int prometheusPort = LoopbackPorts.NextTcp();
         var settings = new Dictionary<string, object>
         {
             ["HepCapture"] = new Dictionary<string, object>

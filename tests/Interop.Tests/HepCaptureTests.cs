@@ -4,6 +4,7 @@ using System.Net;
 using SipTraceContext.Capture;
 using SipTraceContext.Instrumentation;
 using SipTraceContext.Interop.Tests.Infrastructure;
+using SipTraceContext.Tests.Shared;
 
 namespace SipTraceContext.Interop.Tests;
 
@@ -203,7 +204,7 @@ public sealed class HepCaptureTests(ITestOutputHelper output) : InteropTest(outp
 
         // The listener's port is chosen first so that Kamailio's config can name it; the listener starts
         // once Kamailio's own ports are known, to tell what Kamailio received from what it sent.
-        var collector = new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort());
+        var collector = new IPEndPoint(IPAddress.Loopback, LoopbackPorts.NextUdp());
         KamailioProcess kamailio = await StartKamailioAsync(callee.EndPoint, hepCollector: collector, hepVersion: hepVersion, hepOverTcp: hepOverTcp);
         var options = new HepCaptureOptions
         {

@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using SipTraceContext.Capture;
 using SipTraceContext.Collector.Tests;
 using SipTraceContext.Interop.Tests.Infrastructure;
+using SipTraceContext.Tests.Shared;
 
 namespace SipTraceContext.Interop.Tests;
 
@@ -113,8 +114,8 @@ public sealed class ZeroTouchTreeTests(ITestOutputHelper output) : TwoProxyTest(
         // receiver of its own. What they export must be the very spans (ids, parents, names, kinds) that
         // one collector exports from all the same packets, and those form the call's one tree.
         using ToolPackage tool = await ToolPackage.PackAndInstallAsync();
-        using var otlpK1 = new OtlpReceiver(CollectorProcess.NextTcpPort());
-        using var otlpK2 = new OtlpReceiver(CollectorProcess.NextTcpPort());
+        using var otlpK1 = new OtlpReceiver(LoopbackPorts.NextTcp());
+        using var otlpK2 = new OtlpReceiver(LoopbackPorts.NextTcp());
         byte[] key = RandomNumberGenerator.GetBytes(32);
         var processes = new List<CollectorProcess>();
         Flow flow = await RunCallAsync(call, NodeRule.PerAgent, new FlowOptions
@@ -125,7 +126,7 @@ public sealed class ZeroTouchTreeTests(ITestOutputHelper output) : TwoProxyTest(
                 var targets = new List<IPEndPoint>();
                 foreach ((uint agent, KamailioProcess node, OtlpReceiver otlp) in new[] { (K1Id, k1, otlpK1), (K2Id, k2, otlpK2) })
                 {
-                    var hep = new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort());
+                    var hep = new IPEndPoint(IPAddress.Loopback, LoopbackPorts.NextUdp());
                     var settings = new Dictionary<string, object>
                     {
                         ["HepCapture"] = new Dictionary<string, object>

@@ -30,6 +30,9 @@ internal static class LoopbackPorts
     /// <summary>A UDP port on 127.0.0.1 that was free a moment ago and that this process has not handed out before.</summary>
     public static int NextUdp() => Next(SocketType.Dgram, ProtocolType.Udp);
 
+    /// <summary>Whether some process has bound the UDP port on 127.0.0.1 (used to wait for a peer to start).</summary>
+    public static bool IsUdpBound(int port) => !IsFree(port, SocketType.Dgram, ProtocolType.Udp);
+
     private static int Next(SocketType socketType, ProtocolType protocol)
     {
         lock (Gate)

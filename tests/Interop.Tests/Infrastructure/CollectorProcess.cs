@@ -35,7 +35,7 @@ internal sealed class CollectorProcess
     /// </summary>
     public static async Task<CollectorProcess> StartAsync(ToolPackage tool, string name, Dictionary<string, object> settings, SipTranscript transcript, Func<ChildProcess, ChildProcess> own)
     {
-        int healthPort = NextTcpPort();
+        int healthPort = LoopbackPorts.NextTcp();
         settings["Health"] = new Dictionary<string, string> { ["Prefix"] = $"http://127.0.0.1:{healthPort}/" };
         string config = Path.Combine(tool.Work, name + ".json");
         await File.WriteAllTextAsync(config, JsonSerializer.Serialize(settings));
@@ -57,9 +57,6 @@ internal sealed class CollectorProcess
         Assert.True(await Process.WaitForExitAsync(TimeSpan.FromSeconds(10)), "the collector did not stop within 10 s of SIGINT");
         Assert.True(Process.ExitCode == 0, $"the collector exited {Process.ExitCode}:\n{Process.Output}");
     }
-
-    /// <summary>A TCP port on 127.0.0.1 that was free a moment ago (see <see cref="LoopbackPorts"/>).</summary>
-    public static int NextTcpPort() => LoopbackPorts.NextTcp();
 
     private static async Task WaitForHealthAsync(ChildProcess collector, string uri)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using SipTraceContext.Tests.Shared;
 
 namespace SipTraceContext.Interop.Tests.Infrastructure;
 
@@ -95,8 +96,8 @@ internal sealed class KamailioProcess : IAsyncDisposable
         string kamailio = InteropTools.Kamailio;
         string modules = InteropTools.KamailioModules;
         DirectoryInfo directory = Directory.CreateTempSubdirectory("siptracecontext-kamailio-");
-        int trustedPort = LocalPorts.NextUdpPort();
-        int untrustedPort = LocalPorts.NextUdpPort();
+        int trustedPort = LoopbackPorts.NextUdp();
+        int untrustedPort = LoopbackPorts.NextUdp();
 
         string template = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Kamailio", "proxy.cfg")).ConfigureAwait(false);
         string config = template

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
+using SipTraceContext.Tests.Shared;
 
 namespace SipTraceContext.Interop.Tests.Infrastructure;
 
@@ -108,8 +109,8 @@ internal sealed partial class SippProcess : IAsyncDisposable
         string scenarioPath = Path.Combine(directory.FullName, scenario);
         await File.WriteAllTextAsync(scenarioPath, text).ConfigureAwait(false);
 
-        int port = LocalPorts.NextUdpPort();
-        int mediaPort = LocalPorts.NextUdpPort();
+        int port = LoopbackPorts.NextUdp();
+        int mediaPort = LoopbackPorts.NextUdp();
         var arguments = new List<string>();
         if (remote is not null)
         {
@@ -153,7 +154,7 @@ internal sealed partial class SippProcess : IAsyncDisposable
 
         // Ready once its SIP socket is bound (or it already gave up).
         DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (!process.HasExited && !LocalPorts.IsBound(port) && DateTime.UtcNow < deadline)
+        while (!process.HasExited && !LoopbackPorts.IsUdpBound(port) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20).ConfigureAwait(false);
         }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using SipTraceContext.Capture;
 using Xunit.Sdk;
+using SipTraceContext.Tests.Shared;
 
 namespace SipTraceContext.Interop.Tests.Infrastructure;
 
@@ -52,8 +53,8 @@ public abstract class TwoProxyTest(ITestOutputHelper output) : InteropTest(outpu
 
         // The nodes mirror to the collector ports, chosen first so that their configs can name them; the
         // relays bind them once the nodes are up (their readiness probes are not part of the call).
-        var collectorA = new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort());
-        IPEndPoint collectorB = flowOptions.TwoCollectors || flowOptions.StartCollectorProcesses is not null ? new IPEndPoint(IPAddress.Loopback, LocalPorts.NextUdpPort()) : collectorA;
+        var collectorA = new IPEndPoint(IPAddress.Loopback, LoopbackPorts.NextUdp());
+        IPEndPoint collectorB = flowOptions.TwoCollectors || flowOptions.StartCollectorProcesses is not null ? new IPEndPoint(IPAddress.Loopback, LoopbackPorts.NextUdp()) : collectorA;
         KamailioProcess k2 = await StartKamailioAsync(callee.EndPoint, hepCollector: collectorB, hepCaptureId: K2Id);
         KamailioProcess k1 = await StartKamailioAsync(k2.Trusted, hepCollector: collectorA, hepCaptureId: K1Id, hideTopology: flowOptions.K1TopologyHiding);
 
