@@ -164,20 +164,12 @@ internal static class TraceHeaderFinder
             return false;
         }
 
-        int valueStart = colon + 1;
-        while (valueStart < line.Length && line[valueStart] is (byte)' ' or (byte)'\t' or CR or LF)
-        {
-            valueStart++;
-        }
-
-        int valueEnd = line.Length;
-        while (valueEnd > valueStart && line[valueEnd - 1] is (byte)' ' or (byte)'\t' or CR or LF)
-        {
-            valueEnd--;
-        }
-
-        bool folded = line[valueStart..valueEnd].IndexOfAny(CR, LF) >= 0;
-        found[count++] = new TraceHeaderLine(prefixIndex, traceField, lineStart, lineEnd, lineStart + valueStart, lineStart + valueEnd, folded);
+        // The value without the whitespace and line breaks around it; a break left inside is a fold.
+        ReadOnlySpan<byte> rawValue = line[(colon + 1)..];
+        ReadOnlySpan<byte> value = SipGrammar.TrimLinearWhitespace(rawValue);
+        int valueStart = value.IsEmpty ? line.Length : colon + 1 + rawValue.IndexOfAnyExcept(SipGrammar.LinearWhitespace);
+        bool folded = value.IndexOfAny(CR, LF) >= 0;
+        found[count++] = new TraceHeaderLine(prefixIndex, traceField, lineStart, lineEnd, lineStart + valueStart, lineStart + valueStart + value.Length, folded);
         return true;
     }
 
