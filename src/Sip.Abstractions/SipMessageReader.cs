@@ -223,16 +223,7 @@ public readonly ref struct SipMessageReader
     /// </summary>
     internal bool TryGetFirstField(KnownSipHeader header, out SipHeaderField field)
     {
-        int first = header switch
-        {
-            KnownSipHeader.CallId => _layout.First.CallId,
-            KnownSipHeader.CSeq => _layout.First.CSeq,
-            KnownSipHeader.Via => _layout.First.Via,
-            KnownSipHeader.From => _layout.First.From,
-            KnownSipHeader.To => _layout.First.To,
-            _ => FirstFields.NotIndexed,
-        };
-
+        int first = FirstFieldIndex(header);
         if (!_layout.HeadersComplete || first == FirstFields.Absent)
         {
             field = default;
@@ -256,6 +247,31 @@ public readonly ref struct SipMessageReader
         field = SipHeaderEnumerator.CreateField(_message[start.._layout.Offsets[index + 1]], start, (_layout.FoldedMask & (1u << index)) != 0);
         return true;
     }
+
+    /// <summary>
+    /// Whether a known header is present, as <see cref="TryGetFirstField"/> would find it, without
+    /// reading the field: constant time for Call-ID, CSeq, Via, From and To.
+    /// </summary>
+    internal bool HasField(KnownSipHeader header)
+    {
+        int first = FirstFieldIndex(header);
+        if (!_layout.HeadersComplete || first == FirstFields.Absent)
+        {
+            return false;
+        }
+
+        return first != FirstFields.NotIndexed || TryGetFirstField(header, out _);
+    }
+
+    private int FirstFieldIndex(KnownSipHeader header) => header switch
+    {
+        KnownSipHeader.CallId => _layout.First.CallId,
+        KnownSipHeader.CSeq => _layout.First.CSeq,
+        KnownSipHeader.Via => _layout.First.Via,
+        KnownSipHeader.From => _layout.First.From,
+        KnownSipHeader.To => _layout.First.To,
+        _ => FirstFields.NotIndexed,
+    };
 
     /// <summary>
     /// Finds the first instance of a header field (long or compact form, any case) in raw message

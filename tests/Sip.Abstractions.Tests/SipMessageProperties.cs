@@ -207,7 +207,7 @@ public sealed class SipMessageProperties
             }
 
             bool found = reader.TryGetFirstField(header, out SipHeaderField recorded);
-            if (found != expected || (found && !SameField(first, recorded)))
+            if (found != expected || reader.HasField(header) != expected || (found && !SameField(first, recorded)))
             {
                 return false;
             }
@@ -233,7 +233,7 @@ public sealed class SipMessageProperties
             {
                 bool expected = reader.TryGetHeader(SipHeaderNames.GetNameUtf8(header), out SipHeaderField byName);
                 bool found = reader.TryGetFirstField(header, out SipHeaderField recorded);
-                if (found != expected || (found && !SameField(byName, recorded)))
+                if (found != expected || reader.HasField(header) != expected || (found && !SameField(byName, recorded)))
                 {
                     return false;
                 }

@@ -23,8 +23,12 @@ internal ref struct SipMessageFacts
     public ReadOnlySpan<byte> RequestUri;
     public ReadOnlySpan<byte> CallId;
     public uint CSeq;
+
+    /// <summary>A request's top via-parm; empty for a response.</summary>
     public ReadOnlySpan<byte> TopVia;
     public ReadOnlySpan<byte> Branch;
+
+    /// <summary>A request's From value; empty for a response.</summary>
     public ReadOnlySpan<byte> From;
     public ReadOnlySpan<byte> To;
     public ReadOnlySpan<byte> ToTag;
@@ -76,25 +80,26 @@ internal ref struct SipMessageFacts
             return false;
         }
 
-        // RFC 3261 §8.1.1.7 and §20: every request and response carries a Via. A response without
-        // one is malformed; real stacks and Kamailio's siptrace mirror every response with its Vias.
-        if (!reader.TryGetFirstField(KnownSipHeader.Via, out field))
+        // RFC 3261 §8.1.1.7 and §20: every request and response carries a Via, a From and a To. A
+        // response without them is malformed; real stacks and Kamailio's siptrace mirror every
+        // response with its Vias. Only a request's top Via and From are read: its transaction and
+        // its span use them, a response's state change does not.
+        if (!reader.HasField(KnownSipHeader.Via) || !reader.HasField(KnownSipHeader.From))
         {
             problem = "no Via, From or To";
             return false;
         }
 
-        // One Via line can carry several via-parms; the top one is the first list element.
-        var vias = new SipValueList(field.UnfoldedValue());
-        facts.TopVia = vias.MoveNext() ? vias.Current : default;
-
-        if (!reader.TryGetFirstField(KnownSipHeader.From, out field))
+        if (facts.IsRequest)
         {
-            problem = "no Via, From or To";
-            return false;
+            // One Via line can carry several via-parms; the top one is the first list element.
+            _ = reader.TryGetFirstField(KnownSipHeader.Via, out field);
+            var vias = new SipValueList(field.UnfoldedValue());
+            facts.TopVia = vias.MoveNext() ? vias.Current : default;
+            _ = reader.TryGetFirstField(KnownSipHeader.From, out field);
+            facts.From = field.UnfoldedValue();
         }
 
-        facts.From = field.UnfoldedValue();
         if (!reader.TryGetFirstField(KnownSipHeader.To, out field))
         {
             problem = "no Via, From or To";

@@ -77,6 +77,32 @@ internal static class SipGrammar
     // Header names and values are short and rarely padded by more than a space, so a byte loop
     // beats MemoryExtensions.Trim(span, set), which searches the set once per byte it looks at.
 
+    /// <summary>Removes SP and HTAB from the start.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ReadOnlySpan<byte> TrimWhitespaceStart(ReadOnlySpan<byte> span)
+    {
+        int start = 0;
+        while (start < span.Length && span[start] is SP or HTAB)
+        {
+            start++;
+        }
+
+        return span[start..];
+    }
+
+    /// <summary>Removes SP, HTAB, CR and LF (whitespace and folds) from the start.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ReadOnlySpan<byte> TrimLinearWhitespaceStart(ReadOnlySpan<byte> span)
+    {
+        int start = 0;
+        while (start < span.Length && span[start] is SP or HTAB or CR or LF)
+        {
+            start++;
+        }
+
+        return span[start..];
+    }
+
     /// <summary>Removes SP and HTAB from the end.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ReadOnlySpan<byte> TrimWhitespaceEnd(ReadOnlySpan<byte> span)

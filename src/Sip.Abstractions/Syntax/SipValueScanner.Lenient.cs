@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
+using SipTraceContext.Sip.Internal;
 
 namespace SipTraceContext.Sip.Syntax;
 
@@ -50,19 +51,19 @@ internal static partial class SipValueScanner
     private static bool TryMatchParameter(ReadOnlySpan<byte> rest, ReadOnlySpan<byte> name, out ReadOnlySpan<byte> parameter)
     {
         parameter = default;
-        rest = rest.TrimStart(" \t"u8);
+        rest = SipGrammar.TrimWhitespaceStart(rest);
         if (rest.Length <= name.Length || !Ascii.EqualsIgnoreCase(rest[..name.Length], name))
         {
             return false;
         }
 
-        ReadOnlySpan<byte> after = rest[name.Length..].TrimStart(" \t"u8);
+        ReadOnlySpan<byte> after = SipGrammar.TrimWhitespaceStart(rest[name.Length..]);
         if (after.IsEmpty || after[0] != Equal)
         {
             return false;
         }
 
-        parameter = after[1..].TrimStart(" \t"u8);
+        parameter = SipGrammar.TrimWhitespaceStart(after[1..]);
         if (!parameter.IsEmpty && parameter[0] == Quote)
         {
             // A quoted value may hold ';', ',' and spaces; an unterminated one runs to the end.
@@ -85,7 +86,7 @@ internal static partial class SipValueScanner
         }
 
         ReadOnlySpan<byte> rest = value[consumed..];
-        ReadOnlySpan<byte> trimmed = rest.TrimStart(" \t\r\n"u8);
+        ReadOnlySpan<byte> trimmed = SipGrammar.TrimLinearWhitespaceStart(rest);
         if (trimmed.Length == rest.Length || trimmed.Length == 0)
         {
             return false;
@@ -123,7 +124,7 @@ internal static partial class SipValueScanner
         }
         else
         {
-            schemeFrom = value.Length - value.TrimStart(" \t\r\n"u8).Length;
+            schemeFrom = value.Length - SipGrammar.TrimLinearWhitespaceStart(value).Length;
             uriStart = schemeFrom;
             uriEnd = AddrSpecEnd(value, schemeFrom);
         }
@@ -131,7 +132,7 @@ internal static partial class SipValueScanner
         // RFC 3261 puts no whitespace inside the brackets, but a sender that writes '< tel:+1555...>' must not get
         // the number past redaction.
         ReadOnlySpan<byte> uri = value[schemeFrom..uriEnd];
-        int leading = uri.Length - uri.TrimStart(" \t\r\n"u8).Length;
+        int leading = uri.Length - SipGrammar.TrimLinearWhitespaceStart(uri).Length;
         schemeFrom += leading;
         uri = uri[leading..];
         if (!StartsWithScheme(uri))
