@@ -223,7 +223,7 @@ public readonly ref struct SipMessageReader
     /// </summary>
     internal bool TryGetFirstField(KnownSipHeader header, out SipHeaderField field)
     {
-        int first = FirstFieldIndex(header);
+        int first = FirstFieldOf(header).Index;
         if (!_layout.HeadersComplete || first == FirstFields.Absent)
         {
             field = default;
@@ -254,7 +254,7 @@ public readonly ref struct SipMessageReader
     /// </summary>
     internal bool HasField(KnownSipHeader header)
     {
-        int first = FirstFieldIndex(header);
+        int first = FirstFieldOf(header).Index;
         if (!_layout.HeadersComplete || first == FirstFields.Absent)
         {
             return false;
@@ -263,14 +263,36 @@ public readonly ref struct SipMessageReader
         return first != FirstFields.NotIndexed || TryGetFirstField(header, out _);
     }
 
-    private int FirstFieldIndex(KnownSipHeader header) => header switch
+    /// <summary>
+    /// The unfolded value of the first field of a known header, as <see cref="TryGetFirstField"/> then
+    /// <see cref="SipHeaderField.UnfoldedValue"/> give it; for Call-ID, CSeq, Via, From and To taken from
+    /// where the parser recorded it starts, without splitting the line again.
+    /// </summary>
+    internal bool TryGetFirstValue(KnownSipHeader header, out ReadOnlySpan<byte> value)
+    {
+        FirstField first = FirstFieldOf(header);
+        int index = first.Index - 1;
+        if (_layout.HeadersComplete && first.Index != FirstFields.Absent && first.Index != FirstFields.NotIndexed
+            && (_layout.FoldedMask & (1u << index)) == 0)
+        {
+            // An unfolded line: the value runs from the colon to the line break, trimmed as CreateField trims it.
+            value = SipGrammar.TrimLinearWhitespace(_message[first.ValueStart.._layout.Offsets[index + 1]]);
+            return true;
+        }
+
+        bool found = TryGetFirstField(header, out SipHeaderField field);
+        value = found ? field.UnfoldedValue() : default;
+        return found;
+    }
+
+    private FirstField FirstFieldOf(KnownSipHeader header) => header switch
     {
         KnownSipHeader.CallId => _layout.First.CallId,
         KnownSipHeader.CSeq => _layout.First.CSeq,
         KnownSipHeader.Via => _layout.First.Via,
         KnownSipHeader.From => _layout.First.From,
         KnownSipHeader.To => _layout.First.To,
-        _ => FirstFields.NotIndexed,
+        _ => new FirstField { Index = FirstFields.NotIndexed },
     };
 
     /// <summary>
@@ -319,20 +341,18 @@ public readonly ref struct SipMessageReader
         return HeaderFieldFinder.TryFind(message, name, out field);
     }
 
-    /// <summary>Finds the first instance of a known header, long or compact form.</summary>
+    /// <summary>
+    /// Finds the first instance of a known header, long or compact form. Call-ID, CSeq, Via, From and To
+    /// are found in constant time: the reader recorded where their first fields are as it read the message.
+    /// </summary>
     /// <param name="header">The header.</param>
     /// <param name="value">The trimmed value, or empty when not found.</param>
     /// <returns><see langword="true"/> when the header is present.</returns>
     public bool TryGetHeader(KnownSipHeader header, out ReadOnlySpan<byte> value)
     {
-        ReadOnlySpan<byte> name = SipHeaderNames.GetNameUtf8(header);
-        if (name.IsEmpty)
-        {
-            value = default;
-            return false;
-        }
-
-        return TryGetHeader(name, out value);
+        bool found = TryGetFirstField(header, out SipHeaderField field);
+        value = field.Value;
+        return found;
     }
 
     /// <summary>Counts the instances of a header, matching any case and the compact form.</summary>

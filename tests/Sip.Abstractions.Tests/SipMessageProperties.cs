@@ -207,7 +207,8 @@ public sealed class SipMessageProperties
             }
 
             bool found = reader.TryGetFirstField(header, out SipHeaderField recorded);
-            if (found != expected || reader.HasField(header) != expected || (found && !SameField(first, recorded)))
+            if (found != expected || reader.HasField(header) != expected || (found && !SameField(first, recorded))
+                || !SameValue(in reader, header, expected, first))
             {
                 return false;
             }
@@ -233,7 +234,8 @@ public sealed class SipMessageProperties
             {
                 bool expected = reader.TryGetHeader(SipHeaderNames.GetNameUtf8(header), out SipHeaderField byName);
                 bool found = reader.TryGetFirstField(header, out SipHeaderField recorded);
-                if (found != expected || reader.HasField(header) != expected || (found && !SameField(byName, recorded)))
+                if (found != expected || reader.HasField(header) != expected || (found && !SameField(byName, recorded))
+                    || !SameValue(in reader, header, expected, byName))
                 {
                     return false;
                 }
@@ -258,6 +260,11 @@ public sealed class SipMessageProperties
 
             return new SipMessageReader(bytes).Status == SipParseStatus.Complete;
         });
+
+    // The value taken from where the parser recorded it starts is the field's unfolded value.
+    private static bool SameValue(in SipMessageReader reader, KnownSipHeader header, bool expected, in SipHeaderField field) =>
+        reader.TryGetFirstValue(header, out ReadOnlySpan<byte> value) == expected
+        && (!expected || value.SequenceEqual(field.UnfoldedValue()));
 
     private static bool SameField(in SipHeaderField a, in SipHeaderField b) =>
         a.Offset == b.Offset && a.Length == b.Length && a.Name.SequenceEqual(b.Name) && a.Value.SequenceEqual(b.Value) && a.IsFolded == b.IsFolded;

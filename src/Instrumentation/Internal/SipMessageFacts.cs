@@ -55,17 +55,17 @@ internal ref struct SipMessageFacts
         facts.IsRequest = reader.IsRequest;
 
         // An unparsable CSeq is reported before a missing header, as a walk in message order would.
-        bool hasCSeq = reader.TryGetFirstField(KnownSipHeader.CSeq, out SipHeaderField field);
+        bool hasCSeq = reader.TryGetFirstValue(KnownSipHeader.CSeq, out ReadOnlySpan<byte> value);
         ReadOnlySpan<byte> cseqMethod = default;
-        if (hasCSeq && !SipValueScanner.TryParseCSeq(field.UnfoldedValue(), out facts.CSeq, out cseqMethod))
+        if (hasCSeq && !SipValueScanner.TryParseCSeq(value, out facts.CSeq, out cseqMethod))
         {
             problem = "invalid CSeq";
             return false;
         }
 
-        if (reader.TryGetFirstField(KnownSipHeader.CallId, out field))
+        if (reader.TryGetFirstValue(KnownSipHeader.CallId, out value))
         {
-            facts.CallId = field.UnfoldedValue();
+            facts.CallId = value;
         }
 
         if (facts.CallId.IsEmpty)
@@ -93,20 +93,17 @@ internal ref struct SipMessageFacts
         if (facts.IsRequest)
         {
             // One Via line can carry several via-parms; the top one is the first list element.
-            _ = reader.TryGetFirstField(KnownSipHeader.Via, out field);
-            var vias = new SipValueList(field.UnfoldedValue());
+            _ = reader.TryGetFirstValue(KnownSipHeader.Via, out value);
+            var vias = new SipValueList(value);
             facts.TopVia = vias.MoveNext() ? vias.Current : default;
-            _ = reader.TryGetFirstField(KnownSipHeader.From, out field);
-            facts.From = field.UnfoldedValue();
+            _ = reader.TryGetFirstValue(KnownSipHeader.From, out facts.From);
         }
 
-        if (!reader.TryGetFirstField(KnownSipHeader.To, out field))
+        if (!reader.TryGetFirstValue(KnownSipHeader.To, out facts.To))
         {
             problem = "no Via, From or To";
             return false;
         }
-
-        facts.To = field.UnfoldedValue();
 
         if (facts.IsRequest)
         {

@@ -94,20 +94,30 @@ internal enum LineEndingKinds : byte
 }
 
 /// <summary>
-/// For each of the five headers every message must carry, <see cref="Absent"/>, the index of its first
-/// field plus one when that field is indexed, or <see cref="NotIndexed"/> when its first field lies past
-/// <see cref="HeaderOffsets.Capacity"/> (looked up by walking lines then).
+/// Where the first field of each of the five headers every message must carry is: see <see cref="FirstField"/>.
 /// </summary>
 internal struct FirstFields
 {
     public const byte Absent = 0;
     public const byte NotIndexed = byte.MaxValue;
 
-    public byte CallId;
-    public byte CSeq;
-    public byte Via;
-    public byte From;
-    public byte To;
+    public FirstField CallId;
+    public FirstField CSeq;
+    public FirstField Via;
+    public FirstField From;
+    public FirstField To;
+}
+
+/// <summary>
+/// The first field of a header: <see cref="FirstFields.Absent"/>, the index of the field plus one
+/// when it is indexed, or <see cref="FirstFields.NotIndexed"/> when it lies past
+/// <see cref="HeaderOffsets.Capacity"/> (looked up by walking lines then); and, when indexed, where
+/// its value starts (the byte after the colon), so the value is taken without splitting the line again.
+/// </summary>
+internal struct FirstField
+{
+    public byte Index;
+    public int ValueStart;
 }
 
 /// <summary>

@@ -331,19 +331,19 @@ internal static partial class SipMessageParser
                         contentLengthValueStart = pos + colon + 1;
                         break;
                     case NameClass.CallId:
-                        RecordFirst(ref layout.First.CallId, layout.HeaderCount);
+                        RecordFirst(ref layout.First.CallId, layout.HeaderCount, pos + colon + 1);
                         break;
                     case NameClass.CSeq:
-                        RecordFirst(ref layout.First.CSeq, layout.HeaderCount);
+                        RecordFirst(ref layout.First.CSeq, layout.HeaderCount, pos + colon + 1);
                         break;
                     case NameClass.Via:
-                        RecordFirst(ref layout.First.Via, layout.HeaderCount);
+                        RecordFirst(ref layout.First.Via, layout.HeaderCount, pos + colon + 1);
                         break;
                     case NameClass.From:
-                        RecordFirst(ref layout.First.From, layout.HeaderCount);
+                        RecordFirst(ref layout.First.From, layout.HeaderCount, pos + colon + 1);
                         break;
                     default:
-                        RecordFirst(ref layout.First.To, layout.HeaderCount);
+                        RecordFirst(ref layout.First.To, layout.HeaderCount, pos + colon + 1);
                         break;
                 }
 
@@ -459,13 +459,17 @@ internal static partial class SipMessageParser
         return end == s_traceParentEnd || end == s_traceStateEnd;
     }
 
-    /// <summary>Records field <paramref name="index"/> as the header's first unless an earlier one was.</summary>
+    /// <summary>
+    /// Records field <paramref name="index"/>, whose value starts at <paramref name="valueStart"/>, as the
+    /// header's first unless an earlier one was.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RecordFirst(ref byte first, int index)
+    private static void RecordFirst(ref FirstField first, int index, int valueStart)
     {
-        if (first == FirstFields.Absent)
+        if (first.Index == FirstFields.Absent)
         {
-            first = index < HeaderOffsets.Capacity ? (byte)(index + 1) : FirstFields.NotIndexed;
+            first.Index = index < HeaderOffsets.Capacity ? (byte)(index + 1) : FirstFields.NotIndexed;
+            first.ValueStart = valueStart;
         }
     }
 
