@@ -84,7 +84,11 @@ internal ref struct SipMessageFacts
         // response without them is malformed; real stacks and Kamailio's siptrace mirror every
         // response with its Vias. Only a request's top Via and From are read: its transaction and
         // its span use them, a response's state change does not.
-        if (!reader.HasField(KnownSipHeader.Via) || !reader.HasField(KnownSipHeader.From))
+        ReadOnlySpan<byte> via = default;
+        bool hasViaAndFrom = facts.IsRequest
+            ? reader.TryGetFirstValue(KnownSipHeader.Via, out via) && reader.TryGetFirstValue(KnownSipHeader.From, out facts.From)
+            : reader.HasField(KnownSipHeader.Via) && reader.HasField(KnownSipHeader.From);
+        if (!hasViaAndFrom || !reader.TryGetFirstValue(KnownSipHeader.To, out facts.To))
         {
             problem = "no Via, From or To";
             return false;
@@ -93,20 +97,8 @@ internal ref struct SipMessageFacts
         if (facts.IsRequest)
         {
             // One Via line can carry several via-parms; the top one is the first list element.
-            _ = reader.TryGetFirstValue(KnownSipHeader.Via, out value);
-            var vias = new SipValueList(value);
+            var vias = new SipValueList(via);
             facts.TopVia = vias.MoveNext() ? vias.Current : default;
-            _ = reader.TryGetFirstValue(KnownSipHeader.From, out facts.From);
-        }
-
-        if (!reader.TryGetFirstValue(KnownSipHeader.To, out facts.To))
-        {
-            problem = "no Via, From or To";
-            return false;
-        }
-
-        if (facts.IsRequest)
-        {
             facts.MethodName = reader.Method;
             facts.RequestUri = reader.RequestUri;
 

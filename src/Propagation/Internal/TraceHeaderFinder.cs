@@ -165,9 +165,9 @@ internal static class TraceHeaderFinder
         }
 
         // The value without the whitespace and line breaks around it; a break left inside is a fold.
-        ReadOnlySpan<byte> rawValue = line[(colon + 1)..];
-        ReadOnlySpan<byte> value = SipGrammar.TrimLinearWhitespace(rawValue);
-        int valueStart = value.IsEmpty ? line.Length : colon + 1 + rawValue.IndexOfAnyExcept(SipGrammar.LinearWhitespace);
+        ReadOnlySpan<byte> fromValue = SipGrammar.TrimLinearWhitespaceStart(line[(colon + 1)..]);
+        ReadOnlySpan<byte> value = SipGrammar.TrimLinearWhitespace(fromValue);
+        int valueStart = line.Length - fromValue.Length;
         bool folded = value.IndexOfAny(CR, LF) >= 0;
         found[count++] = new TraceHeaderLine(prefixIndex, traceField, lineStart, lineEnd, lineStart + valueStart, lineStart + valueStart + value.Length, folded);
         return true;

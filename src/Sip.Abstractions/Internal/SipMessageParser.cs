@@ -323,27 +323,28 @@ internal static partial class SipMessageParser
                     }
                 }
 
+                int valueStart = pos + colon + 1;
                 switch (Classify(content[..nameLength]))
                 {
                     case NameClass.Other:
                         break;
                     case NameClass.ContentLength:
-                        contentLengthValueStart = pos + colon + 1;
+                        contentLengthValueStart = valueStart;
                         break;
                     case NameClass.CallId:
-                        RecordFirst(ref layout.First.CallId, layout.HeaderCount, pos + colon + 1);
+                        RecordFirst(ref layout.First.CallId, layout.HeaderCount, valueStart);
                         break;
                     case NameClass.CSeq:
-                        RecordFirst(ref layout.First.CSeq, layout.HeaderCount, pos + colon + 1);
+                        RecordFirst(ref layout.First.CSeq, layout.HeaderCount, valueStart);
                         break;
                     case NameClass.Via:
-                        RecordFirst(ref layout.First.Via, layout.HeaderCount, pos + colon + 1);
+                        RecordFirst(ref layout.First.Via, layout.HeaderCount, valueStart);
                         break;
                     case NameClass.From:
-                        RecordFirst(ref layout.First.From, layout.HeaderCount, pos + colon + 1);
+                        RecordFirst(ref layout.First.From, layout.HeaderCount, valueStart);
                         break;
                     default:
-                        RecordFirst(ref layout.First.To, layout.HeaderCount, pos + colon + 1);
+                        RecordFirst(ref layout.First.To, layout.HeaderCount, valueStart);
                         break;
                 }
 
