@@ -436,6 +436,38 @@ public sealed class CallFlowTests
     }
 
     [Fact]
+    public void An_ended_call_gives_its_late_messages_the_contexts_it_gave_while_it_lasted()
+    {
+        // An ended call keeps its span contexts compactly while it lingers: what it returns must not change.
+        using var h = new TracerHarness();
+        ActivityContext setup = h.In(Sip.Invite(CallId));
+        Assert.Equal(setup, h.Out(Sip.Response(200, "OK", CallId)));
+        ActivityContext teardown = h.In(Sip.Bye(CallId));
+        Assert.Equal(teardown, h.Out(Sip.Response(200, "OK", CallId, cseq: 2, method: "BYE", branch: "z9hG4bKbye1")));
+        Assert.NotEqual(default, setup);
+        Assert.NotEqual(setup, teardown);
+
+        Assert.Equal(teardown, h.In(Sip.Bye(CallId)));
+        Assert.Equal(teardown, h.Out(Sip.Response(200, "OK", CallId, cseq: 2, method: "BYE", branch: "z9hG4bKbye1")));
+        Assert.Equal(setup, h.Out(Sip.Response(200, "OK", CallId)));
+        Assert.Equal(setup, h.In(Sip.Ack(CallId)));
+    }
+
+    [Fact]
+    public void A_failed_call_gives_its_ack_the_setup_context_with_the_callers_tracestate()
+    {
+        using var h = new TracerHarness();
+        ActivityContext setup = h.In(Sip.Invite(
+            CallId,
+            extra: ["X-OTel-traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "X-OTel-tracestate: vendor=opaque"]));
+        Assert.Equal("vendor=opaque", setup.TraceState);
+        Assert.Equal(setup, h.Out(Sip.Response(486, "Busy Here", CallId)));
+
+        Assert.Equal(setup, h.In(Sip.Ack(CallId, branch: "z9hG4bKinv1")));
+        Assert.Equal(setup, h.Out(Sip.Response(486, "Busy Here", CallId)));
+    }
+
+    [Fact]
     public void Forked_invite_has_one_setup_span_with_events_per_fork_and_the_first_2xx_answers()
     {
         using var h = new TracerHarness();

@@ -111,20 +111,21 @@ internal sealed partial class CallSpans : IDisposable
         {
             ref readonly SipMessageFacts facts = ref message.Facts;
             SipSpanHeaders headers = SipSpanHeaders.Read(in message.Reader, facts.From, _recordUserAgent);
-            activity.SetTag(SipAttributes.CallId, CallIdText(message.Facts.CallId));
-            activity.SetTag(SipAttributes.Method, SipAttributes.MethodValues.Invite);
-            activity.SetTag(SipAttributes.From, _addresses.Format(facts.From));
-            activity.SetTag(SipAttributes.To, _addresses.Format(facts.To));
-            activity.SetTag(SipAttributes.Via, Text(facts.TopVia));
+            var tags = new StartTags(activity);
+            tags.Add(SipAttributes.CallId, CallIdText(message.Facts.CallId));
+            tags.Add(SipAttributes.Method, SipAttributes.MethodValues.Invite);
+            tags.Add(SipAttributes.From, _addresses.Format(facts.From));
+            tags.Add(SipAttributes.To, _addresses.Format(facts.To));
+            tags.Add(SipAttributes.Via, Text(facts.TopVia));
             if (!headers.FromTag.IsEmpty)
             {
-                activity.SetTag(SipAttributes.FromTag, Text(headers.FromTag));
+                tags.Add(SipAttributes.FromTag, Text(headers.FromTag));
             }
 
-            SetCommonRequestTags(activity, in message, in headers, trustMode);
+            SetCommonRequestTags(tags, in message, in headers, trustMode);
             if (!headers.UserAgent.IsEmpty)
             {
-                activity.SetTag(OtelAttributes.UserAgentOriginal, Text(headers.UserAgent));
+                tags.Add(OtelAttributes.UserAgentOriginal, Text(headers.UserAgent));
             }
 
             SetSpanTags(activity, message.SpanTags);
@@ -158,10 +159,11 @@ internal sealed partial class CallSpans : IDisposable
         if (activity.IsAllDataRequested)
         {
             SipSpanHeaders headers = SipSpanHeaders.Read(in message.Reader, message.Facts.From, userAgent: false);
-            activity.SetTag(SipAttributes.CallId, CallIdText(message.Facts.CallId));
-            activity.SetTag(SipAttributes.Method, SipAttributes.MethodValues.Bye);
-            activity.SetTag(SipAttributes.InitiatedBy, _addresses.Format(message.Facts.From));
-            SetCommonRequestTags(activity, in message, in headers, trustMode);
+            var tags = new StartTags(activity);
+            tags.Add(SipAttributes.CallId, CallIdText(message.Facts.CallId));
+            tags.Add(SipAttributes.Method, SipAttributes.MethodValues.Bye);
+            tags.Add(SipAttributes.InitiatedBy, _addresses.Format(message.Facts.From));
+            SetCommonRequestTags(tags, in message, in headers, trustMode);
             SetSpanTags(activity, message.SpanTags);
             Enrich(_enrichWithRequest, nameof(SipCallTracerOptions.EnrichWithRequest), activity, in message.Reader);
         }
@@ -502,39 +504,39 @@ internal sealed partial class CallSpans : IDisposable
         }
     }
 
-    private static void SetCommonRequestTags(Activity activity, in RecordedMessage message, in SipSpanHeaders headers, string? trustMode)
+    private static void SetCommonRequestTags(StartTags tags, in RecordedMessage message, in SipSpanHeaders headers, string? trustMode)
     {
         ref readonly SipMessageFacts facts = ref message.Facts;
-        activity.SetTag(SipAttributes.Cseq, (long)facts.CSeq);
+        tags.Add(SipAttributes.Cseq, (long)facts.CSeq);
         if (!facts.Branch.IsEmpty)
         {
-            activity.SetTag(SipAttributes.Branch, Text(facts.Branch));
+            tags.Add(SipAttributes.Branch, Text(facts.Branch));
         }
 
-        activity.SetTag(SipAttributes.Direction, DirectionValue(message.Direction));
+        tags.Add(SipAttributes.Direction, DirectionValue(message.Direction));
         if (NetworkTransport.FromVia(facts.TopVia) is { } transport)
         {
-            activity.SetTag(OtelAttributes.NetworkTransport, transport);
+            tags.Add(OtelAttributes.NetworkTransport, transport);
         }
 
         if (SipValueScanner.TryGetHostPort(facts.RequestUri, out ReadOnlySpan<byte> host, out int port))
         {
-            activity.SetTag(OtelAttributes.ServerAddress, Text(host));
+            tags.Add(OtelAttributes.ServerAddress, Text(host));
             if (port > 0)
             {
-                activity.SetTag(OtelAttributes.ServerPort, port);
+                tags.Add(OtelAttributes.ServerPort, port);
             }
         }
 
         // Cross-leg correlators: a B2BUA changes the Call-ID, these survive it.
         if (!headers.SessionId.IsEmpty)
         {
-            activity.SetTag(SipAttributes.SessionId, Text(SipValueScanner.FindSessionUuid(headers.SessionId)));
+            tags.Add(SipAttributes.SessionId, Text(SipValueScanner.FindSessionUuid(headers.SessionId)));
         }
 
         if (!headers.XCid.IsEmpty)
         {
-            activity.SetTag(SipAttributes.XCid, Text(headers.XCid));
+            tags.Add(SipAttributes.XCid, Text(headers.XCid));
         }
 
         if (!headers.ChargingVector.IsEmpty)
@@ -542,13 +544,53 @@ internal sealed partial class CallSpans : IDisposable
             ReadOnlySpan<byte> icid = SipValueScanner.FindChargingId(headers.ChargingVector);
             if (!icid.IsEmpty)
             {
-                activity.SetTag(ImsAttributes.Icid, Text(icid));
+                tags.Add(ImsAttributes.Icid, Text(icid));
             }
         }
 
         if (trustMode is not null)
         {
-            activity.SetTag(SipAttributes.TrustMode, trustMode);
+            tags.Add(SipAttributes.TrustMode, trustMode);
+        }
+    }
+
+    /// <summary>
+    /// Writes the tracer's tags on a span it has just started. <see cref="Activity.SetTag"/> first walks the
+    /// span's tags for one of the same name; the tracer writes each name once, so on a span that has no tags
+    /// yet (no sampler attributes) each is appended instead. Tags written later (the caller's, enrichers',
+    /// a response's) still replace.
+    /// </summary>
+    private readonly struct StartTags
+    {
+        private readonly Activity _activity;
+        private readonly bool _append;
+
+        public StartTags(Activity activity)
+        {
+            _activity = activity;
+            _append = IsUntagged(activity);
+        }
+
+        public void Add(string name, object value)
+        {
+            if (_append)
+            {
+                _activity.AddTag(name, value);
+            }
+            else
+            {
+                _activity.SetTag(name, value);
+            }
+        }
+
+        private static bool IsUntagged(Activity activity)
+        {
+            foreach (KeyValuePair<string, object?> tag in activity.EnumerateTagObjects())
+            {
+                return false;
+            }
+
+            return true;
         }
     }
 

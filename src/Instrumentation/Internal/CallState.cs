@@ -76,8 +76,14 @@ internal sealed class SipTransaction
 
     public Activity? Activity;
 
+    private KeptContext _context;
+
     /// <summary>The span's context, kept after the span ended: later messages of the transaction return it.</summary>
-    public ActivityContext Context;
+    public ActivityContext Context
+    {
+        get => _context.Value;
+        set => _context = new KeptContext(value);
+    }
 
     /// <summary>When the request was sent or received (span time base).</summary>
     public DateTimeOffset Start;
@@ -115,7 +121,7 @@ internal sealed class SipTransaction
         BranchIn = 0;
         BranchOut = 0;
         Activity = null;
-        Context = default;
+        _context = default;
         Start = default;
         TrackedAtTicks = 0;
         DeadlineTicks = 0;
@@ -128,6 +134,9 @@ internal sealed class SipTransaction
         RetransmissionCount = 0;
         Transport = null;
     }
+
+    /// <summary>Keeps the span's context compactly (see <see cref="KeptContext"/>).</summary>
+    public void CompactContext() => _context.Compact();
 
     public ulong BranchFor(SipDirection direction) => direction == SipDirection.In ? BranchIn : BranchOut;
 
@@ -205,8 +214,22 @@ internal sealed class CallState
     public SipTransaction? Invite;
     public SipTransaction? Bye;
 
+    private KeptContext _setupContext;
+
     /// <summary>The setup span's context: the parent of every teardown span of the call.</summary>
-    public ActivityContext SetupContext;
+    public ActivityContext SetupContext
+    {
+        get => _setupContext.Value;
+        set => _setupContext = new KeptContext(value);
+    }
+
+    /// <summary>Keeps the call's span contexts compactly once the call has ended (see <see cref="KeptContext"/>).</summary>
+    public void CompactContexts()
+    {
+        _setupContext.Compact();
+        Invite?.CompactContext();
+        Bye?.CompactContext();
+    }
 
     /// <summary>Forgets a call that failed so that a new INVITE with the same Call-ID (after a 401/407 challenge) starts afresh.</summary>
     public void Restart(long createdTicks)
@@ -219,7 +242,7 @@ internal sealed class CallState
         EarliestDeadlineTicks = long.MaxValue;
         Invite = null;
         Bye = null;
-        SetupContext = default;
+        _setupContext = default;
         _seenCount = 0;
         _seenNext = 0;
     }

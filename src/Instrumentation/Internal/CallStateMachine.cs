@@ -126,6 +126,8 @@ internal sealed class CallStateMachine
             return transaction.Context;
         }
 
+        // Read before the call can end: an ended call keeps its contexts compactly.
+        ActivityContext context = transaction.Context;
         if (transaction.Method == SipMethodKind.Invite)
         {
             FinishInvite(call, transaction, in message);
@@ -135,7 +137,7 @@ internal sealed class CallStateMachine
             FinishBye(call, transaction, in message);
         }
 
-        return transaction.Context;
+        return context;
     }
 
     /// <summary>Ends the call's pending transactions whose timer (B, C or F) has fired by <paramref name="now"/>.</summary>
@@ -460,6 +462,7 @@ internal sealed class CallStateMachine
     {
         call.Phase = CallPhase.Terminated;
         call.LingerUntilTicks = now + _timerBTicks;
+        call.CompactContexts();
         if (call.CountedActive)
         {
             call.CountedActive = false;
