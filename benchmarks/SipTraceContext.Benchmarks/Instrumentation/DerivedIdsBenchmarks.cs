@@ -46,6 +46,15 @@ public class DerivedIdsBenchmarks : IDisposable
         return SipMessageFacts.TryRead(in reader, out SipMessageFacts facts, out _) ? facts.CallId.Length : -1;
     }
 
+    /// <summary>The read and the Via branches alone: the walk only a kept setup span pays.</summary>
+    [Benchmark]
+    public int ViaBranchesOnly()
+    {
+        var reader = new SipMessageReader(_invite);
+        _ = SipMessageFacts.TryRead(in reader, out SipMessageFacts facts, out _);
+        return ViaBranches.Read(in reader).Count + facts.CallId.Length;
+    }
+
     /// <summary>What an unsampled call needs before the sampler runs: the trace id alone.</summary>
     [Benchmark]
     public ActivityTraceId TraceIdOnly()

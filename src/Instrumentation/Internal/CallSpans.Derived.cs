@@ -14,9 +14,7 @@ internal sealed partial class CallSpans
     {
         DerivedIds derived = _derivedIds!;
         ref readonly SipMessageFacts facts = ref message.Facts;
-        ViaBranches vias = ViaBranches.Read(in message.Reader);
         int skip = message.Direction == SipDirection.Out ? 1 : 0;
-        int received = vias.Count - skip;
         ActivityKind kind = KindFor(message.Direction);
         bool underHeader = parent != default && _derivation == SipIdDerivation.Derive;
         if (underHeader && !_chainUnderHeader)
@@ -29,6 +27,8 @@ internal sealed partial class CallSpans
         {
             // The header's trace; the parent is the previous hop's derived span (the header's writer
             // when we are the first hop after it). When that is not the header's span, link the header.
+            ViaBranches vias = ViaBranches.Read(in message.Reader);
+            int received = vias.Count - skip;
             if (received < 1 || !derived.TryHopSpanId(facts.CallId, vias[skip], out ActivitySpanId span))
             {
                 return SipTelemetry.Source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
@@ -60,7 +60,9 @@ internal sealed partial class CallSpans
             correlator = xcid;
         }
 
-        if (received < 0)
+        // A sent INVITE without any Via entry names no hop. The entries themselves are read only for a
+        // span that is kept: a dropped one derives no ids, and reading them walks every field.
+        if (skip == 1 && facts.TopVia.IsEmpty && ViaBranches.Read(in message.Reader).Count == 0)
         {
             return SipTelemetry.Source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
         }
@@ -97,6 +99,7 @@ internal sealed partial class CallSpans
             }
 
             ActivityTraceId traceId = scope.TraceId;
+            ViaBranches vias = ViaBranches.Read(in message.Reader);
             if (!derived.TrySpanIds(message.Direction, in vias, facts.CallId, out ActivitySpanId span, out ActivitySpanId derivedParent) || traceId == default)
             {
                 span = default;
