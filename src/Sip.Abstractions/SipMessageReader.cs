@@ -275,8 +275,28 @@ public readonly ref struct SipMessageReader
         if (_layout.HeadersComplete && first.Index != FirstFields.Absent && first.Index != FirstFields.NotIndexed
             && (_layout.FoldedMask & (1u << index)) == 0)
         {
-            // An unfolded line: the value runs from the colon to the line break, trimmed as CreateField trims it.
-            value = SipGrammar.TrimLinearWhitespace(_message[first.ValueStart.._layout.Offsets[index + 1]]);
+            // An unfolded line: the value runs from the colon to the line break, trimmed as CreateField
+            // trims it. The parser let no CR or LF into the line but its break (LF or CRLF), so only the
+            // break and SP / HTAB need trimming.
+            ReadOnlySpan<byte> message = _message;
+            int start = first.ValueStart;
+            int end = _layout.Offsets[index + 1] - 1;
+            if (end > start && message[end - 1] == SipGrammar.CR)
+            {
+                end--;
+            }
+
+            while (end > start && message[end - 1] is SipGrammar.SP or SipGrammar.HTAB)
+            {
+                end--;
+            }
+
+            while (start < end && message[start] is SipGrammar.SP or SipGrammar.HTAB)
+            {
+                start++;
+            }
+
+            value = message[start..end];
             return true;
         }
 
