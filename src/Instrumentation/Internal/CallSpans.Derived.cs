@@ -10,7 +10,7 @@ internal sealed partial class CallSpans
     /// context in its trace (Derive), else in the trace derived from the call's correlator. Falls back
     /// to random ids when the message gives nothing to derive from (no branch).
     /// </summary>
-    private Activity? StartDerived(string name, in RecordedMessage message, ActivityContext parent, ActivityContext header, ActivityLink[]? links)
+    private Activity? StartDerived(string name, in RecordedMessage message, ActivityContext parent, ActivityContext header, ActivityLink[]? links, ref SipSpanHeaders headers)
     {
         DerivedIds derived = _derivedIds!;
         ref readonly SipMessageFacts facts = ref message.Facts;
@@ -27,7 +27,8 @@ internal sealed partial class CallSpans
         {
             // The header's trace; the parent is the previous hop's derived span (the header's writer
             // when we are the first hop after it). When that is not the header's span, link the header.
-            ViaBranches vias = ViaBranches.Read(in message.Reader);
+            headers = ReadSpanHeaders(in message);
+            ViaBranches vias = headers.Vias;
             int received = vias.Count - skip;
             if (received < 1 || !derived.TryHopSpanId(facts.CallId, vias[skip], out ActivitySpanId span))
             {
@@ -62,7 +63,7 @@ internal sealed partial class CallSpans
 
         // A sent INVITE without any Via entry names no hop. The entries themselves are read only for a
         // span that is kept: a dropped one derives no ids, and reading them walks every field.
-        if (skip == 1 && facts.TopVia.IsEmpty && ViaBranches.Read(in message.Reader).Count == 0)
+        if (skip == 1 && facts.TopVia.IsEmpty && (headers = ReadSpanHeaders(in message)).Vias.Count == 0)
         {
             return SipTelemetry.Source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
         }
@@ -99,7 +100,12 @@ internal sealed partial class CallSpans
             }
 
             ActivityTraceId traceId = scope.TraceId;
-            ViaBranches vias = ViaBranches.Read(in message.Reader);
+            if (!headers.IsRead)
+            {
+                headers = ReadSpanHeaders(in message);
+            }
+
+            ViaBranches vias = headers.Vias;
             if (!derived.TrySpanIds(message.Direction, in vias, facts.CallId, out ActivitySpanId span, out ActivitySpanId derivedParent) || traceId == default)
             {
                 span = default;

@@ -93,13 +93,18 @@ internal sealed partial class CallSpans : IDisposable
         }
     }
 
+    /// <summary>The span headers of a setup span's INVITE (the User-Agent when <c>RecordUserAgent</c>).</summary>
+    private SipSpanHeaders ReadSpanHeaders(scoped in RecordedMessage message) =>
+        SipSpanHeaders.Read(in message.Reader, message.Facts.From, _recordUserAgent);
+
     /// <summary>
     /// Starts the setup span of an initial INVITE and, when it is recorded, writes its tags.
     /// <paramref name="context"/> is the span's context as started, before any enricher could drop it.
     /// </summary>
     public Activity? StartSetup(in RecordedMessage message, out ActivityContext context)
     {
-        Activity? activity = StartSpan(SipSpanNames.CallSetup, default, fromDialog: false, in message, out string? trustMode);
+        var headers = default(SipSpanHeaders);
+        Activity? activity = StartSpan(SipSpanNames.CallSetup, default, fromDialog: false, in message, ref headers, out string? trustMode);
         if (activity is null)
         {
             context = default;
@@ -110,7 +115,11 @@ internal sealed partial class CallSpans : IDisposable
         if (activity.IsAllDataRequested)
         {
             ref readonly SipMessageFacts facts = ref message.Facts;
-            SipSpanHeaders headers = SipSpanHeaders.Read(in message.Reader, facts.From, _recordUserAgent);
+            if (!headers.IsRead)
+            {
+                headers = ReadSpanHeaders(in message);
+            }
+
             var tags = new StartTags(activity);
             tags.Add(SipAttributes.CallId, CallIdText(message.Facts.CallId));
             tags.Add(SipAttributes.Method, SipAttributes.MethodValues.Invite);
@@ -141,15 +150,21 @@ internal sealed partial class CallSpans : IDisposable
     /// </summary>
     public Activity? StartTeardown(ActivityContext setup, bool knownDialog, in RecordedMessage message, out ActivityContext context)
     {
-        Activity? activity = StartSpan(SipSpanNames.CallTeardown, setup, knownDialog, in message, out string? trustMode);
+        var headers = default(SipSpanHeaders);
+        Activity? activity = StartSpan(SipSpanNames.CallTeardown, setup, knownDialog, in message, ref headers, out string? trustMode);
         if (activity is null)
         {
             context = default;
             return null;
         }
 
+        if (activity.IsAllDataRequested)
+        {
+            headers = SipSpanHeaders.Read(in message.Reader, message.Facts.From, userAgent: false);
+        }
+
         if (_derivedIds is not null && activity.IsAllDataRequested
-            && _derivedIds.TryTeardownSpanId(message.Direction, ViaBranches.Read(in message.Reader), message.Facts.CallId, out ActivitySpanId derived))
+            && _derivedIds.TryTeardownSpanId(message.Direction, headers.Vias, message.Facts.CallId, out ActivitySpanId derived))
         {
             // Derived like the setup span's, so that every collector that sees this BYE names the span alike.
             _ = ActivitySpanIds.TrySet(activity, derived);
@@ -158,7 +173,6 @@ internal sealed partial class CallSpans : IDisposable
         context = activity.Context;
         if (activity.IsAllDataRequested)
         {
-            SipSpanHeaders headers = SipSpanHeaders.Read(in message.Reader, message.Facts.From, userAgent: false);
             var tags = new StartTags(activity);
             tags.Add(SipAttributes.CallId, CallIdText(message.Facts.CallId));
             tags.Add(SipAttributes.Method, SipAttributes.MethodValues.Bye);
@@ -383,7 +397,8 @@ internal sealed partial class CallSpans : IDisposable
         activity.IsAllDataRequested = false;
     }
 
-    private Activity? StartSpan(string name, ActivityContext dialogParent, bool fromDialog, in RecordedMessage message, out string? trustMode)
+    // A setup span's derivation may read the span headers before the span is tagged: 'headers' keeps them.
+    private Activity? StartSpan(string name, ActivityContext dialogParent, bool fromDialog, in RecordedMessage message, ref SipSpanHeaders headers, out string? trustMode)
     {
         trustMode = null;
         if (!SipTelemetry.Source.HasListeners())
@@ -445,7 +460,7 @@ internal sealed partial class CallSpans : IDisposable
         }
 
         Activity? activity = _derivedIds is not null && !fromDialog && message.Facts.Method == SipMethodKind.Invite
-            ? StartDerived(name, in message, parent, header, links)
+            ? StartDerived(name, in message, parent, header, links, ref headers)
             : SipTelemetry.Source.StartActivity(name, KindFor(message.Direction), parent, tags: null, links, message.Timestamp);
 
         // StartActivity makes the new span current; the host's context must not change under it.

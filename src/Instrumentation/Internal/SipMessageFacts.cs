@@ -37,7 +37,7 @@ internal ref struct SipMessageFacts
     /// Reads the facts every message needs, or says why the message is unusable: not SIP, cut short
     /// before the end of its headers, or missing a header every request and response must carry
     /// (RFC 3261 §8.1.1). The correlators and the User-Agent, needed only for recorded spans, are
-    /// read by <see cref="SipSpanHeaders.Read"/>.
+    /// read by <see cref="SipSpanHeaders.Read"/> in one walk.
     /// </summary>
     /// <remarks>
     /// The reader recorded where the first field of each of the five headers is while it validated the
@@ -141,32 +141,4 @@ internal ref struct SipMessageFacts
 
     // A folded value still holds its line breaks; the rare folded header is unfolded into a copy
     // rather than making every lookup handle folds.
-}
-
-/// <summary>
-/// What only a recorded span needs from its message: the From tag, the cross-leg correlators and the
-/// User-Agent, taken from the same reader's lookups when a span is recorded.
-/// </summary>
-internal ref struct SipSpanHeaders
-{
-    public ReadOnlySpan<byte> FromTag;
-    public ReadOnlySpan<byte> SessionId;
-    public ReadOnlySpan<byte> XCid;
-    public ReadOnlySpan<byte> ChargingVector;
-    public ReadOnlySpan<byte> UserAgent;
-
-    public static SipSpanHeaders Read(in SipMessageReader reader, ReadOnlySpan<byte> from, bool userAgent)
-    {
-        var headers = default(SipSpanHeaders);
-        headers.FromTag = SipValueScanner.FindParameter(from, "tag"u8);
-        SipMessageFacts.TryGet(in reader, "Session-ID"u8, out headers.SessionId);
-        SipMessageFacts.TryGet(in reader, "X-CID"u8, out headers.XCid);
-        SipMessageFacts.TryGet(in reader, "P-Charging-Vector"u8, out headers.ChargingVector);
-        if (userAgent)
-        {
-            SipMessageFacts.TryGet(in reader, "User-Agent"u8, out headers.UserAgent);
-        }
-
-        return headers;
-    }
 }

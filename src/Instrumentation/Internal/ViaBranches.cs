@@ -43,16 +43,30 @@ internal ref struct ViaBranches
         var branches = default(ViaBranches);
         foreach (SipHeaderField field in reader.GetHeaders(KnownSipHeader.Via))
         {
-            foreach (ReadOnlySpan<byte> entry in new SipValueList(field.UnfoldedValue()))
+            if (!branches.TakeBranches(field.UnfoldedValue()))
             {
-                if (!branches.Add(SipValueScanner.FindParameter(entry, "branch"u8)))
-                {
-                    return branches;
-                }
+                break;
             }
         }
 
         return branches;
+    }
+
+    /// <summary>
+    /// Adds the branches of the entries of one Via field value, in order, until <see cref="Capacity"/> are
+    /// held. Returns <see langword="false"/> once full: the fields after it need not be read.
+    /// </summary>
+    public bool TakeBranches(ReadOnlySpan<byte> value)
+    {
+        foreach (ReadOnlySpan<byte> entry in new SipValueList(value))
+        {
+            if (!Add(SipValueScanner.FindParameter(entry, "branch"u8)))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Branches given directly, top first (tests, and a caller that already has them).</summary>
