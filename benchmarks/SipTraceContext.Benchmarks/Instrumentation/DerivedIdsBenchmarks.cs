@@ -46,13 +46,26 @@ public class DerivedIdsBenchmarks : IDisposable
         return SipMessageFacts.TryRead(in reader, out SipMessageFacts facts, out _) ? facts.CallId.Length : -1;
     }
 
-    /// <summary>The read and the Via branches alone: the walk only a kept setup span pays.</summary>
+    /// <summary>The read and the Via branches alone, as <see cref="ViaBranches.Read"/> walks the Via fields.</summary>
     [Benchmark]
     public int ViaBranchesOnly()
     {
         var reader = new SipMessageReader(_invite);
         _ = SipMessageFacts.TryRead(in reader, out SipMessageFacts facts, out _);
         return ViaBranches.Read(in reader).Count + facts.CallId.Length;
+    }
+
+    /// <summary>
+    /// The read and the one walk a kept setup span pays: the Via branches, the From tag, the correlators
+    /// and the User-Agent (<see cref="SipSpanHeaders.Read"/>).
+    /// </summary>
+    [Benchmark]
+    public int SpanHeaders()
+    {
+        var reader = new SipMessageReader(_invite);
+        _ = SipMessageFacts.TryRead(in reader, out SipMessageFacts facts, out _);
+        SipSpanHeaders headers = SipSpanHeaders.Read(in reader, facts.From, userAgent: true);
+        return headers.Vias.Count + headers.FromTag.Length + facts.CallId.Length;
     }
 
     /// <summary>What an unsampled call needs before the sampler runs: the trace id alone.</summary>
@@ -65,14 +78,14 @@ public class DerivedIdsBenchmarks : IDisposable
         return traceId;
     }
 
-    /// <summary>Read, Via branches, trace id, span id and parent: what a sampled call's setup span needs.</summary>
+    /// <summary>Read, span headers, trace id, span id and parent: what a sampled call's setup span needs for its ids.</summary>
     [Benchmark]
     public ActivitySpanId AllIds()
     {
         var reader = new SipMessageReader(_invite);
         _ = SipMessageFacts.TryRead(in reader, out SipMessageFacts facts, out _);
-        ViaBranches branches = ViaBranches.Read(in reader);
-        _ = _derived.TryDerive(SipDirection.In, in branches, facts.CallId, CorrelatorKind.CallId, facts.CallId, out DerivedCallIds ids);
+        SipSpanHeaders headers = SipSpanHeaders.Read(in reader, facts.From, userAgent: true);
+        _ = _derived.TryDerive(SipDirection.In, in headers.Vias, facts.CallId, CorrelatorKind.CallId, facts.CallId, out DerivedCallIds ids);
         return ids.ParentSpanId;
     }
 }
