@@ -3,9 +3,8 @@ using System.Runtime.InteropServices;
 namespace SipTraceContext.Instrumentation.Internal;
 
 /// <summary>
-/// A Call-ID as a dictionary key: the first <see cref="Length"/> bytes of a buffer (a tracked call's own,
-/// or a shard's lookup probe) and their hash. Call-IDs are case-sensitive byte strings (RFC 3261 §20.8),
-/// so keys compare byte for byte.
+/// A tracked call's Call-ID: the first <see cref="Length"/> bytes of the call's own reusable buffer, and
+/// their hash. Call-IDs are case-sensitive byte strings (RFC 3261 §20.8), so they compare byte for byte.
 /// </summary>
 internal readonly struct CallIdKey
 {
@@ -19,9 +18,6 @@ internal readonly struct CallIdKey
     }
 
     public int Length { get; }
-
-    /// <summary>Whether both keys are views of the same buffer (a call's key compared with itself on removal).</summary>
-    public bool SameBuffer(CallIdKey other) => ReferenceEquals(_bytes, other._bytes) && Length == other.Length;
 
     public int HashCode { get; }
 
@@ -37,15 +33,4 @@ internal readonly struct CallIdKey
         int hash = string.GetHashCode(MemoryMarshal.Cast<byte, char>(callId));
         return (callId.Length & 1) == 0 ? hash : System.HashCode.Combine(hash, callId[^1]);
     }
-}
-
-/// <summary>Compares <see cref="CallIdKey"/>s byte for byte.</summary>
-internal sealed class CallIdKeyComparer : IEqualityComparer<CallIdKey>
-{
-    public static readonly CallIdKeyComparer Instance = new();
-
-    // Same buffer first: removing an evicted call then never reads its (long cold) bytes.
-    public bool Equals(CallIdKey x, CallIdKey y) => x.HashCode == y.HashCode && (x.SameBuffer(y) || x.Bytes.SequenceEqual(y.Bytes));
-
-    public int GetHashCode(CallIdKey obj) => obj.HashCode;
 }

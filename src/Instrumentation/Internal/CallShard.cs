@@ -1,13 +1,13 @@
 namespace SipTraceContext.Instrumentation.Internal;
 
 /// <summary>
-/// One shard of the call table: a lock, a dictionary by Call-ID, and a list of the shard's calls in
+/// One shard of the call table: a lock, an index by Call-ID (<see cref="CallIndex"/>), and a list of the shard's calls in
 /// the order they were first seen (oldest first). Every member is used under <see cref="Lock"/>.
 /// Sharding keeps threads that work on different calls from contending on one lock.
 /// </summary>
 internal sealed class CallShard
 {
-    // Below this capacity a shard is not worth trimming: its arrays are a few kilobytes.
+    // Below this room a shard is not worth trimming: its slots take a few kilobytes.
     private const int MinTrimmedCapacity = 256;
 
     // Dropped calls kept for reuse. A full table drops one call per new one, so a few suffice; the
@@ -18,14 +18,7 @@ internal sealed class CallShard
 
     // Keyed by the Call-ID's bytes, held in each call's own reusable buffer: no string per call for a
     // full table to keep alive and every garbage collection to promote.
-    private Dictionary<CallIdKey, CallState> _calls = new(CallIdKeyComparer.Instance);
-
-    // Lookups copy the Call-ID here (under the lock) to make a key without allocating.
-    private byte[] _probe = new byte[64];
-
-    // Dictionary tells its capacity only on newer .NET, and netstandard2.0's cannot trim to one: the shard
-    // keeps the most it has held since the dictionary was made and trims by copying into a smaller one.
-    private int _capacity;
+    private readonly CallIndex _calls = new();
 
 #if NET9_0_OR_GREATER
     public Lock Lock { get; } = new();
@@ -40,16 +33,7 @@ internal sealed class CallShard
     public int Count => _calls.Count;
 
     /// <summary>The call with this Call-ID; <paramref name="hash"/> is <see cref="CallIdKey.Hash(ReadOnlySpan{byte})"/> of it.</summary>
-    public CallState? Find(ReadOnlySpan<byte> callId, int hash)
-    {
-        if (callId.Length > _probe.Length)
-        {
-            _probe = new byte[Math.Max(callId.Length, _probe.Length * 2)];
-        }
-
-        callId.CopyTo(_probe);
-        return _calls.TryGetValue(new CallIdKey(_probe, callId.Length, hash), out CallState? call) ? call : null;
-    }
+    public CallState? Find(ReadOnlySpan<byte> callId, int hash) => _calls.Find(callId, hash);
 
     /// <summary>Adds a new call, reusing the state of a dropped one when there is one.</summary>
     public CallState Add(ReadOnlySpan<byte> callId, int hash, long createdTicks)
@@ -71,14 +55,13 @@ internal sealed class CallShard
 
     private void Add(CallState call)
     {
-        _calls.Add(call.Key, call);
-        _capacity = Math.Max(_capacity, _calls.Count);
+        _calls.Add(call);
         Append(call);
     }
 
     public void Remove(CallState call)
     {
-        _calls.Remove(call.Key);
+        _calls.Remove(call);
         Unlink(call);
         call.Release();
         if (_spare.Count < MaxSpareCalls)
@@ -95,39 +78,31 @@ internal sealed class CallShard
     }
 
     /// <summary>
-    /// Gives back the dictionary's arrays when the shard holds less than a quarter of what they have room
+    /// Gives back the index's slots when the shard holds less than a quarter of what they have room
     /// for, keeping room for twice what it holds.
     /// </summary>
     /// <remarks>
-    /// A dictionary keeps the capacity of its busiest moment: after a flood, arrays for the shard's share of
+    /// The index grows and never shrinks by itself: after a flood it keeps slots for the shard's share of
     /// <c>MaxTrackedCalls</c> whatever it holds now. Called by the sweep, not per message; the quarter and
     /// the doubling keep a steady load from growing and trimming the same shard in turns.
     /// </remarks>
-    /// <returns>Whether the dictionary was trimmed.</returns>
+    /// <returns>Whether the index was trimmed.</returns>
     public bool TrimIfMostlyEmpty()
     {
-        int capacity = _capacity;
+        int room = _calls.Room;
         int count = _calls.Count;
-        if (capacity <= MinTrimmedCapacity || count >= capacity / 4)
+        if (room <= MinTrimmedCapacity || count >= room / 4)
         {
             return false;
         }
 
-        _capacity = Math.Max(count * 2, MinTrimmedCapacity);
-        var trimmed = new Dictionary<CallIdKey, CallState>(_capacity, CallIdKeyComparer.Instance);
-        foreach (KeyValuePair<CallIdKey, CallState> entry in _calls)
-        {
-            trimmed.Add(entry.Key, entry.Value);
-        }
-
-        _calls = trimmed;
+        _calls.Resize(Math.Max(count * 2, MinTrimmedCapacity));
         return true;
     }
 
     public List<CallState> DrainAll()
     {
-        var all = new List<CallState>(_calls.Values);
-        _calls.Clear();
+        List<CallState> all = _calls.Drain();
         Head = null;
         Tail = null;
         return all;

@@ -44,7 +44,7 @@ internal sealed class CallTable
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>The index of the shard that holds the call whose Call-ID has this <see cref="CallIdKey.Hash(ReadOnlySpan{byte})"/>.</summary>
-    // The high bits: the shard's dictionary spreads its keys by the low ones.
+    // The high bits: the shard's index places its calls by the low ones.
     public int ShardIndex(int callIdHash) => (int)((uint)callIdHash >> 16) & _shardMask;
 
     /// <summary>The shard at an index from <see cref="ShardIndex"/>; use it under its lock.</summary>
