@@ -150,11 +150,7 @@ public class SipCallTracerBenchmarks
             setup.AddTag("sip.to", Encoding.UTF8.GetString(values.To));
             setup.AddTag("sip.via", Encoding.UTF8.GetString(values.Via));
             setup.AddTag("sip.from_tag", Encoding.UTF8.GetString(values.FromTag));
-            setup.AddTag("sip.cseq", 1L);
-            setup.AddTag("sip.branch", Encoding.UTF8.GetString(values.InviteBranch));
-            setup.AddTag("sip.direction", "in");
-            setup.AddTag("network.transport", "udp");
-            setup.AddTag("server.address", Encoding.UTF8.GetString(values.Host));
+            AddRequestTags(setup, cseq: 1, values.InviteBranch, values.Host);
         }
 
         _floorMetrics.ActiveChanged(1);
@@ -195,11 +191,7 @@ public class SipCallTracerBenchmarks
             teardown.AddTag("sip.call_id", Encoding.Latin1.GetString(values.CallId(messages[5])));
             teardown.AddTag("sip.method", "BYE");
             teardown.AddTag("sip.initiated_by", Encoding.UTF8.GetString(values.From));
-            teardown.AddTag("sip.cseq", 2L);
-            teardown.AddTag("sip.branch", Encoding.UTF8.GetString(values.ByeBranch));
-            teardown.AddTag("sip.direction", "in");
-            teardown.AddTag("network.transport", "udp");
-            teardown.AddTag("server.address", Encoding.UTF8.GetString(values.Host));
+            AddRequestTags(teardown, cseq: 2, values.ByeBranch, values.Host);
         }
 
         _floorMetrics.Response(200, "BYE");
@@ -214,6 +206,16 @@ public class SipCallTracerBenchmarks
         setup?.Stop();
         Activity.Current = host;
         return setup is null;
+    }
+
+    // The tags every request span carries, as the tracer's SetCommonRequestTags writes them.
+    private static void AddRequestTags(Activity span, long cseq, byte[] branch, byte[] host)
+    {
+        span.AddTag("sip.cseq", cseq);
+        span.AddTag("sip.branch", Encoding.UTF8.GetString(branch));
+        span.AddTag("sip.direction", "in");
+        span.AddTag("network.transport", "udp");
+        span.AddTag("server.address", Encoding.UTF8.GetString(host));
     }
 }
 

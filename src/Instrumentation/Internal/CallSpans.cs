@@ -148,20 +148,23 @@ internal sealed partial class CallSpans : IDisposable
     /// </summary>
     public Activity? StartTeardown(ActivityContext setup, bool knownDialog, in RecordedMessage message, out ActivityContext context)
     {
-        var headers = default(SipSpanHeaders);
-        Activity? activity = StartSpan(SipSpanNames.CallTeardown, setup, knownDialog, in message, ref headers, out string? trustMode);
+        // Only an INVITE's span derives ids while it starts; a kept BYE span reads its headers below.
+        var notRead = default(SipSpanHeaders);
+        Activity? activity = StartSpan(SipSpanNames.CallTeardown, setup, knownDialog, in message, ref notRead, out string? trustMode);
         if (activity is null)
         {
             context = default;
             return null;
         }
 
-        if (activity.IsAllDataRequested)
+        if (!activity.IsAllDataRequested)
         {
-            headers = SipSpanHeaders.Read(in message.Reader, message.Facts.From, userAgent: false);
+            context = activity.Context;
+            return activity;
         }
 
-        if (_derivedIds is not null && activity.IsAllDataRequested
+        SipSpanHeaders headers = SipSpanHeaders.Read(in message.Reader, message.Facts.From, userAgent: false);
+        if (_derivedIds is not null
             && _derivedIds.TryTeardownSpanId(message.Direction, headers.Vias, message.Facts.CallId, out ActivitySpanId derived))
         {
             // Derived like the setup span's, so that every collector that sees this BYE names the span alike.
@@ -169,17 +172,13 @@ internal sealed partial class CallSpans : IDisposable
         }
 
         context = activity.Context;
-        if (activity.IsAllDataRequested)
-        {
-            var tags = new StartTags(activity);
-            tags.Add(SipAttributes.CallId, CallIdText(message.Facts.CallId));
-            tags.Add(SipAttributes.Method, SipAttributes.MethodValues.Bye);
-            tags.Add(SipAttributes.InitiatedBy, _addresses.Format(message.Facts.From));
-            SetCommonRequestTags(tags, in message, in headers, trustMode);
-            SetSpanTags(activity, message.SpanTags);
-            Enrich(_enrichWithRequest, nameof(SipCallTracerOptions.EnrichWithRequest), activity, in message.Reader);
-        }
-
+        var tags = new StartTags(activity);
+        tags.Add(SipAttributes.CallId, CallIdText(message.Facts.CallId));
+        tags.Add(SipAttributes.Method, SipAttributes.MethodValues.Bye);
+        tags.Add(SipAttributes.InitiatedBy, _addresses.Format(message.Facts.From));
+        SetCommonRequestTags(tags, in message, in headers, trustMode);
+        SetSpanTags(activity, message.SpanTags);
+        Enrich(_enrichWithRequest, nameof(SipCallTracerOptions.EnrichWithRequest), activity, in message.Reader);
         return activity;
     }
 
