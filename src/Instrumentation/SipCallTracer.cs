@@ -72,8 +72,8 @@ public sealed class SipCallTracer : IDisposable
     public ActivityContext Record(ReadOnlySpan<byte> message, SipDirection direction)
     {
         DateTimeOffset now = _timeProvider.GetUtcNow();
-        var reader = new SipMessageReader(message);
-        return RecordCore(in reader, direction, now, now.UtcTicks, spanTags: default);
+        var recorded = new RecordedMessage(message, direction, now, now.UtcTicks, spanTags: default);
+        return RecordCore(in recorded);
     }
 
     /// <summary>Records a raw SIP message (UTF-8 bytes) with the time it was received or sent (capture pipelines).</summary>
@@ -83,8 +83,8 @@ public sealed class SipCallTracer : IDisposable
     /// <returns>The context of the span the message belongs to, or <c>default</c>.</returns>
     public ActivityContext Record(ReadOnlySpan<byte> message, SipDirection direction, DateTimeOffset timestamp)
     {
-        var reader = new SipMessageReader(message);
-        return RecordCore(in reader, direction, timestamp, _timeProvider.GetUtcNow().UtcTicks, spanTags: default);
+        var recorded = new RecordedMessage(message, direction, timestamp, _timeProvider.GetUtcNow().UtcTicks, spanTags: default);
+        return RecordCore(in recorded);
     }
 
     /// <summary>
@@ -104,13 +104,16 @@ public sealed class SipCallTracer : IDisposable
     /// <returns>The context of the span the message belongs to, or <c>default</c>.</returns>
     public ActivityContext Record(ReadOnlySpan<byte> message, SipDirection direction, DateTimeOffset timestamp, ReadOnlySpan<KeyValuePair<string, object?>> spanTags)
     {
-        var reader = new SipMessageReader(message);
-        return Record(in reader, direction, timestamp, spanTags);
+        var recorded = new RecordedMessage(message, direction, timestamp, _timeProvider.GetUtcNow().UtcTicks, spanTags);
+        return RecordCore(in recorded);
     }
 
     /// <summary>Records a message its caller has read already (the HEP listener reads each packet once).</summary>
-    internal ActivityContext Record(in SipMessageReader reader, SipDirection direction, DateTimeOffset timestamp, ReadOnlySpan<KeyValuePair<string, object?>> spanTags) =>
-        RecordCore(in reader, direction, timestamp, _timeProvider.GetUtcNow().UtcTicks, spanTags);
+    internal ActivityContext Record(in SipMessageReader reader, SipDirection direction, DateTimeOffset timestamp, ReadOnlySpan<KeyValuePair<string, object?>> spanTags)
+    {
+        var recorded = new RecordedMessage(in reader, direction, timestamp, _timeProvider.GetUtcNow().UtcTicks, spanTags);
+        return RecordCore(in recorded);
+    }
 
     /// <summary>Records a SIP message given through a carrier adapter, received or sent now.</summary>
     /// <param name="message">The message.</param>
@@ -153,8 +156,8 @@ public sealed class SipCallTracer : IDisposable
 
         try
         {
-            var reader = new SipMessageReader(buffer.AsSpan(0, length));
-            return RecordCore(in reader, direction, timestamp, _timeProvider.GetUtcNow().UtcTicks, spanTags: default);
+            var recorded = new RecordedMessage(buffer.AsSpan(0, length), direction, timestamp, _timeProvider.GetUtcNow().UtcTicks, spanTags: default);
+            return RecordCore(in recorded);
         }
         finally
         {
@@ -216,23 +219,24 @@ public sealed class SipCallTracer : IDisposable
         }
     }
 
-    // 'now' is the tracer's clock (timers, age); 'timestamp' is when the message was sent or received
-    // (span times). They are the same reading unless the caller passed a timestamp.
-    private ActivityContext RecordCore(in SipMessageReader reader, SipDirection direction, DateTimeOffset timestamp, long now, ReadOnlySpan<KeyValuePair<string, object?>> spanTags)
+    // The message's 'Now' is the tracer's clock (timers, age); its 'Timestamp' is when it was sent or
+    // received (span times). They are the same reading unless the caller passed a timestamp.
+    private ActivityContext RecordCore(in RecordedMessage message)
     {
         if (_disposed)
         {
             return default;
         }
 
-        if (!SipMessageFacts.TryRead(in reader, out SipMessageFacts facts, out string? problem))
+        if (!message.IsUsable)
         {
-            SipInstrumentationEventSource.Log.MalformedMessage(problem ?? "unreadable");
+            SipInstrumentationEventSource.Log.MalformedMessage(message.Problem ?? "unreadable");
             _metrics.Malformed();
             return default;
         }
 
-        var message = new RecordedMessage(in reader, in facts, direction, timestamp, now, spanTags);
+        ref readonly SipMessageFacts facts = ref message.Facts;
+        long now = message.Now;
         int callIdHash = CallIdKey.Hash(facts.CallId);
         int shardIndex = _table.ShardIndex(callIdHash);
         CallShard shard = _table.Shard(shardIndex);

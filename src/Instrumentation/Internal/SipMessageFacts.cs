@@ -43,7 +43,7 @@ internal ref struct SipMessageFacts
     /// The reader recorded where the first field of each of the five headers is while it validated the
     /// message, so each is found without walking the fields. The first field of a header is the one used.
     /// </remarks>
-    public static bool TryRead(in SipMessageReader reader, out SipMessageFacts facts, out string? problem)
+    public static bool TryRead(scoped in SipMessageReader reader, out SipMessageFacts facts, out string? problem)
     {
         facts = default;
         if (!reader.HeadersComplete)
