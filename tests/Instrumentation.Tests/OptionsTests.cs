@@ -240,6 +240,69 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public void A_dropped_call_propagates_its_context_without_starting_spans()
+    {
+        // The SDK creates a span its sampler drops only so that its context can propagate: the tracer
+        // hands that context back without starting the span, so no listener sees it start or stop.
+        ActivityTraceId remoteTrace = ActivityTraceId.CreateRandom();
+        var started = new System.Collections.Concurrent.ConcurrentBag<ActivityTraceId>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => ReferenceEquals(source, Internal.SipTelemetry.Source),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.None,
+            ActivityStarted = activity => started.Add(activity.TraceId),
+        };
+        ActivitySource.AddActivityListener(listener);
+        using var h = new TracerHarness(sampler: new AlwaysOffSampler());
+        Activity? ambient = Activity.Current;
+
+        string header = $"X-OTel-traceparent: 00-{remoteTrace.ToHexString()}-{RemoteSpan.ToHexString()}-01";
+        ActivityContext setup = h.In(Sip.Invite("dropped-remote@x", extra: header));
+        h.Out(Sip.Response(200, "OK", "dropped-remote@x"));
+        h.In(Sip.Bye("dropped-remote@x"));
+        h.Out(Sip.Response(200, "OK", "dropped-remote@x", cseq: 2, method: "BYE", branch: "z9hG4bKbye1"));
+        ActivityContext root = h.In(Sip.Invite("dropped-root@x"));
+        h.Out(Sip.Response(486, "Busy Here", "dropped-root@x"));
+
+        // Under a header: its trace, a span of our own, the sampler's flags.
+        Assert.Equal(remoteTrace, setup.TraceId);
+        Assert.NotEqual(default, setup.SpanId);
+        Assert.NotEqual(RemoteSpan, setup.SpanId);
+        Assert.Equal(ActivityTraceFlags.None, setup.TraceFlags);
+
+        // Without one: a random trace, flagged random.
+        Assert.NotEqual(default, root.TraceId);
+        Assert.NotEqual(default, root.SpanId);
+        Assert.Equal((ActivityTraceFlags)2, root.TraceFlags);
+
+        Assert.DoesNotContain(remoteTrace, started);
+        Assert.DoesNotContain(root.TraceId, started);
+        Assert.Empty(h.Spans);
+        Assert.Same(ambient, Activity.Current);
+    }
+
+    [Fact]
+    public void A_dropped_call_keeps_the_derived_trace_id_its_sampler_decided_on()
+    {
+        // A ratio sampler reads the derived trace id to decide; a call it drops still propagates that id,
+        // so every hop of the call agrees on the trace whether or not it records its span.
+        byte[] key = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
+        using var derived = new Internal.DerivedIds(key);
+        using var h = new TracerHarness(new SipCallTracerOptions { DerivationKey = key }, new TraceIdRatioBasedSampler(0.5));
+        int dropped = 0;
+        for (int call = 0; call < 40; call++)
+        {
+            string callId = $"ratio-{call.ToString(System.Globalization.CultureInfo.InvariantCulture)}@x";
+            ActivityContext context = h.In(Sip.Invite(callId));
+            Assert.True(derived.TryTraceId(Internal.CorrelatorKind.CallId, System.Text.Encoding.ASCII.GetBytes(callId), out ActivityTraceId expected));
+            Assert.Equal(expected, context.TraceId);
+            dropped += context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? 0 : 1;
+        }
+
+        Assert.InRange(dropped, 5, 35);
+    }
+
+    [Fact]
     public void Carrier_messages_produce_the_same_spans_as_raw_bytes()
     {
         using var h = new TracerHarness();

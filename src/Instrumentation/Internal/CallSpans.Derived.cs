@@ -10,7 +10,7 @@ internal sealed partial class CallSpans
     /// context in its trace (Derive), else in the trace derived from the call's correlator. Falls back
     /// to random ids when the message gives nothing to derive from (no branch).
     /// </summary>
-    private Activity? StartDerived(string name, in RecordedMessage message, ActivityContext parent, ActivityContext header, ActivityLink[]? links, ref SipSpanHeaders headers)
+    private Activity? StartDerived(string name, in RecordedMessage message, ActivityContext parent, ActivityContext header, ActivityLink[]? links, ref SipSpanHeaders headers, out ActivityContext context)
     {
         DerivedIds derived = _derivedIds!;
         ref readonly SipMessageFacts facts = ref message.Facts;
@@ -20,7 +20,7 @@ internal sealed partial class CallSpans
         if (underHeader && !_chainUnderHeader)
         {
             // Without a shared key the header's span is the parent as it is.
-            return SipTelemetry.Source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
+            return StartIfRecorded(SipTelemetry.Source.CreateActivity(name, kind, parent, tags: null, links), message.Timestamp, out context);
         }
 
         if (underHeader)
@@ -32,7 +32,7 @@ internal sealed partial class CallSpans
             int received = vias.Count - skip;
             if (received < 1 || !derived.TryHopSpanId(facts.CallId, vias[skip], out ActivitySpanId span))
             {
-                return SipTelemetry.Source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
+                return StartIfRecorded(SipTelemetry.Source.CreateActivity(name, kind, parent, tags: null, links), message.Timestamp, out context);
             }
 
             ActivitySpanId previous = parent.SpanId;
@@ -43,10 +43,11 @@ internal sealed partial class CallSpans
 
             var chained = new ActivityContext(parent.TraceId, previous, parent.TraceFlags, parent.TraceState, isRemote: true);
             ActivityLink[]? withHeader = previous == parent.SpanId ? links : Append(links, header);
-            Activity? activity = SipTelemetry.Source.StartActivity(name, kind, chained, tags: null, withHeader, message.Timestamp);
+            Activity? activity = StartIfRecorded(SipTelemetry.Source.CreateActivity(name, kind, chained, tags: null, withHeader), message.Timestamp, out context);
             if (activity is not null)
             {
                 _ = ActivitySpanIds.TrySet(activity, span);
+                context = activity.Context;
             }
 
             return activity;
@@ -65,7 +66,7 @@ internal sealed partial class CallSpans
         // span that is kept: a dropped one derives no ids, and reading them walks every field.
         if (skip == 1 && facts.TopVia.IsEmpty && (headers = ReadSpanHeaders(in message)).Vias.Count == 0)
         {
-            return SipTelemetry.Source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
+            return StartIfRecorded(SipTelemetry.Source.CreateActivity(name, kind, parent, tags: null, links), message.Timestamp, out context);
         }
 
         if (parent != default)
@@ -79,7 +80,7 @@ internal sealed partial class CallSpans
         Activity? created;
         if (!DerivedSpans.TryBeginLazyTraceId(derived, correlatorKind, correlator, out DerivedSpans.LazyTraceIdScope scope))
         {
-            return SipTelemetry.Source.StartActivity(name, kind, parent, tags: null, links, message.Timestamp);
+            return StartIfRecorded(SipTelemetry.Source.CreateActivity(name, kind, parent, tags: null, links), message.Timestamp, out context);
         }
 
         using (scope)
@@ -87,6 +88,7 @@ internal sealed partial class CallSpans
             created = SipTelemetry.Source.CreateActivity(name, kind, default(ActivityContext), tags: null, links);
             if (created is null)
             {
+                context = default;
                 return null;
             }
 
@@ -95,7 +97,13 @@ internal sealed partial class CallSpans
                 // Created only to propagate (the SDK does so for a root its sampler drops): nobody
                 // exports its ids, so none is derived that the sampler did not ask for.
                 scope.Dispose();
+                if (TryPropagateOnly(created, out context))
+                {
+                    return null;
+                }
+
                 DerivedSpans.StartCreated(created, default, default, message.Timestamp);
+                context = created.Context;
                 return created;
             }
 
@@ -121,6 +129,7 @@ internal sealed partial class CallSpans
 
         // Derived trace ids are MAC output: uniformly random, as W3C's random flag says.
         created.ActivityTraceFlags |= DerivedIds.RandomTraceFlag;
+        context = created.Context;
         return created;
     }
 

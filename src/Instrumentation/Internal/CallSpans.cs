@@ -102,14 +102,12 @@ internal sealed partial class CallSpans : IDisposable
     public Activity? StartSetup(in RecordedMessage message, out ActivityContext context)
     {
         var headers = default(SipSpanHeaders);
-        Activity? activity = StartSpan(SipSpanNames.CallSetup, default, fromDialog: false, in message, ref headers, out string? trustMode);
+        Activity? activity = StartSpan(SipSpanNames.CallSetup, default, fromDialog: false, in message, ref headers, out context, out string? trustMode);
         if (activity is null)
         {
-            context = default;
             return null;
         }
 
-        context = activity.Context;
         if (activity.IsAllDataRequested)
         {
             ref readonly SipMessageFacts facts = ref message.Facts;
@@ -150,16 +148,9 @@ internal sealed partial class CallSpans : IDisposable
     {
         // Only an INVITE's span derives ids while it starts; a kept BYE span reads its headers below.
         var notRead = default(SipSpanHeaders);
-        Activity? activity = StartSpan(SipSpanNames.CallTeardown, setup, knownDialog, in message, ref notRead, out string? trustMode);
-        if (activity is null)
+        Activity? activity = StartSpan(SipSpanNames.CallTeardown, setup, knownDialog, in message, ref notRead, out context, out string? trustMode);
+        if (activity is not { IsAllDataRequested: true })
         {
-            context = default;
-            return null;
-        }
-
-        if (!activity.IsAllDataRequested)
-        {
-            context = activity.Context;
             return activity;
         }
 
@@ -379,6 +370,69 @@ internal sealed partial class CallSpans : IDisposable
         }
     }
 
+    /// <summary>
+    /// Starts <paramref name="created"/> at <paramref name="startTime"/> when its sampler records it;
+    /// <paramref name="context"/> is the span's context either way (default when nothing was created).
+    /// </summary>
+    private static Activity? StartIfRecorded(Activity? created, DateTimeOffset startTime, out ActivityContext context)
+    {
+        if (created is null)
+        {
+            context = default;
+            return null;
+        }
+
+        if (TryPropagateOnly(created, out context))
+        {
+            return null;
+        }
+
+        if (startTime != default)
+        {
+            created.SetStartTime(startTime.UtcDateTime);
+        }
+
+        created.Start();
+        context = created.Context;
+        return created;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="created"/> is a span its sampler dropped and that exists only to propagate
+    /// (the OpenTelemetry SDK creates one for every root or remote-parented span it drops). Such a span is
+    /// never started: nothing exports it, so starting it would only take the ambient slot, notify
+    /// listeners and leave a span to end. <paramref name="context"/> is the context it stands for: its
+    /// parent's trace (or the trace id its sampler drew), a new span id, the sampler's flags and trace state.
+    /// </summary>
+    private static bool TryPropagateOnly(Activity created, out ActivityContext context)
+    {
+        ActivityTraceId traceId;
+        ActivityTraceFlags flags = created.ActivityTraceFlags;
+        if (created.IsAllDataRequested)
+        {
+            context = default;
+            return false;
+        }
+
+        traceId = created.TraceId;
+        if (traceId == default)
+        {
+            if (Activity.Current is not null)
+            {
+                // A listener let an ambient child through: only Start knows its parent.
+                context = default;
+                return false;
+            }
+
+            // A root whose sampler did not ask for a trace id: a random one, flagged as random (W3C Trace Context level 2).
+            traceId = ActivityTraceId.CreateRandom();
+            flags |= DerivedIds.RandomTraceFlag;
+        }
+
+        context = new ActivityContext(traceId, ActivitySpanId.CreateRandom(), flags, created.TraceStateString);
+        return true;
+    }
+
     private static void Drop(Activity activity)
     {
         // Not recorded means not exported: the SDK skips spans without the Recorded flag.
@@ -387,11 +441,12 @@ internal sealed partial class CallSpans : IDisposable
     }
 
     // A setup span's derivation may read the span headers before the span is tagged: 'headers' keeps them.
-    private Activity? StartSpan(string name, ActivityContext dialogParent, bool fromDialog, in RecordedMessage message, ref SipSpanHeaders headers, out string? trustMode)
+    private Activity? StartSpan(string name, ActivityContext dialogParent, bool fromDialog, in RecordedMessage message, ref SipSpanHeaders headers, out ActivityContext context, out string? trustMode)
     {
         trustMode = null;
         if (!SipTelemetry.Source.HasListeners())
         {
+            context = default;
             return null;
         }
 
@@ -449,10 +504,10 @@ internal sealed partial class CallSpans : IDisposable
         }
 
         Activity? activity = _derivedIds is not null && !fromDialog && message.Facts.Method == SipMethodKind.Invite
-            ? StartDerived(name, in message, parent, header, links, ref headers)
-            : SipTelemetry.Source.StartActivity(name, KindFor(message.Direction), parent, tags: null, links, message.Timestamp);
+            ? StartDerived(name, in message, parent, header, links, ref headers, out context)
+            : StartIfRecorded(SipTelemetry.Source.CreateActivity(name, KindFor(message.Direction), parent, tags: null, links), message.Timestamp, out context);
 
-        // StartActivity makes the new span current; the host's context must not change under it.
+        // Start makes the new span current; the host's context must not change under it.
         if (!ReferenceEquals(Activity.Current, ambient))
         {
             Activity.Current = ambient;

@@ -228,10 +228,10 @@ internal sealed class CallStateMachine
         call.Traced = _spans.RunFilter(in message);
         if (call.Traced)
         {
-            Activity? activity = _spans.StartSetup(in message, out ActivityContext context);
-            if (activity is not null)
+            // A span the sampler dropped has a context to propagate but no Activity.
+            transaction.Activity = _spans.StartSetup(in message, out ActivityContext context);
+            if (context != default)
             {
-                transaction.Activity = activity;
                 transaction.Context = context;
                 call.SetupContext = context;
             }
@@ -272,10 +272,9 @@ internal sealed class CallStateMachine
         SipTransaction transaction = BeginTransaction(call, in message);
         if (call.Traced)
         {
-            Activity? activity = _spans.StartTeardown(call.SetupContext, knownDialog, in message, out ActivityContext context);
-            if (activity is not null)
+            transaction.Activity = _spans.StartTeardown(call.SetupContext, knownDialog, in message, out ActivityContext context);
+            if (context != default)
             {
-                transaction.Activity = activity;
                 transaction.Context = context;
             }
         }
