@@ -282,6 +282,40 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public void A_dropped_child_of_the_host_span_stays_in_the_host_trace()
+    {
+        // A listener other than OpenTelemetry's may let a dropped span through under the host's ambient
+        // span. Before Start such a span knows no trace: the tracer starts it, and it joins the host's trace.
+        using var hostSource = new ActivitySource("SipTraceContext.Tests.DroppedChild");
+        using var hostListener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == hostSource.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(hostListener);
+        using var h = new TracerHarness(sampler: new AlwaysOffSampler());
+        using Activity ambient = hostSource.StartActivity("host-work")!;
+        ActivityTraceId hostTrace = ambient.TraceId;
+        using var propagating = new ActivityListener
+        {
+            ShouldListenTo = source => ReferenceEquals(source, Internal.SipTelemetry.Source),
+            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
+                options.Parent.TraceId == hostTrace ? ActivitySamplingResult.PropagationData : ActivitySamplingResult.None,
+        };
+        ActivitySource.AddActivityListener(propagating);
+
+        ActivityContext outbound = h.Out(Sip.Invite("dropped-child@x"));
+        Assert.Same(ambient, Activity.Current);
+        h.In(Sip.Response(480, "Temporarily Unavailable", "dropped-child@x"));
+        Assert.Same(ambient, Activity.Current);
+
+        Assert.Equal(hostTrace, outbound.TraceId);
+        Assert.NotEqual(default, outbound.SpanId);
+        Assert.NotEqual(ambient.SpanId, outbound.SpanId);
+        Assert.Empty(h.Spans);
+    }
+
+    [Fact]
     public void A_dropped_call_keeps_the_derived_trace_id_its_sampler_decided_on()
     {
         // A ratio sampler reads the derived trace id to decide; a call it drops still propagates that id,

@@ -406,15 +406,14 @@ internal sealed partial class CallSpans : IDisposable
     /// </summary>
     private static bool TryPropagateOnly(Activity created, out ActivityContext context)
     {
-        ActivityTraceId traceId;
-        ActivityTraceFlags flags = created.ActivityTraceFlags;
         if (created.IsAllDataRequested)
         {
             context = default;
             return false;
         }
 
-        traceId = created.TraceId;
+        ActivityTraceId traceId = created.TraceId;
+        ActivityTraceFlags flags = created.ActivityTraceFlags;
         if (traceId == default)
         {
             if (Activity.Current is not null)
