@@ -270,7 +270,7 @@ public abstract class ImsNode
     private protected ImsSpan StartHop(ReadOnlySpan<byte> request, string name, ImsSpanRole role, ImsFacts facts, SipTrustMode trust, bool injectOnForward, bool recordsSetupTime = false)
     {
         SipTrustBoundary boundary = Resolve(request, trust);
-        Activity? activity = ImsTelemetry.Start(name, ActivityKind.Server, boundary.Parent, boundary.CreateLinks());
+        Activity? activity = ImsTelemetry.Start(name, ActivityKind.Server, boundary.Parent, boundary.CreateLinks(), out ActivityContext context);
         string? accessType = null;
         if (activity is not null && activity.IsAllDataRequested)
         {
@@ -282,7 +282,7 @@ public abstract class ImsNode
             accessType = ImsTelemetry.ReadAccessType(request);
         }
 
-        return new ImsSpan(this, activity, role, injectOnForward, recordMetrics: true, boundary.Parent)
+        return new ImsSpan(this, activity, role, injectOnForward, recordMetrics: true, context == default ? boundary.Parent : context)
         {
             AccessType = accessType,
             RecordsSetupTime = recordsSetupTime,
@@ -299,8 +299,8 @@ public abstract class ImsNode
     /// <summary>Starts a span of this node under a context (its own span's, or one extracted from a request).</summary>
     private protected ImsSpan StartUnder(in ActivityContext parent, string name, ActivityKind kind, ImsSpanRole role, string? hssCommand = null, string? asService = null)
     {
-        Activity? activity = ImsTelemetry.Start(name, kind, parent, links: null);
-        return new ImsSpan(this, activity, role, injects: true, recordMetrics: true, parent)
+        Activity? activity = ImsTelemetry.Start(name, kind, parent, links: null, out ActivityContext context);
+        return new ImsSpan(this, activity, role, injects: true, recordMetrics: true, context == default ? parent : context)
         {
             HssCommand = hssCommand,
             AsService = asService,

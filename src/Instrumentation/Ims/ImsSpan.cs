@@ -62,8 +62,9 @@ public sealed class ImsSpan : IDisposable
     public Activity? Activity { get; }
 
     /// <summary>
-    /// The context this span propagates: its own, or when it is not recorded the context it continues
-    /// (the trusted parent), so the trace is not cut at an unsampled node.
+    /// The context this span propagates: its own (a span the sampler dropped has one too, though it is
+    /// never started), or when nobody listens the context it continues (the trusted parent), so the trace
+    /// is not cut at a node that does not trace.
     /// </summary>
     public ActivityContext Context => _context;
 

@@ -18,15 +18,17 @@ internal static class ImsTelemetry
 {
     /// <summary>
     /// Starts an activity with exactly the given parent (a root when it is <c>default</c>), never the
-    /// ambient <see cref="Activity.Current"/>, and leaves <see cref="Activity.Current"/> as it was.
+    /// ambient <see cref="Activity.Current"/>, and leaves <see cref="Activity.Current"/> as it was. A span
+    /// its sampler drops is not started: <see langword="null"/>, and <paramref name="context"/> is the
+    /// context it propagates (as the call tracer's, <see cref="SipTelemetry.Start"/>).
     /// </summary>
-    public static Activity? Start(string name, ActivityKind kind, in ActivityContext parent, ActivityLink[]? links)
+    public static Activity? Start(string name, ActivityKind kind, in ActivityContext parent, ActivityLink[]? links, out ActivityContext context)
     {
         Activity? previous = Activity.Current;
         Activity.Current = null;
         try
         {
-            return SipTelemetry.Source.StartActivity(name, kind, parent, tags: null, links);
+            return SipTelemetry.Start(name, kind, parent, links, startTime: default, out context);
         }
         finally
         {

@@ -20,7 +20,7 @@ internal sealed partial class CallSpans
         if (underHeader && !_chainUnderHeader)
         {
             // Without a shared key the header's span is the parent as it is.
-            return StartIfRecorded(SipTelemetry.Source.CreateActivity(name, kind, parent, tags: null, links), message.Timestamp, out context);
+            return SipTelemetry.Start(name, kind, parent, links, message.Timestamp, out context);
         }
 
         if (underHeader)
@@ -32,7 +32,7 @@ internal sealed partial class CallSpans
             int received = vias.Count - skip;
             if (received < 1 || !derived.TryHopSpanId(facts.CallId, vias[skip], out ActivitySpanId span))
             {
-                return StartIfRecorded(SipTelemetry.Source.CreateActivity(name, kind, parent, tags: null, links), message.Timestamp, out context);
+                return SipTelemetry.Start(name, kind, parent, links, message.Timestamp, out context);
             }
 
             ActivitySpanId previous = parent.SpanId;
@@ -43,7 +43,7 @@ internal sealed partial class CallSpans
 
             var chained = new ActivityContext(parent.TraceId, previous, parent.TraceFlags, parent.TraceState, isRemote: true);
             ActivityLink[]? withHeader = previous == parent.SpanId ? links : Append(links, header);
-            Activity? activity = StartIfRecorded(SipTelemetry.Source.CreateActivity(name, kind, chained, tags: null, withHeader), message.Timestamp, out context);
+            Activity? activity = SipTelemetry.Start(name, kind, chained, withHeader, message.Timestamp, out context);
             if (activity is not null)
             {
                 _ = ActivitySpanIds.TrySet(activity, span);
@@ -66,7 +66,7 @@ internal sealed partial class CallSpans
         // span that is kept: a dropped one derives no ids, and reading them walks every field.
         if (skip == 1 && facts.TopVia.IsEmpty && (headers = ReadSpanHeaders(in message)).Vias.Count == 0)
         {
-            return StartIfRecorded(SipTelemetry.Source.CreateActivity(name, kind, parent, tags: null, links), message.Timestamp, out context);
+            return SipTelemetry.Start(name, kind, parent, links, message.Timestamp, out context);
         }
 
         if (parent != default)
@@ -80,7 +80,7 @@ internal sealed partial class CallSpans
         Activity? created;
         if (!DerivedSpans.TryBeginLazyTraceId(derived, correlatorKind, correlator, out DerivedSpans.LazyTraceIdScope scope))
         {
-            return StartIfRecorded(SipTelemetry.Source.CreateActivity(name, kind, parent, tags: null, links), message.Timestamp, out context);
+            return SipTelemetry.Start(name, kind, parent, links, message.Timestamp, out context);
         }
 
         using (scope)
@@ -97,7 +97,7 @@ internal sealed partial class CallSpans
                 // Created only to propagate (the SDK does so for a root its sampler drops): nobody
                 // exports its ids, so none is derived that the sampler did not ask for.
                 scope.Dispose();
-                if (TryPropagateOnly(created, out context))
+                if (SipTelemetry.TryPropagateOnly(created, out context))
                 {
                     return null;
                 }

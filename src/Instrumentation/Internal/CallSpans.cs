@@ -370,68 +370,6 @@ internal sealed partial class CallSpans : IDisposable
         }
     }
 
-    /// <summary>
-    /// Starts <paramref name="created"/> at <paramref name="startTime"/> when its sampler records it;
-    /// <paramref name="context"/> is the span's context either way (default when nothing was created).
-    /// </summary>
-    private static Activity? StartIfRecorded(Activity? created, DateTimeOffset startTime, out ActivityContext context)
-    {
-        if (created is null)
-        {
-            context = default;
-            return null;
-        }
-
-        if (TryPropagateOnly(created, out context))
-        {
-            return null;
-        }
-
-        if (startTime != default)
-        {
-            created.SetStartTime(startTime.UtcDateTime);
-        }
-
-        created.Start();
-        context = created.Context;
-        return created;
-    }
-
-    /// <summary>
-    /// Whether <paramref name="created"/> is a span its sampler dropped and that exists only to propagate
-    /// (the OpenTelemetry SDK creates one for every root or remote-parented span it drops). Such a span is
-    /// never started: nothing exports it, so starting it would only take the ambient slot, notify
-    /// listeners and leave a span to end. <paramref name="context"/> is the context it stands for: its
-    /// parent's trace (or the trace id its sampler drew), a new span id, the sampler's flags and trace state.
-    /// </summary>
-    private static bool TryPropagateOnly(Activity created, out ActivityContext context)
-    {
-        if (created.IsAllDataRequested)
-        {
-            context = default;
-            return false;
-        }
-
-        ActivityTraceId traceId = created.TraceId;
-        ActivityTraceFlags flags = created.ActivityTraceFlags;
-        if (traceId == default)
-        {
-            if (Activity.Current is not null)
-            {
-                // A listener let an ambient child through: only Start knows its parent.
-                context = default;
-                return false;
-            }
-
-            // A root whose sampler did not ask for a trace id: a random one, flagged as random (W3C Trace Context level 2).
-            traceId = ActivityTraceId.CreateRandom();
-            flags |= DerivedIds.RandomTraceFlag;
-        }
-
-        context = new ActivityContext(traceId, ActivitySpanId.CreateRandom(), flags, created.TraceStateString);
-        return true;
-    }
-
     private static void Drop(Activity activity)
     {
         // Not recorded means not exported: the SDK skips spans without the Recorded flag.
@@ -504,7 +442,7 @@ internal sealed partial class CallSpans : IDisposable
 
         Activity? activity = _derivedIds is not null && !fromDialog && message.Facts.Method == SipMethodKind.Invite
             ? StartDerived(name, in message, parent, header, links, ref headers, out context)
-            : StartIfRecorded(SipTelemetry.Source.CreateActivity(name, KindFor(message.Direction), parent, tags: null, links), message.Timestamp, out context);
+            : SipTelemetry.Start(name, KindFor(message.Direction), parent, links, message.Timestamp, out context);
 
         // Start makes the new span current; the host's context must not change under it.
         if (!ReferenceEquals(Activity.Current, ambient))

@@ -33,6 +33,71 @@ internal static class SipTelemetry
         TelemetrySchemaUrl = SipSemanticConventions.SchemaUrl,
     });
 
+    /// <summary>
+    /// Starts a span of <see cref="Source"/> under <paramref name="parent"/> (the ambient span when it is
+    /// <c>default</c>) at <paramref name="startTime"/> (now when <c>default</c>), when its sampler records it.
+    /// A span the sampler dropped is not started (<see cref="TryPropagateOnly"/>): <see langword="null"/>, with
+    /// its <paramref name="context"/> to propagate. <paramref name="context"/> is <c>default</c> when no span was created.
+    /// </summary>
+    public static Activity? Start(string name, ActivityKind kind, ActivityContext parent, IEnumerable<ActivityLink>? links, DateTimeOffset startTime, out ActivityContext context)
+    {
+        Activity? created = Source.CreateActivity(name, kind, parent, tags: null, links);
+        if (created is null)
+        {
+            context = default;
+            return null;
+        }
+
+        if (TryPropagateOnly(created, out context))
+        {
+            return null;
+        }
+
+        if (startTime != default)
+        {
+            created.SetStartTime(startTime.UtcDateTime);
+        }
+
+        created.Start();
+        context = created.Context;
+        return created;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="created"/> is a span its sampler dropped and that exists only to propagate
+    /// (the OpenTelemetry SDK creates one for every root or remote-parented span it drops). Such a span is
+    /// never started: nothing exports it, so starting it would only take the ambient slot, notify
+    /// listeners and leave a span to end. <paramref name="context"/> is the context it stands for: its
+    /// parent's trace (or the trace id its sampler drew), a new span id, the sampler's flags and trace state.
+    /// </summary>
+    public static bool TryPropagateOnly(Activity created, out ActivityContext context)
+    {
+        if (created.IsAllDataRequested)
+        {
+            context = default;
+            return false;
+        }
+
+        ActivityTraceId traceId = created.TraceId;
+        ActivityTraceFlags flags = created.ActivityTraceFlags;
+        if (traceId == default)
+        {
+            if (Activity.Current is not null)
+            {
+                // A listener let an ambient child through: only Start knows its parent.
+                context = default;
+                return false;
+            }
+
+            // A root whose sampler did not ask for a trace id: a random one, flagged as random (W3C Trace Context level 2).
+            traceId = ActivityTraceId.CreateRandom();
+            flags |= DerivedIds.RandomTraceFlag;
+        }
+
+        context = new ActivityContext(traceId, ActivitySpanId.CreateRandom(), flags, created.TraceStateString);
+        return true;
+    }
+
     private static readonly Meter s_meter = new(new MeterOptions(SipSemanticConventions.InstrumentationName)
     {
         Version = Version,

@@ -36,6 +36,29 @@ public sealed class ImsNodeTests
     }
 
     [Fact]
+    public void ASpanTheSamplerDropsIsNotStartedButItsContextIsForwarded()
+    {
+        // The SDK creates a dropped span only to propagate it: the helper hands out no Activity, and the
+        // forwarded request carries the dropped span's own context, in the trusted trace, unsampled.
+        using var harness = new TracerHarness(sampler: new OpenTelemetry.Trace.AlwaysOffSampler());
+        var scscf = new ScscfInstrumentation();
+
+        byte[] request = Invite("call-dropped@192.0.2.10", $"P-OTel-Traceparent: {TrustedParent}");
+        ImsSpan span = scscf.StartInvite(request);
+        string forwarded = Text(span.Rewrite(request));
+        span.EndWith(200);
+
+        Assert.Null(span.Activity);
+        Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", span.Context.TraceId.ToHexString());
+        Assert.NotEqual("00f067aa0ba902b7", span.Context.SpanId.ToHexString());
+        Assert.NotEqual(default, span.Context.SpanId);
+        Assert.Contains($"P-OTel-Traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-{span.Context.SpanId.ToHexString()}-00", forwarded, StringComparison.Ordinal);
+        Assert.Empty(harness.Spans);
+        Assert.Equal(1, harness.Collect().Value(ImsMetrics.SessionActiveCount.Name));
+        scscf.EndSession();
+    }
+
+    [Fact]
     public void WithoutAListenerAnUntrustedHandsetContextIsNotForwarded()
     {
         using var harness = new TracerHarness(traces: false);
