@@ -76,12 +76,7 @@ public sealed class OptionsTests
     public void Inbound_calls_ignore_the_ambient_span_outbound_calls_join_it_and_the_ambient_span_is_left_alone()
     {
         using var ambientSource = new ActivitySource("SipTraceContext.Tests.Ambient");
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == ambientSource.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using ActivityListener listener = RecordEverything(ambientSource);
         using var h = new TracerHarness(new SipCallTracerOptions { IdDerivation = SipIdDerivation.Off });
         using Activity ambient = ambientSource.StartActivity("host-work")!;
 
@@ -287,12 +282,7 @@ public sealed class OptionsTests
         // A listener other than OpenTelemetry's may let a dropped span through under the host's ambient
         // span. Before Start such a span knows no trace: the tracer starts it, and it joins the host's trace.
         using var hostSource = new ActivitySource("SipTraceContext.Tests.DroppedChild");
-        using var hostListener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == hostSource.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-        };
-        ActivitySource.AddActivityListener(hostListener);
+        using ActivityListener hostListener = RecordEverything(hostSource);
         using var h = new TracerHarness(sampler: new AlwaysOffSampler());
         using Activity ambient = hostSource.StartActivity("host-work")!;
         ActivityTraceId hostTrace = ambient.TraceId;
@@ -486,5 +476,17 @@ public sealed class OptionsTests
                 }
             }
         }
+    }
+
+    // A host's own source whose spans are all recorded: the ambient span of a host that traces its work.
+    private static ActivityListener RecordEverything(ActivitySource source)
+    {
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = s => ReferenceEquals(s, source),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
     }
 }
