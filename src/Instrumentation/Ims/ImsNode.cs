@@ -282,7 +282,7 @@ public abstract class ImsNode
             accessType = ImsTelemetry.ReadAccessType(request);
         }
 
-        return new ImsSpan(this, activity, role, injectOnForward, recordMetrics: true, context == default ? boundary.Parent : context)
+        return new ImsSpan(this, activity, role, injectOnForward, recordMetrics: true, context)
         {
             AccessType = accessType,
             RecordsSetupTime = recordsSetupTime,
@@ -300,7 +300,7 @@ public abstract class ImsNode
     private protected ImsSpan StartUnder(in ActivityContext parent, string name, ActivityKind kind, ImsSpanRole role, string? hssCommand = null, string? asService = null)
     {
         Activity? activity = ImsTelemetry.Start(name, kind, parent, links: null, out ActivityContext context);
-        return new ImsSpan(this, activity, role, injects: true, recordMetrics: true, context == default ? parent : context)
+        return new ImsSpan(this, activity, role, injects: true, recordMetrics: true, context)
         {
             HssCommand = hssCommand,
             AsService = asService,

@@ -47,13 +47,13 @@ public sealed class ImsSpan : IDisposable
     private bool _hasCode;
     private int _ended;
 
-    internal ImsSpan(ImsNode node, Activity? activity, ImsSpanRole role, bool injects, bool recordMetrics, in ActivityContext fallback = default)
+    internal ImsSpan(ImsNode node, Activity? activity, ImsSpanRole role, bool injects, bool recordMetrics, in ActivityContext context)
     {
         _injects = injects;
         _node = node;
         Activity = activity;
         _role = role;
-        _context = activity?.Context ?? fallback;
+        _context = context;
         _recordMetrics = recordMetrics;
         _started = Stopwatch.GetTimestamp();
     }

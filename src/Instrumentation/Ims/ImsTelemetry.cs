@@ -19,8 +19,9 @@ internal static class ImsTelemetry
     /// <summary>
     /// Starts an activity with exactly the given parent (a root when it is <c>default</c>), never the
     /// ambient <see cref="Activity.Current"/>, and leaves <see cref="Activity.Current"/> as it was. A span
-    /// its sampler drops is not started: <see langword="null"/>, and <paramref name="context"/> is the
-    /// context it propagates (as the call tracer's, <see cref="SipTelemetry.Start"/>).
+    /// its sampler drops is not started (<see cref="SipTelemetry.Start"/>): <see langword="null"/>.
+    /// <paramref name="context"/> is what the span propagates: its own, or <paramref name="parent"/> when
+    /// nobody listens, so the trace is not cut at a node that does not trace.
     /// </summary>
     public static Activity? Start(string name, ActivityKind kind, in ActivityContext parent, ActivityLink[]? links, out ActivityContext context)
     {
@@ -28,7 +29,13 @@ internal static class ImsTelemetry
         Activity.Current = null;
         try
         {
-            return SipTelemetry.Start(name, kind, parent, links, startTime: default, out context);
+            Activity? activity = SipTelemetry.Start(name, kind, parent, links, startTime: default, out context);
+            if (context == default)
+            {
+                context = parent;
+            }
+
+            return activity;
         }
         finally
         {

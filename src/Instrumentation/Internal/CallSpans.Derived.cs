@@ -97,14 +97,7 @@ internal sealed partial class CallSpans
                 // Created only to propagate (the SDK does so for a root its sampler drops): nobody
                 // exports its ids, so none is derived that the sampler did not ask for.
                 scope.Dispose();
-                if (SipTelemetry.TryPropagateOnly(created, out context))
-                {
-                    return null;
-                }
-
-                DerivedSpans.StartCreated(created, default, default, message.Timestamp);
-                context = created.Context;
-                return created;
+                return SipTelemetry.StartIfRecorded(created, message.Timestamp, out context);
             }
 
             ActivityTraceId traceId = scope.TraceId;

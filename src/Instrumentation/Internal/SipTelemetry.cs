@@ -39,9 +39,15 @@ internal static class SipTelemetry
     /// A span the sampler dropped is not started (<see cref="TryPropagateOnly"/>): <see langword="null"/>, with
     /// its <paramref name="context"/> to propagate. <paramref name="context"/> is <c>default</c> when no span was created.
     /// </summary>
-    public static Activity? Start(string name, ActivityKind kind, ActivityContext parent, IEnumerable<ActivityLink>? links, DateTimeOffset startTime, out ActivityContext context)
+    public static Activity? Start(string name, ActivityKind kind, ActivityContext parent, IEnumerable<ActivityLink>? links, DateTimeOffset startTime, out ActivityContext context) =>
+        StartIfRecorded(Source.CreateActivity(name, kind, parent, tags: null, links), startTime, out context);
+
+    /// <summary>
+    /// Starts <paramref name="created"/> at <paramref name="startTime"/> (now when <c>default</c>) unless it
+    /// exists only to propagate, as <see cref="Start"/> does with the span it creates.
+    /// </summary>
+    public static Activity? StartIfRecorded(Activity? created, DateTimeOffset startTime, out ActivityContext context)
     {
-        Activity? created = Source.CreateActivity(name, kind, parent, tags: null, links);
         if (created is null)
         {
             context = default;
@@ -70,7 +76,7 @@ internal static class SipTelemetry
     /// listeners and leave a span to end. <paramref name="context"/> is the context it stands for: its
     /// parent's trace (or the trace id its sampler drew), a new span id, the sampler's flags and trace state.
     /// </summary>
-    public static bool TryPropagateOnly(Activity created, out ActivityContext context)
+    private static bool TryPropagateOnly(Activity created, out ActivityContext context)
     {
         if (created.IsAllDataRequested)
         {
