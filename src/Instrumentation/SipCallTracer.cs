@@ -55,7 +55,7 @@ public sealed class SipCallTracer : IDisposable
         _metrics = new SipCallMetrics(options.MaxTrackedCalls, options.MetricTags);
         _calls = new CallStateMachine(_metrics, _spans, options.TimerB, options.TimerC);
         _table = new CallTable(options.MaxTrackedCalls, options.MaxCallAge, _calls);
-        _sweepTimer = new SweepTimer(this, _timeProvider, options.SweepInterval);
+        _sweepTimer = new SweepTimer(this, _metrics, _timeProvider, options.SweepInterval);
     }
 
     /// <summary>How many calls are tracked now (answered calls waiting for their BYE included).</summary>
@@ -206,6 +206,7 @@ public sealed class SipCallTracer : IDisposable
         try
         {
             _table.Sweep(_timeProvider.GetUtcNow().UtcTicks);
+            _metrics.FlushResponses();
         }
 #pragma warning disable CA1031 // This runs on a timer thread: an exception escaping it would end the process.
         catch (Exception exception)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Time.Testing;
 using SipTraceContext.Conventions;
 using SipTraceContext.Instrumentation.Ims;
 using SipTraceContext.Instrumentation.Tests.Ims;
@@ -75,5 +76,97 @@ public sealed class InstrumentationModelTests
 
         Assert.Equal(0, harness.Collect().Value(M.CallLimit.Name, ("node", "short-lived")));
         Assert.Equal(SipCallTracerOptions.DefaultMaxTrackedCalls, harness.Collect().Value(M.CallLimit.Name));
+    }
+
+    [Fact]
+    public void TracersWithTheSameTagsAddUpToOneActiveCallsSeries()
+    {
+        using var harness = new TracerHarness(new SipCallTracerOptions { MetricTags = [new("node", "pair")] });
+        using var second = new SipCallTracer(new SipCallTracerOptions { MetricTags = [new("node", "pair")] });
+        harness.In(Sip.Invite("first-of-pair@x"));
+        second.Record(Sip.Invite("second-of-pair@x"), SipDirection.In);
+        second.Record(Sip.Invite("third-of-pair@x"), SipDirection.In);
+
+        Assert.Equal(3, harness.Collect().Value(M.CallsActive.Name, ("node", "pair")));
+    }
+
+    [Fact]
+    public void ADisposedTracersLastResponsesAreCounted()
+    {
+        using var harness = new TracerHarness();
+        var tracer = new SipCallTracer(new SipCallTracerOptions { MetricTags = [new("node", "disposed")] });
+        tracer.Record(Sip.Invite("last-words@x"), SipDirection.In);
+        tracer.Record(Sip.Response(180, "Ringing", "last-words@x"), SipDirection.Out);
+
+        tracer.Dispose();
+
+        MetricPoints m = harness.Collect();
+        Assert.Equal(1, m.Value(M.ResponseCount.Name, ("node", "disposed"), (SipAttributes.StatusCode, 180), (SipAttributes.Method, "INVITE")));
+        Assert.Equal(0, m.Value(M.CallsActive.Name, ("node", "disposed")));
+    }
+
+    [Fact]
+    public void AListenerThatCollectsNothingObservableGetsTheResponsesAtTheNextSweep()
+    {
+        var time = new FakeTimeProvider(TracerHarness.Start);
+        using var tracer = new SipCallTracer(new SipCallTracerOptions { MetricTags = [new("node", "plain")] }, time);
+        long counted = 0;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == SipSemanticConventions.InstrumentationName && instrument.Name == M.ResponseCount.Name)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                if (tag.Key == "node" && Equals(tag.Value, "plain"))
+                {
+                    counted += value;
+                }
+            }
+        });
+        listener.Start();
+
+        tracer.Record(Sip.Invite("plain-listener@x"), SipDirection.In);
+        tracer.Record(Sip.Response(180, "Ringing", "plain-listener@x"), SipDirection.Out);
+        tracer.Record(Sip.Response(486, "Busy Here", "plain-listener@x"), SipDirection.Out);
+        time.Advance(SipCallTracerOptions.DefaultSweepInterval);
+
+        Assert.Equal(2, counted);
+    }
+
+    [Fact]
+    public void AForgottenTracersSeriesGoWhenItIsCollected()
+    {
+        using var harness = new TracerHarness();
+        var time = new FakeTimeProvider(TracerHarness.Start);
+        WeakReference tracer = CreateAndForget(time, "forgotten");
+        Assert.Equal(1, harness.Collect().Value(M.CallsActive.Name, ("node", "forgotten")));
+        for (int i = 0; i < 3 && tracer.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        Assert.False(tracer.IsAlive);
+        time.Advance(SipCallTracerOptions.DefaultSweepInterval);
+
+        MetricPoints m = harness.Collect();
+        Assert.Equal(0, m.Value(M.CallsActive.Name, ("node", "forgotten")));
+        Assert.Equal(0, m.Value(M.CallLimit.Name, ("node", "forgotten")));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference CreateAndForget(TimeProvider time, string node)
+    {
+        var tracer = new SipCallTracer(new SipCallTracerOptions { MetricTags = [new("node", node)] }, time);
+        tracer.Record(Sip.Invite($"{node}@x"), SipDirection.In);
+        return new WeakReference(tracer);
     }
 }

@@ -10,6 +10,20 @@ namespace SipTraceContext.Instrumentation.Internal;
 /// <c>sip.call.limit</c> until it is disposed. Every tag value is a constant or comes from a table built once, so
 /// recording a measurement allocates nothing; no instrument carries a Call-ID or an address.
 /// </summary>
+/// <remarks>
+/// <para>
+/// The two measurements every message of a call would otherwise make are kept here and handed over in bulk.
+/// <c>sip.calls.active</c> is observed: the tracer keeps its count of active calls and the instrument reads it at
+/// each collection. <c>sip.response.count</c> stays a counter, but responses are counted here per method and
+/// status code and added to it by <see cref="FlushResponses"/>: when any listener collects (from the observable
+/// instruments' callbacks, which the OpenTelemetry SDK runs before it reads the counters), at every sweep, and
+/// when the tracer is disposed. A measurement through the SDK looks its tags up each time, which would cost a
+/// call about as much as reading one of its messages again; counting costs an increment.
+/// </para>
+/// <para>
+/// A listener that collects no observable instrument still gets the counts within a sweep interval.
+/// </para>
+/// </remarks>
 internal sealed class SipCallMetrics : IDisposable
 {
     private const double MillisecondsPerSecond = 1000.0;
@@ -24,6 +38,12 @@ internal sealed class SipCallMetrics : IDisposable
 
     // The tracer's own tags (SipCallTracerOptions.MetricTags), first in every measurement.
     private readonly KeyValuePair<string, object?>[] _tags;
+    private readonly object _rowsGate = new();
+
+    // Responses not yet added to sip.response.count: a row per metric method value, a cell per status code.
+    // Replaced under _rowsGate when a method is first seen (there are at most 15 values), read without it.
+    private ResponseRow[] _responseRows = [];
+    private long _active;
     private int _disposed;
 
     public SipCallMetrics(int capacity, IEnumerable<KeyValuePair<string, object?>>? tags = null)
@@ -45,11 +65,32 @@ internal sealed class SipCallMetrics : IDisposable
     /// <summary>The status code boxed once, for span tags and metric tags.</summary>
     public static object BoxedStatus(int status) => s_boxedStatus[Math.Clamp(status, MinStatus, MaxStatus) - MinStatus];
 
+    /// <summary>The calls the tracer counts as active now, the value of its <c>sip.calls.active</c> series.</summary>
+    public long Active => Volatile.Read(ref _active);
+
+    /// <summary>Counts a response in <c>sip.response.count</c>, added to the instrument by the next <see cref="FlushResponses"/>.</summary>
     public void Response(int status, string method)
     {
         if (SipTelemetry.ResponseCount.Enabled)
         {
-            SipTelemetry.ResponseCount.Add(1, With(new(SipAttributes.StatusCode, BoxedStatus(status)), new(SipAttributes.Method, method)));
+            _ = Interlocked.Increment(ref RowOf(method).ByStatus[Math.Clamp(status, MinStatus, MaxStatus) - MinStatus]);
+        }
+    }
+
+    /// <summary>Adds the responses counted since the last flush to <c>sip.response.count</c>.</summary>
+    public void FlushResponses()
+    {
+        foreach (ResponseRow row in Volatile.Read(ref _responseRows))
+        {
+            long[] byStatus = row.ByStatus;
+            for (int i = 0; i < byStatus.Length; i++)
+            {
+                if (Volatile.Read(ref byStatus[i]) != 0)
+                {
+                    long count = Interlocked.Exchange(ref byStatus[i], 0);
+                    SipTelemetry.ResponseCount.Add(count, With(new(SipAttributes.StatusCode, s_boxedStatus[i]), new(SipAttributes.Method, row.Method)));
+                }
+            }
         }
     }
 
@@ -58,7 +99,7 @@ internal sealed class SipCallMetrics : IDisposable
     /// <summary>Records <c>sip.call.teardown.duration</c>, in seconds (its unit is <c>s</c>, unlike the seed's setup latency in ms).</summary>
     public void TeardownDuration(double milliseconds, string? transport) => RecordLatency(SipTelemetry.CallTeardownDuration, milliseconds / MillisecondsPerSecond, transport);
 
-    public void ActiveChanged(long delta) => SipTelemetry.CallsActive.Add(delta, With());
+    public void ActiveChanged(long delta) => Interlocked.Add(ref _active, delta);
 
     public void Failed(string reason) => SipTelemetry.CallFailed.Add(1, With(new(OtelAttributes.ErrorType, reason)));
 
@@ -74,6 +115,52 @@ internal sealed class SipCallMetrics : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             SipTelemetry.RemoveTracer(this);
+            FlushResponses();
+        }
+    }
+
+    /// <summary>Whether another tracer's measurements carry the same tags, so that they add up to one series.</summary>
+    public bool HasTagsOf(SipCallMetrics other)
+    {
+        if (_tags.Length != other._tags.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < _tags.Length; i++)
+        {
+            if (_tags[i].Key != other._tags[i].Key || !Equals(_tags[i].Value, other._tags[i].Value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private ResponseRow RowOf(string method)
+    {
+        foreach (ResponseRow row in Volatile.Read(ref _responseRows))
+        {
+            if (row.Method == method)
+            {
+                return row;
+            }
+        }
+
+        lock (_rowsGate)
+        {
+            foreach (ResponseRow row in _responseRows)
+            {
+                if (row.Method == method)
+                {
+                    return row;
+                }
+            }
+
+            var added = new ResponseRow(method);
+            Volatile.Write(ref _responseRows, [.. _responseRows, added]);
+            return added;
         }
     }
 
@@ -128,5 +215,13 @@ internal sealed class SipCallMetrics : IDisposable
         }
 
         return text;
+    }
+
+    /// <summary>The responses of one method not yet flushed, by status code (100 to 699).</summary>
+    private sealed class ResponseRow(string method)
+    {
+        public string Method { get; } = method;
+
+        public long[] ByStatus { get; } = new long[MaxStatus - MinStatus + 1];
     }
 }

@@ -123,8 +123,8 @@ internal static class SipTelemetry
     public static readonly Counter<long> ResponseCount = s_meter.CreateCounter<long>(
         SipMetrics.ResponseCount.Name, SipMetrics.ResponseCount.Unit, SipMetrics.ResponseCount.Description);
 
-    public static readonly UpDownCounter<long> CallsActive = s_meter.CreateUpDownCounter<long>(
-        SipMetrics.CallsActive.Name, SipMetrics.CallsActive.Unit, SipMetrics.CallsActive.Description);
+    public static readonly ObservableUpDownCounter<long> CallsActive = s_meter.CreateObservableUpDownCounter(
+        SipMetrics.CallsActive.Name, ObserveActiveCalls, SipMetrics.CallsActive.Unit, SipMetrics.CallsActive.Description);
 
     public static readonly Counter<long> CallFailed = s_meter.CreateCounter<long>(
         SipMetrics.CallFailed.Name, SipMetrics.CallFailed.Unit, SipMetrics.CallFailed.Description);
@@ -196,9 +196,59 @@ internal static class SipTelemetry
 
     private static IEnumerable<Measurement<long>> ObserveCallLimits()
     {
-        foreach (SipCallMetrics tracer in Volatile.Read(ref s_tracers))
+        SipCallMetrics[] tracers = Volatile.Read(ref s_tracers);
+        FlushResponses(tracers);
+        foreach (SipCallMetrics tracer in tracers)
         {
             yield return new Measurement<long>(tracer.Capacity, tracer.Tags);
+        }
+    }
+
+    // One measurement per set of tags: tracers with the same tags add up to one series, as their
+    // measurements of a synchronous instrument would.
+    private static IEnumerable<Measurement<long>> ObserveActiveCalls()
+    {
+        SipCallMetrics[] tracers = Volatile.Read(ref s_tracers);
+        FlushResponses(tracers);
+        for (int i = 0; i < tracers.Length; i++)
+        {
+            if (SameTagsAsAnEarlier(tracers, i))
+            {
+                continue;
+            }
+
+            long active = tracers[i].Active;
+            for (int j = i + 1; j < tracers.Length; j++)
+            {
+                if (tracers[j].HasTagsOf(tracers[i]))
+                {
+                    active += tracers[j].Active;
+                }
+            }
+
+            yield return new Measurement<long>(active, tracers[i].Tags);
+        }
+    }
+
+    private static bool SameTagsAsAnEarlier(SipCallMetrics[] tracers, int index)
+    {
+        for (int i = 0; i < index; i++)
+        {
+            if (tracers[i].HasTagsOf(tracers[index]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // A listener is collecting: the responses the tracers counted go into sip.response.count first.
+    private static void FlushResponses(SipCallMetrics[] tracers)
+    {
+        foreach (SipCallMetrics tracer in tracers)
+        {
+            tracer.FlushResponses();
         }
     }
 
