@@ -81,8 +81,8 @@ public sealed class InstrumentationModelTests
     [Fact]
     public void TracersWithTheSameTagsAddUpToOneActiveCallsSeries()
     {
-        using var harness = new TracerHarness(new SipCallTracerOptions { MetricTags = [new("node", "pair")] });
-        using var second = new SipCallTracer(new SipCallTracerOptions { MetricTags = [new("node", "pair")] });
+        using var harness = new TracerHarness(new SipCallTracerOptions { MetricTags = [new("node", "pair"), new("site", "east")] });
+        using var second = new SipCallTracer(new SipCallTracerOptions { MetricTags = [new("site", "east"), new("node", "pair")] });
         harness.In(Sip.Invite("first-of-pair@x"));
         second.Record(Sip.Invite("second-of-pair@x"), SipDirection.In);
         second.Record(Sip.Invite("third-of-pair@x"), SipDirection.In);

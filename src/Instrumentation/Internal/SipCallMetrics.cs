@@ -127,15 +127,29 @@ internal sealed class SipCallMetrics : IDisposable
             return false;
         }
 
-        for (int i = 0; i < _tags.Length; i++)
+        // In any order: the SDK sorts a measurement's tags, so the same tags listed differently are one series.
+        foreach (KeyValuePair<string, object?> tag in _tags)
         {
-            if (_tags[i].Key != other._tags[i].Key || !Equals(_tags[i].Value, other._tags[i].Value))
+            if (!Contains(other._tags, tag))
             {
                 return false;
             }
         }
 
         return true;
+    }
+
+    private static bool Contains(KeyValuePair<string, object?>[] tags, KeyValuePair<string, object?> tag)
+    {
+        foreach (KeyValuePair<string, object?> candidate in tags)
+        {
+            if (candidate.Key == tag.Key && Equals(candidate.Value, tag.Value))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private ResponseRow RowOf(string method)
