@@ -20,6 +20,8 @@ internal sealed class CallShard
     // full table to keep alive and every garbage collection to promote.
     private readonly CallIndex _calls = new();
 
+    private readonly KeptContexts _contexts = new();
+
 #if NET9_0_OR_GREATER
     public Lock Lock { get; } = new();
 #else
@@ -46,7 +48,7 @@ internal sealed class CallShard
         }
         else
         {
-            call = new CallState(callId, hash, createdTicks);
+            call = new CallState(callId, hash, createdTicks, _contexts);
         }
 
         Add(call);

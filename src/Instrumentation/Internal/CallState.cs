@@ -76,13 +76,16 @@ internal sealed class SipTransaction
 
     public Activity? Activity;
 
+    private readonly KeptContexts _contexts;
     private KeptContext _context;
+
+    public SipTransaction(KeptContexts contexts) => _contexts = contexts;
 
     /// <summary>The span's context, kept after the span ended: later messages of the transaction return it.</summary>
     public ActivityContext Context
     {
-        get => _context.Value;
-        set => _context = new KeptContext(value);
+        get => _contexts.Get(in _context);
+        set => _context = _contexts.Keep(value);
     }
 
     /// <summary>When the request was sent or received (span time base).</summary>
@@ -135,9 +138,6 @@ internal sealed class SipTransaction
         Transport = null;
     }
 
-    /// <summary>Keeps the span's context compactly (see <see cref="KeptContext"/>).</summary>
-    public void CompactContext() => _context.Compact();
-
     public ulong BranchFor(SipDirection direction) => direction == SipDirection.In ? BranchIn : BranchOut;
 
     public void SetBranch(SipDirection direction, ulong branch)
@@ -181,8 +181,12 @@ internal sealed class CallState
     // The Call-ID's bytes, kept in a buffer that is reused with the state.
     private byte[] _callId = [];
 
-    public CallState(ReadOnlySpan<byte> callId, int hash, long createdTicks)
+    // The shard's: where the call's span contexts are as strings.
+    private readonly KeptContexts _contexts;
+
+    public CallState(ReadOnlySpan<byte> callId, int hash, long createdTicks, KeptContexts contexts)
     {
+        _contexts = contexts;
         SetCallId(callId, hash);
         CreatedTicks = createdTicks;
     }
@@ -219,16 +223,8 @@ internal sealed class CallState
     /// <summary>The setup span's context: the parent of every teardown span of the call.</summary>
     public ActivityContext SetupContext
     {
-        get => _setupContext.Value;
-        set => _setupContext = new KeptContext(value);
-    }
-
-    /// <summary>Keeps the call's span contexts compactly once the call has ended (see <see cref="KeptContext"/>).</summary>
-    public void CompactContexts()
-    {
-        _setupContext.Compact();
-        Invite?.CompactContext();
-        Bye?.CompactContext();
+        get => _contexts.Get(in _setupContext);
+        set => _setupContext = _contexts.Keep(value);
     }
 
     /// <summary>Forgets a call that failed so that a new INVITE with the same Call-ID (after a 401/407 challenge) starts afresh.</summary>
@@ -290,11 +286,11 @@ internal sealed class CallState
         return Bye = Cleared(ref _byeRecord);
     }
 
-    private static SipTransaction Cleared(ref SipTransaction? record)
+    private SipTransaction Cleared(ref SipTransaction? record)
     {
         if (record is null)
         {
-            record = new SipTransaction();
+            record = new SipTransaction(_contexts);
         }
         else
         {

@@ -461,7 +461,6 @@ internal sealed class CallStateMachine
     {
         call.Phase = CallPhase.Terminated;
         call.LingerUntilTicks = now + _timerBTicks;
-        call.CompactContexts();
         if (call.CountedActive)
         {
             call.CountedActive = false;
