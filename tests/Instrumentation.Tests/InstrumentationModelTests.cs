@@ -169,4 +169,50 @@ public sealed class InstrumentationModelTests
         tracer.Record(Sip.Invite($"{node}@x"), SipDirection.In);
         return new WeakReference(tracer);
     }
+
+    [Fact]
+    public void ResponsesCountedWhileListenersCollectAddUpExactly()
+    {
+        const int Threads = 4;
+        const int CallsPerThread = 1_000;
+        using var harness = new TracerHarness(new SipCallTracerOptions { MetricTags = [new("node", "busy")] });
+        int running = Threads;
+        int collections = 0;
+        var collector = new Thread(() =>
+        {
+            // Collections flush the tracer's counts while the recording threads add to them.
+            while (Volatile.Read(ref running) > 0)
+            {
+                _ = harness.Collect();
+                collections++;
+            }
+        });
+        Thread[] recorders = [.. Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+        {
+            for (int i = 0; i < CallsPerThread; i++)
+            {
+                string callId = $"busy-{t}-{i}@x";
+                harness.In(Sip.Invite(callId));
+                harness.Out(Sip.Response(180, "Ringing", callId));
+            }
+
+            Interlocked.Decrement(ref running);
+        }))];
+        collector.Start();
+        foreach (Thread recorder in recorders)
+        {
+            recorder.Start();
+        }
+
+        foreach (Thread recorder in recorders)
+        {
+            recorder.Join();
+        }
+
+        collector.Join();
+
+        Assert.True(collections > 0);
+        Assert.Equal(Threads * CallsPerThread, harness.Collect().Value(M.ResponseCount.Name, ("node", "busy"), (SipAttributes.StatusCode, 180)));
+        Assert.Equal(Threads * CallsPerThread, harness.Collect().Value(M.CallsActive.Name, ("node", "busy")));
+    }
 }
