@@ -79,15 +79,17 @@ public sealed class InstrumentationModelTests
     }
 
     [Fact]
-    public void TracersWithTheSameTagsAddUpToOneActiveCallsSeries()
+    public void TracersWithTheSameTagsAddUpToOneSeriesOfActiveCallsAndCapacity()
     {
-        using var harness = new TracerHarness(new SipCallTracerOptions { MetricTags = [new("node", "pair"), new("site", "east")] });
-        using var second = new SipCallTracer(new SipCallTracerOptions { MetricTags = [new("site", "east"), new("node", "pair")] });
+        using var harness = new TracerHarness(new SipCallTracerOptions { MaxTrackedCalls = 7, MetricTags = [new("node", "pair"), new("site", "east")] });
+        using var second = new SipCallTracer(new SipCallTracerOptions { MaxTrackedCalls = 5, MetricTags = [new("site", "east"), new("node", "pair")] });
         harness.In(Sip.Invite("first-of-pair@x"));
         second.Record(Sip.Invite("second-of-pair@x"), SipDirection.In);
         second.Record(Sip.Invite("third-of-pair@x"), SipDirection.In);
 
-        Assert.Equal(3, harness.Collect().Value(M.CallsActive.Name, ("node", "pair")));
+        MetricPoints m = harness.Collect();
+        Assert.Equal(3, m.Value(M.CallsActive.Name, ("node", "pair")));
+        Assert.Equal(12, m.Value(M.CallLimit.Name, ("node", "pair")));
     }
 
     [Fact]

@@ -194,22 +194,21 @@ internal static class SipTelemetry
         while (Interlocked.CompareExchange(ref s_tracers, next, current) != current);
     }
 
-    private static IEnumerable<Measurement<long>> ObserveCallLimits()
+    private static IEnumerable<Measurement<long>> ObserveCallLimits() => ObservePerTagSet(static tracer => tracer.Capacity);
+
+    private static IEnumerable<Measurement<long>> ObserveActiveCalls() => ObservePerTagSet(static tracer => tracer.Active);
+
+    // One measurement per set of tags, the sum over the tracers that have it: tracers with the same tags
+    // share a series, as their measurements of a synchronous instrument would, so that active calls and
+    // capacity stay comparable. A listener is collecting: the tracers' response counts are flushed first.
+    private static IEnumerable<Measurement<long>> ObservePerTagSet(Func<SipCallMetrics, long> value)
     {
         SipCallMetrics[] tracers = Volatile.Read(ref s_tracers);
-        FlushResponses(tracers);
         foreach (SipCallMetrics tracer in tracers)
         {
-            yield return new Measurement<long>(tracer.Capacity, tracer.Tags);
+            tracer.FlushResponses();
         }
-    }
 
-    // One measurement per set of tags: tracers with the same tags add up to one series, as their
-    // measurements of a synchronous instrument would.
-    private static IEnumerable<Measurement<long>> ObserveActiveCalls()
-    {
-        SipCallMetrics[] tracers = Volatile.Read(ref s_tracers);
-        FlushResponses(tracers);
         for (int i = 0; i < tracers.Length; i++)
         {
             if (SameTagsAsAnEarlier(tracers, i))
@@ -217,16 +216,16 @@ internal static class SipTelemetry
                 continue;
             }
 
-            long active = tracers[i].Active;
+            long sum = value(tracers[i]);
             for (int j = i + 1; j < tracers.Length; j++)
             {
                 if (tracers[j].HasTagsOf(tracers[i]))
                 {
-                    active += tracers[j].Active;
+                    sum += value(tracers[j]);
                 }
             }
 
-            yield return new Measurement<long>(active, tracers[i].Tags);
+            yield return new Measurement<long>(sum, tracers[i].Tags);
         }
     }
 
@@ -241,15 +240,6 @@ internal static class SipTelemetry
         }
 
         return false;
-    }
-
-    // A listener is collecting: the responses the tracers counted go into sip.response.count first.
-    private static void FlushResponses(SipCallMetrics[] tracers)
-    {
-        foreach (SipCallMetrics tracer in tracers)
-        {
-            tracer.FlushResponses();
-        }
     }
 
     /// <summary>A histogram created with the conventions' bucket boundaries as advice.</summary>
