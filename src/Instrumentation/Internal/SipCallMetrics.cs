@@ -63,7 +63,7 @@ internal sealed class SipCallMetrics : IDisposable
     public static string StatusText(int status) => status is >= MinStatus and <= MaxStatus ? s_statusText[status - MinStatus] : OtelAttributes.ErrorTypeValues.Other;
 
     /// <summary>The status code boxed once, for span tags and metric tags.</summary>
-    public static object BoxedStatus(int status) => s_boxedStatus[Math.Clamp(status, MinStatus, MaxStatus) - MinStatus];
+    public static object BoxedStatus(int status) => s_boxedStatus[StatusIndex(status)];
 
     /// <summary>The calls the tracer counts as active now, the value of its <c>sip.calls.active</c> series.</summary>
     public long Active => Volatile.Read(ref _active);
@@ -73,7 +73,7 @@ internal sealed class SipCallMetrics : IDisposable
     {
         if (SipTelemetry.ResponseCount.Enabled)
         {
-            _ = Interlocked.Increment(ref RowOf(method).ByStatus[Math.Clamp(status, MinStatus, MaxStatus) - MinStatus]);
+            _ = Interlocked.Increment(ref RowOf(method).ByStatus[StatusIndex(status)]);
         }
     }
 
@@ -154,22 +154,16 @@ internal sealed class SipCallMetrics : IDisposable
 
     private ResponseRow RowOf(string method)
     {
-        foreach (ResponseRow row in Volatile.Read(ref _responseRows))
+        if (Find(Volatile.Read(ref _responseRows), method) is { } row)
         {
-            if (row.Method == method)
-            {
-                return row;
-            }
+            return row;
         }
 
         lock (_rowsGate)
         {
-            foreach (ResponseRow row in _responseRows)
+            if (Find(_responseRows, method) is { } raced)
             {
-                if (row.Method == method)
-                {
-                    return row;
-                }
+                return raced;
             }
 
             var added = new ResponseRow(method);
@@ -177,6 +171,22 @@ internal sealed class SipCallMetrics : IDisposable
             return added;
         }
     }
+
+    private static ResponseRow? Find(ResponseRow[] rows, string method)
+    {
+        foreach (ResponseRow row in rows)
+        {
+            if (row.Method == method)
+            {
+                return row;
+            }
+        }
+
+        return null;
+    }
+
+    // Status codes outside 100-699 count at the nearest end, as BoxedStatus boxes them.
+    private static int StatusIndex(int status) => Math.Clamp(status, MinStatus, MaxStatus) - MinStatus;
 
     private void RecordLatency(Histogram<double> histogram, double value, string? transport)
     {
