@@ -71,8 +71,7 @@ public sealed class SipCallTracer : IDisposable
     /// </returns>
     public ActivityContext Record(ReadOnlySpan<byte> message, SipDirection direction)
     {
-        DateTimeOffset now = _timeProvider.GetUtcNow();
-        var recorded = new RecordedMessage(message, direction, now, now.UtcTicks, spanTags: default);
+        var recorded = new RecordedMessage(message, direction, _timeProvider, stackalloc long[1], timestamp: null, spanTags: default);
         return RecordCore(in recorded);
     }
 
@@ -83,7 +82,7 @@ public sealed class SipCallTracer : IDisposable
     /// <returns>The context of the span the message belongs to, or <c>default</c>.</returns>
     public ActivityContext Record(ReadOnlySpan<byte> message, SipDirection direction, DateTimeOffset timestamp)
     {
-        var recorded = new RecordedMessage(message, direction, timestamp, _timeProvider.GetUtcNow().UtcTicks, spanTags: default);
+        var recorded = new RecordedMessage(message, direction, _timeProvider, stackalloc long[1], timestamp, spanTags: default);
         return RecordCore(in recorded);
     }
 
@@ -104,14 +103,14 @@ public sealed class SipCallTracer : IDisposable
     /// <returns>The context of the span the message belongs to, or <c>default</c>.</returns>
     public ActivityContext Record(ReadOnlySpan<byte> message, SipDirection direction, DateTimeOffset timestamp, ReadOnlySpan<KeyValuePair<string, object?>> spanTags)
     {
-        var recorded = new RecordedMessage(message, direction, timestamp, _timeProvider.GetUtcNow().UtcTicks, spanTags);
+        var recorded = new RecordedMessage(message, direction, _timeProvider, stackalloc long[1], timestamp, spanTags);
         return RecordCore(in recorded);
     }
 
     /// <summary>Records a message its caller has read already (the HEP listener reads each packet once).</summary>
     internal ActivityContext Record(in SipMessageReader reader, SipDirection direction, DateTimeOffset timestamp, ReadOnlySpan<KeyValuePair<string, object?>> spanTags)
     {
-        var recorded = new RecordedMessage(in reader, direction, timestamp, _timeProvider.GetUtcNow().UtcTicks, spanTags);
+        var recorded = new RecordedMessage(in reader, direction, _timeProvider, stackalloc long[1], timestamp, spanTags);
         return RecordCore(in recorded);
     }
 
@@ -121,7 +120,7 @@ public sealed class SipCallTracer : IDisposable
     /// <returns>The context of the span the message belongs to, or <c>default</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="message"/> is <see langword="null"/>.</exception>
     public ActivityContext Record(ISipMessageCarrier message, SipDirection direction) =>
-        Record(message, direction, _timeProvider.GetUtcNow());
+        RecordCarrier(message, direction, timestamp: null);
 
     /// <summary>Records a SIP message given through a carrier adapter, with the time it was received or sent.</summary>
     /// <param name="message">The message.</param>
@@ -129,7 +128,10 @@ public sealed class SipCallTracer : IDisposable
     /// <param name="timestamp">When it was received or sent.</param>
     /// <returns>The context of the span the message belongs to, or <c>default</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="message"/> is <see langword="null"/>.</exception>
-    public ActivityContext Record(ISipMessageCarrier message, SipDirection direction, DateTimeOffset timestamp)
+    public ActivityContext Record(ISipMessageCarrier message, SipDirection direction, DateTimeOffset timestamp) =>
+        RecordCarrier(message, direction, timestamp);
+
+    private ActivityContext RecordCarrier(ISipMessageCarrier message, SipDirection direction, DateTimeOffset? timestamp)
     {
         ArgumentNullException.ThrowIfNull(message);
         byte[]? buffer;
@@ -156,7 +158,7 @@ public sealed class SipCallTracer : IDisposable
 
         try
         {
-            var recorded = new RecordedMessage(buffer.AsSpan(0, length), direction, timestamp, _timeProvider.GetUtcNow().UtcTicks, spanTags: default);
+            var recorded = new RecordedMessage(buffer.AsSpan(0, length), direction, _timeProvider, stackalloc long[1], timestamp, spanTags: default);
             return RecordCore(in recorded);
         }
         finally
@@ -237,7 +239,6 @@ public sealed class SipCallTracer : IDisposable
         }
 
         ref readonly SipMessageFacts facts = ref message.Facts;
-        long now = message.Now;
         int callIdHash = CallIdKey.Hash(facts.CallId);
         int shardIndex = _table.ShardIndex(callIdHash);
         CallShard shard = _table.Shard(shardIndex);
@@ -262,7 +263,7 @@ public sealed class SipCallTracer : IDisposable
 
         if (added is not null)
         {
-            _table.Added(shardIndex, added, now);
+            _table.Added(shardIndex, added, message.Now);
         }
 
         return result;

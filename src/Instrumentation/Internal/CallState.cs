@@ -88,6 +88,9 @@ internal sealed class SipTransaction
         set => _context = _contexts.Keep(value);
     }
 
+    /// <summary><see cref="Context"/> as kept, for a call to share without converting it again.</summary>
+    public KeptContext KeptContext => _context;
+
     /// <summary>When the request was sent or received (span time base).</summary>
     public DateTimeOffset Start;
 
@@ -221,11 +224,10 @@ internal sealed class CallState
     private KeptContext _setupContext;
 
     /// <summary>The setup span's context: the parent of every teardown span of the call.</summary>
-    public ActivityContext SetupContext
-    {
-        get => _contexts.Get(in _setupContext);
-        set => _setupContext = _contexts.Keep(value);
-    }
+    public ActivityContext SetupContext => _contexts.Get(in _setupContext);
+
+    /// <summary>Makes the context of the call's INVITE transaction the setup context.</summary>
+    public void ShareSetupContext(SipTransaction invite) => _setupContext = invite.KeptContext;
 
     /// <summary>Forgets a call that failed so that a new INVITE with the same Call-ID (after a 401/407 challenge) starts afresh.</summary>
     public void Restart(long createdTicks)

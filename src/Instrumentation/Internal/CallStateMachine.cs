@@ -233,7 +233,7 @@ internal sealed class CallStateMachine
             if (context != default)
             {
                 transaction.Context = context;
-                call.SetupContext = context;
+                call.ShareSetupContext(transaction);
             }
         }
 

@@ -24,31 +24,64 @@ internal readonly ref struct RecordedMessage
     /// <summary>Whether the node received or sent it.</summary>
     public readonly SipDirection Direction;
 
-    /// <summary>When it was received or sent: the time base of spans and events.</summary>
-    public readonly DateTimeOffset Timestamp;
+    // Read when first asked for: most provisional responses and every ACK need no time at all, and a
+    // clock reading costs a noticeable part of what reading the message does.
+    private readonly TimeProvider _clock;
+    private readonly Span<long> _reading;
+    private readonly DateTimeOffset _timestamp;
+    private readonly bool _hasTimestamp;
 
-    /// <summary>The tracer's clock when it was recorded (UTC ticks): the time base of timers and ages.</summary>
-    public readonly long Now;
+    /// <summary>When it was received or sent: the time base of spans and events. The tracer's clock (<see cref="Now"/>) unless the caller gave the time.</summary>
+    public DateTimeOffset Timestamp => _hasTimestamp ? _timestamp : new DateTimeOffset(Now, TimeSpan.Zero);
+
+    /// <summary>The tracer's clock when it was recorded (UTC ticks): the time base of timers and ages. Read once, when first needed.</summary>
+    public long Now
+    {
+        get
+        {
+            long ticks = _reading[0];
+            if (ticks == Unread)
+            {
+                ticks = _clock.GetUtcNow().UtcTicks;
+                _reading[0] = ticks;
+            }
+
+            return ticks;
+        }
+    }
 
     /// <summary>The caller's tags for the span this message starts, if it starts one.</summary>
     public readonly ReadOnlySpan<KeyValuePair<string, object?>> SpanTags;
+
+    /// <summary>What a clock cell holds before the clock is read (UTC ticks are never negative).</summary>
+    private const long Unread = long.MinValue;
 
     /// <summary>
     /// Reads <paramref name="bytes"/> and its facts where this value lives: the reader and the facts are
     /// several hundred bytes, and building them in place spares the copies a constructor taking them would make.
     /// </summary>
+    /// <param name="bytes">The message.</param>
+    /// <param name="direction">Whether the node received or sent it.</param>
+    /// <param name="clock">The tracer's clock.</param>
+    /// <param name="reading">One cell on the caller's stack where the clock's reading is kept once taken.</param>
+    /// <param name="timestamp">When the message was received or sent, if the caller knows; else the clock's reading.</param>
+    /// <param name="spanTags">The caller's tags for the span this message starts.</param>
     public RecordedMessage(
         ReadOnlySpan<byte> bytes,
         SipDirection direction,
-        DateTimeOffset timestamp,
-        long now,
+        TimeProvider clock,
+        Span<long> reading,
+        DateTimeOffset? timestamp,
         ReadOnlySpan<KeyValuePair<string, object?>> spanTags)
     {
         Reader = new SipMessageReader(bytes);
         IsUsable = SipMessageFacts.TryRead(in Reader, out Facts, out Problem);
         Direction = direction;
-        Timestamp = timestamp;
-        Now = now;
+        _clock = clock;
+        _reading = reading;
+        _reading[0] = Unread;
+        _hasTimestamp = timestamp.HasValue;
+        _timestamp = timestamp.GetValueOrDefault();
         SpanTags = spanTags;
     }
 
@@ -56,15 +89,19 @@ internal readonly ref struct RecordedMessage
     public RecordedMessage(
         in SipMessageReader reader,
         SipDirection direction,
+        TimeProvider clock,
+        Span<long> reading,
         DateTimeOffset timestamp,
-        long now,
         ReadOnlySpan<KeyValuePair<string, object?>> spanTags)
     {
         Reader = reader;
         IsUsable = SipMessageFacts.TryRead(in Reader, out Facts, out Problem);
         Direction = direction;
-        Timestamp = timestamp;
-        Now = now;
+        _clock = clock;
+        _reading = reading;
+        _reading[0] = Unread;
+        _hasTimestamp = true;
+        _timestamp = timestamp;
         SpanTags = spanTags;
     }
 }
