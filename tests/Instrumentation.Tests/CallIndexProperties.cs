@@ -76,7 +76,7 @@ public sealed class CallIndexProperties
         return true;
     }
 
-    private static CallState Call(int key, int hashes) => new(CallId(key), Hash(key, hashes), createdTicks: 0, new KeptContexts());
+    private static CallState Call(int key, int hashes) => new(CallId(key), Hash(key, hashes), createdTicks: 0, new OpenSpans(), new KeptContexts());
 
     private static byte[] CallId(int key) => Encoding.ASCII.GetBytes($"call-{key}@index.example.com");
 

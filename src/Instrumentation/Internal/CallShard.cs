@@ -20,6 +20,8 @@ internal sealed class CallShard
     // full table to keep alive and every garbage collection to promote.
     private readonly CallIndex _calls = new();
 
+    private readonly OpenSpans _openSpans = new();
+
     private readonly KeptContexts _contexts = new();
 
 #if NET9_0_OR_GREATER
@@ -48,7 +50,7 @@ internal sealed class CallShard
         }
         else
         {
-            call = new CallState(callId, hash, createdTicks, _contexts);
+            call = new CallState(callId, hash, createdTicks, _openSpans, _contexts);
         }
 
         Add(call);

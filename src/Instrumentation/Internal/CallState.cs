@@ -74,12 +74,41 @@ internal sealed class SipTransaction
     public ulong BranchIn;
     public ulong BranchOut;
 
-    public Activity? Activity;
-
+    private readonly OpenSpans _openSpans;
+    private int _spanSlot;
     private readonly KeptContexts _contexts;
     private KeptContext _context;
 
-    public SipTransaction(KeptContexts contexts) => _contexts = contexts;
+    public SipTransaction(OpenSpans openSpans, KeptContexts contexts)
+    {
+        _openSpans = openSpans;
+        _contexts = contexts;
+    }
+
+    /// <summary>The transaction's span while it is open (kept in the shard's <see cref="OpenSpans"/>).</summary>
+    public Activity? Activity
+    {
+        get => _openSpans[_spanSlot];
+        set
+        {
+            if (value is not null)
+            {
+                if (_spanSlot == 0)
+                {
+                    _spanSlot = _openSpans.Open(value);
+                }
+                else
+                {
+                    _openSpans.Replace(_spanSlot, value);
+                }
+            }
+            else if (_spanSlot != 0)
+            {
+                _openSpans.Close(_spanSlot);
+                _spanSlot = 0;
+            }
+        }
+    }
 
     /// <summary>The span's context, kept after the span ended: later messages of the transaction return it.</summary>
     public ActivityContext Context
@@ -184,11 +213,13 @@ internal sealed class CallState
     // The Call-ID's bytes, kept in a buffer that is reused with the state.
     private byte[] _callId = [];
 
-    // The shard's: where the call's span contexts are as strings.
+    // The shard's: where the call's open spans are, and its span contexts as strings.
+    private readonly OpenSpans _openSpans;
     private readonly KeptContexts _contexts;
 
-    public CallState(ReadOnlySpan<byte> callId, int hash, long createdTicks, KeptContexts contexts)
+    public CallState(ReadOnlySpan<byte> callId, int hash, long createdTicks, OpenSpans openSpans, KeptContexts contexts)
     {
+        _openSpans = openSpans;
         _contexts = contexts;
         SetCallId(callId, hash);
         CreatedTicks = createdTicks;
@@ -292,7 +323,7 @@ internal sealed class CallState
     {
         if (record is null)
         {
-            record = new SipTransaction(_contexts);
+            record = new SipTransaction(_openSpans, _contexts);
         }
         else
         {
