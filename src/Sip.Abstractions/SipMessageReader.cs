@@ -312,6 +312,7 @@ public readonly ref struct SipMessageReader
         KnownSipHeader.Via => _layout.First.Via,
         KnownSipHeader.From => _layout.First.From,
         KnownSipHeader.To => _layout.First.To,
+        KnownSipHeader.XCid => _layout.First.XCid,
         _ => new FirstField { Index = FirstFields.NotIndexed },
     };
 

@@ -16,7 +16,7 @@ public sealed class SipMessageProperties
     private static readonly string[] NamePool =
     [
         "Via", "To", "From", "Call-ID", "Contact", "Subject", "Supported", "Content-Type", "Event", "Refer-To",
-        "CSeq", "Max-Forwards", "Route", "Record-Route", "X-Custom", "P-Foo-Bar", "X-OTel-traceparent", "X-OTel-tracestate",
+        "CSeq", "Max-Forwards", "Route", "Record-Route", "X-Custom", "X-CID", "P-Foo-Bar", "X-OTel-traceparent", "X-OTel-tracestate",
     ];
 
     private const string ValueAlphabet = "abcXYZ0129;=,<>@:.-_\"/\u00e9";
@@ -185,7 +185,7 @@ public sealed class SipMessageProperties
 
     // The headers whose first field the parser records, and one it does not (looked up by name).
     private static readonly KnownSipHeader[] FirstFieldHeaders =
-        [KnownSipHeader.CallId, KnownSipHeader.CSeq, KnownSipHeader.Via, KnownSipHeader.From, KnownSipHeader.To, KnownSipHeader.Contact];
+        [KnownSipHeader.CallId, KnownSipHeader.CSeq, KnownSipHeader.Via, KnownSipHeader.From, KnownSipHeader.To, KnownSipHeader.XCid, KnownSipHeader.Contact];
 
     /// <summary>Whether the recorded first field of each header is the first one a walk over every field finds.</summary>
     private static bool FirstFieldsMatchEnumeration(byte[] bytes)

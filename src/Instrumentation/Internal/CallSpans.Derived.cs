@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SipTraceContext.Sip;
 
 namespace SipTraceContext.Instrumentation.Internal;
 
@@ -56,7 +57,7 @@ internal sealed partial class CallSpans
         // No trusted parent (or DeriveAndLink): the derived trace, parent and span.
         CorrelatorKind correlatorKind = CorrelatorKind.CallId;
         ReadOnlySpan<byte> correlator = facts.CallId;
-        if (SipMessageFacts.TryGet(in message.Reader, "X-CID"u8, out ReadOnlySpan<byte> xcid) && !xcid.IsEmpty)
+        if (message.Reader.TryGetFirstValue(KnownSipHeader.XCid, out ReadOnlySpan<byte> xcid) && !xcid.IsEmpty)
         {
             // A B2BUA's original Call-ID: its B leg joins the A leg's trace.
             correlator = xcid;

@@ -106,6 +106,9 @@ internal struct FirstFields
     public FirstField Via;
     public FirstField From;
     public FirstField To;
+
+    // Not a header every message needs: the cross-leg correlator the call tracer derives a trace from.
+    public FirstField XCid;
 }
 
 /// <summary>

@@ -343,6 +343,9 @@ internal static partial class SipMessageParser
                     case NameClass.From:
                         RecordFirst(ref layout.First.From, layout.HeaderCount, valueStart);
                         break;
+                    case NameClass.XCid:
+                        RecordFirst(ref layout.First.XCid, layout.HeaderCount, valueStart);
+                        break;
                     default:
                         RecordFirst(ref layout.First.To, layout.HeaderCount, valueStart);
                         break;
@@ -413,6 +416,7 @@ internal static partial class SipMessageParser
         Via,
         From,
         To,
+        XCid,
     }
 
     /// <summary>
@@ -435,6 +439,7 @@ internal static partial class SipMessageParser
         3 when Ascii.EqualsIgnoreCase(name, SipHeaderNames.ViaUtf8) => NameClass.Via,
         4 when (name[0] | 0x20) == 'c' => Ascii.EqualsIgnoreCase(name, SipHeaderNames.CSeqUtf8) ? NameClass.CSeq : NameClass.Other,
         4 when Ascii.EqualsIgnoreCase(name, SipHeaderNames.FromUtf8) => NameClass.From,
+        5 when Ascii.EqualsIgnoreCase(name, SipHeaderNames.XCidUtf8) => NameClass.XCid,
         7 when Ascii.EqualsIgnoreCase(name, SipHeaderNames.CallIdUtf8) => NameClass.CallId,
         14 when Ascii.EqualsIgnoreCase(name, SipHeaderNames.ContentLengthUtf8) => NameClass.ContentLength,
         _ => NameClass.Other,
