@@ -170,6 +170,17 @@ internal sealed class SipTransaction
         Transport = null;
     }
 
+    /// <summary>
+    /// Lets go of what the record refers to (its open span's slot, its context's trace state) without
+    /// resetting the rest: a released call's records are cleared when a transaction next uses them.
+    /// </summary>
+    public void DropReferences()
+    {
+        Activity = null;
+        _context = default;
+        Transport = null;
+    }
+
     public ulong BranchFor(SipDirection direction) => direction == SipDirection.In ? BranchIn : BranchOut;
 
     public void SetBranch(SipDirection direction, ulong branch)
@@ -290,8 +301,8 @@ internal sealed class CallState
     {
         Key = default;
         Restart(0);
-        _inviteRecord?.Clear();
-        _byeRecord?.Clear();
+        _inviteRecord?.DropReferences();
+        _byeRecord?.DropReferences();
     }
 
     /// <summary>
