@@ -78,13 +78,14 @@ public sealed class SpanHeaderProperties
 
     private static bool Same(in SipMessageReader reader, string name, ReadOnlySpan<byte> walked)
     {
-        // The tracer's lookup before the walk: the first field's unfolded value.
-        if (!SipMessageFacts.TryGet(in reader, Encoding.ASCII.GetBytes(name), out ReadOnlySpan<byte> value))
+        // The lookup by name: the first field's unfolded value.
+        if (!reader.TryGetHeader(Encoding.ASCII.GetBytes(name), out SipHeaderField field))
         {
             return walked.IsEmpty;
         }
 
-        return walked.SequenceEqual(value);
+        byte[] value = new byte[field.UnfoldedValueLength];
+        return field.TryCopyUnfoldedValue(value, out int written) && walked.SequenceEqual(value.AsSpan(0, written));
     }
 
     private static bool SameBranches(in ViaBranches a, in ViaBranches b)

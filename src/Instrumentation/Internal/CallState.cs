@@ -155,8 +155,7 @@ internal sealed class SipTransaction
         RequestDirections = 0;
         BranchIn = 0;
         BranchOut = 0;
-        Activity = null;
-        _context = default;
+        DropReferences();
         Start = default;
         TrackedAtTicks = 0;
         DeadlineTicks = 0;
@@ -167,7 +166,6 @@ internal sealed class SipTransaction
         CancelRepeats = default;
         FinalStatus = 0;
         RetransmissionCount = 0;
-        Transport = null;
     }
 
     /// <summary>

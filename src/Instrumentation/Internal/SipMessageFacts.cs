@@ -125,20 +125,4 @@ internal ref struct SipMessageFacts
         problem = null;
         return true;
     }
-
-    /// <summary>The value of the first instance of a header, unfolded; <see langword="false"/> when there is none.</summary>
-    internal static bool TryGet(scoped in SipMessageReader reader, ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
-    {
-        if (!reader.TryGetHeader(name, out SipHeaderField field))
-        {
-            value = default;
-            return false;
-        }
-
-        value = field.UnfoldedValue();
-        return true;
-    }
-
-    // A folded value still holds its line breaks; the rare folded header is unfolded into a copy
-    // rather than making every lookup handle folds.
 }
