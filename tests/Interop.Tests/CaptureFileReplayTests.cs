@@ -46,12 +46,16 @@ public sealed class CaptureFileReplayTests(ITestOutputHelper output) : InteropTe
                 ["-i", device, "-n", "-U", "-Z", "root", "--time-stamp-precision", "nano", "-w", file, filter],
                 Path.GetTempPath())));
 
-    /// <summary>dumpcap (what tshark and Wireshark capture with) writes pcapng.</summary>
+    /// <summary>
+    /// dumpcap (what tshark and Wireshark capture with) writes pcapng. It prints "Capturing on" before it
+    /// opens the interface and "File:" once the interface is open and the file created: only the second
+    /// means a packet sent now is captured; packets sent in between are lost.
+    /// </summary>
     [InteropTheory(InteropTool.Kamailio | InteropTool.Sipp | InteropTool.Dumpcap)]
     [InlineData("uac-answered.xml", "uas-answer-checked.xml")]
     [InlineData("uac-cancel.xml", "uas-cancel-checked.xml")]
     public Task A_dumpcap_pcapng_capture_of_a_Kamailio_call_replays_into_the_spans_of_its_HEP_feed(string callerScenario, string calleeScenario) => RunAsync(() =>
-        CaptureAndCompareAsync(callerScenario, calleeScenario, ".pcapng", "Capturing on", (file, filter) =>
+        CaptureAndCompareAsync(callerScenario, calleeScenario, ".pcapng", "File: ", (file, filter) =>
             ChildProcess.Start(InteropTools.Dumpcap, ["-i", "lo", "-n", "-q", "-w", file, "-f", filter], Path.GetTempPath())));
 
     /// <summary>
