@@ -218,8 +218,8 @@ public readonly ref struct SipMessageReader
 
     /// <summary>
     /// Finds the first instance of a known header, as <see cref="TryGetHeader(ReadOnlySpan{byte}, out SipHeaderField)"/>
-    /// does, but for Call-ID, CSeq, Via, From and To in constant time: the parser recorded where their
-    /// first fields are. Other headers are looked up by name.
+    /// does, but in constant time for the headers whose first field the parser recorded (see
+    /// <see cref="FirstFields"/>). Other headers are looked up by name.
     /// </summary>
     internal bool TryGetFirstField(KnownSipHeader header, out SipHeaderField field)
     {
@@ -242,15 +242,29 @@ public readonly ref struct SipMessageReader
             return TryGetHeader(name, out field);
         }
 
-        int index = first - 1;
-        int start = _layout.Offsets[index];
-        field = SipHeaderEnumerator.CreateField(_message[start.._layout.Offsets[index + 1]], start, (_layout.FoldedMask & (1u << index)) != 0);
+        field = IndexedField(first - 1);
         return true;
     }
 
     /// <summary>
+    /// Whether the header section is complete and every field in it is indexed (none lies past
+    /// <see cref="HeaderOffsets.Capacity"/>): then <see cref="ViaFields"/> lists every Via.
+    /// </summary>
+    internal bool AllFieldsIndexed => _layout.HeadersComplete && _layout.HeaderCount <= HeaderOffsets.Capacity;
+
+    /// <summary>Bit i set: indexed field i is a Via (read it with <see cref="IndexedField"/>).</summary>
+    internal uint ViaFields => _layout.ViaMask;
+
+    /// <summary>Indexed field <paramref name="index"/> (below <see cref="HeaderOffsets.Capacity"/> and the header count).</summary>
+    internal SipHeaderField IndexedField(int index)
+    {
+        int start = _layout.Offsets[index];
+        return SipHeaderEnumerator.CreateField(_message[start.._layout.Offsets[index + 1]], start, (_layout.FoldedMask & (1u << index)) != 0);
+    }
+
+    /// <summary>
     /// Whether a known header is present, as <see cref="TryGetFirstField"/> would find it, without
-    /// reading the field: constant time for Call-ID, CSeq, Via, From and To.
+    /// reading the field: constant time for the headers in <see cref="FirstFields"/>.
     /// </summary>
     internal bool HasField(KnownSipHeader header)
     {
@@ -265,8 +279,8 @@ public readonly ref struct SipMessageReader
 
     /// <summary>
     /// The unfolded value of the first field of a known header, as <see cref="TryGetFirstField"/> then
-    /// <see cref="SipHeaderField.UnfoldedValue"/> give it; for Call-ID, CSeq, Via, From and To taken from
-    /// where the parser recorded it starts, without splitting the line again.
+    /// <see cref="SipHeaderField.UnfoldedValue"/> give it; for the headers in <see cref="FirstFields"/> taken
+    /// from where the parser recorded it starts, without splitting the line again.
     /// </summary>
     internal bool TryGetFirstValue(KnownSipHeader header, out ReadOnlySpan<byte> value)
     {
@@ -313,6 +327,9 @@ public readonly ref struct SipMessageReader
         KnownSipHeader.From => _layout.First.From,
         KnownSipHeader.To => _layout.First.To,
         KnownSipHeader.XCid => _layout.First.XCid,
+        KnownSipHeader.SessionId => _layout.First.SessionId,
+        KnownSipHeader.PChargingVector => _layout.First.PChargingVector,
+        KnownSipHeader.UserAgent => _layout.First.UserAgent,
         _ => new FirstField { Index = FirstFields.NotIndexed },
     };
 
@@ -363,8 +380,9 @@ public readonly ref struct SipMessageReader
     }
 
     /// <summary>
-    /// Finds the first instance of a known header, long or compact form. Call-ID, CSeq, Via, From and To
-    /// are found in constant time: the reader recorded where their first fields are as it read the message.
+    /// Finds the first instance of a known header, long or compact form. The headers every message carries
+    /// (Call-ID, CSeq, Via, From, To) and those the call tracer reads (X-CID, Session-ID, P-Charging-Vector,
+    /// User-Agent) are found in constant time: the reader recorded where their first fields are as it read the message.
     /// </summary>
     /// <param name="header">The header.</param>
     /// <param name="value">The trimmed value, or empty when not found.</param>

@@ -8,9 +8,10 @@ using SipTraceContext.Sip;
 namespace SipTraceContext.Instrumentation.Tests;
 
 /// <summary>
-/// A recorded span reads its Via branches, correlators and User-Agent in one walk over the fields
-/// (<see cref="SipSpanHeaders.Read"/>). These properties hold that walk to the lookups it replaced: each
-/// value is what the reader's own lookup of that header finds, and the branches are what
+/// A recorded span reads its Via branches, correlators and User-Agent from where the reader recorded them,
+/// or in one walk over the fields when a message has more than the reader indexes
+/// (<see cref="SipSpanHeaders.Read"/>). These properties hold both to the lookups they replaced: each
+/// value is what the reader's lookup of that header by name finds, and the branches are what
 /// <see cref="ViaBranches.Read"/> reads, for generated header sections (any case, compact Via, repeats,
 /// empty and folded values, more fields than the reader indexes).
 /// </summary>

@@ -1,3 +1,4 @@
+using System.Numerics;
 using SipTraceContext.Sip;
 using SipTraceContext.Sip.Internal;
 using SipTraceContext.Sip.Syntax;
@@ -6,8 +7,8 @@ namespace SipTraceContext.Instrumentation.Internal;
 
 /// <summary>
 /// What only a recorded span needs from its message: the Via entries' branches (derived span ids), the
-/// From tag, the cross-leg correlators and the User-Agent. Read in one walk over the header fields
-/// when a span is kept; a dropped span reads none of it.
+/// From tag, the cross-leg correlators and the User-Agent. Read from where the reader recorded them when a
+/// span is kept; a dropped span reads none of it.
 /// </summary>
 internal ref struct SipSpanHeaders
 {
@@ -27,14 +28,42 @@ internal ref struct SipSpanHeaders
     /// Reads them: of each correlator and the User-Agent the first field's unfolded value, as
     /// <see cref="SipMessageReader.TryGetHeader(ReadOnlySpan{byte}, out SipHeaderField)"/> finds it, and the
     /// branches of the first <see cref="ViaBranches.Capacity"/> Via entries, as <see cref="ViaBranches.Read"/>
-    /// reads them.
+    /// reads them. The reader recorded where each Via and each first field is; only a message with more
+    /// fields than it indexes is walked.
     /// </summary>
     public static SipSpanHeaders Read(scoped in SipMessageReader reader, ReadOnlySpan<byte> from, bool userAgent)
     {
         var headers = default(SipSpanHeaders);
         headers.IsRead = true;
         headers.FromTag = SipValueScanner.FindParameter(from, "tag"u8);
+        if (!reader.AllFieldsIndexed)
+        {
+            headers.Walk(in reader, userAgent);
+            return headers;
+        }
 
+        for (uint vias = reader.ViaFields; vias != 0; vias &= vias - 1)
+        {
+            if (!headers.Vias.TakeBranches(reader.IndexedField(BitOperations.TrailingZeroCount(vias)).UnfoldedValue()))
+            {
+                break;
+            }
+        }
+
+        _ = reader.TryGetFirstValue(KnownSipHeader.SessionId, out headers.SessionId);
+        _ = reader.TryGetFirstValue(KnownSipHeader.XCid, out headers.XCid);
+        _ = reader.TryGetFirstValue(KnownSipHeader.PChargingVector, out headers.ChargingVector);
+        if (userAgent)
+        {
+            _ = reader.TryGetFirstValue(KnownSipHeader.UserAgent, out headers.UserAgent);
+        }
+
+        return headers;
+    }
+
+    // The same in one walk over the fields, for a message with fields past the reader's index.
+    private void Walk(scoped in SipMessageReader reader, bool userAgent)
+    {
         bool viasFull = false;
         bool sessionId = false;
         bool xcid = false;
@@ -49,28 +78,26 @@ internal ref struct SipSpanHeaders
             switch (line[0] | LowerCaseBit)
             {
                 case 'v' when !viasFull && (Named(line, SipHeaderNames.ViaUtf8) || Named(line, "v"u8)):
-                    viasFull = !headers.Vias.TakeBranches(Value(line, start));
+                    viasFull = !Vias.TakeBranches(Value(line, start));
                     break;
                 case 's' when !sessionId && Named(line, SipHeaderNames.SessionIdUtf8):
                     sessionId = true;
-                    headers.SessionId = Value(line, start);
+                    SessionId = Value(line, start);
                     break;
                 case 'x' when !xcid && Named(line, SipHeaderNames.XCidUtf8):
                     xcid = true;
-                    headers.XCid = Value(line, start);
+                    XCid = Value(line, start);
                     break;
                 case 'p' when !chargingVector && Named(line, SipHeaderNames.PChargingVectorUtf8):
                     chargingVector = true;
-                    headers.ChargingVector = Value(line, start);
+                    ChargingVector = Value(line, start);
                     break;
                 case 'u' when !agent && Named(line, SipHeaderNames.UserAgentUtf8):
                     agent = true;
-                    headers.UserAgent = Value(line, start);
+                    UserAgent = Value(line, start);
                     break;
             }
         }
-
-        return headers;
     }
 
     private static bool Named(ReadOnlySpan<byte> line, ReadOnlySpan<byte> name) => HeaderNameMatcher.StartsLine(line, name);

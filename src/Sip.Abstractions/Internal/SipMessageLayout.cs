@@ -58,6 +58,9 @@ internal struct SipMessageLayout
     /// <summary>Bit i set: indexed field i has continuation lines.</summary>
     public uint FoldedMask;
 
+    /// <summary>Bit i set: indexed field i is a Via (long or compact name).</summary>
+    public uint ViaMask;
+
     /// <summary>
     /// Bit i set: the name of indexed field i may be a trace header's (it ends in <c>traceparent</c> or
     /// <c>tracestate</c>, letters in any case, give or take a byte that folds onto a letter). A field
@@ -72,9 +75,8 @@ internal struct SipMessageLayout
     public LineEndingKinds LineEndings;
 
     /// <summary>
-    /// Where the first Call-ID, CSeq, Via, From and To fields are (see <see cref="FirstFields"/>),
-    /// recorded as the parser classifies each name, so the fields every message must carry are found
-    /// without a walk.
+    /// Where the first Call-ID, CSeq, Via, From and To fields and the call tracer's correlators are (see
+    /// <see cref="FirstFields"/>), recorded as the parser classifies each name, so they are found without a walk.
     /// </summary>
     public FirstFields First;
 }
@@ -94,7 +96,8 @@ internal enum LineEndingKinds : byte
 }
 
 /// <summary>
-/// Where the first field of each of the five headers every message must carry is: see <see cref="FirstField"/>.
+/// Where the first field of each of the five headers every message must carry is, and of the headers a
+/// recorded span reads (the cross-leg correlators and User-Agent): see <see cref="FirstField"/>.
 /// </summary>
 internal struct FirstFields
 {
@@ -107,8 +110,11 @@ internal struct FirstFields
     public FirstField From;
     public FirstField To;
 
-    // Not a header every message needs: the cross-leg correlator the call tracer derives a trace from.
+    // Not headers every message needs: what a recorded span reads, X-CID also what a derived trace comes from.
     public FirstField XCid;
+    public FirstField SessionId;
+    public FirstField PChargingVector;
+    public FirstField UserAgent;
 }
 
 /// <summary>

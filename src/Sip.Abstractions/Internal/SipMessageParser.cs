@@ -339,12 +339,26 @@ internal static partial class SipMessageParser
                         break;
                     case NameClass.Via:
                         RecordFirst(ref layout.First.Via, layout.HeaderCount, valueStart);
+                        if (layout.HeaderCount < HeaderOffsets.Capacity)
+                        {
+                            layout.ViaMask |= 1u << layout.HeaderCount;
+                        }
+
                         break;
                     case NameClass.From:
                         RecordFirst(ref layout.First.From, layout.HeaderCount, valueStart);
                         break;
                     case NameClass.XCid:
                         RecordFirst(ref layout.First.XCid, layout.HeaderCount, valueStart);
+                        break;
+                    case NameClass.SessionId:
+                        RecordFirst(ref layout.First.SessionId, layout.HeaderCount, valueStart);
+                        break;
+                    case NameClass.PChargingVector:
+                        RecordFirst(ref layout.First.PChargingVector, layout.HeaderCount, valueStart);
+                        break;
+                    case NameClass.UserAgent:
+                        RecordFirst(ref layout.First.UserAgent, layout.HeaderCount, valueStart);
                         break;
                     default:
                         RecordFirst(ref layout.First.To, layout.HeaderCount, valueStart);
@@ -417,6 +431,9 @@ internal static partial class SipMessageParser
         From,
         To,
         XCid,
+        SessionId,
+        PChargingVector,
+        UserAgent,
     }
 
     /// <summary>
@@ -441,7 +458,10 @@ internal static partial class SipMessageParser
         4 when Ascii.EqualsIgnoreCase(name, SipHeaderNames.FromUtf8) => NameClass.From,
         5 when Ascii.EqualsIgnoreCase(name, SipHeaderNames.XCidUtf8) => NameClass.XCid,
         7 when Ascii.EqualsIgnoreCase(name, SipHeaderNames.CallIdUtf8) => NameClass.CallId,
+        10 when (name[0] | 0x20) == 's' => Ascii.EqualsIgnoreCase(name, SipHeaderNames.SessionIdUtf8) ? NameClass.SessionId : NameClass.Other,
+        10 when Ascii.EqualsIgnoreCase(name, SipHeaderNames.UserAgentUtf8) => NameClass.UserAgent,
         14 when Ascii.EqualsIgnoreCase(name, SipHeaderNames.ContentLengthUtf8) => NameClass.ContentLength,
+        17 when Ascii.EqualsIgnoreCase(name, SipHeaderNames.PChargingVectorUtf8) => NameClass.PChargingVector,
         _ => NameClass.Other,
     };
 
