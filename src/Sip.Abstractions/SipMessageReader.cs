@@ -1,3 +1,6 @@
+#if NET9_0_OR_GREATER
+using System.Runtime.CompilerServices;
+#endif
 using SipTraceContext.Sip.Internal;
 
 namespace SipTraceContext.Sip;
@@ -45,6 +48,25 @@ public readonly ref struct SipMessageReader
     {
         _message = message;
         SipMessageParser.Parse(message, limits, out _layout);
+    }
+
+    /// <summary>
+    /// Reads <paramref name="message"/> with the default limits, as the constructor does, into
+    /// <paramref name="reader"/> where it lies: a caller that keeps the reader inside a larger struct (the
+    /// call tracer's recorded message) is spared building it elsewhere and copying its several hundred bytes.
+    /// </summary>
+    internal static void ReadInPlace(ReadOnlySpan<byte> message, out SipMessageReader reader)
+    {
+#if NET9_0_OR_GREATER
+        // The constructor's two assignments, made through references: the fields are readonly to every
+        // other caller, and the parser fills the whole layout.
+        Unsafe.SkipInit(out reader);
+        Unsafe.AsRef(in reader._message) = message;
+        SipMessageParser.Parse(message, SipReaderLimits.Default, out Unsafe.AsRef(in reader._layout));
+#else
+        // Unsafe takes no ref struct before .NET 9: built and copied.
+        reader = new SipMessageReader(message);
+#endif
     }
 
     /// <summary>

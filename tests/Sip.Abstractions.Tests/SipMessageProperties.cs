@@ -1,7 +1,9 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using SipTraceContext.Sip.Internal;
 
 namespace SipTraceContext.Sip.Tests;
 
@@ -488,6 +490,19 @@ public sealed class SipMessageProperties
         1 => [.. bytes[..position], b, .. bytes[position..]],
         _ => [.. bytes[..position], .. bytes[(position + 1)..]],
     };
+
+    [Property(MaxTest = 1000)]
+    public Property Reading_in_place_gives_the_constructed_reader() =>
+        Prop.ForAll(HostileInputs.ToArbitrary(), bytes =>
+        {
+            var constructed = new SipMessageReader(bytes);
+            SipMessageReader.ReadInPlace(bytes, out SipMessageReader inPlace);
+            SipMessageLayout expected = constructed.Layout;
+            SipMessageLayout actual = inPlace.Layout;
+            return inPlace.Message == constructed.Message
+                && MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(ref expected, 1))
+                    .SequenceEqual(MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(ref actual, 1)));
+        });
 
     [Property(MaxTest = 1000)]
     public Property Arbitrary_bytes_never_throw_and_results_stay_inside_the_input() =>

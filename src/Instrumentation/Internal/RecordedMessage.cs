@@ -74,7 +74,7 @@ internal readonly ref struct RecordedMessage
         DateTimeOffset? timestamp,
         ReadOnlySpan<KeyValuePair<string, object?>> spanTags)
     {
-        Reader = new SipMessageReader(bytes);
+        SipMessageReader.ReadInPlace(bytes, out Reader);
         IsUsable = SipMessageFacts.TryRead(in Reader, out Facts, out Problem);
         Direction = direction;
         _clock = clock;
