@@ -37,7 +37,7 @@ internal ref struct SipMessageFacts
     /// Reads the facts every message needs, or says why the message is unusable: not SIP, cut short
     /// before the end of its headers, or missing a header every request and response must carry
     /// (RFC 3261 §8.1.1). The correlators and the User-Agent, needed only for recorded spans, are
-    /// read by <see cref="SipSpanHeaders.Read"/> in one walk.
+    /// read by <see cref="SipSpanHeaders.Read"/>.
     /// </summary>
     /// <remarks>
     /// The reader recorded where the first field of each of the five headers is while it validated the
