@@ -1,6 +1,4 @@
-#if NET9_0_OR_GREATER
 using System.Runtime.CompilerServices;
-#endif
 using SipTraceContext.Sip.Internal;
 
 namespace SipTraceContext.Sip;
@@ -336,6 +334,14 @@ public readonly ref struct SipMessageReader
             return true;
         }
 
+        return TryGetFirstValueByWalk(header, out value);
+    }
+
+    // Apart, and never inlined: a caller that looks up several headers would otherwise clear a field
+    // value of its own for each on every call, for a path that folded or unrecorded headers take.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryGetFirstValueByWalk(KnownSipHeader header, out ReadOnlySpan<byte> value)
+    {
         bool found = TryGetFirstField(header, out SipHeaderField field);
         value = found ? field.UnfoldedValue() : default;
         return found;
