@@ -93,7 +93,7 @@ internal sealed partial class CallSpans : IDisposable
 
     /// <summary>The span headers of a setup span's INVITE (the User-Agent when <c>RecordUserAgent</c>).</summary>
     private SipSpanHeaders ReadSpanHeaders(scoped in RecordedMessage message) =>
-        SipSpanHeaders.Read(in message.Reader, message.Facts.From, _recordUserAgent);
+        SipSpanHeaders.Read(in message.Reader, message.From, _recordUserAgent);
 
     /// <summary>
     /// Starts the setup span of an initial INVITE and, when it is recorded, writes its tags.
@@ -119,7 +119,7 @@ internal sealed partial class CallSpans : IDisposable
             var tags = new StartTags(activity);
             tags.Add(SipAttributes.CallId, CallIdText(message.Facts.CallId));
             tags.Add(SipAttributes.Method, SipAttributes.MethodValues.Invite);
-            tags.Add(SipAttributes.From, _addresses.Format(facts.From));
+            tags.Add(SipAttributes.From, _addresses.Format(message.From));
             tags.Add(SipAttributes.To, _addresses.Format(facts.To));
             tags.Add(SipAttributes.Via, Text(facts.TopVia));
             if (!headers.FromTag.IsEmpty)
@@ -154,7 +154,7 @@ internal sealed partial class CallSpans : IDisposable
             return activity;
         }
 
-        SipSpanHeaders headers = SipSpanHeaders.Read(in message.Reader, message.Facts.From, userAgent: false);
+        SipSpanHeaders headers = SipSpanHeaders.Read(in message.Reader, message.From, userAgent: false);
         if (_derivedIds is not null
             && _derivedIds.TryTeardownSpanId(message.Direction, headers.Vias, message.Facts.CallId, out ActivitySpanId derived))
         {
@@ -166,7 +166,7 @@ internal sealed partial class CallSpans : IDisposable
         var tags = new StartTags(activity);
         tags.Add(SipAttributes.CallId, CallIdText(message.Facts.CallId));
         tags.Add(SipAttributes.Method, SipAttributes.MethodValues.Bye);
-        tags.Add(SipAttributes.InitiatedBy, _addresses.Format(message.Facts.From));
+        tags.Add(SipAttributes.InitiatedBy, _addresses.Format(message.From));
         SetCommonRequestTags(tags, in message, in headers, trustMode);
         SetSpanTags(activity, message.SpanTags);
         Enrich(_enrichWithRequest, nameof(SipCallTracerOptions.EnrichWithRequest), activity, in message.Reader);
@@ -181,7 +181,7 @@ internal sealed partial class CallSpans : IDisposable
             activity.AddEvent(new ActivityEvent(SipEventNames.Cancelled, message.Timestamp, new ActivityTagsCollection
             {
                 { SipAttributes.ElapsedMs, Elapsed(invite.Start, message.Timestamp) },
-                { SipAttributes.InitiatedBy, _addresses.Format(message.Facts.From) },
+                { SipAttributes.InitiatedBy, _addresses.Format(message.From) },
             }));
         }
     }

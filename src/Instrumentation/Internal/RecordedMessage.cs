@@ -24,6 +24,12 @@ internal readonly ref struct RecordedMessage
     /// <summary>Whether the node received or sent it.</summary>
     public readonly SipDirection Direction;
 
+    /// <summary>
+    /// The From value (empty when absent): what a recorded span shows of the sender. Read when asked, so
+    /// that a message no span records does not pay for it.
+    /// </summary>
+    public ReadOnlySpan<byte> From => Reader.TryGetFirstValue(KnownSipHeader.From, out ReadOnlySpan<byte> from) ? from : default;
+
     // Read when first asked for: most provisional responses and every ACK need no time at all, and a
     // clock reading costs a noticeable part of what reading the message does.
     private readonly TimeProvider _clock;

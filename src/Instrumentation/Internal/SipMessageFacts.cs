@@ -27,24 +27,29 @@ internal ref struct SipMessageFacts
     public ReadOnlySpan<byte> CallId;
     public uint CSeq;
 
-    /// <summary>A request's top via-parm; empty for a response.</summary>
+    /// <summary>The top via-parm of an INVITE or a BYE, the requests that begin a transaction; empty otherwise.</summary>
     public ReadOnlySpan<byte> TopVia;
+
+    /// <summary>The branch of <see cref="TopVia"/>; empty with it.</summary>
     public ReadOnlySpan<byte> Branch;
 
-    /// <summary>A request's From value; empty for a response.</summary>
-    public ReadOnlySpan<byte> From;
+    /// <summary>The To value of a response or an INVITE; empty otherwise.</summary>
     public ReadOnlySpan<byte> To;
+
+    /// <summary>The tag of <see cref="To"/>; empty with it.</summary>
     public ReadOnlySpan<byte> ToTag;
 
     /// <summary>
-    /// Reads the facts every message needs, or says why the message is unusable: not SIP, cut short
+    /// Reads the facts the call state needs, or says why the message is unusable: not SIP, cut short
     /// before the end of its headers, or missing a header every request and response must carry
-    /// (RFC 3261 §8.1.1). The correlators and the User-Agent, needed only for recorded spans, are
-    /// read by <see cref="SipSpanHeaders.Read"/>.
+    /// (RFC 3261 §8.1.1). What only a recorded span needs (the From value, the correlators, the
+    /// User-Agent) is read when a span is recorded: <see cref="RecordedMessage.From"/>, <see cref="SipSpanHeaders.Read"/>.
     /// </summary>
     /// <remarks>
     /// The reader recorded where the first field of each of the five headers is while it validated the
     /// message, so each is found without walking the fields. The first field of a header is the one used.
+    /// Values are read only for the messages whose handling uses them: an ACK, the third of a call's
+    /// requests, needs its Call-ID alone.
     /// </remarks>
     public static bool TryRead(scoped in SipMessageReader reader, out SipMessageFacts facts, out string? problem)
     {
@@ -77,7 +82,6 @@ internal ref struct SipMessageFacts
         }
 
         facts.CallId = value;
-
         if (!hasCSeq)
         {
             return Fail("no CSeq", out facts, out problem);
@@ -85,25 +89,14 @@ internal ref struct SipMessageFacts
 
         // RFC 3261 §8.1.1.7 and §20: every request and response carries a Via, a From and a To. A
         // response without them is malformed; real stacks and Kamailio's siptrace mirror every
-        // response with its Vias. Only a request's top Via and From are read: its transaction and
-        // its span use them, a response's state change does not.
-        ReadOnlySpan<byte> via = default;
-        ReadOnlySpan<byte> from = default;
-        bool hasViaAndFrom = facts.IsRequest
-            ? reader.TryGetFirstValue(KnownSipHeader.Via, out via) && reader.TryGetFirstValue(KnownSipHeader.From, out from)
-            : reader.HasField(KnownSipHeader.Via) && reader.HasField(KnownSipHeader.From);
-        if (!hasViaAndFrom || !reader.TryGetFirstValue(KnownSipHeader.To, out facts.To))
+        // response with its Vias.
+        if (!reader.HasField(KnownSipHeader.Via) || !reader.HasField(KnownSipHeader.From) || !reader.HasField(KnownSipHeader.To))
         {
             return Fail("no Via, From or To", out facts, out problem);
         }
 
-        facts.From = from;
-
         if (facts.IsRequest)
         {
-            // One Via line can carry several via-parms; the top one is the first list element.
-            var vias = new SipValueList(via);
-            facts.TopVia = vias.MoveNext() ? vias.Current : default;
             facts.MethodName = reader.Method;
             facts.RequestUri = reader.RequestUri;
 
@@ -114,25 +107,58 @@ internal ref struct SipMessageFacts
                 return Fail("CSeq method differs from the request method", out facts, out problem);
             }
 
-            // Only requests are matched by branch (retransmissions, a proxy's copies).
-            facts.Branch = SipValueScanner.FindParameter(facts.TopVia, "branch"u8);
+            facts.Method = SipMethods.Classify(facts.MethodName);
             facts.StatusCode = 0;
             facts.ReasonPhrase = default;
+            if (facts.Method is SipMethodKind.Invite or SipMethodKind.Bye)
+            {
+                // A transaction's request: matched by branch (retransmissions, a proxy's copies), its
+                // transport taken from the top Via. One Via line can carry several via-parms; the top one
+                // is the first list element.
+                _ = reader.TryGetFirstValue(KnownSipHeader.Via, out value);
+                var vias = new SipValueList(value);
+                facts.TopVia = vias.MoveNext() ? vias.Current : default;
+                facts.Branch = SipValueScanner.FindParameter(facts.TopVia, "branch"u8);
+            }
+            else
+            {
+                facts.TopVia = default;
+                facts.Branch = default;
+            }
+
+            // An INVITE with a To tag is a re-INVITE, inside a dialog; no other request's tag is used.
+            if (facts.Method == SipMethodKind.Invite)
+            {
+                ReadTo(in reader, ref facts);
+            }
+            else
+            {
+                facts.To = default;
+                facts.ToTag = default;
+            }
         }
         else
         {
             facts.MethodName = cseqMethod;
+            facts.Method = SipMethods.Classify(cseqMethod);
             facts.StatusCode = reader.StatusCode;
             facts.ReasonPhrase = reader.ReasonPhrase;
             facts.RequestUri = default;
             facts.TopVia = default;
             facts.Branch = default;
+
+            // The tag tells a fork's responses apart, and a repeat from a new response.
+            ReadTo(in reader, ref facts);
         }
 
-        facts.Method = SipMethods.Classify(facts.MethodName);
-        facts.ToTag = SipValueScanner.FindParameter(facts.To, "tag"u8);
         problem = null;
         return true;
+    }
+
+    private static void ReadTo(scoped in SipMessageReader reader, ref SipMessageFacts facts)
+    {
+        _ = reader.TryGetFirstValue(KnownSipHeader.To, out facts.To);
+        facts.ToTag = SipValueScanner.FindParameter(facts.To, "tag"u8);
     }
 
     private static bool Fail(string reason, out SipMessageFacts facts, out string problem)
