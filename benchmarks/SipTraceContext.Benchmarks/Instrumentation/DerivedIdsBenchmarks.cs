@@ -64,7 +64,8 @@ public class DerivedIdsBenchmarks : IDisposable
     {
         var reader = new SipMessageReader(_invite);
         _ = SipMessageFacts.TryRead(in reader, out SipMessageFacts facts, out _);
-        SipSpanHeaders headers = SipSpanHeaders.Read(in reader, facts.From, userAgent: true);
+        _ = reader.TryGetFirstValue(KnownSipHeader.From, out ReadOnlySpan<byte> from);
+        SipSpanHeaders headers = SipSpanHeaders.Read(in reader, from, userAgent: true);
         return headers.Vias.Count + headers.FromTag.Length + facts.CallId.Length;
     }
 
@@ -84,7 +85,8 @@ public class DerivedIdsBenchmarks : IDisposable
     {
         var reader = new SipMessageReader(_invite);
         _ = SipMessageFacts.TryRead(in reader, out SipMessageFacts facts, out _);
-        SipSpanHeaders headers = SipSpanHeaders.Read(in reader, facts.From, userAgent: true);
+        _ = reader.TryGetFirstValue(KnownSipHeader.From, out ReadOnlySpan<byte> from);
+        SipSpanHeaders headers = SipSpanHeaders.Read(in reader, from, userAgent: true);
         _ = _derived.TryDerive(SipDirection.In, in headers.Vias, facts.CallId, CorrelatorKind.CallId, facts.CallId, out DerivedCallIds ids);
         return ids.ParentSpanId;
     }
