@@ -190,6 +190,21 @@ internal sealed class SipCallMetrics : IDisposable
 
     private void RecordLatency(Histogram<double> histogram, double value, string? transport)
     {
+        if (_tags.Length == 0)
+        {
+            // No tracer tags (the default): the instrument's own overloads, with no TagList to fill and copy.
+            if (transport is null)
+            {
+                histogram.Record(value);
+            }
+            else
+            {
+                histogram.Record(value, new KeyValuePair<string, object?>(OtelAttributes.NetworkTransport, transport));
+            }
+
+            return;
+        }
+
         if (transport is null)
         {
             histogram.Record(value, With());
