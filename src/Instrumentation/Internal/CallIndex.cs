@@ -58,6 +58,13 @@ internal sealed class CallIndex
         Count++;
     }
 
+    /// <summary>Starts loading the slot where a lookup of this hash begins (see <see cref="CacheLines"/>).</summary>
+    public void Prefetch(int hash)
+    {
+        Slot[] slots = _slots;
+        CacheLines.Prefetch(ref slots[hash & (slots.Length - 1)]);
+    }
+
     /// <summary>Removes a call; <see langword="false"/> when it is not indexed.</summary>
     public bool Remove(CallState call)
     {

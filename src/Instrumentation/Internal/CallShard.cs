@@ -65,6 +65,7 @@ internal sealed class CallShard
 
     public void Remove(CallState call)
     {
+        PrefetchNextRemovals(call);
         _calls.Remove(call);
         Unlink(call);
         call.Release();
@@ -72,6 +73,30 @@ internal sealed class CallShard
         {
             _spare.Push(call);
         }
+    }
+
+    /// <summary>
+    /// Starts loading what the next two removals from the old end will touch: the next call's index slot
+    /// and the objects its state refers to, and the state of the call after it.
+    /// </summary>
+    /// <remarks>
+    /// In a full table every new call removes the oldest, whose state was last touched a whole table of
+    /// calls ago and is in no cache; each removal would stall on its state, then on its slot and its
+    /// records, one after another. Loaded a removal or two ahead, those loads overlap with the messages
+    /// in between. The next call's state was itself loaded by the removal before this one, which is what
+    /// makes reading its hash and references here cheap.
+    /// </remarks>
+    private void PrefetchNextRemovals(CallState call)
+    {
+        CallState? next = call.Next;
+        if (next is null)
+        {
+            return;
+        }
+
+        _calls.Prefetch(next.Key.HashCode);
+        next.PrefetchParts();
+        CacheLines.Prefetch(next.Next, CallState.LinesSpanned);
     }
 
     /// <summary>Moves a call to the young end (a call restarted after a challenge is as young as its new INVITE).</summary>

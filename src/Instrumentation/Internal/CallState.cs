@@ -219,6 +219,9 @@ internal sealed class CallState
     private SipTransaction? _inviteRecord;
     private SipTransaction? _byeRecord;
 
+    /// <summary>How many cache lines a call's state spans (its fields take about 200 bytes).</summary>
+    public const int LinesSpanned = 4;
+
     // The Call-ID's bytes, kept in a buffer that is reused with the state.
     private byte[] _callId = [];
 
@@ -292,6 +295,18 @@ internal sealed class CallState
         Previous = null;
         Next = null;
         Restart(createdTicks);
+    }
+
+    /// <summary>
+    /// Starts loading the objects the state refers to that its release and its reuse for a new call
+    /// touch: the transaction records, the Call-ID buffer, the seen responses (see <see cref="CacheLines"/>).
+    /// </summary>
+    public void PrefetchParts()
+    {
+        CacheLines.Prefetch(_inviteRecord, lines: 3);
+        CacheLines.Prefetch(_byeRecord, lines: 3);
+        CacheLines.Prefetch(_callId, lines: 2);
+        CacheLines.Prefetch(_seen, lines: 2);
     }
 
     /// <summary>Drops every reference the call holds (spans, contexts, the Call-ID) once its shard has let it go.</summary>
