@@ -119,7 +119,7 @@ internal sealed partial class CallSpans : IDisposable
             var tags = new StartTags(activity);
             tags.Add(SipAttributes.CallId, CallIdText(message.Facts.CallId));
             tags.Add(SipAttributes.Method, SipAttributes.MethodValues.Invite);
-            tags.Add(SipAttributes.From, _addresses.Format(message.From));
+            tags.Add(SipAttributes.From, _addresses.Format(headers.From));
             tags.Add(SipAttributes.To, _addresses.Format(facts.To));
             tags.Add(SipAttributes.Via, Text(facts.TopVia));
             if (!headers.FromTag.IsEmpty)
@@ -166,7 +166,7 @@ internal sealed partial class CallSpans : IDisposable
         var tags = new StartTags(activity);
         tags.Add(SipAttributes.CallId, CallIdText(message.Facts.CallId));
         tags.Add(SipAttributes.Method, SipAttributes.MethodValues.Bye);
-        tags.Add(SipAttributes.InitiatedBy, _addresses.Format(message.From));
+        tags.Add(SipAttributes.InitiatedBy, _addresses.Format(headers.From));
         SetCommonRequestTags(tags, in message, in headers, trustMode);
         SetSpanTags(activity, message.SpanTags);
         Enrich(_enrichWithRequest, nameof(SipCallTracerOptions.EnrichWithRequest), activity, in message.Reader);

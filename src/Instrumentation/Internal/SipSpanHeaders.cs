@@ -15,6 +15,9 @@ internal ref struct SipSpanHeaders
     private const int LowerCaseBit = 0x20;
 
     public ViaBranches Vias;
+
+    /// <summary>The From value <see cref="Read"/> was given: what the span shows of the sender.</summary>
+    public ReadOnlySpan<byte> From;
     public ReadOnlySpan<byte> FromTag;
     public ReadOnlySpan<byte> SessionId;
     public ReadOnlySpan<byte> XCid;
@@ -35,6 +38,7 @@ internal ref struct SipSpanHeaders
     {
         var headers = default(SipSpanHeaders);
         headers.IsRead = true;
+        headers.From = from;
         headers.FromTag = SipValueScanner.FindParameter(from, "tag"u8);
         if (!reader.AllFieldsIndexed)
         {
